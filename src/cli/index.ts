@@ -1,0 +1,191 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { loadSettings, type Settings } from '../config/settings.js';
+import { loadDesiredDir, parseDesiredFile, displayPath } from '../desired/load.js';
+import { resolveServers } from '../desired/resolve.js';
+import { DockerRuntime } from '../docker/runtime.js';
+import { ReconcilerError, formatIssue, errorMessage, type LocatedIssue } from '../errors/index.js';
+import { FileConfigStore } from '../litellm/file-store.js';
+import { LiteLLMGateway } from '../litellm/gateway-client.js';
+import { readGatewayConfig, renderGatewayConfig, ownedEntry } from '../litellm/config-file.js';
+import { createLogger } from '../log/logger.js';
+import { Reconciler, masterKeyFrom } from '../reconcile/controller.js';
+import { renderPlan, planToJson } from '../reconcile/render-plan.js';
+import { writeOps } from '../reconcile/types.js';
+import { collectStatus, renderStatus } from './status.js';
+import { runDaemon } from '../watch/daemon.js';
+import { createEdgeServer } from '../edge/server.js';
+
+/** Exit codes are part of the interface (README "CLI"). */
+export const Exit = { Ok: 0, Error: 1, Changes: 2 } as const;
+
+const USAGE = `mcp-reconciler <command> [options]
+
+Commands:
+  validate [path]     check desired files (0 valid, 1 invalid)
+  plan [--json]       show what apply would change (0 none, 2 changes, 1 error)
+  apply --once        reconcile once and exit (--allow-empty confirms pruning every server)
+  run                 the daemon: watch the desired dir and reconcile
+  status [--json]     servers, containers, MCP probes and the gateway view
+  litellm-config      print the mcp_servers section that would be written
+  edge                serve the header-normalizing proxy (runs inside the mcp-edge container)
+
+Options:
+  --desired DIR       desired-state directory (overrides settings)
+  --config FILE       settings file (default $MCP_RECONCILER_CONFIG or ~/.config/mcp-reconciler/settings.yaml)
+`;
+
+function settingsFrom(values: { config?: string | undefined; desired?: string | undefined }): Settings {
+  const s = loadSettings({ file: values.config });
+  if (values.desired) s.desiredDir = resolve(values.desired);
+  return s;
+}
+
+function buildReconciler(settings: Settings, logLevel?: string): { reconciler: Reconciler; gateway: LiteLLMGateway; runtime: DockerRuntime } {
+  const log = createLogger(logLevel ? { level: logLevel } : {});
+  const runtime = new DockerRuntime();
+  const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
+  const reconciler = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, log });
+  return { reconciler, gateway, runtime };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command ? Exit.Ok : Exit.Error;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      desired: { type: 'string' },
+      config: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      once: { type: 'boolean', default: false },
+      'allow-empty': { type: 'boolean', default: false },
+      port: { type: 'string' },
+      'allow-prefix': { type: 'string' },
+    },
+  });
+  switch (command) {
+    case 'validate':
+      return validate(positionals[0], values);
+    case 'plan': {
+      const settings = settingsFrom(values);
+      const { reconciler } = buildReconciler(settings, 'silent');
+      const out = await reconciler.plan({ allowEmpty: values['allow-empty'] });
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify({ operations: planToJson(out.plan), problems: out.problems }, null, 2)}\n`);
+      } else {
+        for (const p of out.problems) process.stderr.write(`${p.file}: ${p.message} (last good state kept)\n`);
+        process.stdout.write(`${renderPlan(out.plan)}\n`);
+      }
+      return writeOps(out.plan).length > 0 ? Exit.Changes : Exit.Ok;
+    }
+    case 'apply': {
+      if (!values.once) {
+        process.stderr.write('apply needs --once (the daemon is `run`)\n');
+        return Exit.Error;
+      }
+      const settings = settingsFrom(values);
+      const { reconciler } = buildReconciler(settings);
+      const out = await reconciler.reconcile({ allowEmpty: values['allow-empty'] });
+      process.stdout.write(`${renderPlan(out.plan)}\n`);
+      for (const f of out.result.failed) process.stderr.write(`failed: ${f.op.resourceId}: ${f.error}\n`);
+      for (const p of out.problems) process.stderr.write(`not applied: ${p.file}: ${p.message}\n`);
+      const unconverged = out.plan.operations.filter((o) => o.type === 'conflict' || o.type === 'blocked' || o.type === 'prune-held');
+      return out.result.failed.length + unconverged.length + out.problems.length > 0 ? Exit.Error : Exit.Ok;
+    }
+    case 'run': {
+      const settings = settingsFrom(values);
+      const { reconciler } = buildReconciler(settings);
+      return runDaemon(settings, reconciler, createLogger());
+    }
+    case 'status': {
+      const settings = settingsFrom(values);
+      const { gateway, runtime } = buildReconciler(settings, 'silent');
+      const st = await collectStatus(settings, { runtime, gateway });
+      process.stdout.write(values.json ? `${JSON.stringify(st, null, 2)}\n` : `${renderStatus(st)}\n`);
+      const ok = st.gateway.ready && st.servers.every((x) => x.message === 'ready') && st.invalid.length === 0;
+      return ok ? Exit.Ok : Exit.Error;
+    }
+    case 'litellm-config':
+      return litellmConfig(settingsFrom(values));
+    case 'edge': {
+      const port = Number(values.port ?? '8080');
+      const log = createLogger();
+      const server = createEdgeServer({ port, allowPrefix: values['allow-prefix'] ?? 'mcp-', log });
+      await new Promise<void>((r) => server.listen(port, '0.0.0.0', r));
+      log.info({ port }, 'edge listening');
+      await new Promise<void>((r) => {
+        const stop = (): void => {
+          server.close(() => r());
+          server.closeAllConnections();
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      return Exit.Ok;
+    }
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+      return Exit.Error;
+  }
+}
+
+function validate(path: string | undefined, values: { config?: string | undefined; desired?: string | undefined }): number {
+  const issues: LocatedIssue[] = [];
+  let count = 0;
+  let target = path;
+  if (!target) {
+    try {
+      target = settingsFrom(values).desiredDir;
+    } catch (err) {
+      process.stderr.write(`${errorMessage(err)}\n`);
+      return Exit.Error;
+    }
+  }
+  const abs = resolve(target);
+  let isDir = false;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {
+    process.stderr.write(`${target}: no such file or directory\n`);
+    return Exit.Error;
+  }
+  if (isDir) {
+    const load = loadDesiredDir(abs);
+    count = load.servers.length + load.invalid.length;
+    for (const s of load.servers) issues.push(...s.warnings);
+    for (const i of load.invalid) issues.push(...i.issues);
+  } else {
+    count = 1;
+    const r = parseDesiredFile(readFileSync(abs, 'utf8'), displayPath(abs), abs.split('/').pop() ?? '');
+    if (r.server) issues.push(...r.server.warnings);
+    if (r.invalid) issues.push(...r.invalid.issues);
+  }
+  for (const i of issues) process.stderr.write(`${formatIssue(i)}\n`);
+  const errors = issues.filter((i) => i.severity === 'error').length;
+  process.stdout.write(`${count} file(s) checked, ${errors} error(s), ${issues.length - errors} warning(s)\n`);
+  return errors > 0 ? Exit.Error : Exit.Ok;
+}
+
+function litellmConfig(settings: Settings): number {
+  const load = loadDesiredDir(settings.desiredDir);
+  const { models, failures } = resolveServers(settings, load.servers);
+  for (const f of failures) process.stderr.write(`${f.file}: ${f.message}\n`);
+  const entries: Record<string, Record<string, unknown>> = {};
+  for (const m of models) if (m.gatewayEntry) entries[m.gatewayName] = ownedEntry(m.gatewayEntry, m.source);
+  const text = renderGatewayConfig(null, entries);
+  const view = readGatewayConfig(text);
+  process.stdout.write(`${renderGatewayConfig(`mcp_servers: {}\n`, view.owned)}`);
+  return load.invalid.length + failures.length > 0 ? Exit.Error : Exit.Ok;
+}
+
+export function reportFatal(err: unknown): number {
+  if (err instanceof ReconcilerError) process.stderr.write(`${err.code}: ${err.message}\n`);
+  else process.stderr.write(`error: ${errorMessage(err)}\n`);
+  return Exit.Error;
+}

@@ -1,0 +1,51 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSettings, resolveImage, LITELLM_IMAGE } from './settings.js';
+
+describe('settings', () => {
+  test("defaults match the user's layout, resolved for the user", () => {
+    const s = loadSettings({ env: { HOME: '/home/u' }, cwd: '/' });
+    assert.ok(s.projectsRoot.endsWith('/projects/mcp'));
+    assert.equal(s.desiredDir, join(s.projectsRoot, 'desired-state'));
+    assert.ok(s.secretsDir.endsWith('/projects/secrets'));
+    assert.equal(s.gateway.envFile, join(s.secretsDir, 'mcp-litellm.env'));
+    assert.equal(s.gateway.configPath, join(s.projectsRoot, 'litellm', 'config.yaml'));
+    assert.equal(s.gateway.image, LITELLM_IMAGE);
+    assert.equal(s.network, 'mcp-net');
+    assert.equal(s.gateway.managed, true);
+    assert.equal(s.gateway.url, 'http://127.0.0.1:4000');
+  });
+
+  test('file values resolve relative to the file; env overrides win', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'settings-'));
+    try {
+      const f = join(dir, 'settings.yaml');
+      writeFileSync(f, 'projectsRoot: ./p\nimageOverrides:\n  a:1: local/a:test\ngateway:\n  hostPort: 4100\n');
+      const s = loadSettings({ file: f, env: { MCP_RECONCILER_NETWORK: 'other-net' } });
+      assert.equal(s.projectsRoot, join(dir, 'p'));
+      assert.equal(s.network, 'other-net');
+      assert.equal(s.gateway.hostPort, 4100);
+      assert.equal(resolveImage(s, 'a:1'), 'local/a:test');
+      assert.equal(resolveImage(s, 'b:1'), 'b:1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a bad settings file gives a located error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'settings-'));
+    try {
+      const f = join(dir, 'settings.yaml');
+      writeFileSync(f, 'network: mcp-net\ngatway:\n  hostPort: 1\n');
+      assert.throws(() => loadSettings({ file: f, env: {} }), (e: Error) => {
+        assert.equal(e.message, `${f}:2:1 gatway: unknown key`);
+        return true;
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

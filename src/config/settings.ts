@@ -1,0 +1,169 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { resolve, dirname, isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { parseYamlLocated } from '../desired/yaml-located.js';
+import { ReconcilerError, ErrorCode, formatIssue } from '../errors/index.js';
+
+/** The pinned upstream gateway images (../shared/facts/litellm-v1.77.3.md). */
+export const LITELLM_IMAGE = 'ghcr.io/berriai/litellm:v1.77.3-stable';
+export const LITELLM_DATABASE_IMAGE = 'ghcr.io/berriai/litellm-database:main-v1.77.3-stable';
+/** The reconciler's own image, built from this repository's Dockerfile; it also serves the edge. */
+export const RECONCILER_IMAGE = 'mcp-reconciler:0.1.0';
+
+const GatewaySchema = z
+  .strictObject({
+    managed: z.boolean().default(true).describe('run LiteLLM as the managed mcp-litellm container'),
+    image: z.string().min(1).default(LITELLM_IMAGE),
+    containerPort: z.number().int().min(1).max(65535).default(4000),
+    hostPort: z.number().int().min(1).max(65535).default(4000).describe('published port clients use'),
+    hostIp: z.string().default('0.0.0.0').describe('address the gateway port is published on (LAN)'),
+    configPath: z.string().optional().describe('LiteLLM config.yaml; default <projectsRoot>/litellm/config.yaml'),
+    envFile: z.string().optional().describe('default <secretsDir>/mcp-litellm.env'),
+    url: z.string().url().optional().describe('how the reconciler reaches the gateway; default http://127.0.0.1:<hostPort>'),
+  })
+  .prefault({});
+
+const EdgeSchema = z
+  .strictObject({
+    image: z.string().min(1).default(RECONCILER_IMAGE),
+    port: z.number().int().min(1).max(65535).default(8080),
+  })
+  .prefault({});
+
+/** Daemon settings. Every field has a default that matches the user's layout. */
+export const SettingsSchema = z.strictObject({
+  projectsRoot: z.string().default('~/projects/mcp').describe('per-server folders live in <projectsRoot>/<name>/'),
+  desiredDir: z.string().optional().describe('default <projectsRoot>/desired-state'),
+  secretsDir: z.string().default('~/projects/secrets'),
+  network: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).default('mcp-net'),
+  namePrefix: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*-$/)
+    .default('mcp-')
+    .describe('prefix of every asset name; change it only to run a second, separate stack (tests)'),
+  instance: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('default').describe('ownership scope of labels'),
+  publishHostIp: z.string().default('127.0.0.1').describe('MCP ports are published here only, for probes'),
+  gateway: GatewaySchema,
+  edge: EdgeSchema,
+  imageOverrides: z.record(z.string(), z.string()).default({}).describe('upstream image -> local image'),
+  probeTimeoutMs: z.number().int().positive().default(10_000),
+  resyncIntervalMs: z.number().int().positive().default(60_000),
+});
+export type SettingsInput = z.input<typeof SettingsSchema>;
+type SettingsRaw = z.output<typeof SettingsSchema>;
+
+/** Settings with every path resolved to an absolute one. */
+export interface Settings extends Omit<SettingsRaw, 'desiredDir' | 'gateway'> {
+  desiredDir: string;
+  settingsFile: string | null;
+  gateway: Required<SettingsRaw['gateway']>;
+}
+
+/** Environment variables that override single settings (documented in README). */
+export const ENV_OVERRIDES: Record<string, (s: Record<string, unknown>, v: string) => void> = {
+  MCP_RECONCILER_PROJECTS_ROOT: (s, v) => (s['projectsRoot'] = v),
+  MCP_RECONCILER_DESIRED_DIR: (s, v) => (s['desiredDir'] = v),
+  MCP_RECONCILER_SECRETS_DIR: (s, v) => (s['secretsDir'] = v),
+  MCP_RECONCILER_NETWORK: (s, v) => (s['network'] = v),
+  MCP_RECONCILER_GATEWAY_PORT: (s, v) => (sub(s, 'gateway')['hostPort'] = Number(v)),
+  MCP_RECONCILER_GATEWAY_MANAGED: (s, v) => (sub(s, 'gateway')['managed'] = v === 'true' || v === '1'),
+};
+
+function sub(s: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = s[key];
+  if (v && typeof v === 'object') return v as Record<string, unknown>;
+  const fresh: Record<string, unknown> = {};
+  s[key] = fresh;
+  return fresh;
+}
+
+export function expandHome(p: string, home: string = homedir()): string {
+  if (p === '~') return home;
+  if (p.startsWith('~/')) return join(home, p.slice(2));
+  return p;
+}
+
+/** Default settings file: $XDG_CONFIG_HOME/mcp-reconciler/settings.yaml. */
+export function defaultSettingsPath(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env['XDG_CONFIG_HOME'] || join(homedir(), '.config');
+  return join(base, 'mcp-reconciler', 'settings.yaml');
+}
+
+/**
+ * Load settings: file (explicit, $MCP_RECONCILER_CONFIG or the default path if it exists), then
+ * environment overrides, then zod. Relative paths in the file resolve against the file's folder.
+ */
+export function loadSettings(
+  opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Settings {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const explicit = opts.file ?? env['MCP_RECONCILER_CONFIG'];
+  let file: string | null = null;
+  let raw: Record<string, unknown> = {};
+  if (explicit) {
+    file = resolve(cwd, expandHome(explicit));
+    if (!existsSync(file)) {
+      throw new ReconcilerError(ErrorCode.SettingsInvalid, `settings file not found: ${file}`, { location: file });
+    }
+  } else if (existsSync(defaultSettingsPath(env))) {
+    file = defaultSettingsPath(env);
+  }
+  let located: ReturnType<typeof parseYamlLocated> | null = null;
+  if (file) {
+    located = parseYamlLocated(readFileSync(file, 'utf8'), file);
+    if (located.issues.length > 0) {
+      throw new ReconcilerError(ErrorCode.SettingsInvalid, located.issues.map(formatIssue).join('\n'), { location: file });
+    }
+    const v = located.value ?? {};
+    if (typeof v !== 'object' || Array.isArray(v)) {
+      throw new ReconcilerError(ErrorCode.SettingsInvalid, `${file}: settings must be a mapping`, { location: file });
+    }
+    raw = v as Record<string, unknown>;
+  }
+  for (const [name, apply] of Object.entries(ENV_OVERRIDES)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') apply(raw, v);
+  }
+  const parsed = SettingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = located
+      ? located.locate(parsed.error.issues)
+      : parsed.error.issues.map((i) => ({
+          file: 'settings',
+          line: 1,
+          col: 1,
+          path: i.path.join('.'),
+          message: i.message,
+          severity: 'error' as const,
+        }));
+    throw new ReconcilerError(ErrorCode.SettingsInvalid, issues.map(formatIssue).join('\n'), {
+      location: file ?? 'environment',
+    });
+  }
+  const base = file ? dirname(file) : cwd;
+  const abs = (p: string): string => (isAbsolute(expandHome(p)) ? expandHome(p) : resolve(base, expandHome(p)));
+  const s = parsed.data;
+  const projectsRoot = abs(s.projectsRoot);
+  const secretsDir = abs(s.secretsDir);
+  const hostPort = s.gateway.hostPort;
+  return {
+    ...s,
+    settingsFile: file,
+    projectsRoot,
+    secretsDir,
+    desiredDir: s.desiredDir ? abs(s.desiredDir) : join(projectsRoot, 'desired-state'),
+    gateway: {
+      ...s.gateway,
+      configPath: s.gateway.configPath ? abs(s.gateway.configPath) : join(projectsRoot, 'litellm', 'config.yaml'),
+      envFile: s.gateway.envFile ? abs(s.gateway.envFile) : join(secretsDir, `${s.namePrefix}litellm.env`),
+      url: s.gateway.url ?? `http://127.0.0.1:${hostPort}`,
+    },
+  };
+}
+
+/** The image actually run for an upstream image name (imageOverrides; tests and offline machines). */
+export function resolveImage(settings: Pick<Settings, 'imageOverrides'>, image: string): string {
+  return settings.imageOverrides[image] ?? image;
+}

@@ -1,0 +1,151 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative, isAbsolute } from 'node:path';
+import type { LocatedIssue } from '../errors/index.js';
+import { parseYamlLocated } from './yaml-located.js';
+import {
+  ServerSpecSchema,
+  knownSpecKeys,
+  RESERVED_NAMES,
+  SERVER_NAME_MAX,
+  SERVER_NAME_RE,
+  type ServerSpec,
+} from './schema.js';
+
+/** A desired file that parsed and validated. */
+export interface DesiredServer {
+  name: string;
+  /** Path for messages (relative to the working directory when inside it). */
+  file: string;
+  /** Stable id for labels and markers: `<desired dir name>/<file name>`, independent of the cwd. */
+  source: string;
+  spec: ServerSpec;
+  warnings: LocatedIssue[];
+}
+
+/** A desired file that did not validate; `name` is known when the file name is well-formed. */
+export interface InvalidDesiredFile {
+  name: string | null;
+  file: string;
+  issues: LocatedIssue[];
+}
+
+export interface DesiredLoad {
+  dir: string;
+  /** `missing` and `unreadable` must never be read as "no servers wanted" (mass-deletion guard). */
+  dirState: 'ok' | 'missing' | 'unreadable';
+  servers: DesiredServer[];
+  invalid: InvalidDesiredFile[];
+}
+
+const FILE_RE = /^mcp-(.+)\.ya?ml$/;
+
+/** Files an editor or a partial write leaves around; never desired state. */
+export function isIgnoredFileName(f: string): boolean {
+  return f.startsWith('.') || f.endsWith('~') || /\.(swp|swx|tmp|bak|orig|part)$/.test(f) || f.includes('.tmp.');
+}
+
+export function displayPath(abs: string, cwd: string = process.cwd()): string {
+  const rel = relative(cwd, abs);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+}
+
+/** Is `name` usable as a server name? Returns the reason when it is not. */
+export function checkServerName(name: string): string | null {
+  if (!SERVER_NAME_RE.test(name)) return 'a server name is lowercase letters, digits and -, starting with a letter or digit';
+  if (name.length > SERVER_NAME_MAX) return `a server name has at most ${SERVER_NAME_MAX} characters`;
+  if ((RESERVED_NAMES as readonly string[]).includes(name) || name.startsWith('litellm-')) {
+    return `"${name}" is reserved for the stack itself`;
+  }
+  return null;
+}
+
+/** Validate one desired file's text. Pure: used by the loader, `validate` and the tests. */
+export function parseDesiredFile(
+  text: string,
+  file: string,
+  fileName: string,
+  source: string = fileName,
+): { server: DesiredServer | null; invalid: InvalidDesiredFile | null } {
+  const m = FILE_RE.exec(fileName);
+  const fromFile = m?.[1] ?? null;
+  const nameProblem = fromFile === null ? 'file name must be mcp-<name>.yaml' : checkServerName(fromFile);
+  const name = nameProblem ? null : fromFile;
+  const y = parseYamlLocated(text, file);
+  const issues: LocatedIssue[] = [...y.issues];
+  if (nameProblem) issues.unshift({ file, line: 1, col: 1, path: '', message: nameProblem, severity: 'error' });
+  if (y.issues.length > 0) return { server: null, invalid: { name, file, issues } };
+  if (y.value === null || typeof y.value !== 'object' || Array.isArray(y.value)) {
+    issues.push({ file, line: 1, col: 1, path: '', message: 'expected a mapping of settings (see schema/desired-state.schema.json)', severity: 'error' });
+    return { server: null, invalid: { name, file, issues } };
+  }
+  const parsed = ServerSpecSchema.safeParse(y.value);
+  if (!parsed.success) issues.push(...y.locate(parsed.error.issues, knownSpecKeys));
+  if (parsed.success && parsed.data.name !== undefined && fromFile !== null && parsed.data.name !== fromFile) {
+    issues.push({
+      file,
+      ...y.positionOf(['name']),
+      path: 'name',
+      message: `"${parsed.data.name}" does not match the file name (expected "${fromFile}")`,
+      severity: 'error',
+    });
+  }
+  if (issues.length > 0 || !parsed.success || name === null) return { server: null, invalid: { name, file, issues } };
+  const warnings: LocatedIssue[] = [];
+  const image = parsed.data.image;
+  const tag = image.includes('@') ? 'digest' : /:[^/]+$/.test(image) ? image.slice(image.lastIndexOf(':') + 1) : 'latest';
+  if (tag === 'latest') {
+    warnings.push({
+      file,
+      ...y.positionOf(['image']),
+      path: 'image',
+      message: `"${image}" floats (:latest); pin a version tag or digest so a pull cannot change what runs`,
+      severity: 'warning',
+    });
+  }
+  return { server: { name, file, source, spec: parsed.data, warnings }, invalid: null };
+}
+
+/** Read every desired file in a directory. One bad file never hides the others. */
+export function loadDesiredDir(dir: string, cwd: string = process.cwd()): DesiredLoad {
+  let entries: string[];
+  try {
+    if (!statSync(dir).isDirectory()) return { dir, dirState: 'unreadable', servers: [], invalid: [] };
+    entries = readdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { dir, dirState: code === 'ENOENT' ? 'missing' : 'unreadable', servers: [], invalid: [] };
+  }
+  const servers: DesiredServer[] = [];
+  const invalid: InvalidDesiredFile[] = [];
+  for (const f of entries.sort()) {
+    if (isIgnoredFileName(f) || !/\.ya?ml$/.test(f)) continue;
+    const abs = join(dir, f);
+    const file = displayPath(abs, cwd);
+    let text: string;
+    try {
+      const st = statSync(abs);
+      if (!st.isFile()) continue;
+      text = readFileSync(abs, 'utf8');
+    } catch (err) {
+      invalid.push({ name: null, file, issues: [{ file, line: 1, col: 1, path: '', message: `cannot read: ${(err as Error).message}`, severity: 'error' }] });
+      continue;
+    }
+    const r = parseDesiredFile(text, file, f, `${basename(dir)}/${f}`);
+    if (r.server) servers.push(r.server);
+    if (r.invalid) invalid.push(r.invalid);
+  }
+  // Two files for one name (mcp-x.yaml and mcp-x.yml): both are errors, neither wins.
+  const seen = new Map<string, DesiredServer>();
+  for (const s of [...servers]) {
+    const prev = seen.get(s.name);
+    if (prev) {
+      for (const dup of [prev, s]) {
+        const at = servers.indexOf(dup);
+        if (at < 0) continue;
+        invalid.push({ name: dup.name, file: dup.file, issues: [{ file: dup.file, line: 1, col: 1, path: '', message: `server "${dup.name}" is defined by more than one file`, severity: 'error' }] });
+        servers.splice(at, 1);
+      }
+    } else seen.set(s.name, s);
+  }
+  return { dir, dirState: 'ok', servers, invalid };
+}

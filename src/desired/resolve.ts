@@ -1,0 +1,190 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import type { Settings } from '../config/settings.js';
+import { resolveImage } from '../config/settings.js';
+import { ownerLabels } from '../docker/labels.js';
+import { errorMessage } from '../errors/index.js';
+import { secretDigest, specHash } from '../reconcile/hash.js';
+import type { ContainerSpec, ServerModel } from '../reconcile/types.js';
+import { assertPrivateFile, loadOrCreateDigestKey } from './env-file.js';
+import type { DesiredServer } from './load.js';
+
+/** LiteLLM 1.77.3 rejects `-` in server names (the tool-prefix separator): mcp-foo-bar -> mcp_foo_bar. */
+export function gatewayServerName(name: string): string {
+  return `mcp_${name.replace(/-/g, '_')}`;
+}
+
+export function containerName(settings: Pick<Settings, 'namePrefix'>, name: string): string {
+  return `${settings.namePrefix}${name}`;
+}
+
+export function edgeContainerName(settings: Pick<Settings, 'namePrefix'>): string {
+  return `${settings.namePrefix}edge`;
+}
+
+export function gatewayContainerName(settings: Pick<Settings, 'namePrefix'>): string {
+  return `${settings.namePrefix}litellm`;
+}
+
+/** Where LiteLLM's config folder is mounted in the gateway container. */
+export const GATEWAY_CONFIG_DIR_IN_CONTAINER = '/app/litellm';
+
+export interface ResolveResult {
+  models: ServerModel[];
+  /** Servers whose desired file is valid but whose inputs (env file, ...) are not usable now. */
+  failures: { name: string; file: string; message: string }[];
+}
+
+/** The env file a server gets: explicit (relative to the secrets dir) or the default one if it exists. */
+export function serverEnvFile(settings: Settings, d: DesiredServer): { path: string; explicit: boolean } | null {
+  if (d.spec.envFile) {
+    const p = isAbsolute(d.spec.envFile) ? d.spec.envFile : join(settings.secretsDir, d.spec.envFile);
+    return { path: p, explicit: true };
+  }
+  const p = join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`);
+  return existsSync(p) ? { path: p, explicit: false } : null;
+}
+
+/**
+ * Turn validated desired files into models: defaults applied, paths resolved, secrets reduced to
+ * a keyed digest. Reads files (env files, digest key) but decides nothing.
+ */
+export function resolveServers(settings: Settings, desired: readonly DesiredServer[]): ResolveResult {
+  const models: ServerModel[] = [];
+  const failures: ResolveResult['failures'] = [];
+  for (const d of desired) {
+    try {
+      models.push(resolveServer(settings, d));
+    } catch (err) {
+      failures.push({ name: d.name, file: d.file, message: errorMessage(err) });
+    }
+  }
+  return { models, failures };
+}
+
+export function resolveServer(settings: Settings, d: DesiredServer): ServerModel {
+  const s = d.spec;
+  const name = containerName(settings, d.name);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(s.env ?? {})) env[k] = String(v);
+  const envFile = serverEnvFile(settings, d);
+  let digest: string | null = null;
+  if (envFile) {
+    if (!existsSync(envFile.path)) throw new Error(`envFile ${envFile.path} does not exist`);
+    assertPrivateFile(envFile.path);
+    digest = secretDigest(loadOrCreateDigestKey(settings.secretsDir), readFileSync(envFile.path, 'utf8'));
+  }
+  const serverDir = join(settings.projectsRoot, d.name);
+  const binds = (s.mounts ?? []).map((m) => {
+    const [src, dst] = m.split(':') as [string, string];
+    return `${join(serverDir, src)}:${dst}:ro`;
+  });
+  const spec: ContainerSpec = {
+    name,
+    image: resolveImage(settings, s.image),
+    upstreamImage: s.image,
+    ...(s.command ? { cmd: s.command } : {}),
+    env,
+    envFiles: envFile ? [envFile.path] : [],
+    secretDigest: digest,
+    binds,
+    ...(s.port !== undefined ? { exposedPort: s.port, publish: { hostIp: settings.publishHostIp, hostPort: null } } : {}),
+    networks: [
+      { name: settings.network, aliases: [name] },
+      ...(s.networks ?? []).filter((n) => n !== settings.network).map((n) => ({ name: n, aliases: [] })),
+    ],
+    labels: ownerLabels(settings.instance, 'server', { server: d.name, source: d.source }),
+    init: true,
+    restart: 'unless-stopped',
+  };
+  const gatewayName = gatewayServerName(d.name);
+  let gatewayEntry: Record<string, unknown> | null = null;
+  let blocked: string | null = null;
+  const description = s.description ?? `${d.name} (managed by mcp-reconciler)`;
+  if (s.transport === 'http') {
+    const path = s.path ?? '/mcp';
+    // Through the edge: LiteLLM 1.77.3 sends mcp-protocol-version twice, which SDK servers reject (ADR 0003).
+    gatewayEntry = { url: `http://${edgeContainerName(settings)}:${settings.edge.port}/${name}/${s.port}${path}`, transport: 'http', description };
+  } else if (s.transport === 'sse') {
+    gatewayEntry = { url: `http://${name}:${s.port}${s.path ?? '/sse'}`, transport: 'sse', description };
+  } else {
+    blocked = 'transport stdio needs the stdio bridge, which is not built yet; the server is not started';
+  }
+  return {
+    name: d.name,
+    file: d.file,
+    source: d.source,
+    transport: s.transport,
+    mcpPath: s.transport === 'stdio' ? null : (s.path ?? (s.transport === 'http' ? '/mcp' : '/sse')),
+    container: spec,
+    specHash: specHash(spec),
+    gatewayName,
+    gatewayEntry,
+    blocked,
+  };
+}
+
+/** The edge container: stateless header-normalizing proxy between LiteLLM and http servers. */
+export function edgeSpec(settings: Settings): ContainerSpec {
+  const name = edgeContainerName(settings);
+  return {
+    name,
+    image: resolveImage(settings, settings.edge.image),
+    upstreamImage: settings.edge.image,
+    cmd: ['edge', '--port', String(settings.edge.port), '--allow-prefix', settings.namePrefix],
+    env: {},
+    envFiles: [],
+    secretDigest: null,
+    binds: [],
+    networks: [{ name: settings.network, aliases: [name] }],
+    labels: ownerLabels(settings.instance, 'edge'),
+    init: true,
+    restart: 'unless-stopped',
+  };
+}
+
+/**
+ * The managed LiteLLM container, before the config hash is known. One worker (facts: the
+ * management API only updates the memory of the worker that handled the call).
+ */
+export function gatewaySpec(settings: Settings): ContainerSpec {
+  const g = settings.gateway;
+  const name = gatewayContainerName(settings);
+  const usable = gatewayProblem(settings) === null;
+  const digest = usable ? secretDigest(loadOrCreateDigestKey(settings.secretsDir), readFileSync(g.envFile, 'utf8')) : null;
+  return {
+    name,
+    image: resolveImage(settings, g.image),
+    upstreamImage: g.image,
+    cmd: [
+      '--config',
+      `${GATEWAY_CONFIG_DIR_IN_CONTAINER}/config.yaml`,
+      '--port',
+      String(g.containerPort),
+      '--num_workers',
+      '1',
+    ],
+    env: { LITELLM_LOCAL_MODEL_COST_MAP: 'True' },
+    envFiles: usable ? [g.envFile] : [],
+    secretDigest: digest,
+    binds: [`${dirname(g.configPath)}:${GATEWAY_CONFIG_DIR_IN_CONTAINER}:ro`],
+    exposedPort: g.containerPort,
+    publish: { hostIp: g.hostIp, hostPort: g.hostPort },
+    networks: [{ name: settings.network, aliases: [name] }],
+    labels: ownerLabels(settings.instance, 'gateway'),
+    init: true,
+    restart: 'unless-stopped',
+  };
+}
+
+/** Why the managed gateway cannot be (re)created now, or null. Names the file, never its content. */
+export function gatewayProblem(settings: Settings): string | null {
+  const f = settings.gateway.envFile;
+  if (!existsSync(f)) return `gateway env file ${f} is missing; create it (chmod 600) with LITELLM_MASTER_KEY=sk-...`;
+  try {
+    assertPrivateFile(f);
+  } catch (err) {
+    return errorMessage(err);
+  }
+  return null;
+}

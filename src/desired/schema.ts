@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/** Schema version written into labels; bump when the meaning of a field changes. */
+export const SCHEMA_VERSION = '1';
+
+export const SERVER_NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
+export const SERVER_NAME_MAX = 40;
+/**
+ * Names the stack itself uses (its own containers and folders): a server may not take them.
+ * `litellm` is the gateway, `edge` the header-normalizing proxy (docs/adr/0003), `net` the
+ * network, `desired-state` the folder beside the per-server folders.
+ */
+export const RESERVED_NAMES = ['litellm', 'edge', 'net', 'reconciler', 'desired-state', 'secrets'] as const;
+
+export const TRANSPORTS = ['http', 'sse', 'stdio'] as const;
+
+const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _');
+const mountRe = /^(?<src>[^:]+):(?<dst>\/[^:]*)(?::(?<mode>ro|rw))?$/;
+
+/** One MCP server, one file `desired-state/mcp-<name>.yaml`. The single source of its types. */
+export const ServerSpecSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(SERVER_NAME_RE, 'lowercase letters, digits and -, starting with a letter or digit')
+      .max(SERVER_NAME_MAX)
+      .optional()
+      .describe('optional; must equal the file name without mcp- and .yaml'),
+    description: z.string().max(500).optional().describe('shown in LiteLLM'),
+    image: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[^\s]+$/, 'an image reference has no spaces')
+      .describe('the unmodified upstream image, ideally pinned to a version tag or digest'),
+    transport: z.enum(TRANSPORTS).describe('what the server itself speaks'),
+    command: z.array(z.string()).min(1).optional().describe("replaces the image's CMD"),
+    port: z.number().int().min(1).max(65535).optional().describe('container port (http, sse)'),
+    path: z
+      .string()
+      .regex(/^\/[^\s]*$/, 'a URL path starting with /')
+      .optional()
+      .describe('http default /mcp, sse default /sse'),
+    env: z
+      .record(envKey, z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .describe('plain, non-secret values; secrets go into the env file'),
+    envFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('secrets file; default <secretsDir>/mcp-<name>.env if it exists; never copied into labels, logs or plans'),
+    mounts: z
+      .array(
+        z
+          .string()
+          .regex(mountRe, 'expected "source:/container/path[:ro|rw]"')
+          .refine((m) => {
+            const src = mountRe.exec(m)?.groups?.['src'] ?? '';
+            return !src.startsWith('/') && !src.split('/').includes('..') && !src.startsWith('~');
+          }, 'the source must be relative to the server folder <projectsRoot>/<name>/ and stay inside it'),
+      )
+      .optional()
+      .describe('sources relative to <projectsRoot>/<name>/, nothing outside it'),
+    networks: z
+      .array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'a Docker network name'))
+      .optional()
+      .describe('extra existing networks to join besides mcp-net'),
+  })
+  .superRefine((s, ctx) => {
+    if ((s.transport === 'http' || s.transport === 'sse') && s.port === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['port'], message: `required for transport ${s.transport}` });
+    }
+    if (s.transport === 'stdio' && (s.port !== undefined || s.path !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [s.port !== undefined ? 'port' : 'path'],
+        message: 'a stdio server has no port or path',
+      });
+    }
+  });
+
+export type ServerSpec = z.infer<typeof ServerSpecSchema>;
+export type Transport = (typeof TRANSPORTS)[number];
+
+/** Keys an object accepts at a path of the spec, for "did you mean". */
+export function knownSpecKeys(path: PropertyKey[]): string[] {
+  return path.length === 0 ? Object.keys(ServerSpecSchema.shape) : [];
+}
+
+/** The published JSON Schema (schema/desired-state.schema.json) is generated from the zod schema. */
+export function desiredStateJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ServerSpecSchema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  return {
+    $id: 'https://github.com/mcp-reconciler/mcp-reconciler/schema/desired-state.schema.json',
+    title: 'mcp-reconciler desired state (one MCP server)',
+    ...schema,
+  };
+}

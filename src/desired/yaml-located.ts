@@ -1,0 +1,151 @@
+import { LineCounter, parseDocument, isMap, isPair, isScalar, isNode, type Document, type Node } from 'yaml';
+import { distance } from 'fastest-levenshtein';
+import type { z } from 'zod';
+import type { LocatedIssue } from '../errors/index.js';
+
+/** Largest input file we parse; anything bigger is an error, not a memory spike. */
+export const MAX_YAML_BYTES = 256 * 1024;
+/** Alias expansions allowed when turning YAML into data (defuses "billion laughs"). */
+export const MAX_ALIAS_COUNT = 50;
+
+type ZodIssue = z.core.$ZodIssue;
+
+export interface LocatedYaml {
+  value: unknown;
+  /** Syntax problems; when non-empty `value` is null. */
+  issues: LocatedIssue[];
+  /** Map schema issues to file positions (and add "did you mean" to unknown keys). */
+  locate(issues: readonly ZodIssue[], knownKeys?: (path: PropertyKey[]) => string[]): LocatedIssue[];
+  /** Position of the node at a data path, or of the closest parent that exists. */
+  positionOf(path: PropertyKey[]): { line: number; col: number };
+}
+
+/** Parse YAML keeping source positions, so every later error can say file:line:col. */
+export function parseYamlLocated(text: string, file: string): LocatedYaml {
+  const lineCounter = new LineCounter();
+  const issues: LocatedIssue[] = [];
+  const at = (offset: number): { line: number; col: number } => lineCounter.linePos(offset);
+  if (Buffer.byteLength(text, 'utf8') > MAX_YAML_BYTES) {
+    issues.push({ file, line: 1, col: 1, path: '', message: `file is larger than ${MAX_YAML_BYTES} bytes`, severity: 'error' });
+  }
+  const doc: Document.Parsed | null =
+    issues.length === 0 ? parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false }) : null;
+  let value: unknown = null;
+  if (doc) {
+    for (const e of doc.errors) {
+      const p = at(e.pos[0]);
+      issues.push({ file, ...p, path: '', message: firstLine(e.message), severity: 'error' });
+    }
+    if (issues.length === 0) {
+      try {
+        value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      } catch (err) {
+        issues.push({ file, line: 1, col: 1, path: '', message: firstLine((err as Error).message), severity: 'error' });
+        value = null;
+      }
+    }
+  }
+
+  const nodeAt = (path: PropertyKey[]): { node: Node | null; depth: number } => {
+    if (!doc) return { node: null, depth: 0 };
+    let cur: unknown = doc.contents;
+    let depth = 0;
+    for (const key of path) {
+      if (!isNode(cur)) break;
+      const next = (cur as unknown as { get?: (k: unknown, keep: boolean) => unknown }).get?.(
+        typeof key === 'symbol' ? String(key) : key,
+        true,
+      );
+      if (next === undefined || next === null) break;
+      cur = next;
+      depth++;
+    }
+    return { node: isNode(cur) ? (cur as Node) : null, depth };
+  };
+
+  const positionOf = (path: PropertyKey[]): { line: number; col: number } => {
+    const { node } = nodeAt(path);
+    const off = node?.range?.[0];
+    return off === undefined ? { line: 1, col: 1 } : at(off);
+  };
+
+  const keyPosition = (path: PropertyKey[], key: string): { line: number; col: number } => {
+    const { node, depth } = nodeAt(path);
+    if (node && depth === path.length && isMap(node)) {
+      for (const item of node.items) {
+        if (isPair(item) && isScalar(item.key) && String(item.key.value) === key && item.key.range) {
+          return at(item.key.range[0]);
+        }
+      }
+    }
+    return positionOf(path);
+  };
+
+  const locate: LocatedYaml['locate'] = (zodIssues, knownKeys) => {
+    const out: LocatedIssue[] = [];
+    for (const i of zodIssues) {
+      const path = i.path as PropertyKey[];
+      if (i.code === 'unrecognized_keys') {
+        for (const k of i.keys) {
+          const known = knownKeys?.(path) ?? [];
+          const hint = suggest(k, known);
+          out.push({
+            file,
+            ...keyPosition(path, k),
+            path: [...path, k].join('.'),
+            message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`,
+            severity: 'error',
+          });
+        }
+        continue;
+      }
+      const { depth } = nodeAt(path);
+      const missing = depth < path.length;
+      out.push({ file, ...positionOf(path), path: path.join('.'), message: describe(i, missing), severity: 'error' });
+    }
+    return out;
+  };
+
+  return { value, issues, locate, positionOf };
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
+
+/** Closest known key within a small edit distance, for "did you mean". */
+export function suggest(word: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = distance(word.toLowerCase(), k.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  return best !== null && bestD <= limit ? best : null;
+}
+
+/** A short human message per zod issue kind (zod's own messages are generic). */
+function describe(i: ZodIssue, missing: boolean): string {
+  switch (i.code) {
+    case 'invalid_value':
+      return `expected one of ${i.values.map((v) => String(v)).join(', ')}`;
+    case 'invalid_type':
+      return missing ? 'required' : `expected ${i.expected}`;
+    case 'too_big':
+      return i.origin === 'string' ? `at most ${String(i.maximum)} characters` : i.origin === 'array' ? `at most ${String(i.maximum)} items` : `at most ${String(i.maximum)}`;
+    case 'too_small':
+      return i.origin === 'string' ? (Number(i.minimum) <= 1 ? 'must not be empty' : `at least ${String(i.minimum)} characters`) : i.origin === 'array' ? `at least ${String(i.minimum)} items` : `at least ${String(i.minimum)}`;
+    case 'invalid_union': {
+      const kinds = i.errors.flatMap((alt) => alt.filter((x) => x.code === 'invalid_type').map((x) => (x as { expected: string }).expected));
+      return kinds.length ? `expected ${kinds.slice(0, -1).join(', ')}${kinds.length > 1 ? ' or ' : ''}${kinds[kinds.length - 1]}` : i.message;
+    }
+    case 'invalid_format':
+      return i.format === 'regex' ? i.message : `expected a ${i.format}`;
+    default:
+      return i.message;
+  }
+}

@@ -1,0 +1,45 @@
+import { SCHEMA_VERSION } from '../desired/schema.js';
+import type { ContainerRole } from '../reconcile/types.js';
+
+/** Every label the reconciler writes lives under this prefix (docker compose style). */
+export const LABEL_PREFIX = 'io.mcp-reconciler';
+export const Labels = {
+  /** Always "mcp-reconciler". Ownership = this label + matching instance. */
+  ManagedBy: `${LABEL_PREFIX}.managed-by`,
+  /** Settings `instance`: two stacks on one engine never touch each other's assets. */
+  Instance: `${LABEL_PREFIX}.instance`,
+  /** server | gateway | edge */
+  Role: `${LABEL_PREFIX}.role`,
+  /** Server name (role server only). */
+  Server: `${LABEL_PREFIX}.server`,
+  /** Desired file the container came from. */
+  Source: `${LABEL_PREFIX}.source`,
+  /** Hash of the canonical spec (incl. keyed digest of secrets); drift = mismatch. */
+  SpecHash: `${LABEL_PREFIX}.spec-hash`,
+  SchemaVersion: `${LABEL_PREFIX}.schema-version`,
+} as const;
+export const MANAGED_BY = 'mcp-reconciler';
+
+export function ownerLabels(
+  instance: string,
+  role: ContainerRole,
+  extra: { server?: string; source?: string } = {},
+): Record<string, string> {
+  const l: Record<string, string> = {
+    [Labels.ManagedBy]: MANAGED_BY,
+    [Labels.Instance]: instance,
+    [Labels.Role]: role,
+    [Labels.SchemaVersion]: SCHEMA_VERSION,
+  };
+  if (extra.server) l[Labels.Server] = extra.server;
+  if (extra.source) l[Labels.Source] = extra.source;
+  return l;
+}
+
+export function isOwned(labels: Record<string, string> | undefined, instance: string): boolean {
+  return !!labels && labels[Labels.ManagedBy] === MANAGED_BY && labels[Labels.Instance] === instance;
+}
+
+export function parseRole(v: string | undefined): ContainerRole | null {
+  return v === 'server' || v === 'gateway' || v === 'edge' ? v : null;
+}

@@ -1,0 +1,117 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request } from 'undici';
+import type { Logger } from 'pino';
+
+/**
+ * The edge: a stateless reverse proxy between LiteLLM and streamable-HTTP MCP servers.
+ *
+ * Why it exists (docs/adr/0003-edge-normalizes-litellm-headers.md): LiteLLM 1.77.3 always sets
+ * `MCP-Protocol-Version: 2025-06-18`, and its mcp 1.10.1 client adds `mcp-protocol-version`
+ * again after `initialize`. The header then arrives twice ("2025-06-18, 2025-06-18") and servers
+ * built on the current MCP SDK answer 400, so LiteLLM lists no tools. The edge forwards every
+ * request unchanged except that it keeps one value of that header.
+ *
+ * Routing carries no state: `/<container>/<port>/<path>` -> `http://<container>:<port>/<path>`,
+ * and only container names with the stack's prefix are reachable.
+ */
+export interface EdgeOptions {
+  port: number;
+  host?: string;
+  allowPrefix: string;
+  log: Logger;
+  /** Where a routed container is reached; tests point it at 127.0.0.1. Default `http://<name>:<port>`. */
+  origin?: (name: string, port: number) => string;
+}
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+]);
+
+/** Headers to forward upstream: hop-by-hop dropped, mcp-protocol-version kept once (the last, negotiated value). */
+export function forwardHeaders(rawHeaders: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase();
+    const value = rawHeaders[i + 1] as string;
+    if (HOP_BY_HOP.has(name)) continue;
+    if (name === 'mcp-protocol-version') {
+      out[name] = value.split(',').pop()!.trim();
+      continue;
+    }
+    out[name] = out[name] === undefined ? value : `${out[name]}, ${value}`;
+  }
+  return out;
+}
+
+/** `/mcp-everything/3001/mcp?x=1` -> upstream URL, or null when the route is not allowed. */
+export function upstreamFor(
+  url: string,
+  allowPrefix: string,
+  origin: (name: string, port: number) => string = (n, p) => `http://${n}:${p}`,
+): string | null {
+  const m = /^\/([a-z0-9][a-z0-9-]*)\/(\d{1,5})(\/[^?#]*)?(\?.*)?$/.exec(url);
+  if (!m) return null;
+  const [, host, port, path, query] = m as unknown as [string, string, string, string | undefined, string | undefined];
+  if (!host.startsWith(allowPrefix) || host === `${allowPrefix}litellm` || host === `${allowPrefix}edge`) return null;
+  const p = Number(port);
+  if (p < 1 || p > 65535) return null;
+  return `${origin(host, p)}${path ?? '/'}${query ?? ''}`;
+}
+
+export function createEdgeServer(opts: EdgeOptions): Server {
+  const server = createServer((req, res) => {
+    void handle(req, res, opts);
+  });
+  return server;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, opts: EdgeOptions): Promise<void> {
+  if (req.url === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    return;
+  }
+  const target = upstreamFor(req.url ?? '', opts.allowPrefix, opts.origin);
+  if (!target) {
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unknown route' }));
+    return;
+  }
+  const abort = new AbortController();
+  res.on('close', () => abort.abort());
+  try {
+    const method = (req.method ?? 'GET') as 'GET';
+    const hasBody = method !== 'GET' && method !== ('HEAD' as string);
+    const up = await request(target, {
+      method,
+      headers: forwardHeaders(req.rawHeaders),
+      ...(hasBody ? { body: req } : {}),
+      signal: abort.signal,
+      headersTimeout: 30_000,
+      bodyTimeout: 0, // SSE streams stay open
+    });
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(up.headers)) {
+      if (v !== undefined && !HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v;
+    }
+    res.writeHead(up.statusCode, headers);
+    res.flushHeaders();
+    for await (const chunk of up.body) {
+      if (!res.write(chunk as Buffer)) await new Promise((r) => res.once('drain', r));
+    }
+    res.end();
+  } catch (err) {
+    if (abort.signal.aborted) return;
+    opts.log.warn({ target, err: (err as Error).message }, 'edge: upstream failed');
+    if (!res.headersSent) {
+      res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'upstream unavailable' }));
+    } else res.destroy();
+  }
+}

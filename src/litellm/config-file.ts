@@ -1,0 +1,116 @@
+import { Document, parseDocument, isMap, isPair, isScalar, YAMLMap } from 'yaml';
+
+/**
+ * Ownership marker inside an `mcp_servers` entry. LiteLLM 1.77.3 reads only the keys it knows
+ * (mcp_server_manager.load_servers_from_config) and ignores the rest; the `x-` prefix follows the
+ * compose convention for extension fields, and `doctor` treats `x-*` keys as deliberate.
+ * Ownership is therefore readable from the file itself, with no state elsewhere.
+ */
+export const OWNER_KEY = 'x-mcp-reconciler';
+export const OWNER_VALUE = 'mcp-reconciler';
+
+export const NEW_CONFIG_HEADER = [
+  ' LiteLLM 1.77.3 config. mcp-reconciler owns the mcp_servers entries marked x-mcp-reconciler',
+  ' and rewrites them; everything else in this file is yours and is kept as written.',
+  ' The gateway reads this file once at start-up; the reconciler restarts it when the file changes.',
+].join('\n');
+
+export interface GatewayConfigView {
+  /** Owned entries by LiteLLM server name, marker included. */
+  owned: Record<string, Record<string, unknown>>;
+  /** Names of entries the user wrote. */
+  foreign: string[];
+  /** Parse problems; when present the file is not rewritten. */
+  errors: string[];
+}
+
+function isOwnedEntry(v: unknown): boolean {
+  if (!v || typeof v !== 'object') return false;
+  const marker = (v as Record<string, unknown>)[OWNER_KEY];
+  return !!marker && typeof marker === 'object' && (marker as Record<string, unknown>)['managed-by'] === OWNER_VALUE;
+}
+
+function parse(text: string): Document.Parsed {
+  return parseDocument(text, { uniqueKeys: true });
+}
+
+/** Read which entries of a config.yaml are ours. */
+export function readGatewayConfig(text: string | null): GatewayConfigView {
+  if (text === null || text.trim() === '') return { owned: {}, foreign: [], errors: [] };
+  const doc = parse(text);
+  if (doc.errors.length > 0) return { owned: {}, foreign: [], errors: doc.errors.map((e) => e.message.split('\n')[0] ?? '') };
+  const js = doc.toJS({ maxAliasCount: 50 }) as unknown;
+  if (js !== null && (typeof js !== 'object' || Array.isArray(js))) {
+    return { owned: {}, foreign: [], errors: ['the config must be a mapping'] };
+  }
+  const servers = (js as Record<string, unknown> | null)?.['mcp_servers'];
+  const owned: GatewayConfigView['owned'] = {};
+  const foreign: string[] = [];
+  if (servers && typeof servers === 'object' && !Array.isArray(servers)) {
+    for (const [name, v] of Object.entries(servers as Record<string, unknown>)) {
+      if (isOwnedEntry(v)) {
+        owned[name] = v as Record<string, unknown>;
+      } else foreign.push(name);
+    }
+  } else if (servers !== undefined && servers !== null) {
+    return { owned: {}, foreign: [], errors: ['mcp_servers must be a mapping of name -> settings'] };
+  }
+  return { owned, foreign, errors: [] };
+}
+
+/**
+ * Rewrite config.yaml so its owned entries are exactly `entries` (each carrying the owner
+ * marker, see ownedEntry); every other key, entry and
+ * comment stays as the user wrote it. A name the user already uses is left alone (the caller
+ * reports the conflict). Returns the new text (identical text when nothing changes).
+ */
+export function renderGatewayConfig(
+  text: string | null,
+  entries: Record<string, Record<string, unknown>>,
+): string {
+  const fresh = text === null || text.trim() === '';
+  const doc: Document = fresh ? new Document({ general_settings: { master_key: 'os.environ/LITELLM_MASTER_KEY' } }) : parse(text);
+  if (fresh) doc.commentBefore = NEW_CONFIG_HEADER;
+  let servers = doc.get('mcp_servers', true);
+  if (!isMap(servers)) {
+    servers = new YAMLMap();
+    doc.set('mcp_servers', servers);
+  }
+  const map = servers as YAMLMap;
+  // Drop owned entries that are no longer wanted or that changed; keep user entries untouched.
+  const current = readGatewayConfig(fresh ? null : (text as string));
+  map.items = map.items.filter((p) => {
+    if (!isPair(p) || !isScalar(p.key)) return true;
+    const name = String(p.key.value);
+    if (!(name in current.owned)) return true;
+    const want = entries[name];
+    return want !== undefined && sameEntry(current.owned[name] as Record<string, unknown>, want);
+  });
+  const present = new Set(
+    map.items.filter((p) => isPair(p) && isScalar(p.key)).map((p) => String((p.key as { value: unknown }).value)),
+  );
+  for (const name of Object.keys(entries).sort()) {
+    if (present.has(name)) continue;
+    const entry = doc.createNode(entries[name]);
+    if (isMap(entry)) entry.flow = false;
+    map.add(doc.createPair(name, entry));
+  }
+  const out = doc.toString({ lineWidth: 0 });
+  if (!fresh && out === (text as string)) return text as string;
+  return out;
+}
+
+function sameEntry(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+}
+
+function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o).sort()) out[k] = o[k];
+  return out;
+}
+
+/** A gateway entry as written to the file: LiteLLM's keys plus the owner marker. */
+export function ownedEntry(entry: Record<string, unknown>, source: string): Record<string, unknown> {
+  return { ...entry, [OWNER_KEY]: { 'managed-by': OWNER_VALUE, source } };
+}

@@ -1,0 +1,131 @@
+import type { Logger } from 'pino';
+import type { Settings } from '../config/settings.js';
+import { loadDesiredDir, type DesiredLoad } from '../desired/load.js';
+import { resolveServers, edgeSpec, gatewaySpec, gatewayProblem } from '../desired/resolve.js';
+import { readEnvFile } from '../desired/env-file.js';
+import type { ConfigStore, ContainerRuntime, GatewayReadiness } from '../ports/index.js';
+import { execute, type ExecuteResult } from './executor.js';
+import { plan as makePlan, type PlanInput } from './planner.js';
+import type { Plan, ServerModel } from './types.js';
+
+export interface ReconcilerDeps {
+  runtime: ContainerRuntime;
+  config: ConfigStore;
+  gateway: GatewayReadiness | null;
+  log: Logger;
+}
+
+export interface PlanOutcome {
+  plan: Plan;
+  load: DesiredLoad;
+  input: PlanInput;
+  /** Files or inputs that are not usable now; their servers keep their last good state. */
+  problems: { name: string | null; file: string; message: string }[];
+}
+
+/**
+ * observe -> plan -> apply, level-triggered: every pass starts from the desired files and a fresh
+ * snapshot of Docker and config.yaml. The only memory is `lastGood` (per server, the last model
+ * that resolved), which lets an invalid edit keep the server as it was in a long-running daemon.
+ */
+export class Reconciler {
+  readonly settings: Settings;
+  readonly #deps: ReconcilerDeps;
+  readonly #lastGood = new Map<string, ServerModel>();
+
+  constructor(settings: Settings, deps: ReconcilerDeps) {
+    this.settings = settings;
+    this.#deps = deps;
+  }
+
+  /** Compute the plan without changing anything. */
+  async plan(opts: { allowEmpty?: boolean } = {}): Promise<PlanOutcome> {
+    const s = this.settings;
+    const load = loadDesiredDir(s.desiredDir);
+    const problems: PlanOutcome['problems'] = [];
+    for (const inv of load.invalid) {
+      problems.push({ name: inv.name, file: inv.file, message: inv.issues.map((i) => `${i.line}:${i.col} ${i.path ? `${i.path}: ` : ''}${i.message}`).join('; ') });
+    }
+    const resolved = resolveServers(s, load.servers);
+    for (const f of resolved.failures) problems.push({ name: f.name, file: f.file, message: f.message });
+    for (const m of resolved.models) this.#lastGood.set(m.name, m);
+
+    const servers: ServerModel[] = [...resolved.models];
+    const hold: string[] = [];
+    const unusable = [...load.invalid.map((i) => i.name), ...resolved.failures.map((f) => f.name)];
+    for (const name of unusable) {
+      if (name === null) continue;
+      const good = this.#lastGood.get(name);
+      if (good) servers.push(good);
+      else hold.push(name);
+    }
+    for (const name of [...this.#lastGood.keys()]) {
+      if (!servers.some((m) => m.name === name) && !hold.includes(name)) this.#lastGood.delete(name);
+    }
+
+    const snap = await this.#deps.runtime.observe({ namePrefix: s.namePrefix, instance: s.instance, network: s.network });
+    const gatewayConfigText = this.#deps.config.read(s.gateway.configPath);
+    const runningServers = snap.containers.filter((c) => c.owned && c.role === 'server').length;
+    const prune = pruneDecision(load, runningServers, opts.allowEmpty ?? false);
+
+    const gSpec = gatewaySpec(s);
+    const gProblem = s.gateway.managed ? gatewayProblem(s) : null;
+    const input: PlanInput = {
+      network: s.network,
+      instance: s.instance,
+      servers,
+      hold,
+      edge: edgeSpec(s),
+      gateway: { managed: s.gateway.managed, spec: gSpec, configPath: s.gateway.configPath, problem: gProblem },
+      observed: { networkExists: snap.networkExists, containers: snap.containers, gatewayConfigText },
+      prune,
+    };
+    return { plan: makePlan(input), load, input, problems };
+  }
+
+  /** One full pass: plan, then execute. */
+  async reconcile(opts: { allowEmpty?: boolean } = {}): Promise<PlanOutcome & { result: ExecuteResult }> {
+    const outcome = await this.plan(opts);
+    for (const p of outcome.problems) {
+      this.#deps.log.warn({ file: p.file, server: p.name }, `desired state not usable, last good state kept: ${p.message}`);
+    }
+    for (const o of outcome.plan.operations) {
+      if (o.type === 'conflict' || o.type === 'blocked' || o.type === 'prune-held') {
+        this.#deps.log.warn({ resourceId: o.resourceId, op: o.type }, o.cause);
+      }
+    }
+    const result = await execute(outcome.plan, {
+      runtime: this.#deps.runtime,
+      config: this.#deps.config,
+      gateway: this.#deps.gateway,
+      log: this.#deps.log,
+    });
+    return { ...outcome, result };
+  }
+}
+
+/**
+ * Mass-deletion guard: a missing or unreadable desired dir never means "remove everything", and
+ * an empty one while servers run needs confirmation.
+ */
+export function pruneDecision(load: DesiredLoad, runningServers: number, allowEmpty: boolean): PlanInput['prune'] {
+  if (load.dirState !== 'ok') {
+    return { allowed: false, reason: `the desired dir ${load.dir} is ${load.dirState}` };
+  }
+  if (load.servers.length === 0 && load.invalid.length === 0 && runningServers > 0 && !allowEmpty) {
+    return {
+      allowed: false,
+      reason: `the desired dir ${load.dir} is empty while ${runningServers} server(s) run; confirm with \`apply --once --allow-empty\``,
+    };
+  }
+  return { allowed: true, reason: '' };
+}
+
+/** The master key the reconciler uses to call the gateway, from the gateway's own env file. */
+export function masterKeyFrom(settings: Settings): string | null {
+  try {
+    return readEnvFile(settings.gateway.envFile)['LITELLM_MASTER_KEY'] ?? null;
+  } catch {
+    return null;
+  }
+}

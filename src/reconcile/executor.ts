@@ -1,0 +1,79 @@
+import pRetry from 'p-retry';
+import type { Logger } from 'pino';
+import type { ConfigStore, ContainerRuntime, GatewayReadiness } from '../ports/index.js';
+import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
+import type { Operation, Plan } from './types.js';
+
+/** Attempts for a transient Docker failure, with p-retry's exponential backoff. */
+export const OP_RETRIES = 2;
+/** How long a (re)started gateway may take to answer /health/readiness. */
+export const GATEWAY_READY_TIMEOUT_MS = 60_000;
+
+export interface ExecuteDeps {
+  runtime: ContainerRuntime;
+  config: ConfigStore;
+  gateway: GatewayReadiness | null;
+  log: Logger;
+}
+
+export interface ExecuteResult {
+  done: Operation[];
+  failed: { op: Operation; error: string; code: string }[];
+}
+
+/**
+ * Carry out a plan in order. Decides nothing: every operation was chosen by the planner. One
+ * failed operation does not stop the independent ones after it; failures are returned (and
+ * logged once here), never swallowed.
+ */
+export async function execute(plan: Plan, deps: ExecuteDeps, opts: { readyTimeoutMs?: number } = {}): Promise<ExecuteResult> {
+  const result: ExecuteResult = { done: [], failed: [] };
+  for (const op of plan.operations) {
+    if (op.type === 'conflict' || op.type === 'blocked' || op.type === 'prune-held') continue;
+    const log = deps.log.child({ resourceId: op.resourceId, op: op.type, ...(op.server ? { server: op.server } : {}) });
+    try {
+      await pRetry(() => run(op, deps), {
+        retries: OP_RETRIES,
+        minTimeout: 200,
+        maxTimeout: 2_000,
+        shouldRetry: ({ error }) => error instanceof ReconcilerError && error.retryable && error.code !== ErrorCode.ImageUnavailable,
+      });
+      // Waiting is not retried: a gateway that starts but never gets ready is a failure to report.
+      if ('role' in op && op.role === 'gateway' && op.type !== 'remove-container' && deps.gateway) {
+        await deps.gateway.waitReady(opts.readyTimeoutMs ?? GATEWAY_READY_TIMEOUT_MS);
+      }
+      result.done.push(op);
+      log.info({ cause: op.cause }, `${op.type} ${op.resourceId}`);
+    } catch (err) {
+      const code = err instanceof ReconcilerError ? err.code : ErrorCode.DockerOperationFailed;
+      result.failed.push({ op, error: errorMessage(err), code });
+      log.error({ code, err: errorMessage(err) }, `${op.type} ${op.resourceId} failed`);
+    }
+  }
+  return result;
+}
+
+async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
+  switch (op.type) {
+    case 'create-network':
+      return deps.runtime.createNetwork(op.network, op.labels);
+    case 'create-container':
+      await deps.runtime.ensureImage(op.spec.image);
+      await deps.runtime.createAndStart(op.spec);
+      return;
+    case 'recreate-container':
+      // The image is checked first, so a missing image never takes down what runs.
+      await deps.runtime.ensureImage(op.spec.image);
+      await deps.runtime.remove(op.containerId);
+      await deps.runtime.createAndStart(op.spec);
+      return;
+    case 'start-container':
+      return deps.runtime.start(op.containerId);
+    case 'remove-container':
+      return deps.runtime.remove(op.containerId);
+    case 'write-gateway-config':
+      return deps.config.writeAtomic(op.path, op.text);
+    default:
+      return;
+  }
+}

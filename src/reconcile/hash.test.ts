@@ -1,0 +1,46 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { canonicalJson, specHash, secretDigest } from './hash.js';
+import { testSettings, model, HTTP } from '../testing/fixtures.js';
+
+describe('spec hash', () => {
+  test('stable across key order', () => {
+    assert.equal(specHash({ a: 1, b: { c: 2, d: [1, { x: 1, y: 2 }] } }), specHash({ b: { d: [1, { y: 2, x: 1 }], c: 2 }, a: 1 }));
+    assert.equal(canonicalJson({ b: 1, a: undefined, c: 2 }), '{"b":1,"c":2}');
+  });
+
+  test('the same desired file always gives the same hash', () => {
+    const s = testSettings();
+    const reordered = 'port: 3001\ntransport: http\nimage: mcp/everything:1\n';
+    assert.equal(model(s, 'x', HTTP).specHash, model(s, 'x', reordered).specHash);
+  });
+
+  const s = testSettings();
+  const base = model(s, 'x', HTTP).specHash;
+  const variants: [string, string][] = [
+    ['image', 'image: mcp/everything:2\ntransport: http\nport: 3001\n'],
+    ['command', `${HTTP}command: [node, x.js]\n`],
+    ['env', `${HTTP}env:\n  FOO: bar\n`],
+    ['port', 'image: mcp/everything:1\ntransport: http\nport: 3002\n'],
+    ['mounts', `${HTTP}mounts: ["a.toml:/a.toml"]\n`],
+    ['networks', `${HTTP}networks: [pg-net]\n`],
+  ];
+  for (const [field, yaml] of variants) {
+    test(`changes when ${field} changes`, () => {
+      assert.notEqual(model(s, 'x', yaml).specHash, base);
+    });
+  }
+
+  test('changes with the image override (what actually runs)', () => {
+    const o = testSettings();
+    o.imageOverrides = { 'mcp/everything:1': 'local/everything:test' };
+    assert.notEqual(model(o, 'x', HTTP).specHash, base);
+  });
+
+  test('secret digests are keyed: same material, different key, different digest', () => {
+    const a = secretDigest(Buffer.alloc(32, 1), 'TOKEN=abc');
+    assert.equal(a, secretDigest(Buffer.alloc(32, 1), 'TOKEN=abc'));
+    assert.notEqual(a, secretDigest(Buffer.alloc(32, 2), 'TOKEN=abc'));
+    assert.notEqual(a, secretDigest(Buffer.alloc(32, 1), 'TOKEN=abd'));
+  });
+});

@@ -1,0 +1,133 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { plan } from './planner.js';
+import { renderPlan } from './render-plan.js';
+import { writeOps } from './types.js';
+import { testSettings, model, HTTP, baseInput, converged, runningFor } from '../testing/fixtures.js';
+
+const s = testSettings();
+const everything = model(s, 'everything', HTTP);
+const sse = model(s, 'legacy', 'image: a:1\ntransport: sse\nport: 8000\n');
+const stdio = model(s, 'memory', 'image: mcp/memory:1\ntransport: stdio\n');
+
+function configAfter(input: ReturnType<typeof baseInput>): string {
+  const op = plan(input).operations.find((o) => o.type === 'write-gateway-config');
+  return op && op.type === 'write-gateway-config' ? op.text : (input.observed.gatewayConfigText ?? '');
+}
+
+describe('planner', () => {
+  test('from nothing: network, edge, servers, config, gateway — in that order', () => {
+    const p = plan(baseInput(s, [everything, sse]));
+    assert.equal(
+      renderPlan(p),
+      [
+        '+ create-network network:mcp-net: not found',
+        '+ create-container container:mcp-edge: not found',
+        '+ create-container container:mcp-everything: not found',
+        '+ create-container container:mcp-legacy: not found',
+        '~ write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: add mcp_everything, mcp_legacy',
+        '+ create-container container:mcp-litellm: not found',
+      ].join('\n'),
+    );
+  });
+
+  test('steady state: the plan is empty', () => {
+    const input = baseInput(s, [everything, sse]);
+    const steady = { ...input, observed: converged(input, configAfter(input)) };
+    assert.deepEqual(plan(steady).operations, []);
+    assert.equal(renderPlan(plan(steady)), 'No changes. The running state matches the desired state.');
+  });
+
+  test('spec change recreates only that container; the gateway is untouched when its entry is the same', () => {
+    const input = baseInput(s, [everything]);
+    const observed = converged(input, configAfter(input));
+    const changed = model(s, 'everything', `${HTTP}env:\n  FOO: bar\n`);
+    const p = plan({ ...input, servers: [changed], observed });
+    assert.deepEqual(p.operations.map((o) => `${o.type} ${o.resourceId}`), ['recreate-container container:mcp-everything']);
+  });
+
+  test('a stopped container is started, not recreated', () => {
+    const input = baseInput(s, [everything]);
+    const observed = converged(input, configAfter(input));
+    observed.containers = observed.containers.map((c) => (c.role === 'server' ? { ...c, running: false, state: 'exited' } : c));
+    assert.equal(renderPlan(plan({ ...input, observed })), '> start-container container:mcp-everything: container is exited');
+  });
+
+  test('an unowned container with our name is a conflict, never touched', () => {
+    const input = baseInput(s, [everything]);
+    const observed = converged(input, configAfter(input));
+    observed.containers = observed.containers.map((c) => (c.role === 'server' ? { ...c, owned: false, role: null, server: null, specHash: null } : c));
+    const p = plan({ ...input, observed });
+    assert.deepEqual(p.operations.map((o) => o.type), ['conflict']);
+    assert.match(p.operations[0]!.cause, /exists but is not managed by mcp-reconciler/);
+    assert.equal(writeOps(p).length, 0);
+  });
+
+  test('a deleted desired file removes the container and the registration', () => {
+    const input = baseInput(s, [everything, sse]);
+    const observed = converged(input, configAfter(input));
+    const p = plan({ ...input, servers: [everything], observed });
+    const lines = renderPlan(p).split('\n');
+    assert.deepEqual(lines, [
+      '~ write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: remove mcp_legacy',
+      lines[1], // the gateway restarts with the new file (its hash changes)
+      '- remove-container container:mcp-legacy: no desired file for server "legacy"',
+    ]);
+    assert.match(lines[1] as string, /^~ recreate-container container:mcp-litellm: spec changed/);
+  });
+
+  test('mass-deletion guard: nothing is removed and the entries stay when pruning is held', () => {
+    const input = baseInput(s, [everything, sse]);
+    const observed = converged(input, configAfter(input));
+    const p = plan({ ...input, servers: [], observed, prune: { allowed: false, reason: 'the desired dir is missing' } });
+    assert.deepEqual(
+      p.operations.map((o) => o.type),
+      ['prune-held', 'prune-held'],
+    );
+    assert.ok(p.operations.every((o) => o.cause.endsWith('not removed: the desired dir is missing')));
+  });
+
+  test('an invalid file without a last good state holds its server as it runs', () => {
+    const input = baseInput(s, [everything, sse]);
+    const observed = converged(input, configAfter(input));
+    const p = plan({ ...input, servers: [everything], hold: ['legacy'], observed });
+    assert.deepEqual(p.operations, []);
+  });
+
+  test('a user entry with the same LiteLLM name is reported, not overwritten', () => {
+    const user = 'mcp_servers:\n  mcp_everything:\n    url: http://elsewhere/mcp\n    transport: http\n';
+    const p = plan(baseInput(s, [everything], { observed: { networkExists: true, containers: [], gatewayConfigText: user } }));
+    const conflict = p.operations.find((o) => o.type === 'conflict');
+    assert.equal(conflict?.resourceId, 'gateway-entry:mcp_everything');
+    assert.equal(p.operations.find((o) => o.type === 'write-gateway-config'), undefined);
+  });
+
+  test('stdio servers are reported as blocked until the bridge exists; no edge for sse only', () => {
+    const p = plan(baseInput(s, [stdio, sse]));
+    assert.ok(p.operations.some((o) => o.type === 'blocked' && o.resourceId === 'server:memory'));
+    assert.ok(!p.operations.some((o) => o.resourceId === 'container:mcp-edge'));
+    assert.ok(!p.operations.some((o) => o.resourceId === 'container:mcp-memory'));
+  });
+
+  test('gateway.managed false: its container is neither created nor removed', () => {
+    const input = baseInput(s, [everything]);
+    input.gateway = { ...input.gateway, managed: false };
+    const observed = converged(baseInput(s, [everything]), configAfter(input));
+    const p = plan({ ...input, observed });
+    assert.deepEqual(p.operations, []);
+  });
+
+  test('a gateway problem blocks only the gateway', () => {
+    const input = baseInput(s, [everything]);
+    input.gateway = { ...input.gateway, problem: 'env file missing' };
+    const p = plan(input);
+    assert.ok(p.operations.some((o) => o.type === 'create-container' && o.resourceId === 'container:mcp-everything'));
+    assert.ok(p.operations.some((o) => o.type === 'blocked' && o.resourceId === 'container:mcp-litellm'));
+  });
+
+  test('a config.yaml that does not parse is left alone', () => {
+    const p = plan(baseInput(s, [everything], { observed: { networkExists: true, containers: [runningFor(everything)], gatewayConfigText: 'mcp_servers: [\n' } }));
+    assert.ok(p.operations.some((o) => o.type === 'blocked' && o.cause.startsWith('config.yaml does not parse')));
+    assert.ok(!p.operations.some((o) => o.type === 'write-gateway-config'));
+  });
+});

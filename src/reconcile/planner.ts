@@ -1,0 +1,205 @@
+import { readGatewayConfig, renderGatewayConfig, ownedEntry } from '../litellm/config-file.js';
+import { ownerLabels } from '../docker/labels.js';
+import { sha256Hex, specHash } from './hash.js';
+import type { ContainerRole, ContainerSpec, Observed, ObservedContainer, Operation, Plan, ServerModel } from './types.js';
+
+export interface PlanInput {
+  network: string;
+  instance: string;
+  /** Desired servers that resolved (for an invalid file: its last good model, if any). */
+  servers: readonly ServerModel[];
+  /** Servers to leave exactly as they run (invalid file without a last good model, unreadable secrets). */
+  hold: readonly string[];
+  edge: ContainerSpec;
+  gateway: {
+    managed: boolean;
+    spec: ContainerSpec;
+    configPath: string;
+    /** Why the gateway container cannot be run now (e.g. its env file is missing). */
+    problem: string | null;
+  };
+  observed: Observed;
+  /** When false, every removal becomes a `prune-held` report (mass-deletion guard). */
+  prune: { allowed: boolean; reason: string };
+}
+
+/**
+ * The algorithm, as a pure function of (desired, observed): no I/O, no clock, no logger.
+ *   1. the network exists;
+ *   2. the edge runs while any http server is wanted;
+ *   3. each wanted server has exactly one owned, running container with its spec hash;
+ *   4. config.yaml holds exactly the owned entries of the wanted servers;
+ *   5. the gateway runs with a spec hash that includes that file's content;
+ *   6. owned containers nobody wants are removed — unless pruning is held.
+ * Names that clash with containers we do not own are reported, never touched.
+ */
+export function plan(input: PlanInput): Plan {
+  const ops: Operation[] = [];
+  const { observed } = input;
+  const byName = new Map<string, ObservedContainer>(observed.containers.map((c) => [c.name, c]));
+  const kept = new Set<string>(); // container names that are wanted
+
+  if (!observed.networkExists) {
+    ops.push({
+      type: 'create-network',
+      resourceId: `network:${input.network}`,
+      cause: 'not found',
+      network: input.network,
+      labels: ownerLabels(input.instance, 'edge'),
+    });
+  }
+
+  const runnable = input.servers.filter((s) => s.blocked === null);
+  const edgeWanted = runnable.some((s) => s.transport === 'http');
+  if (edgeWanted) {
+    kept.add(input.edge.name);
+    ops.push(...ensureContainer(input.edge, specHash(input.edge), 'edge', byName.get(input.edge.name)));
+  }
+
+  for (const s of input.servers) {
+    if (s.blocked !== null) {
+      ops.push({ type: 'blocked', resourceId: `server:${s.name}`, server: s.name, cause: s.blocked });
+      continue;
+    }
+    kept.add(s.container.name);
+    ops.push(...ensureContainer(s.container, s.specHash, 'server', byName.get(s.container.name), s.name));
+  }
+  const held = new Set(input.hold);
+  for (const c of observed.containers) {
+    if (c.owned && c.role === 'server' && c.server !== null && held.has(c.server)) kept.add(c.name);
+  }
+
+  // Gateway configuration: owned entries = wanted servers (+ held servers' current entries).
+  const view = readGatewayConfig(observed.gatewayConfigText);
+  let configText = observed.gatewayConfigText ?? '';
+  if (view.errors.length > 0) {
+    ops.push({
+      type: 'blocked',
+      resourceId: `file:${input.gateway.configPath}`,
+      cause: `config.yaml does not parse (${view.errors.join('; ')}); it is left as it is until fixed`,
+    });
+  } else {
+    const entries: Record<string, Record<string, unknown>> = {};
+    const foreign = new Set(view.foreign);
+    for (const s of runnable) {
+      if (s.gatewayEntry === null) continue;
+      if (foreign.has(s.gatewayName)) {
+        ops.push({
+          type: 'conflict',
+          resourceId: `gateway-entry:${s.gatewayName}`,
+          server: s.name,
+          cause: `config.yaml already has an entry "${s.gatewayName}" that mcp-reconciler does not own; rename or remove it`,
+        });
+        continue;
+      }
+      entries[s.gatewayName] = ownedEntry(s.gatewayEntry, s.source);
+    }
+    const wantedNames = new Set(input.servers.map((s) => s.gatewayName));
+    for (const [name, entry] of Object.entries(view.owned)) {
+      if (name in entries) continue;
+      const heldEntry = input.hold.some((h) => gatewayNameOf(h) === name);
+      if (heldEntry || (!wantedNames.has(name) && !input.prune.allowed)) entries[name] = entry;
+    }
+    const next = renderGatewayConfig(observed.gatewayConfigText, entries);
+    if (next !== observed.gatewayConfigText) {
+      ops.push({
+        type: 'write-gateway-config',
+        resourceId: `file:${input.gateway.configPath}`,
+        cause: describeEntryChange(view.owned, entries),
+        path: input.gateway.configPath,
+        text: next,
+      });
+      configText = next;
+    }
+  }
+
+  if (input.gateway.managed) {
+    const g = input.gateway.spec;
+    kept.add(g.name);
+    if (input.gateway.problem !== null) {
+      ops.push({ type: 'blocked', resourceId: `container:${g.name}`, cause: input.gateway.problem });
+    } else {
+      const hash = specHash({ spec: g, config: sha256Hex(configText) });
+      ops.push(...ensureContainer(g, hash, 'gateway', byName.get(g.name)));
+    }
+  }
+
+  for (const c of observed.containers) {
+    if (!c.owned || kept.has(c.name)) continue;
+    if (c.role === 'gateway' && !input.gateway.managed) continue; // gateway.managed: false leaves it be
+    const cause =
+      c.role === 'server' ? `no desired file for server "${c.server ?? '?'}"` : `${c.role ?? 'container'} no longer needed`;
+    if (!input.prune.allowed) {
+      // Held: servers are reported; the edge stays silently, since held servers may still need it.
+      if (c.role === 'server') ops.push({ type: 'prune-held', resourceId: `container:${c.name}`, cause: `${cause}; not removed: ${input.prune.reason}` });
+      continue;
+    }
+    ops.push({ type: 'remove-container', resourceId: `container:${c.name}`, cause, containerId: c.id, role: c.role ?? 'server', ...(c.server ? { server: c.server } : {}) });
+  }
+  return { operations: ops };
+}
+
+function gatewayNameOf(server: string): string {
+  return `mcp_${server.replace(/-/g, '_')}`;
+}
+
+/** The operations that make one container match its spec (none in steady state). */
+function ensureContainer(
+  spec: ContainerSpec,
+  hash: string,
+  role: ContainerRole,
+  current: ObservedContainer | undefined,
+  server?: string,
+): Operation[] {
+  const resourceId = `container:${spec.name}`;
+  const s = server ? { server } : {};
+  const withHash: ContainerSpec = { ...spec, labels: { ...spec.labels, 'io.mcp-reconciler.spec-hash': hash } };
+  if (!current) return [{ type: 'create-container', resourceId, cause: 'not found', spec: withHash, role, ...s }];
+  if (!current.owned) {
+    return [
+      {
+        type: 'conflict',
+        resourceId,
+        ...s,
+        cause: `a container named ${spec.name} exists but is not managed by mcp-reconciler; rename or remove it to let the reconciler run ${role === 'server' ? `server "${server}"` : `the ${role}`}`,
+      },
+    ];
+  }
+  if (current.specHash !== hash) {
+    return [
+      {
+        type: 'recreate-container',
+        resourceId,
+        cause: `spec changed (${short(current.specHash)} -> ${short(hash)})`,
+        spec: withHash,
+        role,
+        containerId: current.id,
+        ...s,
+      },
+    ];
+  }
+  if (!current.running) {
+    return [{ type: 'start-container', resourceId, cause: `container is ${current.state}`, containerId: current.id, role, ...s }];
+  }
+  return [];
+}
+
+function short(h: string | null): string {
+  return h ? h.slice(0, 8) : 'none';
+}
+
+function describeEntryChange(
+  before: Record<string, Record<string, unknown>>,
+  after: Record<string, Record<string, unknown>>,
+): string {
+  const added = Object.keys(after).filter((k) => !(k in before));
+  const removed = Object.keys(before).filter((k) => !(k in after));
+  const changed = Object.keys(after).filter(
+    (k) => k in before && JSON.stringify(before[k]) !== JSON.stringify(after[k]),
+  );
+  const parts: string[] = [];
+  if (added.length) parts.push(`add ${added.join(', ')}`);
+  if (changed.length) parts.push(`update ${changed.join(', ')}`);
+  if (removed.length) parts.push(`remove ${removed.join(', ')}`);
+  return parts.length ? `mcp_servers: ${parts.join('; ')}` : 'file rewritten (format)';
+}

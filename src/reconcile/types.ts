@@ -1,0 +1,116 @@
+import type { Transport } from '../desired/schema.js';
+
+/** What a container should be. Plain data: no secret values (env files are paths). */
+export interface ContainerSpec {
+  name: string;
+  /** Image actually run (after imageOverrides). */
+  image: string;
+  /** Image named in the desired file / settings. */
+  upstreamImage: string;
+  entrypoint?: string[];
+  cmd?: string[];
+  /** Plain environment values. */
+  env: Record<string, string>;
+  /** Secret env files, read by the adapter at create time only. */
+  envFiles: string[];
+  /** HMAC over the env files' contents, so a secret change recreates the container. */
+  secretDigest: string | null;
+  /** host:container[:ro|rw] */
+  binds: string[];
+  exposedPort?: number;
+  /** Publish exposedPort on hostIp; hostPort null picks a free port. */
+  publish?: { hostIp: string; hostPort: number | null };
+  networks: { name: string; aliases: string[] }[];
+  labels: Record<string, string>;
+  init: boolean;
+  restart: 'unless-stopped' | 'no';
+}
+
+export type ContainerRole = 'server' | 'gateway' | 'edge';
+
+/** A container Docker reports, with our labels already parsed. */
+export interface ObservedContainer {
+  id: string;
+  name: string;
+  image: string;
+  state: string;
+  running: boolean;
+  /** Carries our owner label for this instance. Anything else is never touched. */
+  owned: boolean;
+  role: ContainerRole | null;
+  server: string | null;
+  specHash: string | null;
+  source: string | null;
+  /** container port -> published host port */
+  hostPorts: Record<number, number>;
+}
+
+export interface Observed {
+  networkExists: boolean;
+  /** Our owned containers plus any container whose name has our prefix (to detect conflicts). */
+  containers: ObservedContainer[];
+  /** Current LiteLLM config.yaml text, null when the file does not exist. */
+  gatewayConfigText: string | null;
+}
+
+/** A desired server after defaults and path resolution: everything the planner needs. */
+export interface ServerModel {
+  name: string;
+  /** Path for messages. */
+  file: string;
+  /** Stable source id written into labels and the config marker. */
+  source: string;
+  transport: Transport;
+  /** Path of the MCP endpoint inside the container (http, sse); null for stdio. */
+  mcpPath: string | null;
+  container: ContainerSpec;
+  specHash: string;
+  /** LiteLLM `mcp_servers` entry (without ownership marker), or null when not yet supported. */
+  gatewayName: string;
+  gatewayEntry: Record<string, unknown> | null;
+  /** Why the server cannot run yet (e.g. stdio before the bridge exists). */
+  blocked: string | null;
+}
+
+export const OperationType = {
+  CreateNetwork: 'create-network',
+  CreateContainer: 'create-container',
+  RecreateContainer: 'recreate-container',
+  StartContainer: 'start-container',
+  RemoveContainer: 'remove-container',
+  WriteGatewayConfig: 'write-gateway-config',
+  /** Reported only: a name clash with something we do not own. */
+  Conflict: 'conflict',
+  /** Reported only: the server cannot be run as desired. */
+  Blocked: 'blocked',
+  /** Reported only: deletions held back by the mass-deletion guard. */
+  PruneHeld: 'prune-held',
+} as const;
+export type OperationType = (typeof OperationType)[keyof typeof OperationType];
+
+interface OpBase {
+  /** `container:mcp-everything`, `network:mcp-net`, `file:/path/config.yaml` */
+  resourceId: string;
+  cause: string;
+  server?: string;
+}
+
+export type Operation =
+  | (OpBase & { type: 'create-network'; network: string; labels: Record<string, string> })
+  | (OpBase & { type: 'create-container'; spec: ContainerSpec; role: ContainerRole })
+  | (OpBase & { type: 'recreate-container'; spec: ContainerSpec; role: ContainerRole; containerId: string })
+  | (OpBase & { type: 'start-container'; containerId: string; role: ContainerRole })
+  | (OpBase & { type: 'remove-container'; containerId: string; role: ContainerRole })
+  | (OpBase & { type: 'write-gateway-config'; path: string; text: string })
+  | (OpBase & { type: 'conflict' })
+  | (OpBase & { type: 'blocked' })
+  | (OpBase & { type: 'prune-held' });
+
+export interface Plan {
+  operations: Operation[];
+}
+
+/** Operations that change something (reported ones excluded). */
+export function writeOps(plan: Plan): Operation[] {
+  return plan.operations.filter((o) => o.type !== 'conflict' && o.type !== 'blocked' && o.type !== 'prune-held');
+}

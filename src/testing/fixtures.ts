@@ -1,0 +1,75 @@
+import { loadSettings, type Settings } from '../config/settings.js';
+import { parseDesiredFile } from '../desired/load.js';
+import { resolveServer, edgeSpec, gatewaySpec } from '../desired/resolve.js';
+import type { PlanInput } from '../reconcile/planner.js';
+import type { ObservedContainer, ServerModel } from '../reconcile/types.js';
+import { Labels } from '../docker/labels.js';
+import { specHash, sha256Hex } from '../reconcile/hash.js';
+
+/** Builders for unit tests of the planner and friends. Not used by production code. */
+export function testSettings(overrides: Record<string, string> = {}): Settings {
+  return loadSettings({
+    env: {
+      MCP_RECONCILER_PROJECTS_ROOT: '/srv/projects/mcp',
+      MCP_RECONCILER_SECRETS_DIR: '/srv/secrets-that-do-not-exist',
+      ...overrides,
+    },
+    cwd: '/srv',
+  });
+}
+
+export function model(settings: Settings, name: string, yaml: string): ServerModel {
+  const r = parseDesiredFile(yaml, `desired-state/mcp-${name}.yaml`, `mcp-${name}.yaml`, `desired-state/mcp-${name}.yaml`);
+  if (!r.server) throw new Error(JSON.stringify(r.invalid));
+  return resolveServer(settings, r.server);
+}
+
+export const HTTP = 'image: mcp/everything:1\ntransport: http\nport: 3001\n';
+
+/** A running, owned container exactly as the reconciler would have created it. */
+export function runningFor(m: ServerModel, over: Partial<ObservedContainer> = {}): ObservedContainer {
+  return {
+    id: `id-${m.container.name}`,
+    name: m.container.name,
+    image: m.container.image,
+    state: 'running',
+    running: true,
+    owned: true,
+    role: 'server',
+    server: m.name,
+    specHash: m.specHash,
+    source: m.source,
+    hostPorts: {},
+    ...over,
+  };
+}
+
+export function baseInput(settings: Settings, servers: ServerModel[], over: Partial<PlanInput> = {}): PlanInput {
+  return {
+    network: settings.network,
+    instance: settings.instance,
+    servers,
+    hold: [],
+    edge: edgeSpec(settings),
+    gateway: { managed: true, spec: gatewaySpec(settings), configPath: settings.gateway.configPath, problem: null },
+    observed: { networkExists: false, containers: [], gatewayConfigText: null },
+    prune: { allowed: true, reason: '' },
+    ...over,
+  };
+}
+
+/** Observed state after a perfect apply of `input` (what Docker would then report). */
+export function converged(input: PlanInput, configText: string): PlanInput['observed'] {
+  const containers: ObservedContainer[] = input.servers.filter((s) => s.blocked === null).map((m) => runningFor(m));
+  if (input.servers.some((s) => s.transport === 'http' && s.blocked === null)) {
+    containers.push(other(input.edge.name, 'edge', specHash(input.edge)));
+  }
+  containers.push(other(input.gateway.spec.name, 'gateway', specHash({ spec: input.gateway.spec, config: sha256Hex(configText) })));
+  return { networkExists: true, containers, gatewayConfigText: configText };
+}
+
+function other(name: string, role: 'edge' | 'gateway', hash: string): ObservedContainer {
+  return { id: `id-${name}`, name, image: 'x', state: 'running', running: true, owned: true, role, server: null, specHash: hash, source: null, hostPorts: {} };
+}
+
+export { Labels };
