@@ -58,9 +58,11 @@ describe('planner', () => {
     const observed = converged(input, configAfter(input));
     observed.containers = observed.containers.map((c) => (c.role === 'server' ? { ...c, owned: false, role: null, server: null, specHash: null } : c));
     const p = plan({ ...input, observed });
-    assert.deepEqual(p.operations.map((o) => o.type), ['conflict']);
+    assert.deepEqual(p.operations.map((o) => o.type), ['conflict', 'write-gateway-config', 'recreate-container']);
+    const write = p.operations[1];
+    assert.ok(write?.type === 'write-gateway-config' && !write.text.includes('mcp_everything:'), 'no LiteLLM entry for a container we do not own');
     assert.match(p.operations[0]!.cause, /exists but is not managed by mcp-reconciler/);
-    assert.equal(writeOps(p).length, 0);
+    assert.ok(!writeOps(p).some((o) => o.resourceId === 'container:mcp-everything'), 'the unowned container is not touched');
   });
 
   test('a deleted desired file removes the container and the registration', () => {

@@ -38,6 +38,7 @@ export function plan(input: PlanInput): Plan {
   const { observed } = input;
   const byName = new Map<string, ObservedContainer>(observed.containers.map((c) => [c.name, c]));
   const kept = new Set<string>(); // container names that are wanted
+  const conflicted = new Set<string>(); // servers whose container name is taken by something we do not own
 
   if (!observed.networkExists) {
     ops.push({
@@ -62,7 +63,9 @@ export function plan(input: PlanInput): Plan {
       continue;
     }
     kept.add(s.container.name);
-    ops.push(...ensureContainer(s.container, s.specHash, 'server', byName.get(s.container.name), s.name));
+    const current = byName.get(s.container.name);
+    if (current && !current.owned) conflicted.add(s.name); // never register someone else's container
+    ops.push(...ensureContainer(s.container, s.specHash, 'server', current, s.name));
   }
   const held = new Set(input.hold);
   for (const c of observed.containers) {
@@ -82,7 +85,7 @@ export function plan(input: PlanInput): Plan {
     const entries: Record<string, Record<string, unknown>> = {};
     const foreign = new Set(view.foreign);
     for (const s of runnable) {
-      if (s.gatewayEntry === null) continue;
+      if (s.gatewayEntry === null || conflicted.has(s.name)) continue;
       if (foreign.has(s.gatewayName)) {
         ops.push({
           type: 'conflict',

@@ -1,0 +1,166 @@
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync, chmodSync, unlinkSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import { loadSettings, LITELLM_IMAGE, RECONCILER_IMAGE, type Settings } from '../../src/config/settings.js';
+import { DockerRuntime } from '../../src/docker/runtime.js';
+import { Labels } from '../../src/docker/labels.js';
+import { FileConfigStore } from '../../src/litellm/file-store.js';
+import { LiteLLMGateway } from '../../src/litellm/gateway-client.js';
+import { createLogger } from '../../src/log/logger.js';
+import { Reconciler, masterKeyFrom } from '../../src/reconcile/controller.js';
+import type { ContainerRuntime } from '../../src/ports/index.js';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Local stand-ins for the upstream images (built by scripts/setup.sh from this machine's files). */
+export const TEST_IMAGES: Record<string, string> = {
+  'mcp/everything:latest': 'local/mcp-everything:test',
+  [LITELLM_IMAGE]: 'local/litellm:1.77.3',
+  [RECONCILER_IMAGE]: 'local/mcp-reconciler:test',
+};
+
+export const docker = new Docker();
+
+/** Poll a condition (never a fixed sleep); returns its last truthy value or throws with the last seen value. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+/** A write-counting wrapper: proves a steady-state pass makes zero Docker writes. */
+export class CountingRuntime implements ContainerRuntime {
+  writes: string[] = [];
+  constructor(readonly inner: DockerRuntime) {}
+  observe(q: Parameters<ContainerRuntime['observe']>[0]): ReturnType<ContainerRuntime['observe']> {
+    return this.inner.observe(q);
+  }
+  createNetwork(n: string, l: Record<string, string>): Promise<void> {
+    this.writes.push(`createNetwork ${n}`);
+    return this.inner.createNetwork(n, l);
+  }
+  ensureImage(i: string): Promise<void> {
+    this.writes.push(`ensureImage ${i}`);
+    return this.inner.ensureImage(i);
+  }
+  createAndStart(s: Parameters<ContainerRuntime['createAndStart']>[0]): Promise<string> {
+    this.writes.push(`createAndStart ${s.name}`);
+    return this.inner.createAndStart(s);
+  }
+  start(id: string): Promise<void> {
+    this.writes.push(`start ${id}`);
+    return this.inner.start(id);
+  }
+  remove(id: string): Promise<void> {
+    this.writes.push(`remove ${id}`);
+    return this.inner.remove(id);
+  }
+}
+
+export interface Stack {
+  id: string;
+  dir: string;
+  settingsFile: string;
+  settings: Settings;
+  runtime: CountingRuntime;
+  reconciler: Reconciler;
+  gateway: LiteLLMGateway;
+  masterKey: string;
+  writeDesired(name: string, yaml: string): void;
+  copyExample(name: string): void;
+  removeDesired(name: string): void;
+  containers(): Promise<Docker.ContainerInfo[]>;
+  cleanup(): Promise<void>;
+}
+
+export async function assertImages(): Promise<void> {
+  for (const img of Object.values(TEST_IMAGES)) {
+    try {
+      await docker.getImage(img).inspect();
+    } catch {
+      throw new Error(`test image ${img} is missing: run scripts/setup.sh first (README "Run the tests")`);
+    }
+  }
+}
+
+/** A separate stack per test file: own prefix, instance, network, gateway port and temp dirs. */
+export async function createStack(extra: Record<string, unknown> = {}): Promise<Stack> {
+  await assertImages();
+  const id = `t${randomBytes(3).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), `mcpr-${id}-`));
+  const secrets = join(dir, 'secrets');
+  mkdirSync(secrets, { mode: 0o700 });
+  mkdirSync(join(dir, 'projects', 'desired-state'), { recursive: true });
+  const masterKey = `sk-test-${randomBytes(12).toString('hex')}`;
+  const envFile = join(secrets, `${id}-litellm.env`);
+  writeFileSync(envFile, `LITELLM_MASTER_KEY=${masterKey}\n`, { mode: 0o600 });
+  chmodSync(envFile, 0o600);
+  const hostPort = await freePort();
+  const settingsFile = join(dir, 'settings.yaml');
+  const settingsObj = {
+    projectsRoot: join(dir, 'projects'),
+    secretsDir: secrets,
+    network: `${id}-net`,
+    namePrefix: `${id}-`,
+    instance: id,
+    gateway: { hostIp: '127.0.0.1', hostPort },
+    imageOverrides: TEST_IMAGES,
+    ...extra,
+  };
+  writeFileSync(settingsFile, JSON.stringify(settingsObj, null, 2));
+  const settings = loadSettings({ file: settingsFile, env: {} });
+  const runtime = new CountingRuntime(new DockerRuntime(docker));
+  const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
+  const reconciler = new Reconciler(settings, {
+    runtime,
+    config: new FileConfigStore(),
+    gateway,
+    log: createLogger({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
+  });
+  const desired = settings.desiredDir;
+  return {
+    id,
+    dir,
+    settingsFile,
+    settings,
+    runtime,
+    reconciler,
+    gateway,
+    masterKey,
+    writeDesired: (name, yaml) => writeFileSync(join(desired, `mcp-${name}.yaml`), yaml),
+    copyExample: (name) => copyFileSync(join(REPO, 'desired-state', `mcp-${name}.yaml`), join(desired, `mcp-${name}.yaml`)),
+    removeDesired: (name) => unlinkSync(join(desired, `mcp-${name}.yaml`)),
+    containers: () => docker.listContainers({ all: true, filters: { label: [`${Labels.Instance}=${id}`] } }),
+    cleanup: async () => {
+      const all = await docker.listContainers({ all: true, filters: { name: [`${id}-`] } });
+      await Promise.all(all.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      await docker.getNetwork(`${id}-net`).remove().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
