@@ -9,8 +9,9 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/rootfs-lib.sh"
 tag=${1:-local/litellm:1.77.3}
 venv=${LITELLM_VENV:-$repo/.cache/litellm-venv}
-if image_exists "$tag" && [ -z "${REBUILD:-}" ]; then echo "image $tag present"; exit 0; fi
 [ -x "$venv/bin/python" ] || { echo "no LiteLLM venv at $venv (run scripts/setup-litellm-venv.sh)" >&2; exit 1; }
+hash=$(inputs_hash "$0" "$here/rootfs-lib.sh" "$venv/.mcp-reconciler-stamp" "$(readlink -f "$venv/bin/python")")
+if image_current "$tag" "$hash"; then echo "image $tag current"; exit 0; fi
 py_home=$(sed -n 's/^home = //p' "$venv/pyvenv.cfg")        # e.g. /root/.pyenv/versions/3.11.7/bin
 prefix=$(dirname "$py_home")
 pyver=$("$venv/bin/python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
@@ -47,5 +48,6 @@ tar -C "$root" -c . | docker import \
   -c 'ENV PATH=/opt/litellm-venv/bin:/usr/local/bin:/usr/bin:/bin' \
   -c 'ENV LITELLM_LOCAL_MODEL_COST_MAP=True' \
   -c 'WORKDIR /app' -c 'ENTRYPOINT ["/usr/local/bin/litellm"]' -c 'CMD ["--port", "4000"]' \
+  -c "LABEL io.mcp-reconciler.build-inputs=$hash" \
   - "$tag" >/dev/null
 echo "built $tag"

@@ -6,7 +6,9 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/rootfs-lib.sh"
 tag=${1:-local/mcp-everything:test}
 version=2026.8.31
-if image_exists "$tag" && [ -z "${REBUILD:-}" ]; then echo "image $tag present"; exit 0; fi
+base=local/node-base:20
+hash=$(inputs_hash "$0" "$repo/test/images/mcp-everything/Dockerfile" "$version" "$(docker image inspect -f '{{.Id}}' "$base")")
+if image_current "$tag" "$hash"; then echo "image $tag current"; exit 0; fi
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 cp "$repo/test/images/mcp-everything/Dockerfile" "$ctx/"
@@ -14,5 +16,5 @@ mkdir -p "$ctx/app"
 ( cd "$ctx/app" && npm pack -s "@modelcontextprotocol/server-everything@$version" >/dev/null \
   && tar xzf ./*.tgz --strip-components=1 && rm ./*.tgz \
   && npm install -s --omit=dev --ignore-scripts --no-audit --no-fund >/dev/null )
-DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$ctx" >/dev/null
+DOCKER_BUILDKIT=0 docker build -q --label "io.mcp-reconciler.build-inputs=$hash" -t "$tag" "$ctx" >/dev/null 2>&1
 echo "built $tag"

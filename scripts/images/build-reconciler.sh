@@ -11,5 +11,5 @@ trap 'rm -rf "$ctx"' EXIT
 cp "$repo/test/images/reconciler/Dockerfile" "$ctx/"
 mkdir -p "$ctx/app"
 tar -C "$repo" -c package.json dist/src node_modules | tar -C "$ctx/app" -x
-DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$ctx" >/dev/null
+DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$ctx" >/dev/null 2>&1
 echo "built $tag"

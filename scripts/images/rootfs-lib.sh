@@ -33,5 +33,15 @@ base_files() {
   mkdir -p "$root/root" "$root/home/node" && chown 1000:1000 "$root/home/node"
 }
 
-# image_exists NAME : true when the local image is present.
-image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+# inputs_hash FILE_OR_TEXT... : short hash of a build's inputs (scripts, versions, stamps).
+inputs_hash() {
+  local a
+  for a in "$@"; do if [ -f "$a" ]; then cat "$a"; else printf '%s' "$a"; fi; done | sha256sum | cut -c1-16
+}
+
+# image_current NAME HASH : true when NAME exists and was built from inputs with HASH, so a
+# changed script or version rebuilds it and nothing stale left on the machine is trusted.
+image_current() {
+  [ -z "${REBUILD:-}" ] || return 1
+  [ "$(docker image inspect -f '{{ index .Config.Labels "io.mcp-reconciler.build-inputs" }}' "$1" 2>/dev/null)" = "$2" ]
+}

@@ -100,8 +100,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'run': {
       const settings = settingsFrom(values);
-      const { reconciler } = buildReconciler(settings);
-      return runDaemon(settings, reconciler, createLogger());
+      const { reconciler, runtime } = buildReconciler(settings);
+      return runDaemon(settings, reconciler, createLogger(), runtime);
     }
     case 'status': {
       const settings = settingsFrom(values);

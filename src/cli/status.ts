@@ -10,7 +10,7 @@ export interface ServerStatus {
   file: string;
   transport: string;
   gatewayName: string;
-  container: { name: string; state: string; id: string | null; hostPort: number | null };
+  container: { name: string; state: string; id: string | null; hostPort: number | null; image: string; imageDigest: string | null };
   mcp: { ok: boolean; tools: string[]; error: string | null; latencyMs: number | null };
   gateway: { tools: string[] };
   message: string;
@@ -27,7 +27,7 @@ export interface StackStatus {
 /** One observe + probe pass, the same data the daemon's /status will serve. Secrets never appear. */
 export async function collectStatus(
   settings: Settings,
-  deps: { runtime: ContainerRuntime; gateway: LiteLLMGateway },
+  deps: { runtime: ContainerRuntime & { imageDigest(id: string): Promise<string> }; gateway: LiteLLMGateway },
 ): Promise<StackStatus> {
   const load = loadDesiredDir(settings.desiredDir);
   const { models, failures } = resolveServers(settings, load.servers);
@@ -67,7 +67,14 @@ export async function collectStatus(
         file: m.file,
         transport: m.transport,
         gatewayName: m.gatewayName,
-        container: { name: m.container.name, state: c ? (c.owned ? c.state : 'conflict') : 'missing', id: c?.id.slice(0, 12) ?? null, hostPort },
+        container: {
+          name: m.container.name,
+          state: c ? (c.owned ? c.state : 'conflict') : 'missing',
+          id: c?.id.slice(0, 12) ?? null,
+          hostPort,
+          image: m.container.image,
+          imageDigest: c?.owned ? await deps.runtime.imageDigest(c.imageId) : null,
+        },
         mcp,
         gateway: { tools: viaGateway },
         message,

@@ -48,6 +48,10 @@ export const SettingsSchema = z.strictObject({
   edge: EdgeSchema,
   imageOverrides: z.record(z.string(), z.string()).default({}).describe('upstream image -> local image'),
   probeTimeoutMs: z.number().int().positive().default(10_000),
+  allowEmptyDesired: z
+    .boolean()
+    .default(false)
+    .describe('let an empty desired dir remove every running server without `apply --allow-empty`'),
   resyncIntervalMs: z.number().int().positive().default(60_000),
 });
 export type SettingsInput = z.input<typeof SettingsSchema>;

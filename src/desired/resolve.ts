@@ -5,7 +5,8 @@ import { resolveImage } from '../config/settings.js';
 import { ownerLabels } from '../docker/labels.js';
 import { errorMessage } from '../errors/index.js';
 import { secretDigest, specHash } from '../reconcile/hash.js';
-import type { ContainerSpec, ServerModel } from '../reconcile/types.js';
+import type { ContainerSpec, Hardening, ServerModel } from '../reconcile/types.js';
+import { SecuritySchema, memoryBytes, type Security } from './schema.js';
 import { assertPrivateFile, loadOrCreateDigestKey } from './env-file.js';
 import type { DesiredServer } from './load.js';
 
@@ -28,6 +29,35 @@ export function gatewayContainerName(settings: Pick<Settings, 'namePrefix'>): st
 
 /** Where LiteLLM's config folder is mounted in the gateway container. */
 export const GATEWAY_CONFIG_DIR_IN_CONTAINER = '/app/litellm';
+
+/** json-file log rotation for every container we create. */
+export const LOG_MAX_SIZE = '10m';
+export const LOG_MAX_FILES = 3;
+
+/** Docker hardening from a desired `security:` block (all defaults on). */
+export function hardeningFrom(sec: Security): Hardening {
+  return {
+    readOnlyRootFilesystem: sec.readOnlyRootFilesystem,
+    capDrop: sec.dropAllCapabilities ? ['ALL'] : [],
+    capAdd: [...sec.capAdd].sort(),
+    noNewPrivileges: sec.noNewPrivileges,
+    user: sec.user ?? null,
+    memoryBytes: memoryBytes(sec.memory),
+    pids: sec.pids,
+    nanoCpus: sec.cpus !== undefined ? Math.round(sec.cpus * 1e9) : null,
+    tmpfs: sec.readOnlyRootFilesystem ? [...sec.tmpfs].sort() : [],
+    logMaxSize: LOG_MAX_SIZE,
+    logMaxFiles: LOG_MAX_FILES,
+  };
+}
+
+/** The edge is our own small Node process: fully locked down. */
+const EDGE_HARDENING: Hardening = hardeningFrom(SecuritySchema.parse({ memory: '128m', pids: 128 }));
+/**
+ * LiteLLM writes below its install folder at start-up, so its root stays writable; everything
+ * else is locked down like an MCP server.
+ */
+const GATEWAY_HARDENING: Hardening = hardeningFrom(SecuritySchema.parse({ readOnlyRootFilesystem: false, memory: '2g', pids: 512 }));
 
 export interface ResolveResult {
   models: ServerModel[];
@@ -96,6 +126,8 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
     labels: ownerLabels(settings.instance, 'server', { server: d.name, source: d.source }),
     init: true,
     restart: 'unless-stopped',
+    volumes: s.data ? [{ name: `${name}-data`, target: s.data }] : [],
+    hardening: hardeningFrom(s.security ?? SecuritySchema.parse({})),
   };
   const gatewayName = gatewayServerName(d.name);
   let gatewayEntry: Record<string, unknown> | null = null;
@@ -140,6 +172,8 @@ export function edgeSpec(settings: Settings): ContainerSpec {
     labels: ownerLabels(settings.instance, 'edge'),
     init: true,
     restart: 'unless-stopped',
+    volumes: [],
+    hardening: EDGE_HARDENING,
   };
 }
 
@@ -174,6 +208,8 @@ export function gatewaySpec(settings: Settings): ContainerSpec {
     labels: ownerLabels(settings.instance, 'gateway'),
     init: true,
     restart: 'unless-stopped',
+    volumes: [],
+    hardening: GATEWAY_HARDENING,
   };
 }
 

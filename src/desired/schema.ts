@@ -17,6 +17,37 @@ export const TRANSPORTS = ['http', 'sse', 'stdio'] as const;
 const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _');
 const mountRe = /^(?<src>[^:]+):(?<dst>\/[^:]*)(?::(?<mode>ro|rw))?$/;
 
+const memoryRe = /^\d+(\.\d+)?[kmg]?$/i;
+
+/**
+ * Hardening, on by default. Each field says when a user would relax it.
+ */
+export const SecuritySchema = z.strictObject({
+  readOnlyRootFilesystem: z
+    .boolean()
+    .default(true)
+    .describe('root filesystem read-only with a tmpfs /tmp; turn off for images that write outside /tmp and data:'),
+  dropAllCapabilities: z
+    .boolean()
+    .default(true)
+    .describe('cap-drop ALL; add back single capabilities with capAdd (e.g. NET_BIND_SERVICE for a port below 1024)'),
+  capAdd: z.array(z.string().regex(/^[A-Z_]+$/, 'a capability name like NET_BIND_SERVICE')).default([]),
+  noNewPrivileges: z.boolean().default(true).describe('no-new-privileges; only images that need setuid binaries need false'),
+  user: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.-]+(:[a-zA-Z0-9_.-]+)?$/, 'user or uid[:gid]')
+    .optional()
+    .describe("run as this user; default: the image's own USER"),
+  memory: z.string().regex(memoryRe, 'a size like 512m or 1g').default('512m').describe('memory limit'),
+  pids: z.number().int().min(16).max(65536).default(256).describe('process limit (fork bombs)'),
+  cpus: z.number().positive().max(64).optional().describe('CPU limit, e.g. 0.5'),
+  tmpfs: z
+    .array(z.string().regex(/^\/[^:]*$/, 'an absolute path'))
+    .default(['/tmp'])
+    .describe('writable in-memory folders when the root filesystem is read-only'),
+});
+export type Security = z.output<typeof SecuritySchema>;
+
 /** One MCP server, one file `desired-state/mcp-<name>.yaml`. The single source of its types. */
 export const ServerSpecSchema = z
   .strictObject({
@@ -66,6 +97,12 @@ export const ServerSpecSchema = z
       .array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'a Docker network name'))
       .optional()
       .describe('extra existing networks to join besides mcp-net'),
+    data: z
+      .string()
+      .regex(/^\/[^:]*$/, 'an absolute path inside the container')
+      .optional()
+      .describe('mount the named volume mcp-<name>-data here, writable (for servers that keep state)'),
+    security: SecuritySchema.optional().describe('hardening; every default is on, each can be relaxed with a reason'),
   })
   .superRefine((s, ctx) => {
     if ((s.transport === 'http' || s.transport === 'sse') && s.port === undefined) {
@@ -85,7 +122,17 @@ export type Transport = (typeof TRANSPORTS)[number];
 
 /** Keys an object accepts at a path of the spec, for "did you mean". */
 export function knownSpecKeys(path: PropertyKey[]): string[] {
-  return path.length === 0 ? Object.keys(ServerSpecSchema.shape) : [];
+  if (path.length === 0) return Object.keys(ServerSpecSchema.shape);
+  if (path.length === 1 && path[0] === 'security') return Object.keys(SecuritySchema.shape);
+  return [];
+}
+
+/** Parse a memory size (`512m`, `1g`, `1048576`) into bytes. */
+export function memoryBytes(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(v);
+  if (!m) throw new Error(`not a size: ${v}`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Math.round(Number(m[1]) * mult);
 }
 
 /** The published JSON Schema (schema/desired-state.schema.json) is generated from the zod schema. */

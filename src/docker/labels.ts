@@ -16,13 +16,15 @@ export const Labels = {
   Source: `${LABEL_PREFIX}.source`,
   /** Hash of the canonical spec (incl. keyed digest of secrets); drift = mismatch. */
   SpecHash: `${LABEL_PREFIX}.spec-hash`,
+  /** Canonical JSON of the spec (no secret values: env files appear only as a keyed digest). */
+  Spec: `${LABEL_PREFIX}.spec`,
   SchemaVersion: `${LABEL_PREFIX}.schema-version`,
 } as const;
 export const MANAGED_BY = 'mcp-reconciler';
 
 export function ownerLabels(
   instance: string,
-  role: ContainerRole,
+  role: ContainerRole | 'network' | 'volume',
   extra: { server?: string; source?: string } = {},
 ): Record<string, string> {
   const l: Record<string, string> = {

@@ -1,15 +1,39 @@
 import Docker from 'dockerode';
-import type { ContainerRuntime } from '../ports/index.js';
-import type { ContainerSpec, ObservedContainer } from '../reconcile/types.js';
+import pRetry, { AbortError } from 'p-retry';
+import type { ContainerRuntime, RuntimeEvent } from '../ports/index.js';
+import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../reconcile/types.js';
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
 import { readEnvFile } from '../desired/env-file.js';
-import { Labels, isOwned, parseRole } from './labels.js';
+import { Labels, MANAGED_BY, isOwned, parseRole } from './labels.js';
 
 /** Grace period before Docker kills a container on stop (Init: true makes this ~0.1 s in practice). */
 export const STOP_TIMEOUT_S = 5;
+/** Poll interval while waiting for a container to settle. */
+const POLL_MS = 100;
+/** Longest pause between reconnect attempts to the Docker event stream. */
+export const EVENTS_MAX_BACKOFF_MS = 10_000;
 
 function statusOf(err: unknown): number | undefined {
   return (err as { statusCode?: number }).statusCode;
+}
+
+function dockerError(what: string, err: unknown, location?: string): ReconcilerError {
+  const unreachable = /ECONNREFUSED|ENOENT|socket hang up|EPIPE|ECONNRESET/.test(errorMessage(err));
+  return new ReconcilerError(
+    unreachable ? ErrorCode.DockerUnavailable : ErrorCode.DockerOperationFailed,
+    `${what}: ${errorMessage(err).split('\n')[0]}`,
+    { retryable: true, cause: err, ...(location ? { location } : {}) },
+  );
+}
+
+function parseSummary(v: string | undefined): Record<string, unknown> | null {
+  if (!v) return null;
+  try {
+    const x = JSON.parse(v) as unknown;
+    return x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The one real ContainerRuntime, over the Docker Engine API (dockerode, /var/run/docker.sock). */
@@ -23,11 +47,23 @@ export class DockerRuntime implements ContainerRuntime {
   async observe(q: { namePrefix: string; instance: string; network: string }): Promise<{
     networkExists: boolean;
     containers: ObservedContainer[];
+    volumes: ObservedVolume[];
   }> {
-    const [list, networks] = await Promise.all([
-      this.docker.listContainers({ all: true }),
-      this.docker.listNetworks({ filters: { name: [q.network] } }),
-    ]);
+    let list: Docker.ContainerInfo[];
+    let networks: Docker.NetworkInspectInfo[];
+    let vols: Docker.VolumeInspectInfo[];
+    try {
+      const [l, n, v] = await Promise.all([
+        this.docker.listContainers({ all: true }),
+        this.docker.listNetworks({ filters: { name: [q.network] } }),
+        this.docker.listVolumes(),
+      ]);
+      list = l;
+      networks = n;
+      vols = v.Volumes ?? [];
+    } catch (err) {
+      throw dockerError('observe', err);
+    }
     const containers: ObservedContainer[] = [];
     for (const c of list) {
       const name = (c.Names[0] ?? '').replace(/^\//, '');
@@ -39,17 +75,22 @@ export class DockerRuntime implements ContainerRuntime {
         id: c.Id,
         name,
         image: c.Image,
+        imageId: c.ImageID,
         state: c.State,
         running: c.State === 'running',
         owned,
         role: owned ? parseRole(c.Labels[Labels.Role]) : null,
         server: owned ? (c.Labels[Labels.Server] ?? null) : null,
         specHash: owned ? (c.Labels[Labels.SpecHash] ?? null) : null,
+        specSummary: owned ? parseSummary(c.Labels[Labels.Spec]) : null,
         source: owned ? (c.Labels[Labels.Source] ?? null) : null,
         hostPorts,
       });
     }
-    return { networkExists: networks.some((n) => n.Name === q.network), containers };
+    const volumes: ObservedVolume[] = vols
+      .filter((v) => isOwned(v.Labels ?? undefined, q.instance) || v.Name.startsWith(q.namePrefix))
+      .map((v) => ({ name: v.Name, owned: isOwned(v.Labels ?? undefined, q.instance) }));
+    return { networkExists: networks.some((n) => n.Name === q.network), containers, volumes };
   }
 
   async createNetwork(name: string, labels: Record<string, string>): Promise<void> {
@@ -57,11 +98,15 @@ export class DockerRuntime implements ContainerRuntime {
       await this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
     } catch (err) {
       if (statusOf(err) === 409) return; // created meanwhile: fine
-      throw new ReconcilerError(ErrorCode.DockerOperationFailed, `create network ${name}: ${errorMessage(err)}`, {
-        location: `network:${name}`,
-        retryable: true,
-        cause: err,
-      });
+      throw dockerError(`create network ${name}`, err, `network:${name}`);
+    }
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    try {
+      await this.docker.createVolume({ Name: name, Labels: labels });
+    } catch (err) {
+      throw dockerError(`create volume ${name}`, err, `volume:${name}`);
     }
   }
 
@@ -70,7 +115,7 @@ export class DockerRuntime implements ContainerRuntime {
       await this.docker.getImage(image).inspect();
       return;
     } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+      if (statusOf(err) !== 404) throw dockerError(`inspect image ${image}`, err);
     }
     try {
       const stream = await this.docker.pull(image);
@@ -81,24 +126,26 @@ export class DockerRuntime implements ContainerRuntime {
       throw new ReconcilerError(
         ErrorCode.ImageUnavailable,
         `image ${image} is not present locally and could not be pulled: ${errorMessage(err).split('\n')[0]}`,
-        { location: `image:${image}`, retryable: true, cause: err },
+        { location: `image:${image}`, retryable: false, cause: err },
       );
     }
   }
 
-  async createAndStart(spec: ContainerSpec): Promise<string> {
+  async create(spec: ContainerSpec, name: string = spec.name): Promise<string> {
     const env: Record<string, string> = {};
     for (const f of spec.envFiles) Object.assign(env, readEnvFile(f));
     Object.assign(env, spec.env); // like compose: `environment` wins over `env_file`
     const [first, ...rest] = spec.networks;
     const portKey = spec.exposedPort !== undefined ? `${spec.exposedPort}/tcp` : undefined;
+    const h = spec.hardening;
     let id: string | undefined;
     try {
       const container = await this.docker.createContainer({
-        name: spec.name,
+        name,
         Image: spec.image,
         ...(spec.cmd ? { Cmd: spec.cmd } : {}),
         ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+        ...(h.user ? { User: h.user } : {}),
         Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
         Labels: spec.labels,
         ...(portKey ? { ExposedPorts: { [portKey]: {} } } : {}),
@@ -106,6 +153,16 @@ export class DockerRuntime implements ContainerRuntime {
           Init: spec.init,
           RestartPolicy: { Name: spec.restart },
           Binds: spec.binds,
+          Mounts: spec.volumes.map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.target, ReadOnly: false })),
+          ReadonlyRootfs: h.readOnlyRootFilesystem,
+          Tmpfs: Object.fromEntries(h.tmpfs.map((t) => [t, 'rw,nosuid,nodev,size=64m'])),
+          CapDrop: h.capDrop,
+          CapAdd: h.capAdd,
+          SecurityOpt: h.noNewPrivileges ? ['no-new-privileges:true'] : [],
+          ...(h.memoryBytes !== null ? { Memory: h.memoryBytes } : {}),
+          ...(h.pids !== null ? { PidsLimit: h.pids } : {}),
+          ...(h.nanoCpus !== null ? { NanoCpus: h.nanoCpus } : {}),
+          LogConfig: { Type: 'json-file', Config: { 'max-size': h.logMaxSize, 'max-file': String(h.logMaxFiles) } },
           ...(portKey && spec.publish
             ? {
                 PortBindings: {
@@ -121,16 +178,11 @@ export class DockerRuntime implements ContainerRuntime {
       for (const n of rest) {
         await this.docker.getNetwork(n.name).connect({ Container: id, EndpointConfig: { Aliases: n.aliases } });
       }
-      await container.start();
       return id;
     } catch (err) {
       if (id) await this.remove(id).catch(() => undefined);
       if (err instanceof ReconcilerError) throw err;
-      throw new ReconcilerError(ErrorCode.DockerOperationFailed, `create ${spec.name}: ${errorMessage(err)}`, {
-        location: `container:${spec.name}`,
-        retryable: true,
-        cause: err,
-      });
+      throw dockerError(`create ${name}`, err, `container:${spec.name}`);
     }
   }
 
@@ -139,31 +191,132 @@ export class DockerRuntime implements ContainerRuntime {
       await this.docker.getContainer(id).start();
     } catch (err) {
       if (statusOf(err) === 304) return;
-      throw new ReconcilerError(ErrorCode.DockerOperationFailed, `start ${id.slice(0, 12)}: ${errorMessage(err)}`, {
-        retryable: true,
-        cause: err,
-      });
+      throw dockerError(`start ${id.slice(0, 12)}`, err);
+    }
+  }
+
+  async stop(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: STOP_TIMEOUT_S });
+    } catch (err) {
+      if (statusOf(err) === 304 || statusOf(err) === 404) return;
+      throw dockerError(`stop ${id.slice(0, 12)}`, err);
+    }
+  }
+
+  async rename(id: string, name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).rename({ name });
+    } catch (err) {
+      throw dockerError(`rename ${id.slice(0, 12)} to ${name}`, err);
+    }
+  }
+
+  async waitRunning(id: string, settleMs: number): Promise<void> {
+    const c = this.docker.getContainer(id);
+    const deadline = Date.now() + settleMs;
+    for (;;) {
+      let info: Docker.ContainerInspectInfo;
+      try {
+        info = await c.inspect();
+      } catch (err) {
+        throw dockerError(`inspect ${id.slice(0, 12)}`, err);
+      }
+      if (!info.State.Running || info.State.Restarting || info.RestartCount > 0) {
+        let last = '';
+        try {
+          const logs = (await c.logs({ stdout: true, stderr: true, tail: 5 })) as unknown as Buffer;
+          last = demuxLogs(logs).trim().split('\n').pop() ?? '';
+        } catch {
+          /* logs are a courtesy */
+        }
+        const how = info.State.Restarting || info.RestartCount > 0 ? 'it keeps restarting' : `it exited with code ${info.State.ExitCode}`;
+        throw new ReconcilerError(
+          ErrorCode.DockerOperationFailed,
+          `container did not stay up after start (${how})${last ? `: ${last.slice(0, 200)}` : ''}`,
+          { retryable: false },
+        );
+      }
+      if (Date.now() >= deadline) return;
+      await new Promise((r) => setTimeout(r, POLL_MS));
     }
   }
 
   async remove(id: string): Promise<void> {
-    const c = this.docker.getContainer(id);
+    await this.stop(id);
     try {
-      await c.stop({ t: STOP_TIMEOUT_S });
+      await this.docker.getContainer(id).remove({ force: true });
     } catch (err) {
-      if (statusOf(err) !== 304 && statusOf(err) !== 404) throw err;
-    }
-    try {
-      await c.remove({ force: true });
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+      if (statusOf(err) !== 404) throw dockerError(`remove ${id.slice(0, 12)}`, err);
     }
   }
 
-  /** Host port Docker picked for a container port (published on 127.0.0.1 for probes). */
-  async hostPort(id: string, containerPort: number): Promise<number | null> {
-    const info = await this.docker.getContainer(id).inspect();
-    const b = info.NetworkSettings.Ports?.[`${containerPort}/tcp`]?.[0];
-    return b ? Number(b.HostPort) : null;
+  /** `repo@sha256:...` when the image came from a registry, else its local ID. */
+  async imageDigest(imageId: string): Promise<string> {
+    try {
+      const i = await this.docker.getImage(imageId).inspect();
+      return i.RepoDigests?.[0] ?? i.Id;
+    } catch {
+      return imageId;
+    }
   }
+
+  /**
+   * Follow Docker events for our containers and call `onEvent` for each (a hint to reconcile).
+   * Reconnects with backoff (p-retry) when dockerd goes away, until `signal` aborts.
+   */
+  async watchEvents(onEvent: (e: RuntimeEvent) => void, signal: AbortSignal, onReconnect?: (attempt: number, err: string) => void): Promise<void> {
+    while (!signal.aborted) {
+      await pRetry(
+        async () => {
+          if (signal.aborted) throw new AbortError('stopped');
+          const stream = (await this.docker.getEvents({
+            filters: { type: ['container'], label: [`${Labels.ManagedBy}=${MANAGED_BY}`] },
+          })) as NodeJS.ReadableStream & { destroy?: () => void };
+          const stop = (): void => stream.destroy?.();
+          signal.addEventListener('abort', stop, { once: true });
+          try {
+            let buf = '';
+            for await (const chunk of stream as AsyncIterable<Buffer>) {
+              buf += chunk.toString('utf8');
+              let nl: number;
+              while ((nl = buf.indexOf('\n')) >= 0) {
+                const line = buf.slice(0, nl).trim();
+                buf = buf.slice(nl + 1);
+                if (!line) continue;
+                try {
+                  const e = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
+                  onEvent({ action: e.Action ?? '?', container: e.Actor?.Attributes?.['name'] ?? '?' });
+                } catch {
+                  /* a partial or foreign line: events are hints only */
+                }
+              }
+            }
+          } finally {
+            signal.removeEventListener('abort', stop);
+          }
+          if (!signal.aborted) throw new Error('event stream ended');
+        },
+        {
+          retries: Number.POSITIVE_INFINITY,
+          minTimeout: 250,
+          maxTimeout: EVENTS_MAX_BACKOFF_MS,
+          signal,
+          onFailedAttempt: ({ error, attemptNumber }) => onReconnect?.(attemptNumber, errorMessage(error)),
+        },
+      ).catch(() => undefined);
+    }
+  }
+}
+
+/** Docker multiplexes stdout/stderr of a non-TTY container in frames with an 8-byte header. */
+export function demuxLogs(buf: Buffer): string {
+  const out: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length && (buf[i] === 0 || buf[i] === 1 || buf[i] === 2)) {
+    const len = buf.readUInt32BE(i + 4);
+    out.push(buf.subarray(i + 8, i + 8 + len));
+    i += 8 + len;
+  }
+  return i === 0 ? buf.toString('utf8') : Buffer.concat(out).toString('utf8');
 }

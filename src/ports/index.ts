@@ -1,4 +1,4 @@
-import type { ContainerSpec, ObservedContainer } from '../reconcile/types.js';
+import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../reconcile/types.js';
 
 /** Docker as the reconciler needs it. One real adapter: docker/runtime.ts (dockerode). */
 export interface ContainerRuntime {
@@ -6,15 +6,30 @@ export interface ContainerRuntime {
   observe(q: { namePrefix: string; instance: string; network: string }): Promise<{
     networkExists: boolean;
     containers: ObservedContainer[];
+    volumes: ObservedVolume[];
   }>;
   createNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
   /** Image present locally, pulled if missing; throws ImageUnavailable naming the image. */
   ensureImage(image: string): Promise<void>;
-  /** Create (already labelled) and start; env files are read here and nowhere earlier. */
-  createAndStart(spec: ContainerSpec): Promise<string>;
+  /** Create (already labelled, not started) under `name`; env files are read here and nowhere earlier. */
+  create(spec: ContainerSpec, name?: string): Promise<string>;
   start(id: string): Promise<void>;
+  stop(id: string): Promise<void>;
+  rename(id: string, name: string): Promise<void>;
+  /**
+   * Resolve when the container has stayed running (no exit, no restart) for `settleMs`; reject
+   * with its exit code and last log line otherwise.
+   */
+  waitRunning(id: string, settleMs: number): Promise<void>;
   /** Stop (short grace period) and remove. Callers guarantee the container is owned. */
   remove(id: string): Promise<void>;
+}
+
+/** A hint that something changed in Docker (a container died, was removed, ...). */
+export interface RuntimeEvent {
+  action: string;
+  container: string;
 }
 
 /** config.yaml on disk. One real adapter: litellm/file-store.ts. */

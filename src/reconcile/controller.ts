@@ -66,7 +66,7 @@ export class Reconciler {
     const snap = await this.#deps.runtime.observe({ namePrefix: s.namePrefix, instance: s.instance, network: s.network });
     const gatewayConfigText = this.#deps.config.read(s.gateway.configPath);
     const runningServers = snap.containers.filter((c) => c.owned && c.role === 'server').length;
-    const prune = pruneDecision(load, runningServers, opts.allowEmpty ?? false);
+    const prune = pruneDecision(load, runningServers, (opts.allowEmpty ?? false) || s.allowEmptyDesired);
 
     const gSpec = gatewaySpec(s);
     const gProblem = s.gateway.managed ? gatewayProblem(s) : null;
@@ -77,7 +77,7 @@ export class Reconciler {
       hold,
       edge: edgeSpec(s),
       gateway: { managed: s.gateway.managed, spec: gSpec, configPath: s.gateway.configPath, problem: gProblem },
-      observed: { networkExists: snap.networkExists, containers: snap.containers, gatewayConfigText },
+      observed: { networkExists: snap.networkExists, containers: snap.containers, volumes: snap.volumes, gatewayConfigText },
       prune,
     };
     return { plan: makePlan(input), load, input, problems };

@@ -2,7 +2,7 @@ import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { ConfigStore, ContainerRuntime, GatewayReadiness } from '../ports/index.js';
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
-import type { Operation, Plan } from './types.js';
+import { NEXT_SUFFIX, type ContainerSpec, type Operation, type Plan } from './types.js';
 
 /** Attempts for a transient Docker failure, with p-retry's exponential backoff. */
 export const OP_RETRIES = 2;
@@ -54,26 +54,58 @@ export async function execute(plan: Plan, deps: ExecuteDeps, opts: { readyTimeou
 }
 
 async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
+  const rt = deps.runtime;
   switch (op.type) {
     case 'create-network':
-      return deps.runtime.createNetwork(op.network, op.labels);
-    case 'create-container':
-      await deps.runtime.ensureImage(op.spec.image);
-      await deps.runtime.createAndStart(op.spec);
+      return rt.createNetwork(op.network, op.labels);
+    case 'create-volume':
+      return rt.createVolume(op.volume, op.labels);
+    case 'create-container': {
+      await rt.ensureImage(op.spec.image);
+      const id = await rt.create(op.spec);
+      try {
+        await rt.start(id);
+      } catch (err) {
+        await rt.remove(id).catch(() => undefined);
+        throw err;
+      }
       return;
+    }
     case 'recreate-container':
-      // The image is checked first, so a missing image never takes down what runs.
-      await deps.runtime.ensureImage(op.spec.image);
-      await deps.runtime.remove(op.containerId);
-      await deps.runtime.createAndStart(op.spec);
-      return;
+      return swap(op.containerId, op.spec, rt);
     case 'start-container':
-      return deps.runtime.start(op.containerId);
+      return rt.start(op.containerId);
     case 'remove-container':
-      return deps.runtime.remove(op.containerId);
+      return rt.remove(op.containerId);
     case 'write-gateway-config':
       return deps.config.writeAtomic(op.path, op.text);
     default:
       return;
   }
+}
+
+/** How long a replacement must stay running before the old container is retired. */
+export const RECREATE_SETTLE_MS = 1_500;
+
+/**
+ * Replace a container so that a failed recreate leaves the old definition running:
+ *   image present -> create `<name>.next` (not started) -> stop old -> start new and see it
+ *   stay up (failure: remove new, start old again) -> remove old -> rename new to `<name>`.
+ * A crash anywhere leaves at most one extra owned container, which the next pass removes
+ * (its name is not a wanted name), so the pass after converges to exactly one.
+ */
+async function swap(oldId: string, spec: ContainerSpec, rt: ContainerRuntime): Promise<void> {
+  await rt.ensureImage(spec.image);
+  const nextId = await rt.create(spec, `${spec.name}${NEXT_SUFFIX}`);
+  await rt.stop(oldId);
+  try {
+    await rt.start(nextId);
+    await rt.waitRunning(nextId, RECREATE_SETTLE_MS);
+  } catch (err) {
+    await rt.remove(nextId).catch(() => undefined);
+    await rt.start(oldId).catch(() => undefined);
+    throw err;
+  }
+  await rt.remove(oldId);
+  await rt.rename(nextId, spec.name);
 }

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { plan } from './planner.js';
+import { plan, describeDrift } from './planner.js';
 import { renderPlan } from './render-plan.js';
 import { writeOps } from './types.js';
 import { testSettings, model, HTTP, baseInput, converged, runningFor } from '../testing/fixtures.js';
@@ -98,7 +98,7 @@ describe('planner', () => {
 
   test('a user entry with the same LiteLLM name is reported, not overwritten', () => {
     const user = 'mcp_servers:\n  mcp_everything:\n    url: http://elsewhere/mcp\n    transport: http\n';
-    const p = plan(baseInput(s, [everything], { observed: { networkExists: true, containers: [], gatewayConfigText: user } }));
+    const p = plan(baseInput(s, [everything], { observed: { networkExists: true, containers: [], volumes: [], gatewayConfigText: user } }));
     const conflict = p.operations.find((o) => o.type === 'conflict');
     assert.equal(conflict?.resourceId, 'gateway-entry:mcp_everything');
     assert.equal(p.operations.find((o) => o.type === 'write-gateway-config'), undefined);
@@ -128,8 +128,36 @@ describe('planner', () => {
   });
 
   test('a config.yaml that does not parse is left alone', () => {
-    const p = plan(baseInput(s, [everything], { observed: { networkExists: true, containers: [runningFor(everything)], gatewayConfigText: 'mcp_servers: [\n' } }));
+    const p = plan(baseInput(s, [everything], { observed: { networkExists: true, containers: [runningFor(everything)], volumes: [], gatewayConfigText: 'mcp_servers: [\n' } }));
     assert.ok(p.operations.some((o) => o.type === 'blocked' && o.cause.startsWith('config.yaml does not parse')));
     assert.ok(!p.operations.some((o) => o.type === 'write-gateway-config'));
+  });
+
+  test('a leftover <name>.next from an interrupted recreate is removed first, even while pruning is held', () => {
+    const input = baseInput(s, [everything]);
+    const observed = converged(input, configAfter(input));
+    observed.containers.push(runningFor(everything, { id: 'id-next', name: 'mcp-everything.next' }));
+    const p = plan({ ...input, observed, prune: { allowed: false, reason: 'held' } });
+    assert.equal(renderPlan(p), '- remove-container container:mcp-everything.next: leftover of an interrupted recreate');
+  });
+
+  test('data: creates an owned volume before the container; a foreign volume is a conflict', () => {
+    const withData = model(s, 'memory', `${HTTP}data: /data\n`);
+    const p = plan(baseInput(s, [withData]));
+    const i = p.operations.findIndex((o) => o.type === 'create-volume' && o.resourceId === 'volume:mcp-memory-data');
+    const j = p.operations.findIndex((o) => o.resourceId === 'container:mcp-memory');
+    assert.ok(i >= 0 && i < j);
+    const foreign = plan(baseInput(s, [withData], { observed: { networkExists: true, containers: [], volumes: [{ name: 'mcp-memory-data', owned: false }], gatewayConfigText: null } }));
+    assert.ok(foreign.operations.some((o) => o.type === 'conflict' && o.resourceId === 'volume:mcp-memory-data'));
+    assert.ok(!foreign.operations.some((o) => o.resourceId === 'container:mcp-memory'));
+  });
+});
+
+describe('drift causes', () => {
+  test('names the desired-file fields that changed', () => {
+    const a = { image: 'a:1', env: { A: '1' }, cmd: ['x'], hardening: { memoryBytes: 1 } };
+    assert.equal(describeDrift(a, { ...a, env: { A: '2', B: '1' } }, 'h1', 'h2'), 'env.A, env.B changed');
+    assert.equal(describeDrift(a, { ...a, cmd: ['y'], hardening: { memoryBytes: 2 } }, 'h1', 'h2'), 'command, security.memoryBytes changed');
+    assert.equal(describeDrift(null, a, 'abcdef0123', '9876543210'), 'spec changed (abcdef01 -> 98765432)');
   });
 });

@@ -1,7 +1,7 @@
 import { readGatewayConfig, renderGatewayConfig, ownedEntry } from '../litellm/config-file.js';
-import { ownerLabels } from '../docker/labels.js';
-import { sha256Hex, specHash } from './hash.js';
-import type { ContainerRole, ContainerSpec, Observed, ObservedContainer, Operation, Plan, ServerModel } from './types.js';
+import { Labels, ownerLabels } from '../docker/labels.js';
+import { canonicalJson, sha256Hex, specHash } from './hash.js';
+import { NEXT_SUFFIX, type ContainerRole, type ContainerSpec, type Observed, type ObservedContainer, type Operation, type Plan, type ServerModel } from './types.js';
 
 export interface PlanInput {
   network: string;
@@ -46,8 +46,15 @@ export function plan(input: PlanInput): Plan {
       resourceId: `network:${input.network}`,
       cause: 'not found',
       network: input.network,
-      labels: ownerLabels(input.instance, 'edge'),
+      labels: ownerLabels(input.instance, 'network'),
     });
+  }
+
+  // Leftovers of an interrupted recreate go first: they would block the next swap by name.
+  for (const c of observed.containers) {
+    if (c.owned && c.name.endsWith(NEXT_SUFFIX)) {
+      ops.push({ type: 'remove-container', resourceId: `container:${c.name}`, cause: 'leftover of an interrupted recreate', containerId: c.id, role: c.role ?? 'server', ...(c.server ? { server: c.server } : {}) });
+    }
   }
 
   const runnable = input.servers.filter((s) => s.blocked === null);
@@ -57,10 +64,27 @@ export function plan(input: PlanInput): Plan {
     ops.push(...ensureContainer(input.edge, specHash(input.edge), 'edge', byName.get(input.edge.name)));
   }
 
+  const volumes = new Map(observed.volumes.map((v) => [v.name, v]));
   for (const s of input.servers) {
     if (s.blocked !== null) {
       ops.push({ type: 'blocked', resourceId: `server:${s.name}`, server: s.name, cause: s.blocked });
       continue;
+    }
+    const foreignVolume = s.container.volumes.find((v) => volumes.get(v.name)?.owned === false);
+    if (foreignVolume) {
+      conflicted.add(s.name);
+      ops.push({
+        type: 'conflict',
+        resourceId: `volume:${foreignVolume.name}`,
+        server: s.name,
+        cause: `a volume named ${foreignVolume.name} exists but is not managed by mcp-reconciler; the server is not started on someone else's data`,
+      });
+      continue;
+    }
+    for (const v of s.container.volumes) {
+      if (!volumes.has(v.name)) {
+        ops.push({ type: 'create-volume', resourceId: `volume:${v.name}`, server: s.name, cause: 'not found', volume: v.name, labels: ownerLabels(input.instance, 'volume', { server: s.name }) });
+      }
     }
     kept.add(s.container.name);
     const current = byName.get(s.container.name);
@@ -122,13 +146,14 @@ export function plan(input: PlanInput): Plan {
     if (input.gateway.problem !== null) {
       ops.push({ type: 'blocked', resourceId: `container:${g.name}`, cause: input.gateway.problem });
     } else {
-      const hash = specHash({ spec: g, config: sha256Hex(configText) });
-      ops.push(...ensureContainer(g, hash, 'gateway', byName.get(g.name)));
+      const config = sha256Hex(configText);
+      const hash = specHash({ spec: g, config });
+      ops.push(...ensureContainer(g, hash, 'gateway', byName.get(g.name), undefined, { config }));
     }
   }
 
   for (const c of observed.containers) {
-    if (!c.owned || kept.has(c.name)) continue;
+    if (!c.owned || kept.has(c.name) || c.name.endsWith(NEXT_SUFFIX)) continue;
     if (c.role === 'gateway' && !input.gateway.managed) continue; // gateway.managed: false leaves it be
     const cause =
       c.role === 'server' ? `no desired file for server "${c.server ?? '?'}"` : `${c.role ?? 'container'} no longer needed`;
@@ -153,10 +178,15 @@ function ensureContainer(
   role: ContainerRole,
   current: ObservedContainer | undefined,
   server?: string,
+  extraSummary: Record<string, unknown> = {},
 ): Operation[] {
   const resourceId = `container:${spec.name}`;
   const s = server ? { server } : {};
-  const withHash: ContainerSpec = { ...spec, labels: { ...spec.labels, 'io.mcp-reconciler.spec-hash': hash } };
+  const summary = { ...specSummary(spec), ...extraSummary };
+  const withHash: ContainerSpec = {
+    ...spec,
+    labels: { ...spec.labels, [Labels.SpecHash]: hash, [Labels.Spec]: canonicalJson(summary) },
+  };
   if (!current) return [{ type: 'create-container', resourceId, cause: 'not found', spec: withHash, role, ...s }];
   if (!current.owned) {
     return [
@@ -173,7 +203,7 @@ function ensureContainer(
       {
         type: 'recreate-container',
         resourceId,
-        cause: `spec changed (${short(current.specHash)} -> ${short(hash)})`,
+        cause: describeDrift(current.specSummary, summary, current.specHash, hash),
         spec: withHash,
         role,
         containerId: current.id,
@@ -189,6 +219,52 @@ function ensureContainer(
 
 function short(h: string | null): string {
   return h ? h.slice(0, 8) : 'none';
+}
+
+/** What a container's spec label records: everything but the labels themselves. */
+function specSummary(spec: ContainerSpec): Record<string, unknown> {
+  const { labels: _labels, ...rest } = spec;
+  return rest as Record<string, unknown>;
+}
+
+/** Field names as a user writes them in the desired file. */
+const FIELD_NAMES: Record<string, string> = {
+  cmd: 'command',
+  binds: 'mounts',
+  exposedPort: 'port',
+  secretDigest: 'envFile content',
+  volumes: 'data',
+  hardening: 'security',
+  config: 'config.yaml',
+  upstreamImage: 'image',
+  image: 'image (resolved)',
+};
+
+/** `env.FOO, image changed` from the old spec label and the new spec. */
+export function describeDrift(
+  before: Record<string, unknown> | null,
+  after: Record<string, unknown>,
+  oldHash: string | null,
+  newHash: string,
+): string {
+  if (!before) return `spec changed (${short(oldHash)} -> ${short(newHash)})`;
+  const paths = changedPaths(before, after, '');
+  if (paths.length === 0) return `spec changed (${short(oldHash)} -> ${short(newHash)})`;
+  const named = [...new Set(paths.map((p) => {
+    const [head, ...rest] = p.split('.');
+    return [FIELD_NAMES[head as string] ?? head, ...rest].join('.');
+  }))];
+  const shown = named.slice(0, 5).join(', ');
+  return `${shown}${named.length > 5 ? ` and ${named.length - 5} more` : ''} changed`;
+}
+
+function changedPaths(a: unknown, b: unknown, prefix: string): string[] {
+  const isObj = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
+  if (isObj(a) && isObj(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].sort().flatMap((k) => changedPaths(a[k], b[k], prefix ? `${prefix}.${k}` : k));
+  }
+  return canonicalJson(a) === canonicalJson(b) ? [] : [prefix || '(root)'];
 }
 
 function describeEntryChange(

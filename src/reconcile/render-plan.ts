@@ -2,6 +2,7 @@ import type { Operation, Plan } from './types.js';
 
 const SYMBOL: Record<Operation['type'], string> = {
   'create-network': '+',
+  'create-volume': '+',
   'create-container': '+',
   'recreate-container': '~',
   'start-container': '>',

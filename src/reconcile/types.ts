@@ -24,6 +24,26 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   init: boolean;
   restart: 'unless-stopped' | 'no';
+  /** Named volumes (e.g. mcp-<name>-data), created and labelled before the container. */
+  volumes: { name: string; target: string }[];
+  hardening: Hardening;
+}
+
+/** Docker HostConfig hardening, on by default for MCP servers (desired `security:` block). */
+export interface Hardening {
+  readOnlyRootFilesystem: boolean;
+  capDrop: string[];
+  capAdd: string[];
+  noNewPrivileges: boolean;
+  /** Empty: the image's own USER. */
+  user: string | null;
+  memoryBytes: number | null;
+  pids: number | null;
+  nanoCpus: number | null;
+  tmpfs: string[];
+  /** json-file log rotation. */
+  logMaxSize: string;
+  logMaxFiles: number;
 }
 
 export type ContainerRole = 'server' | 'gateway' | 'edge';
@@ -40,18 +60,32 @@ export interface ObservedContainer {
   role: ContainerRole | null;
   server: string | null;
   specHash: string | null;
+  /** The canonical spec the container was created from (label), to name what drifted. */
+  specSummary: Record<string, unknown> | null;
   source: string | null;
   /** container port -> published host port */
   hostPorts: Record<number, number>;
+  /** Image ID the container runs (sha256:...). */
+  imageId: string;
+}
+
+export interface ObservedVolume {
+  name: string;
+  owned: boolean;
 }
 
 export interface Observed {
   networkExists: boolean;
+  /** Volumes that are ours or carry our name prefix. */
+  volumes: ObservedVolume[];
   /** Our owned containers plus any container whose name has our prefix (to detect conflicts). */
   containers: ObservedContainer[];
   /** Current LiteLLM config.yaml text, null when the file does not exist. */
   gatewayConfigText: string | null;
 }
+
+/** Suffix of the container that replaces an old one during a recreate. Server names have no dots. */
+export const NEXT_SUFFIX = '.next';
 
 /** A desired server after defaults and path resolution: everything the planner needs. */
 export interface ServerModel {
@@ -74,6 +108,7 @@ export interface ServerModel {
 
 export const OperationType = {
   CreateNetwork: 'create-network',
+  CreateVolume: 'create-volume',
   CreateContainer: 'create-container',
   RecreateContainer: 'recreate-container',
   StartContainer: 'start-container',
@@ -97,6 +132,7 @@ interface OpBase {
 
 export type Operation =
   | (OpBase & { type: 'create-network'; network: string; labels: Record<string, string> })
+  | (OpBase & { type: 'create-volume'; volume: string; labels: Record<string, string> })
   | (OpBase & { type: 'create-container'; spec: ContainerSpec; role: ContainerRole })
   | (OpBase & { type: 'recreate-container'; spec: ContainerSpec; role: ContainerRole; containerId: string })
   | (OpBase & { type: 'start-container'; containerId: string; role: ContainerRole })

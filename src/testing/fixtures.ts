@@ -38,8 +38,10 @@ export function runningFor(m: ServerModel, over: Partial<ObservedContainer> = {}
     role: 'server',
     server: m.name,
     specHash: m.specHash,
+    specSummary: null,
     source: m.source,
     hostPorts: {},
+    imageId: 'sha256:test',
     ...over,
   };
 }
@@ -52,7 +54,7 @@ export function baseInput(settings: Settings, servers: ServerModel[], over: Part
     hold: [],
     edge: edgeSpec(settings),
     gateway: { managed: true, spec: gatewaySpec(settings), configPath: settings.gateway.configPath, problem: null },
-    observed: { networkExists: false, containers: [], gatewayConfigText: null },
+    observed: { networkExists: false, containers: [], volumes: [], gatewayConfigText: null },
     prune: { allowed: true, reason: '' },
     ...over,
   };
@@ -65,11 +67,12 @@ export function converged(input: PlanInput, configText: string): PlanInput['obse
     containers.push(other(input.edge.name, 'edge', specHash(input.edge)));
   }
   containers.push(other(input.gateway.spec.name, 'gateway', specHash({ spec: input.gateway.spec, config: sha256Hex(configText) })));
-  return { networkExists: true, containers, gatewayConfigText: configText };
+  const volumes = input.servers.flatMap((s) => s.container.volumes.map((v) => ({ name: v.name, owned: true })));
+  return { networkExists: true, containers, volumes, gatewayConfigText: configText };
 }
 
 function other(name: string, role: 'edge' | 'gateway', hash: string): ObservedContainer {
-  return { id: `id-${name}`, name, image: 'x', state: 'running', running: true, owned: true, role, server: null, specHash: hash, source: null, hostPorts: {} };
+  return { id: `id-${name}`, name, image: 'x', imageId: 'sha256:x', state: 'running', running: true, owned: true, role, server: null, specHash: hash, specSummary: null, source: null, hostPorts: {} };
 }
 
 export { Labels };

@@ -4,6 +4,16 @@ import type { Settings } from '../config/settings.js';
 import type { Reconciler } from '../reconcile/controller.js';
 import { writeOps } from '../reconcile/types.js';
 import { errorMessage } from '../errors/index.js';
+import type { RuntimeEvent } from '../ports/index.js';
+
+/** Source of Docker event hints (the dockerode adapter implements it). */
+export interface EventSource {
+  watchEvents(
+    onEvent: (e: RuntimeEvent) => void,
+    signal: AbortSignal,
+    onReconnect?: (attempt: number, err: string) => void,
+  ): Promise<void>;
+}
 
 /** Quiet time after the last file event before a reconcile (editors write in bursts). */
 export const DEBOUNCE_MS = 300;
@@ -13,7 +23,12 @@ export const DEBOUNCE_MS = 300;
  * snapshot (level-triggered), the periodic resync catches missed events and outside drift, and
  * at most one pass runs at a time (requests during a pass merge into one follow-up pass).
  */
-export async function runDaemon(settings: Settings, reconciler: Reconciler, log: Logger): Promise<number> {
+export async function runDaemon(
+  settings: Settings,
+  reconciler: Reconciler,
+  log: Logger,
+  events?: EventSource,
+): Promise<number> {
   let running: Promise<void> | null = null;
   let again = false;
   let stopping = false;
@@ -63,6 +78,20 @@ export async function runDaemon(settings: Settings, reconciler: Reconciler, log:
   watcher.on('all', (event, path) => debounced(`${event} ${path}`));
   watcher.on('error', (err) => log.warn({ err: errorMessage(err) }, 'watcher error'));
   const resync = setInterval(() => request('resync'), settings.resyncIntervalMs);
+  const stopEvents = new AbortController();
+  // Docker events are hints: a container of ours died or vanished -> reconcile soon.
+  const eventsDone = events
+    ? events.watchEvents(
+        (e) => {
+          if (['die', 'destroy', 'stop', 'oom', 'kill'].includes(e.action)) debounced(`docker ${e.action} ${e.container}`);
+        },
+        stopEvents.signal,
+        (attempt, err) => {
+          log.warn({ attempt, err }, 'docker event stream lost; reconnecting');
+          if (attempt === 1) debounced('docker reconnect');
+        },
+      )
+    : Promise.resolve();
   request('start');
 
   await new Promise<void>((resolve) => {
@@ -77,7 +106,9 @@ export async function runDaemon(settings: Settings, reconciler: Reconciler, log:
   });
   clearInterval(resync);
   if (timer) clearTimeout(timer);
+  stopEvents.abort();
   await watcher.close();
+  await eventsDone;
   if (running) await running;
   log.info('stopped');
   return 0;

@@ -13,6 +13,7 @@ import { LiteLLMGateway } from '../../src/litellm/gateway-client.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Reconciler, masterKeyFrom } from '../../src/reconcile/controller.js';
 import type { ContainerRuntime } from '../../src/ports/index.js';
+import type { ContainerSpec } from '../../src/reconcile/types.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -57,28 +58,39 @@ export async function freePort(): Promise<number> {
 export class CountingRuntime implements ContainerRuntime {
   writes: string[] = [];
   constructor(readonly inner: DockerRuntime) {}
+  #w<T>(what: string, p: Promise<T>): Promise<T> {
+    this.writes.push(what);
+    return p;
+  }
   observe(q: Parameters<ContainerRuntime['observe']>[0]): ReturnType<ContainerRuntime['observe']> {
     return this.inner.observe(q);
   }
   createNetwork(n: string, l: Record<string, string>): Promise<void> {
-    this.writes.push(`createNetwork ${n}`);
-    return this.inner.createNetwork(n, l);
+    return this.#w(`createNetwork ${n}`, this.inner.createNetwork(n, l));
+  }
+  createVolume(n: string, l: Record<string, string>): Promise<void> {
+    return this.#w(`createVolume ${n}`, this.inner.createVolume(n, l));
   }
   ensureImage(i: string): Promise<void> {
-    this.writes.push(`ensureImage ${i}`);
-    return this.inner.ensureImage(i);
+    return this.#w(`ensureImage ${i}`, this.inner.ensureImage(i));
   }
-  createAndStart(s: Parameters<ContainerRuntime['createAndStart']>[0]): Promise<string> {
-    this.writes.push(`createAndStart ${s.name}`);
-    return this.inner.createAndStart(s);
+  create(s: ContainerSpec, name?: string): Promise<string> {
+    return this.#w(`create ${name ?? s.name}`, this.inner.create(s, name));
   }
   start(id: string): Promise<void> {
-    this.writes.push(`start ${id}`);
-    return this.inner.start(id);
+    return this.#w(`start ${id}`, this.inner.start(id));
+  }
+  stop(id: string): Promise<void> {
+    return this.#w(`stop ${id}`, this.inner.stop(id));
+  }
+  rename(id: string, name: string): Promise<void> {
+    return this.#w(`rename ${id} ${name}`, this.inner.rename(id, name));
   }
   remove(id: string): Promise<void> {
-    this.writes.push(`remove ${id}`);
-    return this.inner.remove(id);
+    return this.#w(`remove ${id}`, this.inner.remove(id));
+  }
+  waitRunning(id: string, settleMs: number): Promise<void> {
+    return this.inner.waitRunning(id, settleMs);
   }
 }
 
