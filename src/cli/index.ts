@@ -44,7 +44,7 @@ function settingsFrom(values: { config?: string | undefined; desired?: string | 
 
 function buildReconciler(settings: Settings, logLevel?: string): { reconciler: Reconciler; gateway: LiteLLMGateway; runtime: DockerRuntime } {
   const log = createLogger(logLevel ? { level: logLevel } : {});
-  const runtime = new DockerRuntime();
+  const runtime = new DockerRuntime(undefined, log.child({ component: 'docker' }));
   const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
   const reconciler = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, log });
   return { reconciler, gateway, runtime };

@@ -109,12 +109,13 @@ export async function collectStatus(
 }
 
 export function renderStatus(s: StackStatus): string {
-  const rows = [['NAME', 'TRANSPORT', 'CONTAINER', 'MCP', 'TOOLS', 'GATEWAY', 'MESSAGE']];
+  const rows = [['NAME', 'TRANSPORT', 'CONTAINER', 'PORT', 'MCP', 'TOOLS', 'GATEWAY', 'MESSAGE']];
   for (const x of s.servers) {
     rows.push([
       x.name,
       x.transport,
       x.container.state,
+      x.container.hostPort ? `127.0.0.1:${x.container.hostPort}` : '-',
       x.mcp.ok ? 'ready' : 'failing',
       String(x.mcp.tools.length),
       x.gateway.tools.length > 0 ? `${x.gateway.tools.length} tools` : '-',

@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import type { Logger } from 'pino';
 import pRetry, { AbortError } from 'p-retry';
 import type { ContainerRuntime, RuntimeEvent } from '../ports/index.js';
 import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../reconcile/types.js';
@@ -8,6 +9,8 @@ import { Labels, MANAGED_BY, isOwned, parseRole } from './labels.js';
 
 /** Grace period before Docker kills a container on stop (Init: true makes this ~0.1 s in practice). */
 export const STOP_TIMEOUT_S = 5;
+/** At most one pull-progress log line this often. */
+const PULL_PROGRESS_EVERY_MS = 2_000;
 /** Poll interval while waiting for a container to settle. */
 const POLL_MS = 100;
 /** Longest pause between reconnect attempts to the Docker event stream. */
@@ -39,9 +42,11 @@ function parseSummary(v: string | undefined): Record<string, unknown> | null {
 /** The one real ContainerRuntime, over the Docker Engine API (dockerode, /var/run/docker.sock). */
 export class DockerRuntime implements ContainerRuntime {
   readonly docker: Docker;
+  readonly #log: Logger | undefined;
 
-  constructor(docker: Docker = new Docker()) {
+  constructor(docker: Docker = new Docker(), log?: Logger) {
     this.docker = docker;
+    this.#log = log;
   }
 
   async observe(q: { namePrefix: string; instance: string; network: string }): Promise<{
@@ -118,10 +123,21 @@ export class DockerRuntime implements ContainerRuntime {
       if (statusOf(err) !== 404) throw dockerError(`inspect image ${image}`, err);
     }
     try {
+      this.#log?.info({ image }, `pulling ${image}`);
       const stream = await this.docker.pull(image);
+      let lastLog = 0;
       await new Promise<void>((resolve, reject) => {
-        this.docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve()));
+        this.docker.modem.followProgress(
+          stream,
+          (e: Error | null) => (e ? reject(e) : resolve()),
+          (p: { status?: string; id?: string; progress?: string }) => {
+            if (Date.now() - lastLog < PULL_PROGRESS_EVERY_MS) return;
+            lastLog = Date.now();
+            this.#log?.info({ image, layer: p.id, status: p.status, progress: p.progress }, `pulling ${image}`);
+          },
+        );
       });
+      this.#log?.info({ image }, `pulled ${image}`);
     } catch (err) {
       throw new ReconcilerError(
         ErrorCode.ImageUnavailable,
