@@ -101,7 +101,12 @@ export async function main(argv: string[]): Promise<number> {
     case 'run': {
       const settings = settingsFrom(values);
       const { reconciler, runtime } = buildReconciler(settings);
-      return runDaemon(settings, reconciler, createLogger(), runtime);
+      return runDaemon(reconciler, createLogger(), {
+        events: runtime,
+        notifySocket: process.env['NOTIFY_SOCKET'],
+        settingsFile: values.config,
+        desiredOverride: values.desired ? resolve(values.desired) : undefined,
+      });
     }
     case 'status': {
       const settings = settingsFrom(values);

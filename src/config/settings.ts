@@ -48,6 +48,8 @@ export const SettingsSchema = z.strictObject({
   edge: EdgeSchema,
   imageOverrides: z.record(z.string(), z.string()).default({}).describe('upstream image -> local image'),
   probeTimeoutMs: z.number().int().positive().default(10_000),
+  statusAddress: z.string().default('127.0.0.1').describe('where the daemon serves /healthz, /readyz, /status'),
+  statusPort: z.number().int().min(0).max(65535).default(9464),
   allowEmptyDesired: z
     .boolean()
     .default(false)
@@ -72,6 +74,7 @@ export const ENV_OVERRIDES: Record<string, (s: Record<string, unknown>, v: strin
   MCP_RECONCILER_NETWORK: (s, v) => (s['network'] = v),
   MCP_RECONCILER_GATEWAY_PORT: (s, v) => (sub(s, 'gateway')['hostPort'] = Number(v)),
   MCP_RECONCILER_GATEWAY_MANAGED: (s, v) => (sub(s, 'gateway')['managed'] = v === 'true' || v === '1'),
+  MCP_RECONCILER_STATUS_PORT: (s, v) => (s['statusPort'] = Number(v)),
 };
 
 function sub(s: Record<string, unknown>, key: string): Record<string, unknown> {

@@ -29,7 +29,7 @@ export interface PlanOutcome {
  * that resolved), which lets an invalid edit keep the server as it was in a long-running daemon.
  */
 export class Reconciler {
-  readonly settings: Settings;
+  settings: Settings;
   readonly #deps: ReconcilerDeps;
   readonly #lastGood = new Map<string, ServerModel>();
 
@@ -81,6 +81,28 @@ export class Reconciler {
       prune,
     };
     return { plan: makePlan(input), load, input, problems };
+  }
+
+  /**
+   * One line for `systemctl status` and `/status`: `3 servers: 3 running; gateway running`.
+   * Observes Docker once; no probes.
+   */
+  async summarize(): Promise<string> {
+    const s = this.settings;
+    const load = loadDesiredDir(s.desiredDir);
+    const snap = await this.#deps.runtime.observe({ namePrefix: s.namePrefix, instance: s.instance, network: s.network });
+    const running = new Set(snap.containers.filter((c) => c.owned && c.running && c.role === 'server').map((c) => c.server));
+    const wanted = load.servers.map((x) => x.name);
+    const up = wanted.filter((n) => running.has(n)).length;
+    const parts = [`${wanted.length} server${wanted.length === 1 ? '' : 's'}: ${up} running`];
+    if (up < wanted.length) parts[0] += `, ${wanted.length - up} not running`;
+    if (load.invalid.length) parts.push(`${load.invalid.length} invalid file${load.invalid.length === 1 ? '' : 's'}`);
+    if (load.dirState !== 'ok') parts.push(`desired dir ${load.dirState}`);
+    if (s.gateway.managed) {
+      const g = snap.containers.find((c) => c.owned && c.role === 'gateway');
+      parts.push(`gateway ${g ? g.state : 'missing'}`);
+    }
+    return parts.join('; ');
   }
 
   /** One full pass: plan, then execute. */

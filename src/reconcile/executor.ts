@@ -1,4 +1,5 @@
 import pRetry from 'p-retry';
+import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { ConfigStore, ContainerRuntime, GatewayReadiness } from '../ports/index.js';
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
@@ -22,35 +23,72 @@ export interface ExecuteResult {
 }
 
 /**
- * Carry out a plan in order. Decides nothing: every operation was chosen by the planner. One
- * failed operation does not stop the independent ones after it; failures are returned (and
- * logged once here), never swallowed.
+ * Carry out a plan. Decides nothing: every operation was chosen by the planner. One failed
+ * operation does not stop the independent ones; failures are returned (and logged once here),
+ * never swallowed.
  */
 export async function execute(plan: Plan, deps: ExecuteDeps, opts: { readyTimeoutMs?: number } = {}): Promise<ExecuteResult> {
   const result: ExecuteResult = { done: [], failed: [] };
+  const lanes = laneOf(plan);
+  const runLane = async (ops: Operation[]): Promise<void> => {
+    for (const op of ops) await runOne(op, deps, opts, result);
+  };
+  await runLane(lanes.first);
+  // Each server is its own lane, so one slow pull or failing server never holds up the others,
+  // and registration (config + gateway) runs beside them.
+  const limit = pLimit(SERVER_CONCURRENCY);
+  await Promise.all([...[...lanes.servers.values()].map((ops) => limit(() => runLane(ops))), runLane(lanes.stack)]);
+  await runLane(lanes.last);
+  return result;
+}
+
+/** Servers reconciled at the same time. */
+export const SERVER_CONCURRENCY = 4;
+
+/**
+ * Split a plan into lanes, keeping the planner's order inside each:
+ * first (network, leftovers, edge) -> per-server lanes beside the stack lane (config, gateway)
+ * -> last (removals, so a server is deregistered before its container goes).
+ */
+export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, Operation[]>; stack: Operation[]; last: Operation[] } {
+  const first: Operation[] = [];
+  const servers = new Map<string, Operation[]>();
+  const stack: Operation[] = [];
+  const last: Operation[] = [];
   for (const op of plan.operations) {
     if (op.type === 'conflict' || op.type === 'blocked' || op.type === 'prune-held') continue;
-    const log = deps.log.child({ resourceId: op.resourceId, op: op.type, ...(op.server ? { server: op.server } : {}) });
-    try {
-      await pRetry(() => run(op, deps), {
-        retries: OP_RETRIES,
-        minTimeout: 200,
-        maxTimeout: 2_000,
-        shouldRetry: ({ error }) => error instanceof ReconcilerError && error.retryable && error.code !== ErrorCode.ImageUnavailable,
-      });
-      // Waiting is not retried: a gateway that starts but never gets ready is a failure to report.
-      if ('role' in op && op.role === 'gateway' && op.type !== 'remove-container' && deps.gateway) {
-        await deps.gateway.waitReady(opts.readyTimeoutMs ?? GATEWAY_READY_TIMEOUT_MS);
-      }
-      result.done.push(op);
-      log.info({ cause: op.cause }, `${op.type} ${op.resourceId}`);
-    } catch (err) {
-      const code = err instanceof ReconcilerError ? err.code : ErrorCode.DockerOperationFailed;
-      result.failed.push({ op, error: errorMessage(err), code });
-      log.error({ code, err: errorMessage(err) }, `${op.type} ${op.resourceId} failed`);
+    const leftover = op.type === 'remove-container' && op.resourceId.endsWith(NEXT_SUFFIX);
+    if (op.type === 'create-network' || leftover || ('role' in op && op.role === 'edge' && op.type !== 'remove-container')) first.push(op);
+    else if (op.type === 'remove-container') last.push(op);
+    else if (op.type === 'write-gateway-config' || ('role' in op && op.role === 'gateway')) stack.push(op);
+    else {
+      const key = op.server ?? op.resourceId;
+      servers.set(key, [...(servers.get(key) ?? []), op]);
     }
   }
-  return result;
+  return { first, servers, stack, last };
+}
+
+async function runOne(op: Operation, deps: ExecuteDeps, opts: { readyTimeoutMs?: number }, result: ExecuteResult): Promise<void> {
+  const log = deps.log.child({ resourceId: op.resourceId, op: op.type, ...(op.server ? { server: op.server } : {}) });
+  try {
+    await pRetry(() => run(op, deps), {
+      retries: OP_RETRIES,
+      minTimeout: 200,
+      maxTimeout: 2_000,
+      shouldRetry: ({ error }) => error instanceof ReconcilerError && error.retryable && error.code !== ErrorCode.ImageUnavailable,
+    });
+    // Waiting is not retried: a gateway that starts but never gets ready is a failure to report.
+    if ('role' in op && op.role === 'gateway' && op.type !== 'remove-container' && deps.gateway) {
+      await deps.gateway.waitReady(opts.readyTimeoutMs ?? GATEWAY_READY_TIMEOUT_MS);
+    }
+    result.done.push(op);
+    log.info({ cause: op.cause }, `${op.type} ${op.resourceId}`);
+  } catch (err) {
+    const code = err instanceof ReconcilerError ? err.code : ErrorCode.DockerOperationFailed;
+    result.failed.push({ op, error: errorMessage(err), code });
+    log.error({ code, err: errorMessage(err) }, `${op.type} ${op.resourceId} failed`);
+  }
 }
 
 async function run(op: Operation, deps: ExecuteDeps): Promise<void> {

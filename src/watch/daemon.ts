@@ -1,10 +1,14 @@
-import chokidar from 'chokidar';
+import { dirname, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import chokidar, { type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
-import type { Settings } from '../config/settings.js';
+import type { Server } from 'node:http';
+import { loadSettings, type Settings } from '../config/settings.js';
 import type { Reconciler } from '../reconcile/controller.js';
 import { writeOps } from '../reconcile/types.js';
 import { errorMessage } from '../errors/index.js';
 import type { RuntimeEvent } from '../ports/index.js';
+import { createStatusServer, type DaemonState } from '../server/http.js';
 
 /** Source of Docker event hints (the dockerode adapter implements it). */
 export interface EventSource {
@@ -18,21 +22,35 @@ export interface EventSource {
 /** Quiet time after the last file event before a reconcile (editors write in bursts). */
 export const DEBOUNCE_MS = 300;
 
+export interface DaemonOptions {
+  /** Docker event hints (optional; the periodic resync covers their absence). */
+  events?: EventSource;
+  /** `$NOTIFY_SOCKET` when run by systemd with Type=notify. */
+  notifySocket?: string | undefined;
+  /** Settings file to re-read on SIGHUP. */
+  settingsFile?: string | undefined;
+  /** --desired given on the command line (kept across SIGHUP). */
+  desiredOverride?: string | undefined;
+}
+
 /**
  * The daemon loop. Events only request a pass; every pass recomputes from the files and a fresh
  * snapshot (level-triggered), the periodic resync catches missed events and outside drift, and
  * at most one pass runs at a time (requests during a pass merge into one follow-up pass).
  */
-export async function runDaemon(
-  settings: Settings,
-  reconciler: Reconciler,
-  log: Logger,
-  events?: EventSource,
-): Promise<number> {
+export async function runDaemon(reconciler: Reconciler, log: Logger, opts: DaemonOptions = {}): Promise<number> {
   let running: Promise<void> | null = null;
   let again = false;
   let stopping = false;
   let timer: NodeJS.Timeout | null = null;
+  const state: DaemonState = { startedAt: new Date().toISOString(), firstPassAt: null, lastPass: null, passes: 0, summary: 'starting' };
+
+  const notify = (args: string[]): void => {
+    if (!opts.notifySocket) return;
+    execFile('systemd-notify', args, (err) => {
+      if (err) log.debug({ err: errorMessage(err) }, 'systemd-notify failed');
+    });
+  };
 
   const pass = async (why: string): Promise<void> => {
     const started = performance.now();
@@ -40,12 +58,22 @@ export async function runDaemon(
       const out = await reconciler.reconcile();
       const changed = writeOps(out.plan).length;
       const ms = Math.round(performance.now() - started);
+      state.lastPass = { at: new Date().toISOString(), ms, operations: changed, failed: out.result.failed.length, error: null };
       if (changed > 0 || out.result.failed.length > 0) {
         log.info({ why, operations: changed, failed: out.result.failed.length, ms }, 'reconciled');
       } else log.debug({ why, ms }, 'in sync');
     } catch (err) {
+      state.lastPass = { at: new Date().toISOString(), ms: Math.round(performance.now() - started), operations: 0, failed: 0, error: errorMessage(err) };
       log.error({ why, err: errorMessage(err) }, 'reconcile pass failed; will retry at the next event or resync');
     }
+    state.passes++;
+    const summary = await reconciler.summarize().catch((err: unknown) => `docker unavailable: ${errorMessage(err)}`);
+    if (!state.firstPassAt) {
+      state.firstPassAt = new Date().toISOString();
+      notify(['--ready', `--status=${summary}`]);
+    } else if (summary !== state.summary) notify([`--status=${summary}`]);
+    if (summary !== state.summary) log.info({ summary }, summary);
+    state.summary = summary;
   };
 
   const request = (why: string): void => {
@@ -69,19 +97,48 @@ export async function runDaemon(
     timer = setTimeout(() => request(why), DEBOUNCE_MS);
   };
 
-  log.info({ desiredDir: settings.desiredDir, gatewayConfig: settings.gateway.configPath, network: settings.network }, 'mcp-reconciler starting');
-  const watcher = chokidar.watch(settings.desiredDir, {
-    ignoreInitial: true,
-    depth: 0,
-    awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 50 },
-  });
-  watcher.on('all', (event, path) => debounced(`${event} ${path}`));
-  watcher.on('error', (err) => log.warn({ err: errorMessage(err) }, 'watcher error'));
-  const resync = setInterval(() => request('resync'), settings.resyncIntervalMs);
+  // Watch the desired dir, and its parent for the dir itself being replaced (symlink swap,
+  // rename, unmount): then the dir watcher is rebuilt on the new target.
+  let dirWatcher: FSWatcher | null = null;
+  let parentWatcher: FSWatcher | null = null;
+  const watch = (dir: string): void => {
+    void dirWatcher?.close();
+    void parentWatcher?.close();
+    dirWatcher = chokidar.watch(dir, { ignoreInitial: true, depth: 0, awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 50 } });
+    dirWatcher.on('all', (event, path) => debounced(`${event} ${path}`));
+    dirWatcher.on('error', (err) => log.warn({ err: errorMessage(err) }, 'watcher error'));
+    const target = resolve(dir);
+    parentWatcher = chokidar.watch(dirname(target), {
+      ignoreInitial: true,
+      depth: 0,
+      followSymlinks: false,
+      ignored: (p: string) => p !== dirname(target) && resolve(p) !== target,
+    });
+    parentWatcher.on('all', () => {
+      log.info({ desiredDir: dir }, 'desired dir replaced; watching it again');
+      void dirWatcher?.close();
+      dirWatcher = chokidar.watch(dir, { ignoreInitial: true, depth: 0, awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 50 } });
+      dirWatcher.on('all', (event, path) => debounced(`${event} ${path}`));
+      debounced('desired dir replaced');
+    });
+  };
+
+  const s = reconciler.settings;
+  log.info({ desiredDir: s.desiredDir, gatewayConfig: s.gateway.configPath, network: s.network }, 'mcp-reconciler starting');
+  watch(s.desiredDir);
+  let resync = setInterval(() => request('resync'), s.resyncIntervalMs);
+
+  let http: Server | null = null;
+  if (s.statusPort > 0) {
+    http = createStatusServer(() => state);
+    http.on('error', (err) => log.error({ err: errorMessage(err) }, 'status server failed'));
+    http.listen(s.statusPort, s.statusAddress, () => log.info({ address: s.statusAddress, port: s.statusPort }, 'status server listening'));
+  }
+
   const stopEvents = new AbortController();
   // Docker events are hints: a container of ours died or vanished -> reconcile soon.
-  const eventsDone = events
-    ? events.watchEvents(
+  const eventsDone = opts.events
+    ? opts.events.watchEvents(
         (e) => {
           if (['die', 'destroy', 'stop', 'oom', 'kill'].includes(e.action)) debounced(`docker ${e.action} ${e.container}`);
         },
@@ -94,22 +151,46 @@ export async function runDaemon(
     : Promise.resolve();
   request('start');
 
-  await new Promise<void>((resolve) => {
+  const onHup = (): void => {
+    try {
+      const next = loadSettings({ file: opts.settingsFile });
+      if (opts.desiredOverride) next.desiredDir = opts.desiredOverride;
+      const dirChanged = next.desiredDir !== reconciler.settings.desiredDir;
+      reconciler.settings = next;
+      clearInterval(resync);
+      resync = setInterval(() => request('resync'), next.resyncIntervalMs);
+      if (dirChanged) watch(next.desiredDir);
+      log.info({ desiredDir: next.desiredDir }, 'settings reloaded (SIGHUP)');
+      request('settings reloaded');
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'settings reload failed; keeping the previous settings');
+    }
+  };
+  process.on('SIGHUP', onHup);
+
+  await new Promise<void>((resolveStop) => {
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'stopping: finishing the pass in flight; MCP containers keep running');
-      resolve();
+      notify(['--stopping']);
+      resolveStop();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  process.off('SIGHUP', onHup);
   clearInterval(resync);
   if (timer) clearTimeout(timer);
   stopEvents.abort();
-  await watcher.close();
+  const watchers = [dirWatcher, parentWatcher] as (FSWatcher | null)[];
+  await Promise.all(watchers.map((w) => w?.close()));
   await eventsDone;
   if (running) await running;
+  if (http) {
+    http.closeAllConnections();
+    await new Promise((r) => http!.close(r));
+  }
   log.info('stopped');
   return 0;
 }

@@ -4,7 +4,9 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { createStack, waitFor, docker, REPO, type Stack } from './harness.js';
+import { mkdirSync, symlinkSync, renameSync, writeFileSync, copyFileSync } from 'node:fs';
+import { request } from 'undici';
+import { createStack, waitFor, docker, freePort, REPO, type Stack } from './harness.js';
 import { writeOps } from '../../src/reconcile/types.js';
 
 /**
@@ -18,8 +20,20 @@ describe('daemon', { timeout: 300_000 }, () => {
   const example = readFileSync(join(REPO, 'desired-state/mcp-everything.yaml'), 'utf8');
   const find = async () => (await stack.containers()).find((c) => c.Names[0] === `/${stack.id}-everything`);
 
+  let statusPort = 0;
+  let v1 = '';
+  const status = async (path: string): Promise<{ code: number; body: Record<string, unknown> }> => {
+    const r = await request(`http://127.0.0.1:${statusPort}${path}`);
+    return { code: r.statusCode, body: (await r.body.json()) as Record<string, unknown> };
+  };
+
   before(async () => {
-    stack = await createStack({ gateway: { managed: false }, resyncIntervalMs: 600_000 });
+    statusPort = await freePort();
+    stack = await createStack({ gateway: { managed: false }, resyncIntervalMs: 600_000, statusPort, desiredDir: './projects/desired' });
+    // The desired dir is a symlink, so a later test can swap it atomically.
+    v1 = join(stack.dir, 'projects', 'v1');
+    mkdirSync(v1);
+    symlinkSync('v1', join(stack.dir, 'projects', 'desired'));
     stack.writeDesired('everything', example);
     daemon = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), 'run', '--config', stack.settingsFile], {
       env: { ...process.env, LOG_LEVEL: 'info' },
@@ -32,6 +46,28 @@ describe('daemon', { timeout: 300_000 }, () => {
   after(async () => {
     daemon?.kill('SIGKILL');
     await stack?.cleanup();
+  });
+
+  test('/healthz, /readyz and /status on 127.0.0.1', async () => {
+    assert.equal((await status('/healthz')).code, 200);
+    await waitFor('/readyz after the first pass', async () => (await status('/readyz')).code === 200, 30_000);
+    const st = await status('/status');
+    assert.match(String(st.body['summary']), /^1 server: 1 running/);
+  });
+
+  test('a burst of 150 file events in about a second becomes few passes, not 150', async () => {
+    const before = Number((await status('/status')).body['passes']);
+    for (let i = 0; i < 100; i++) stack.writeDesired('everything', `${example}# edit ${i}\n`);
+    for (let i = 0; i < 50; i++) writeFileSync(join(stack.settings.desiredDir, `.mcp-x.yaml.${i}.swp`), 'x');
+    await waitFor('the burst to settle', async () => {
+      const s1 = Number((await status('/status')).body['passes']);
+      await new Promise((r) => setTimeout(r, 1_000));
+      const s2 = Number((await status('/status')).body['passes']);
+      return s2 > before && s1 === s2 ? s2 : null;
+    }, 30_000, 0);
+    const passes = Number((await status('/status')).body['passes']) - before;
+    console.log(`# 150 file events -> ${passes} pass(es)`);
+    assert.ok(passes >= 1 && passes <= 4, `passes: ${passes}`);
   });
 
   test('a file dropped while it runs is applied (chokidar + debounce)', async () => {
@@ -76,6 +112,30 @@ describe('daemon', { timeout: 300_000 }, () => {
     assert.match(out, /docker event stream lost; reconnecting/);
     const p = await stack.reconciler.plan();
     assert.deepEqual(writeOps(p.plan), []);
+  });
+
+  test('the desired dir swapped by symlink is followed without waiting for the resync', async () => {
+    const v2 = join(stack.dir, 'projects', 'v2');
+    mkdirSync(v2);
+    copyFileSync(join(v1, 'mcp-everything.yaml'), join(v2, 'mcp-everything.yaml'));
+    copyFileSync(join(v1, 'mcp-second.yaml'), join(v2, 'mcp-second.yaml'));
+    writeFileSync(join(v2, 'mcp-third.yaml'), example.replace('name: everything', 'name: third'));
+    symlinkSync('v2', join(stack.dir, 'projects', 'desired.tmp'));
+    renameSync(join(stack.dir, 'projects', 'desired.tmp'), join(stack.dir, 'projects', 'desired'));
+    await waitFor('third server from the new target', async () => (await stack.containers()).some((c) => c.Names[0] === `/${stack.id}-third` && c.State === 'running'), 30_000);
+    // A later edit in the new target is seen too.
+    writeFileSync(join(v2, 'mcp-third.yaml'), example.replace('name: everything', 'name: third').replace('PORT: 3001\n', 'PORT: 3001\n  SWAPPED: "yes"\n'));
+    await waitFor('edit in the new target applied', async () => {
+      const c = (await stack.containers()).find((x) => x.Names[0] === `/${stack.id}-third`);
+      return c ? (await docker.getContainer(c.Id).inspect()).Config.Env.includes('SWAPPED=yes') : false;
+    }, 30_000);
+  });
+
+  test('SIGHUP reloads the settings file', async () => {
+    writeFileSync(stack.settingsFile, readFileSync(stack.settingsFile, 'utf8').replace('"resyncIntervalMs": 600000', '"resyncIntervalMs": 600001'));
+    daemon.kill('SIGHUP');
+    await waitFor('reload logged', async () => out.includes('settings reloaded (SIGHUP)'), 10_000, 50);
+    assert.equal(daemon.exitCode, null);
   });
 
   test('SIGTERM: exits 0 within seconds and leaves every MCP container running', async () => {
