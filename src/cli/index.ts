@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { userInfo } from 'node:os';
+import { install, lookupAccount, APP_ROOT } from '../install/install.js';
 import { resolve } from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import { loadSettings, type Settings } from '../config/settings.js';
@@ -30,6 +32,8 @@ Commands:
   status [--json]     servers, containers, MCP probes and the gateway view
   litellm-config      print the mcp_servers section that would be written
   edge                serve the header-normalizing proxy (runs inside the mcp-edge container)
+  install             put the systemd unit, settings and folders in place and enable the service
+                      (--user NAME, default $SUDO_USER; --root DIR to stage elsewhere; --no-enable)
 
 Options:
   --desired DIR       desired-state directory (overrides settings)
@@ -67,6 +71,9 @@ export async function main(argv: string[]): Promise<number> {
       'allow-empty': { type: 'boolean', default: false },
       port: { type: 'string' },
       'allow-prefix': { type: 'string' },
+      user: { type: 'string' },
+      root: { type: 'string' },
+      'no-enable': { type: 'boolean', default: false },
     },
   });
   switch (command) {
@@ -132,6 +139,23 @@ export async function main(argv: string[]): Promise<number> {
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+      return Exit.Ok;
+    }
+    case 'install': {
+      const name = values.user ?? process.env['SUDO_USER'] ?? userInfo().username;
+      const root = resolve(values.root ?? '/');
+      const report = install({
+        account: lookupAccount(name),
+        root,
+        app: APP_ROOT,
+        node: process.execPath,
+        enable: !values['no-enable'] && root === '/',
+      });
+      process.stdout.write(`installed for user ${name}${root === '/' ? '' : ` under ${root}`}\n`);
+      for (const [k, v] of Object.entries(report.paths)) process.stdout.write(`  ${k.padEnd(17)} ${v}\n`);
+      process.stdout.write(`created: ${report.created.length ? report.created.join(', ') : 'nothing'}\n`);
+      if (report.kept.length) process.stdout.write(`kept as they were: ${report.kept.join(', ')}\n`);
+      process.stdout.write('watch it: systemctl status mcp-reconciler; journalctl -u mcp-reconciler -o cat | jq\n');
       return Exit.Ok;
     }
     default:

@@ -45,9 +45,10 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   let timer: NodeJS.Timeout | null = null;
   const state: DaemonState = { startedAt: new Date().toISOString(), firstPassAt: null, lastPass: null, passes: 0, summary: 'starting' };
 
-  const notify = (args: string[]): void => {
+  // `VAR=value` assignments and --no-block work with every systemd-notify (252 has no --stopping).
+  const notify = (vars: string[]): void => {
     if (!opts.notifySocket) return;
-    execFile('systemd-notify', args, (err) => {
+    execFile('systemd-notify', ['--no-block', ...vars], (err) => {
       if (err) log.debug({ err: errorMessage(err) }, 'systemd-notify failed');
     });
   };
@@ -70,8 +71,8 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     const summary = await reconciler.summarize().catch((err: unknown) => `docker unavailable: ${errorMessage(err)}`);
     if (!state.firstPassAt) {
       state.firstPassAt = new Date().toISOString();
-      notify(['--ready', `--status=${summary}`]);
-    } else if (summary !== state.summary) notify([`--status=${summary}`]);
+      notify(['READY=1', `STATUS=${summary}`]);
+    } else if (summary !== state.summary) notify([`STATUS=${summary}`]);
     if (summary !== state.summary) log.info({ summary }, summary);
     state.summary = summary;
   };
@@ -173,7 +174,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'stopping: finishing the pass in flight; MCP containers keep running');
-      notify(['--stopping']);
+      notify(['STOPPING=1']);
       resolveStop();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
