@@ -9,11 +9,11 @@ FROM ${NODE_IMAGE} AS build
 # Only for machines whose registry access goes through a private CA; empty elsewhere.
 ARG NODE_EXTRA_CA_CERTS
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY src/ src/
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
-  && find dist -name '*.test.js*' -delete && rm -rf dist/src/testing
+COPY systemd/ systemd/
+RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${RUNTIME_IMAGE}
 ENV NODE_ENV=production
@@ -21,6 +21,7 @@ WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
+COPY systemd/ ./systemd/
 # Unprivileged; give it the Docker socket's group at run time:
 #   docker run --group-add "$(stat -c %g /var/run/docker.sock)" -v /var/run/docker.sock:/var/run/docker.sock ...
 USER node

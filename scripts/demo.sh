@@ -37,7 +37,7 @@ gateway:
 imageOverrides:
   mcp/everything:latest: local/mcp-everything:test
   ghcr.io/berriai/litellm:v1.77.3-stable: local/litellm:1.77.3
-  mcp-reconciler:0.1.0: local/mcp-reconciler:test
+  mcp-reconciler:0.1.0: local/mcp-reconciler:prod
 YAML
 
 echo "== apply"

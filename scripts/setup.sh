@@ -28,6 +28,12 @@ if ! docker info >/dev/null 2>&1; then
 fi
 log "docker engine $(docker version --format '{{.Server.Version}}')"
 
+# systemd-analyze checks the unit file in the tests (Debian package systemd).
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  log "installing systemd (for systemd-analyze verify)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
+fi
+
 # Postgres (used by the database features); start it if it is installed and down.
 if command -v pg_lsclusters >/dev/null 2>&1; then
   pg_lsclusters --no-header 2>/dev/null | while read -r ver name _port status _rest; do
@@ -50,5 +56,6 @@ bash scripts/setup-litellm-venv.sh
 bash scripts/images/build-node-base.sh
 bash scripts/images/build-mcp-everything.sh
 bash scripts/images/build-litellm.sh
-bash scripts/images/build-reconciler.sh
+bash scripts/images/build-node22.sh
+bash scripts/images/build-prod.sh
 log "ready in $(( $(date +%s) - t0 )) s"

@@ -21,7 +21,7 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const TEST_IMAGES: Record<string, string> = {
   'mcp/everything:latest': 'local/mcp-everything:test',
   [LITELLM_IMAGE]: 'local/litellm:1.77.3',
-  [RECONCILER_IMAGE]: 'local/mcp-reconciler:test',
+  [RECONCILER_IMAGE]: 'local/mcp-reconciler:prod',
 };
 
 export const docker = new Docker();
