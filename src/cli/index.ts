@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CLIENTS, KEY_ENV, renderAll, renderClient, type ClientName } from '../clients/render.js';
 import { userInfo } from 'node:os';
 import { install, lookupAccount, APP_ROOT } from '../install/install.js';
 import { resolve } from 'node:path';
@@ -31,6 +32,8 @@ Commands:
   run                 the daemon: watch the desired dir and reconcile
   status [--json]     servers, containers, MCP probes and the gateway view
   litellm-config      print the mcp_servers section that would be written
+  clients             ready-to-paste config for Claude Code, Gemini CLI, Codex CLI, VS Code, Open WebUI
+                      (--host linuxserver.lan, --client NAME for one raw snippet)
   edge                serve the header-normalizing proxy (runs inside the mcp-edge container)
   install             put the systemd unit, settings and folders in place and enable the service
                       (--user NAME, default $SUDO_USER; --root DIR to stage elsewhere; --no-enable)
@@ -72,6 +75,8 @@ export async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       'allow-prefix': { type: 'string' },
       user: { type: 'string' },
+      host: { type: 'string', default: 'linuxserver.lan' },
+      client: { type: 'string' },
       root: { type: 'string' },
       'no-enable': { type: 'boolean', default: false },
     },
@@ -139,6 +144,20 @@ export async function main(argv: string[]): Promise<number> {
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+      return Exit.Ok;
+    }
+    case 'clients': {
+      const settings = settingsFrom(values);
+      const host = values.host ?? 'linuxserver.lan';
+      if (values.client) {
+        if (!(CLIENTS as readonly string[]).includes(values.client)) {
+          process.stderr.write(`unknown client "${values.client}"; one of ${CLIENTS.join(', ')}\n`);
+          return Exit.Error;
+        }
+        process.stdout.write(renderClient(values.client as ClientName, host, settings.gateway.hostPort).body);
+      } else {
+        process.stdout.write(`${renderAll(host, settings.gateway.hostPort)}\nSet ${KEY_ENV} to a LiteLLM virtual key (or the master key, for the admin only); never commit it.\n`);
+      }
       return Exit.Ok;
     }
     case 'install': {
