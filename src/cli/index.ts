@@ -16,7 +16,9 @@ import { createLogger } from '../log/logger.js';
 import { Reconciler, masterKeyFrom } from '../reconcile/controller.js';
 import { renderPlan, planToJson } from '../reconcile/render-plan.js';
 import { writeOps } from '../reconcile/types.js';
-import { collectStatus, renderStatus } from './status.js';
+import { collectStatus, renderStatus, renderServer, isReady } from './status.js';
+import { HealthMonitor } from '../health/monitor.js';
+import { Metrics } from '../server/metrics.js';
 import { runDaemon } from '../watch/daemon.js';
 import { createEdgeServer } from '../edge/server.js';
 
@@ -30,7 +32,8 @@ Commands:
   plan [--json]       show what apply would change (0 none, 2 changes, 1 error)
   apply --once        reconcile once and exit (--allow-empty confirms pruning every server)
   run                 the daemon: watch the desired dir and reconcile
-  status [--json]     servers, containers, MCP probes and the gateway view
+  status [name] [--json]  servers and their conditions (from the daemon, or one probe pass here);
+                      with a name: conditions and recent events of that server
   litellm-config      print the mcp_servers section that would be written
   clients             ready-to-paste config for Claude Code, Gemini CLI, Codex CLI, VS Code, Open WebUI
                       (--host linuxserver.lan, --client NAME for one raw snippet)
@@ -112,8 +115,22 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'run': {
       const settings = settingsFrom(values);
-      const { reconciler, runtime } = buildReconciler(settings);
-      return runDaemon(reconciler, createLogger(), {
+      const { reconciler, runtime, gateway } = buildReconciler(settings);
+      const log = createLogger({ journal: Boolean(process.env['JOURNAL_STREAM']) });
+      const metrics = new Metrics();
+      const monitor = new HealthMonitor({
+        runtime,
+        config: new FileConfigStore(),
+        configPath: settings.gateway.configPath,
+        gateway,
+        observe: { namePrefix: settings.namePrefix, instance: settings.instance, network: settings.network },
+        log,
+        metrics,
+      });
+      return runDaemon(reconciler, log, {
+        monitor,
+        metrics,
+        gateway: { url: gateway.baseUrl, mcpUrl: gateway.mcpUrl },
         events: runtime,
         notifySocket: process.env['NOTIFY_SOCKET'],
         settingsFile: values.config,
@@ -122,10 +139,20 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'status': {
       const settings = settingsFrom(values);
-      const { gateway, runtime } = buildReconciler(settings, 'silent');
-      const st = await collectStatus(settings, { runtime, gateway });
-      process.stdout.write(values.json ? `${JSON.stringify(st, null, 2)}\n` : `${renderStatus(st)}\n`);
-      const ok = st.gateway.ready && st.servers.every((x) => x.message === 'ready') && st.invalid.length === 0;
+      const { gateway, runtime, reconciler } = buildReconciler(settings, 'silent');
+      const st = await collectStatus(settings, { reconciler, runtime, gateway, config: new FileConfigStore() });
+      const name = positionals[0];
+      if (name) {
+        const one = st.doc.servers.find((x) => x.name === name);
+        if (!one) {
+          process.stderr.write(`no desired server "${name}"\n`);
+          return Exit.Error;
+        }
+        process.stdout.write(values.json ? `${JSON.stringify(one, null, 2)}\n` : `${renderServer(one)}\n`);
+        return isReady(one) ? Exit.Ok : Exit.Error;
+      }
+      process.stdout.write(values.json ? `${JSON.stringify({ ...st.doc, gatewayReady: st.gatewayReady, invalid: st.invalid }, null, 2)}\n` : `${renderStatus(st)}\n`);
+      const ok = st.gatewayReady && st.doc.servers.every(isReady) && st.invalid.length === 0;
       return ok ? Exit.Ok : Exit.Error;
     }
     case 'litellm-config':

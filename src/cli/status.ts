@@ -1,140 +1,145 @@
+import { request } from 'undici';
 import type { Settings } from '../config/settings.js';
-import { loadDesiredDir } from '../desired/load.js';
-import { resolveServers, gatewayContainerName, edgeContainerName } from '../desired/resolve.js';
-import { probeMcp, type ProbeResult } from '../health/probe.js';
+import { HealthMonitor, type ServerHealth } from '../health/monitor.js';
+import { ConditionType as C, CONDITION_ORDER } from '../health/conditions.js';
 import type { LiteLLMGateway } from '../litellm/gateway-client.js';
-import type { ContainerRuntime } from '../ports/index.js';
+import type { ConfigStore, ContainerRuntime } from '../ports/index.js';
+import { problemsOf, type Reconciler } from '../reconcile/controller.js';
+import type { StatusDocument } from '../server/http.js';
+import { createLogger } from '../log/logger.js';
 
-export interface ServerStatus {
-  name: string;
-  file: string;
-  transport: string;
-  gatewayName: string;
-  container: { name: string; state: string; id: string | null; hostPort: number | null; image: string; imageDigest: string | null };
-  mcp: { ok: boolean; tools: string[]; error: string | null; latencyMs: number | null };
-  gateway: { tools: string[] };
-  message: string;
-}
-
-export interface StackStatus {
-  paths: Record<string, string>;
-  gateway: { url: string; mcpUrl: string; ready: boolean; tools: number; error: string | null; container: string };
-  edge: { container: string; state: string };
-  servers: ServerStatus[];
+export interface StatusView {
+  source: 'daemon' | 'one-off probe';
+  doc: StatusDocument;
+  gatewayReady: boolean;
   invalid: { file: string; message: string }[];
 }
 
-/** One observe + probe pass, the same data the daemon's /status will serve. Secrets never appear. */
+/**
+ * The status shown by `status`: the running daemon's `/status` when it answers, else one probe
+ * pass done here with the same HealthMonitor (so both read the same conditions).
+ */
 export async function collectStatus(
   settings: Settings,
-  deps: { runtime: ContainerRuntime & { imageDigest(id: string): Promise<string> }; gateway: LiteLLMGateway },
-): Promise<StackStatus> {
-  const load = loadDesiredDir(settings.desiredDir);
-  const { models, failures } = resolveServers(settings, load.servers);
-  const snap = await deps.runtime.observe({ namePrefix: settings.namePrefix, instance: settings.instance, network: settings.network });
-  const byName = new Map(snap.containers.map((c) => [c.name, c]));
-  const ready = await deps.gateway.ready();
-  const gw: ProbeResult = ready ? await deps.gateway.listTools({ timeoutMs: settings.probeTimeoutMs }) : { ok: false, error: 'not ready', latencyMs: 0 };
-  const gwTools = gw.ok ? gw.tools : [];
-  const servers: ServerStatus[] = await Promise.all(
-    models.map(async (m): Promise<ServerStatus> => {
-      const c = byName.get(m.container.name);
-      const port = m.container.exposedPort;
-      const hostPort = c && port !== undefined ? (c.hostPorts[port] ?? null) : null;
-      let mcp: ServerStatus['mcp'] = { ok: false, tools: [], error: 'not probed', latencyMs: null };
-      if (c?.running && hostPort && m.transport !== 'stdio' && m.mcpPath !== null) {
-        const r = await probeMcp({
-          url: `http://127.0.0.1:${hostPort}${m.mcpPath}`,
-          transport: m.transport,
-          timeoutMs: settings.probeTimeoutMs,
-        });
-        mcp = r.ok
-          ? { ok: true, tools: r.tools, error: null, latencyMs: Math.round(r.latencyMs) }
-          : { ok: false, tools: [], error: r.error, latencyMs: Math.round(r.latencyMs) };
-      }
-      const prefix = `${m.gatewayName}-`;
-      const viaGateway = gwTools.filter((t) => t.startsWith(prefix));
-      let message = '';
-      if (m.blocked) message = m.blocked;
-      else if (!c) message = 'container not found (run apply)';
-      else if (!c.owned) message = `a container named ${c.name} exists and is not managed by mcp-reconciler`;
-      else if (!c.running) message = `container ${c.state}`;
-      else if (!mcp.ok) message = `MCP probe failed: ${mcp.error}`;
-      else if (viaGateway.length === 0) message = ready ? 'not visible through LiteLLM yet' : 'LiteLLM not ready';
-      else message = 'ready';
-      return {
-        name: m.name,
-        file: m.file,
-        transport: m.transport,
-        gatewayName: m.gatewayName,
-        container: {
-          name: m.container.name,
-          state: c ? (c.owned ? c.state : 'conflict') : 'missing',
-          id: c?.id.slice(0, 12) ?? null,
-          hostPort,
-          image: m.container.image,
-          imageDigest: c?.owned ? await deps.runtime.imageDigest(c.imageId) : null,
-        },
-        mcp,
-        gateway: { tools: viaGateway },
-        message,
-      };
-    }),
-  );
-  const edge = byName.get(edgeContainerName(settings));
+  deps: { reconciler: Reconciler; runtime: ContainerRuntime; gateway: LiteLLMGateway; config: ConfigStore },
+): Promise<StatusView> {
+  const outcome = await deps.reconciler.plan();
+  const invalid = outcome.problems.map((p) => ({ file: p.file, message: p.message }));
+  const gatewayReady = await deps.gateway.ready();
+  if (settings.statusPort > 0) {
+    try {
+      const r = await request(`http://${settings.statusAddress}:${settings.statusPort}/status`, { signal: AbortSignal.timeout(1_500) });
+      if (r.statusCode === 200) {
+        const doc = (await r.body.json()) as StatusDocument;
+        if (Array.isArray(doc.servers)) return { source: 'daemon', doc, gatewayReady, invalid };
+      } else await r.body.dump();
+    } catch {
+      /* no daemon: probe here */
+    }
+  }
+  const monitor = new HealthMonitor({
+    runtime: deps.runtime,
+    config: deps.config,
+    configPath: settings.gateway.configPath,
+    gateway: deps.gateway,
+    observe: { namePrefix: settings.namePrefix, instance: settings.instance, network: settings.network },
+    log: createLogger({ level: 'silent' }),
+  });
+  monitor.update(outcome.input.servers, problemsOf(outcome));
+  await monitor.probeAll();
+  const now = new Date().toISOString();
   return {
-    paths: {
-      settingsFile: settings.settingsFile ?? '(none; defaults and environment)',
-      desiredDir: settings.desiredDir,
-      projectsRoot: settings.projectsRoot,
-      secretsDir: settings.secretsDir,
-      gatewayConfig: settings.gateway.configPath,
-      gatewayEnvFile: settings.gateway.envFile,
+    source: 'one-off probe',
+    gatewayReady,
+    invalid,
+    doc: {
+      startedAt: now,
+      firstPassAt: null,
+      lastPass: null,
+      passes: 0,
+      summary: '',
+      paths: {
+        settingsFile: settings.settingsFile ?? '(none; defaults and environment)',
+        desiredDir: settings.desiredDir,
+        projectsRoot: settings.projectsRoot,
+        secretsDir: settings.secretsDir,
+        gatewayConfig: settings.gateway.configPath,
+        gatewayEnvFile: settings.gateway.envFile,
+      },
+      gateway: { url: deps.gateway.baseUrl, mcpUrl: deps.gateway.mcpUrl },
+      servers: monitor.snapshot(),
     },
-    gateway: {
-      url: deps.gateway.baseUrl,
-      mcpUrl: deps.gateway.mcpUrl,
-      ready,
-      tools: gwTools.length,
-      error: gw.ok ? null : gw.error,
-      container: byName.get(gatewayContainerName(settings))?.state ?? 'missing',
-    },
-    edge: { container: edgeContainerName(settings), state: edge?.state ?? 'missing' },
-    servers,
-    invalid: [
-      ...load.invalid.map((i) => ({ file: i.file, message: i.issues.map((x) => `${x.line}:${x.col} ${x.path ? `${x.path}: ` : ''}${x.message}`).join('; ') })),
-      ...failures.map((f) => ({ file: f.file, message: f.message })),
-    ],
   };
 }
 
-export function renderStatus(s: StackStatus): string {
-  const rows = [['NAME', 'TRANSPORT', 'CONTAINER', 'PORT', 'MCP', 'TOOLS', 'GATEWAY', 'MESSAGE']];
-  for (const x of s.servers) {
+/** Ready = valid, running, answering MCP, and (where a gateway is configured) served by it. */
+export function isReady(s: ServerHealth): boolean {
+  const get = (t: string) => s.conditions.find((c) => c.type === t)?.status;
+  return get(C.Valid) === 'True' && get(C.ContainerRunning) === 'True' && get(C.McpReady) === 'True' && get(C.GatewayReady) !== 'False' && get(C.Registered) !== 'False';
+}
+
+function age(fromIso: string | number | null, now = Date.now()): string {
+  if (fromIso === null) return '-';
+  const t = typeof fromIso === 'number' ? fromIso * 1000 : Date.parse(fromIso);
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+/** Like `kubectl get`: one line per server. */
+export function renderStatus(v: StatusView): string {
+  const rows = [['NAME', 'TRANSPORT', 'CONTAINER', 'MCP', 'TOOLS', 'GATEWAY', 'AGE', 'MESSAGE']];
+  for (const s of v.doc.servers) {
+    const get = (t: string) => s.conditions.find((c) => c.type === t);
+    const firstBad = CONDITION_ORDER.map((t) => get(t)).find((c) => c && c.status === 'False');
     rows.push([
-      x.name,
-      x.transport,
-      x.container.state,
-      x.container.hostPort ? `127.0.0.1:${x.container.hostPort}` : '-',
-      x.mcp.ok ? 'ready' : 'failing',
-      String(x.mcp.tools.length),
-      x.gateway.tools.length > 0 ? `${x.gateway.tools.length} tools` : '-',
-      x.message,
+      s.name,
+      s.transport,
+      s.container.state,
+      get(C.McpReady)?.status === 'True' ? 'ready' : (get(C.McpReady)?.reason ?? '-'),
+      s.tools ? String(s.tools.length) : '-',
+      get(C.GatewayReady)?.status === 'True' ? `${s.gatewayTools.length} tools` : (get(C.GatewayReady)?.reason ?? '-'),
+      age(s.container.created),
+      firstBad ? `${firstBad.type}: ${firstBad.message}` : 'ready',
     ]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const table = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  const g = v.doc.gateway;
   const lines = [
-    `gateway ${s.gateway.mcpUrl}  ${s.gateway.ready ? 'ready' : 'NOT READY'}  container ${s.gateway.container}  ${s.gateway.tools} tools${s.gateway.error ? `  (${s.gateway.error})` : ''}`,
-    `edge    ${s.edge.container} ${s.edge.state}`,
+    `gateway ${g?.mcpUrl ?? '-'}  ${v.gatewayReady ? 'ready' : 'NOT READY'}   (from ${v.source}${v.doc.summary ? `: ${v.doc.summary}` : ''})`,
     '',
-    table,
+    table(rows),
   ];
-  if (s.invalid.length) {
-    lines.push('', 'invalid desired files (their servers keep their last good state):');
-    for (const i of s.invalid) lines.push(`  ${i.file}: ${i.message}`);
+  if (v.invalid.length) {
+    lines.push('', 'desired files not usable (their servers keep their last good state):');
+    for (const i of v.invalid) lines.push(`  ${i.file}: ${i.message}`);
   }
   lines.push('', 'paths:');
-  for (const [k, v] of Object.entries(s.paths)) lines.push(`  ${k.padEnd(15)} ${v}`);
+  for (const [k, p] of Object.entries(v.doc.paths)) lines.push(`  ${k.padEnd(15)} ${p}`);
+  return lines.join('\n');
+}
+
+/** `status <name>`: conditions and recent events of one server. */
+export function renderServer(s: ServerHealth): string {
+  const rows = [['CONDITION', 'STATUS', 'REASON', 'SINCE', 'MESSAGE']];
+  for (const c of s.conditions) rows.push([c.type, c.status, c.reason, age(c.lastTransitionTime), c.message]);
+  const lines = [
+    `${s.name}  (${s.file})`,
+    `container  ${s.container.name} ${s.container.state} id=${s.container.id ?? '-'} port=127.0.0.1:${s.container.hostPort ?? '-'}`,
+    `image      ${s.container.image} ${s.container.imageId ?? ''}`,
+    `litellm    ${s.gatewayName}  tools through gateway: ${s.gatewayTools.length}`,
+    `tools      ${s.tools ? s.tools.join(', ') : '-'}`,
+    '',
+    table(rows),
+    '',
+    'events:',
+    ...(s.events.length ? s.events.map((e) => `  ${e.time}  ${e.message}`) : ['  (none)']),
+  ];
   return lines.join('\n');
 }

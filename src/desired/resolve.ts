@@ -6,7 +6,7 @@ import { ownerLabels } from '../docker/labels.js';
 import { errorMessage } from '../errors/index.js';
 import { secretDigest, specHash } from '../reconcile/hash.js';
 import type { ContainerSpec, Hardening, ServerModel } from '../reconcile/types.js';
-import { SecuritySchema, memoryBytes, type Security } from './schema.js';
+import { HealthSchema, SecuritySchema, memoryBytes, type Security } from './schema.js';
 import { assertPrivateFile, loadOrCreateDigestKey } from './env-file.js';
 import type { DesiredServer } from './load.js';
 
@@ -153,6 +153,10 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
     gatewayName,
     gatewayEntry,
     blocked,
+    health: (() => {
+      const h = HealthSchema.parse(s.health ?? {});
+      return { intervalMs: h.intervalSeconds * 1000, timeoutMs: h.timeoutSeconds * 1000, failureThreshold: h.failureThreshold, restartOnHang: h.restartOnHang };
+    })(),
   };
 }
 

@@ -48,6 +48,15 @@ export const SecuritySchema = z.strictObject({
 });
 export type Security = z.output<typeof SecuritySchema>;
 
+/** MCP-level health probing (initialize + tools/list), per server. */
+export const HealthSchema = z.strictObject({
+  intervalSeconds: z.number().int().min(5).max(3600).default(30).describe('time between probes (jittered)'),
+  timeoutSeconds: z.number().int().min(1).max(120).default(10).describe('one probe: initialize + tools/list'),
+  failureThreshold: z.number().int().min(1).max(100).default(3).describe('failed probes in a row before a running container counts as hung and is restarted'),
+  restartOnHang: z.boolean().default(true).describe('restart a hung container (bounded, with backoff)'),
+});
+export type Health = z.output<typeof HealthSchema>;
+
 /** One MCP server, one file `desired-state/mcp-<name>.yaml`. The single source of its types. */
 export const ServerSpecSchema = z
   .strictObject({
@@ -103,6 +112,7 @@ export const ServerSpecSchema = z
       .optional()
       .describe('mount the named volume mcp-<name>-data here, writable (for servers that keep state)'),
     security: SecuritySchema.optional().describe('hardening; every default is on, each can be relaxed with a reason'),
+    health: HealthSchema.optional().describe('MCP probe settings'),
   })
   .superRefine((s, ctx) => {
     if ((s.transport === 'http' || s.transport === 'sse') && s.port === undefined) {
@@ -124,6 +134,7 @@ export type Transport = (typeof TRANSPORTS)[number];
 export function knownSpecKeys(path: PropertyKey[]): string[] {
   if (path.length === 0) return Object.keys(ServerSpecSchema.shape);
   if (path.length === 1 && path[0] === 'security') return Object.keys(SecuritySchema.shape);
+  if (path.length === 1 && path[0] === 'health') return Object.keys(HealthSchema.shape);
   return [];
 }
 

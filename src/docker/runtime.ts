@@ -81,6 +81,7 @@ export class DockerRuntime implements ContainerRuntime {
         name,
         image: c.Image,
         imageId: c.ImageID,
+        created: c.Created,
         state: c.State,
         running: c.State === 'running',
         owned,

@@ -7,6 +7,7 @@ import type { ConfigStore, ContainerRuntime, GatewayReadiness } from '../ports/i
 import { execute, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
 import type { Plan, ServerModel } from './types.js';
+import type { ServerProblem } from '../health/monitor.js';
 
 export interface ReconcilerDeps {
   runtime: ContainerRuntime;
@@ -150,4 +151,22 @@ export function masterKeyFrom(settings: Settings): string | null {
   } catch {
     return null;
   }
+}
+
+/** What a pass could not do, per server, for the health conditions. */
+export function problemsOf(outcome: PlanOutcome & { result?: ExecuteResult }): Map<string, ServerProblem> {
+  const out = new Map<string, ServerProblem>();
+  for (const p of outcome.problems) {
+    if (p.name === null) continue;
+    const invalidFile = outcome.load.invalid.some((i) => i.name === p.name);
+    out.set(p.name, { reason: invalidFile ? 'SpecInvalid' : 'InputsUnusable', message: p.message });
+  }
+  for (const o of outcome.plan.operations) {
+    if (o.type !== 'conflict' || !o.server) continue;
+    out.set(o.server, { reason: o.resourceId.startsWith('gateway-entry:') ? 'EntryConflict' : 'NameConflict', message: o.cause });
+  }
+  for (const f of outcome.result?.failed ?? []) {
+    if (f.op.server && f.code === 'ImageUnavailable') out.set(f.op.server, { reason: 'ImagePullFailed', message: f.error });
+  }
+  return out;
 }

@@ -67,6 +67,8 @@ export interface ObservedContainer {
   hostPorts: Record<number, number>;
   /** Image ID the container runs (sha256:...). */
   imageId: string;
+  /** Creation time, seconds since the epoch. */
+  created?: number;
 }
 
 export interface ObservedVolume {
@@ -104,6 +106,8 @@ export interface ServerModel {
   gatewayEntry: Record<string, unknown> | null;
   /** Why the server cannot run yet (e.g. stdio before the bridge exists). */
   blocked: string | null;
+  /** Probe settings (desired `health:` with defaults). Not part of the container spec hash. */
+  health: { intervalMs: number; timeoutMs: number; failureThreshold: number; restartOnHang: boolean };
 }
 
 export const OperationType = {

@@ -4,7 +4,9 @@ import chokidar, { type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import type { Server } from 'node:http';
 import { loadSettings, type Settings } from '../config/settings.js';
-import type { Reconciler } from '../reconcile/controller.js';
+import { problemsOf, type Reconciler } from '../reconcile/controller.js';
+import type { HealthMonitor } from '../health/monitor.js';
+import type { Metrics } from '../server/metrics.js';
 import { writeOps } from '../reconcile/types.js';
 import { errorMessage } from '../errors/index.js';
 import type { RuntimeEvent } from '../ports/index.js';
@@ -31,6 +33,10 @@ export interface DaemonOptions {
   settingsFile?: string | undefined;
   /** --desired given on the command line (kept across SIGHUP). */
   desiredOverride?: string | undefined;
+  /** MCP health of every server; fed after each pass. */
+  monitor?: HealthMonitor;
+  metrics?: Metrics;
+  gateway?: { url: string; mcpUrl: string } | null;
 }
 
 /**
@@ -43,7 +49,24 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   let again = false;
   let stopping = false;
   let timer: NodeJS.Timeout | null = null;
-  const state: DaemonState = { startedAt: new Date().toISOString(), firstPassAt: null, lastPass: null, passes: 0, summary: 'starting' };
+  const paths = (st: typeof reconciler.settings): Record<string, string> => ({
+    settingsFile: st.settingsFile ?? '(none; defaults and environment)',
+    desiredDir: st.desiredDir,
+    projectsRoot: st.projectsRoot,
+    secretsDir: st.secretsDir,
+    gatewayConfig: st.gateway.configPath,
+    gatewayEnvFile: st.gateway.envFile,
+  });
+  const state: DaemonState = {
+    startedAt: new Date().toISOString(),
+    firstPassAt: null,
+    lastPass: null,
+    passes: 0,
+    summary: 'starting',
+    paths: paths(reconciler.settings),
+    gateway: opts.gateway ?? null,
+  };
+  const metrics = opts.metrics;
 
   // `VAR=value` assignments and --no-block work with every systemd-notify (252 has no --stopping).
   const notify = (vars: string[]): void => {
@@ -59,18 +82,27 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
       const out = await reconciler.reconcile();
       const changed = writeOps(out.plan).length;
       const ms = Math.round(performance.now() - started);
+      metrics?.reconcileDuration.observe(ms / 1000);
+      for (const op of out.result.done) metrics?.operations.inc({ type: op.type, result: 'ok' });
+      for (const f of out.result.failed) {
+        metrics?.operations.inc({ type: f.op.type, result: 'failed' });
+        metrics?.errors.inc({ code: f.code });
+      }
+      opts.monitor?.update(out.input.servers, problemsOf(out));
       state.lastPass = { at: new Date().toISOString(), ms, operations: changed, failed: out.result.failed.length, error: null };
       if (changed > 0 || out.result.failed.length > 0) {
         log.info({ why, operations: changed, failed: out.result.failed.length, ms }, 'reconciled');
       } else log.debug({ why, ms }, 'in sync');
     } catch (err) {
       state.lastPass = { at: new Date().toISOString(), ms: Math.round(performance.now() - started), operations: 0, failed: 0, error: errorMessage(err) };
+      metrics?.errors.inc({ code: 'PassFailed' });
       log.error({ why, err: errorMessage(err) }, 'reconcile pass failed; will retry at the next event or resync');
     }
     state.passes++;
     const summary = await reconciler.summarize().catch((err: unknown) => `docker unavailable: ${errorMessage(err)}`);
     if (!state.firstPassAt) {
       state.firstPassAt = new Date().toISOString();
+      opts.monitor?.start();
       notify(['READY=1', `STATUS=${summary}`]);
     } else if (summary !== state.summary) notify([`STATUS=${summary}`]);
     if (summary !== state.summary) log.info({ summary }, summary);
@@ -131,7 +163,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
 
   let http: Server | null = null;
   if (s.statusPort > 0) {
-    http = createStatusServer(() => state);
+    http = createStatusServer(() => ({ ...state, servers: opts.monitor?.snapshot() ?? [] }), metrics);
     http.on('error', (err) => log.error({ err: errorMessage(err) }, 'status server failed'));
     http.listen(s.statusPort, s.statusAddress, () => log.info({ address: s.statusAddress, port: s.statusPort }, 'status server listening'));
   }
@@ -158,6 +190,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
       if (opts.desiredOverride) next.desiredDir = opts.desiredOverride;
       const dirChanged = next.desiredDir !== reconciler.settings.desiredDir;
       reconciler.settings = next;
+      state.paths = paths(next);
       clearInterval(resync);
       resync = setInterval(() => request('resync'), next.resyncIntervalMs);
       if (dirChanged) watch(next.desiredDir);
@@ -184,6 +217,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   clearInterval(resync);
   if (timer) clearTimeout(timer);
   stopEvents.abort();
+  opts.monitor?.stop();
   const watchers = [dirWatcher, parentWatcher] as (FSWatcher | null)[];
   await Promise.all(watchers.map((w) => w?.close()));
   await eventsDone;

@@ -1,0 +1,311 @@
+import type { Logger } from 'pino';
+import type { ConfigStore, ContainerRuntime } from '../ports/index.js';
+import type { ObservedContainer, ServerModel } from '../reconcile/types.js';
+import type { LiteLLMGateway } from '../litellm/gateway-client.js';
+import { readGatewayConfig } from '../litellm/config-file.js';
+import { probeMcp, type ProbeResult } from './probe.js';
+import type { Metrics } from '../server/metrics.js';
+import { errorMessage } from '../errors/index.js';
+import {
+  ConditionType as C,
+  Reason as R,
+  mergeConditions,
+  toolDiff,
+  nextProbeDelay,
+  mayRestart,
+  RESTART_BUDGET,
+  type Condition,
+  type ConditionStatus,
+  type Reason,
+} from './conditions.js';
+
+/** How long one Docker snapshot serves probes of many servers. */
+export const SNAPSHOT_TTL_MS = 2_000;
+/** Events kept per server for `status <name>`. */
+export const EVENTS_KEPT = 20;
+
+/** Why a server's desired state is not what runs (from the last reconcile pass). */
+export interface ServerProblem {
+  reason: 'SpecInvalid' | 'InputsUnusable' | 'ImagePullFailed' | 'NameConflict' | 'EntryConflict';
+  message: string;
+}
+
+export interface ServerHealth {
+  name: string;
+  file: string;
+  transport: string;
+  gatewayName: string;
+  container: { name: string; id: string | null; state: string; hostPort: number | null; image: string; imageId: string | null; created: number | null };
+  conditions: Condition[];
+  tools: string[] | null;
+  gatewayTools: string[];
+  consecutiveFailures: number;
+  hungRestarts: number;
+  lastProbeAt: string | null;
+  events: { time: string; message: string }[];
+}
+
+interface Entry {
+  model: ServerModel;
+  health: ServerHealth;
+  restartHistory: number[];
+  timer: NodeJS.Timeout | null;
+  busy: boolean;
+}
+
+export interface MonitorDeps {
+  runtime: ContainerRuntime;
+  config: ConfigStore;
+  configPath: string;
+  gateway: LiteLLMGateway | null;
+  /** Prefix and instance to observe. */
+  observe: { namePrefix: string; instance: string; network: string };
+  log: Logger;
+  metrics?: Metrics;
+  now?: () => number;
+}
+
+/**
+ * Per-server MCP health: a small state machine of conditions, refreshed by jittered probes.
+ * Logs transitions only (one line each), restarts hung containers within a budget, and never
+ * touches a container that exited (Docker's restart policy owns that).
+ */
+export class HealthMonitor {
+  readonly #deps: MonitorDeps;
+  readonly #servers = new Map<string, Entry>();
+  #problems = new Map<string, ServerProblem>();
+  #snap: { at: number; containers: Promise<ObservedContainer[]> } | null = null;
+  #running = false;
+
+  constructor(deps: MonitorDeps) {
+    this.#deps = deps;
+  }
+
+  #now(): number {
+    return this.#deps.now?.() ?? Date.now();
+  }
+
+  /** Called after each reconcile pass: the servers to watch and what the pass could not do. */
+  update(models: readonly ServerModel[], problems: ReadonlyMap<string, ServerProblem>): void {
+    this.#problems = new Map(problems);
+    const wanted = new Set(models.map((m) => m.name));
+    for (const [name, e] of this.#servers) {
+      if (!wanted.has(name)) {
+        if (e.timer) clearTimeout(e.timer);
+        this.#servers.delete(name);
+        this.#deps.metrics?.forget(name);
+      }
+    }
+    for (const m of models) {
+      const e = this.#servers.get(m.name);
+      if (e) {
+        e.model = m;
+        continue;
+      }
+      const entry: Entry = {
+        model: m,
+        restartHistory: [],
+        timer: null,
+        busy: false,
+        health: {
+          name: m.name,
+          file: m.file,
+          transport: m.transport,
+          gatewayName: m.gatewayName,
+          container: { name: m.container.name, id: null, state: 'unknown', hostPort: null, image: m.container.image, imageId: null, created: null },
+          conditions: [],
+          tools: null,
+          gatewayTools: [],
+          consecutiveFailures: 0,
+          hungRestarts: 0,
+          lastProbeAt: null,
+          events: [],
+        },
+      };
+      this.#servers.set(m.name, entry);
+      // First probe at a random point in the interval so many servers do not probe at once.
+      if (this.#running) this.#schedule(entry, Math.round(Math.random() * Math.min(m.health.intervalMs, 5_000)));
+    }
+  }
+
+  /** Start the probe timers. */
+  start(): void {
+    this.#running = true;
+    for (const e of this.#servers.values()) this.#schedule(e, Math.round(Math.random() * Math.min(e.model.health.intervalMs, 5_000)));
+  }
+
+  stop(): void {
+    this.#running = false;
+    for (const e of this.#servers.values()) if (e.timer) clearTimeout(e.timer);
+  }
+
+  /** Probe every server once now (the CLI's `status` without a daemon, and tests). */
+  async probeAll(): Promise<void> {
+    await Promise.all([...this.#servers.keys()].map((n) => this.probe(n)));
+  }
+
+  snapshot(): ServerHealth[] {
+    return [...this.#servers.values()].map((e) => structuredClone(e.health)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  #schedule(e: Entry, delay: number): void {
+    if (e.timer) clearTimeout(e.timer);
+    e.timer = setTimeout(() => {
+      void this.probe(e.model.name).finally(() => {
+        if (this.#running && this.#servers.get(e.model.name) === e) {
+          this.#schedule(e, nextProbeDelay(e.model.health.intervalMs, e.health.consecutiveFailures));
+        }
+      });
+    }, delay);
+    e.timer.unref?.();
+  }
+
+  #containers(): Promise<ObservedContainer[]> {
+    const now = this.#now();
+    if (!this.#snap || now - this.#snap.at > SNAPSHOT_TTL_MS) {
+      this.#snap = { at: now, containers: this.#deps.runtime.observe(this.#deps.observe).then((s) => s.containers) };
+      this.#snap.containers.catch(() => {
+        this.#snap = null;
+      });
+    }
+    return this.#snap.containers;
+  }
+
+  /** One probe cycle for one server: observe, probe, merge conditions, log transitions, act on hangs. */
+  async probe(name: string): Promise<void> {
+    const e = this.#servers.get(name);
+    if (!e || e.busy) return;
+    e.busy = true;
+    try {
+      await this.#probe(e);
+    } catch (err) {
+      this.#deps.log.warn({ server: name, err: errorMessage(err) }, 'health probe cycle failed');
+    } finally {
+      e.busy = false;
+    }
+  }
+
+  async #probe(e: Entry): Promise<void> {
+    const m = e.model;
+    const h = e.health;
+    const log = this.#deps.log.child({ component: 'health', server: m.name });
+    const problem = this.#problems.get(m.name);
+    let containers: ObservedContainer[] = [];
+    let dockerError: string | null = null;
+    try {
+      containers = await this.#containers();
+    } catch (err) {
+      dockerError = errorMessage(err);
+    }
+    const c = containers.find((x) => x.name === m.container.name);
+    const port = m.container.exposedPort;
+    h.container = {
+      name: m.container.name,
+      id: c?.id.slice(0, 12) ?? null,
+      state: dockerError ? 'unknown' : c ? (c.owned ? c.state : 'conflict') : 'missing',
+      hostPort: c && port !== undefined ? (c.hostPorts[port] ?? null) : null,
+      image: m.container.image,
+      imageId: c?.imageId ?? null,
+      created: c?.created ?? null,
+    };
+    const cond = (type: (typeof C)[keyof typeof C], status: ConditionStatus, reason: Reason, message: string) => ({ type, status, reason, message });
+    const next = [];
+
+    // Valid
+    if (problem?.reason === 'SpecInvalid' || problem?.reason === 'InputsUnusable') next.push(cond(C.Valid, 'False', problem.reason === 'SpecInvalid' ? R.SpecInvalid : R.InputsUnusable, `${problem.message} (running the last good version)`));
+    else if (m.blocked) next.push(cond(C.Valid, 'False', R.Blocked, m.blocked));
+    else next.push(cond(C.Valid, 'True', R.SpecValid, m.file));
+
+    // ImageAvailable
+    if (problem?.reason === 'ImagePullFailed') next.push(cond(C.ImageAvailable, 'False', R.ImagePullFailed, problem.message));
+    else if (c?.owned) next.push(cond(C.ImageAvailable, 'True', R.ImagePresent, m.container.image));
+    else next.push(cond(C.ImageAvailable, 'Unknown', R.NotFound, 'no container yet'));
+
+    // ContainerRunning
+    const running = !!c?.owned && c.running;
+    if (dockerError) next.push(cond(C.ContainerRunning, 'Unknown', R.NotFound, `Docker unavailable: ${dockerError}`));
+    else if (!c) next.push(cond(C.ContainerRunning, 'False', R.NotFound, `${m.container.name} does not exist`));
+    else if (!c.owned) next.push(cond(C.ContainerRunning, 'False', R.NameConflict, `${c.name} exists but is not managed by mcp-reconciler`));
+    else if (c.state === 'restarting') next.push(cond(C.ContainerRunning, 'False', R.CrashLoop, 'the process keeps exiting; Docker restarts it'));
+    else if (!c.running) next.push(cond(C.ContainerRunning, 'False', R.Exited, `container ${c.state}`));
+    else next.push(cond(C.ContainerRunning, 'True', R.Running, h.container.id ?? ''));
+
+    // McpReady
+    let direct: ProbeResult | null = null;
+    if (running && h.container.hostPort && m.mcpPath !== null && m.transport !== 'stdio') {
+      direct = await probeMcp({ url: `http://127.0.0.1:${h.container.hostPort}${m.mcpPath}`, transport: m.transport, timeoutMs: m.health.timeoutMs });
+      this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'direct', result: direct.ok ? 'ok' : 'fail' }, direct.latencyMs / 1000);
+    }
+    if (direct?.ok) {
+      const diff = toolDiff(h.tools, direct.tools);
+      if (diff.added.length || diff.removed.length) {
+        log.info({ added: diff.added, removed: diff.removed, tools: direct.tools.length }, `tools changed: +${diff.added.length} -${diff.removed.length}`);
+        this.#event(h, `tools changed: +[${diff.added.join(', ')}] -[${diff.removed.join(', ')}]`);
+      }
+      h.tools = direct.tools;
+      h.consecutiveFailures = 0;
+      next.push(cond(C.McpReady, 'True', R.ToolsListed, `${direct.tools.length} tools in ${Math.round(direct.latencyMs)} ms`));
+      this.#deps.metrics?.tools.set({ server: m.name }, direct.tools.length);
+    } else if (direct) {
+      h.consecutiveFailures++;
+      const timeout = /timed? ?out|abort/i.test(direct.error);
+      next.push(cond(C.McpReady, 'False', timeout ? R.HealthTimeout : R.ProbeFailed, `${direct.error} (${h.consecutiveFailures} in a row)`));
+    } else {
+      next.push(cond(C.McpReady, 'False', R.NotProbed, running ? 'no published port to probe' : 'container not running'));
+    }
+
+    // Registered
+    const view = readGatewayConfig(this.#deps.config.read(this.#deps.configPath));
+    if (problem?.reason === 'EntryConflict') next.push(cond(C.Registered, 'False', R.EntryConflict, problem.message));
+    else if (view.owned[m.gatewayName]) next.push(cond(C.Registered, 'True', R.InConfig, `${m.gatewayName} in ${this.#deps.configPath}`));
+    else next.push(cond(C.Registered, 'False', R.NotInConfig, `${m.gatewayName} is not in the gateway config`));
+
+    // GatewayReady: its tools through LiteLLM's POST /mcp/, narrowed to this server.
+    if (this.#deps.gateway) {
+      const g = await this.#deps.gateway.listTools({ servers: [m.gatewayName], timeoutMs: m.health.timeoutMs });
+      this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'gateway', result: g.ok ? 'ok' : 'fail' }, g.latencyMs / 1000);
+      const mine = g.ok ? g.tools.filter((t) => t.startsWith(`${m.gatewayName}-`)) : [];
+      h.gatewayTools = mine;
+      if (!g.ok) next.push(cond(C.GatewayReady, 'False', R.GatewayDown, g.error));
+      else if (mine.length === 0) next.push(cond(C.GatewayReady, 'False', R.NoToolsThroughGateway, `LiteLLM lists no ${m.gatewayName}-* tools`));
+      else next.push(cond(C.GatewayReady, 'True', R.ToolsThroughGateway, `${mine.length} tools through LiteLLM`));
+    } else {
+      next.push(cond(C.GatewayReady, 'Unknown', R.GatewayDown, 'no gateway configured'));
+    }
+
+    const now = new Date(this.#now()).toISOString();
+    const merged = mergeConditions(h.conditions, next, now);
+    h.conditions = merged.conditions;
+    h.lastProbeAt = now;
+    for (const t of merged.transitions) {
+      const line = `${t.condition} ${t.from ?? 'none'} -> ${t.to} (${t.reason})`;
+      const level = t.to === 'False' && t.from !== null ? 'warn' : 'info';
+      log[level]({ condition: t.condition, from: t.from, to: t.to, reason: t.reason, message: t.message }, line);
+      this.#event(h, `${line}: ${t.message}`);
+    }
+    for (const x of h.conditions) this.#deps.metrics?.condition.set({ server: m.name, condition: x.type }, x.status === 'True' ? 1 : 0);
+
+    // A running container that does not answer MCP is hung: restart it, within the budget.
+    if (c?.owned && running && direct && !direct.ok && m.health.restartOnHang && h.consecutiveFailures >= m.health.failureThreshold) {
+      const t = this.#now();
+      if (mayRestart(e.restartHistory, t, RESTART_BUDGET)) {
+        e.restartHistory.push(t);
+        h.hungRestarts++;
+        h.consecutiveFailures = 0;
+        log.warn({ failures: m.health.failureThreshold, restarts: h.hungRestarts }, `restarting hung container ${c.name}: running but not answering MCP`);
+        this.#event(h, `restarted hung container (${m.health.failureThreshold} failed probes)`);
+        this.#deps.metrics?.restarts.inc({ server: m.name });
+        await this.#deps.runtime.stop(c.id);
+        await this.#deps.runtime.start(c.id);
+        this.#snap = null;
+      } else if (h.consecutiveFailures === m.health.failureThreshold) {
+        log.warn({ restarts: e.restartHistory.length }, 'hung container not restarted: restart budget used up (3 per hour, growing pauses)');
+      }
+    }
+  }
+
+  #event(h: ServerHealth, message: string): void {
+    h.events.push({ time: new Date(this.#now()).toISOString(), message });
+    if (h.events.length > EVENTS_KEPT) h.events.splice(0, h.events.length - EVENTS_KEPT);
+  }
+}
