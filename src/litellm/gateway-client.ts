@@ -25,7 +25,7 @@ export class LiteLLMGateway implements GatewayReadiness {
     try {
       const res = await request(`${this.baseUrl}/health/readiness`, {
         method: 'GET',
-        signal: signal ?? AbortSignal.timeout(2_000),
+        ...(signal ? { signal } : {}),
         headersTimeout: 2_000,
         bodyTimeout: 2_000,
       });

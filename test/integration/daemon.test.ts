@@ -53,6 +53,14 @@ describe('daemon', { timeout: 300_000 }, () => {
     await waitFor('/readyz after the first pass', async () => (await status('/readyz')).code === 200, 30_000);
     const st = await status('/status');
     assert.match(String(st.body['summary']), /^1 server: 1 running/);
+    await waitFor('conditions in /status', async () => {
+      const servers = (await status('/status')).body['servers'] as { name: string; conditions: { type: string; status: string }[] }[];
+      return servers[0]?.conditions.find((c) => c.type === 'McpReady')?.status === 'True';
+    }, 30_000);
+    const m = await request(`http://127.0.0.1:${statusPort}/metrics`);
+    const text = await m.body.text();
+    assert.match(text, /^mcp_reconciler_reconcile_duration_seconds_count \d+$/m);
+    assert.match(text, /^mcp_reconciler_server_condition\{server="everything",condition="McpReady"\} 1$/m);
   });
 
   test('a burst of 150 file events in about a second becomes few passes, not 150', async () => {

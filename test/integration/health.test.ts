@@ -35,6 +35,7 @@ describe('health', { timeout: 300_000 }, () => {
     stack.writeDesired('tools', 'image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, /app/server.mjs]\nmounts: ["server.mjs:/app/server.mjs", "tools.json:/config/tools.json"]\n');
     // Accepts connections, never answers: "running" but hung.
     stack.writeDesired('hung', 'image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, -e, "require(\'http\').createServer(() => {}).listen(3001)"]\nhealth:\n  timeoutSeconds: 1\n  failureThreshold: 2\n');
+    stack.writeDesired('legacy', 'image: mcp/everything:latest\ntransport: sse\nport: 3001\ncommand: [node, dist/index.js, sse]\n');
     stack.writeDesired('crash', 'image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, -e, "process.exit(3)"]\n');
     const out = await stack.reconciler.reconcile();
     assert.deepEqual(out.result.failed, []);
@@ -71,6 +72,18 @@ describe('health', { timeout: 300_000 }, () => {
     for (const c of h.conditions) assert.equal(c.status, 'True', `${c.type}: ${c.message}`);
     assert.ok(h.gatewayTools.every((t) => t.startsWith('mcp_everything-')));
     assert.match(cond(h, 'McpReady')!.message, /^13 tools in \d+ ms$/);
+  });
+
+  test('an SSE server: probed over SSE, registered with transport sse, its tools through LiteLLM', async () => {
+    await waitFor('legacy through LiteLLM', async () => {
+      await monitor.probe('legacy');
+      return cond(health('legacy'), 'GatewayReady')?.status === 'True';
+    });
+    const h = health('legacy')!;
+    assert.equal(cond(h, 'McpReady')?.status, 'True');
+    assert.ok(h.gatewayTools.includes('mcp_legacy-echo'), h.gatewayTools.join(','));
+    const text = readFileSync(stack.settings.gateway.configPath, 'utf8');
+    assert.match(text, new RegExp(`mcp_legacy:\\n    url: http://${stack.id}-legacy:3001/sse\\n    transport: sse`));
   });
 
   test('a server that never answers initialize: McpReady False, restarted once after the threshold, then held by the budget', async () => {

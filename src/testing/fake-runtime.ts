@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import type { ContainerRuntime } from '../ports/index.js';
+import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../reconcile/types.js';
+import { Labels, isOwned, parseRole } from '../docker/labels.js';
+
+/**
+ * In-memory ContainerRuntime: what Docker would report after each call, with optional latency
+ * per call and counters, for unit tests and benchmarks. Not used by production code.
+ */
+export class InMemoryRuntime implements ContainerRuntime {
+  readonly containers = new Map<string, { name: string; spec: ContainerSpec; running: boolean }>();
+  readonly volumes = new Map<string, Record<string, string>>();
+  readonly networks = new Set<string>();
+  calls = { reads: 0, writes: 0 };
+  readonly #latencyMs: number;
+
+  constructor(opts: { latencyMs?: number } = {}) {
+    this.#latencyMs = opts.latencyMs ?? 0;
+  }
+
+  async #wait(kind: 'reads' | 'writes'): Promise<void> {
+    this.calls[kind]++;
+    if (this.#latencyMs > 0) await new Promise((r) => setTimeout(r, this.#latencyMs));
+  }
+
+  async observe(q: { namePrefix: string; instance: string; network: string }): Promise<{ networkExists: boolean; containers: ObservedContainer[]; volumes: ObservedVolume[] }> {
+    await this.#wait('reads');
+    const containers: ObservedContainer[] = [];
+    for (const [id, c] of this.containers) {
+      const owned = isOwned(c.spec.labels, q.instance);
+      if (!owned && !c.name.startsWith(q.namePrefix)) continue;
+      let summary: Record<string, unknown> | null = null;
+      try {
+        summary = JSON.parse(c.spec.labels[Labels.Spec] ?? 'null') as Record<string, unknown> | null;
+      } catch {
+        summary = null;
+      }
+      containers.push({
+        id,
+        name: c.name,
+        image: c.spec.image,
+        imageId: `sha256:${c.spec.image}`,
+        state: c.running ? 'running' : 'exited',
+        running: c.running,
+        owned,
+        role: owned ? parseRole(c.spec.labels[Labels.Role]) : null,
+        server: owned ? (c.spec.labels[Labels.Server] ?? null) : null,
+        specHash: owned ? (c.spec.labels[Labels.SpecHash] ?? null) : null,
+        specSummary: owned ? summary : null,
+        source: owned ? (c.spec.labels[Labels.Source] ?? null) : null,
+        hostPorts: c.spec.exposedPort ? { [c.spec.exposedPort]: 40000 } : {},
+      });
+    }
+    const volumes = [...this.volumes].map(([name, labels]) => ({ name, owned: isOwned(labels, q.instance) }));
+    return { networkExists: this.networks.has(q.network), containers, volumes };
+  }
+  async createNetwork(name: string): Promise<void> {
+    await this.#wait('writes');
+    this.networks.add(name);
+  }
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.#wait('writes');
+    this.volumes.set(name, labels);
+  }
+  async ensureImage(): Promise<void> {
+    await this.#wait('reads');
+  }
+  async create(spec: ContainerSpec, name: string = spec.name): Promise<string> {
+    await this.#wait('writes');
+    for (const c of this.containers.values()) if (c.name === name) throw new Error(`409 name ${name} in use`);
+    const id = randomBytes(8).toString('hex');
+    this.containers.set(id, { name, spec, running: false });
+    return id;
+  }
+  async start(id: string): Promise<void> {
+    await this.#wait('writes');
+    const c = this.containers.get(id);
+    if (c) c.running = true;
+  }
+  async stop(id: string): Promise<void> {
+    await this.#wait('writes');
+    const c = this.containers.get(id);
+    if (c) c.running = false;
+  }
+  async rename(id: string, name: string): Promise<void> {
+    await this.#wait('writes');
+    const c = this.containers.get(id);
+    if (c) c.name = name;
+  }
+  async waitRunning(): Promise<void> {
+    await this.#wait('reads');
+  }
+  async remove(id: string): Promise<void> {
+    await this.#wait('writes');
+    this.containers.delete(id);
+  }
+}
+
+/** An in-memory ConfigStore. */
+export class MemoryConfigStore {
+  readonly files = new Map<string, string>();
+  writes = 0;
+  read(path: string): string | null {
+    return this.files.get(path) ?? null;
+  }
+  writeAtomic(path: string, text: string): void {
+    this.writes++;
+    this.files.set(path, text);
+  }
+}
