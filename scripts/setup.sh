@@ -58,4 +58,6 @@ bash scripts/images/build-mcp-everything.sh
 bash scripts/images/build-litellm.sh
 bash scripts/images/build-node22.sh
 bash scripts/images/build-prod.sh
+bash scripts/images/build-postgres.sh
+bash scripts/images/build-dbhub.sh
 log "ready in $(( $(date +%s) - t0 )) s"

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { CLIENTS, KEY_ENV, renderAll, renderClient, type ClientName } from '../clients/render.js';
 import { userInfo } from 'node:os';
 import { install, lookupAccount, APP_ROOT } from '../install/install.js';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { dbInit } from '../db/init.js';
 import { readFileSync, statSync } from 'node:fs';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { loadDesiredDir, parseDesiredFile, displayPath } from '../desired/load.js';
@@ -38,6 +39,10 @@ Commands:
   clients             ready-to-paste config for Claude Code, Gemini CLI, Codex CLI, VS Code, Open WebUI
                       (--host linuxserver.lan, --client NAME for one raw snippet)
   edge                serve the header-normalizing proxy (runs inside the mcp-edge container)
+  db init --admin-url URL
+                      LiteLLM's role and database, a read-only role for mcp-postgresql; writes
+                      DATABASE_URL and DSN into the secrets files (--db-host, --db-port, --read db:schema,
+                      --statement-timeout, --litellm-role, --litellm-db, --readonly-role)
   install             put the systemd unit, settings and folders in place and enable the service
                       (--user NAME, default $SUDO_USER; --root DIR to stage elsewhere; --no-enable)
 
@@ -79,6 +84,15 @@ export async function main(argv: string[]): Promise<number> {
       'allow-prefix': { type: 'string' },
       user: { type: 'string' },
       host: { type: 'string', default: 'linuxserver.lan' },
+      'admin-url': { type: 'string' },
+      secrets: { type: 'string' },
+      'db-host': { type: 'string' },
+      'db-port': { type: 'string' },
+      read: { type: 'string', multiple: true },
+      'statement-timeout': { type: 'string' },
+      'litellm-role': { type: 'string' },
+      'litellm-db': { type: 'string' },
+      'readonly-role': { type: 'string' },
       client: { type: 'string' },
       root: { type: 'string' },
       'no-enable': { type: 'boolean', default: false },
@@ -185,6 +199,30 @@ export async function main(argv: string[]): Promise<number> {
       } else {
         process.stdout.write(`${renderAll(host, settings.gateway.hostPort)}\nSet ${KEY_ENV} to a LiteLLM virtual key (or the master key, for the admin only); never commit it.\n`);
       }
+      return Exit.Ok;
+    }
+    case 'db': {
+      if (positionals[0] !== 'init' || !values['admin-url']) {
+        process.stderr.write('usage: mcp-reconciler db init --admin-url postgres://admin@host:5432/db [options]\n');
+        return Exit.Error;
+      }
+      const settings = settingsFrom(values);
+      const secrets = values.secrets ? resolve(values.secrets) : settings.secretsDir;
+      const report = await dbInit({
+        adminUrl: values['admin-url'],
+        litellmEnvFile: join(secrets, `${settings.namePrefix}litellm.env`),
+        readonlyEnvFile: join(secrets, `${settings.namePrefix}postgresql.env`),
+        ...(values['db-host'] ? { dbHost: values['db-host'] } : {}),
+        ...(values['db-port'] ? { dbPort: Number(values['db-port']) } : {}),
+        ...(values.read ? { read: values.read } : {}),
+        ...(values['statement-timeout'] ? { statementTimeout: values['statement-timeout'] } : {}),
+        ...(values['litellm-role'] ? { litellmRole: values['litellm-role'] } : {}),
+        ...(values['litellm-db'] ? { litellmDatabase: values['litellm-db'] } : {}),
+        ...(values['readonly-role'] ? { readonlyRole: values['readonly-role'] } : {}),
+      });
+      for (const a of report.actions) process.stdout.write(`changed: ${a}\n`);
+      for (const k of report.kept) process.stdout.write(`unchanged: ${k}\n`);
+      if (report.actions.length === 0) process.stdout.write('nothing to do: everything was already in place\n');
       return Exit.Ok;
     }
     case 'install': {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSettings, resolveImage, LITELLM_IMAGE } from './settings.js';
+import { loadSettings, resolveImage, LITELLM_IMAGE, LITELLM_DATABASE_IMAGE } from './settings.js';
+import { gatewayImage } from '../desired/resolve.js';
 
 describe('settings', () => {
   test("defaults match the user's layout, resolved for the user", () => {
@@ -13,7 +14,7 @@ describe('settings', () => {
     assert.ok(s.secretsDir.endsWith('/projects/secrets'));
     assert.equal(s.gateway.envFile, join(s.secretsDir, 'mcp-litellm.env'));
     assert.equal(s.gateway.configPath, join(s.projectsRoot, 'litellm', 'config.yaml'));
-    assert.equal(s.gateway.image, LITELLM_IMAGE);
+    assert.equal(s.gateway.image, undefined, 'chosen from the env file: see gatewayImage');
     assert.equal(s.network, 'mcp-net');
     assert.equal(s.gateway.managed, true);
     assert.equal(s.gateway.url, 'http://127.0.0.1:4000');
@@ -33,6 +34,15 @@ describe('settings', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('gateway image: pinned 1.77.3, the database variant when DATABASE_URL is configured, the setting wins', () => {
+    const s = loadSettings({ env: {}, cwd: '/' });
+    assert.equal(gatewayImage(s, 'LITELLM_MASTER_KEY=sk-1\n'), LITELLM_IMAGE);
+    assert.equal(gatewayImage(s, 'LITELLM_MASTER_KEY=sk-1\nDATABASE_URL=postgresql://x@db/litellm\n'), LITELLM_DATABASE_IMAGE);
+    assert.equal(gatewayImage({ ...s, gateway: { ...s.gateway, image: 'mine:1' } }, 'DATABASE_URL=x\n'), 'mine:1');
+    assert.equal(LITELLM_IMAGE, 'ghcr.io/berriai/litellm:v1.77.3-stable');
+    assert.equal(LITELLM_DATABASE_IMAGE, 'ghcr.io/berriai/litellm-database:main-v1.77.3-stable');
   });
 
   test('a bad settings file gives a located error', () => {

@@ -14,7 +14,11 @@ export const RECONCILER_IMAGE = 'mcp-reconciler:0.1.0';
 const GatewaySchema = z
   .strictObject({
     managed: z.boolean().default(true).describe('run LiteLLM as the managed mcp-litellm container'),
-    image: z.string().min(1).default(LITELLM_IMAGE),
+    image: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(`default ${LITELLM_IMAGE}, or ${LITELLM_DATABASE_IMAGE} when the gateway env file has DATABASE_URL`),
     containerPort: z.number().int().min(1).max(65535).default(4000),
     hostPort: z.number().int().min(1).max(65535).default(4000).describe('published port clients use'),
     hostIp: z.string().default('0.0.0.0').describe('address the gateway port is published on (LAN)'),
@@ -63,7 +67,7 @@ type SettingsRaw = z.output<typeof SettingsSchema>;
 export interface Settings extends Omit<SettingsRaw, 'desiredDir' | 'gateway'> {
   desiredDir: string;
   settingsFile: string | null;
-  gateway: Required<SettingsRaw['gateway']>;
+  gateway: Required<Omit<SettingsRaw['gateway'], 'image'>> & { image: string | undefined };
 }
 
 /** Environment variables that override single settings (documented in README). */
@@ -163,6 +167,7 @@ export function loadSettings(
     desiredDir: s.desiredDir ? abs(s.desiredDir) : join(projectsRoot, 'desired-state'),
     gateway: {
       ...s.gateway,
+      image: s.gateway.image,
       configPath: s.gateway.configPath ? abs(s.gateway.configPath) : join(projectsRoot, 'litellm', 'config.yaml'),
       envFile: s.gateway.envFile ? abs(s.gateway.envFile) : join(secretsDir, `${s.namePrefix}litellm.env`),
       url: s.gateway.url ?? `http://127.0.0.1:${hostPort}`,

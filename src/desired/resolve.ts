@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Settings } from '../config/settings.js';
-import { resolveImage } from '../config/settings.js';
+import { resolveImage, LITELLM_IMAGE, LITELLM_DATABASE_IMAGE } from '../config/settings.js';
 import { ownerLabels } from '../docker/labels.js';
 import { errorMessage } from '../errors/index.js';
 import { secretDigest, specHash } from '../reconcile/hash.js';
 import type { ContainerSpec, Hardening, ServerModel } from '../reconcile/types.js';
 import { HealthSchema, SecuritySchema, memoryBytes, type Security } from './schema.js';
-import { assertPrivateFile, loadOrCreateDigestKey } from './env-file.js';
+import { assertPrivateFile, loadOrCreateDigestKey, parseEnvFile } from './env-file.js';
 import type { DesiredServer } from './load.js';
 
 /** LiteLLM 1.77.3 rejects `-` in server names (the tool-prefix separator): mcp-foo-bar -> mcp_foo_bar. */
@@ -189,11 +189,13 @@ export function gatewaySpec(settings: Settings): ContainerSpec {
   const g = settings.gateway;
   const name = gatewayContainerName(settings);
   const usable = gatewayProblem(settings) === null;
-  const digest = usable ? secretDigest(loadOrCreateDigestKey(settings.secretsDir), readFileSync(g.envFile, 'utf8')) : null;
+  const envText = usable ? readFileSync(g.envFile, 'utf8') : '';
+  const digest = usable ? secretDigest(loadOrCreateDigestKey(settings.secretsDir), envText) : null;
+  const image = gatewayImage(settings, envText);
   return {
     name,
-    image: resolveImage(settings, g.image),
-    upstreamImage: g.image,
+    image: resolveImage(settings, image),
+    upstreamImage: image,
     cmd: [
       '--config',
       `${GATEWAY_CONFIG_DIR_IN_CONTAINER}/config.yaml`,
@@ -227,4 +229,13 @@ export function gatewayProblem(settings: Settings): string | null {
     return errorMessage(err);
   }
   return null;
+}
+
+/**
+ * The gateway image: the setting if given, else the pinned 1.77.3 image — the `litellm-database`
+ * variant (Prisma engines included) once the gateway env file has a DATABASE_URL.
+ */
+export function gatewayImage(settings: Settings, envFileText: string): string {
+  if (settings.gateway.image) return settings.gateway.image;
+  return parseEnvFile(envFileText)['DATABASE_URL'] ? LITELLM_DATABASE_IMAGE : LITELLM_IMAGE;
 }

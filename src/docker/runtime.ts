@@ -159,6 +159,9 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       const container = await this.docker.createContainer({
         name,
+        // The container's own hostname is its DNS name on mcp-net (DBHub, for one, allows its
+        // hostname in its Host-header check).
+        Hostname: spec.name,
         Image: spec.image,
         ...(spec.cmd ? { Cmd: spec.cmd } : {}),
         ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
