@@ -4,6 +4,8 @@ import { userInfo } from 'node:os';
 import { install, lookupAccount, APP_ROOT } from '../install/install.js';
 import { join, resolve } from 'node:path';
 import { dbInit } from '../db/init.js';
+import { doctorDb } from '../doctor/db.js';
+import { renderFindings, hasErrors, type Finding } from '../doctor/findings.js';
 import { readFileSync, statSync } from 'node:fs';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { loadDesiredDir, parseDesiredFile, displayPath } from '../desired/load.js';
@@ -43,6 +45,7 @@ Commands:
                       LiteLLM's role and database, a read-only role for mcp-postgresql; writes
                       DATABASE_URL and DSN into the secrets files (--db-host, --db-port, --read db:schema,
                       --statement-timeout, --litellm-role, --litellm-db, --readonly-role)
+  doctor --db URL     check LiteLLM's database: schema present, audit rows arriving; prints the audit query
   install             put the systemd unit, settings and folders in place and enable the service
                       (--user NAME, default $SUDO_USER; --root DIR to stage elsewhere; --no-enable)
 
@@ -93,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
       'litellm-role': { type: 'string' },
       'litellm-db': { type: 'string' },
       'readonly-role': { type: 'string' },
+      db: { type: 'string' },
       client: { type: 'string' },
       root: { type: 'string' },
       'no-enable': { type: 'boolean', default: false },
@@ -224,6 +228,21 @@ export async function main(argv: string[]): Promise<number> {
       for (const k of report.kept) process.stdout.write(`unchanged: ${k}\n`);
       if (report.actions.length === 0) process.stdout.write('nothing to do: everything was already in place\n');
       return Exit.Ok;
+    }
+    case 'doctor': {
+      const findings: Finding[] = [];
+      let auditQuery = '';
+      if (values.db) {
+        const r = await doctorDb(values.db);
+        findings.push(...r.findings);
+        auditQuery = r.auditQuery;
+      } else {
+        process.stderr.write('usage: mcp-reconciler doctor --db postgresql://...  [--json]\n');
+        return Exit.Error;
+      }
+      if (values.json) process.stdout.write(`${JSON.stringify({ findings, auditQuery }, null, 2)}\n`);
+      else process.stdout.write(`${renderFindings(findings)}\n${auditQuery ? `\naudit query (MCP tool calls):\n${auditQuery}\n` : ''}`);
+      return hasErrors(findings) ? Exit.Error : Exit.Ok;
     }
     case 'install': {
       const name = values.user ?? process.env['SUDO_USER'] ?? userInfo().username;

@@ -1,0 +1,76 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { REPO } from './harness.js';
+import { doctorDb } from '../../src/doctor/db.js';
+
+/** The real LiteLLM 1.77.3 schema: the migration SQL shipped in litellm-proxy-extras 0.2.19 (in the venv). */
+function migrationsDir(): string {
+  const lib = join(REPO, '.cache/litellm-venv/lib');
+  const py = existsSync(lib) ? readdirSync(lib).find((d) => d.startsWith('python3')) : undefined;
+  const dir = py ? join(lib, py, 'site-packages/litellm_proxy_extras/migrations') : '';
+  if (!dir || !existsSync(dir)) throw new Error('litellm-proxy-extras migrations not found: run scripts/setup.sh first');
+  return dir;
+}
+
+describe('doctor --db against LiteLLM\'s real schema on the host PostgreSQL 15', { timeout: 120_000 }, () => {
+  const id = randomBytes(3).toString('hex');
+  const withSchema = `t${id}_litellm`;
+  const empty = `t${id}_empty`;
+  const url = (db: string) => `postgres://postgres@127.0.0.1:5432/${db}`;
+  const run = async (db: string, sql: string) => {
+    const c = new pg.Client({ connectionString: url(db) });
+    await c.connect();
+    try {
+      return await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+
+  before(async () => {
+    await run('postgres', `create database ${withSchema}`);
+    await run('postgres', `create database ${empty}`);
+    const dir = migrationsDir();
+    const steps = readdirSync(dir).filter((d) => existsSync(join(dir, d, 'migration.sql'))).sort();
+    assert.ok(steps.length >= 30, `${steps.length} migrations`);
+    for (const s of steps) await run(withSchema, readFileSync(join(dir, s, 'migration.sql'), 'utf8'));
+  });
+  after(async () => {
+    await run('postgres', `drop database if exists ${withSchema} with (force)`);
+    await run('postgres', `drop database if exists ${empty} with (force)`);
+  });
+
+  test('schema present, no rows yet: a warning, exit 0, and the audit query runs on the real schema', async () => {
+    const r = await doctorDb(url(withSchema));
+    assert.deepEqual(r.findings.map((f) => `${f.severity} ${f.rule}`), ['warning db.no-audit-rows']);
+    await run(withSchema, r.auditQuery); // the printed query is valid SQL against 1.77.3's schema
+  });
+
+  test('rows arrive: counted, MCP calls counted, and the audit query returns them', async () => {
+    await run(withSchema, `insert into "LiteLLM_SpendLogs" (request_id, call_type, "startTime", "endTime", mcp_namespaced_tool_name, status, api_key)
+      values ('r1', 'call_mcp_tool', now(), now(), 'mcp_postgresql-execute_sql', 'success', 'hashed'), ('r2', 'acompletion', now(), now(), null, 'success', 'hashed')`);
+    const r = await doctorDb(url(withSchema));
+    assert.equal(r.rows, 2);
+    assert.match(r.findings[0]!.message, /has 2 rows \(1 MCP tool calls\)/);
+    const audit = await run(withSchema, r.auditQuery);
+    assert.deepEqual(audit.rows.map((x: { tool: string }) => x.tool), ['mcp_postgresql-execute_sql']);
+  });
+
+  test('a database without the schema (or with a made-up litellm_logs table): error, CLI exit 1', async () => {
+    await run(empty, 'create table litellm_logs (id int)');
+    const r = spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), 'doctor', '--db', url(empty)], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /error \[db\.schema-missing\] LiteLLM's schema is not here .*a table litellm_logs exists, but LiteLLM 1\.77\.3 never writes it/);
+  });
+
+  test('unreachable: error with the fix, password never printed', async () => {
+    const r = await doctorDb('postgres://someone:hunter2@127.0.0.1:1/litellm');
+    assert.equal(r.findings[0]?.rule, 'db.unreachable');
+    assert.ok(!JSON.stringify(r.findings).includes('hunter2'));
+  });
+});
