@@ -6,7 +6,9 @@ import { join, resolve } from 'node:path';
 import { dbInit } from '../db/init.js';
 import { doctorDb } from '../doctor/db.js';
 import { renderFindings, hasErrors, type Finding } from '../doctor/findings.js';
-import { readFileSync, statSync } from 'node:fs';
+import { lintFile } from '../doctor/lint.js';
+import { doctorProxy } from '../doctor/proxy.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { loadDesiredDir, parseDesiredFile, displayPath } from '../desired/load.js';
 import { resolveServers } from '../desired/resolve.js';
@@ -45,7 +47,9 @@ Commands:
                       LiteLLM's role and database, a read-only role for mcp-postgresql; writes
                       DATABASE_URL and DSN into the secrets files (--db-host, --db-port, --read db:schema,
                       --statement-timeout, --litellm-role, --litellm-db, --readonly-role)
-  doctor --db URL     check LiteLLM's database: schema present, audit rows arriving; prints the audit query
+  doctor [FILE...] [--url URL] [--db URL] [--json]
+                      lint a LiteLLM config.yaml, deploy script or compose file (kind guessed), check a
+                      running proxy and its database; without arguments: this stack's config and gateway
   install             put the systemd unit, settings and folders in place and enable the service
                       (--user NAME, default $SUDO_USER; --root DIR to stage elsewhere; --no-enable)
 
@@ -97,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
       'litellm-db': { type: 'string' },
       'readonly-role': { type: 'string' },
       db: { type: 'string' },
+      url: { type: 'string' },
       client: { type: 'string' },
       root: { type: 'string' },
       'no-enable': { type: 'boolean', default: false },
@@ -232,13 +237,27 @@ export async function main(argv: string[]): Promise<number> {
     case 'doctor': {
       const findings: Finding[] = [];
       let auditQuery = '';
+      const settings = settingsFrom(values);
+      const files = positionals.map((f) => resolve(f));
+      const explicit = files.length > 0 || values.db !== undefined || values.url !== undefined;
+      // No arguments: this stack's own gateway config and running proxy.
+      const lintTargets = explicit ? files : existsSync(settings.gateway.configPath) ? [settings.gateway.configPath] : [];
+      for (const f of lintTargets) {
+        let text: string;
+        try {
+          text = readFileSync(f, 'utf8');
+        } catch (err) {
+          findings.push({ severity: 'error', rule: 'file.unreadable', where: displayPath(f), message: errorMessage(err), fix: '' });
+          continue;
+        }
+        findings.push(...lintFile(displayPath(f), text));
+      }
+      const proxyUrl = values.url ?? (explicit ? undefined : settings.gateway.url);
+      if (proxyUrl) findings.push(...(await doctorProxy(proxyUrl, masterKeyFrom(settings))));
       if (values.db) {
         const r = await doctorDb(values.db);
         findings.push(...r.findings);
         auditQuery = r.auditQuery;
-      } else {
-        process.stderr.write('usage: mcp-reconciler doctor --db postgresql://...  [--json]\n');
-        return Exit.Error;
       }
       if (values.json) process.stdout.write(`${JSON.stringify({ findings, auditQuery }, null, 2)}\n`);
       else process.stdout.write(`${renderFindings(findings)}\n${auditQuery ? `\naudit query (MCP tool calls):\n${auditQuery}\n` : ''}`);

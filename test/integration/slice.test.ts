@@ -67,6 +67,16 @@ describe('slice: one YAML file becomes an MCP server listed by the real LiteLLM 
     assert.match(JSON.stringify(r.content), /hello from the slice/);
   });
 
+  test('doctor against the running stack: LiteLLM 1.77.3, /mcp redirects, no database; our config is clean', () => {
+    const r = cli('doctor');
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /info \[proxy\.ok\] LiteLLM 1\.77\.3 ready/);
+    assert.match(r.stdout, /info \[proxy\.mcp-redirect\] \/mcp answers 307/);
+    assert.match(r.stdout, /info \[proxy\.no-database\]/);
+    assert.match(r.stdout, /info \[proxy\.servers\] 1 MCP server\(s\) registered/);
+    assert.ok(!/(error|warning) \[/.test(r.stdout), r.stdout);
+  });
+
   test('second pass: empty plan and zero Docker writes; plan exits 0', async () => {
     stack.runtime.writes = [];
     const out = await stack.reconciler.reconcile();

@@ -1,0 +1,210 @@
+import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
+import { suggest } from '../desired/yaml-located.js';
+import type { Finding } from './findings.js';
+
+/**
+ * `doctor FILE...`: lint an existing LiteLLM 1.77.3 deployment — config.yaml, a deploy script, a
+ * compose file — for the mistakes that break it silently. Every rule cites
+ * ../shared/facts/litellm-v1.77.3.md (copied in docs/litellm-1.77.3-corrections.md where corrected).
+ */
+export type FileKind = 'litellm-config' | 'compose' | 'script' | 'text';
+
+/** Per-server keys 1.77.3 reads (mcp_server_manager.load_servers_from_config). */
+export const KNOWN_SERVER_KEYS = ['url', 'transport', 'command', 'args', 'env', 'auth_type', 'authentication_token', 'auth_value', 'alias', 'description', 'mcp_info', 'access_groups'];
+/** Keys added after 1.77.3: accepted by the YAML, ignored by 1.77.3. */
+export const LATER_KEYS: Record<string, string> = {
+  spec_version: 'a later release',
+  allowed_tools: 'a later release',
+  disallowed_tools: 'a later release',
+  extra_headers: '1.77.6',
+  static_headers: '1.79',
+};
+/** Commands the official LiteLLM image does not have (upstream issues #15560, #16287). */
+export const MISSING_IN_IMAGE = ['npx', 'uvx', 'uv', 'node', 'npm', 'pnpm', 'bun', 'bunx', 'deno', 'docker'];
+export const PINNED_TAGS: Record<string, string> = {
+  'ghcr.io/berriai/litellm': 'v1.77.3-stable',
+  'ghcr.io/berriai/litellm-database': 'main-v1.77.3-stable',
+};
+
+export function guessKind(path: string, text: string): FileKind {
+  if (/\.(sh|bash)$/.test(path) || /^#!.*\b(ba)?sh\b/.test(text)) return 'script';
+  if (/\.ya?ml$/.test(path)) {
+    if (/^services:/m.test(text)) return 'compose';
+    if (/^(mcp_servers|mcp_settings|model_list|general_settings|litellm_settings|virtual_keys):/m.test(text)) return 'litellm-config';
+  }
+  return 'text';
+}
+
+/** Lint one file; rules that apply to every kind run on the raw text too. */
+export function lintFile(path: string, text: string): Finding[] {
+  const kind = guessKind(path, text);
+  const out: Finding[] = [];
+  if (kind === 'litellm-config') out.push(...lintConfig(path, text));
+  out.push(...lintText(path, text, kind));
+  return out.sort((a, b) => locKey(a.where) - locKey(b.where));
+}
+
+function locKey(where: string): number {
+  const m = /:(\d+):(\d+)$/.exec(where);
+  return m ? Number(m[1]) * 10_000 + Number(m[2]) : 0;
+}
+
+function lintConfig(path: string, text: string): Finding[] {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc });
+  const out: Finding[] = [];
+  const at = (n: Node | null | undefined): string => {
+    const p = n?.range ? lc.linePos(n.range[0]) : { line: 1, col: 1 };
+    return `${path}:${p.line}:${p.col}`;
+  };
+  if (doc.errors.length) {
+    for (const e of doc.errors) {
+      const p = lc.linePos(e.pos[0]);
+      out.push({ severity: 'error', rule: 'config.yaml-syntax', where: `${path}:${p.line}:${p.col}`, message: e.message.split('\n')[0] ?? 'YAML error', fix: 'fix the YAML; LiteLLM refuses to start' });
+    }
+    return out;
+  }
+  const root = doc.contents;
+  if (!isMap(root)) return out;
+  const pairs = (m: YAMLMap) => m.items.filter(isPair).filter((p) => isScalar(p.key));
+  const keyOf = (p: { key: unknown }) => String((p.key as { value: unknown }).value);
+  for (const p of pairs(root)) {
+    const k = keyOf(p);
+    const node = p.key as Node;
+    if (k === 'mcp_settings') out.push({ severity: 'error', rule: 'config.mcp-settings', where: at(node), message: '`mcp_settings` is not a LiteLLM 1.77.3 key; its servers are never loaded', fix: 'rename it to `mcp_servers:` (a mapping name -> settings)' });
+    if (k === 'virtual_keys') out.push({ severity: 'error', rule: 'config.virtual-keys', where: at(node), message: 'there is no top-level `virtual_keys`; keys in config are ignored', fix: 'create virtual keys with POST /key/generate (needs the database)' });
+    if (k === 'master_key' || k === 'database_url' || k === 'store_model_in_db') out.push({ severity: 'error', rule: 'config.general-settings-key', where: at(node), message: `\`${k}\` at the top level is ignored`, fix: `move it under general_settings:` });
+    if (k === 'mcp_aliases') out.push({ severity: 'error', rule: 'config.mcp-aliases-placement', where: at(node), message: '`mcp_aliases` at the top level is ignored', fix: 'move it under litellm_settings:' });
+    if (k === 'litellm_settings' && isMap(p.value)) {
+      for (const q of pairs(p.value)) {
+        const kk = keyOf(q);
+        if (kk === 'database_url' || kk === 'master_key' || kk === 'store_model_in_db') {
+          out.push({ severity: 'error', rule: 'config.database-url-placement', where: at(q.key as Node), message: `\`litellm_settings.${kk}\` is silently ignored`, fix: `move it under general_settings: (${kk === 'database_url' ? 'or set DATABASE_URL in the environment' : 'as os.environ/...'})` });
+        }
+      }
+    }
+    if ((k === 'mcp_servers' || k === 'mcp_settings') && isMap(p.value)) {
+      for (const s of pairs(p.value)) {
+        const name = keyOf(s);
+        if (name.includes('-')) {
+          out.push({ severity: 'error', rule: 'config.server-name-dash', where: at(s.key as Node), message: `server name "${name}" contains "-", the tool-prefix separator: LiteLLM 1.77.3 refuses to load the config`, fix: `rename it to "${name.replace(/-/g, '_')}"` });
+        }
+        if (!isMap(s.value)) continue;
+        const entry = s.value;
+        const keys = pairs(entry).map(keyOf);
+        const transport = pairs(entry).find((q) => keyOf(q) === 'transport');
+        if (!transport) {
+          out.push({ severity: 'warning', rule: 'config.transport-implicit', where: at(s.key as Node), message: `server "${name}" has no transport: the config default is http, the API default sse`, fix: 'write transport: http (streamable HTTP), sse or stdio explicitly' });
+        } else if (isScalar(transport.value) && !['http', 'sse', 'stdio'].includes(String(transport.value.value))) {
+          out.push({ severity: 'error', rule: 'config.transport-invalid', where: at(transport.value as Node), message: `transport "${String(transport.value.value)}" is not one of http, sse, stdio`, fix: 'streamable HTTP is `http`' });
+        }
+        for (const q of pairs(entry)) {
+          const kk = keyOf(q);
+          if (KNOWN_SERVER_KEYS.includes(kk) || kk.startsWith('x-')) continue;
+          if (kk in LATER_KEYS) out.push({ severity: 'error', rule: 'config.key-not-in-1.77.3', where: at(q.key as Node), message: `\`${kk}\` arrived in ${LATER_KEYS[kk]}; 1.77.3 ignores it silently`, fix: `remove it, or upgrade LiteLLM (this stack pins 1.77.3)` });
+          else {
+            const hint = suggest(kk, KNOWN_SERVER_KEYS);
+            out.push({ severity: 'warning', rule: 'config.unknown-key', where: at(q.key as Node), message: `\`${kk}\` is not a key LiteLLM 1.77.3 reads; it is ignored`, fix: hint ? `did you mean \`${hint}\`?` : `known keys: ${KNOWN_SERVER_KEYS.join(', ')}` });
+          }
+        }
+        const command = pairs(entry).find((q) => keyOf(q) === 'command');
+        const isStdio = transport && isScalar(transport.value) && transport.value.value === 'stdio';
+        if (command && isScalar(command.value) && (isStdio || keys.includes('args'))) {
+          const bin = String(command.value.value).split('/').pop() ?? '';
+          if (MISSING_IN_IMAGE.includes(bin)) {
+            out.push({ severity: 'error', rule: 'config.stdio-command', where: at(command.value as Node), message: `\`${bin}\` does not exist in the LiteLLM image: this stdio server can never start (issues #15560, #16287)`, fix: 'run the server in its own container (mcp-reconciler: transport stdio in a desired file) and give LiteLLM an HTTP URL' });
+          }
+        }
+        const args = pairs(entry).find((q) => keyOf(q) === 'args');
+        if (args && isSeq(args.value)) {
+          for (const a of args.value.items) {
+            if (isScalar(a) && String(a.value).includes('os.environ/')) {
+              out.push({ severity: 'error', rule: 'config.environ-in-args', where: at(a as Node), message: '`os.environ/VAR` is not substituted inside `args`', fix: 'pass it through `env:` (substituted there) and let the server read the variable' });
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+interface TextRule {
+  rule: string;
+  severity: Finding['severity'];
+  re: RegExp;
+  kinds?: FileKind[];
+  message: (m: RegExpExecArray) => string | null;
+  fix: string;
+}
+
+const TEXT_RULES: TextRule[] = [
+  {
+    rule: 'config.shell-var',
+    severity: 'error',
+    re: /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g,
+    kinds: ['litellm-config'],
+    message: (m) => `LiteLLM never expands \${${m[1]}}; the value stays the literal text`,
+    fix: 'use os.environ/VAR as the whole value (e.g. master_key: os.environ/LITELLM_MASTER_KEY)',
+  },
+  {
+    rule: 'image.tag',
+    severity: 'error',
+    re: /ghcr\.io\/berriai\/(litellm(?:-database)?)(?::([A-Za-z0-9._-]+))?/g,
+    message: (m) => {
+      const repo = `ghcr.io/berriai/${m[1]}`;
+      const want = PINNED_TAGS[repo];
+      const tag = m[2] ?? 'latest';
+      return want && tag !== want ? `${repo}:${tag} is not the pinned 1.77.3 image${/latest/.test(tag) ? ' (a floating tag: any pull can change what runs)' : ''}` : null;
+    },
+    fix: 'use ghcr.io/berriai/litellm:v1.77.3-stable, or ghcr.io/berriai/litellm-database:main-v1.77.3-stable with a database',
+  },
+  {
+    rule: 'script.master-key-expansion',
+    severity: 'error',
+    re: /--master_key["']?[ =,]+["']?\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g,
+    kinds: ['script', 'compose', 'text'],
+    message: () => 'the host shell (or compose) expands this before LiteLLM sees it, often to an empty string: no master key',
+    fix: 'put LITELLM_MASTER_KEY in the container environment and use general_settings.master_key: os.environ/LITELLM_MASTER_KEY',
+  },
+  {
+    rule: 'client.url-no-slash',
+    severity: 'warning',
+    re: /https?:\/\/[A-Za-z0-9.-]+(?::\d+)?\/mcp(?![/\w-])/g,
+    kinds: ['script', 'compose', 'text'],
+    message: () => 'LiteLLM answers /mcp with a 307 redirect, which several clients do not follow',
+    fix: 'end the client URL with /mcp/',
+  },
+  {
+    rule: 'sql.litellm-logs',
+    severity: 'error',
+    re: /\blitellm_logs\b/g,
+    message: () => 'there is no table litellm_logs; LiteLLM 1.77.3 logs to "LiteLLM_SpendLogs"',
+    fix: 'query "LiteLLM_SpendLogs" (quoted, case-sensitive); `mcp-reconciler doctor --db URL` prints the audit query',
+  },
+  {
+    rule: 'script.num-workers',
+    severity: 'warning',
+    re: /--num_workers[ =]+([2-9]|\d{2,})/g,
+    message: (m) => `${m[1]} workers: MCP servers added through the API reach only the worker that handled the call (empty tool lists, #12359, #15061)`,
+    fix: 'run one worker (--num_workers 1)',
+  },
+];
+
+function lintText(path: string, text: string, kind: FileKind): Finding[] {
+  const out: Finding[] = [];
+  const lines = text.split('\n');
+  for (const r of TEXT_RULES) {
+    if (r.kinds && !r.kinds.includes(kind)) continue;
+    lines.forEach((line, i) => {
+      if (/^\s*#/.test(line) && r.rule !== 'image.tag') return; // comments: only images matter
+      r.re.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = r.re.exec(line))) {
+        const message = r.message(m);
+        if (message) out.push({ severity: r.severity, rule: r.rule, where: `${path}:${i + 1}:${m.index + 1}`, message, fix: r.fix });
+      }
+    });
+  }
+  return out;
+}
