@@ -16,6 +16,7 @@ import { DockerRuntime } from '../docker/runtime.js';
 import { ReconcilerError, formatIssue, errorMessage, type LocatedIssue } from '../errors/index.js';
 import { FileConfigStore } from '../litellm/file-store.js';
 import { LiteLLMGateway } from '../litellm/gateway-client.js';
+import { LiteLLMApi } from '../litellm/api.js';
 import { readGatewayConfig, renderGatewayConfig, ownedEntry } from '../litellm/config-file.js';
 import { createLogger } from '../log/logger.js';
 import { Reconciler, masterKeyFrom } from '../reconcile/controller.js';
@@ -68,7 +69,8 @@ function buildReconciler(settings: Settings, logLevel?: string): { reconciler: R
   const log = createLogger(logLevel ? { level: logLevel } : {});
   const runtime = new DockerRuntime(undefined, log.child({ component: 'docker' }));
   const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
-  const reconciler = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, log });
+  const api = new LiteLLMApi(settings.gateway.url, () => masterKeyFrom(settings));
+  const reconciler = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, api, log });
   return { reconciler, gateway, runtime };
 }
 
@@ -115,10 +117,10 @@ export async function main(argv: string[]): Promise<number> {
       const { reconciler } = buildReconciler(settings, 'silent');
       const out = await reconciler.plan({ allowEmpty: values['allow-empty'] });
       if (values.json) {
-        process.stdout.write(`${JSON.stringify({ operations: planToJson(out.plan), problems: out.problems }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ gatewayMode: out.gatewayMode, operations: planToJson(out.plan), problems: out.problems }, null, 2)}\n`);
       } else {
         for (const p of out.problems) process.stderr.write(`${p.file}: ${p.message} (last good state kept)\n`);
-        process.stdout.write(`${renderPlan(out.plan)}\n`);
+        process.stdout.write(`gateway registration: ${out.gatewayMode.mode} mode (${out.gatewayMode.why})\n${renderPlan(out.plan)}\n`);
       }
       return writeOps(out.plan).length > 0 ? Exit.Changes : Exit.Ok;
     }

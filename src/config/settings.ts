@@ -14,6 +14,10 @@ export const RECONCILER_IMAGE = 'mcp-reconciler:0.1.0';
 const GatewaySchema = z
   .strictObject({
     managed: z.boolean().default(true).describe('run LiteLLM as the managed mcp-litellm container'),
+    mode: z
+      .enum(['auto', 'config', 'api'])
+      .default('auto')
+      .describe('auto: API mode when the gateway has a database (hot changes), else config mode (restart)'),
     image: z
       .string()
       .min(1)

@@ -43,3 +43,11 @@ export interface ConfigStore {
 export interface GatewayReadiness {
   waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
+
+/** LiteLLM's management API for MCP servers. One real adapter: litellm/api.ts. */
+export interface GatewayApi {
+  database(): Promise<'database' | 'no-database' | 'unreachable'>;
+  list(): Promise<import('../reconcile/types.js').ApiServerRow[]>;
+  create(body: import('../litellm/api.js').NewApiServer): Promise<void>;
+  delete(serverId: string): Promise<void>;
+}

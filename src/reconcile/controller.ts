@@ -3,21 +3,27 @@ import type { Settings } from '../config/settings.js';
 import { loadDesiredDir, type DesiredLoad } from '../desired/load.js';
 import { resolveServers, edgeSpec, gatewaySpec, gatewayProblem } from '../desired/resolve.js';
 import { readEnvFile } from '../desired/env-file.js';
-import type { ConfigStore, ContainerRuntime, GatewayReadiness } from '../ports/index.js';
+import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { apiIdPrefix } from '../litellm/api.js';
 import { execute, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
-import type { Plan, ServerModel } from './types.js';
+import type { ApiServerRow, Plan, ServerModel } from './types.js';
 import type { ServerProblem } from '../health/monitor.js';
 
 export interface ReconcilerDeps {
   runtime: ContainerRuntime;
   config: ConfigStore;
   gateway: GatewayReadiness | null;
+  /** LiteLLM's management API; null: config mode only. */
+  api?: GatewayApi | null;
   log: Logger;
 }
 
 export interface PlanOutcome {
   plan: Plan;
+  /** How servers are registered with LiteLLM this pass, and why. */
+  gatewayMode: { mode: 'config' | 'api'; why: string };
   load: DesiredLoad;
   input: PlanInput;
   /** Files or inputs that are not usable now; their servers keep their last good state. */
@@ -71,17 +77,38 @@ export class Reconciler {
 
     const gSpec = gatewaySpec(s);
     const gProblem = s.gateway.managed ? gatewayProblem(s) : null;
+    const gm = await this.#gatewayMode();
     const input: PlanInput = {
       network: s.network,
       instance: s.instance,
       servers,
       hold,
       edge: edgeSpec(s),
-      gateway: { managed: s.gateway.managed, spec: gSpec, configPath: s.gateway.configPath, problem: gProblem },
-      observed: { networkExists: snap.networkExists, containers: snap.containers, volumes: snap.volumes, gatewayConfigText },
+      gateway: { managed: s.gateway.managed, mode: gm.mode, apiIdPrefix: apiIdPrefix(s.instance), spec: gSpec, configPath: s.gateway.configPath, problem: gProblem },
+      observed: { networkExists: snap.networkExists, containers: snap.containers, volumes: snap.volumes, gatewayConfigText, apiServers: gm.apiServers },
       prune,
     };
-    return { plan: makePlan(input), load, input, problems };
+    return { plan: makePlan(input), load, input, problems, gatewayMode: { mode: gm.mode, why: gm.why } };
+  }
+
+  /**
+   * Config or API mode. auto: API mode when the gateway answers with a database (reading one
+   * server needs it); config mode when it answers without one. When it does not answer, the
+   * managed gateway's intent decides (DATABASE_URL in its env file), else config mode.
+   */
+  async #gatewayMode(): Promise<{ mode: 'config' | 'api'; why: string; apiServers: ApiServerRow[] | null }> {
+    const s = this.settings;
+    const api = this.#deps.api;
+    const db = api ? await api.database() : 'unreachable';
+    const rows = async (): Promise<ApiServerRow[] | null> => (api && db === 'database' ? await api.list().catch(() => null) : null);
+    if (s.gateway.mode === 'config') return { mode: 'config', why: 'gateway.mode: config', apiServers: await rows() };
+    if (s.gateway.mode === 'api') return { mode: 'api', why: 'gateway.mode: api', apiServers: await rows() };
+    if (db === 'database') return { mode: 'api', why: 'the gateway has a database', apiServers: await rows() };
+    if (db === 'no-database') return { mode: 'config', why: 'the gateway has no database', apiServers: null };
+    const intent = s.gateway.managed && existsSync(s.gateway.envFile) && /^DATABASE_URL=./m.test(readFileSync(s.gateway.envFile, 'utf8'));
+    return intent
+      ? { mode: 'api', why: 'DATABASE_URL is configured (gateway not answering yet)', apiServers: null }
+      : { mode: 'config', why: 'gateway not answering; no database configured', apiServers: null };
   }
 
   /**
@@ -121,6 +148,7 @@ export class Reconciler {
       runtime: this.#deps.runtime,
       config: this.#deps.config,
       gateway: this.#deps.gateway,
+      api: this.#deps.api ?? null,
       log: this.#deps.log,
     });
     return { ...outcome, result };

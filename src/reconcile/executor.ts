@@ -1,7 +1,8 @@
 import pRetry from 'p-retry';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import type { ConfigStore, ContainerRuntime, GatewayReadiness } from '../ports/index.js';
+import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
+import type { NewApiServer } from '../litellm/api.js';
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
 import { NEXT_SUFFIX, type ContainerSpec, type Operation, type Plan } from './types.js';
 
@@ -14,6 +15,8 @@ export interface ExecuteDeps {
   runtime: ContainerRuntime;
   config: ConfigStore;
   gateway: GatewayReadiness | null;
+  /** LiteLLM's management API (API mode). */
+  api?: GatewayApi | null;
   log: Logger;
 }
 
@@ -60,7 +63,7 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
     const leftover = op.type === 'remove-container' && op.resourceId.endsWith(NEXT_SUFFIX);
     if (op.type === 'create-network' || leftover || ('role' in op && op.role === 'edge' && op.type !== 'remove-container')) first.push(op);
     else if (op.type === 'remove-container') last.push(op);
-    else if (op.type === 'write-gateway-config' || ('role' in op && op.role === 'gateway')) stack.push(op);
+    else if (op.type === 'write-gateway-config' || op.type === 'api-create' || op.type === 'api-delete' || ('role' in op && op.role === 'gateway')) stack.push(op);
     else {
       const key = op.server ?? op.resourceId;
       servers.set(key, [...(servers.get(key) ?? []), op]);
@@ -117,6 +120,12 @@ async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
       return rt.remove(op.containerId);
     case 'write-gateway-config':
       return deps.config.writeAtomic(op.path, op.text);
+    case 'api-create':
+      if (!deps.api) throw new ReconcilerError(ErrorCode.GatewayUnavailable, 'no management API configured');
+      return deps.api.create(op.body as unknown as NewApiServer);
+    case 'api-delete':
+      if (!deps.api) throw new ReconcilerError(ErrorCode.GatewayUnavailable, 'no management API configured');
+      return deps.api.delete(op.serverId);
     default:
       return;
   }

@@ -13,6 +13,10 @@ export interface PlanInput {
   edge: ContainerSpec;
   gateway: {
     managed: boolean;
+    /** config: entries in config.yaml (restart); api: DELETE/POST on /v1/mcp/server (hot). */
+    mode: 'config' | 'api';
+    /** Owned API ids start with this (`mcp-reconciler~<instance>~`). */
+    apiIdPrefix: string;
     spec: ContainerSpec;
     configPath: string;
     /** Why the gateway container cannot be run now (e.g. its env file is missing). */
@@ -108,7 +112,7 @@ export function plan(input: PlanInput): Plan {
   } else {
     const entries: Record<string, Record<string, unknown>> = {};
     const foreign = new Set(view.foreign);
-    for (const s of runnable) {
+    for (const s of input.gateway.mode === 'config' ? runnable : []) {
       if (s.gatewayEntry === null || conflicted.has(s.name)) continue;
       if (foreign.has(s.gatewayName)) {
         ops.push({
@@ -123,9 +127,17 @@ export function plan(input: PlanInput): Plan {
     }
     const wantedNames = new Set(input.servers.map((s) => s.gatewayName));
     for (const [name, entry] of Object.entries(view.owned)) {
-      if (name in entries) continue;
+      if (name in entries || input.gateway.mode === 'api') continue;
       const heldEntry = input.hold.some((h) => gatewayNameOf(h) === name);
       if (heldEntry || (!wantedNames.has(name) && !input.prune.allowed)) entries[name] = entry;
+    }
+    // Config mode with owned rows still in LiteLLM's database (a switch from API mode): delete
+    // them first, so no server is ever registered twice (config entries load at the restart).
+    if (input.gateway.mode === 'config' && observed.apiServers) {
+      for (const row of observed.apiServers) {
+        if (!row.server_id.startsWith(input.gateway.apiIdPrefix)) continue;
+        ops.push({ type: 'api-delete', resourceId: `gateway-api:${row.server_id}`, cause: 'gateway in config mode: the entry moves to config.yaml', serverId: row.server_id });
+      }
     }
     const next = renderGatewayConfig(observed.gatewayConfigText, entries);
     if (next !== observed.gatewayConfigText) {
@@ -151,6 +163,8 @@ export function plan(input: PlanInput): Plan {
       ops.push(...ensureContainer(g, hash, 'gateway', byName.get(g.name), undefined, { config }));
     }
   }
+
+  if (input.gateway.mode === 'api') ops.push(...planApi(input, runnable, conflicted));
 
   for (const c of observed.containers) {
     if (!c.owned || kept.has(c.name) || c.name.endsWith(NEXT_SUFFIX)) continue;
@@ -281,4 +295,63 @@ function describeEntryChange(
   if (changed.length) parts.push(`update ${changed.join(', ')}`);
   if (removed.length) parts.push(`remove ${removed.join(', ')}`);
   return parts.length ? `mcp_servers: ${parts.join('; ')}` : 'file rewritten (format)';
+}
+
+/** The API-mode registrations: DELETE then POST for a change, never touching rows we do not own. */
+function planApi(input: PlanInput, runnable: readonly ServerModel[], conflicted: ReadonlySet<string>): Operation[] {
+  const ops: Operation[] = [];
+  const rows = input.observed.apiServers;
+  if (!rows) {
+    return [{ type: 'blocked', resourceId: 'gateway-api', cause: "LiteLLM's management API cannot be read now; registration waits for it" }];
+  }
+  const prefix = input.gateway.apiIdPrefix;
+  const byId = new Map(rows.map((r) => [r.server_id, r]));
+  const foreignNames = new Set(rows.filter((r) => !r.server_id.startsWith(prefix)).map((r) => r.server_name));
+  const wanted = new Set<string>();
+  for (const s of runnable) {
+    if (s.gatewayEntry === null || conflicted.has(s.name)) continue;
+    const id = `${prefix}${s.name}`;
+    wanted.add(id);
+    if (foreignNames.has(s.gatewayName)) {
+      ops.push({ type: 'conflict', resourceId: `gateway-api:${s.gatewayName}`, server: s.name, cause: `LiteLLM already has a server "${s.gatewayName}" that mcp-reconciler does not own; rename or remove it` });
+      continue;
+    }
+    const body = apiBody(id, s);
+    const row = byId.get(id);
+    if (!row) {
+      ops.push({ type: 'api-create', resourceId: `gateway-api:${id}`, server: s.name, cause: 'not registered', serverId: id, body });
+      continue;
+    }
+    const changed = (['server_name', 'url', 'transport', 'description'] as const).filter((k) => (row[k] ?? '') !== (body[k] ?? ''));
+    if (changed.length) {
+      // PUT never reaches LiteLLM's memory in 1.77.3: an update is DELETE then POST.
+      ops.push({ type: 'api-delete', resourceId: `gateway-api:${id}`, server: s.name, cause: `${changed.join(', ')} changed (update = delete + create)`, serverId: id });
+      ops.push({ type: 'api-create', resourceId: `gateway-api:${id}`, server: s.name, cause: `${changed.join(', ')} changed`, serverId: id, body });
+    }
+  }
+  const held = new Set(input.hold.map((h) => `${prefix}${h}`));
+  for (const r of rows) {
+    if (!r.server_id.startsWith(prefix) || wanted.has(r.server_id) || held.has(r.server_id)) continue;
+    if (!input.prune.allowed) {
+      ops.push({ type: 'prune-held', resourceId: `gateway-api:${r.server_id}`, cause: `no desired file; not deregistered: ${input.prune.reason}` });
+      continue;
+    }
+    ops.push({ type: 'api-delete', resourceId: `gateway-api:${r.server_id}`, cause: 'no desired file', serverId: r.server_id });
+  }
+  return ops;
+}
+
+/** POST /v1/mcp/server body for a server (transport always explicit). */
+export function apiBody(id: string, s: ServerModel): Record<string, unknown> {
+  const e = s.gatewayEntry ?? {};
+  return {
+    server_id: id,
+    server_name: s.gatewayName,
+    description: e['description'] ?? '',
+    transport: e['transport'],
+    url: e['url'],
+    mcp_access_groups: [],
+    args: [],
+    env: {},
+  };
 }

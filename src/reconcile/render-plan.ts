@@ -8,6 +8,8 @@ const SYMBOL: Record<Operation['type'], string> = {
   'start-container': '>',
   'remove-container': '-',
   'write-gateway-config': '~',
+  'api-create': '+',
+  'api-delete': '-',
   conflict: '!',
   blocked: '!',
   'prune-held': '!',

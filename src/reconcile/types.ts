@@ -84,6 +84,17 @@ export interface Observed {
   containers: ObservedContainer[];
   /** Current LiteLLM config.yaml text, null when the file does not exist. */
   gatewayConfigText: string | null;
+  /** Rows of LiteLLM's GET /v1/mcp/server when its database is there; null when not read. */
+  apiServers?: ApiServerRow[] | null;
+}
+
+/** What the planner reads of a LiteLLM API row. */
+export interface ApiServerRow {
+  server_id: string;
+  server_name?: string | null | undefined;
+  description?: string | null | undefined;
+  url?: string | null | undefined;
+  transport?: string | null | undefined;
 }
 
 /** Suffix of the container that replaces an old one during a recreate. Server names have no dots. */
@@ -118,6 +129,8 @@ export const OperationType = {
   StartContainer: 'start-container',
   RemoveContainer: 'remove-container',
   WriteGatewayConfig: 'write-gateway-config',
+  ApiCreate: 'api-create',
+  ApiDelete: 'api-delete',
   /** Reported only: a name clash with something we do not own. */
   Conflict: 'conflict',
   /** Reported only: the server cannot be run as desired. */
@@ -142,6 +155,8 @@ export type Operation =
   | (OpBase & { type: 'start-container'; containerId: string; role: ContainerRole })
   | (OpBase & { type: 'remove-container'; containerId: string; role: ContainerRole })
   | (OpBase & { type: 'write-gateway-config'; path: string; text: string })
+  | (OpBase & { type: 'api-create'; serverId: string; body: Record<string, unknown> })
+  | (OpBase & { type: 'api-delete'; serverId: string })
   | (OpBase & { type: 'conflict' })
   | (OpBase & { type: 'blocked' })
   | (OpBase & { type: 'prune-held' });

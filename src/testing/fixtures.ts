@@ -53,7 +53,7 @@ export function baseInput(settings: Settings, servers: ServerModel[], over: Part
     servers,
     hold: [],
     edge: edgeSpec(settings),
-    gateway: { managed: true, spec: gatewaySpec(settings), configPath: settings.gateway.configPath, problem: null },
+    gateway: { managed: true, mode: 'config', apiIdPrefix: 'mcp-reconciler~default~', spec: gatewaySpec(settings), configPath: settings.gateway.configPath, problem: null },
     observed: { networkExists: false, containers: [], volumes: [], gatewayConfigText: null },
     prune: { allowed: true, reason: '' },
     ...over,

@@ -10,6 +10,7 @@ import { DockerRuntime } from '../../src/docker/runtime.js';
 import { Labels } from '../../src/docker/labels.js';
 import { FileConfigStore } from '../../src/litellm/file-store.js';
 import { LiteLLMGateway } from '../../src/litellm/gateway-client.js';
+import { LiteLLMApi } from '../../src/litellm/api.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Reconciler, masterKeyFrom } from '../../src/reconcile/controller.js';
 import type { ContainerRuntime } from '../../src/ports/index.js';
@@ -153,6 +154,7 @@ export async function createStack(extra: Record<string, unknown> = {}): Promise<
     runtime,
     config: new FileConfigStore(),
     gateway,
+    api: new LiteLLMApi(settings.gateway.url, () => masterKeyFrom(settings)),
     log: createLogger({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
   });
   const desired = settings.desiredDir;
