@@ -27,6 +27,11 @@ const GatewaySchema = z
     hostPort: z.number().int().min(1).max(65535).default(4000).describe('published port clients use'),
     hostIp: z.string().default('0.0.0.0').describe('address the gateway port is published on (LAN)'),
     configPath: z.string().optional().describe('LiteLLM config.yaml; default <projectsRoot>/litellm/config.yaml'),
+    restartContainer: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/)
+      .optional()
+      .describe('with managed: false, the name of your LiteLLM container the reconciler may restart when config.yaml changed'),
     envFile: z.string().optional().describe('default <secretsDir>/mcp-litellm.env'),
     url: z.string().url().optional().describe('how the reconciler reaches the gateway; default http://127.0.0.1:<hostPort>'),
   })
@@ -71,7 +76,7 @@ type SettingsRaw = z.output<typeof SettingsSchema>;
 export interface Settings extends Omit<SettingsRaw, 'desiredDir' | 'gateway'> {
   desiredDir: string;
   settingsFile: string | null;
-  gateway: Required<Omit<SettingsRaw['gateway'], 'image'>> & { image: string | undefined };
+  gateway: Required<Omit<SettingsRaw['gateway'], 'image' | 'restartContainer'>> & { image: string | undefined; restartContainer: string | undefined };
 }
 
 /** Environment variables that override single settings (documented in README). */
@@ -172,6 +177,7 @@ export function loadSettings(
     gateway: {
       ...s.gateway,
       image: s.gateway.image,
+      restartContainer: s.gateway.restartContainer,
       configPath: s.gateway.configPath ? abs(s.gateway.configPath) : join(projectsRoot, 'litellm', 'config.yaml'),
       envFile: s.gateway.envFile ? abs(s.gateway.envFile) : join(secretsDir, `${s.namePrefix}litellm.env`),
       url: s.gateway.url ?? `http://127.0.0.1:${hostPort}`,

@@ -130,6 +130,12 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
     hardening: hardeningFrom(s.security ?? SecuritySchema.parse({})),
   };
   const gatewayName = gatewayServerName(d.name);
+  let auth: ServerModel['auth'] = null;
+  if (s.auth) {
+    if (!envFile) throw new Error(`auth.secret ${s.auth.secret} needs the server's env file (${join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`)})`);
+    if (!(s.auth.secret in parseEnvFile(readFileSync(envFile.path, 'utf8')))) throw new Error(`auth.secret: ${envFile.path} has no ${s.auth.secret}`);
+    auth = { type: s.auth.type, file: envFile.path, key: s.auth.secret, gatewayVar: `MCP_AUTH_${d.name.toUpperCase().replace(/-/g, '_')}` };
+  }
   let gatewayEntry: Record<string, unknown> | null = null;
   let blocked: string | null = null;
   const description = s.description ?? `${d.name} (managed by mcp-reconciler)`;
@@ -142,6 +148,10 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
   } else {
     blocked = 'transport stdio needs the stdio bridge, which is not built yet; the server is not started';
   }
+  if (gatewayEntry && auth) {
+    // LiteLLM substitutes os.environ/VAR in mapping values; the gateway container gets VAR.
+    gatewayEntry = { ...gatewayEntry, auth_type: auth.type, authentication_token: `os.environ/${auth.gatewayVar}` };
+  }
   return {
     name: d.name,
     file: d.file,
@@ -153,6 +163,7 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
     gatewayName,
     gatewayEntry,
     blocked,
+    auth,
     health: (() => {
       const h = HealthSchema.parse(s.health ?? {});
       return { intervalMs: h.intervalSeconds * 1000, timeoutMs: h.timeoutSeconds * 1000, failureThreshold: h.failureThreshold, restartOnHang: h.restartOnHang };
@@ -185,12 +196,15 @@ export function edgeSpec(settings: Settings): ContainerSpec {
  * The managed LiteLLM container, before the config hash is known. One worker (facts: the
  * management API only updates the memory of the worker that handled the call).
  */
-export function gatewaySpec(settings: Settings): ContainerSpec {
+export function gatewaySpec(settings: Settings, servers: readonly ServerModel[] = []): ContainerSpec {
   const g = settings.gateway;
   const name = gatewayContainerName(settings);
   const usable = gatewayProblem(settings) === null;
   const envText = usable ? readFileSync(g.envFile, 'utf8') : '';
-  const digest = usable ? secretDigest(loadOrCreateDigestKey(settings.secretsDir), envText) : null;
+  // Upstream credentials (desired `auth:`) reach the gateway as MCP_AUTH_<NAME>, read at create time.
+  const envFromFiles = servers.filter((m) => m.auth).map((m) => ({ file: m.auth!.file, key: m.auth!.key, as: m.auth!.gatewayVar }));
+  const credentials = envFromFiles.map((e) => `${e.as}=${parseEnvFile(readFileSync(e.file, 'utf8'))[e.key] ?? ''}`).join('\n');
+  const digest = usable ? secretDigest(loadOrCreateDigestKey(settings.secretsDir), `${envText}\n${credentials}`) : null;
   const image = gatewayImage(settings, envText);
   return {
     name,
@@ -206,6 +220,7 @@ export function gatewaySpec(settings: Settings): ContainerSpec {
     ],
     env: { LITELLM_LOCAL_MODEL_COST_MAP: 'True' },
     envFiles: usable ? [g.envFile] : [],
+    ...(envFromFiles.length ? { envFromFiles } : {}),
     secretDigest: digest,
     binds: [`${dirname(g.configPath)}:${GATEWAY_CONFIG_DIR_IN_CONTAINER}:ro`],
     exposedPort: g.containerPort,

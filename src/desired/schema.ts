@@ -113,6 +113,13 @@ export const ServerSpecSchema = z
       .describe('mount the named volume mcp-<name>-data here, writable (for servers that keep state)'),
     security: SecuritySchema.optional().describe('hardening; every default is on, each can be relaxed with a reason'),
     health: HealthSchema.optional().describe('MCP probe settings'),
+    auth: z
+      .strictObject({
+        type: z.enum(['bearer_token', 'api_key', 'basic', 'authorization']).describe('how LiteLLM sends it: Authorization: Bearer, X-API-Key, Authorization: Basic, or Authorization as is'),
+        secret: envKey.describe("the variable in this server's env file that holds the credential"),
+      })
+      .optional()
+      .describe('a credential LiteLLM must send to this server (config mode; the 1.77.3 API has no field for it)'),
   })
   .superRefine((s, ctx) => {
     if ((s.transport === 'http' || s.transport === 'sse') && s.port === undefined) {
@@ -135,6 +142,7 @@ export function knownSpecKeys(path: PropertyKey[]): string[] {
   if (path.length === 0) return Object.keys(ServerSpecSchema.shape);
   if (path.length === 1 && path[0] === 'security') return Object.keys(SecuritySchema.shape);
   if (path.length === 1 && path[0] === 'health') return Object.keys(HealthSchema.shape);
+  if (path.length === 1 && path[0] === 'auth') return ['type', 'secret'];
   return [];
 }
 

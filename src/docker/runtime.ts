@@ -151,6 +151,10 @@ export class DockerRuntime implements ContainerRuntime {
   async create(spec: ContainerSpec, name: string = spec.name): Promise<string> {
     const env: Record<string, string> = {};
     for (const f of spec.envFiles) Object.assign(env, readEnvFile(f));
+    for (const e of spec.envFromFiles ?? []) {
+      const v = readEnvFile(e.file)[e.key];
+      if (v !== undefined) env[e.as] = v;
+    }
     Object.assign(env, spec.env); // like compose: `environment` wins over `env_file`
     const [first, ...rest] = spec.networks;
     const portKey = spec.exposedPort !== undefined ? `${spec.exposedPort}/tcp` : undefined;
@@ -268,6 +272,16 @@ export class DockerRuntime implements ContainerRuntime {
       await this.docker.getContainer(id).remove({ force: true });
     } catch (err) {
       if (statusOf(err) !== 404) throw dockerError(`remove ${id.slice(0, 12)}`, err);
+    }
+  }
+
+  async inspectByName(name: string): Promise<{ id: string; startedAt: number; running: boolean } | null> {
+    try {
+      const i = await this.docker.getContainer(name).inspect();
+      return { id: i.Id, startedAt: Date.parse(i.State.StartedAt), running: i.State.Running };
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw dockerError(`inspect ${name}`, err);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ConfigStore, ContainerRuntime } from '../ports/index.js';
 import type { ObservedContainer, ServerModel } from '../reconcile/types.js';
+import { readEnvFile } from '../desired/env-file.js';
 import type { LiteLLMGateway } from '../litellm/gateway-client.js';
 import { readGatewayConfig } from '../litellm/config-file.js';
 import { probeMcp, type ProbeResult } from './probe.js';
@@ -233,7 +234,7 @@ export class HealthMonitor {
     // McpReady
     let direct: ProbeResult | null = null;
     if (running && h.container.hostPort && m.mcpPath !== null && m.transport !== 'stdio') {
-      direct = await probeMcp({ url: `http://127.0.0.1:${h.container.hostPort}${m.mcpPath}`, transport: m.transport, timeoutMs: m.health.timeoutMs });
+      direct = await probeMcp({ url: `http://127.0.0.1:${h.container.hostPort}${m.mcpPath}`, transport: m.transport, timeoutMs: m.health.timeoutMs, headers: authHeaders(m) });
       this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'direct', result: direct.ok ? 'ok' : 'fail' }, direct.latencyMs / 1000);
     }
     if (direct?.ok) {
@@ -307,5 +308,27 @@ export class HealthMonitor {
   #event(h: ServerHealth, message: string): void {
     h.events.push({ time: new Date(this.#now()).toISOString(), message });
     if (h.events.length > EVENTS_KEPT) h.events.splice(0, h.events.length - EVENTS_KEPT);
+  }
+}
+
+/** The header LiteLLM would send for a server's `auth:` (client.py _get_auth_headers), for probes. */
+export function authHeaders(m: ServerModel): Record<string, string> {
+  if (!m.auth) return {};
+  let value: string | undefined;
+  try {
+    value = readEnvFile(m.auth.file)[m.auth.key];
+  } catch {
+    return {};
+  }
+  if (value === undefined) return {};
+  switch (m.auth.type) {
+    case 'bearer_token':
+      return { authorization: `Bearer ${value}` };
+    case 'basic':
+      return { authorization: `Basic ${value}` };
+    case 'api_key':
+      return { 'x-api-key': value };
+    case 'authorization':
+      return { authorization: value };
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { ConfigStore } from '../ports/index.js';
 
@@ -6,6 +6,10 @@ import type { ConfigStore } from '../ports/index.js';
 export class FileConfigStore implements ConfigStore {
   read(path: string): string | null {
     return existsSync(path) ? readFileSync(path, 'utf8') : null;
+  }
+
+  mtime(path: string): number | null {
+    return existsSync(path) ? statSync(path).mtimeMs : null;
   }
 
   writeAtomic(path: string, text: string): void {

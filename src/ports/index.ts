@@ -24,6 +24,8 @@ export interface ContainerRuntime {
   waitRunning(id: string, settleMs: number): Promise<void>;
   /** Stop (short grace period) and remove. Callers guarantee the container is owned. */
   remove(id: string): Promise<void>;
+  /** A container by name, owned or not (only for gateway.restartContainer). */
+  inspectByName(name: string): Promise<{ id: string; startedAt: number; running: boolean } | null>;
 }
 
 /** A hint that something changed in Docker (a container died, was removed, ...). */
@@ -37,6 +39,8 @@ export interface ConfigStore {
   read(path: string): string | null;
   /** temp file in the same folder, fsync, rename. */
   writeAtomic(path: string, text: string): void;
+  /** Last modification time in ms, null when missing. */
+  mtime(path: string): number | null;
 }
 
 /** Waits for the gateway after a (re)start. One real adapter: litellm/gateway-client.ts. */

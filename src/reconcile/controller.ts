@@ -75,7 +75,7 @@ export class Reconciler {
     const runningServers = snap.containers.filter((c) => c.owned && c.role === 'server').length;
     const prune = pruneDecision(load, runningServers, (opts.allowEmpty ?? false) || s.allowEmptyDesired);
 
-    const gSpec = gatewaySpec(s);
+    const gSpec = gatewaySpec(s, servers.filter((m) => m.blocked === null));
     const gProblem = s.gateway.managed ? gatewayProblem(s) : null;
     const gm = await this.#gatewayMode();
     const input: PlanInput = {
@@ -84,8 +84,16 @@ export class Reconciler {
       servers,
       hold,
       edge: edgeSpec(s),
-      gateway: { managed: s.gateway.managed, mode: gm.mode, apiIdPrefix: apiIdPrefix(s.instance), spec: gSpec, configPath: s.gateway.configPath, problem: gProblem },
-      observed: { networkExists: snap.networkExists, containers: snap.containers, volumes: snap.volumes, gatewayConfigText, apiServers: gm.apiServers },
+      gateway: { managed: s.gateway.managed, restartContainer: s.gateway.restartContainer, mode: gm.mode, apiIdPrefix: apiIdPrefix(s.instance), spec: gSpec, configPath: s.gateway.configPath, problem: gProblem },
+      observed: {
+        networkExists: snap.networkExists,
+        containers: snap.containers,
+        volumes: snap.volumes,
+        gatewayConfigText,
+        apiServers: gm.apiServers,
+        gatewayConfigMtime: this.#deps.config.mtime(s.gateway.configPath),
+        restartTarget: !s.gateway.managed && s.gateway.restartContainer ? await this.#deps.runtime.inspectByName(s.gateway.restartContainer) : null,
+      },
       prune,
     };
     return { plan: makePlan(input), load, input, problems, gatewayMode: { mode: gm.mode, why: gm.why } };

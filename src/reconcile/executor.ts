@@ -63,7 +63,7 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
     const leftover = op.type === 'remove-container' && op.resourceId.endsWith(NEXT_SUFFIX);
     if (op.type === 'create-network' || leftover || ('role' in op && op.role === 'edge' && op.type !== 'remove-container')) first.push(op);
     else if (op.type === 'remove-container') last.push(op);
-    else if (op.type === 'write-gateway-config' || op.type === 'api-create' || op.type === 'api-delete' || ('role' in op && op.role === 'gateway')) stack.push(op);
+    else if (op.type === 'write-gateway-config' || op.type === 'api-create' || op.type === 'api-delete' || op.type === 'restart-gateway' || ('role' in op && op.role === 'gateway')) stack.push(op);
     else {
       const key = op.server ?? op.resourceId;
       servers.set(key, [...(servers.get(key) ?? []), op]);
@@ -120,6 +120,9 @@ async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
       return rt.remove(op.containerId);
     case 'write-gateway-config':
       return deps.config.writeAtomic(op.path, op.text);
+    case 'restart-gateway':
+      await deps.runtime.stop(op.containerId);
+      return deps.runtime.start(op.containerId);
     case 'api-create':
       if (!deps.api) throw new ReconcilerError(ErrorCode.GatewayUnavailable, 'no management API configured');
       return deps.api.create(op.body as unknown as NewApiServer);

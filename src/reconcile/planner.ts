@@ -13,6 +13,8 @@ export interface PlanInput {
   edge: ContainerSpec;
   gateway: {
     managed: boolean;
+    /** managed: false — the user's LiteLLM container the reconciler may restart (by name). */
+    restartContainer?: string | undefined;
     /** config: entries in config.yaml (restart); api: DELETE/POST on /v1/mcp/server (hot). */
     mode: 'config' | 'api';
     /** Owned API ids start with this (`mcp-reconciler~<instance>~`). */
@@ -149,6 +151,17 @@ export function plan(input: PlanInput): Plan {
         text: next,
       });
       configText = next;
+    }
+  }
+
+  // An unmanaged gateway reads config.yaml at start-up: restart it (only when the user named it)
+  // when the file is newer than its start — level-triggered, so a crash after the write is caught.
+  const target = observed.restartTarget;
+  if (!input.gateway.managed && input.gateway.restartContainer && input.gateway.mode === 'config' && target) {
+    const written = ops.some((o) => o.type === 'write-gateway-config');
+    const stale = observed.gatewayConfigMtime !== null && observed.gatewayConfigMtime !== undefined && observed.gatewayConfigMtime > target.startedAt;
+    if (written || stale) {
+      ops.push({ type: 'restart-gateway', resourceId: `container:${input.gateway.restartContainer}`, cause: `${written ? 'config.yaml changes now' : 'config.yaml is newer than the running gateway'}; gateway.restartContainer allows a restart`, containerId: target.id });
     }
   }
 
@@ -314,6 +327,10 @@ function planApi(input: PlanInput, runnable: readonly ServerModel[], conflicted:
     wanted.add(id);
     if (foreignNames.has(s.gatewayName)) {
       ops.push({ type: 'conflict', resourceId: `gateway-api:${s.gatewayName}`, server: s.name, cause: `LiteLLM already has a server "${s.gatewayName}" that mcp-reconciler does not own; rename or remove it` });
+      continue;
+    }
+    if (s.auth) {
+      ops.push({ type: 'blocked', resourceId: `gateway-api:${id}`, server: s.name, cause: `needs an upstream credential (auth:), which LiteLLM 1.77.3's management API cannot carry; it stays unregistered in API mode (set gateway.mode: config to serve it)` });
       continue;
     }
     const body = apiBody(id, s);

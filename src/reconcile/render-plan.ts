@@ -10,6 +10,7 @@ const SYMBOL: Record<Operation['type'], string> = {
   'write-gateway-config': '~',
   'api-create': '+',
   'api-delete': '-',
+  'restart-gateway': '~',
   conflict: '!',
   blocked: '!',
   'prune-held': '!',

@@ -13,6 +13,8 @@ export interface ContainerSpec {
   env: Record<string, string>;
   /** Secret env files, read by the adapter at create time only. */
   envFiles: string[];
+  /** Single secrets taken from other env files (KEY there -> `as` here), read at create time only. */
+  envFromFiles?: { file: string; key: string; as: string }[];
   /** HMAC over the env files' contents, so a secret change recreates the container. */
   secretDigest: string | null;
   /** host:container[:ro|rw] */
@@ -84,6 +86,9 @@ export interface Observed {
   containers: ObservedContainer[];
   /** Current LiteLLM config.yaml text, null when the file does not exist. */
   gatewayConfigText: string | null;
+  /** config.yaml's mtime (ms) and the unmanaged gateway container (gateway.restartContainer). */
+  gatewayConfigMtime?: number | null;
+  restartTarget?: { id: string; startedAt: number; running: boolean } | null;
   /** Rows of LiteLLM's GET /v1/mcp/server when its database is there; null when not read. */
   apiServers?: ApiServerRow[] | null;
 }
@@ -117,6 +122,8 @@ export interface ServerModel {
   gatewayEntry: Record<string, unknown> | null;
   /** Why the server cannot run yet (e.g. stdio before the bridge exists). */
   blocked: string | null;
+  /** Credential LiteLLM sends upstream (desired `auth:`): where to read it, never the value. */
+  auth: { type: 'bearer_token' | 'api_key' | 'basic' | 'authorization'; file: string; key: string; gatewayVar: string } | null;
   /** Probe settings (desired `health:` with defaults). Not part of the container spec hash. */
   health: { intervalMs: number; timeoutMs: number; failureThreshold: number; restartOnHang: boolean };
 }
@@ -157,6 +164,7 @@ export type Operation =
   | (OpBase & { type: 'write-gateway-config'; path: string; text: string })
   | (OpBase & { type: 'api-create'; serverId: string; body: Record<string, unknown> })
   | (OpBase & { type: 'api-delete'; serverId: string })
+  | (OpBase & { type: 'restart-gateway'; containerId: string })
   | (OpBase & { type: 'conflict' })
   | (OpBase & { type: 'blocked' })
   | (OpBase & { type: 'prune-held' });

@@ -90,6 +90,11 @@ export class InMemoryRuntime implements ContainerRuntime {
   async waitRunning(): Promise<void> {
     await this.#wait('reads');
   }
+  async inspectByName(name: string): Promise<{ id: string; startedAt: number; running: boolean } | null> {
+    await this.#wait('reads');
+    for (const [id, c] of this.containers) if (c.name === name) return { id, startedAt: 0, running: c.running };
+    return null;
+  }
   async remove(id: string): Promise<void> {
     await this.#wait('writes');
     this.containers.delete(id);
@@ -106,5 +111,10 @@ export class MemoryConfigStore {
   writeAtomic(path: string, text: string): void {
     this.writes++;
     this.files.set(path, text);
+    this.mtimes.set(path, Date.now());
+  }
+  readonly mtimes = new Map<string, number>();
+  mtime(path: string): number | null {
+    return this.mtimes.get(path) ?? null;
   }
 }

@@ -91,6 +91,9 @@ export class CountingRuntime implements ContainerRuntime {
   remove(id: string): Promise<void> {
     return this.#w(`remove ${id}`, this.inner.remove(id));
   }
+  inspectByName(name: string): ReturnType<ContainerRuntime['inspectByName']> {
+    return this.inner.inspectByName(name);
+  }
   waitRunning(id: string, settleMs: number): Promise<void> {
     return this.inner.waitRunning(id, settleMs);
   }

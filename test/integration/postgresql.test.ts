@@ -7,7 +7,9 @@ import pg from 'pg';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createStack, docker, waitFor, freePort, REPO, type Stack } from './harness.js';
-import { dbInit } from '../../src/db/init.js';
+import { dbInit, upsertEnv } from '../../src/db/init.js';
+import { parseEnvFile } from '../../src/desired/env-file.js';
+import { request } from 'undici';
 
 /**
  * The user's first real server end to end: the shipped desired-state/mcp-postgresql.yaml (DBHub,
@@ -18,6 +20,7 @@ describe('mcp-postgresql: DBHub through LiteLLM', { timeout: 300_000 }, () => {
   let stack: Stack;
   let pgPort = 0;
   const password = 'admin-secret-for-tests';
+  const authToken = `dbhub-${Math.random().toString(16).slice(2)}`;
   let client: Client;
   const sql = async (q: string): Promise<{ success: boolean; error: string; text: string }> => {
     const r = await client.callTool({ name: 'mcp_postgresql-execute_sql', arguments: { sql: q } });
@@ -27,7 +30,7 @@ describe('mcp-postgresql: DBHub through LiteLLM', { timeout: 300_000 }, () => {
   };
   /** The DSN db init wrote, pointed at the published port instead of the container name. */
   const directDsn = (): string =>
-    readFileSync(join(stack.settings.secretsDir, `${stack.id}-postgresql.env`), 'utf8').trim().replace(/^DSN=/, '').replace(`${stack.id}-pgdb:5432`, `127.0.0.1:${pgPort}`);
+    (parseEnvFile(readFileSync(join(stack.settings.secretsDir, `${stack.id}-postgresql.env`), 'utf8'))['DSN'] ?? '').replace(`${stack.id}-pgdb:5432`, `127.0.0.1:${pgPort}`);
   const admin = async (q: string): Promise<pg.QueryResult> => {
     const c = new pg.Client({ connectionString: `postgres://postgres:${password}@127.0.0.1:${pgPort}/app` });
     await c.connect();
@@ -71,8 +74,10 @@ describe('mcp-postgresql: DBHub through LiteLLM', { timeout: 300_000 }, () => {
     assert.ok(report.actions.some((a) => a.startsWith('created role mcp_postgresql_ro')));
     mkdirSync(join(stack.settings.projectsRoot, 'postgresql'), { recursive: true });
     copyFileSync(join(REPO, 'examples/projects/postgresql/dbhub.toml'), join(stack.settings.projectsRoot, 'postgresql', 'dbhub.toml'));
+    // DBHub also requires a bearer token (DBHUB_AUTH_TOKEN), which LiteLLM must send: auth:.
+    upsertEnv(join(stack.settings.secretsDir, `${stack.id}-postgresql.env`), 'DBHUB_AUTH_TOKEN', authToken);
     const example = readFileSync(join(REPO, 'desired-state/mcp-postgresql.yaml'), 'utf8');
-    stack.writeDesired('postgresql', `${example}networks: [${net}]\n`);
+    stack.writeDesired('postgresql', `${example}networks: [${net}]\nauth:\n  type: bearer_token\n  secret: DBHUB_AUTH_TOKEN\n`);
     const out = await stack.reconciler.reconcile();
     assert.deepEqual(out.result.failed, []);
     await waitFor('execute_sql through LiteLLM', async () => {
@@ -133,6 +138,19 @@ describe('mcp-postgresql: DBHub through LiteLLM', { timeout: 300_000 }, () => {
       }
     });
   }
+
+  test('auth: DBHub refuses a call without the token; LiteLLM sends it (config mode), the token is in no file we write', async () => {
+    const c = (await stack.containers()).find((x) => x.Names[0] === `/${stack.id}-postgresql`)!;
+    const port = c.Ports.find((p) => p.PrivatePort === 8080)!.PublicPort;
+    const r = await request(`http://127.0.0.1:${port}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }) });
+    await r.body.dump();
+    assert.equal(r.statusCode, 401);
+    const config = readFileSync(stack.settings.gateway.configPath, 'utf8');
+    assert.match(config, /auth_type: bearer_token\n\s+authentication_token: os\.environ\/MCP_AUTH_POSTGRESQL/);
+    assert.ok(!config.includes(authToken));
+    const labels = JSON.stringify((await stack.containers()).map((x) => x.Labels));
+    assert.ok(!labels.includes(authToken), 'not in any label');
+  });
 
   test('the data is unchanged; the role needs its password', async () => {
     const rows = await admin('select id, name from items order by id');
