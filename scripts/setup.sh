@@ -54,7 +54,8 @@ npm run -s build
 # The real LiteLLM 1.77.3 and the local images.
 bash scripts/setup-litellm-venv.sh
 bash scripts/images/build-node-base.sh
-bash scripts/images/build-mcp-everything.sh
+bash scripts/images/build-npm-server.sh @modelcontextprotocol/server-everything 2026.8.31 local/mcp-everything:test mcp-everything
+bash scripts/images/build-npm-server.sh @modelcontextprotocol/server-memory 2026.8.31 local/mcp-memory:test mcp-memory
 bash scripts/images/build-litellm.sh
 bash scripts/images/build-node22.sh
 bash scripts/images/build-prod.sh

@@ -27,6 +27,7 @@ import { HealthMonitor } from '../health/monitor.js';
 import { Metrics } from '../server/metrics.js';
 import { runDaemon } from '../watch/daemon.js';
 import { createEdgeServer } from '../edge/server.js';
+import { BridgeRegistry } from '../docker/bridges.js';
 
 /** Exit codes are part of the interface (README "CLI"). */
 export const Exit = { Ok: 0, Error: 1, Changes: 2 } as const;
@@ -91,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
       'allow-empty': { type: 'boolean', default: false },
       port: { type: 'string' },
       'allow-prefix': { type: 'string' },
+      instance: { type: 'string' },
       user: { type: 'string' },
       host: { type: 'string', default: 'linuxserver.lan' },
       'admin-url': { type: 'string' },
@@ -149,6 +151,7 @@ export async function main(argv: string[]): Promise<number> {
         configPath: settings.gateway.configPath,
         gateway,
         observe: { namePrefix: settings.namePrefix, instance: settings.instance, network: settings.network },
+        edgePort: settings.edge.port,
         log,
         metrics,
       });
@@ -185,7 +188,14 @@ export async function main(argv: string[]): Promise<number> {
     case 'edge': {
       const port = Number(values.port ?? '8080');
       const log = createLogger();
-      const server = createEdgeServer({ port, allowPrefix: values['allow-prefix'] ?? 'mcp-', log });
+      const bridges = new BridgeRegistry(values.instance ?? 'default', log);
+      const server = createEdgeServer({
+        port,
+        allowPrefix: values['allow-prefix'] ?? 'mcp-',
+        log,
+        bridgeFor: (name) => bridges.get(name),
+        bridgeStats: () => bridges.stats(),
+      });
       await new Promise<void>((r) => server.listen(port, '0.0.0.0', r));
       log.info({ port }, 'edge listening');
       await new Promise<void>((r) => {

@@ -43,6 +43,7 @@ export async function collectStatus(
     configPath: settings.gateway.configPath,
     gateway: deps.gateway,
     observe: { namePrefix: settings.namePrefix, instance: settings.instance, network: settings.network },
+    edgePort: settings.edge.port,
     log: createLogger({ level: 'silent' }),
   });
   monitor.update(outcome.input.servers, problemsOf(outcome));

@@ -61,6 +61,7 @@ export const SettingsSchema = z.strictObject({
   edge: EdgeSchema,
   imageOverrides: z.record(z.string(), z.string()).default({}).describe('upstream image -> local image'),
   probeTimeoutMs: z.number().int().positive().default(10_000),
+  dockerSocket: z.string().default('/var/run/docker.sock').describe('the edge attaches to stdio servers through it'),
   statusAddress: z.string().default('127.0.0.1').describe('where the daemon serves /healthz, /readyz, /status'),
   statusPort: z.number().int().min(0).max(65535).default(9464),
   allowEmptyDesired: z

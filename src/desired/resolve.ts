@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { resolveImage, LITELLM_IMAGE, LITELLM_DATABASE_IMAGE } from '../config/settings.js';
@@ -128,6 +128,7 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
     restart: 'unless-stopped',
     volumes: s.data ? [{ name: `${name}-data`, target: s.data }] : [],
     hardening: hardeningFrom(s.security ?? SecuritySchema.parse({})),
+    ...(s.transport === 'stdio' ? { stdin: true } : {}),
   };
   const gatewayName = gatewayServerName(d.name);
   let auth: ServerModel['auth'] = null;
@@ -146,7 +147,8 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
   } else if (s.transport === 'sse') {
     gatewayEntry = { url: `http://${name}:${s.port}${s.path ?? '/sse'}`, transport: 'sse', description };
   } else {
-    blocked = 'transport stdio needs the stdio bridge, which is not built yet; the server is not started';
+    // stdio: the edge attaches to the process and serves it as streamable HTTP (ADR 0004).
+    gatewayEntry = { url: `http://${edgeContainerName(settings)}:${settings.edge.port}/${name}/stdio/mcp`, transport: 'http', description };
   }
   if (gatewayEntry && auth) {
     // LiteLLM substitutes os.environ/VAR in mapping values; the gateway container gets VAR.
@@ -174,15 +176,21 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
 /** The edge container: stateless header-normalizing proxy between LiteLLM and http servers. */
 export function edgeSpec(settings: Settings): ContainerSpec {
   const name = edgeContainerName(settings);
+  // The stdio bridge attaches through the Docker socket: mount it and join its group.
+  const socketGid = existsSync(settings.dockerSocket) ? String(statSync(settings.dockerSocket).gid) : null;
   return {
     name,
     image: resolveImage(settings, settings.edge.image),
     upstreamImage: settings.edge.image,
-    cmd: ['edge', '--port', String(settings.edge.port), '--allow-prefix', settings.namePrefix],
+    cmd: ['edge', '--port', String(settings.edge.port), '--allow-prefix', settings.namePrefix, '--instance', settings.instance],
     env: {},
     envFiles: [],
     secretDigest: null,
-    binds: [],
+    binds: [`${settings.dockerSocket}:/var/run/docker.sock`],
+    ...(socketGid ? { groupAdd: [socketGid] } : {}),
+    // Published on 127.0.0.1 only: the daemon probes stdio servers through it.
+    exposedPort: settings.edge.port,
+    publish: { hostIp: settings.publishHostIp, hostPort: null },
     networks: [{ name: settings.network, aliases: [name] }],
     labels: ownerLabels(settings.instance, 'edge'),
     init: true,

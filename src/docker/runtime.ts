@@ -172,11 +172,13 @@ export class DockerRuntime implements ContainerRuntime {
         ...(h.user ? { User: h.user } : {}),
         Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
         Labels: spec.labels,
+        ...(spec.stdin ? { OpenStdin: true, StdinOnce: false, Tty: false, AttachStdin: false } : {}),
         ...(portKey ? { ExposedPorts: { [portKey]: {} } } : {}),
         HostConfig: {
           Init: spec.init,
           RestartPolicy: { Name: spec.restart },
           Binds: spec.binds,
+          ...(spec.groupAdd?.length ? { GroupAdd: spec.groupAdd } : {}),
           Mounts: spec.volumes.map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.target, ReadOnly: false })),
           ReadonlyRootfs: h.readOnlyRootFilesystem,
           Tmpfs: Object.fromEntries(h.tmpfs.map((t) => [t, 'rw,nosuid,nodev,size=64m'])),

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request } from 'undici';
 import type { Logger } from 'pino';
+import type { StdioBridge } from '../bridge/stdio-bridge.js';
 
 /**
  * The edge: a stateless reverse proxy between LiteLLM and streamable-HTTP MCP servers.
@@ -21,6 +22,10 @@ export interface EdgeOptions {
   log: Logger;
   /** Where a routed container is reached; tests point it at 127.0.0.1. Default `http://<name>:<port>`. */
   origin?: (name: string, port: number) => string;
+  /** stdio bridges by container name (`/<container>/stdio/mcp`); absent: no stdio routes. */
+  bridgeFor?: (container: string) => StdioBridge;
+  /** Stats of every bridge, served at /_bridges. */
+  bridgeStats?: () => unknown;
 }
 
 const HOP_BY_HOP = new Set([
@@ -79,6 +84,26 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: EdgeOptio
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     return;
   }
+  if (req.url === '/_bridges' && opts.bridgeStats) {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(opts.bridgeStats()));
+    return;
+  }
+  const stdio = /^\/([a-z0-9][a-z0-9-]*)\/stdio\/mcp\/?(\?.*)?$/.exec(req.url ?? '');
+  if (stdio && opts.bridgeFor) {
+    const name = stdio[1] as string;
+    if (!name.startsWith(opts.allowPrefix)) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unknown route' }));
+      return;
+    }
+    normalizeProtocolHeader(req);
+    try {
+      await opts.bridgeFor(name).handle(req, res);
+    } catch (err) {
+      opts.log.warn({ container: name, err: (err as Error).message }, 'edge: stdio bridge failed');
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bridge failed' }));
+    }
+    return;
+  }
   const target = upstreamFor(req.url ?? '', opts.allowPrefix, opts.origin);
   if (!target) {
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unknown route' }));
@@ -114,4 +139,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: EdgeOptio
       res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'upstream unavailable' }));
     } else res.destroy();
   }
+}
+
+/** Keep one mcp-protocol-version (the last, negotiated one) on a request handled in-process. */
+export function normalizeProtocolHeader(req: IncomingMessage): void {
+  const v = req.headers['mcp-protocol-version'];
+  if (typeof v === 'string' && v.includes(',')) req.headers['mcp-protocol-version'] = v.split(',').pop()!.trim();
+  const raw: string[] = [];
+  let last: string | null = null;
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    if ((req.rawHeaders[i] as string).toLowerCase() === 'mcp-protocol-version') last = req.rawHeaders[i + 1] as string;
+    else raw.push(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
+  }
+  if (last !== null) raw.push('mcp-protocol-version', last.split(',').pop()!.trim());
+  req.rawHeaders.splice(0, req.rawHeaders.length, ...raw);
 }

@@ -61,6 +61,8 @@ export interface MonitorDeps {
   gateway: LiteLLMGateway | null;
   /** Prefix and instance to observe. */
   observe: { namePrefix: string; instance: string; network: string };
+  /** The edge's container port: stdio servers are probed through the edge's bridge. */
+  edgePort?: number;
   log: Logger;
   metrics?: Metrics;
   now?: () => number;
@@ -233,7 +235,14 @@ export class HealthMonitor {
 
     // McpReady
     let direct: ProbeResult | null = null;
-    if (running && h.container.hostPort && m.mcpPath !== null && m.transport !== 'stdio') {
+    if (running && m.transport === 'stdio') {
+      const edge = containers.find((x) => x.owned && x.role === 'edge' && x.running);
+      const edgePort = edge?.hostPorts[this.#deps.edgePort ?? 8080];
+      if (edgePort) {
+        direct = await probeMcp({ url: `http://127.0.0.1:${edgePort}/${m.container.name}/stdio/mcp`, transport: 'http', timeoutMs: m.health.timeoutMs });
+        this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'direct', result: direct.ok ? 'ok' : 'fail' }, direct.latencyMs / 1000);
+      }
+    } else if (running && h.container.hostPort && m.mcpPath !== null && m.transport !== 'stdio') {
       direct = await probeMcp({ url: `http://127.0.0.1:${h.container.hostPort}${m.mcpPath}`, transport: m.transport, timeoutMs: m.health.timeoutMs, headers: authHeaders(m) });
       this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'direct', result: direct.ok ? 'ok' : 'fail' }, direct.latencyMs / 1000);
     }

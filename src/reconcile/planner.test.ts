@@ -104,11 +104,14 @@ describe('planner', () => {
     assert.equal(p.operations.find((o) => o.type === 'write-gateway-config'), undefined);
   });
 
-  test('stdio servers are reported as blocked until the bridge exists; no edge for sse only', () => {
+  test('stdio servers run with stdin open behind the edge; no edge for sse only', () => {
     const p = plan(baseInput(s, [stdio, sse]));
-    assert.ok(p.operations.some((o) => o.type === 'blocked' && o.resourceId === 'server:memory'));
-    assert.ok(!p.operations.some((o) => o.resourceId === 'container:mcp-edge'));
-    assert.ok(!p.operations.some((o) => o.resourceId === 'container:mcp-memory'));
+    const create = p.operations.find((o) => o.resourceId === 'container:mcp-memory');
+    assert.ok(create?.type === 'create-container' && create.spec.stdin === true && create.spec.exposedPort === undefined);
+    assert.ok(p.operations.some((o) => o.resourceId === 'container:mcp-edge'));
+    const write = p.operations.find((o) => o.type === 'write-gateway-config');
+    assert.ok(write?.type === 'write-gateway-config' && write.text.includes('url: http://mcp-edge:8080/mcp-memory/stdio/mcp'));
+    assert.ok(!plan(baseInput(s, [sse])).operations.some((o) => o.resourceId === 'container:mcp-edge'));
   });
 
   test('gateway.managed false: its container is neither created nor removed', () => {

@@ -64,7 +64,7 @@ export function plan(input: PlanInput): Plan {
   }
 
   const runnable = input.servers.filter((s) => s.blocked === null);
-  const edgeWanted = runnable.some((s) => s.transport === 'http');
+  const edgeWanted = runnable.some((s) => s.transport === 'http' || s.transport === 'stdio');
   if (edgeWanted) {
     kept.add(input.edge.name);
     ops.push(...ensureContainer(input.edge, specHash(input.edge), 'edge', byName.get(input.edge.name)));

@@ -26,6 +26,10 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   init: boolean;
   restart: 'unless-stopped' | 'no';
+  /** stdio servers: stdin kept open (OpenStdin, StdinOnce false, no TTY) for the bridge to attach. */
+  stdin?: boolean;
+  /** Extra groups (the edge: the Docker socket's group, to attach to stdio servers). */
+  groupAdd?: string[];
   /** Named volumes (e.g. mcp-<name>-data), created and labelled before the container. */
   volumes: { name: string; target: string }[];
   hardening: Hardening;

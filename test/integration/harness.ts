@@ -21,6 +21,7 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 /** Local stand-ins for the upstream images (built by scripts/setup.sh from this machine's files). */
 export const TEST_IMAGES: Record<string, string> = {
   'mcp/everything:latest': 'local/mcp-everything:test',
+  'mcp/memory:latest': 'local/mcp-memory:test',
   'bytebase/dbhub:1.4.0': 'local/dbhub:1.4.0',
   [LITELLM_IMAGE]: 'local/litellm:1.77.3',
   [RECONCILER_IMAGE]: 'local/mcp-reconciler:prod',

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# local/mcp-everything:test — @modelcontextprotocol/server-everything laid out like mcp/everything.
+# A local stand-in for an upstream MCP server image, from its npm package, laid out like the
+# upstream image (test/images/<dir>/Dockerfile says how).
+#   build-npm-server.sh PACKAGE VERSION TAG DOCKERFILE_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/rootfs-lib.sh"
-tag=${1:-local/mcp-everything:test}
-version=2026.8.31
+pkg=$1 version=$2 tag=$3 dir=$4
 base=local/node-base:20
-hash=$(inputs_hash "$0" "$repo/test/images/mcp-everything/Dockerfile" "$version" "$(docker image inspect -f '{{.Id}}' "$base")")
+hash=$(inputs_hash "$0" "$repo/test/images/$dir/Dockerfile" "$pkg@$version" "$(docker image inspect -f '{{.Id}}' "$base")")
 if image_current "$tag" "$hash"; then echo "image $tag current"; exit 0; fi
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
-cp "$repo/test/images/mcp-everything/Dockerfile" "$ctx/"
+cp "$repo/test/images/$dir/Dockerfile" "$ctx/"
 mkdir -p "$ctx/app"
-( cd "$ctx/app" && npm pack -s "@modelcontextprotocol/server-everything@$version" >/dev/null \
+( cd "$ctx/app" && npm pack -s "$pkg@$version" >/dev/null \
   && tar xzf ./*.tgz --strip-components=1 && rm ./*.tgz \
   && npm install -s --omit=dev --ignore-scripts --no-audit --no-fund >/dev/null )
 DOCKER_BUILDKIT=0 docker build -q --label "io.mcp-reconciler.build-inputs=$hash" -t "$tag" "$ctx" >/dev/null 2>&1
