@@ -61,4 +61,5 @@ bash scripts/images/build-node22.sh
 bash scripts/images/build-prod.sh
 bash scripts/images/build-postgres.sh
 bash scripts/images/build-dbhub.sh
+bash scripts/images/build-supergateway.sh   # baseline for npm run bench only
 log "ready in $(( $(date +%s) - t0 )) s"

@@ -1,0 +1,185 @@
+// Part of `npm run bench`: the stdio bridge against supergateway 4.0.0 (stateful and stateless,
+// wrapper containers) and against the floor (an already-initialized stdio pipe), called the way
+// LiteLLM calls (a new session per call), then the same through the real LiteLLM 1.77.3.
+// Needs dockerd and the local images (scripts/setup.sh + build-supergateway.sh). Bounded counts.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import Docker from 'dockerode';
+import { request } from 'undici';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { loadSettings, LITELLM_IMAGE, RECONCILER_IMAGE } from '../src/config/settings.js';
+import { DockerRuntime } from '../src/docker/runtime.js';
+import { FileConfigStore } from '../src/litellm/file-store.js';
+import { LiteLLMGateway } from '../src/litellm/gateway-client.js';
+import { createLogger } from '../src/log/logger.js';
+import { Reconciler, masterKeyFrom } from '../src/reconcile/controller.js';
+
+export interface Row { bench: string; case: string; value: string; baseline: string; note: string }
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms, p95 ${pct(xs, 95).toFixed(1)} ms (n=${xs.length})`;
+
+async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+async function rpc(url: string, body: unknown, session?: string): Promise<{ session: string | undefined; text: string }> {
+  const r = await request(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await r.body.text();
+  if (r.statusCode >= 400) throw new Error(`${url} ${r.statusCode}: ${text.slice(0, 200)}`);
+  const sid = r.headers['mcp-session-id'];
+  return { session: typeof sid === 'string' ? sid : session, text };
+}
+
+/** One call the way LiteLLM makes it: initialize, initialized, tools/call, DELETE the session. */
+async function litellmStyleCall(url: string, i: number): Promise<number> {
+  const t0 = performance.now();
+  const init = await rpc(url, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } });
+  await rpc(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, init.session);
+  const call = await rpc(url, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: `m${i}` } } }, init.session);
+  if (!call.text.includes(`m${i}`)) throw new Error(`wrong answer: ${call.text.slice(0, 200)}`);
+  if (init.session) {
+    const d = await request(url, { method: 'DELETE', headers: { 'mcp-session-id': init.session } });
+    await d.body.dump();
+  }
+  return performance.now() - t0;
+}
+
+/** The floor: one stdio pipe, initialized once, then tools/call round trips. */
+async function floor(n: number): Promise<number[]> {
+  const child = spawn('docker', ['run', '-i', '--rm', '--init', 'local/mcp-everything:test', 'node', 'dist/index.js', 'stdio'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  let buf = '';
+  const waiters = new Map<number, () => void>();
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      try {
+        const m = JSON.parse(line) as { id?: number };
+        if (m.id !== undefined) waiters.get(m.id)?.();
+      } catch {
+        /* not JSON */
+      }
+    }
+  });
+  const call = (id: number, method: string, params: unknown) =>
+    new Promise<void>((resolve) => {
+      waiters.set(id, resolve);
+      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+    });
+  await call(0, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } });
+  child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+  const times: number[] = [];
+  for (let i = 1; i <= n; i++) {
+    const t0 = performance.now();
+    await call(i, 'tools/call', { name: 'echo', arguments: { message: `m${i}` } });
+    times.push(performance.now() - t0);
+  }
+  child.kill();
+  return times;
+}
+
+export async function benchBridge(rows: Row[], results: Record<string, unknown>): Promise<void> {
+  const docker = new Docker();
+  try {
+    await docker.ping();
+    for (const img of ['local/mcp-everything:test', 'local/mcp-reconciler:prod', 'local/supergateway:bench', 'local/litellm:1.77.3']) await docker.getImage(img).inspect();
+  } catch {
+    rows.push({ bench: 'stdio bridge', case: 'skipped', value: '-', baseline: '-', note: 'needs dockerd and the local images: bash scripts/setup.sh && bash scripts/images/build-supergateway.sh' });
+    return;
+  }
+  const id = `bench${randomBytes(2).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), `${id}-`));
+  const secrets = join(dir, 'secrets');
+  mkdirSync(secrets, { mode: 0o700 });
+  mkdirSync(join(dir, 'projects', 'desired-state'), { recursive: true });
+  const key = `sk-bench-${randomBytes(8).toString('hex')}`;
+  writeFileSync(join(secrets, `${id}-litellm.env`), `LITELLM_MASTER_KEY=${key}\n`, { mode: 0o600 });
+  const port = await freePort();
+  writeFileSync(join(dir, 'settings.yaml'), JSON.stringify({
+    projectsRoot: join(dir, 'projects'), secretsDir: secrets, network: `${id}-net`, namePrefix: `${id}-`, instance: id, statusPort: 0,
+    gateway: { hostIp: '127.0.0.1', hostPort: port },
+    imageOverrides: { [LITELLM_IMAGE]: 'local/litellm:1.77.3', [RECONCILER_IMAGE]: 'local/mcp-reconciler:prod' },
+  }));
+  const d = join(dir, 'projects', 'desired-state');
+  writeFileSync(join(d, 'mcp-bridged.yaml'), 'image: local/mcp-everything:test\ntransport: stdio\ncommand: [node, dist/index.js, stdio]\n');
+  writeFileSync(join(d, 'mcp-sgwstateful.yaml'), 'image: local/supergateway:bench\ntransport: http\nport: 8000\ncommand: ["--stateful"]\nsecurity:\n  readOnlyRootFilesystem: false\n');
+  writeFileSync(join(d, 'mcp-sgwstateless.yaml'), 'image: local/supergateway:bench\ntransport: http\nport: 8000\nsecurity:\n  readOnlyRootFilesystem: false\n');
+  const settings = loadSettings({ file: join(dir, 'settings.yaml'), env: {} });
+  const runtime = new DockerRuntime(docker);
+  const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
+  const r = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, log: createLogger({ level: 'silent' }) });
+  try {
+    await r.reconcile();
+    const snap = await runtime.observe({ namePrefix: settings.namePrefix, instance: id, network: settings.network });
+    const hostPort = (n: string, p: number) => snap.containers.find((c) => c.name === `${id}-${n}`)?.hostPorts[p];
+    const bridged = `http://127.0.0.1:${hostPort('edge', 8080)}/${id}-bridged/stdio/mcp`;
+    const stateful = `http://127.0.0.1:${hostPort('sgwstateful', 8000)}/mcp`;
+    const stateless = `http://127.0.0.1:${hostPort('sgwstateless', 8000)}/mcp`;
+    const series = async (url: string, n: number): Promise<number[]> => {
+      await litellmStyleCall(url, -1); // warm-up (the bridge attaches and initializes here)
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) out.push(await litellmStyleCall(url, i));
+      return out;
+    };
+    const a = { bridge: await series(bridged, 200), stateful: await series(stateful, 60), stateless: await series(stateless, 30), floor: await floor(200) };
+    const speedup = pct(a.stateful, 50) / pct(a.bridge, 50);
+    rows.push({ bench: 'stdio bridge (a)', case: 'bridge alone, new session per call', value: fmt(a.bridge), baseline: `supergateway stateful ${fmt(a.stateful)}`, note: `${speedup.toFixed(0)}x faster (target >= 18x, p50 <= 10 ms)` });
+    rows.push({ bench: 'stdio bridge (a)', case: 'baselines', value: `supergateway stateless ${fmt(a.stateless)}`, baseline: `floor (initialized pipe) ${fmt(a.floor)}`, note: '' });
+    // (b) through the real LiteLLM: it opens a new upstream session for every call.
+    const c = new Client({ name: 'bench', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } }));
+    const through = async (tool: string, n: number): Promise<number[]> => {
+      await c.callTool({ name: tool, arguments: { message: 'warm' } });
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        await c.callTool({ name: tool, arguments: { message: `m${i}` } });
+        out.push(performance.now() - t0);
+      }
+      return out;
+    };
+    const b = { bridge: await through('mcp_bridged-echo', 60), stateful: await through('mcp_sgwstateful-echo', 30), stateless: await through('mcp_sgwstateless-echo', 20) };
+    await c.close();
+    rows.push({ bench: 'stdio bridge (b)', case: 'through LiteLLM POST /mcp/, bridge', value: fmt(b.bridge), baseline: `supergateway stateful ${fmt(b.stateful)}; stateless ${fmt(b.stateless)}`, note: `${(pct(b.stateful, 50) / pct(b.bridge, 50)).toFixed(1)}x faster than stateful (target >= 5x)` });
+    // 1,000 more calls: sessions and processes must not leak; memory of the edge flat.
+    const mem = async () => ((await docker.getContainer(`${id}-edge`).stats({ stream: false })) as { memory_stats: { usage: number } }).memory_stats.usage / 1048576;
+    const procs = async () => ((await docker.getContainer(`${id}-bridged`).top()) as { Processes: unknown[] }).Processes.length;
+    const m0 = await mem();
+    const p0 = await procs();
+    for (let i = 0; i < 1000; i++) await litellmStyleCall(bridged, i);
+    const stats = (await (await request(`http://127.0.0.1:${hostPort('edge', 8080)}/_bridges`)).body.json()) as { container: string; sessions: number; upstreamInitializes: number }[];
+    const mine = stats.find((s) => s.container === `${id}-bridged`);
+    rows.push({ bench: 'stdio bridge', case: 'after 1,000 more calls', value: `sessions open ${mine?.sessions}, processes ${await procs()} (before ${p0}), upstream initializes ${mine?.upstreamInitializes}`, baseline: `edge memory ${m0.toFixed(1)} -> ${(await mem()).toFixed(1)} MiB`, note: 'no leak = 0 sessions, same processes, 1 initialize' });
+    results['bridge'] = { a: { bridgeP50: pct(a.bridge, 50), statefulP50: pct(a.stateful, 50), statelessP50: pct(a.stateless, 50), floorP50: pct(a.floor, 50) }, b: { bridgeP50: pct(b.bridge, 50), statefulP50: pct(b.stateful, 50), statelessP50: pct(b.stateless, 50) }, sessionsAfter1000: mine?.sessions };
+  } finally {
+    const all = await docker.listContainers({ all: true, filters: { name: [`${id}-`] } });
+    await Promise.all(all.map((x) => docker.getContainer(x.Id).remove({ force: true }).catch(() => undefined)));
+    await docker.getNetwork(`${id}-net`).remove().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
