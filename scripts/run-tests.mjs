@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 
 const unitOnly = process.argv.includes('--unit');
 const integrationOnly = process.argv.includes('--integration');
+const reliability = process.argv.includes('--reliability');
 function find(dir) {
   let out = [];
   let entries = [];
@@ -20,10 +21,10 @@ function find(dir) {
   }
   return out.sort();
 }
-const files = [
-  ...(integrationOnly ? [] : find('dist/src')),
-  ...(unitOnly ? [] : find('dist/test/integration')),
-];
+// The reliability suite (faults, 1,000 hostile files) runs on its own: npm run test:reliability.
+const files = reliability
+  ? find('dist/test/reliability')
+  : [...(integrationOnly ? [] : find('dist/src')), ...(unitOnly ? [] : find('dist/test/integration'))];
 if (files.length === 0) {
   console.error('no test files found (did the build run?)');
   process.exit(1);

@@ -213,8 +213,15 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async start(id: string): Promise<void> {
+    const c = this.docker.getContainer(id);
     try {
-      await this.docker.getContainer(id).start();
+      // A container paused behind our back is put back by unpausing it (start would fail).
+      const i = await c.inspect();
+      if (i.State.Paused) {
+        await c.unpause();
+        return;
+      }
+      await c.start();
     } catch (err) {
       if (statusOf(err) === 304) return;
       throw dockerError(`start ${id.slice(0, 12)}`, err);

@@ -230,6 +230,7 @@ export class HealthMonitor {
     else if (!c) next.push(cond(C.ContainerRunning, 'False', R.NotFound, `${m.container.name} does not exist`));
     else if (!c.owned) next.push(cond(C.ContainerRunning, 'False', R.NameConflict, `${c.name} exists but is not managed by mcp-reconciler`));
     else if (c.state === 'restarting') next.push(cond(C.ContainerRunning, 'False', R.CrashLoop, 'the process keeps exiting; Docker restarts it'));
+    else if (c.state === 'paused') next.push(cond(C.ContainerRunning, 'False', R.Exited, 'container paused (the next pass unpauses it)'));
     else if (!c.running) next.push(cond(C.ContainerRunning, 'False', R.Exited, `container ${c.state}`));
     else next.push(cond(C.ContainerRunning, 'True', R.Running, h.container.id ?? ''));
 
