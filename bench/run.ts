@@ -14,6 +14,7 @@ import { createLogger } from '../src/log/logger.js';
 import { InMemoryRuntime, MemoryConfigStore } from '../src/testing/fake-runtime.js';
 import { plan } from '../src/reconcile/planner.js';
 import { benchBridge } from './bridge.js';
+import { benchDrop } from './drop.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rows: { bench: string; case: string; value: string; baseline: string; note: string }[] = [];
@@ -133,7 +134,10 @@ async function noopResync(): Promise<void> {
 
 await probeCost();
 await noopResync();
-if (!process.argv.includes('--no-docker')) await benchBridge(rows, results);
+if (!process.argv.includes('--no-docker')) {
+  await benchBridge(rows, results);
+  await benchDrop(rows, results);
+}
 
 const widths = ['bench', 'case', 'value', 'baseline', 'note'].map((k) => Math.max(k.length, ...rows.map((r) => String(r[k as keyof typeof r]).length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');

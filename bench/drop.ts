@@ -1,0 +1,169 @@
+// Part of `npm run bench`: file drop -> tools listed through the gateway, config mode (real
+// LiteLLM 1.77.3, restart per change) and API mode (contract server: DELETE/POST, no restart),
+// beside the floor (container create+start and MCP initialize alone); and a no-op resync on the
+// real dockerd with 10 servers. Needs dockerd and the local images. Bounded counts.
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import Docker from 'dockerode';
+import { request } from 'undici';
+import { loadSettings, LITELLM_IMAGE, RECONCILER_IMAGE } from '../src/config/settings.js';
+import { DockerRuntime } from '../src/docker/runtime.js';
+import { FileConfigStore } from '../src/litellm/file-store.js';
+import { LiteLLMGateway } from '../src/litellm/gateway-client.js';
+import { LiteLLMApi } from '../src/litellm/api.js';
+import { createLogger } from '../src/log/logger.js';
+import { Reconciler, masterKeyFrom } from '../src/reconcile/controller.js';
+import { probeMcp } from '../src/health/probe.js';
+import { LiteLLMContractServer } from '../test/litellm-contract-server.js';
+import type { Row } from './bridge.js';
+
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(0)} ms, p95 ${pct(xs, 95).toFixed(0)} ms (n=${xs.length})`;
+const SERVER = (i: number) => `image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\nenv:\n  N: "${i}"\n`;
+
+async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+async function waitUntil(fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('timed out');
+}
+
+function stackDir(id: string, gateway: Record<string, unknown>): { dir: string; settingsFile: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), `${id}-`));
+  const secrets = join(dir, 'secrets');
+  mkdirSync(secrets, { mode: 0o700 });
+  mkdirSync(join(dir, 'projects', 'desired-state'), { recursive: true });
+  const key = `sk-bench-${randomBytes(8).toString('hex')}`;
+  writeFileSync(join(secrets, `${id}-litellm.env`), `LITELLM_MASTER_KEY=${key}\n`, { mode: 0o600 });
+  const settingsFile = join(dir, 'settings.yaml');
+  writeFileSync(settingsFile, JSON.stringify({
+    projectsRoot: join(dir, 'projects'), secretsDir: secrets, network: `${id}-net`, namePrefix: `${id}-`, instance: id, statusPort: 0, gateway,
+    imageOverrides: { 'mcp/everything:latest': 'local/mcp-everything:test', [LITELLM_IMAGE]: 'local/litellm:1.77.3', [RECONCILER_IMAGE]: 'local/mcp-reconciler:prod' },
+  }));
+  return { dir, settingsFile, key };
+}
+
+async function cleanup(docker: Docker, id: string, dir: string): Promise<void> {
+  const all = await docker.listContainers({ all: true, filters: { name: [`${id}-`] } });
+  await Promise.all(all.map((x) => docker.getContainer(x.Id).remove({ force: true }).catch(() => undefined)));
+  await docker.getNetwork(`${id}-net`).remove().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function benchDrop(rows: Row[], results: Record<string, unknown>): Promise<void> {
+  const docker = new Docker();
+  try {
+    await docker.ping();
+  } catch {
+    rows.push({ bench: 'file drop', case: 'skipped', value: '-', baseline: '-', note: 'needs dockerd' });
+    return;
+  }
+  const out: Record<string, unknown> = {};
+  // Floor: create+start one container and MCP-initialize it, nothing else.
+  const floor: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const c = await docker.createContainer({ Image: 'local/mcp-everything:test', Cmd: ['node', 'dist/index.js', 'streamableHttp'], ExposedPorts: { '3001/tcp': {} }, HostConfig: { Init: true, PortBindings: { '3001/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } } });
+    await c.start();
+    const port = Number((await c.inspect()).NetworkSettings.Ports['3001/tcp']?.[0]?.HostPort);
+    await waitUntil(async () => (await probeMcp({ url: `http://127.0.0.1:${port}/mcp`, transport: 'http', timeoutMs: 2_000 })).ok, 30_000);
+    floor.push(performance.now() - t0);
+    await c.remove({ force: true });
+  }
+  // Config mode, real LiteLLM: each drop rewrites config.yaml and restarts the gateway.
+  {
+    const id = `drop${randomBytes(2).toString('hex')}`;
+    const port = await freePort();
+    const s = stackDir(id, { hostIp: '127.0.0.1', hostPort: port });
+    try {
+      const settings = loadSettings({ file: s.settingsFile, env: {} });
+      const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
+      const runtime = new DockerRuntime(docker);
+      const r = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, api: new LiteLLMApi(settings.gateway.url, () => s.key), log: createLogger({ level: 'silent' }) });
+      await r.reconcile(); // empty stack: gateway up
+      const times: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const t0 = performance.now();
+        writeFileSync(join(settings.desiredDir, `mcp-d${i}.yaml`), SERVER(i));
+        await r.reconcile();
+        await waitUntil(async () => {
+          const t = await gateway.listTools({ servers: [`mcp_d${i}`], timeoutMs: 5_000 });
+          return t.ok && t.tools.includes(`mcp_d${i}-echo`);
+        }, 60_000);
+        times.push(performance.now() - t0);
+      }
+      rows.push({ bench: 'file drop -> tools via gateway', case: 'config mode (real LiteLLM, restart)', value: fmt(times), baseline: `floor: create+start+initialize ${fmt(floor)}`, note: '' });
+      out['configMode'] = { p50: pct(times, 50), p95: pct(times, 95) };
+      // No-op resync on the real dockerd, 10 servers: time and Docker calls.
+      let calls = 0;
+      let writes = 0;
+      const counting = new Proxy(runtime, {
+        get(target, prop, recv) {
+          const v = Reflect.get(target, prop, recv) as unknown;
+          if (typeof v !== 'function') return v;
+          return (...args: unknown[]) => {
+            calls++;
+            if (!['observe', 'inspectByName', 'ensureImage', 'waitRunning', 'imageDigest'].includes(String(prop))) writes++;
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      const r2 = new Reconciler(settings, { runtime: counting, config: new FileConfigStore(), gateway, api: new LiteLLMApi(settings.gateway.url, () => s.key), log: createLogger({ level: 'silent' }) });
+      const noop: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        await r2.reconcile();
+        noop.push(performance.now() - t0);
+      }
+      rows.push({ bench: 'no-op resync', case: '10 servers, real dockerd + real LiteLLM', value: `p50 ${pct(noop, 50).toFixed(0)} ms, ${calls / 5} runtime calls/pass, ${writes} writes`, baseline: 'fake Docker above', note: 'includes the gateway database probe' });
+      out['noopReal10'] = { p50: pct(noop, 50), callsPerPass: calls / 5, writes };
+    } finally {
+      await cleanup(docker, id, s.dir);
+    }
+  }
+  // API mode, contract server (database mode cannot run here): DELETE/POST, no restart.
+  {
+    const id = `drop${randomBytes(2).toString('hex')}`;
+    const c = new LiteLLMContractServer({ masterKey: 'sk-contract', workers: 1 });
+    const url = await c.listen();
+    const s = stackDir(id, { managed: false, url });
+    writeFileSync(join(s.dir, 'secrets', `${id}-litellm.env`), 'LITELLM_MASTER_KEY=sk-contract\n', { mode: 0o600 });
+    try {
+      const settings = loadSettings({ file: s.settingsFile, env: {} });
+      const r = new Reconciler(settings, { runtime: new DockerRuntime(docker), config: new FileConfigStore(), gateway: null, api: new LiteLLMApi(url, () => 'sk-contract'), log: createLogger({ level: 'silent' }) });
+      const times: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t0 = performance.now();
+        writeFileSync(join(settings.desiredDir, `mcp-a${i}.yaml`), SERVER(i));
+        await r.reconcile();
+        await waitUntil(async () => {
+          const t = await request(`${url}/v1/mcp/tools`, { headers: { authorization: 'Bearer sk-contract' } });
+          return ((await t.body.json()) as { tools: { name: string }[] }).tools.some((x) => x.name === `mcp_a${i}-ping`);
+        }, 30_000);
+        times.push(performance.now() - t0);
+      }
+      rows.push({ bench: 'file drop -> tools via gateway', case: 'API mode (contract server, no restart)', value: fmt(times), baseline: `floor ${fmt(floor)}`, note: `target p50 <= 1500 ms: ${pct(times, 50) <= 1500 ? 'met' : 'MISSED'}` });
+      out['apiMode'] = { p50: pct(times, 50), p95: pct(times, 95) };
+    } finally {
+      c.close();
+      await cleanup(docker, id, s.dir);
+    }
+  }
+  out['floor'] = { p50: pct(floor, 50), p95: pct(floor, 95) };
+  results['fileDrop'] = out;
+}
