@@ -3,39 +3,22 @@
 // LiteLLM calls (a new session per call), then the same through the real LiteLLM 1.77.3.
 // Needs dockerd and the local images (scripts/setup.sh + build-supergateway.sh). Bounded counts.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import Docker from 'dockerode';
+import { pct, fmt, freePort, stackDir, cleanupStack, type Row } from './util.js';
 import { request } from 'undici';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { loadSettings, LITELLM_IMAGE, RECONCILER_IMAGE } from '../src/config/settings.js';
+import { loadSettings } from '../src/config/settings.js';
 import { DockerRuntime } from '../src/docker/runtime.js';
 import { FileConfigStore } from '../src/litellm/file-store.js';
 import { LiteLLMGateway } from '../src/litellm/gateway-client.js';
 import { createLogger } from '../src/log/logger.js';
 import { Reconciler, masterKeyFrom } from '../src/reconcile/controller.js';
 
-export interface Row { bench: string; case: string; value: string; baseline: string; note: string }
 
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
-const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms, p95 ${pct(xs, 95).toFixed(1)} ms (n=${xs.length})`;
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 async function rpc(url: string, body: unknown, session?: string): Promise<{ session: string | undefined; text: string }> {
   const r = await request(url, {
@@ -103,6 +86,8 @@ async function floor(n: number): Promise<number[]> {
   return times;
 }
 
+export type { Row };
+
 export async function benchBridge(rows: Row[], results: Record<string, unknown>): Promise<void> {
   const docker = new Docker();
   try {
@@ -113,23 +98,12 @@ export async function benchBridge(rows: Row[], results: Record<string, unknown>)
     return;
   }
   const id = `bench${randomBytes(2).toString('hex')}`;
-  const dir = mkdtempSync(join(tmpdir(), `${id}-`));
-  const secrets = join(dir, 'secrets');
-  mkdirSync(secrets, { mode: 0o700 });
-  mkdirSync(join(dir, 'projects', 'desired-state'), { recursive: true });
-  const key = `sk-bench-${randomBytes(8).toString('hex')}`;
-  writeFileSync(join(secrets, `${id}-litellm.env`), `LITELLM_MASTER_KEY=${key}\n`, { mode: 0o600 });
-  const port = await freePort();
-  writeFileSync(join(dir, 'settings.yaml'), JSON.stringify({
-    projectsRoot: join(dir, 'projects'), secretsDir: secrets, network: `${id}-net`, namePrefix: `${id}-`, instance: id, statusPort: 0,
-    gateway: { hostIp: '127.0.0.1', hostPort: port },
-    imageOverrides: { [LITELLM_IMAGE]: 'local/litellm:1.77.3', [RECONCILER_IMAGE]: 'local/mcp-reconciler:prod' },
-  }));
+  const { dir, settingsFile, key } = stackDir(id, { hostIp: '127.0.0.1', hostPort: await freePort() });
   const d = join(dir, 'projects', 'desired-state');
   writeFileSync(join(d, 'mcp-bridged.yaml'), 'image: local/mcp-everything:test\ntransport: stdio\ncommand: [node, dist/index.js, stdio]\n');
   writeFileSync(join(d, 'mcp-sgwstateful.yaml'), 'image: local/supergateway:bench\ntransport: http\nport: 8000\ncommand: ["--stateful"]\nsecurity:\n  readOnlyRootFilesystem: false\n');
   writeFileSync(join(d, 'mcp-sgwstateless.yaml'), 'image: local/supergateway:bench\ntransport: http\nport: 8000\nsecurity:\n  readOnlyRootFilesystem: false\n');
-  const settings = loadSettings({ file: join(dir, 'settings.yaml'), env: {} });
+  const settings = loadSettings({ file: settingsFile, env: {} });
   const runtime = new DockerRuntime(docker);
   const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
   const r = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, log: createLogger({ level: 'silent' }) });
@@ -177,9 +151,6 @@ export async function benchBridge(rows: Row[], results: Record<string, unknown>)
     rows.push({ bench: 'stdio bridge', case: 'after 1,000 more calls', value: `sessions open ${mine?.sessions}, processes ${await procs()} (before ${p0}), upstream initializes ${mine?.upstreamInitializes}`, baseline: `edge memory ${m0.toFixed(1)} -> ${(await mem()).toFixed(1)} MiB`, note: 'no leak = 0 sessions, same processes, 1 initialize' });
     results['bridge'] = { a: { bridgeP50: pct(a.bridge, 50), statefulP50: pct(a.stateful, 50), statelessP50: pct(a.stateless, 50), floorP50: pct(a.floor, 50) }, b: { bridgeP50: pct(b.bridge, 50), statefulP50: pct(b.stateful, 50), statelessP50: pct(b.stateless, 50) }, sessionsAfter1000: mine?.sessions };
   } finally {
-    const all = await docker.listContainers({ all: true, filters: { name: [`${id}-`] } });
-    await Promise.all(all.map((x) => docker.getContainer(x.Id).remove({ force: true }).catch(() => undefined)));
-    await docker.getNetwork(`${id}-net`).remove().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await cleanupStack(docker, id, dir);
   }
 }

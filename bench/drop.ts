@@ -2,14 +2,12 @@
 // LiteLLM 1.77.3, restart per change) and API mode (contract server: DELETE/POST, no restart),
 // beside the floor (container create+start and MCP initialize alone); and a no-op resync on the
 // real dockerd with 10 servers. Needs dockerd and the local images. Bounded counts.
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import Docker from 'dockerode';
 import { request } from 'undici';
-import { loadSettings, LITELLM_IMAGE, RECONCILER_IMAGE } from '../src/config/settings.js';
+import { loadSettings } from '../src/config/settings.js';
 import { DockerRuntime } from '../src/docker/runtime.js';
 import { FileConfigStore } from '../src/litellm/file-store.js';
 import { LiteLLMGateway } from '../src/litellm/gateway-client.js';
@@ -18,21 +16,11 @@ import { createLogger } from '../src/log/logger.js';
 import { Reconciler, masterKeyFrom } from '../src/reconcile/controller.js';
 import { probeMcp } from '../src/health/probe.js';
 import { LiteLLMContractServer } from '../test/litellm-contract-server.js';
-import type { Row } from './bridge.js';
+import { pct, fmt as fmtMs, freePort, stackDir, cleanupStack as cleanup, type Row } from './util.js';
 
-const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
-const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(0)} ms, p95 ${pct(xs, 95).toFixed(0)} ms (n=${xs.length})`;
+const fmt = (xs: number[]) => fmtMs(xs, 0);
 const SERVER = (i: number) => `image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\nenv:\n  N: "${i}"\n`;
 
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 async function waitUntil(fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -41,28 +29,6 @@ async function waitUntil(fn: () => Promise<boolean>, timeoutMs: number): Promise
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error('timed out');
-}
-
-function stackDir(id: string, gateway: Record<string, unknown>): { dir: string; settingsFile: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), `${id}-`));
-  const secrets = join(dir, 'secrets');
-  mkdirSync(secrets, { mode: 0o700 });
-  mkdirSync(join(dir, 'projects', 'desired-state'), { recursive: true });
-  const key = `sk-bench-${randomBytes(8).toString('hex')}`;
-  writeFileSync(join(secrets, `${id}-litellm.env`), `LITELLM_MASTER_KEY=${key}\n`, { mode: 0o600 });
-  const settingsFile = join(dir, 'settings.yaml');
-  writeFileSync(settingsFile, JSON.stringify({
-    projectsRoot: join(dir, 'projects'), secretsDir: secrets, network: `${id}-net`, namePrefix: `${id}-`, instance: id, statusPort: 0, gateway,
-    imageOverrides: { 'mcp/everything:latest': 'local/mcp-everything:test', [LITELLM_IMAGE]: 'local/litellm:1.77.3', [RECONCILER_IMAGE]: 'local/mcp-reconciler:prod' },
-  }));
-  return { dir, settingsFile, key };
-}
-
-async function cleanup(docker: Docker, id: string, dir: string): Promise<void> {
-  const all = await docker.listContainers({ all: true, filters: { name: [`${id}-`] } });
-  await Promise.all(all.map((x) => docker.getContainer(x.Id).remove({ force: true }).catch(() => undefined)));
-  await docker.getNetwork(`${id}-net`).remove().catch(() => undefined);
-  rmSync(dir, { recursive: true, force: true });
 }
 
 export async function benchDrop(rows: Row[], results: Record<string, unknown>): Promise<void> {

@@ -134,27 +134,21 @@ export async function dbInit(input: DbInitOptions): Promise<DbInitReport> {
 
     await c.query('begin');
     try {
-      const attrs = 'login nosuperuser nocreatedb nocreaterole noreplication nobypassrls';
-      if (!llExists) {
-        await c.query(`create role ${o.litellmRole} ${attrs} connection limit 20 password ${quoteLiteral(llPassword)}`);
-        report.actions.push(`created role ${o.litellmRole}`);
-      } else {
-        if (!llPw) {
-          await c.query(`alter role ${o.litellmRole} password ${quoteLiteral(llPassword)}`);
-          report.actions.push(`set a new password for ${o.litellmRole} (none was on file)`);
-        } else report.kept.push(`role ${o.litellmRole}`);
-        await c.query(`alter role ${o.litellmRole} ${attrs} connection limit 20`);
-      }
-      if (!roExists) {
-        await c.query(`create role ${o.readonlyRole} ${attrs} noinherit connection limit 10 password ${quoteLiteral(roPassword)}`);
-        report.actions.push(`created role ${o.readonlyRole}`);
-      } else {
-        if (!roPw) {
-          await c.query(`alter role ${o.readonlyRole} password ${quoteLiteral(roPassword)}`);
-          report.actions.push(`set a new password for ${o.readonlyRole} (none was on file)`);
-        } else report.kept.push(`role ${o.readonlyRole}`);
-        await c.query(`alter role ${o.readonlyRole} ${attrs} noinherit connection limit 10`);
-      }
+      const ensureRole = async (role: string, exists: boolean, onFile: string | null, pw: string, extra: string): Promise<void> => {
+        const attrs = `login nosuperuser nocreatedb nocreaterole noreplication nobypassrls ${extra}`;
+        if (!exists) {
+          await c.query(`create role ${role} ${attrs} password ${quoteLiteral(pw)}`);
+          report.actions.push(`created role ${role}`);
+          return;
+        }
+        if (!onFile) {
+          await c.query(`alter role ${role} password ${quoteLiteral(pw)}`);
+          report.actions.push(`set a new password for ${role} (none was on file)`);
+        } else report.kept.push(`role ${role}`);
+        await c.query(`alter role ${role} ${attrs}`);
+      };
+      await ensureRole(o.litellmRole, llExists, llPw, llPassword, 'connection limit 20');
+      await ensureRole(o.readonlyRole, roExists, roPw, roPassword, 'noinherit connection limit 10');
       // Defence in depth: read-only transactions by default and a statement timeout, on the role.
       await c.query(`alter role ${o.readonlyRole} set default_transaction_read_only = on`);
       await c.query(`alter role ${o.readonlyRole} set statement_timeout = ${quoteLiteral(o.statementTimeout)}`);

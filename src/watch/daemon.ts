@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import chokidar, { type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import type { Server } from 'node:http';
-import { loadSettings, type Settings } from '../config/settings.js';
+import { loadSettings } from '../config/settings.js';
 import { problemsOf, type Reconciler } from '../reconcile/controller.js';
 import type { HealthMonitor } from '../health/monitor.js';
 import type { Metrics } from '../server/metrics.js';

@@ -20,7 +20,6 @@ describe('health', { timeout: 300_000 }, () => {
   let monitor: HealthMonitor;
   let metrics: Metrics;
   const lines: Record<string, unknown>[] = [];
-  const example = readFileSync(join(REPO, 'desired-state/mcp-everything.yaml'), 'utf8');
   const cond = (h: ServerHealth | undefined, type: string) => h?.conditions.find((c) => c.type === type);
   const health = (name: string) => monitor.snapshot().find((s) => s.name === name);
   const logged = (server: string, pattern: RegExp) => lines.filter((l) => l['server'] === server && pattern.test(String(l['msg'])));

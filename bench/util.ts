@@ -1,0 +1,62 @@
+import { createServer } from 'node:net';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import { LITELLM_IMAGE, RECONCILER_IMAGE } from '../src/config/settings.js';
+
+/** One row of the bench table. */
+export interface Row {
+  bench: string;
+  case: string;
+  value: string;
+  baseline: string;
+  note: string;
+}
+
+/** The p-th percentile (nearest rank). */
+export function pct(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+export function fmt(xs: readonly number[], digits = 1): string {
+  return `p50 ${pct(xs, 50).toFixed(digits)} ms, p95 ${pct(xs, 95).toFixed(digits)} ms (n=${xs.length})`;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+/** A throwaway stack (own prefix, instance, network, secrets) for a benchmark. */
+export function stackDir(id: string, gateway: Record<string, unknown>): { dir: string; settingsFile: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), `${id}-`));
+  const secrets = join(dir, 'secrets');
+  mkdirSync(secrets, { mode: 0o700 });
+  mkdirSync(join(dir, 'projects', 'desired-state'), { recursive: true });
+  const key = `sk-bench-${randomBytes(8).toString('hex')}`;
+  writeFileSync(join(secrets, `${id}-litellm.env`), `LITELLM_MASTER_KEY=${key}\n`, { mode: 0o600 });
+  const settingsFile = join(dir, 'settings.yaml');
+  writeFileSync(settingsFile, JSON.stringify({
+    projectsRoot: join(dir, 'projects'), secretsDir: secrets, network: `${id}-net`, namePrefix: `${id}-`, instance: id, statusPort: 0, gateway,
+    imageOverrides: { 'mcp/everything:latest': 'local/mcp-everything:test', [LITELLM_IMAGE]: 'local/litellm:1.77.3', [RECONCILER_IMAGE]: 'local/mcp-reconciler:prod' },
+  }));
+  return { dir, settingsFile, key };
+}
+
+/** Remove a benchmark stack's containers, network and files. */
+export async function cleanupStack(docker: Docker, id: string, dir: string): Promise<void> {
+  const all = await docker.listContainers({ all: true, filters: { name: [`${id}-`] } });
+  await Promise.all(all.map((x) => docker.getContainer(x.Id).remove({ force: true }).catch(() => undefined)));
+  await docker.getNetwork(`${id}-net`).remove().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+}
+
