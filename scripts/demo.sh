@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Offline demo: the real stack on this machine with locally built images — LiteLLM 1.77.3 as the
-# managed mcp-litellm container, the edge, and mcp-everything — then the daemon in the foreground.
+# managed mcp-litellm container, the edge, mcp-everything (streamable HTTP) and mcp-memory (stdio,
+# bridged) — then the daemon in the foreground.
 # State lives in .demo/ (settings, secrets 0600, desired-state). Ctrl-C stops the daemon; the
 # containers keep running (that is the point). `bash scripts/demo.sh down` removes them.
 set -euo pipefail
@@ -24,7 +25,7 @@ chmod 700 "$demo/secrets"
 if [ ! -f "$demo/secrets/mcp-litellm.env" ]; then
   (umask 077; printf 'LITELLM_MASTER_KEY=sk-demo-%s\n' "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" > "$demo/secrets/mcp-litellm.env")
 fi
-cp desired-state/mcp-everything.yaml "$demo/projects/desired-state/"
+cp desired-state/mcp-everything.yaml desired-state/mcp-memory.yaml "$demo/projects/desired-state/"
 cat > "$demo/settings.yaml" <<YAML
 # Demo settings: same layout as production, under .demo/, with local images instead of upstream ones.
 projectsRoot: $demo/projects
@@ -36,6 +37,7 @@ gateway:
   hostPort: $port
 imageOverrides:
   mcp/everything:latest: local/mcp-everything:test
+  mcp/memory:latest: local/mcp-memory:test
   ghcr.io/berriai/litellm:v1.77.3-stable: local/litellm:1.77.3
   mcp-reconciler:0.1.0: local/mcp-reconciler:prod
 YAML

@@ -345,7 +345,9 @@ export class DockerRuntime implements ContainerRuntime {
           minTimeout: 250,
           maxTimeout: EVENTS_MAX_BACKOFF_MS,
           signal,
-          onFailedAttempt: ({ error, attemptNumber }) => onReconnect?.(attemptNumber, errorMessage(error)),
+          onFailedAttempt: ({ error, attemptNumber }) => {
+            if (!signal.aborted) onReconnect?.(attemptNumber, errorMessage(error)); // our own stop is not a loss
+          },
         },
       ).catch(() => undefined);
     }
