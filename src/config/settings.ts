@@ -41,6 +41,18 @@ const EdgeSchema = z
   .strictObject({
     image: z.string().min(1).default(RECONCILER_IMAGE),
     port: z.number().int().min(1).max(65535).default(8080),
+    hostPort: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe('publish the edge on <publishHostIp>:<hostPort> (default: a free port); fix it when LiteLLM runs on the host'),
+    url: z
+      .string()
+      .url()
+      .optional()
+      .describe('how LiteLLM reaches the edge; default http://mcp-edge:<port> (LiteLLM on mcp-net); e.g. http://127.0.0.1:8081 for a host LiteLLM'),
   })
   .prefault({});
 

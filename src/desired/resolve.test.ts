@@ -48,3 +48,19 @@ describe('upstream credentials (auth:)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('LiteLLM on the host (both deployment shapes)', () => {
+  test('edge.url and edge.hostPort: entries point at the published edge', async () => {
+    const { testSettings, model, HTTP } = await import('../testing/fixtures.js');
+    const s = testSettings();
+    s.edge = { ...s.edge, hostPort: 8081, url: 'http://127.0.0.1:8081' };
+    const http = model(s, 'web', HTTP);
+    const stdio = model(s, 'mem', 'image: mcp/memory:1\ntransport: stdio\n');
+    assert.equal(http.gatewayEntry?.['url'], 'http://127.0.0.1:8081/mcp-web/3001/mcp');
+    assert.equal(stdio.gatewayEntry?.['url'], 'http://127.0.0.1:8081/mcp-mem/stdio/mcp');
+    const { edgeSpec } = await import('./resolve.js');
+    assert.deepEqual(edgeSpec(s).publish, { hostIp: '127.0.0.1', hostPort: 8081 });
+    const d = testSettings();
+    assert.equal(model(d, 'web', HTTP).gatewayEntry?.['url'], 'http://mcp-edge:8080/mcp-web/3001/mcp');
+  });
+});

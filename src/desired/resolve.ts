@@ -23,6 +23,11 @@ export function edgeContainerName(settings: Pick<Settings, 'namePrefix'>): strin
   return `${settings.namePrefix}edge`;
 }
 
+/** The edge as LiteLLM reaches it: by name on mcp-net, or edge.url (a LiteLLM on the host). */
+export function edgeBaseUrl(settings: Pick<Settings, 'namePrefix' | 'edge'>): string {
+  return (settings.edge.url ?? `http://${edgeContainerName(settings)}:${settings.edge.port}`).replace(/\/+$/, '');
+}
+
 export function gatewayContainerName(settings: Pick<Settings, 'namePrefix'>): string {
   return `${settings.namePrefix}litellm`;
 }
@@ -143,12 +148,12 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
   if (s.transport === 'http') {
     const path = s.path ?? '/mcp';
     // Through the edge: LiteLLM 1.77.3 sends mcp-protocol-version twice, which SDK servers reject (ADR 0003).
-    gatewayEntry = { url: `http://${edgeContainerName(settings)}:${settings.edge.port}/${name}/${s.port}${path}`, transport: 'http', description };
+    gatewayEntry = { url: `${edgeBaseUrl(settings)}/${name}/${s.port}${path}`, transport: 'http', description };
   } else if (s.transport === 'sse') {
     gatewayEntry = { url: `http://${name}:${s.port}${s.path ?? '/sse'}`, transport: 'sse', description };
   } else {
     // stdio: the edge attaches to the process and serves it as streamable HTTP (ADR 0004).
-    gatewayEntry = { url: `http://${edgeContainerName(settings)}:${settings.edge.port}/${name}/stdio/mcp`, transport: 'http', description };
+    gatewayEntry = { url: `${edgeBaseUrl(settings)}/${name}/stdio/mcp`, transport: 'http', description };
   }
   if (gatewayEntry && auth) {
     // LiteLLM substitutes os.environ/VAR in mapping values; the gateway container gets VAR.
@@ -190,7 +195,7 @@ export function edgeSpec(settings: Settings): ContainerSpec {
     ...(socketGid ? { groupAdd: [socketGid] } : {}),
     // Published on 127.0.0.1 only: the daemon probes stdio servers through it.
     exposedPort: settings.edge.port,
-    publish: { hostIp: settings.publishHostIp, hostPort: null },
+    publish: { hostIp: settings.publishHostIp, hostPort: settings.edge.hostPort ?? null },
     networks: [{ name: settings.network, aliases: [name] }],
     labels: ownerLabels(settings.instance, 'edge'),
     init: true,
