@@ -59,6 +59,7 @@ export async function collectStatus(
       lastPass: null,
       passes: 0,
       summary: '',
+      gatewayMode: outcome.gatewayMode,
       paths: {
         settingsFile: settings.settingsFile ?? '(none; defaults and environment)',
         desiredDir: settings.desiredDir,
@@ -113,7 +114,7 @@ export function renderStatus(v: StatusView): string {
   }
   const g = v.doc.gateway;
   const lines = [
-    `gateway ${g?.mcpUrl ?? '-'}  ${v.gatewayReady ? 'ready' : 'NOT READY'}   (from ${v.source}${v.doc.summary ? `: ${v.doc.summary}` : ''})`,
+    `gateway ${g?.mcpUrl ?? '-'}  ${v.gatewayReady ? 'ready' : 'NOT READY'}  ${v.doc.gatewayMode ? `${v.doc.gatewayMode.mode} mode (${v.doc.gatewayMode.why})` : ''}   (from ${v.source}${v.doc.summary ? `: ${v.doc.summary}` : ''})`,
     '',
     table(rows),
   ];

@@ -11,6 +11,8 @@ export interface DaemonState {
   /** Completed passes since start (bursts of events should merge into few). */
   passes: number;
   summary: string;
+  /** config or api registration, and why (updated every pass). */
+  gatewayMode: { mode: 'config' | 'api'; why: string } | null;
   /** Resolved paths and the gateway endpoint, for `status`. */
   paths: Record<string, string>;
   gateway: { url: string; mcpUrl: string } | null;

@@ -63,6 +63,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     lastPass: null,
     passes: 0,
     summary: 'starting',
+    gatewayMode: null,
     paths: paths(reconciler.settings),
     gateway: opts.gateway ?? null,
   };
@@ -89,6 +90,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
         metrics?.errors.inc({ code: f.code });
       }
       opts.monitor?.update(out.input.servers, problemsOf(out));
+      state.gatewayMode = out.gatewayMode;
       state.lastPass = { at: new Date().toISOString(), ms, operations: changed, failed: out.result.failed.length, error: null };
       if (changed > 0 || out.result.failed.length > 0) {
         log.info({ why, operations: changed, failed: out.result.failed.length, ms }, 'reconciled');

@@ -53,6 +53,7 @@ describe('daemon', { timeout: 300_000 }, () => {
     await waitFor('/readyz after the first pass', async () => (await status('/readyz')).code === 200, 30_000);
     const st = await status('/status');
     assert.match(String(st.body['summary']), /^1 server: 1 running/);
+    assert.deepEqual(st.body['gatewayMode'], { mode: 'config', why: 'gateway not answering; no database configured' });
     await waitFor('conditions in /status', async () => {
       const servers = (await status('/status')).body['servers'] as { name: string; conditions: { type: string; status: string }[] }[];
       return servers[0]?.conditions.find((c) => c.type === 'McpReady')?.status === 'True';

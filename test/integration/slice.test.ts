@@ -109,6 +109,8 @@ describe('slice: one YAML file becomes an MCP server listed by the real LiteLLM 
     }
     const out = await stack.reconciler.plan();
     assert.deepEqual(out.gatewayMode, { mode: 'config', why: 'the gateway has no database' });
+    const st = cli('status');
+    assert.match(st.stdout, /^gateway http:\/\/127\.0\.0\.1:\d+\/mcp\/  ready  config mode \(the gateway has no database\)/m);
   });
 
   test('second pass: empty plan and zero Docker writes; plan exits 0', async () => {
