@@ -1,0 +1,145 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StdioBridge, BRIDGE_LIMITS } from './stdio-bridge.js';
+import type { StdioPipe } from '../docker/attach.js';
+import { createLogger } from '../log/logger.js';
+
+type Msg = { id?: string | number; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code: number; message: string } };
+
+/** A fake stdio MCP server process: what the bridge would reach through Docker attach. */
+class FakeProcess {
+  seen: Msg[] = [];
+  #emit: (m: unknown) => void = () => undefined;
+  #waiting = new Map<string | number, (m: Msg) => void>();
+  #slow = new Map<string | number, () => void>();
+
+  pipe(onMessage: (m: unknown) => void): StdioPipe {
+    this.#emit = onMessage;
+    return { send: (m) => this.#handle(m as Msg), closed: new Promise(() => undefined), close: () => undefined };
+  }
+
+  /** Send a request to the bridge (as a server would) and wait for its answer. */
+  ask(m: Msg): Promise<Msg> {
+    return new Promise((resolve) => {
+      this.#waiting.set(m.id!, resolve);
+      this.#emit({ jsonrpc: '2.0', ...m });
+    });
+  }
+
+  #handle(m: Msg): void {
+    this.seen.push(m);
+    if (m.id !== undefined && m.method === undefined) {
+      this.#waiting.get(m.id)?.(m);
+      return;
+    }
+    const reply = (result: unknown): void => {
+      setImmediate(() => this.#emit({ jsonrpc: '2.0', id: m.id, result }));
+    };
+    switch (m.method) {
+      case 'initialize':
+        return reply({ protocolVersion: (m.params as { protocolVersion: string }).protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } });
+      case 'tools/list':
+        return reply({ tools: [{ name: 'echo', inputSchema: { type: 'object' } }, { name: 'slow', inputSchema: { type: 'object' } }] });
+      case 'tools/call': {
+        const name = (m.params as { name: string }).name;
+        if (name === 'slow') {
+          this.#slow.set(m.id!, () => reply({ content: [{ type: 'text', text: 'late' }] }));
+          return;
+        }
+        return reply({ content: [{ type: 'text', text: JSON.stringify((m.params as { arguments: unknown }).arguments) }] });
+      }
+      case 'notifications/cancelled':
+        this.#slow.delete((m.params as { requestId: string }).requestId);
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+describe('stdio bridge (hermetic: a fake process behind the real SDK transport)', () => {
+  const fake = new FakeProcess();
+  let http: Server;
+  let url = '';
+  let bridge: StdioBridge;
+  before(async () => {
+    bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }) });
+    http = createServer((req, res) => void bridge.handle(req, res));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+  });
+  after(() => {
+    bridge.close();
+    http.close();
+    http.closeAllConnections();
+  });
+  const connect = async (): Promise<Client> => {
+    const c = new Client({ name: 't', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(url)));
+    return c;
+  };
+
+  test('initialize once upstream (2025-06-18) for many sessions; ids remapped', async () => {
+    const a = await connect();
+    const b = await connect();
+    assert.deepEqual(JSON.parse(((await a.callTool({ name: 'echo', arguments: { x: 1 } })).content as { text: string }[])[0]!.text), { x: 1 });
+    assert.deepEqual(JSON.parse(((await b.callTool({ name: 'echo', arguments: { x: 2 } })).content as { text: string }[])[0]!.text), { x: 2 });
+    const inits = fake.seen.filter((m) => m.method === 'initialize');
+    assert.equal(inits.length, 1);
+    assert.equal((inits[0]!.params as { protocolVersion: string }).protocolVersion, '2025-06-18');
+    assert.equal(fake.seen.filter((m) => m.method === 'notifications/initialized').length, 1, "clients' initialized notifications are not forwarded");
+    const calls = fake.seen.filter((m) => m.method === 'tools/call').map((m) => m.id);
+    assert.ok(calls.every((id) => typeof id === 'string' && id.startsWith('b')), `upstream ids are the bridge's own: ${calls.join(',')}`);
+    await a.close();
+    await b.close();
+  });
+
+  test('requests from the server: ping is answered, sampling gets -32601', async () => {
+    const c = await connect(); // a session exists, the process is attached
+    const ping = await fake.ask({ id: 's-ping', method: 'ping' });
+    assert.deepEqual(ping.result, {});
+    const sampling = await fake.ask({ id: 's-sample', method: 'sampling/createMessage', params: {} });
+    assert.equal(sampling.error?.code, -32601);
+    assert.match(sampling.error!.message, /cannot serve sampling\/createMessage/);
+    await c.close();
+  });
+
+  test("a client's cancellation reaches the process with the process's own request id", async () => {
+    const c = await connect();
+    const ac = new AbortController();
+    const call = c.callTool({ name: 'slow', arguments: {} }, undefined, { signal: ac.signal }).catch((e: Error) => e.message);
+    await new Promise((r) => setTimeout(r, 100));
+    const upstreamId = fake.seen.filter((m) => m.method === 'tools/call').pop()!.id;
+    ac.abort('enough');
+    await call;
+    await new Promise((r) => setTimeout(r, 100));
+    const cancel = fake.seen.filter((m) => m.method === 'notifications/cancelled').pop();
+    assert.equal((cancel?.params as { requestId: string }).requestId, upstreamId);
+    await c.close();
+  });
+
+  test('the queue of waiting calls is bounded: the next call is refused at once; DELETE cancels upstream', async () => {
+    const saved = BRIDGE_LIMITS.maxPending;
+    BRIDGE_LIMITS.maxPending = 2;
+    const c = new Client({ name: 't', version: '1' });
+    const transport = new StreamableHTTPClientTransport(new URL(url));
+    await c.connect(transport);
+    try {
+      const slow = [c.callTool({ name: 'slow', arguments: {} }).catch(() => 'x'), c.callTool({ name: 'slow', arguments: {} }).catch(() => 'x')];
+      await new Promise((r) => setTimeout(r, 100));
+      await assert.rejects(c.callTool({ name: 'echo', arguments: {} }), /busy \(2 calls waiting\)/);
+      void slow;
+    } finally {
+      BRIDGE_LIMITS.maxPending = saved;
+      await transport.terminateSession(); // DELETE, as LiteLLM sends after each call
+      await c.close();
+    }
+    assert.equal(bridge.stats().pending, 0, 'the session ended: its calls were cancelled upstream');
+    const cancelled = fake.seen.filter((m) => m.method === 'notifications/cancelled' && (m.params as { reason: string }).reason === 'client session closed');
+    assert.equal(cancelled.length, 2);
+  });
+});
