@@ -17,7 +17,7 @@ import { ReconcilerError, formatIssue, errorMessage, type LocatedIssue } from '.
 import { FileConfigStore } from '../litellm/file-store.js';
 import { LiteLLMGateway } from '../litellm/gateway-client.js';
 import { LiteLLMApi } from '../litellm/api.js';
-import { readGatewayConfig, renderGatewayConfig, ownedEntry } from '../litellm/config-file.js';
+import { renderGatewayConfig, ownedEntry } from '../litellm/config-file.js';
 import { createLogger } from '../log/logger.js';
 import { Reconciler, masterKeyFrom } from '../reconcile/controller.js';
 import { renderPlan, planToJson } from '../reconcile/render-plan.js';
@@ -341,9 +341,7 @@ function litellmConfig(settings: Settings): number {
   for (const f of failures) process.stderr.write(`${f.file}: ${f.message}\n`);
   const entries: Record<string, Record<string, unknown>> = {};
   for (const m of models) if (m.gatewayEntry) entries[m.gatewayName] = ownedEntry(m.gatewayEntry, m.source);
-  const text = renderGatewayConfig(null, entries);
-  const view = readGatewayConfig(text);
-  process.stdout.write(`${renderGatewayConfig(`mcp_servers: {}\n`, view.owned)}`);
+  process.stdout.write(renderGatewayConfig('mcp_servers: {}\n', entries));
   return load.invalid.length + failures.length > 0 ? Exit.Error : Exit.Ok;
 }
 

@@ -6,14 +6,12 @@ import { ownerLabels } from '../docker/labels.js';
 import { errorMessage } from '../errors/index.js';
 import { secretDigest, specHash } from '../reconcile/hash.js';
 import type { ContainerSpec, Hardening, ServerModel } from '../reconcile/types.js';
-import { HealthSchema, SecuritySchema, memoryBytes, type Security } from './schema.js';
+import { HealthSchema, SecuritySchema, gatewayServerName, memoryBytes, type Security } from './schema.js';
+
+export { gatewayServerName };
 import { assertPrivateFile, loadOrCreateDigestKey, parseEnvFile } from './env-file.js';
 import type { DesiredServer } from './load.js';
 
-/** LiteLLM 1.77.3 rejects `-` in server names (the tool-prefix separator): mcp-foo-bar -> mcp_foo_bar. */
-export function gatewayServerName(name: string): string {
-  return `mcp_${name.replace(/-/g, '_')}`;
-}
 
 export function containerName(settings: Pick<Settings, 'namePrefix'>, name: string): string {
   return `${settings.namePrefix}${name}`;

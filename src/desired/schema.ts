@@ -14,6 +14,11 @@ export const RESERVED_NAMES = ['litellm', 'edge', 'net', 'reconciler', 'desired-
 
 export const TRANSPORTS = ['http', 'sse', 'stdio'] as const;
 
+/** LiteLLM 1.77.3 rejects `-` in server names (the tool-prefix separator): mcp-foo-bar -> mcp_foo_bar. */
+export function gatewayServerName(name: string): string {
+  return `mcp_${name.replace(/-/g, '_')}`;
+}
+
 const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _');
 const mountRe = /^(?<src>[^:]+):(?<dst>\/[^:]*)(?::(?<mode>ro|rw))?$/;
 

@@ -294,15 +294,6 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  /** `repo@sha256:...` when the image came from a registry, else its local ID. */
-  async imageDigest(imageId: string): Promise<string> {
-    try {
-      const i = await this.docker.getImage(imageId).inspect();
-      return i.RepoDigests?.[0] ?? i.Id;
-    } catch {
-      return imageId;
-    }
-  }
 
   /**
    * Follow Docker events for our containers and call `onEvent` for each (a hint to reconcile).

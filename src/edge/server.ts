@@ -41,6 +41,11 @@ const HOP_BY_HOP = new Set([
   'content-length',
 ]);
 
+/** "2025-06-18, 2025-06-18" (LiteLLM sends the header twice) -> the last, negotiated value. */
+export function lastProtocolVersion(v: string): string {
+  return v.split(',').pop()!.trim();
+}
+
 /** Headers to forward upstream: hop-by-hop dropped, mcp-protocol-version kept once (the last, negotiated value). */
 export function forwardHeaders(rawHeaders: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -49,7 +54,7 @@ export function forwardHeaders(rawHeaders: readonly string[]): Record<string, st
     const value = rawHeaders[i + 1] as string;
     if (HOP_BY_HOP.has(name)) continue;
     if (name === 'mcp-protocol-version') {
-      out[name] = value.split(',').pop()!.trim();
+      out[name] = lastProtocolVersion(value);
       continue;
     }
     out[name] = out[name] === undefined ? value : `${out[name]}, ${value}`;
@@ -144,13 +149,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: EdgeOptio
 /** Keep one mcp-protocol-version (the last, negotiated one) on a request handled in-process. */
 export function normalizeProtocolHeader(req: IncomingMessage): void {
   const v = req.headers['mcp-protocol-version'];
-  if (typeof v === 'string' && v.includes(',')) req.headers['mcp-protocol-version'] = v.split(',').pop()!.trim();
+  if (typeof v === 'string' && v.includes(',')) req.headers['mcp-protocol-version'] = lastProtocolVersion(v);
   const raw: string[] = [];
   let last: string | null = null;
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     if ((req.rawHeaders[i] as string).toLowerCase() === 'mcp-protocol-version') last = req.rawHeaders[i + 1] as string;
     else raw.push(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
   }
-  if (last !== null) raw.push('mcp-protocol-version', last.split(',').pop()!.trim());
+  if (last !== null) raw.push('mcp-protocol-version', lastProtocolVersion(last));
   req.rawHeaders.splice(0, req.rawHeaders.length, ...raw);
 }

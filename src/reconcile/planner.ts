@@ -1,5 +1,6 @@
 import { readGatewayConfig, renderGatewayConfig, ownedEntry } from '../litellm/config-file.js';
 import { Labels, ownerLabels } from '../docker/labels.js';
+import { gatewayServerName } from '../desired/schema.js';
 import { canonicalJson, sha256Hex, specHash } from './hash.js';
 import { NEXT_SUFFIX, type ContainerRole, type ContainerSpec, type Observed, type ObservedContainer, type Operation, type Plan, type ServerModel } from './types.js';
 
@@ -130,7 +131,7 @@ export function plan(input: PlanInput): Plan {
     const wantedNames = new Set(input.servers.map((s) => s.gatewayName));
     for (const [name, entry] of Object.entries(view.owned)) {
       if (name in entries || input.gateway.mode === 'api') continue;
-      const heldEntry = input.hold.some((h) => gatewayNameOf(h) === name);
+      const heldEntry = input.hold.some((h) => gatewayServerName(h) === name);
       if (heldEntry || (!wantedNames.has(name) && !input.prune.allowed)) entries[name] = entry;
     }
     // Config mode with owned rows still in LiteLLM's database (a switch from API mode): delete
@@ -192,10 +193,6 @@ export function plan(input: PlanInput): Plan {
     ops.push({ type: 'remove-container', resourceId: `container:${c.name}`, cause, containerId: c.id, role: c.role ?? 'server', ...(c.server ? { server: c.server } : {}) });
   }
   return { operations: ops };
-}
-
-function gatewayNameOf(server: string): string {
-  return `mcp_${server.replace(/-/g, '_')}`;
 }
 
 /** The operations that make one container match its spec (none in steady state). */

@@ -3,7 +3,6 @@ import { parseDesiredFile } from '../desired/load.js';
 import { resolveServer, edgeSpec, gatewaySpec } from '../desired/resolve.js';
 import type { PlanInput } from '../reconcile/planner.js';
 import type { ObservedContainer, ServerModel } from '../reconcile/types.js';
-import { Labels } from '../docker/labels.js';
 import { specHash, sha256Hex } from '../reconcile/hash.js';
 
 /** Builders for unit tests of the planner and friends. Not used by production code. */
@@ -75,4 +74,3 @@ function other(name: string, role: 'edge' | 'gateway', hash: string): ObservedCo
   return { id: `id-${name}`, name, image: 'x', imageId: 'sha256:x', state: 'running', running: true, owned: true, role, server: null, specHash: hash, specSummary: null, source: null, hostPorts: {} };
 }
 
-export { Labels };

@@ -136,12 +136,15 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   // rename, unmount): then the dir watcher is rebuilt on the new target.
   let dirWatcher: FSWatcher | null = null;
   let parentWatcher: FSWatcher | null = null;
-  const watch = (dir: string): void => {
+  const watchDir = (dir: string): void => {
     void dirWatcher?.close();
-    void parentWatcher?.close();
     dirWatcher = chokidar.watch(dir, { ignoreInitial: true, depth: 0, awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 50 } });
     dirWatcher.on('all', (event, path) => debounced(`${event} ${path}`));
     dirWatcher.on('error', (err) => log.warn({ err: errorMessage(err) }, 'watcher error'));
+  };
+  const watch = (dir: string): void => {
+    void parentWatcher?.close();
+    watchDir(dir);
     const target = resolve(dir);
     parentWatcher = chokidar.watch(dirname(target), {
       ignoreInitial: true,
@@ -151,9 +154,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     });
     parentWatcher.on('all', () => {
       log.info({ desiredDir: dir }, 'desired dir replaced; watching it again');
-      void dirWatcher?.close();
-      dirWatcher = chokidar.watch(dir, { ignoreInitial: true, depth: 0, awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 50 } });
-      dirWatcher.on('all', (event, path) => debounced(`${event} ${path}`));
+      watchDir(dir);
       debounced('desired dir replaced');
     });
   };
