@@ -341,7 +341,8 @@ function litellmConfig(settings: Settings): number {
   for (const f of failures) process.stderr.write(`${f.file}: ${f.message}\n`);
   const entries: Record<string, Record<string, unknown>> = {};
   for (const m of models) if (m.gatewayEntry) entries[m.gatewayName] = ownedEntry(m.gatewayEntry, m.source);
-  process.stdout.write(renderGatewayConfig('mcp_servers: {}\n', entries));
+  // A null mcp_servers gives a block-style map, as in the file the reconciler writes.
+  process.stdout.write(renderGatewayConfig('mcp_servers:\n', entries));
   return load.invalid.length + failures.length > 0 ? Exit.Error : Exit.Ok;
 }
 

@@ -37,6 +37,9 @@ describe('slice: one YAML file becomes an MCP server listed by the real LiteLLM 
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stdout, new RegExp(`\\+ create-container container:${stack.id}-everything: not found`));
     assert.match(r.stdout, new RegExp(`\\+ create-container container:${stack.id}-litellm: not found`));
+    const cfg = cli('litellm-config');
+    assert.equal(cfg.status, 0, cfg.stderr);
+    assert.match(cfg.stdout, new RegExp(`^mcp_servers:\\n  mcp_everything:\\n    url: http://${stack.id}-edge:8080/${stack.id}-everything/3001/mcp\\n    transport: http\\n`));
   });
 
   test('drop mcp-everything.yaml -> its tools appear in LiteLLM tools/list (master key)', async () => {
