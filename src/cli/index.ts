@@ -21,7 +21,7 @@ import { renderGatewayConfig, ownedEntry } from '../litellm/config-file.js';
 import { createLogger } from '../log/logger.js';
 import { Reconciler, masterKeyFrom } from '../reconcile/controller.js';
 import { renderPlan, planToJson } from '../reconcile/render-plan.js';
-import { writeOps } from '../reconcile/types.js';
+import { writeOps } from '../model/types.js';
 import { collectStatus, renderStatus, renderServer, isReady } from './status.js';
 import { HealthMonitor } from '../health/monitor.js';
 import { Metrics } from '../server/metrics.js';

@@ -5,7 +5,7 @@ import { resolveImage, LITELLM_IMAGE, LITELLM_DATABASE_IMAGE } from '../config/s
 import { ownerLabels } from '../docker/labels.js';
 import { errorMessage } from '../errors/index.js';
 import { secretDigest, specHash } from '../reconcile/hash.js';
-import type { ContainerSpec, Hardening, ServerModel } from '../reconcile/types.js';
+import type { ContainerSpec, Hardening, ServerModel } from '../model/types.js';
 import { HealthSchema, SecuritySchema, gatewayServerName, memoryBytes, type Security } from './schema.js';
 
 export { gatewayServerName };

@@ -12,7 +12,8 @@ export const SERVER_NAME_MAX = 40;
  */
 export const RESERVED_NAMES = ['litellm', 'edge', 'net', 'reconciler', 'desired-state', 'secrets'] as const;
 
-export const TRANSPORTS = ['http', 'sse', 'stdio'] as const;
+import { TRANSPORTS, type Transport } from '../model/types.js';
+export { TRANSPORTS, type Transport };
 
 /** LiteLLM 1.77.3 rejects `-` in server names (the tool-prefix separator): mcp-foo-bar -> mcp_foo_bar. */
 export function gatewayServerName(name: string): string {
@@ -140,7 +141,6 @@ export const ServerSpecSchema = z
   });
 
 export type ServerSpec = z.infer<typeof ServerSpecSchema>;
-export type Transport = (typeof TRANSPORTS)[number];
 
 /** Keys an object accepts at a path of the spec, for "did you mean". */
 export function knownSpecKeys(path: PropertyKey[]): string[] {

@@ -1,5 +1,5 @@
 import { SCHEMA_VERSION } from '../desired/schema.js';
-import type { ContainerRole } from '../reconcile/types.js';
+import type { ContainerRole } from '../model/types.js';
 
 /** Every label the reconciler writes lives under this prefix (docker compose style). */
 export const LABEL_PREFIX = 'io.mcp-reconciler';

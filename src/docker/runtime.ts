@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import pRetry, { AbortError } from 'p-retry';
 import type { ContainerRuntime, RuntimeEvent } from '../ports/index.js';
-import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../reconcile/types.js';
+import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../model/types.js';
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
 import { readEnvFile } from '../desired/env-file.js';
 import { Labels, MANAGED_BY, isOwned, parseRole } from './labels.js';

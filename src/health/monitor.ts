@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ConfigStore, ContainerRuntime } from '../ports/index.js';
-import type { ObservedContainer, ServerModel } from '../reconcile/types.js';
+import type { ObservedContainer, ServerModel } from '../model/types.js';
 import { readEnvFile } from '../desired/env-file.js';
 import type { LiteLLMGateway } from '../litellm/gateway-client.js';
 import { readGatewayConfig } from '../litellm/config-file.js';

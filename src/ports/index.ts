@@ -1,4 +1,4 @@
-import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../reconcile/types.js';
+import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../model/types.js';
 
 /** Docker as the reconciler needs it. One real adapter: docker/runtime.ts (dockerode). */
 export interface ContainerRuntime {
@@ -51,7 +51,7 @@ export interface GatewayReadiness {
 /** LiteLLM's management API for MCP servers. One real adapter: litellm/api.ts. */
 export interface GatewayApi {
   database(): Promise<'database' | 'no-database' | 'unreachable'>;
-  list(): Promise<import('../reconcile/types.js').ApiServerRow[]>;
+  list(): Promise<import('../model/types.js').ApiServerRow[]>;
   create(body: import('../litellm/api.js').NewApiServer): Promise<void>;
   delete(serverId: string): Promise<void>;
 }

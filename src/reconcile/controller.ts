@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { apiIdPrefix } from '../litellm/api.js';
 import { execute, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
-import type { ApiServerRow, Plan, ServerModel } from './types.js';
+import type { ApiServerRow, Plan, ServerModel } from '../model/types.js';
 import type { ServerProblem } from '../health/monitor.js';
 
 export interface ReconcilerDeps {

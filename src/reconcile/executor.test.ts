@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Reconciler } from './controller.js';
 import { laneOf } from './executor.js';
-import { writeOps } from './types.js';
+import { writeOps } from '../model/types.js';
 import { InMemoryRuntime, MemoryConfigStore } from '../testing/fake-runtime.js';
 import { loadSettings } from '../config/settings.js';
 import { createLogger } from '../log/logger.js';

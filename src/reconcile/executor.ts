@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
 import type { NewApiServer } from '../litellm/api.js';
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
-import { NEXT_SUFFIX, type ContainerSpec, type Operation, type Plan } from './types.js';
+import { NEXT_SUFFIX, type ContainerSpec, type Operation, type Plan } from '../model/types.js';
 
 /** Attempts for a transient Docker failure, with p-retry's exponential backoff. */
 export const OP_RETRIES = 2;

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan, describeDrift } from './planner.js';
 import { renderPlan } from './render-plan.js';
-import { writeOps } from './types.js';
+import { writeOps } from '../model/types.js';
 import { testSettings, model, HTTP, baseInput, converged, runningFor } from '../testing/fixtures.js';
 
 const s = testSettings();

@@ -2,7 +2,7 @@ import { readGatewayConfig, renderGatewayConfig, ownedEntry } from '../litellm/c
 import { Labels, ownerLabels } from '../docker/labels.js';
 import { gatewayServerName } from '../desired/schema.js';
 import { canonicalJson, sha256Hex, specHash } from './hash.js';
-import { NEXT_SUFFIX, type ContainerRole, type ContainerSpec, type Observed, type ObservedContainer, type Operation, type Plan, type ServerModel } from './types.js';
+import { NEXT_SUFFIX, type ContainerRole, type ContainerSpec, type Observed, type ObservedContainer, type Operation, type Plan, type ServerModel } from '../model/types.js';
 
 export interface PlanInput {
   network: string;

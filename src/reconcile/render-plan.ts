@@ -1,4 +1,4 @@
-import type { Operation, Plan } from './types.js';
+import type { Operation, Plan } from '../model/types.js';
 
 const SYMBOL: Record<Operation['type'], string> = {
   'create-network': '+',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ContainerRuntime } from '../ports/index.js';
-import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../reconcile/types.js';
+import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../model/types.js';
 import { Labels, isOwned, parseRole } from '../docker/labels.js';
 
 /**

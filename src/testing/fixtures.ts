@@ -2,7 +2,7 @@ import { loadSettings, type Settings } from '../config/settings.js';
 import { parseDesiredFile } from '../desired/load.js';
 import { resolveServer, edgeSpec, gatewaySpec } from '../desired/resolve.js';
 import type { PlanInput } from '../reconcile/planner.js';
-import type { ObservedContainer, ServerModel } from '../reconcile/types.js';
+import type { ObservedContainer, ServerModel } from '../model/types.js';
 import { specHash, sha256Hex } from '../reconcile/hash.js';
 
 /** Builders for unit tests of the planner and friends. Not used by production code. */

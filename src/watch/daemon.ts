@@ -7,7 +7,7 @@ import { loadSettings } from '../config/settings.js';
 import { problemsOf, type Reconciler } from '../reconcile/controller.js';
 import type { HealthMonitor } from '../health/monitor.js';
 import type { Metrics } from '../server/metrics.js';
-import { writeOps } from '../reconcile/types.js';
+import { writeOps } from '../model/types.js';
 import { errorMessage } from '../errors/index.js';
 import type { RuntimeEvent } from '../ports/index.js';
 import { createStatusServer, type DaemonState } from '../server/http.js';

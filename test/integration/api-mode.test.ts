@@ -11,7 +11,7 @@ import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { createLogger } from '../../src/log/logger.js';
 import { InMemoryRuntime, MemoryConfigStore } from '../../src/testing/fake-runtime.js';
 import { readGatewayConfig } from '../../src/litellm/config-file.js';
-import { writeOps } from '../../src/reconcile/types.js';
+import { writeOps } from '../../src/model/types.js';
 
 const KEY = 'sk-contract-master';
 const HTTP = (d: string) => `image: mcp/everything:1\ntransport: http\nport: 3001\ndescription: ${d}\n`;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { mkdirSync, symlinkSync, renameSync, writeFileSync, copyFileSync } from 'node:fs';
 import { request } from 'undici';
 import { createStack, waitFor, docker, freePort, REPO, type Stack } from './harness.js';
-import { writeOps } from '../../src/reconcile/types.js';
+import { writeOps } from '../../src/model/types.js';
 
 /**
  * The daemon (`run`) against the real dockerd: Docker events make it notice a stopped container

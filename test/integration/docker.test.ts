@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createStack, waitFor, docker, REPO, type Stack } from './harness.js';
 import { Labels } from '../../src/docker/labels.js';
-import { writeOps } from '../../src/reconcile/types.js';
+import { writeOps } from '../../src/model/types.js';
 
 /**
  * Docker reconciliation against the real dockerd: hardening, volumes, drift by hand, failed

@@ -14,7 +14,7 @@ import { LiteLLMApi } from '../../src/litellm/api.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Reconciler, masterKeyFrom } from '../../src/reconcile/controller.js';
 import type { ContainerRuntime } from '../../src/ports/index.js';
-import type { ContainerSpec } from '../../src/reconcile/types.js';
+import type { ContainerSpec } from '../../src/model/types.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createStack, waitFor, docker, REPO, type Stack } from './harness.js';
-import { writeOps } from '../../src/reconcile/types.js';
+import { writeOps } from '../../src/model/types.js';
 import { Labels } from '../../src/docker/labels.js';
 import { readGatewayConfig } from '../../src/litellm/config-file.js';
 

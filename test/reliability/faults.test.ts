@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { createStack, docker, waitFor, freePort, REPO, type Stack } from '../integration/harness.js';
 import { readGatewayConfig } from '../../src/litellm/config-file.js';
-import { writeOps } from '../../src/reconcile/types.js';
+import { writeOps } from '../../src/model/types.js';
 
 /**
  * Reliability: faults against the real dockerd and the real LiteLLM 1.77.3. Each case asserts

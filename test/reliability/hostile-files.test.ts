@@ -9,7 +9,7 @@ import { Reconciler } from '../../src/reconcile/controller.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { createLogger } from '../../src/log/logger.js';
 import { InMemoryRuntime, MemoryConfigStore } from '../../src/testing/fake-runtime.js';
-import { writeOps } from '../../src/reconcile/types.js';
+import { writeOps } from '../../src/model/types.js';
 
 const GOOD = 'image: mcp/everything:1\ntransport: http\nport: 3001\n';
 

@@ -1,4 +1,11 @@
-import type { Transport } from '../desired/schema.js';
+/**
+ * Shared domain types: the bottom layer. Imported by desired/, reconcile/, docker/, ports/ and the
+ * rest; imports nothing of ours.
+ */
+
+/** What an MCP server itself speaks. */
+export const TRANSPORTS = ['http', 'sse', 'stdio'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
 
 /** What a container should be. Plain data: no secret values (env files are paths). */
 export interface ContainerSpec {
