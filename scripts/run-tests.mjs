@@ -1,15 +1,26 @@
 #!/usr/bin/env node
-// Runs the compiled tests with node's own test runner: unit tests (dist/src/**/*.test.js) and,
-// unless --unit, the integration tests (dist/test/integration/**/*.test.js) that need the real
-// dockerd, the local images and Postgres (scripts/setup.sh installs and starts them).
+// Compiles into a clean dist/ (so compiled copies of deleted or renamed tests never run), then runs the
+// compiled tests with node's own test runner: unit tests (dist/src/**/*.test.js) and, unless --unit,
+// the integration tests (dist/test/integration/**/*.test.js) that need the real dockerd, the local
+// images and the postgresql-15 binaries (scripts/setup.sh installs and builds them).
 // Tests run one file at a time: integration tests share one Docker engine.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join, dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(repo);
 const unitOnly = process.argv.includes('--unit');
 const integrationOnly = process.argv.includes('--integration');
 const reliability = process.argv.includes('--reliability');
+
+rmSync('dist', { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
 function find(dir) {
   let out = [];
   let entries = [];
@@ -26,7 +37,7 @@ const files = reliability
   ? find('dist/test/reliability')
   : [...(integrationOnly ? [] : find('dist/src')), ...(unitOnly ? [] : find('dist/test/integration'))];
 if (files.length === 0) {
-  console.error('no test files found (did the build run?)');
+  console.error('no test files found');
   process.exit(1);
 }
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });
