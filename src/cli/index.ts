@@ -68,7 +68,7 @@ function settingsFrom(values: { config?: string | undefined; desired?: string | 
 
 function buildReconciler(settings: Settings, logLevel?: string): { reconciler: Reconciler; gateway: LiteLLMGateway; runtime: DockerRuntime } {
   const log = createLogger(logLevel ? { level: logLevel } : {});
-  const runtime = new DockerRuntime(undefined, log.child({ component: 'docker' }));
+  const runtime = new DockerRuntime(undefined, log.child({ component: 'docker' }), { pull: settings.images.pull });
   const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
   const api = new LiteLLMApi(settings.gateway.url, () => masterKeyFrom(settings));
   const reconciler = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, api, log });

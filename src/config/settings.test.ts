@@ -18,19 +18,21 @@ describe('settings', () => {
     assert.equal(s.network, 'mcp-net');
     assert.equal(s.gateway.managed, true);
     assert.equal(s.gateway.url, 'http://127.0.0.1:4000');
+    assert.equal(s.images.pull, 'missing', 'production pulls a missing image; tests set never');
   });
 
   test('file values resolve relative to the file; env overrides win', () => {
     const dir = mkdtempSync(join(tmpdir(), 'settings-'));
     try {
       const f = join(dir, 'settings.yaml');
-      writeFileSync(f, 'projectsRoot: ./p\nimageOverrides:\n  a:1: local/a:test\ngateway:\n  hostPort: 4100\n');
+      writeFileSync(f, 'projectsRoot: ./p\nimageOverrides:\n  a:1: local/a:test\nimages:\n  pull: never\ngateway:\n  hostPort: 4100\n');
       const s = loadSettings({ file: f, env: { MCP_RECONCILER_NETWORK: 'other-net' } });
       assert.equal(s.projectsRoot, join(dir, 'p'));
       assert.equal(s.network, 'other-net');
       assert.equal(s.gateway.hostPort, 4100);
       assert.equal(resolveImage(s, 'a:1'), 'local/a:test');
       assert.equal(resolveImage(s, 'b:1'), 'b:1');
+      assert.equal(s.images.pull, 'never');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -72,6 +72,14 @@ export const SettingsSchema = z.strictObject({
   gateway: GatewaySchema,
   edge: EdgeSchema,
   imageOverrides: z.record(z.string(), z.string()).default({}).describe('upstream image -> local image'),
+  images: z
+    .strictObject({
+      pull: z
+        .enum(['missing', 'never'])
+        .default('missing')
+        .describe('missing: pull an image that is not present locally; never: a missing image is an error (tests, offline)'),
+    })
+    .prefault({}),
   probeTimeoutMs: z.number().int().positive().default(10_000),
   dockerSocket: z.string().default('/var/run/docker.sock').describe('the edge attaches to stdio servers through it'),
   statusAddress: z.string().default('127.0.0.1').describe('where the daemon serves /healthz, /readyz, /status'),

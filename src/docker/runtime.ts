@@ -39,14 +39,19 @@ function parseSummary(v: string | undefined): Record<string, unknown> | null {
   }
 }
 
+/** When ensureImage may pull (settings `images.pull`): only a missing image, or never (tests, offline machines). */
+export type PullPolicy = 'missing' | 'never';
+
 /** The one real ContainerRuntime, over the Docker Engine API (dockerode, /var/run/docker.sock). */
 export class DockerRuntime implements ContainerRuntime {
   readonly docker: Docker;
   readonly #log: Logger | undefined;
+  readonly #pull: PullPolicy;
 
-  constructor(docker: Docker = new Docker(), log?: Logger) {
+  constructor(docker: Docker = new Docker(), log?: Logger, opts: { pull?: PullPolicy } = {}) {
     this.docker = docker;
     this.#log = log;
+    this.#pull = opts.pull ?? 'missing';
   }
 
   async observe(q: { namePrefix: string; instance: string; network: string }): Promise<{
@@ -122,6 +127,13 @@ export class DockerRuntime implements ContainerRuntime {
       return;
     } catch (err) {
       if (statusOf(err) !== 404) throw dockerError(`inspect image ${image}`, err);
+    }
+    if (this.#pull === 'never') {
+      throw new ReconcilerError(
+        ErrorCode.ImageUnavailable,
+        `image ${image} is not present locally and images.pull is "never": build or load it first (the test images: scripts/images/)`,
+        { location: `image:${image}`, retryable: false },
+      );
     }
     try {
       this.#log?.info({ image }, `pulling ${image}`);

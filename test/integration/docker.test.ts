@@ -79,13 +79,13 @@ describe('docker reconciliation', { timeout: 300_000 }, () => {
     assert.deepEqual(plan.operations.map((o) => o.cause), ['env.FOO changed']);
   });
 
-  test('a recreate that cannot pull its image leaves the old container running', async () => {
+  test('a recreate whose image is missing fails without a pull and leaves the old container running', async () => {
     const before = await find();
     stack.writeDesired('everything', `${example}data: /data\n`.replace('image: mcp/everything:latest', 'image: local/does-not-exist:1'));
     const out = await stack.reconciler.reconcile();
     assert.equal(out.result.failed.length, 1);
     assert.equal(out.result.failed[0]?.code, 'ImageUnavailable');
-    assert.match(out.result.failed[0]!.error, /image local\/does-not-exist:1 is not present locally and could not be pulled/);
+    assert.match(out.result.failed[0]!.error, /image local\/does-not-exist:1 is not present locally and images.pull is "never"/);
     const after = await find();
     assert.equal(after?.Id, before?.Id);
     assert.equal(after?.State, 'running');

@@ -27,6 +27,19 @@ export const TEST_IMAGES: Record<string, string> = {
   [RECONCILER_IMAGE]: 'local/mcp-reconciler:prod',
 };
 
+/** The script that builds each local image the tests use (scripts/setup.sh runs them all). Tests never pull. */
+export const IMAGE_BUILDERS: Record<string, string> = {
+  'local/mcp-everything:test':
+    'scripts/images/build-npm-server.sh @modelcontextprotocol/server-everything 2026.8.31 local/mcp-everything:test mcp-everything',
+  'local/mcp-memory:test': 'scripts/images/build-npm-server.sh @modelcontextprotocol/server-memory 2026.8.31 local/mcp-memory:test mcp-memory',
+  'local/dbhub:1.4.0': 'scripts/images/build-dbhub.sh',
+  'local/litellm:1.77.3': 'scripts/images/build-litellm.sh',
+  'local/mcp-reconciler:prod': 'scripts/images/build-prod.sh',
+  'local/postgres:15': 'scripts/images/build-postgres.sh',
+  'local/node-base:20': 'scripts/images/build-node-base.sh',
+  'local/node-base:22': 'scripts/images/build-node22.sh',
+};
+
 export const docker = new Docker();
 
 /** Poll a condition (never a fixed sleep); returns its last truthy value or throws with the last seen value. */
@@ -116,12 +129,14 @@ export interface Stack {
   cleanup(): Promise<void>;
 }
 
-export async function assertImages(): Promise<void> {
-  for (const img of Object.values(TEST_IMAGES)) {
+/** Fails fast, naming the build script, when a local image is missing (tests never pull: settings images.pull never). */
+export async function assertImages(images: string[] = Object.keys(IMAGE_BUILDERS)): Promise<void> {
+  for (const img of images) {
     try {
       await docker.getImage(img).inspect();
     } catch {
-      throw new Error(`test image ${img} is missing: run scripts/setup.sh first (README "Run the tests")`);
+      const script = IMAGE_BUILDERS[img] ?? 'scripts/setup.sh';
+      throw new Error(`test image ${img} is missing: build it with \`bash ${script}\` (or run scripts/setup.sh, README "Run the tests")`);
     }
   }
 }
@@ -148,11 +163,12 @@ export async function createStack(extra: Record<string, unknown> = {}): Promise<
     instance: id,
     gateway: { hostIp: '127.0.0.1', hostPort },
     imageOverrides: TEST_IMAGES,
+    images: { pull: 'never' },
     ...extra,
   };
   writeFileSync(settingsFile, JSON.stringify(settingsObj, null, 2));
   const settings = loadSettings({ file: settingsFile, env: {} });
-  const runtime = new CountingRuntime(new DockerRuntime(docker));
+  const runtime = new CountingRuntime(new DockerRuntime(docker, undefined, { pull: settings.images.pull }));
   const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
   const reconciler = new Reconciler(settings, {
     runtime,
