@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Everything the tests and the offline demo need on a fresh Debian machine, idempotent:
-# Docker engine (installed and started), Postgres (started if installed and down), npm packages,
-# the LiteLLM 1.77.3 venv, the build, and the local images that stand in for upstream ones.
+# Everything the tests and the offline demo need on a fresh Debian 12 machine, idempotent: the Debian
+# packages (scripts/system-packages.sh, listed with their reasons in scripts/README.md), the Docker engine
+# started, npm packages, the LiteLLM 1.77.3 venv, the build, and the local images that stand in for
+# upstream ones. Needs root for apt-get (once) and Node.js >= 20.18 with npm. The DB tests make their own
+# throwaway Postgres clusters; nothing here starts or configures the machine's own.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -9,13 +11,14 @@ mkdir -p .cache
 log() { printf '[setup] %s\n' "$*"; }
 t0=$(date +%s)
 
-# Docker engine: only the client is preinstalled on these machines.
-if ! command -v dockerd >/dev/null 2>&1; then
-  log "installing docker.io"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq docker.io >/dev/null
-fi
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 18) ? 0 : 1)' 2>/dev/null \
+  && command -v npm >/dev/null 2>&1 \
+  || { echo "[setup] needs Node.js >= 20.18 with npm (Debian 12 ships 18): see README \"Run the tests\"" >&2; exit 1; }
+
+# Debian packages: docker.io, systemd, postgresql-15, python3-venv, ... (each with its reason in the script).
+bash scripts/system-packages.sh
+
+# The Docker engine: started in the background when it does not answer (apt does not start it here).
 if ! docker info >/dev/null 2>&1; then
   if pgrep -x dockerd >/dev/null 2>&1; then
     log "dockerd is running but not answering yet"
@@ -27,22 +30,6 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { log "dockerd did not come up; see .cache/dockerd.log"; exit 1; }
 fi
 log "docker engine $(docker version --format '{{.Server.Version}}')"
-
-# systemd-analyze checks the unit file in the tests (Debian package systemd).
-if ! command -v systemd-analyze >/dev/null 2>&1; then
-  log "installing systemd (for systemd-analyze verify)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
-fi
-
-# Postgres (used by the database features); start it if it is installed and down.
-if command -v pg_lsclusters >/dev/null 2>&1; then
-  pg_lsclusters --no-header 2>/dev/null | while read -r ver name _port status _rest; do
-    if [ "$status" != "online" ]; then
-      log "starting postgres $ver/$name"
-      pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start || true
-    fi
-  done
-fi
 
 # Node packages and the build.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

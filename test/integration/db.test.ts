@@ -7,17 +7,19 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { REPO } from './harness.js';
+import { startPostgres, type PgCluster } from './pg-cluster.js';
 import { dbInit } from '../../src/db/init.js';
 
 /**
- * `db init` against the real PostgreSQL 15 on 127.0.0.1:5432 (trust auth here, so the grants and
- * role settings are what refuse; passwords are checked in the container test).
+ * `db init` against a real PostgreSQL 15: a throwaway cluster of this file's own (pg-cluster.ts; trust auth
+ * there, so the grants and role settings are what refuse; passwords are checked in the container test).
  */
-describe('db init (host PostgreSQL 15)', { timeout: 120_000 }, () => {
+describe('db init (a throwaway PostgreSQL 15 cluster)', { timeout: 120_000 }, () => {
   const id = randomBytes(3).toString('hex');
   const n = { data: `t${id}_data`, ll: `t${id}_litellm`, llDb: `t${id}_litellm`, ro: `t${id}_ro` };
   const dir = mkdtempSync(join(tmpdir(), 'dbinit-'));
-  const admin = (db = 'postgres') => `postgres://postgres@127.0.0.1:5432/${db}`;
+  let cluster: PgCluster;
+  const admin = (db = 'postgres') => cluster.url(db);
   const opts = () => ({
     adminUrl: admin(n.data),
     litellmEnvFile: join(dir, 'mcp-litellm.env'),
@@ -28,7 +30,7 @@ describe('db init (host PostgreSQL 15)', { timeout: 120_000 }, () => {
     statementTimeout: '1s',
   });
   const as = async (user: string, db: string, sql: string): Promise<{ ok: boolean; error: string; rows: unknown[] }> => {
-    const c = new pg.Client({ connectionString: `postgres://${user}@127.0.0.1:5432/${db}` });
+    const c = new pg.Client({ connectionString: cluster.url(db, user) });
     try {
       await c.connect();
       const r = await c.query(sql);
@@ -42,6 +44,7 @@ describe('db init (host PostgreSQL 15)', { timeout: 120_000 }, () => {
   };
 
   before(async () => {
+    cluster = await startPostgres();
     const c = new pg.Client({ connectionString: admin() });
     await c.connect();
     await c.query(`create database ${n.data}`);
@@ -52,11 +55,7 @@ describe('db init (host PostgreSQL 15)', { timeout: 120_000 }, () => {
     await d.end();
   });
   after(async () => {
-    const c = new pg.Client({ connectionString: admin() });
-    await c.connect();
-    for (const db of [n.data, n.llDb]) await c.query(`drop database if exists ${db} with (force)`);
-    for (const r of [n.ll, n.ro]) await c.query(`drop role if exists ${r}`);
-    await c.end();
+    await cluster?.stop(); // the cluster, its roles and databases are gone with it
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -66,8 +65,8 @@ describe('db init (host PostgreSQL 15)', { timeout: 120_000 }, () => {
     assert.ok(first.actions.includes(`created database ${n.llDb}`));
     const ll = readFileSync(join(dir, 'mcp-litellm.env'), 'utf8');
     const ro = readFileSync(join(dir, 'mcp-postgresql.env'), 'utf8');
-    assert.match(ll, new RegExp(`^DATABASE_URL=postgresql://${n.ll}:[0-9a-f]{48}@127\\.0\\.0\\.1:5432/${n.llDb}\\?sslmode=disable\\n$`));
-    assert.match(ro, new RegExp(`^DSN=postgresql://${n.ro}:[0-9a-f]{48}@127\\.0\\.0\\.1:5432/${n.data}\\?sslmode=disable\\n$`));
+    assert.match(ll, new RegExp(`^DATABASE_URL=postgresql://${n.ll}:[0-9a-f]{48}@127\\.0\\.0\\.1:${cluster.port}/${n.llDb}\\?sslmode=disable\\n$`));
+    assert.match(ro, new RegExp(`^DSN=postgresql://${n.ro}:[0-9a-f]{48}@127\\.0\\.0\\.1:${cluster.port}/${n.data}\\?sslmode=disable\\n$`));
     assert.equal(statSync(join(dir, 'mcp-litellm.env')).mode & 0o777, 0o600);
     const second = await dbInit(opts());
     assert.deepEqual(second.actions, []);
@@ -120,7 +119,7 @@ describe('db init (host PostgreSQL 15)', { timeout: 120_000 }, () => {
     const bad = cli('postgres://postgres@127.0.0.1:1/postgres');
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /cannot connect to 127\.0\.0\.1:1\/postgres as postgres/);
-    const weak = cli(`postgres://${n.ro}@127.0.0.1:5432/${n.data}`);
+    const weak = cli(cluster.url(n.data, n.ro));
     assert.equal(weak.status, 1);
     assert.match(weak.stderr, /needs SUPERUSER, or CREATEROLE and CREATEDB, to run db init; nothing was changed/);
     const r = await as('postgres', 'postgres', `select count(*)::int as n from pg_roles where rolname = 't${id}_never'`);

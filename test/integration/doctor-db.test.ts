@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { REPO } from './harness.js';
+import { startPostgres, type PgCluster } from './pg-cluster.js';
 import { doctorDb } from '../../src/doctor/db.js';
 
 /** The real LiteLLM 1.77.3 schema: the migration SQL shipped in litellm-proxy-extras 0.2.19 (in the venv). */
@@ -17,11 +18,12 @@ function migrationsDir(): string {
   return dir;
 }
 
-describe('doctor --db against LiteLLM\'s real schema on the host PostgreSQL 15', { timeout: 120_000 }, () => {
+describe('doctor --db against LiteLLM\'s real schema on a throwaway PostgreSQL 15 cluster', { timeout: 120_000 }, () => {
   const id = randomBytes(3).toString('hex');
   const withSchema = `t${id}_litellm`;
   const empty = `t${id}_empty`;
-  const url = (db: string) => `postgres://postgres@127.0.0.1:5432/${db}`;
+  let cluster: PgCluster;
+  const url = (db: string) => cluster.url(db);
   const run = async (db: string, sql: string) => {
     const c = new pg.Client({ connectionString: url(db) });
     await c.connect();
@@ -33,6 +35,7 @@ describe('doctor --db against LiteLLM\'s real schema on the host PostgreSQL 15',
   };
 
   before(async () => {
+    cluster = await startPostgres();
     await run('postgres', `create database ${withSchema}`);
     await run('postgres', `create database ${empty}`);
     const dir = migrationsDir();
@@ -41,8 +44,7 @@ describe('doctor --db against LiteLLM\'s real schema on the host PostgreSQL 15',
     for (const s of steps) await run(withSchema, readFileSync(join(dir, s, 'migration.sql'), 'utf8'));
   });
   after(async () => {
-    await run('postgres', `drop database if exists ${withSchema} with (force)`);
-    await run('postgres', `drop database if exists ${empty} with (force)`);
+    await cluster?.stop();
   });
 
   test('schema present, no rows yet: a warning, exit 0, and the audit query runs on the real schema', async () => {
