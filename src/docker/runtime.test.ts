@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type Docker from 'dockerode';
-import { DockerRuntime } from './runtime.js';
+import { PassThrough } from 'node:stream';
+import { DockerRuntime, Backoff, EVENTS_BACKOFF } from './runtime.js';
 import { ReconcilerError } from '../errors/index.js';
 
 /** A dockerode stand-in where every image is missing and a pull is recorded (and never reaches a registry). */
@@ -33,5 +34,56 @@ describe('DockerRuntime.ensureImage pull policy', () => {
     const { docker, pulls } = missingImages();
     await assert.rejects(new DockerRuntime(docker).ensureImage('local/x:1'), /image local\/x:1 is not present locally and could not be pulled/);
     assert.deepEqual(pulls, ['local/x:1']);
+  });
+});
+
+describe('Docker event stream reconnect', () => {
+  test('backoff doubles to its cap and starts over after reset', () => {
+    const b = new Backoff(EVENTS_BACKOFF);
+    assert.deepEqual([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()], [250, 500, 1000, 2000, 2000, 2000]);
+    b.reset();
+    assert.equal(b.next(), 250);
+  });
+
+  test('every failed attempt is reported, a stream after a loss is reported once, and the backoff resets on success', async () => {
+    // getEvents fails 5 times, then gives a stream that ends, then fails twice more, then a stream that stays open.
+    const script: ('fail' | 'ends' | 'open')[] = ['fail', 'fail', 'fail', 'fail', 'fail', 'ends', 'fail', 'fail', 'open'];
+    const stop = new AbortController();
+    const events: string[] = [];
+    const fake = {
+      getEvents: async () => {
+        const step = script.shift();
+        if (step === 'fail' || step === undefined) throw new Error('connect ENOENT /tmp/x.sock');
+        const s = new PassThrough();
+        s.write(`${JSON.stringify({ Action: 'die', Actor: { Attributes: { name: 'mcp-a' } } })}\n`);
+        if (step === 'ends') s.end();
+        else setImmediate(() => stop.abort());
+        return s;
+      },
+    };
+    const rt = new DockerRuntime(fake as unknown as Docker);
+    await rt.watchEvents(
+      (e) => events.push(`${e.action} ${e.container}`),
+      stop.signal,
+      {
+        lost: ({ attempt, nextInMs }) => events.push(`lost ${attempt} next ${nextInMs}`),
+        connected: ({ afterAttempts }) => events.push(`connected after ${afterAttempts}`),
+      },
+      { initialMs: 1, factor: 2, maxMs: 8 },
+    );
+    assert.deepEqual(events, [
+      'lost 1 next 1',
+      'lost 2 next 2',
+      'lost 3 next 4',
+      'lost 4 next 8',
+      'lost 5 next 8',
+      'connected after 5',
+      'die mcp-a',
+      'lost 1 next 0',
+      'lost 2 next 1',
+      'lost 3 next 2',
+      'connected after 3',
+      'die mcp-a',
+    ]);
   });
 });

@@ -1,6 +1,5 @@
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import pRetry, { AbortError } from 'p-retry';
 import type { ContainerRuntime, RuntimeEvent } from '../ports/index.js';
 import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../model/types.js';
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
@@ -13,8 +12,6 @@ export const STOP_TIMEOUT_S = 5;
 const PULL_PROGRESS_EVERY_MS = 2_000;
 /** Poll interval while waiting for a container to settle. */
 const POLL_MS = 100;
-/** Longest pause between reconnect attempts to the Docker event stream. */
-export const EVENTS_MAX_BACKOFF_MS = 10_000;
 
 function statusOf(err: unknown): number | undefined {
   return (err as { statusCode?: number }).statusCode;
@@ -309,52 +306,108 @@ export class DockerRuntime implements ContainerRuntime {
 
   /**
    * Follow Docker events for our containers and call `onEvent` for each (a hint to reconcile).
-   * Reconnects with backoff (p-retry) when dockerd goes away, until `signal` aborts.
+   * When the stream breaks (dockerd restarted, socket gone) it reconnects with a capped backoff
+   * (EVENTS_BACKOFF) that resets once a stream is established, until `signal` aborts. `hooks.lost`
+   * hears every failed attempt; `hooks.connected` hears a stream established after a loss.
    */
-  async watchEvents(onEvent: (e: RuntimeEvent) => void, signal: AbortSignal, onReconnect?: (attempt: number, err: string) => void): Promise<void> {
+  async watchEvents(
+    onEvent: (e: RuntimeEvent) => void,
+    signal: AbortSignal,
+    hooks: EventHooks = {},
+    backoffOpts: BackoffOptions = EVENTS_BACKOFF,
+  ): Promise<void> {
+    const backoff = new Backoff(backoffOpts);
+    let attempt = 0;
     while (!signal.aborted) {
-      await pRetry(
-        async () => {
-          if (signal.aborted) throw new AbortError('stopped');
-          const stream = (await this.docker.getEvents({
-            filters: { type: ['container'], label: [`${Labels.ManagedBy}=${MANAGED_BY}`] },
-          })) as NodeJS.ReadableStream & { destroy?: () => void };
-          const stop = (): void => stream.destroy?.();
-          signal.addEventListener('abort', stop, { once: true });
-          try {
-            let buf = '';
-            for await (const chunk of stream as AsyncIterable<Buffer>) {
-              buf += chunk.toString('utf8');
-              let nl: number;
-              while ((nl = buf.indexOf('\n')) >= 0) {
-                const line = buf.slice(0, nl).trim();
-                buf = buf.slice(nl + 1);
-                if (!line) continue;
-                try {
-                  const e = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
-                  onEvent({ action: e.Action ?? '?', container: e.Actor?.Attributes?.['name'] ?? '?' });
-                } catch {
-                  /* a partial or foreign line: events are hints only */
-                }
-              }
+      let stream: (NodeJS.ReadableStream & { destroy?: () => void }) | null = null;
+      try {
+        stream = (await this.docker.getEvents({
+          filters: { type: ['container'], label: [`${Labels.ManagedBy}=${MANAGED_BY}`] },
+        })) as NodeJS.ReadableStream & { destroy?: () => void };
+      } catch (err) {
+        if (signal.aborted) break;
+        attempt++;
+        const waitMs = backoff.next();
+        hooks.lost?.({ attempt, err: errorMessage(err), nextInMs: waitMs });
+        await abortableSleep(waitMs, signal);
+        continue;
+      }
+      if (attempt > 0) hooks.connected?.({ afterAttempts: attempt });
+      attempt = 0;
+      backoff.reset();
+      let ended = 'event stream ended';
+      const s = stream;
+      const stop = (): void => s.destroy?.();
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        let buf = '';
+        for await (const chunk of s as AsyncIterable<Buffer>) {
+          buf += chunk.toString('utf8');
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (!line) continue;
+            try {
+              const e = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
+              onEvent({ action: e.Action ?? '?', container: e.Actor?.Attributes?.['name'] ?? '?' });
+            } catch {
+              /* a partial or foreign line: events are hints only */
             }
-          } finally {
-            signal.removeEventListener('abort', stop);
           }
-          if (!signal.aborted) throw new Error('event stream ended');
-        },
-        {
-          retries: Number.POSITIVE_INFINITY,
-          minTimeout: 250,
-          maxTimeout: EVENTS_MAX_BACKOFF_MS,
-          signal,
-          onFailedAttempt: ({ error, attemptNumber }) => {
-            if (!signal.aborted) onReconnect?.(attemptNumber, errorMessage(error)); // our own stop is not a loss
-          },
-        },
-      ).catch(() => undefined);
+        }
+      } catch (err) {
+        ended = errorMessage(err);
+      } finally {
+        signal.removeEventListener('abort', stop);
+      }
+      if (signal.aborted) break; // our own stop is not a loss
+      attempt++;
+      hooks.lost?.({ attempt, err: ended, nextInMs: 0 }); // first retry at once: it is usually a fresh dockerd
     }
   }
+}
+
+/** What the event follower reports while Docker is away and when it is back. */
+export interface EventHooks {
+  lost?: (info: { attempt: number; err: string; nextInMs: number }) => void;
+  connected?: (info: { afterAttempts: number }) => void;
+}
+
+export interface BackoffOptions {
+  initialMs: number;
+  factor: number;
+  maxMs: number;
+}
+
+/** Reconnect backoff of the Docker event stream: 250 ms doubling to 2 s. */
+export const EVENTS_BACKOFF: BackoffOptions = { initialMs: 250, factor: 2, maxMs: 2_000 };
+
+/** Capped exponential backoff; `reset()` after a success starts over from `initialMs`. */
+export class Backoff {
+  #n = 0;
+  constructor(readonly opts: BackoffOptions) {}
+  next(): number {
+    const ms = Math.min(this.opts.maxMs, this.opts.initialMs * this.opts.factor ** this.#n);
+    this.#n++;
+    return ms;
+  }
+  reset(): void {
+    this.#n = 0;
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** Docker multiplexes stdout/stderr of a non-TTY container in frames with an 8-byte header. */

@@ -142,6 +142,16 @@ export class HealthMonitor {
     for (const e of this.#servers.values()) if (e.timer) clearTimeout(e.timer);
   }
 
+  /**
+   * Probe every server at once instead of at its (possibly backed-off) next time, with a fresh
+   * Docker snapshot: Docker answering again after an outage.
+   */
+  probeSoon(): void {
+    this.#snap = null;
+    if (!this.#running) return;
+    for (const e of this.#servers.values()) this.#schedule(e, 0);
+  }
+
   /** Probe every server once now (the CLI's `status` without a daemon, and tests). */
   async probeAll(): Promise<void> {
     await Promise.all([...this.#servers.keys()].map((n) => this.probe(n)));

@@ -17,9 +17,16 @@ export interface EventSource {
   watchEvents(
     onEvent: (e: RuntimeEvent) => void,
     signal: AbortSignal,
-    onReconnect?: (attempt: number, err: string) => void,
+    hooks?: {
+      lost?: (info: { attempt: number; err: string; nextInMs: number }) => void;
+      connected?: (info: { afterAttempts: number }) => void;
+    },
   ): Promise<void>;
 }
+
+/** Reconnect attempts logged one by one; after that one summary line this often while Docker stays away. */
+export const RECONNECT_LOG_EACH = 5;
+export const RECONNECT_SUMMARY_EVERY_MS = 30_000;
 
 /** Quiet time after the last file event before a reconcile (editors write in bursts). */
 export const DEBOUNCE_MS = 300;
@@ -48,6 +55,8 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   let running: Promise<void> | null = null;
   let again = false;
   let stopping = false;
+  /** Docker answered again: the monitor probes at once after the next pass (its backoff grew meanwhile). */
+  let reprobe = false;
   let timer: NodeJS.Timeout | null = null;
   const paths = (st: typeof reconciler.settings): Record<string, string> => ({
     settingsFile: st.settingsFile ?? '(none; defaults and environment)',
@@ -90,6 +99,10 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
         metrics?.errors.inc({ code: f.code });
       }
       opts.monitor?.update(out.input.servers, problemsOf(out));
+      if (reprobe) {
+        reprobe = false;
+        opts.monitor?.probeSoon();
+      }
       state.gatewayMode = out.gatewayMode;
       state.lastPass = { at: new Date().toISOString(), ms, operations: changed, failed: out.result.failed.length, error: null };
       if (changed > 0 || out.result.failed.length > 0) {
@@ -172,6 +185,8 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   }
 
   const stopEvents = new AbortController();
+  let lostAt = 0;
+  let lastLostLog = 0;
   // Docker events are hints: a container of ours died or vanished -> reconcile soon.
   const eventsDone = opts.events
     ? opts.events.watchEvents(
@@ -179,9 +194,24 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
           if (['die', 'destroy', 'stop', 'oom', 'kill'].includes(e.action)) debounced(`docker ${e.action} ${e.container}`);
         },
         stopEvents.signal,
-        (attempt, err) => {
-          log.warn({ attempt, err }, 'docker event stream lost; reconnecting');
-          if (attempt === 1) debounced('docker reconnect');
+        {
+          lost: ({ attempt, err, nextInMs }) => {
+            if (attempt === 1) {
+              lostAt = Date.now();
+              debounced('docker event stream lost');
+            }
+            const now = Date.now();
+            if (attempt <= RECONNECT_LOG_EACH || now - lastLostLog >= RECONNECT_SUMMARY_EVERY_MS) {
+              lastLostLog = now;
+              const quiet = attempt === RECONNECT_LOG_EACH ? `; further attempts summarized every ${RECONNECT_SUMMARY_EVERY_MS / 1000} s` : '';
+              log.warn({ attempt, err, nextInMs, downForMs: now - lostAt }, `docker event stream lost; reconnecting${quiet}`);
+            }
+          },
+          connected: ({ afterAttempts }) => {
+            log.info({ afterAttempts, downForMs: Date.now() - lostAt }, 'docker event stream back; reconciling now');
+            reprobe = true;
+            request('docker answering again');
+          },
         },
       )
     : Promise.resolve();
