@@ -28,6 +28,9 @@ import { Metrics } from '../server/metrics.js';
 import { runDaemon } from '../watch/daemon.js';
 import { createEdgeServer } from '../edge/server.js';
 import { BridgeRegistry } from '../docker/bridges.js';
+import { acquireLock, lockPath, LockHeldError, type InstanceLock } from '../lock/instance-lock.js';
+import { applyThroughDaemon } from './apply-remote.js';
+import type { ApplyAnswer } from '../server/http.js';
 
 /** Exit codes are part of the interface (README "CLI"). */
 export const Exit = { Ok: 0, Error: 1, Changes: 2 } as const;
@@ -132,16 +135,38 @@ export async function main(argv: string[]): Promise<number> {
         return Exit.Error;
       }
       const settings = settingsFrom(values);
-      const { reconciler } = buildReconciler(settings);
-      const out = await reconciler.reconcile({ allowEmpty: values['allow-empty'] });
-      process.stdout.write(`${renderPlan(out.plan)}\n`);
-      for (const f of out.result.failed) process.stderr.write(`failed: ${f.op.resourceId}: ${f.error}\n`);
-      for (const p of out.problems) process.stderr.write(`not applied: ${p.file}: ${p.message}\n`);
-      const unconverged = out.plan.operations.filter((o) => o.type === 'conflict' || o.type === 'blocked' || o.type === 'prune-held');
-      return out.result.failed.length + unconverged.length + out.problems.length > 0 ? Exit.Error : Exit.Ok;
+      const lock = takeLock(settings, 'apply --once');
+      if (lock instanceof LockHeldError) {
+        // The daemon runs: it does the pass (its own lock, its own serialisation) and we print it.
+        const answer = await applyThroughDaemon(lock.holder, values['allow-empty']);
+        if (!answer) {
+          process.stderr.write(`${lock.message}\nIt has no HTTP face to ask for a pass (statusPort 0): stop it, or wait for its next pass.\n`);
+          return Exit.Error;
+        }
+        process.stderr.write(`the daemon (pid ${lock.holder.pid}) ran this pass\n`);
+        return printApply(answer);
+      }
+      try {
+        const { reconciler } = buildReconciler(settings);
+        const out = await reconciler.reconcile({ allowEmpty: values['allow-empty'] });
+        return printApply({
+          plan: renderPlan(out.plan),
+          failed: out.result.failed.map((f) => ({ resourceId: f.op.resourceId, error: f.error })),
+          problems: out.problems.map((p) => ({ file: p.file, message: p.message })),
+          unconverged: out.plan.operations.filter((o) => o.type === 'conflict' || o.type === 'blocked' || o.type === 'prune-held').length,
+          error: null,
+        });
+      } finally {
+        lock.release();
+      }
     }
     case 'run': {
       const settings = settingsFrom(values);
+      const lock = takeLock(settings, 'run');
+      if (lock instanceof LockHeldError) {
+        process.stderr.write(`${lock.message}\n`);
+        return Exit.Error;
+      }
       const { reconciler, runtime, gateway } = buildReconciler(settings);
       const log = createLogger({ journal: Boolean(process.env['JOURNAL_STREAM']) });
       const metrics = new Metrics();
@@ -163,7 +188,8 @@ export async function main(argv: string[]): Promise<number> {
         notifySocket: process.env['NOTIFY_SOCKET'],
         settingsFile: values.config,
         desiredOverride: values.desired ? resolve(values.desired) : undefined,
-      });
+        lock,
+      }).finally(() => lock.release());
     }
     case 'status': {
       const settings = settingsFrom(values);
@@ -229,6 +255,11 @@ export async function main(argv: string[]): Promise<number> {
       }
       const settings = settingsFrom(values);
       const secrets = values.secrets ? resolve(values.secrets) : settings.secretsDir;
+      const lock = takeLockAt(lockPath(secrets, settings.instance, 'db-init'), 'db init');
+      if (lock instanceof LockHeldError) {
+        process.stderr.write(`${lock.message}\n`);
+        return Exit.Error;
+      }
       const report = await dbInit({
         adminUrl: values['admin-url'],
         litellmEnvFile: join(secrets, `${settings.namePrefix}litellm.env`),
@@ -240,7 +271,7 @@ export async function main(argv: string[]): Promise<number> {
         ...(values['litellm-role'] ? { litellmRole: values['litellm-role'] } : {}),
         ...(values['litellm-db'] ? { litellmDatabase: values['litellm-db'] } : {}),
         ...(values['readonly-role'] ? { readonlyRole: values['readonly-role'] } : {}),
-      });
+      }).finally(() => lock.release());
       for (const a of report.actions) process.stdout.write(`changed: ${a}\n`);
       for (const k of report.kept) process.stdout.write(`unchanged: ${k}\n`);
       if (report.actions.length === 0) process.stdout.write('nothing to do: everything was already in place\n');
@@ -296,6 +327,32 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
       return Exit.Error;
   }
+}
+
+/** The instance lock (ADR 0006), or the error naming who holds it. */
+function takeLock(settings: Settings, command: string): InstanceLock | LockHeldError {
+  const endpoint = command === 'run' && settings.statusPort > 0 ? { address: settings.statusAddress, port: settings.statusPort } : null;
+  return takeLockAt(lockPath(settings.secretsDir, settings.instance), command, endpoint);
+}
+
+function takeLockAt(file: string, command: string, endpoint: { address: string; port: number } | null = null): InstanceLock | LockHeldError {
+  try {
+    return acquireLock(file, { command, endpoint });
+  } catch (err) {
+    if (err instanceof LockHeldError) return err;
+    throw err;
+  }
+}
+
+function printApply(a: ApplyAnswer): number {
+  if (a.error) {
+    process.stderr.write(`pass failed: ${a.error}\n`);
+    return Exit.Error;
+  }
+  process.stdout.write(`${a.plan}\n`);
+  for (const f of a.failed) process.stderr.write(`failed: ${f.resourceId}: ${f.error}\n`);
+  for (const p of a.problems) process.stderr.write(`not applied: ${p.file}: ${p.message}\n`);
+  return a.failed.length + a.unconverged + a.problems.length > 0 ? Exit.Error : Exit.Ok;
 }
 
 function validate(path: string | undefined, values: { config?: string | undefined; desired?: string | undefined }): number {

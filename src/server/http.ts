@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
 import type { ServerHealth } from '../health/monitor.js';
 import type { Metrics } from './metrics.js';
 
@@ -21,16 +23,52 @@ export interface DaemonState {
 /** What /status serves: the daemon state plus every server's conditions. */
 export type StatusDocument = DaemonState & { servers: ServerHealth[] };
 
+/** The answer of `POST /apply`: one pass run by the daemon for `apply --once` (parsed by the CLI). */
+export const ApplyAnswerSchema = z.object({
+  plan: z.string(),
+  failed: z.array(z.object({ resourceId: z.string(), error: z.string() })),
+  problems: z.array(z.object({ file: z.string(), message: z.string() })),
+  unconverged: z.number().int(),
+  error: z.string().nullable(),
+});
+export type ApplyAnswer = z.infer<typeof ApplyAnswerSchema>;
+
+/** `POST /apply`: only for a caller that shows the token from the instance lock file (mode 600). */
+export interface ApplyHandler {
+  token(): string | null;
+  run(opts: { allowEmpty: boolean }): Promise<ApplyAnswer>;
+}
+
+function sameToken(given: string | undefined, want: string | null): boolean {
+  if (!want || !given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(`Bearer ${want}`);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /**
- * Read-only daemon endpoints, bound to 127.0.0.1 by default: `/healthz` (alive), `/readyz` (first
+ * Daemon endpoints, bound to 127.0.0.1 by default: `/healthz` (alive), `/readyz` (first
  * reconcile done), `/status` (the last pass and every server's conditions, JSON), `/metrics`
- * (Prometheus). No secrets ever reach this state.
+ * (Prometheus), all read-only; and `POST /apply[?allowEmpty=1]`, one pass for `apply --once` while
+ * the daemon holds the instance lock (ADR 0006), accepted only with the lock file's token.
+ * No secrets ever reach this state.
  */
-export function createStatusServer(state: () => StatusDocument, metrics?: Metrics): Server {
+export function createStatusServer(state: () => StatusDocument, metrics?: Metrics, apply?: ApplyHandler): Server {
   return createServer((req, res) => {
     const json = (code: number, body: unknown): void => {
       res.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
     };
+    const url = new URL(req.url ?? '/', 'http://daemon');
+    if (req.method === 'POST' && url.pathname === '/apply' && apply) {
+      req.resume();
+      if (!sameToken(req.headers.authorization, apply.token())) return json(401, { error: 'token from the lock file required' });
+      const allowEmpty = url.searchParams.get('allowEmpty') === '1';
+      void apply.run({ allowEmpty }).then(
+        (answer) => json(200, answer),
+        (err: unknown) => json(500, { error: err instanceof Error ? err.message : String(err) }),
+      );
+      return;
+    }
     if (req.method !== 'GET') return json(405, { error: 'read-only' });
     const s = state();
     switch (req.url) {

@@ -10,7 +10,9 @@ import type { Metrics } from '../server/metrics.js';
 import { writeOps } from '../model/types.js';
 import { errorMessage } from '../errors/index.js';
 import type { RuntimeEvent } from '../ports/index.js';
-import { createStatusServer, type DaemonState } from '../server/http.js';
+import { createStatusServer, type ApplyAnswer, type ApplyHandler, type DaemonState } from '../server/http.js';
+import { renderPlan } from '../reconcile/render-plan.js';
+import type { InstanceLock } from '../lock/instance-lock.js';
 
 /** Source of Docker event hints (the dockerode adapter implements it). */
 export interface EventSource {
@@ -44,6 +46,8 @@ export interface DaemonOptions {
   monitor?: HealthMonitor;
   metrics?: Metrics;
   gateway?: { url: string; mcpUrl: string } | null;
+  /** The instance lock this daemon holds: `POST /apply` checks its token; SIGHUP updates its endpoint. */
+  lock?: InstanceLock;
 }
 
 /**
@@ -55,6 +59,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   let running: Promise<void> | null = null;
   let again = false;
   let stopping = false;
+  const applyWaiters: { allowEmpty: boolean; resolve: (a: ApplyAnswer) => void }[] = [];
   /** Docker answered again: the monitor probes at once after the next pass (its backoff grew meanwhile). */
   let reprobe = false;
   let timer: NodeJS.Timeout | null = null;
@@ -86,10 +91,11 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     });
   };
 
-  const pass = async (why: string): Promise<void> => {
+  const pass = async (why: string, allowEmpty: boolean): Promise<ApplyAnswer> => {
     const started = performance.now();
+    let answer: ApplyAnswer;
     try {
-      const out = await reconciler.reconcile();
+      const out = await reconciler.reconcile({ allowEmpty });
       const changed = writeOps(out.plan).length;
       const ms = Math.round(performance.now() - started);
       metrics?.reconcileDuration.observe(ms / 1000);
@@ -105,6 +111,13 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
       }
       state.gatewayMode = out.gatewayMode;
       state.lastPass = { at: new Date().toISOString(), ms, operations: changed, failed: out.result.failed.length, error: null };
+      answer = {
+        plan: renderPlan(out.plan),
+        failed: out.result.failed.map((f) => ({ resourceId: f.op.resourceId, error: f.error })),
+        problems: out.problems.map((p) => ({ file: p.file, message: p.message })),
+        unconverged: out.plan.operations.filter((o) => o.type === 'conflict' || o.type === 'blocked' || o.type === 'prune-held').length,
+        error: null,
+      };
       if (changed > 0 || out.result.failed.length > 0) {
         log.info({ why, operations: changed, failed: out.result.failed.length, ms }, 'reconciled');
       } else log.debug({ why, ms }, 'in sync');
@@ -112,6 +125,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
       state.lastPass = { at: new Date().toISOString(), ms: Math.round(performance.now() - started), operations: 0, failed: 0, error: errorMessage(err) };
       metrics?.errors.inc({ code: 'PassFailed' });
       log.error({ why, err: errorMessage(err) }, 'reconcile pass failed; will retry at the next event or resync');
+      answer = { plan: '', failed: [], problems: [], unconverged: 0, error: errorMessage(err) };
     }
     state.passes++;
     const summary = await reconciler.summarize().catch((err: unknown) => `docker unavailable: ${errorMessage(err)}`);
@@ -122,6 +136,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     } else if (summary !== state.summary) notify([`STATUS=${summary}`]);
     if (summary !== state.summary) log.info({ summary }, summary);
     state.summary = summary;
+    return answer;
   };
 
   const request = (why: string): void => {
@@ -133,8 +148,11 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     running = (async () => {
       do {
         again = false;
-        await pass(why);
-      } while (again && !stopping);
+        // `apply --once` requests waiting for a pass get this one; one of them may confirm pruning.
+        const waiting = applyWaiters.splice(0);
+        const answer = await pass(waiting.length ? `${why}; apply --once` : why, waiting.some((w) => w.allowEmpty));
+        for (const w of waiting) w.resolve(answer);
+      } while ((again || applyWaiters.length > 0) && !stopping);
     })().finally(() => {
       running = null;
     });
@@ -179,7 +197,16 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
 
   let http: Server | null = null;
   if (s.statusPort > 0) {
-    http = createStatusServer(() => ({ ...state, servers: opts.monitor?.snapshot() ?? [] }), metrics);
+    const apply: ApplyHandler = {
+      token: () => opts.lock?.holder.token ?? null,
+      run: ({ allowEmpty }) =>
+        new Promise<ApplyAnswer>((resolveApply) => {
+          if (stopping) return resolveApply({ plan: '', failed: [], problems: [], unconverged: 0, error: 'the daemon is stopping' });
+          applyWaiters.push({ allowEmpty, resolve: resolveApply });
+          request('apply --once');
+        }),
+    };
+    http = createStatusServer(() => ({ ...state, servers: opts.monitor?.snapshot() ?? [] }), metrics, apply);
     http.on('error', (err) => log.error({ err: errorMessage(err) }, 'status server failed'));
     http.listen(s.statusPort, s.statusAddress, () => log.info({ address: s.statusAddress, port: s.statusPort }, 'status server listening'));
   }
@@ -255,6 +282,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   await Promise.all(watchers.map((w) => w?.close()));
   await eventsDone;
   if (running) await running;
+  for (const w of applyWaiters.splice(0)) w.resolve({ plan: '', failed: [], problems: [], unconverged: 0, error: 'the daemon stopped' });
   if (http) {
     http.closeAllConnections();
     await new Promise((r) => http!.close(r));

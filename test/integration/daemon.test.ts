@@ -1,13 +1,14 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdirSync, symlinkSync, renameSync, writeFileSync, copyFileSync } from 'node:fs';
 import { request } from 'undici';
 import { createStack, waitFor, docker, freePort, REPO, type Stack } from './harness.js';
 import { writeOps } from '../../src/model/types.js';
 import { DockerProxy } from '../../src/testing/docker-proxy.js';
+import { lockPath } from '../../src/lock/instance-lock.js';
 
 /**
  * The daemon (`run`) against the real dockerd: Docker events make it notice a stopped container
@@ -100,6 +101,30 @@ describe('daemon', { timeout: 300_000 }, () => {
     console.log(`# stop -> running again in ${ms} ms`);
   });
 
+  test('one reconciler per instance: a second `run` exits 1 naming the holder; `apply --once` has the daemon do the pass', async () => {
+    const cli = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+        const c = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', stack.settingsFile], { env: { ...process.env, DOCKER_HOST: proxy.dockerHost } });
+        let stdout = '';
+        let stderr = '';
+        c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        c.once('exit', (code) => done({ code, stdout, stderr }));
+      });
+    const second = await cli(['run']);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, new RegExp(`another reconciler of this instance is running: run \\(pid ${daemon.pid} on .*, since \\d{4}-`));
+    const passes = Number((await status('/status')).body['passes']);
+    const apply = await cli(['apply', '--once']);
+    assert.equal(apply.code, 0, apply.stderr);
+    assert.match(apply.stderr, new RegExp(`the daemon \\(pid ${daemon.pid}\\) ran this pass`));
+    assert.match(apply.stdout, /^No changes\. The running state matches the desired state\./);
+    assert.ok(Number((await status('/status')).body['passes']) > passes, 'the daemon counted the pass');
+    const forged = await request(`http://127.0.0.1:${statusPort}/apply`, { method: 'POST', headers: { authorization: 'Bearer nope' } });
+    assert.equal(forged.statusCode, 401);
+    await forged.body.text();
+  });
+
   test('Docker away for seconds (proxy cut): status says so, and a pass runs as soon as Docker answers again', async () => {
     const second = async () => (await stack.containers()).find((c) => c.Names[0] === `/${stack.id}-second`);
     const acceptedBefore = proxy.accepted;
@@ -159,6 +184,7 @@ describe('daemon', { timeout: 300_000 }, () => {
     const code = await new Promise<number | null>((r) => daemon.once('exit', (c) => r(c)));
     assert.equal(code, 0);
     assert.ok(Date.now() - t0 < 10_000);
+    assert.equal(existsSync(lockPath(stack.settings.secretsDir, stack.id)), false, 'the instance lock is released');
     assert.equal((await find())?.State, 'running');
   });
 });
