@@ -8,10 +8,13 @@ import { doctorDb } from '../doctor/db.js';
 import { renderFindings, hasErrors, type Finding } from '../doctor/findings.js';
 import { lintFile } from '../doctor/lint.js';
 import { doctorProxy } from '../doctor/proxy.js';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readRegularFile } from '../fs/safe-read.js';
+import { MAX_DOCTOR_BYTES } from '../doctor/lint.js';
+import { checkHost } from '../clients/render.js';
 import { loadSettings, type Settings } from '../config/settings.js';
-import { loadDesiredDir, parseDesiredFile, displayPath } from '../desired/load.js';
-import { resolveServers } from '../desired/resolve.js';
+import { loadDesiredDir, parseDesiredFile, displayPath, readDesiredFile, type DesiredServer } from '../desired/load.js';
+import { resolveServers, checkServerInputs } from '../desired/resolve.js';
 import { DockerRuntime } from '../docker/runtime.js';
 import { ReconcilerError, formatIssue, errorMessage, type LocatedIssue } from '../errors/index.js';
 import { FileConfigStore } from '../litellm/file-store.js';
@@ -20,6 +23,7 @@ import { LiteLLMApi } from '../litellm/api.js';
 import { renderGatewayConfig, ownedEntry } from '../litellm/config-file.js';
 import { createLogger } from '../log/logger.js';
 import { Reconciler, masterKeyFrom } from '../reconcile/controller.js';
+import { readEnvFile } from '../desired/env-file.js';
 import { renderPlan, planToJson } from '../reconcile/render-plan.js';
 import { writeOps } from '../model/types.js';
 import { collectStatus, renderStatus, renderServer, isReady } from './status.js';
@@ -46,15 +50,17 @@ Commands:
                       with a name: conditions and recent events of that server
   litellm-config      print the mcp_servers section that would be written
   clients             ready-to-paste config for Claude Code, Gemini CLI, Codex CLI, VS Code, Open WebUI
-                      (--host linuxserver.lan, --client NAME for one raw snippet)
+                      (--host linuxserver.lan | 192.168.1.5 | [fd00::5], --client NAME for one raw snippet)
   edge                serve the header-normalizing proxy (runs inside the mcp-edge container)
   db init --admin-url URL
                       LiteLLM's role and database, a read-only role for mcp-postgresql; writes
                       DATABASE_URL and DSN into the secrets files (--db-host, --db-port, --read db:schema,
                       --statement-timeout, --litellm-role, --litellm-db, --readonly-role)
-  doctor [FILE...] [--url URL] [--db URL] [--json]
+  doctor [FILE...] [--url URL [--send-key]] [--db-env-file FILE | --db URL] [--json]
                       lint a LiteLLM config.yaml, deploy script or compose file (kind guessed), check a
-                      running proxy and its database; without arguments: this stack's config and gateway
+                      running proxy and its database; without arguments: this stack's config and gateway.
+                      The master key goes only to the configured gateway (other URLs: --send-key);
+                      the database URL comes from an env file's DATABASE_URL (or --db URL + PGPASSWORD)
   install             put the systemd unit, settings and folders in place and enable the service
                       (--user NAME, default $SUDO_USER; --root DIR to stage elsewhere; --no-enable)
 
@@ -108,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
       'litellm-db': { type: 'string' },
       'readonly-role': { type: 'string' },
       db: { type: 'string' },
+      'db-env-file': { type: 'string' },
+      'send-key': { type: 'boolean', default: false },
       url: { type: 'string' },
       client: { type: 'string' },
       root: { type: 'string' },
@@ -237,6 +245,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'clients': {
       const settings = settingsFrom(values);
       const host = values.host ?? 'linuxserver.lan';
+      const hostProblem = checkHost(host);
+      if (hostProblem) {
+        process.stderr.write(`--host: ${hostProblem}\n`);
+        return Exit.Error;
+      }
       if (values.client) {
         if (!(CLIENTS as readonly string[]).includes(values.client)) {
           process.stderr.write(`unknown client "${values.client}"; one of ${CLIENTS.join(', ')}\n`);
@@ -282,13 +295,14 @@ export async function main(argv: string[]): Promise<number> {
       let auditQuery = '';
       const settings = settingsFrom(values);
       const files = positionals.map((f) => resolve(f));
-      const explicit = files.length > 0 || values.db !== undefined || values.url !== undefined;
+      const dbEnvFile = values['db-env-file'];
+      const explicit = files.length > 0 || values.db !== undefined || dbEnvFile !== undefined || values.url !== undefined;
       // No arguments: this stack's own gateway config and running proxy.
       const lintTargets = explicit ? files : existsSync(settings.gateway.configPath) ? [settings.gateway.configPath] : [];
       for (const f of lintTargets) {
         let text: string;
         try {
-          text = readFileSync(f, 'utf8');
+          text = readRegularFile(f, { maxBytes: MAX_DOCTOR_BYTES });
         } catch (err) {
           findings.push({ severity: 'error', rule: 'file.unreadable', where: displayPath(f), message: errorMessage(err), fix: '' });
           continue;
@@ -296,9 +310,18 @@ export async function main(argv: string[]): Promise<number> {
         findings.push(...lintFile(displayPath(f), text));
       }
       const proxyUrl = values.url ?? (explicit ? undefined : settings.gateway.url);
-      if (proxyUrl) findings.push(...(await doctorProxy(proxyUrl, masterKeyFrom(settings))));
-      if (values.db) {
-        const r = await doctorDb(values.db);
+      if (proxyUrl) {
+        // The master key goes only to the configured gateway, or anywhere with --send-key.
+        const keyAllowed = values['send-key'] || sameOrigin(proxyUrl, settings.gateway.url);
+        if (!keyAllowed) {
+          findings.push({ severity: 'info', rule: 'proxy.key-withheld', where: proxyUrl, message: 'not the configured gateway: the master key is not sent (management API checks skipped)', fix: 'add --send-key to send it to this URL' });
+        }
+        findings.push(...(await doctorProxy(proxyUrl, keyAllowed ? masterKeyFrom(settings) : null)));
+      }
+      const db = dbTarget(values.db, dbEnvFile);
+      if (db.problem) findings.push(db.problem);
+      if (db.url) {
+        const r = await doctorDb(db.url);
         findings.push(...r.findings);
         auditQuery = r.auditQuery;
       }
@@ -375,21 +398,81 @@ function validate(path: string | undefined, values: { config?: string | undefine
     process.stderr.write(`${target}: no such file or directory\n`);
     return Exit.Error;
   }
+  // Host inputs (env files, mount sources) need the settings; a given path without settings skips them.
+  let settings: Settings | null = null;
+  try {
+    settings = settingsFrom(values);
+  } catch (err) {
+    if (!path || values.config) {
+      process.stderr.write(`${errorMessage(err)}\n`);
+      return Exit.Error;
+    }
+    process.stderr.write(`warning: settings do not load (${errorMessage(err)}); env files and mounts not checked\n`);
+  }
+  const valid: DesiredServer[] = [];
   if (isDir) {
     const load = loadDesiredDir(abs);
     count = load.servers.length + load.invalid.length;
     for (const s of load.servers) issues.push(...s.warnings);
     for (const i of load.invalid) issues.push(...i.issues);
+    valid.push(...load.servers);
   } else {
     count = 1;
-    const r = parseDesiredFile(readFileSync(abs, 'utf8'), displayPath(abs), abs.split('/').pop() ?? '');
-    if (r.server) issues.push(...r.server.warnings);
-    if (r.invalid) issues.push(...r.invalid.issues);
+    const file = displayPath(abs);
+    let text: string | null = null;
+    try {
+      text = readDesiredFile(abs);
+    } catch (err) {
+      issues.push({ file, line: 1, col: 1, path: '', message: `cannot read: ${errorMessage(err).replace(`${abs} `, '')}`, severity: 'error' });
+    }
+    if (text !== null) {
+      const r = parseDesiredFile(text, file, abs.split('/').pop() ?? '');
+      if (r.server) issues.push(...r.server.warnings);
+      if (r.invalid) issues.push(...r.invalid.issues);
+      if (r.server) valid.push(r.server);
+    }
   }
+  if (settings) for (const d of valid) issues.push(...checkServerInputs(settings, d));
   for (const i of issues) process.stderr.write(`${formatIssue(i)}\n`);
   const errors = issues.filter((i) => i.severity === 'error').length;
   process.stdout.write(`${count} file(s) checked, ${errors} error(s), ${issues.length - errors} warning(s)\n`);
   return errors > 0 ? Exit.Error : Exit.Ok;
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The database `doctor` checks: `--db-env-file FILE` (its DATABASE_URL; the password never in argv),
+ * or `--db URL` (put the password in PGPASSWORD, not in the URL; a password in argv is flagged).
+ */
+function dbTarget(argUrl: string | undefined, envFile: string | undefined): { url: string | null; problem: Finding | null } {
+  if (envFile !== undefined) {
+    const where = displayPath(resolve(envFile));
+    try {
+      const url = readEnvFile(resolve(envFile))['DATABASE_URL'];
+      if (!url) return { url: null, problem: { severity: 'error', rule: 'db.no-url', where, message: 'no DATABASE_URL in this env file', fix: 'mcp-reconciler db init writes it' } };
+      return { url, problem: null };
+    } catch (err) {
+      return { url: null, problem: { severity: 'error', rule: 'db.env-file', where, message: errorMessage(err), fix: 'a regular file, mode 600, owned by you' } };
+    }
+  }
+  if (argUrl === undefined) return { url: null, problem: null };
+  let hasPassword = false;
+  try {
+    hasPassword = new URL(argUrl).password !== '';
+  } catch {
+    return { url: null, problem: { severity: 'error', rule: 'db.url', where: '--db', message: 'not a URL (postgres://user@host:5432/db)', fix: '' } };
+  }
+  const problem: Finding | null = hasPassword
+    ? { severity: 'warning', rule: 'db.password-in-argv', where: '--db', message: 'the password is in the command line, readable in /proc by every local user', fix: 'use --db-env-file ~/projects/secrets/mcp-litellm.env, or PGPASSWORD with a URL without password' }
+    : null;
+  return { url: argUrl, problem };
 }
 
 function litellmConfig(settings: Settings): number {

@@ -15,6 +15,33 @@ export interface ClientConfig {
   body: string;
 }
 
+import { isIPv4, isIPv6 } from 'node:net';
+
+/**
+ * Why `host` cannot go into a client URL, or null: a DNS hostname, an IPv4 address or a bracketed
+ * IPv6 address, nothing else (no spaces, quotes, `$`, newlines, ports, user info).
+ */
+export function checkHost(host: string): string | null {
+  if (host.startsWith('[') && host.endsWith(']')) {
+    return isIPv6(host.slice(1, -1)) ? null : 'not an IPv6 address inside [ ]';
+  }
+  if (isIPv6(host)) return 'an IPv6 address goes in brackets: [' + host + ']';
+  if (isIPv4(host)) return null;
+  const label = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+  const labels = host.split('.');
+  if (host.length === 0) return 'empty; give a hostname, an IPv4 address or a bracketed IPv6 address';
+  if (host.length > 253 || !labels.every((l) => label.test(l))) {
+    return 'a hostname (letters, digits, - and .), an IPv4 address or a bracketed IPv6 address; nothing else';
+  }
+  if (labels.every((l) => /^\d+$/.test(l))) return 'not a valid IPv4 address';
+  return null;
+}
+
+/** Quote one word for a POSIX shell: single quotes, with ' written as '\''. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 /** The env var every snippet reads the key from. */
 export const KEY_ENV = 'LITELLM_API_KEY';
 
@@ -23,6 +50,8 @@ export function mcpUrl(host: string, port: number): string {
 }
 
 export function renderClient(client: ClientName, host: string, port: number): ClientConfig {
+  const problem = checkHost(host);
+  if (problem) throw new Error(`host: ${problem}`);
   const url = mcpUrl(host, port);
   const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
   switch (client) {
@@ -32,7 +61,8 @@ export function renderClient(client: ClientName, host: string, port: number): Cl
         title: 'Claude Code (CLI)',
         where: `run in a shell where ${KEY_ENV} holds your LiteLLM virtual key`,
         format: 'shell',
-        body: `claude mcp add --transport http litellm ${url} --header "x-litellm-api-key: Bearer \${${KEY_ENV}}"\n`,
+        // Every argument quoted; the header in double quotes so the shell expands only the key variable.
+        body: `claude mcp add --transport http litellm ${shellQuote(url)} --header "x-litellm-api-key: Bearer \${${KEY_ENV}}"\n`,
       };
     case 'claude-code-json':
       return {
@@ -56,7 +86,8 @@ export function renderClient(client: ClientName, host: string, port: number): Cl
         title: 'Codex CLI',
         where: `~/.codex/config.toml (sends Authorization: Bearer from ${KEY_ENV})`,
         format: 'toml',
-        body: `[mcp_servers.litellm]\nurl = "${url}"\nbearer_token_env_var = "${KEY_ENV}"\n`,
+        // JSON string escapes are valid TOML basic strings.
+        body: `[mcp_servers.litellm]\nurl = ${JSON.stringify(url)}\nbearer_token_env_var = "${KEY_ENV}"\n`,
       };
     case 'vscode':
       return {

@@ -1,8 +1,9 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve, dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import { parseYamlLocated } from '../desired/yaml-located.js';
+import { parseYamlLocated, MAX_YAML_BYTES } from '../desired/yaml-located.js';
+import { readRegularFile } from '../fs/safe-read.js';
 import { ReconcilerError, ErrorCode, formatIssue } from '../errors/index.js';
 
 /** The pinned upstream gateway images (../shared/facts/litellm-v1.77.3.md). */
@@ -153,7 +154,13 @@ export function loadSettings(
   }
   let located: ReturnType<typeof parseYamlLocated> | null = null;
   if (file) {
-    located = parseYamlLocated(readFileSync(file, 'utf8'), file);
+    let text: string;
+    try {
+      text = readRegularFile(file, { maxBytes: MAX_YAML_BYTES });
+    } catch (err) {
+      throw new ReconcilerError(ErrorCode.SettingsInvalid, `settings file: ${(err as Error).message}`, { location: file });
+    }
+    located = parseYamlLocated(text, file);
     if (located.issues.length > 0) {
       throw new ReconcilerError(ErrorCode.SettingsInvalid, located.issues.map(formatIssue).join('\n'), { location: file });
     }

@@ -1,11 +1,16 @@
-import { readFileSync, statSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdirSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ReconcilerError, ErrorCode } from '../errors/index.js';
+import { readRegularFile, UnsafeFileError } from '../fs/safe-read.js';
+
+/** Largest secrets file we read: KEY=VALUE lines, never megabytes. */
+export const MAX_ENV_BYTES = 64 * 1024;
 
 /** Parse a docker-style env file: KEY=VALUE lines, # comments, optional surrounding quotes. */
 export function parseEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a line `__proto__=x` is a plain key, never the object's prototype.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
@@ -21,11 +26,10 @@ export function parseEnvFile(text: string): Record<string, string> {
 }
 
 /**
- * Refuse a secrets file that group or others can read, and say the chmod that fixes it.
- * The message names the file, never its content.
+ * A secrets file is private: group and others have no access, and it belongs to the user the
+ * reconciler runs as (root may read anyone's). The message names the file, never its content.
  */
-export function assertPrivateFile(path: string): void {
-  const st = statSync(path);
+export function checkPrivate(path: string, st: Pick<Stats, 'mode' | 'uid'>, uid: number | undefined = process.getuid?.()): void {
   if ((st.mode & 0o077) !== 0) {
     throw new ReconcilerError(
       ErrorCode.SecretsFileUnsafe,
@@ -33,11 +37,30 @@ export function assertPrivateFile(path: string): void {
       { location: path },
     );
   }
+  if (uid !== undefined && uid !== 0 && st.uid !== uid) {
+    throw new ReconcilerError(ErrorCode.SecretsFileUnsafe, `${path} belongs to uid ${st.uid}, not to this user (uid ${uid}); fix: chown`, {
+      location: path,
+    });
+  }
+}
+
+/** Read a secrets file: regular, private, at most MAX_ENV_BYTES (capped while reading). */
+export function readSecretsFile(path: string): string {
+  try {
+    return readRegularFile(path, { maxBytes: MAX_ENV_BYTES, check: (st) => checkPrivate(path, st) });
+  } catch (err) {
+    if (err instanceof UnsafeFileError) throw new ReconcilerError(ErrorCode.SecretsFileUnsafe, err.message, { location: path });
+    throw err;
+  }
+}
+
+/** Refuse a secrets file that is not regular, private and small, and say what fixes it. */
+export function assertPrivateFile(path: string): void {
+  readSecretsFile(path);
 }
 
 export function readEnvFile(path: string): Record<string, string> {
-  assertPrivateFile(path);
-  return parseEnvFile(readFileSync(path, 'utf8'));
+  return parseEnvFile(readSecretsFile(path));
 }
 
 /** Local HMAC key for secret digests, created 0600 beside the secrets on first use. */
@@ -47,5 +70,5 @@ export function loadOrCreateDigestKey(secretsDir: string): Buffer {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     writeFileSync(path, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
   }
-  return Buffer.from(readFileSync(path, 'utf8').trim(), 'hex');
+  return Buffer.from(readSecretsFile(path).trim(), 'hex');
 }

@@ -35,7 +35,7 @@ describe('desired file validation', () => {
     ['env value must be scalar', 'image: a:1\ntransport: http\nport: 1\nenv:\n  A: [1]\n', `${F}:5:6 env.A: expected string, number or boolean`],
     ['YAML syntax error', 'image: [a\n', `${F}:2:1 Flow sequence in block collection must be sufficiently indented and end with a ]`],
     ['not a mapping', '- a\n- b\n', `${F}:1:1 expected a mapping of settings (see schema/desired-state.schema.json)`],
-    ['duplicate key', 'image: a:1\nimage: b:1\ntransport: http\nport: 1\n', `${F}:2:1 Map keys must be unique`],
+    ['duplicate key', 'image: a:1\nimage: b:1\ntransport: http\nport: 1\n', `${F}:2:1 image: Map keys must be unique`],
   ];
   for (const [name, text, expected] of cases) {
     test(name, () => {

@@ -1,13 +1,15 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, isAbsolute } from 'node:path';
-import type { LocatedIssue } from '../errors/index.js';
-import { parseYamlLocated } from './yaml-located.js';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, isAbsolute } from 'node:path';
+import { errorMessage, type LocatedIssue } from '../errors/index.js';
+import { readRegularFile, realpathInside, UnsafeFileError } from '../fs/safe-read.js';
+import { parseYamlLocated, MAX_YAML_BYTES } from './yaml-located.js';
 import {
   ServerSpecSchema,
   knownSpecKeys,
   RESERVED_NAMES,
   SERVER_NAME_MAX,
   SERVER_NAME_RE,
+  isRootUser,
   type ServerSpec,
 } from './schema.js';
 
@@ -20,6 +22,8 @@ export interface DesiredServer {
   source: string;
   spec: ServerSpec;
   warnings: LocatedIssue[];
+  /** Where some fields are in the file (envFile, mounts.N, auth.secret), for located host-input errors. */
+  positions?: Record<string, { line: number; col: number }>;
 }
 
 /** A desired file that did not validate; `name` is known when the file name is well-formed. */
@@ -78,7 +82,18 @@ export function parseDesiredFile(
     issues.push({ file, line: 1, col: 1, path: '', message: 'expected a mapping of settings (see schema/desired-state.schema.json)', severity: 'error' });
     return { server: null, invalid: { name, file, issues } };
   }
-  const parsed = ServerSpecSchema.safeParse(y.value);
+  // Values as written: an unquoted env number or boolean keeps the user's text (1.10 stays "1.10",
+  // 0x1F stays "0x1F"), instead of the number YAML reads.
+  const raw = y.value as Record<string, unknown>;
+  const env = raw['env'];
+  if (env && typeof env === 'object' && !Array.isArray(env)) {
+    for (const [k, v] of Object.entries(env as Record<string, unknown>)) {
+      if (typeof v !== 'number' && typeof v !== 'boolean') continue;
+      const written = y.scalarText(['env', k]);
+      if (written !== null) (env as Record<string, unknown>)[k] = written;
+    }
+  }
+  const parsed = ServerSpecSchema.safeParse(raw);
   if (!parsed.success) issues.push(...y.locate(parsed.error.issues, knownSpecKeys));
   if (parsed.success && parsed.data.name !== undefined && fromFile !== null && parsed.data.name !== fromFile) {
     issues.push({
@@ -102,7 +117,50 @@ export function parseDesiredFile(
       severity: 'warning',
     });
   }
-  return { server: { name, file, source, spec: parsed.data, warnings }, invalid: null };
+  const user = parsed.data.security?.user;
+  if (user !== undefined && isRootUser(user)) {
+    warnings.push({
+      file,
+      ...y.positionOf(['security', 'user']),
+      path: 'security.user',
+      message: 'runs as root inside the container; prefer the image\'s own user or a uid above 0',
+      severity: 'warning',
+    });
+  }
+  const positions: Record<string, { line: number; col: number }> = {};
+  const at = (path: PropertyKey[]): void => {
+    positions[path.join('.')] = y.positionOf(path);
+  };
+  at(['envFile']);
+  at(['envFile', 'path']);
+  at(['auth', 'secret']);
+  (parsed.data.mounts ?? []).forEach((_, i) => at(['mounts', i]));
+  return { server: { name, file, source, spec: parsed.data, warnings, positions }, invalid: null };
+}
+
+/**
+ * Read one desired file safely: a regular file of at most MAX_YAML_BYTES, a symlink only when its
+ * target is inside the desired dir. Throws UnsafeFileError whose message never quotes content.
+ */
+export function readDesiredFile(abs: string, dir: string = dirname(abs)): string {
+  let target = abs;
+  if (lstatSync(abs).isSymbolicLink()) {
+    try {
+      target = realpathInside(dir, abs);
+    } catch (err) {
+      if (err instanceof UnsafeFileError && err.reason === 'outside') {
+        throw new UnsafeFileError('outside', abs, 'a symlink to a file outside the desired dir; refused');
+      }
+      throw err;
+    }
+  }
+  return readRegularFile(target, { maxBytes: MAX_YAML_BYTES, noFollow: true });
+}
+
+/** Why reading failed, without the path (the issue carries it) or any content. */
+function readProblem(err: unknown, abs: string): string {
+  const msg = errorMessage(err);
+  return msg.startsWith(`${abs} `) ? msg.slice(abs.length + 1) : msg;
 }
 
 /** Read every desired file in a directory. One bad file never hides the others. */
@@ -123,11 +181,11 @@ export function loadDesiredDir(dir: string, cwd: string = process.cwd()): Desire
     const file = displayPath(abs, cwd);
     let text: string;
     try {
-      const st = statSync(abs);
-      if (!st.isFile()) continue;
-      text = readFileSync(abs, 'utf8');
+      text = readDesiredFile(abs, dir);
     } catch (err) {
-      invalid.push({ name: null, file, issues: [{ file, line: 1, col: 1, path: '', message: `cannot read: ${(err as Error).message}`, severity: 'error' }] });
+      const m = FILE_RE.exec(f);
+      const name = m?.[1] !== undefined && checkServerName(m[1]) === null ? m[1] : null;
+      invalid.push({ name, file, issues: [{ file, line: 1, col: 1, path: '', message: `cannot read: ${readProblem(err, abs)}`, severity: 'error' }] });
       continue;
     }
     const r = parseDesiredFile(text, file, f, `${basename(dir)}/${f}`);

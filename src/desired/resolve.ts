@@ -1,15 +1,17 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { resolveImage, LITELLM_IMAGE, LITELLM_DATABASE_IMAGE } from '../config/settings.js';
 import { ownerLabels } from '../docker/labels.js';
 import { errorMessage } from '../errors/index.js';
 import { secretDigest, specHash } from '../reconcile/hash.js';
 import type { ContainerSpec, Hardening, ServerModel } from '../model/types.js';
-import { HealthSchema, SecuritySchema, gatewayServerName, memoryBytes, type Security } from './schema.js';
+import { HealthSchema, SecuritySchema, gatewayServerName, memoryBytes, mountRe, type Security, type ServerSpec } from './schema.js';
+import { realpathInside, UnsafeFileError } from '../fs/safe-read.js';
+import type { LocatedIssue } from '../errors/index.js';
 
 export { gatewayServerName };
-import { assertPrivateFile, loadOrCreateDigestKey, parseEnvFile } from './env-file.js';
+import { assertPrivateFile, loadOrCreateDigestKey, parseEnvFile, readSecretsFile } from './env-file.js';
 import type { DesiredServer } from './load.js';
 
 
@@ -68,14 +70,132 @@ export interface ResolveResult {
   failures: { name: string; file: string; message: string }[];
 }
 
-/** The env file a server gets: explicit (relative to the secrets dir) or the default one if it exists. */
-export function serverEnvFile(settings: Settings, d: DesiredServer): { path: string; explicit: boolean } | null {
-  if (d.spec.envFile) {
-    const p = isAbsolute(d.spec.envFile) ? d.spec.envFile : join(settings.secretsDir, d.spec.envFile);
-    return { path: p, explicit: true };
+/** A problem with one of a server's host inputs (env file, mount source), at a path of its desired file. */
+export class InputError extends Error {
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super(`${path}: ${message}`);
+    this.name = 'InputError';
+    this.path = path;
   }
-  const p = join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`);
-  return existsSync(p) ? { path: p, explicit: false } : null;
+}
+
+/** The envFile field, normalized. */
+export function envFileRef(v: ServerSpec['envFile']): { path: string; shared: boolean } | null {
+  if (v === undefined) return null;
+  return typeof v === 'string' ? { path: v, shared: false } : { path: v.path, shared: v.shared };
+}
+
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * The env file a server gets, confined to the secrets dir: `<secretsDir>/<prefix><name>.env` if it
+ * exists, or the file inside secretsDir that `envFile:` names. Resolved with realpath (a symlink
+ * cannot lead out), never the gateway's env file or the digest key, and another server's
+ * `<prefix><other>.env` only with `shared: true`. Returns the resolved path; throws InputError.
+ */
+export function serverEnvFile(settings: Settings, d: Pick<DesiredServer, 'name' | 'spec'>): { path: string; explicit: boolean } | null {
+  const ref = envFileRef(d.spec.envFile);
+  const at = ref ? (typeof d.spec.envFile === 'string' ? 'envFile' : 'envFile.path') : 'envFile';
+  const own = `${settings.namePrefix}${d.name}.env`;
+  const named = join(settings.secretsDir, ref ? ref.path : own);
+  if (!ref) {
+    let present = false;
+    try {
+      lstatSync(named);
+      present = true;
+    } catch {
+      present = false;
+    }
+    if (!present) return null;
+  }
+  let real: string;
+  try {
+    real = realpathInside(settings.secretsDir, named);
+  } catch (err) {
+    if (err instanceof UnsafeFileError && err.reason === 'outside') throw new InputError(at, `${named} resolves outside the secrets dir ${settings.secretsDir}`);
+    if (err instanceof UnsafeFileError && err.reason === 'missing') throw new InputError(at, `${named} does not exist`);
+    throw new InputError(at, (err as Error).message);
+  }
+  if (real === realOrSelf(settings.gateway.envFile) || basename(real) === `${settings.namePrefix}litellm.env` || basename(named) === `${settings.namePrefix}litellm.env`) {
+    throw new InputError(at, `${named} is the gateway's env file (master key, database URL); it is never given to an MCP server`);
+  }
+  if (basename(real) === DIGEST_KEY_FILE) throw new InputError(at, `${named} is the reconciler's digest key; never given to a server`);
+  const escaped = settings.namePrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const serverFile = new RegExp(`^${escaped}(.+)\\.env$`);
+  for (const f of new Set([basename(named), basename(real)])) {
+    const other = serverFile.exec(f)?.[1];
+    if (other !== undefined && other !== d.name && !ref?.shared) {
+      throw new InputError(at, `${f} is server "${other}"'s env file; to share it on purpose write envFile: {path: ${ref?.path ?? f}, shared: true}`);
+    }
+  }
+  return { path: real, explicit: ref !== null };
+}
+
+/** The digest key file in the secrets dir (env-file.ts writes it). */
+const DIGEST_KEY_FILE = '.mcp-reconciler-digest.key';
+
+/**
+ * Bind sources, resolved with realpath: each must exist (Docker would create an empty folder) and
+ * stay inside `<projectsRoot>/<name>/` (a symlink `root -> /` is refused). Throws InputError.
+ */
+export function mountBinds(settings: Settings, d: Pick<DesiredServer, 'name' | 'spec'>): string[] {
+  const serverDir = join(settings.projectsRoot, d.name);
+  return (d.spec.mounts ?? []).map((m, i) => {
+    const g = mountRe.exec(m)?.groups ?? {};
+    const src = join(serverDir, g['src'] ?? '');
+    let real: string;
+    try {
+      real = realpathInside(serverDir, src);
+    } catch (err) {
+      const reason = err instanceof UnsafeFileError ? err.reason : 'unreadable';
+      if (reason === 'missing') throw new InputError(`mounts.${i}`, `source ${src} does not exist (Docker would mount an empty folder)`);
+      if (reason === 'outside') throw new InputError(`mounts.${i}`, `source ${src} resolves outside the server folder ${serverDir}`);
+      throw new InputError(`mounts.${i}`, (err as Error).message);
+    }
+    return `${real}:${g['dst'] ?? ''}:ro`;
+  });
+}
+
+/**
+ * Check a server's host inputs without writing anything (for `validate`): env file confined, regular,
+ * mode 600, ours; mount sources present and inside the server folder; auth.secret in the env file.
+ */
+export function checkServerInputs(settings: Settings, d: DesiredServer): LocatedIssue[] {
+  const issues: LocatedIssue[] = [];
+  const add = (err: unknown): void => {
+    const path = err instanceof InputError ? err.path : '';
+    const msg = err instanceof InputError ? err.message.slice(path.length + 2) : (err as Error).message;
+    const pos = d.positions?.[path] ?? { line: 1, col: 1 };
+    issues.push({ file: d.file, ...pos, path, message: msg, severity: 'error' });
+  };
+  try {
+    const f = serverEnvFile(settings, d);
+    if (f) {
+      try {
+        const vars = parseEnvFile(readSecretsFile(f.path));
+        if (d.spec.auth && !(d.spec.auth.secret in vars)) add(new InputError('auth.secret', `${f.path} has no ${d.spec.auth.secret}`));
+      } catch (err) {
+        add(new InputError(d.spec.envFile === undefined ? 'envFile' : typeof d.spec.envFile === 'string' ? 'envFile' : 'envFile.path', (err as Error).message));
+      }
+    } else if (d.spec.auth) {
+      add(new InputError('auth.secret', `needs the server's env file (${join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`)})`));
+    }
+  } catch (err) {
+    add(err);
+  }
+  try {
+    mountBinds(settings, d);
+  } catch (err) {
+    add(err);
+  }
+  return issues;
 }
 
 /**
@@ -102,16 +222,12 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
   for (const [k, v] of Object.entries(s.env ?? {})) env[k] = String(v);
   const envFile = serverEnvFile(settings, d);
   let digest: string | null = null;
+  let envText = '';
   if (envFile) {
-    if (!existsSync(envFile.path)) throw new Error(`envFile ${envFile.path} does not exist`);
-    assertPrivateFile(envFile.path);
-    digest = secretDigest(loadOrCreateDigestKey(settings.secretsDir), readFileSync(envFile.path, 'utf8'));
+    envText = readSecretsFile(envFile.path);
+    digest = secretDigest(loadOrCreateDigestKey(settings.secretsDir), envText);
   }
-  const serverDir = join(settings.projectsRoot, d.name);
-  const binds = (s.mounts ?? []).map((m) => {
-    const [src, dst] = m.split(':') as [string, string];
-    return `${join(serverDir, src)}:${dst}:ro`;
-  });
+  const binds = mountBinds(settings, d);
   const spec: ContainerSpec = {
     name,
     image: resolveImage(settings, s.image),
@@ -137,7 +253,7 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
   let auth: ServerModel['auth'] = null;
   if (s.auth) {
     if (!envFile) throw new Error(`auth.secret ${s.auth.secret} needs the server's env file (${join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`)})`);
-    if (!(s.auth.secret in parseEnvFile(readFileSync(envFile.path, 'utf8')))) throw new Error(`auth.secret: ${envFile.path} has no ${s.auth.secret}`);
+    if (!(s.auth.secret in parseEnvFile(envText))) throw new Error(`auth.secret: ${envFile.path} has no ${s.auth.secret}`);
     auth = { type: s.auth.type, file: envFile.path, key: s.auth.secret, gatewayVar: `MCP_AUTH_${d.name.toUpperCase().replace(/-/g, '_')}` };
   }
   let gatewayEntry: Record<string, unknown> | null = null;
@@ -211,10 +327,10 @@ export function gatewaySpec(settings: Settings, servers: readonly ServerModel[] 
   const g = settings.gateway;
   const name = gatewayContainerName(settings);
   const usable = gatewayProblem(settings) === null;
-  const envText = usable ? readFileSync(g.envFile, 'utf8') : '';
+  const envText = usable ? readSecretsFile(g.envFile) : '';
   // Upstream credentials (desired `auth:`) reach the gateway as MCP_AUTH_<NAME>, read at create time.
   const envFromFiles = servers.filter((m) => m.auth).map((m) => ({ file: m.auth!.file, key: m.auth!.key, as: m.auth!.gatewayVar }));
-  const credentials = envFromFiles.map((e) => `${e.as}=${parseEnvFile(readFileSync(e.file, 'utf8'))[e.key] ?? ''}`).join('\n');
+  const credentials = envFromFiles.map((e) => `${e.as}=${parseEnvFile(readSecretsFile(e.file))[e.key] ?? ''}`).join('\n');
   const digest = usable ? secretDigest(loadOrCreateDigestKey(settings.secretsDir), `${envText}\n${credentials}`) : null;
   const image = gatewayImage(settings, envText);
   return {
@@ -249,6 +365,7 @@ export function gatewaySpec(settings: Settings, servers: readonly ServerModel[] 
 export function gatewayProblem(settings: Settings): string | null {
   const f = settings.gateway.envFile;
   if (!existsSync(f)) return `gateway env file ${f} is missing; create it (chmod 600) with LITELLM_MASTER_KEY=sk-...`;
+  // assertPrivateFile reads it safely: regular, mode 600, ours, capped.
   try {
     assertPrivateFile(f);
   } catch (err) {

@@ -21,9 +21,113 @@ export function gatewayServerName(name: string): string {
 }
 
 const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _');
-const mountRe = /^(?<src>[^:]+):(?<dst>\/[^:]*)(?::(?<mode>ro|rw))?$/;
+export const mountRe = /^(?<src>[^:]+):(?<dst>\/[^:]*)(?::(?<mode>ro|rw))?$/;
 
 const memoryRe = /^\d+(\.\d+)?[kmg]?$/i;
+/** Docker refuses a memory limit below 6 MiB; "0" would mean unlimited. */
+export const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
+/** The smallest CPU limit Docker expresses (NanoCpus 1e7); below it rounds to 0 = unlimited or fails. */
+export const MIN_CPUS = 0.01;
+
+/**
+ * Docker image references (distribution/reference grammar): [host[:port]/]path[:tag][@digest],
+ * lowercase path components, tag <= 128 characters, digest algorithm:hex.
+ */
+const ALNUM = '[a-z0-9]+';
+const PATH_COMPONENT = `${ALNUM}(?:(?:[._]|__|-+)${ALNUM})*`;
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
+const IMAGE_NAME = `(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
+export const IMAGE_REF_RE = new RegExp(
+  `^(?<name>${IMAGE_NAME})(?::(?<tag>[\\w][\\w.-]{0,127}))?(?:@(?<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$`,
+);
+/** Docker's limit on the name part of a reference. */
+export const IMAGE_NAME_MAX = 255;
+
+/** Why an image reference would fail in Docker, or null. */
+export function imageRefProblem(ref: string): string | null {
+  const m = IMAGE_REF_RE.exec(ref);
+  if (!m) return 'not a Docker image reference ([registry/]name[:tag][@sha256:...], lowercase name, tag of letters, digits, . _ -)';
+  if ((m.groups?.['name'] ?? '').length > IMAGE_NAME_MAX) return `the image name has more than ${IMAGE_NAME_MAX} characters`;
+  const digest = m.groups?.['digest'];
+  if (digest?.startsWith('sha256:') && digest.length !== 'sha256:'.length + 64) return 'a sha256 digest has exactly 64 hex digits';
+  return null;
+}
+
+/**
+ * Capabilities a server may add without explaining why; anything else (SYS_ADMIN, NET_ADMIN, ALL...)
+ * needs `security.reason`.
+ */
+export const CAP_ALLOWLIST = ['NET_BIND_SERVICE', 'CHOWN', 'SETUID', 'SETGID', 'FOWNER', 'KILL'] as const;
+/** Linux capabilities Docker knows (without CAP_), and ALL. */
+export const KNOWN_CAPS = [
+  'ALL', 'AUDIT_CONTROL', 'AUDIT_READ', 'AUDIT_WRITE', 'BLOCK_SUSPEND', 'BPF', 'CHECKPOINT_RESTORE', 'CHOWN', 'DAC_OVERRIDE',
+  'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'IPC_LOCK', 'IPC_OWNER', 'KILL', 'LEASE', 'LINUX_IMMUTABLE', 'MAC_ADMIN', 'MAC_OVERRIDE',
+  'MKNOD', 'NET_ADMIN', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_RAW', 'PERFMON', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID',
+  'SYS_ADMIN', 'SYS_BOOT', 'SYS_CHROOT', 'SYS_MODULE', 'SYS_NICE', 'SYS_PACCT', 'SYS_PTRACE', 'SYS_RAWIO', 'SYS_RESOURCE',
+  'SYS_TIME', 'SYS_TTY_CONFIG', 'SYSLOG', 'WAKE_ALARM',
+] as const;
+
+/** Docker network names a server may not join: they replace or bypass the stack's network. */
+export const FORBIDDEN_NETWORKS = ['host', 'none', 'bridge', 'default'] as const;
+
+/** Container paths a tmpfs, data volume or mount may not cover: the root, and system folders. */
+const SYSTEM_PATHS = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/sbin', '/sys', '/usr', '/var', '/run'];
+/** Kernel interfaces: nothing may be mounted anywhere below them either. */
+const KERNEL_PATHS = ['/proc', '/sys', '/dev'];
+
+/** Why a container path may not be a mount target, or null. */
+export function containerPathProblem(p: string): string | null {
+  if (!p.startsWith('/')) return 'an absolute path inside the container';
+  if (p.includes('\0')) return 'contains a NUL byte';
+  const segs = p.split('/').slice(1);
+  if (segs.some((x) => x === '..' || x === '.') ) return 'no . or .. segments';
+  if (p !== '/' && (p.endsWith('/') || p.includes('//'))) return 'write the path without // or a trailing /';
+  if (p === '/') return 'not the root filesystem /';
+  if (SYSTEM_PATHS.includes(p)) return `not the system folder ${p}`;
+  if (KERNEL_PATHS.some((k) => p.startsWith(`${k}/`))) return 'not below /proc, /sys or /dev';
+  return null;
+}
+
+/** Why a URL path would be unsafe in the gateway entry (routing through the edge), or null. */
+export function urlPathProblem(p: string): string | null {
+  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(p)) return 'a URL path starting with /, without spaces, ? or #';
+  const segs = p.split('/').map((x) => {
+    try {
+      return decodeURIComponent(x);
+    } catch {
+      return x;
+    }
+  });
+  if (segs.some((x) => x === '..' || x === '.' || x.includes('/') || x.includes('\\'))) return 'no . or .. segments (they would route to another server)';
+  if (p.includes('//')) return 'no empty segments (//)';
+  return null;
+}
+
+/** LiteLLM 1.77.3 substitutes `os.environ/NAME` in every config value (proxy_server.py _check_for_os_environ_vars). */
+export const OS_ENVIRON = 'os.environ/';
+
+/** Is `user` root (name or uid 0, with or without a group)? */
+export function isRootUser(user: string): boolean {
+  const u = user.split(':')[0] ?? '';
+  return u === 'root' || /^0+$/.test(u);
+}
+
+/** The env file reference in a desired file: a name inside the secrets dir. */
+export function envFileNameProblem(p: string): string | null {
+  if (p.length === 0) return 'must not be empty';
+  if (p.length > 255) return 'at most 255 characters';
+  if (p.startsWith('/') || p.startsWith('~')) return 'a file name inside the secrets dir, not an absolute path';
+  if (p.split('/').some((x) => x === '..' || x === '.' || x === '')) return 'a file name inside the secrets dir: no .., . or empty segments';
+  if (!/^[A-Za-z0-9._/-]+$/.test(p)) return 'letters, digits, . _ - and / only';
+  return null;
+}
+
+const envFileName = z.string().superRefine((p, ctx) => {
+  const why = envFileNameProblem(p);
+  if (why) ctx.addIssue({ code: 'custom', message: why });
+});
+
 
 /**
  * Hardening, on by default. Each field says when a user would relax it.
@@ -37,20 +141,53 @@ export const SecuritySchema = z.strictObject({
     .boolean()
     .default(true)
     .describe('cap-drop ALL; add back single capabilities with capAdd (e.g. NET_BIND_SERVICE for a port below 1024)'),
-  capAdd: z.array(z.string().regex(/^[A-Z_]+$/, 'a capability name like NET_BIND_SERVICE')).default([]),
+  capAdd: z
+    .array(
+      z.string().refine((c) => (KNOWN_CAPS as readonly string[]).includes(c), 'a Linux capability without CAP_, like NET_BIND_SERVICE'),
+    )
+    .default([])
+    .describe(`add back capabilities; anything outside ${CAP_ALLOWLIST.join(', ')} needs reason:`),
+  reason: z
+    .string()
+    .min(10)
+    .max(500)
+    .optional()
+    .describe('why this server needs a capability outside the allowlist (required then)'),
   noNewPrivileges: z.boolean().default(true).describe('no-new-privileges; only images that need setuid binaries need false'),
   user: z
     .string()
     .regex(/^[a-zA-Z0-9_.-]+(:[a-zA-Z0-9_.-]+)?$/, 'user or uid[:gid]')
     .optional()
     .describe("run as this user; default: the image's own USER"),
-  memory: z.string().regex(memoryRe, 'a size like 512m or 1g').default('512m').describe('memory limit'),
+  memory: z
+    .string()
+    .regex(memoryRe, 'a size like 512m or 1g')
+    .refine((m) => !memoryRe.test(m) || memoryBytes(m) >= MIN_MEMORY_BYTES, 'at least 6m (Docker\'s minimum; 0 would mean unlimited)')
+    .default('512m')
+    .describe('memory limit, at least 6m'),
   pids: z.number().int().min(16).max(65536).default(256).describe('process limit (fork bombs)'),
-  cpus: z.number().positive().max(64).optional().describe('CPU limit, e.g. 0.5'),
+  cpus: z.number().min(MIN_CPUS, 'at least 0.01 (the smallest limit Docker expresses)').max(64).optional().describe('CPU limit, e.g. 0.5'),
   tmpfs: z
-    .array(z.string().regex(/^\/[^:]*$/, 'an absolute path'))
+    .array(
+      z
+        .string()
+        .regex(/^\/[^:,]*$/, 'an absolute path')
+        .superRefine((p, ctx) => {
+          const why = containerPathProblem(p);
+          if (why) ctx.addIssue({ code: 'custom', message: why });
+        }),
+    )
     .default(['/tmp'])
     .describe('writable in-memory folders when the root filesystem is read-only'),
+}).superRefine((sec, ctx) => {
+  const unusual = sec.capAdd.filter((c) => !(CAP_ALLOWLIST as readonly string[]).includes(c));
+  if (unusual.length > 0 && !sec.reason) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['capAdd'],
+      message: `${unusual.join(', ')} is outside ${CAP_ALLOWLIST.join(', ')}: write why in security.reason`,
+    });
+  }
 });
 export type Security = z.output<typeof SecuritySchema>;
 
@@ -72,30 +209,57 @@ export const ServerSpecSchema = z
       .max(SERVER_NAME_MAX)
       .optional()
       .describe('optional; must equal the file name without mcp- and .yaml'),
-    description: z.string().max(500).optional().describe('shown in LiteLLM'),
+    description: z
+      .string()
+      .max(500)
+      .refine((d) => !d.includes(OS_ENVIRON), 'must not contain os.environ/ (LiteLLM would replace it with a secret from its environment)')
+      .refine((d) => !d.includes('\0'), 'contains a NUL byte')
+      .optional()
+      .describe('shown in LiteLLM'),
     image: z
       .string()
       .min(1)
-      .max(255)
-      .regex(/^[^\s]+$/, 'an image reference has no spaces')
+      .max(512)
+      .regex(/^[^\s\0]+$/, 'an image reference has no spaces')
+      .superRefine((ref, ctx) => {
+        const why = imageRefProblem(ref);
+        if (why) ctx.addIssue({ code: 'custom', message: why });
+      })
       .describe('the unmodified upstream image, ideally pinned to a version tag or digest'),
     transport: z.enum(TRANSPORTS).describe('what the server itself speaks'),
-    command: z.array(z.string()).min(1).optional().describe("replaces the image's CMD"),
+    command: z
+      .array(z.string().refine((c) => !c.includes('\0'), 'contains a NUL byte'))
+      .min(1)
+      .optional()
+      .describe("replaces the image's CMD"),
     port: z.number().int().min(1).max(65535).optional().describe('container port (http, sse)'),
     path: z
       .string()
+      .max(200)
       .regex(/^\/[^\s]*$/, 'a URL path starting with /')
+      .superRefine((p, ctx) => {
+        const why = urlPathProblem(p) ?? (p.includes(OS_ENVIRON) ? 'must not contain os.environ/' : null);
+        if (why) ctx.addIssue({ code: 'custom', message: why });
+      })
       .optional()
       .describe('http default /mcp, sse default /sse'),
     env: z
-      .record(envKey, z.union([z.string(), z.number(), z.boolean()]))
+      .record(envKey, z.union([z.string().refine((v) => !v.includes('\0'), 'contains a NUL byte'), z.number(), z.boolean()]))
       .optional()
-      .describe('plain, non-secret values; secrets go into the env file'),
+      .describe('plain, non-secret values, kept as written (1.10 stays "1.10"); secrets go into the env file'),
     envFile: z
-      .string()
-      .min(1)
+      .union([
+        envFileName,
+        z.strictObject({
+          path: envFileName,
+          shared: z.literal(true).describe("confirms this file may be another server's env file"),
+        }),
+      ])
       .optional()
-      .describe('secrets file; default <secretsDir>/mcp-<name>.env if it exists; never copied into labels, logs or plans'),
+      .describe(
+        "secrets file inside <secretsDir>; default <secretsDir>/mcp-<name>.env if it exists. Another server's " +
+          'mcp-<other>.env only as {path, shared: true}; the gateway\'s never. Never copied into labels, logs or plans',
+      ),
     mounts: z
       .array(
         z
@@ -104,17 +268,35 @@ export const ServerSpecSchema = z
           .refine((m) => {
             const src = mountRe.exec(m)?.groups?.['src'] ?? '';
             return !src.startsWith('/') && !src.split('/').includes('..') && !src.startsWith('~');
-          }, 'the source must be relative to the server folder <projectsRoot>/<name>/ and stay inside it'),
+          }, 'the source must be relative to the server folder <projectsRoot>/<name>/ and stay inside it')
+          .superRefine((m, ctx) => {
+            const dst = mountRe.exec(m)?.groups?.['dst'];
+            const why = dst === undefined ? null : containerPathProblem(dst);
+            if (why) ctx.addIssue({ code: 'custom', message: `target: ${why}` });
+          }),
       )
       .optional()
       .describe('sources relative to <projectsRoot>/<name>/, nothing outside it'),
     networks: z
-      .array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'a Docker network name'))
+      .array(
+        z
+          .string()
+          .max(128)
+          .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'a Docker network name')
+          .refine(
+            (n) => !(FORBIDDEN_NETWORKS as readonly string[]).includes(n.toLowerCase()),
+            'host, none, bridge and default would bypass or replace the stack\'s network',
+          ),
+      )
       .optional()
       .describe('extra existing networks to join besides mcp-net'),
     data: z
       .string()
-      .regex(/^\/[^:]*$/, 'an absolute path inside the container')
+      .regex(/^\/[^:,]*$/, 'an absolute path inside the container')
+      .superRefine((p, ctx) => {
+        const why = containerPathProblem(p);
+        if (why) ctx.addIssue({ code: 'custom', message: why });
+      })
       .optional()
       .describe('mount the named volume mcp-<name>-data here, writable (for servers that keep state)'),
     security: SecuritySchema.optional().describe('hardening; every default is on, each can be relaxed with a reason'),
@@ -138,6 +320,29 @@ export const ServerSpecSchema = z
         message: 'a stdio server has no port or path',
       });
     }
+    if (s.transport === 'stdio' && s.auth !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'a stdio server takes no credential (the edge bridges it; nothing would send it)' });
+    }
+    // Two mounts on one target: Docker refuses the container, or one silently hides the other.
+    const targets: { target: string; path: PropertyKey[] }[] = [];
+    (s.mounts ?? []).forEach((m, i) => {
+      const dst = mountRe.exec(m)?.groups?.['dst'];
+      if (dst !== undefined) targets.push({ target: dst, path: ['mounts', i] });
+    });
+    if (s.data !== undefined) targets.push({ target: s.data, path: ['data'] });
+    const sec = s.security;
+    if (sec === undefined || sec.readOnlyRootFilesystem) {
+      (sec?.tmpfs ?? ['/tmp']).forEach((t, i) => targets.push({ target: t, path: sec ? ['security', 'tmpfs', i] : ['data'] }));
+    }
+    const seen = new Set<string>();
+    for (const t of targets) {
+      if (seen.has(t.target)) ctx.addIssue({ code: 'custom', path: t.path, message: `${t.target} is already a mount target (each target once)` });
+      seen.add(t.target);
+    }
+    const tmpfs = sec === undefined ? ['/tmp'] : sec.readOnlyRootFilesystem ? sec.tmpfs : [];
+    if (s.data !== undefined && tmpfs.some((t) => s.data!.startsWith(`${t}/`))) {
+      ctx.addIssue({ code: 'custom', path: ['data'], message: 'inside a tmpfs: the volume would be hidden or lost; pick a path outside it' });
+    }
   });
 
 export type ServerSpec = z.infer<typeof ServerSpecSchema>;
@@ -148,6 +353,7 @@ export function knownSpecKeys(path: PropertyKey[]): string[] {
   if (path.length === 1 && path[0] === 'security') return Object.keys(SecuritySchema.shape);
   if (path.length === 1 && path[0] === 'health') return Object.keys(HealthSchema.shape);
   if (path.length === 1 && path[0] === 'auth') return ['type', 'secret'];
+  if (path.length === 1 && path[0] === 'envFile') return ['path', 'shared'];
   return [];
 }
 

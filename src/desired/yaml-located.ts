@@ -1,12 +1,20 @@
-import { LineCounter, parseDocument, isMap, isPair, isScalar, isNode, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, isNode, isSeq, isAlias, type Document, type Node } from 'yaml';
 import { distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import type { LocatedIssue } from '../errors/index.js';
+import { clip } from '../fs/safe-read.js';
 
 /** Largest input file we parse; anything bigger is an error, not a memory spike. */
 export const MAX_YAML_BYTES = 256 * 1024;
 /** Alias expansions allowed when turning YAML into data (defuses "billion laughs"). */
 export const MAX_ALIAS_COUNT = 50;
+/** Longest message we keep from the YAML library (it may quote an alias or a scalar). */
+const MAX_MESSAGE = 160;
+/**
+ * Keys that would reach Object.prototype machinery when the YAML becomes a JS object (yaml drops
+ * or redefines `__proto__`): refused everywhere instead of disappearing silently.
+ */
+export const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
 
 type ZodIssue = z.core.$ZodIssue;
 
@@ -18,6 +26,8 @@ export interface LocatedYaml {
   locate(issues: readonly ZodIssue[], knownKeys?: (path: PropertyKey[]) => string[]): LocatedIssue[];
   /** Position of the node at a data path, or of the closest parent that exists. */
   positionOf(path: PropertyKey[]): { line: number; col: number };
+  /** The text exactly as written for a plain (unquoted) scalar at a data path, else null. */
+  scalarText(path: PropertyKey[]): string | null;
 }
 
 /** Parse YAML keeping source positions, so every later error can say file:line:col. */
@@ -29,18 +39,20 @@ export function parseYamlLocated(text: string, file: string): LocatedYaml {
     issues.push({ file, line: 1, col: 1, path: '', message: `file is larger than ${MAX_YAML_BYTES} bytes`, severity: 'error' });
   }
   const doc: Document.Parsed | null =
-    issues.length === 0 ? parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false }) : null;
+    // uniqueKeys: false — yaml's own check is quadratic per map; checkKeys below is linear.
+    issues.length === 0 ? parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false }) : null;
   let value: unknown = null;
   if (doc) {
     for (const e of doc.errors) {
       const p = at(e.pos[0]);
-      issues.push({ file, ...p, path: '', message: firstLine(e.message), severity: 'error' });
+      issues.push({ file, ...p, path: '', message: clip(firstLine(e.message), MAX_MESSAGE), severity: 'error' });
     }
+    if (issues.length === 0) issues.push(...checkKeys(doc, file, at));
     if (issues.length === 0) {
       try {
         value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
       } catch (err) {
-        issues.push({ file, line: 1, col: 1, path: '', message: firstLine((err as Error).message), severity: 'error' });
+        issues.push({ file, line: 1, col: 1, path: '', message: clip(firstLine((err as Error).message), MAX_MESSAGE), severity: 'error' });
         value = null;
       }
     }
@@ -92,7 +104,7 @@ export function parseYamlLocated(text: string, file: string): LocatedYaml {
           out.push({
             file,
             ...keyPosition(path, k),
-            path: [...path, k].join('.'),
+            path: dotPath([...path, k]),
             message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`,
             severity: 'error',
           });
@@ -101,12 +113,72 @@ export function parseYamlLocated(text: string, file: string): LocatedYaml {
       }
       const { depth } = nodeAt(path);
       const missing = depth < path.length;
-      out.push({ file, ...positionOf(path), path: path.join('.'), message: describe(i, missing), severity: 'error' });
+      out.push({ file, ...positionOf(path), path: dotPath(path), message: clip(describe(i, missing), MAX_MESSAGE), severity: 'error' });
     }
     return out;
   };
 
-  return { value, issues, locate, positionOf };
+  const scalarText = (path: PropertyKey[]): string | null => {
+    const { node, depth } = nodeAt(path);
+    if (!node || depth !== path.length || !isScalar(node) || node.type !== 'PLAIN' || !node.range) return null;
+    return text.slice(node.range[0], node.range[1]);
+  };
+
+  return { value, issues, locate, positionOf, scalarText };
+}
+
+/** A data path for a message; every segment a user wrote is clipped. */
+export function dotPath(path: readonly PropertyKey[]): string {
+  return path.map((k) => (typeof k === 'number' ? String(k) : clip(String(k)))).join('.');
+}
+
+/**
+ * Duplicate and forbidden keys, in one linear walk over the document (no alias is expanded):
+ * a 256 KiB file of distinct keys is checked in milliseconds, not seconds.
+ */
+function checkKeys(doc: Document.Parsed, file: string, at: (offset: number) => { line: number; col: number }): LocatedIssue[] {
+  interface Step {
+    node: unknown;
+    key: string | null;
+    parent: Step | null;
+  }
+  // Paths are linked to their parent so a deep document costs no copying.
+  const pathOf = (s: Step | null, last: string): string[] => {
+    const keys = [last];
+    for (let p = s; p && p.key !== null; p = p.parent) keys.push(p.key);
+    return keys.reverse();
+  };
+  const out: LocatedIssue[] = [];
+  const stack: Step[] = [{ node: doc.contents, key: null, parent: null }];
+  while (stack.length > 0) {
+    const step = stack.pop()!;
+    const { node } = step;
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const item of node.items) {
+        if (!isPair(item)) continue;
+        const keyNode = item.key;
+        if (isScalar(keyNode)) {
+          const key = String(keyNode.value);
+          const where = keyNode.range ? at(keyNode.range[0]) : { line: 1, col: 1 };
+          if (seen.has(key)) out.push({ file, ...where, path: dotPath(pathOf(step, key)), message: 'Map keys must be unique', severity: 'error' });
+          seen.add(key);
+          if ((FORBIDDEN_KEYS as readonly string[]).includes(key)) {
+            out.push({ file, ...where, path: dotPath(pathOf(step, key)), message: 'reserved key; not allowed', severity: 'error' });
+          }
+          stack.push({ node: item.value, key, parent: step });
+        } else if (keyNode !== null && !isAlias(keyNode)) {
+          const where = isNode(keyNode) && keyNode.range ? at(keyNode.range[0]) : { line: 1, col: 1 };
+          out.push({ file, ...where, path: dotPath(pathOf(step, '?')), message: 'a key must be a plain string', severity: 'error' });
+        } else {
+          stack.push({ node: item.value, key: '?', parent: step });
+        }
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((n, i) => stack.push({ node: n, key: String(i), parent: step }));
+    }
+  }
+  return out.sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
 function firstLine(s: string): string {
@@ -140,6 +212,10 @@ function describe(i: ZodIssue, missing: boolean): string {
     case 'too_small':
       return i.origin === 'string' ? (Number(i.minimum) <= 1 ? 'must not be empty' : `at least ${String(i.minimum)} characters`) : i.origin === 'array' ? `at least ${String(i.minimum)} items` : `at least ${String(i.minimum)}`;
     case 'invalid_union': {
+      // One alternative got the type right and failed inside: say what failed there.
+      const inner = i.errors.find((alt) => alt.some((x) => x.code !== 'invalid_type' || x.path.length > 0));
+      const first = inner?.find((x) => x.code !== 'invalid_type' || x.path.length > 0);
+      if (first) return `${first.path.length ? `${dotPath(first.path as PropertyKey[])}: ` : ''}${describe(first, false)}`;
       const kinds = i.errors.flatMap((alt) => alt.filter((x) => x.code === 'invalid_type').map((x) => (x as { expected: string }).expected));
       return kinds.length ? `expected ${kinds.slice(0, -1).join(', ')}${kinds.length > 1 ? ' or ' : ''}${kinds[kinds.length - 1]}` : i.message;
     }

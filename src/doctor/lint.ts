@@ -1,6 +1,19 @@
 import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
 import { suggest } from '../desired/yaml-located.js';
+import { clip } from '../fs/safe-read.js';
 import type { Finding } from './findings.js';
+
+/** Largest file `doctor` reads (capped while reading); a LiteLLM config is kilobytes. */
+export const MAX_DOCTOR_BYTES = 1024 * 1024;
+
+/**
+ * Keys of an `mcp_servers` entry where `os.environ/NAME` is meant (the credential LiteLLM sends, the
+ * env of a stdio child). LiteLLM 1.77.3 substitutes a value starting with `os.environ/` in EVERY
+ * mapping of the config (proxy_server.py ProxyConfig._check_for_os_environ_vars, called from
+ * load_config; get_secret in secret_managers/main.py): anywhere else, e.g. `description`, the
+ * secret becomes text that clients read.
+ */
+export const ENVIRON_KEYS = ['authentication_token', 'auth_value', 'env'];
 
 /**
  * `doctor FILE...`: lint an existing LiteLLM 1.77.3 deployment — config.yaml, a deploy script, a
@@ -51,7 +64,8 @@ function locKey(where: string): number {
 
 function lintConfig(path: string, text: string): Finding[] {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc });
+  // uniqueKeys: false — the library's duplicate-key check is quadratic (a 2 MB file took 25 s).
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false });
   const out: Finding[] = [];
   const at = (n: Node | null | undefined): string => {
     const p = n?.range ? lc.linePos(n.range[0]) : { line: 1, col: 1 };
@@ -60,7 +74,7 @@ function lintConfig(path: string, text: string): Finding[] {
   if (doc.errors.length) {
     for (const e of doc.errors) {
       const p = lc.linePos(e.pos[0]);
-      out.push({ severity: 'error', rule: 'config.yaml-syntax', where: `${path}:${p.line}:${p.col}`, message: e.message.split('\n')[0] ?? 'YAML error', fix: 'fix the YAML; LiteLLM refuses to start' });
+      out.push({ severity: 'error', rule: 'config.yaml-syntax', where: `${path}:${p.line}:${p.col}`, message: clip(e.message.split('\n')[0] ?? 'YAML error', 160), fix: 'fix the YAML; LiteLLM refuses to start' });
     }
     return out;
   }
@@ -85,7 +99,7 @@ function lintConfig(path: string, text: string): Finding[] {
     }
     if ((k === 'mcp_servers' || k === 'mcp_settings') && isMap(p.value)) {
       for (const s of pairs(p.value)) {
-        const name = keyOf(s);
+        const name = clip(keyOf(s));
         if (name.includes('-')) {
           out.push({ severity: 'error', rule: 'config.server-name-dash', where: at(s.key as Node), message: `server name "${name}" contains "-", the tool-prefix separator: LiteLLM 1.77.3 refuses to load the config`, fix: `rename it to "${name.replace(/-/g, '_')}"` });
         }
@@ -98,8 +112,9 @@ function lintConfig(path: string, text: string): Finding[] {
         } else if (isScalar(transport.value) && !['http', 'sse', 'stdio'].includes(String(transport.value.value))) {
           out.push({ severity: 'error', rule: 'config.transport-invalid', where: at(transport.value as Node), message: `transport "${String(transport.value.value)}" is not one of http, sse, stdio`, fix: 'streamable HTTP is `http`' });
         }
+        out.push(...environOutsideKnownKeys(entry, name, at));
         for (const q of pairs(entry)) {
-          const kk = keyOf(q);
+          const kk = clip(keyOf(q));
           if (KNOWN_SERVER_KEYS.includes(kk) || kk.startsWith('x-')) continue;
           if (kk in LATER_KEYS) out.push({ severity: 'error', rule: 'config.key-not-in-1.77.3', where: at(q.key as Node), message: `\`${kk}\` arrived in ${LATER_KEYS[kk]}; 1.77.3 ignores it silently`, fix: `remove it, or upgrade LiteLLM (this stack pins 1.77.3)` });
           else {
@@ -124,6 +139,34 @@ function lintConfig(path: string, text: string): Finding[] {
           }
         }
       }
+    }
+  }
+  return out;
+}
+
+/** `os.environ/` in an mcp_servers entry outside ENVIRON_KEYS: LiteLLM substitutes it anyway. */
+function environOutsideKnownKeys(entry: YAMLMap, name: string, at: (n: Node | null | undefined) => string): Finding[] {
+  const out: Finding[] = [];
+  const stack: { node: unknown; key: string }[] = entry.items.filter(isPair).map((p) => ({ node: p.value, key: isScalar(p.key) ? String(p.key.value) : '?' }));
+  while (stack.length > 0) {
+    const { node, key } = stack.pop()!;
+    const top = key.split('.')[0] ?? '';
+    if (ENVIRON_KEYS.includes(top)) continue;
+    if (isScalar(node) && typeof node.value === 'string' && node.value.startsWith('os.environ/')) {
+      out.push({
+        severity: 'error',
+        rule: 'config.environ-exposed',
+        where: at(node),
+        message: `server "${name}": \`${clip(key)}\` is os.environ/...; LiteLLM substitutes it here too, so the secret becomes text clients can read`,
+        fix: `use os.environ/ only in ${ENVIRON_KEYS.join(', ')}; write plain text here`,
+      });
+    } else if (isMap(node)) {
+      for (const p of node.items) if (isPair(p)) stack.push({ node: p.value, key: `${key}.${isScalar(p.key) ? String(p.key.value) : '?'}` });
+    } else if (isSeq(node)) {
+      // LiteLLM substitutes inside mappings that sit in lists too.
+      node.items.forEach((n, i) => {
+        if (isMap(n)) stack.push({ node: n, key: `${key}.${i}` });
+      });
     }
   }
   return out;

@@ -1,5 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { canonicalJson, specHash, secretDigest } from './hash.js';
 import { testSettings, model, HTTP } from '../testing/fixtures.js';
 
@@ -22,7 +25,6 @@ describe('spec hash', () => {
     ['command', `${HTTP}command: [node, x.js]\n`],
     ['env', `${HTTP}env:\n  FOO: bar\n`],
     ['port', 'image: mcp/everything:1\ntransport: http\nport: 3002\n'],
-    ['mounts', `${HTTP}mounts: ["a.toml:/a.toml"]\n`],
     ['networks', `${HTTP}networks: [pg-net]\n`],
   ];
   for (const [field, yaml] of variants) {
@@ -30,6 +32,19 @@ describe('spec hash', () => {
       assert.notEqual(model(s, 'x', yaml).specHash, base);
     });
   }
+
+  test('changes when mounts changes', () => {
+    // Mount sources must exist (a missing one is an error, not an empty folder).
+    const root = mkdtempSync(join(tmpdir(), 'hash-'));
+    try {
+      mkdirSync(join(root, 'x'));
+      writeFileSync(join(root, 'x', 'a.toml'), 'a = 1\n');
+      const m = testSettings({ MCP_RECONCILER_PROJECTS_ROOT: root });
+      assert.notEqual(model(m, 'x', `${HTTP}mounts: ["a.toml:/a.toml"]\n`).specHash, model(m, 'x', HTTP).specHash);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 
   test('changes with the image override (what actually runs)', () => {
     const o = testSettings();

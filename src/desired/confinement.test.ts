@@ -1,0 +1,106 @@
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync, symlinkSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSettings } from '../config/settings.js';
+import { parseDesiredFile, loadDesiredDir } from './load.js';
+import { resolveServer, checkServerInputs, serverEnvFile } from './resolve.js';
+import { formatIssue } from '../errors/index.js';
+import { checkPrivate } from './env-file.js';
+
+const root = mkdtempSync(join(tmpdir(), 'confine-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const secrets = join(root, 'secrets');
+const projects = join(root, 'projects');
+mkdirSync(secrets, { mode: 0o700 });
+mkdirSync(join(projects, 'x'), { recursive: true });
+mkdirSync(join(root, 'outside'));
+const SECRET = 'LITELLM_MASTER_KEY=sk-do-not-leak\n';
+writeFileSync(join(secrets, 'mcp-litellm.env'), SECRET, { mode: 0o600 });
+writeFileSync(join(secrets, 'mcp-y.env'), 'Y_TOKEN=y\n', { mode: 0o600 });
+writeFileSync(join(secrets, 'team.env'), 'TEAM=t\n', { mode: 0o600 });
+writeFileSync(join(secrets, 'open.env'), 'A=b\n', { mode: 0o644 });
+chmodSync(join(secrets, 'open.env'), 0o644);
+writeFileSync(join(root, 'outside', 'x.env'), 'A=b\n', { mode: 0o600 });
+symlinkSync(join(root, 'outside', 'x.env'), join(secrets, 'escape.env'));
+symlinkSync(join(secrets, 'mcp-litellm.env'), join(secrets, 'innocent.env'));
+execFileSync('mkfifo', [join(secrets, 'fifo.env')]);
+writeFileSync(join(projects, 'x', 'config.toml'), 'a = 1\n');
+symlinkSync('/', join(projects, 'x', 'root'));
+symlinkSync(join(projects, 'x', 'config.toml'), join(projects, 'x', 'inside-link'));
+const settings = loadSettings({ env: { MCP_RECONCILER_PROJECTS_ROOT: projects, MCP_RECONCILER_SECRETS_DIR: secrets } });
+
+function server(extra: string, name = 'x') {
+  const r = parseDesiredFile(`image: a:1\ntransport: http\nport: 1\n${extra}`, `desired-state/mcp-${name}.yaml`, `mcp-${name}.yaml`);
+  assert.ok(r.server, JSON.stringify(r.invalid));
+  return r.server;
+}
+const F = 'desired-state/mcp-x.yaml';
+
+describe('secrets confinement: a server gets its own env file or one inside secretsDir it names', () => {
+  const refused: [string, string, string][] = [
+    ["the gateway's env file", 'envFile: mcp-litellm.env\n', `${F}:4:10 envFile: ${join(secrets, 'mcp-litellm.env')} is the gateway's env file`],
+    ["the gateway's env file even as shared", 'envFile: {path: mcp-litellm.env, shared: true}\n', `${F}:4:17 envFile.path: ${join(secrets, 'mcp-litellm.env')} is the gateway's env file`],
+    ["a symlink to the gateway's env file", 'envFile: innocent.env\n', `${F}:4:10 envFile: ${join(secrets, 'innocent.env')} is the gateway's env file`],
+    ["another server's env file", 'envFile: mcp-y.env\n', `${F}:4:10 envFile: mcp-y.env is server "y"'s env file`],
+    ['a symlink leading out of secretsDir', 'envFile: escape.env\n', `${F}:4:10 envFile: ${join(secrets, 'escape.env')} resolves outside the secrets dir`],
+    ['a missing file', 'envFile: nope.env\n', `${F}:4:10 envFile: ${join(secrets, 'nope.env')} does not exist`],
+    ['a file others can read', 'envFile: open.env\n', `${F}:4:10 envFile: ${join(secrets, 'open.env')} is readable by group or others (mode 644)`],
+    ['a FIFO', 'envFile: fifo.env\n', `${F}:4:10 envFile: ${join(secrets, 'fifo.env')} is a FIFO, not a regular file`],
+    ['a mount source through a symlink to /', 'mounts: ["root/etc:/x"]\n', `${F}:4:10 mounts.0: source ${join(projects, 'x', 'root/etc')} resolves outside the server folder`],
+    ['a missing mount source', 'mounts: ["config.toml:/a", "missing.toml:/b"]\n', `${F}:4:28 mounts.1: source ${join(projects, 'x', 'missing.toml')} does not exist`],
+  ];
+  for (const [what, extra, expected] of refused) {
+    test(`refuses ${what}, located, in validate and at apply`, () => {
+      const d = server(extra);
+      const got = checkServerInputs(settings, d).map(formatIssue);
+      assert.ok(got.some((g) => g.startsWith(expected)), `expected ${JSON.stringify(expected)} in ${JSON.stringify(got)}`);
+      assert.throws(() => resolveServer(settings, d));
+      assert.ok(got.every((g) => !g.includes('sk-do-not-leak')));
+    });
+  }
+
+  test("another server's file with shared: true, a plain file by name, the own default file", () => {
+    assert.equal(serverEnvFile(settings, server('envFile: {path: mcp-y.env, shared: true}\n'))?.path, join(secrets, 'mcp-y.env'));
+    assert.equal(serverEnvFile(settings, server('envFile: team.env\n'))?.path, join(secrets, 'team.env'));
+    assert.equal(serverEnvFile(settings, server('', 'y'))?.path, join(secrets, 'mcp-y.env'));
+    assert.equal(serverEnvFile(settings, server('')), null);
+  });
+
+  test('mount sources resolve with realpath and stay inside the server folder', () => {
+    const m = resolveServer(settings, server('mounts: ["config.toml:/a", "inside-link:/b"]\n'));
+    assert.deepEqual(m.container.binds, [`${join(projects, 'x', 'config.toml')}:/a:ro`, `${join(projects, 'x', 'config.toml')}:/b:ro`]);
+  });
+
+  test('an env file owned by another user is refused (unless we are root)', () => {
+    assert.throws(() => checkPrivate('/f', { mode: 0o100600, uid: 1234 }, 1000), /belongs to uid 1234, not to this user \(uid 1000\)/);
+    assert.doesNotThrow(() => checkPrivate('/f', { mode: 0o100600, uid: 1234 }, 0));
+    assert.doesNotThrow(() => checkPrivate('/f', { mode: 0o100600, uid: 1000 }, 1000));
+  });
+});
+
+describe('desired files are read safely', () => {
+  const desired = join(root, 'desired-state');
+  mkdirSync(desired);
+  writeFileSync(join(root, 'outside', 'shadow'), 'root:$6$secrethash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n');
+  symlinkSync(join(root, 'outside', 'shadow'), join(desired, 'mcp-shadow.yaml'));
+  execFileSync('mkfifo', [join(desired, 'mcp-fifo.yaml')]);
+  writeFileSync(join(desired, 'real.yml.txt'), '');
+  writeFileSync(join(desired, 'target.yaml.in'), 'image: a:1\ntransport: http\nport: 1\n');
+  symlinkSync(join(desired, 'target.yaml.in'), join(desired, 'mcp-ok.yaml'));
+  mkdirSync(join(desired, 'mcp-dir.yaml'));
+
+  test('a symlink out of the desired dir is refused without echoing content; FIFO and folder refused; an inside symlink is read', () => {
+    const load = loadDesiredDir(desired, root);
+    assert.deepEqual(load.servers.map((s) => s.name), ['ok']);
+    const msgs = load.invalid.flatMap((i) => i.issues.map(formatIssue)).sort();
+    assert.deepEqual(msgs, [
+      'desired-state/mcp-dir.yaml:1:1 cannot read: is a directory, not a regular file',
+      'desired-state/mcp-fifo.yaml:1:1 cannot read: is a FIFO, not a regular file',
+      'desired-state/mcp-shadow.yaml:1:1 cannot read: a symlink to a file outside the desired dir; refused',
+    ]);
+    assert.deepEqual(load.invalid.map((i) => i.name).sort(), ['dir', 'fifo', 'shadow']);
+  });
+});
