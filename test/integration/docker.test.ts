@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createStack, waitFor, docker, REPO, type Stack } from './harness.js';
 import { Labels } from '../../src/docker/labels.js';
 import { writeOps } from '../../src/model/types.js';
@@ -43,10 +45,23 @@ describe('docker reconciliation', { timeout: 300_000 }, () => {
     assert.equal(h.RestartPolicy?.Name, 'unless-stopped');
     assert.deepEqual(h.LogConfig, { Type: 'json-file', Config: { 'max-file': '3', 'max-size': '10m' } });
     assert.ok(Object.values(h.PortBindings ?? {}).flat().every((b) => (b as { HostIp: string }).HostIp === '127.0.0.1'));
-    await waitFor('MCP answering through its 127.0.0.1 port', async () => {
-      const st = await stack.reconciler.plan();
-      return st.plan.operations.length === 0;
+    // MCP itself (initialize + tools/list with the SDK client) through the port published on 127.0.0.1.
+    const published = c.Ports.find((p) => p.PrivatePort === 3001 && p.IP === '127.0.0.1')?.PublicPort;
+    assert.ok(published, JSON.stringify(c.Ports));
+    const { server, tools } = await waitFor('MCP answering through its 127.0.0.1 port', async () => {
+      const client = new Client({ name: 'itest', version: '1' });
+      const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${published}/mcp`));
+      await client.connect(transport);
+      try {
+        return { server: client.getServerVersion()?.name, tools: (await client.listTools()).tools.map((t) => t.name) };
+      } finally {
+        await transport.terminateSession().catch(() => undefined);
+        await client.close();
+      }
     });
+    assert.match(server ?? '', /everything/);
+    assert.ok(tools.includes('echo'), tools.join(' '));
+    assert.deepEqual((await stack.reconciler.plan()).plan.operations, [], 'steady state');
   });
 
   test('data: gets an owned named volume mcp-<name>-data, writable', async () => {

@@ -110,11 +110,14 @@ describe('mcp-postgresql: DBHub through LiteLLM', { timeout: 300_000 }, () => {
     ['pg_read_file', `select pg_read_file('/etc/passwd')`, /permission denied for function pg_read_file/],
     ['COPY TO PROGRAM', `copy (select 1) to program 'id'`, /pg_execute_server_program/],
   ];
-  // Through LiteLLM, DBHub's read-only mode answers first (measured: all six stop there).
+  // Through LiteLLM, DBHub's read-only mode answers first (measured: all six stop there), with its own
+  // refusal: any other failure (a broken gateway, a missing tool, a Postgres error) does not pass.
   for (const [what, q] of hostile) {
-    test(`refused through LiteLLM: ${what}`, async () => {
+    test(`refused through LiteLLM by DBHub's read-only mode: ${what}`, async () => {
       const r = await sql(q);
       assert.equal(r.success, false, r.text);
+      assert.match(r.error, /^Read-only mode is enabled\. Only the following SQL operations are allowed: /);
+      assert.match(r.text, /"code": "READONLY_VIOLATION"/);
     });
   }
 

@@ -26,6 +26,15 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     return c;
   };
   const gatewayClient = () => client(stack.gateway.mcpUrl, { 'x-litellm-api-key': `Bearer ${stack.masterKey}` });
+  /** Ends the client's HTTP session (DELETE, as LiteLLM does), then closes it: a bare close() would leave it open. */
+  const done = async (c: Client): Promise<void> => {
+    await (c.transport as StreamableHTTPClientTransport | undefined)?.terminateSession();
+    await c.close();
+  };
+  /** Polls until the bridge holds no HTTP session (LiteLLM sends its DELETE after answering the call). */
+  const noSessions = async (server: string): Promise<void> => {
+    await waitFor(`no open session on ${server}`, async () => (await stats(server))?.sessions === 0, 15_000);
+  };
   const inspect = (server: string) => docker.getContainer(`${stack.id}-${server}`).inspect();
 
   before(async () => {
@@ -58,7 +67,7 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
   test('tools/call through LiteLLM POST /mcp/ on a stdio server', async () => {
     const c = await gatewayClient();
     const r = await c.callTool({ name: 'mcp_stdioev-echo', arguments: { message: 'through the bridge' } });
-    await c.close();
+    await done(c);
     assert.match(JSON.stringify(r.content), /through the bridge/);
   });
 
@@ -71,7 +80,7 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
       const g = await c.callTool({ name: 'mcp_memory-read_graph', arguments: {} });
       assert.match(JSON.stringify(g.content), new RegExp(`e${i}\\b`));
     }
-    await c.close();
+    await done(c);
     const after = await inspect('memory');
     assert.equal(after.Id, before.Id);
     assert.equal(after.State.StartedAt, before.State.StartedAt);
@@ -79,7 +88,8 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     assert.equal(s1?.upstreamInitializes, s0?.upstreamInitializes, 'no new initialize upstream');
     assert.equal(s1?.upstreamInitializes, 1);
     assert.ok((s1?.callsServed ?? 0) - (s0?.callsServed ?? 0) >= 100);
-    assert.ok((s1?.sessions ?? 99) <= 2, `sessions left open: ${s1?.sessions}`);
+    await noSessions('memory'); // LiteLLM ended each of its 100 sessions
+    assert.equal((await stats('memory'))?.sessions, 0);
   });
 
   test('concurrent clients get their own answers (ids remapped), and their own progress', async () => {
@@ -92,7 +102,8 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     await Promise.all([0, 1].map((ci) => clients[ci]!.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 3 } }, undefined, { onprogress: (p) => progress[ci]!.push(p.progress) })));
     assert.deepEqual(progress[0], [1, 2, 3]);
     assert.deepEqual(progress[1], [1, 2, 3]);
-    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all(clients.map((c) => done(c)));
+    assert.equal((await stats('stdioev'))?.sessions, 0);
   });
 
   test('an unknown session id is 404; DELETE ends a session at once', async () => {
@@ -107,6 +118,7 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     await t.terminateSession();
     assert.equal((await stats('stdioev'))!.sessions, before);
     await c.close();
+    assert.equal(before, 0);
   });
 
   test('a killed process: the call in flight fails at once, Docker restarts it, the next call re-attaches', async () => {
@@ -123,11 +135,11 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     const outcome = await slow;
     assert.match(outcome, /exited; the call did not complete/);
     assert.ok(Date.now() - t0 < 10_000, `failed after ${Date.now() - t0} ms, not after the 20 s call`);
-    await c.close();
+    await done(c);
     const c2 = await client(bridgeUrl('stdioev'));
     const r = await c2.callTool({ name: 'echo', arguments: { message: 'after the restart' } });
     assert.match(JSON.stringify(r.content), /after the restart/);
-    await c2.close();
+    await done(c2);
     const s = await stats('stdioev');
     assert.ok((s?.attaches ?? 0) >= 2 && (s?.upstreamInitializes ?? 0) >= 2, JSON.stringify(s));
   });
@@ -140,7 +152,13 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     assert.equal(after.State.StartedAt, before.State.StartedAt);
     const c = await gatewayClient();
     const g = await c.callTool({ name: 'mcp_memory-read_graph', arguments: {} });
-    await c.close();
+    await done(c);
     assert.match(JSON.stringify(g.content), /e49\b/, 'the graph is still there');
+  });
+
+  test('every session the calls above opened is closed: 0 sessions left open on either bridge', async () => {
+    await noSessions('stdioev');
+    await noSessions('memory');
+    assert.deepEqual([(await stats('stdioev'))?.sessions, (await stats('memory'))?.sessions], [0, 0]);
   });
 });
