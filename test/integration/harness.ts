@@ -37,7 +37,6 @@ export const IMAGE_BUILDERS: Record<string, string> = {
   'local/mcp-reconciler:prod': 'scripts/images/build-prod.sh',
   'local/postgres:15': 'scripts/images/build-postgres.sh',
   'local/node-base:20': 'scripts/images/build-node-base.sh',
-  'local/node-base:22': 'scripts/images/build-node22.sh',
 };
 
 export const docker = new Docker();
