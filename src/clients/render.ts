@@ -23,7 +23,8 @@ import { isIPv4, isIPv6 } from 'node:net';
  */
 export function checkHost(host: string): string | null {
   if (host.startsWith('[') && host.endsWith(']')) {
-    return isIPv6(host.slice(1, -1)) ? null : 'not an IPv6 address inside [ ]';
+    // No zone id (%eth0): a URL would need it escaped, and it means nothing to another machine.
+    return isIPv6(host.slice(1, -1)) && !host.includes('%') ? null : 'not an IPv6 address inside [ ]';
   }
   if (isIPv6(host)) return 'an IPv6 address goes in brackets: [' + host + ']';
   if (isIPv4(host)) return null;
