@@ -44,7 +44,8 @@ const USAGE = `mcp-reconciler <command> [options]
 Commands:
   validate [path]     check desired files (0 valid, 1 invalid)
   plan [--json]       show what apply would change (0 none, 2 changes, 1 error)
-  apply --once        reconcile once and exit (--allow-empty confirms pruning every server)
+  apply --once        reconcile once and exit (--allow-empty confirms pruning every server; --pull first
+                      pulls every wanted image, and a reference whose image changed rolls out)
   run                 the daemon: watch the desired dir and reconcile
   status [name] [--json]  servers and their conditions (from the daemon, or one probe pass here);
                       with a name: conditions and recent events of that server
@@ -99,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       once: { type: 'boolean', default: false },
       'allow-empty': { type: 'boolean', default: false },
+      pull: { type: 'boolean', default: false },
       port: { type: 'string' },
       'allow-prefix': { type: 'string' },
       instance: { type: 'string' },
@@ -143,6 +145,18 @@ export async function main(argv: string[]): Promise<number> {
         return Exit.Error;
       }
       const settings = settingsFrom(values);
+      // --pull: fetch every wanted reference now; the pass then rolls out each one whose local id changed.
+      // Pulling changes images only, never containers, so it needs no lock.
+      let pullFailed = 0;
+      if (values.pull) {
+        const { reconciler } = buildReconciler(settings, 'silent');
+        for (const p of await reconciler.pullWanted()) {
+          if (p.error) {
+            pullFailed++;
+            process.stderr.write(`pull failed: ${p.error}\n`);
+          } else process.stdout.write(`pulled ${p.image}: ${p.id}\n`);
+        }
+      }
       const lock = takeLock(settings, 'apply --once');
       if (lock instanceof LockHeldError) {
         // The daemon runs: it does the pass (its own lock, its own serialisation) and we print it.
@@ -152,18 +166,19 @@ export async function main(argv: string[]): Promise<number> {
           return Exit.Error;
         }
         process.stderr.write(`the daemon (pid ${lock.holder.pid}) ran this pass\n`);
-        return printApply(answer);
+        return Math.max(printApply(answer), pullFailed > 0 ? Exit.Error : Exit.Ok);
       }
       try {
         const { reconciler } = buildReconciler(settings);
         const out = await reconciler.reconcile({ allowEmpty: values['allow-empty'] });
-        return printApply({
+        const code = printApply({
           plan: renderPlan(out.plan),
           failed: out.result.failed.map((f) => ({ resourceId: f.op.resourceId, error: f.error })),
           problems: out.problems.map((p) => ({ file: p.file, message: p.message })),
           unconverged: out.plan.operations.filter((o) => o.type === 'conflict' || o.type === 'blocked' || o.type === 'prune-held').length,
           error: null,
         });
+        return Math.max(code, pullFailed > 0 ? Exit.Error : Exit.Ok);
       } finally {
         lock.release();
       }

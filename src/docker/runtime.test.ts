@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
-import { DockerRuntime, Backoff, EVENTS_BACKOFF } from './runtime.js';
+import { DockerRuntime, Backoff, EVENTS_BACKOFF, localImageIds, normalizeImageRef } from './runtime.js';
 import { ReconcilerError } from '../errors/index.js';
 
 /** A dockerode stand-in where every image is missing and a pull is recorded (and never reaches a registry). */
@@ -85,5 +85,24 @@ describe('Docker event stream reconnect', () => {
       'connected after 3',
       'die mcp-a',
     ]);
+  });
+});
+
+describe('local image ids of wanted references', () => {
+  test('references match RepoTags and RepoDigests the way Docker writes them', () => {
+    assert.equal(normalizeImageRef('node'), 'node:latest');
+    assert.equal(normalizeImageRef('docker.io/library/node:20'), 'node:20');
+    assert.equal(normalizeImageRef('localhost:5000/x'), 'localhost:5000/x:latest');
+    assert.equal(normalizeImageRef('ghcr.io/a/b@sha256:00'), 'ghcr.io/a/b@sha256:00');
+    const images = [
+      { Id: 'sha256:1', RepoTags: ['node:latest', 'local/x:test'], RepoDigests: [] },
+      { Id: 'sha256:2', RepoTags: null as unknown as string[], RepoDigests: ['ghcr.io/a/b@sha256:00'] },
+    ];
+    assert.deepEqual(localImageIds(['docker.io/node', 'local/x:test', 'ghcr.io/a/b@sha256:00', 'missing:1'], images), {
+      'docker.io/node': 'sha256:1',
+      'local/x:test': 'sha256:1',
+      'ghcr.io/a/b@sha256:00': 'sha256:2',
+      'missing:1': null,
+    });
   });
 });

@@ -51,26 +51,31 @@ export class DockerRuntime implements ContainerRuntime {
     this.#pull = opts.pull ?? 'missing';
   }
 
-  async observe(q: { namePrefix: string; instance: string; network: string }): Promise<{
+  async observe(q: { namePrefix: string; instance: string; network: string; images?: readonly string[] }): Promise<{
     networkExists: boolean;
     containers: ObservedContainer[];
     volumes: ObservedVolume[];
+    imageIds: Record<string, string | null>;
   }> {
     let list: Docker.ContainerInfo[];
     let networks: Docker.NetworkInspectInfo[];
     let vols: Docker.VolumeInspectInfo[];
+    let images: Docker.ImageInfo[];
     try {
-      const [l, n, v] = await Promise.all([
+      const [l, n, v, i] = await Promise.all([
         this.docker.listContainers({ all: true }),
         this.docker.listNetworks({ filters: { name: [q.network] } }),
         this.docker.listVolumes(),
+        q.images?.length ? this.docker.listImages() : Promise.resolve([]),
       ]);
       list = l;
       networks = n;
       vols = v.Volumes ?? [];
+      images = i;
     } catch (err) {
       throw dockerError('observe', err);
     }
+    const imageIds = localImageIds(q.images ?? [], images);
     const containers: ObservedContainer[] = [];
     for (const c of list) {
       const name = (c.Names[0] ?? '').replace(/^\//, '');
@@ -98,7 +103,7 @@ export class DockerRuntime implements ContainerRuntime {
     const volumes: ObservedVolume[] = vols
       .filter((v) => isOwned(v.Labels ?? undefined, q.instance) || v.Name.startsWith(q.namePrefix))
       .map((v) => ({ name: v.Name, owned: isOwned(v.Labels ?? undefined, q.instance) }));
-    return { networkExists: networks.some((n) => n.Name === q.network), containers, volumes };
+    return { networkExists: networks.some((n) => n.Name === q.network), containers, volumes, imageIds };
   }
 
   async createNetwork(name: string, labels: Record<string, string>): Promise<void> {
@@ -133,21 +138,7 @@ export class DockerRuntime implements ContainerRuntime {
       );
     }
     try {
-      this.#log?.info({ image }, `pulling ${image}`);
-      const stream = await this.docker.pull(image);
-      let lastLog = 0;
-      await new Promise<void>((resolve, reject) => {
-        this.docker.modem.followProgress(
-          stream,
-          (e: Error | null) => (e ? reject(e) : resolve()),
-          (p: { status?: string; id?: string; progress?: string }) => {
-            if (Date.now() - lastLog < PULL_PROGRESS_EVERY_MS) return;
-            lastLog = Date.now();
-            this.#log?.info({ image, layer: p.id, status: p.status, progress: p.progress }, `pulling ${image}`);
-          },
-        );
-      });
-      this.#log?.info({ image }, `pulled ${image}`);
+      await this.#download(image);
     } catch (err) {
       throw new ReconcilerError(
         ErrorCode.ImageUnavailable,
@@ -155,6 +146,40 @@ export class DockerRuntime implements ContainerRuntime {
         { location: `image:${image}`, retryable: false, cause: err },
       );
     }
+  }
+
+  /** `apply --pull`: fetch the reference from its registry even when present; the local id after. */
+  async pull(image: string): Promise<string> {
+    if (this.#pull === 'never') {
+      throw new ReconcilerError(ErrorCode.ImageUnavailable, `images.pull is "never": not pulling ${image}`, { location: `image:${image}` });
+    }
+    try {
+      await this.#download(image);
+      return (await this.docker.getImage(image).inspect()).Id;
+    } catch (err) {
+      throw new ReconcilerError(ErrorCode.ImageUnavailable, `could not pull ${image}: ${errorMessage(err).split('\n')[0]}`, {
+        location: `image:${image}`,
+        cause: err,
+      });
+    }
+  }
+
+  async #download(image: string): Promise<void> {
+    this.#log?.info({ image }, `pulling ${image}`);
+    const stream = await this.docker.pull(image);
+    let lastLog = 0;
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (e: Error | null) => (e ? reject(e) : resolve()),
+        (p: { status?: string; id?: string; progress?: string }) => {
+          if (Date.now() - lastLog < PULL_PROGRESS_EVERY_MS) return;
+          lastLog = Date.now();
+          this.#log?.info({ image, layer: p.id, status: p.status, progress: p.progress }, `pulling ${image}`);
+        },
+      );
+    });
+    this.#log?.info({ image }, `pulled ${image}`);
   }
 
   async create(spec: ContainerSpec, name: string = spec.name): Promise<string> {
@@ -408,6 +433,24 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** `node` -> `node:latest`, `docker.io/library/node:20` -> `node:20`: the form of `RepoTags`. */
+export function normalizeImageRef(ref: string): string {
+  let r = ref.replace(/^docker\.io\//, '').replace(/^index\.docker\.io\//, '').replace(/^library\//, '');
+  if (r.includes('@')) return r;
+  const lastSlash = r.lastIndexOf('/');
+  if (!r.slice(lastSlash + 1).includes(':')) r = `${r}:latest`;
+  return r;
+}
+
+/** The local image id of each reference (by tag or digest), from one `GET /images/json`. */
+export function localImageIds(refs: readonly string[], images: readonly Pick<Docker.ImageInfo, 'Id' | 'RepoTags' | 'RepoDigests'>[]): Record<string, string | null> {
+  const byRef = new Map<string, string>();
+  for (const img of images) {
+    for (const t of [...(img.RepoTags ?? []), ...(img.RepoDigests ?? [])]) byRef.set(normalizeImageRef(t), img.Id);
+  }
+  return Object.fromEntries(refs.map((r) => [r, byRef.get(normalizeImageRef(r)) ?? null]));
 }
 
 /** Docker multiplexes stdout/stderr of a non-TTY container in frames with an 8-byte header. */

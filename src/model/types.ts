@@ -102,6 +102,8 @@ export interface Observed {
   restartTarget?: { id: string; startedAt: number; running: boolean } | null;
   /** Rows of LiteLLM's GET /v1/mcp/server when its database is there; null when not read. */
   apiServers?: ApiServerRow[] | null;
+  /** Local image id (`sha256:...`) of each wanted image reference; null when not present locally. */
+  imageIds?: Record<string, string | null>;
 }
 
 /** What the planner reads of a LiteLLM API row. */

@@ -2,14 +2,20 @@ import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../model/
 
 /** Docker as the reconciler needs it. One real adapter: docker/runtime.ts (dockerode). */
 export interface ContainerRuntime {
-  /** Containers that are ours (owner label + instance) or carry our name prefix, and the network. */
-  observe(q: { namePrefix: string; instance: string; network: string }): Promise<{
+  /**
+   * Containers that are ours (owner label + instance) or carry our name prefix, the network, and
+   * the local image id of each reference in `images` (null when not present locally).
+   */
+  observe(q: { namePrefix: string; instance: string; network: string; images?: readonly string[] }): Promise<{
     networkExists: boolean;
     containers: ObservedContainer[];
     volumes: ObservedVolume[];
+    imageIds?: Record<string, string | null>;
   }>;
   createNetwork(name: string, labels: Record<string, string>): Promise<void>;
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /** Pull `image` from its registry even when present (`apply --pull`); resolves to the local image id. */
+  pull(image: string): Promise<string>;
   /** Image present locally, pulled if missing; throws ImageUnavailable naming the image. */
   ensureImage(image: string): Promise<void>;
   /** Create (already labelled, not started) under `name`; env files are read here and nowhere earlier. */

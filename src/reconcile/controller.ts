@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { apiIdPrefix } from '../litellm/api.js';
 import { execute, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
-import type { ApiServerRow, Plan, ServerModel } from '../model/types.js';
+import type { ApiServerRow, ContainerSpec, Plan, ServerModel } from '../model/types.js';
 import type { ServerProblem } from '../health/monitor.js';
 
 export interface ReconcilerDeps {
@@ -70,12 +70,14 @@ export class Reconciler {
       if (!servers.some((m) => m.name === name) && !hold.includes(name)) this.#lastGood.delete(name);
     }
 
-    const snap = await this.#deps.runtime.observe({ namePrefix: s.namePrefix, instance: s.instance, network: s.network });
+    const gSpec = gatewaySpec(s, servers.filter((m) => m.blocked === null));
+    const edge = edgeSpec(s);
+    const images = wantedImages(servers, edge, s.gateway.managed ? gSpec : null);
+    const snap = await this.#deps.runtime.observe({ namePrefix: s.namePrefix, instance: s.instance, network: s.network, images });
     const gatewayConfigText = this.#deps.config.read(s.gateway.configPath);
     const runningServers = snap.containers.filter((c) => c.owned && c.role === 'server').length;
     const prune = pruneDecision(load, runningServers, (opts.allowEmpty ?? false) || s.allowEmptyDesired);
 
-    const gSpec = gatewaySpec(s, servers.filter((m) => m.blocked === null));
     const gProblem = s.gateway.managed ? gatewayProblem(s) : null;
     const gm = await this.#gatewayMode();
     const input: PlanInput = {
@@ -83,12 +85,13 @@ export class Reconciler {
       instance: s.instance,
       servers,
       hold,
-      edge: edgeSpec(s),
+      edge,
       gateway: { managed: s.gateway.managed, restartContainer: s.gateway.restartContainer, mode: gm.mode, apiIdPrefix: apiIdPrefix(s.instance), spec: gSpec, configPath: s.gateway.configPath, problem: gProblem },
       observed: {
         networkExists: snap.networkExists,
         containers: snap.containers,
         volumes: snap.volumes,
+        imageIds: snap.imageIds ?? {},
         gatewayConfigText,
         apiServers: gm.apiServers,
         gatewayConfigMtime: this.#deps.config.mtime(s.gateway.configPath),
@@ -141,6 +144,24 @@ export class Reconciler {
     return parts.join('; ');
   }
 
+  /**
+   * `apply --pull`: fetch every wanted image reference from its registry now (the only time a
+   * present image is pulled); the pass after it rolls out each reference whose local id changed.
+   */
+  async pullWanted(): Promise<{ image: string; id: string | null; error: string | null }[]> {
+    const { input } = await this.plan();
+    const refs = wantedImages(input.servers, input.edge, input.gateway.managed ? input.gateway.spec : null);
+    const out: { image: string; id: string | null; error: string | null }[] = [];
+    for (const image of refs) {
+      try {
+        out.push({ image, id: await this.#deps.runtime.pull(image), error: null });
+      } catch (err) {
+        out.push({ image, id: null, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return out;
+  }
+
   /** One full pass: plan, then execute. */
   async reconcile(opts: { allowEmpty?: boolean } = {}): Promise<PlanOutcome & { result: ExecuteResult }> {
     const outcome = await this.plan(opts);
@@ -167,6 +188,11 @@ export class Reconciler {
  * Mass-deletion guard: a missing or unreadable desired dir never means "remove everything", and
  * an empty one while servers run needs confirmation.
  */
+/** Every image reference a pass may run: servers, the edge, the managed gateway (unique, in order). */
+export function wantedImages(servers: readonly ServerModel[], edge: ContainerSpec, gateway: ContainerSpec | null): string[] {
+  return [...new Set([...servers.map((m) => m.container.image), edge.image, ...(gateway ? [gateway.image] : [])])];
+}
+
 export function pruneDecision(load: DesiredLoad, runningServers: number, allowEmpty: boolean): PlanInput['prune'] {
   if (load.dirState !== 'ok') {
     return { allowed: false, reason: `the desired dir ${load.dir} is ${load.dirState}` };

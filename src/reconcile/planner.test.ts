@@ -46,6 +46,30 @@ describe('planner', () => {
     assert.deepEqual(p.operations.map((o) => `${o.type} ${o.resourceId}`), ['recreate-container container:mcp-everything']);
   });
 
+  test('a tag whose local image id changed (rebuilt, re-pulled) recreates that container and names the cause', () => {
+    const input = baseInput(s, [everything]);
+    const observed = converged(input, configAfter(input));
+    const gateway = input.gateway.spec.image;
+    const same = { ...observed, imageIds: { 'mcp/everything:1': 'sha256:test', [gateway]: 'sha256:x', [input.edge.image]: 'sha256:x' } };
+    assert.deepEqual(plan({ ...input, observed: same }).operations, [], 'same ids: nothing to do');
+    const rebuilt = { ...same, imageIds: { ...same.imageIds, 'mcp/everything:1': `sha256:${'ab12'.repeat(16)}` } };
+    assert.equal(
+      renderPlan(plan({ ...input, observed: rebuilt })),
+      '~ recreate-container container:mcp-everything: image mcp/everything:1 now ab12ab12ab12 (container runs test)',
+    );
+    const gatewayRepulled = { ...same, imageIds: { ...same.imageIds, [gateway]: 'sha256:fresh' } };
+    assert.deepEqual(
+      plan({ ...input, observed: gatewayRepulled }).operations.map((o) => `${o.type} ${o.resourceId}: ${o.cause}`),
+      [`recreate-container container:mcp-litellm: image ${gateway} now fresh (container runs x)`],
+    );
+  });
+
+  test('an image reference that is not present locally is no reason to recreate', () => {
+    const input = baseInput(s, [everything]);
+    const observed = { ...converged(input, configAfter(input)), imageIds: { 'mcp/everything:1': null } };
+    assert.deepEqual(plan({ ...input, observed }).operations, []);
+  });
+
   test('a stopped container is started, not recreated', () => {
     const input = baseInput(s, [everything]);
     const observed = converged(input, configAfter(input));

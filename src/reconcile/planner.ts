@@ -44,6 +44,8 @@ export function plan(input: PlanInput): Plan {
   const ops: Operation[] = [];
   const { observed } = input;
   const byName = new Map<string, ObservedContainer>(observed.containers.map((c) => [c.name, c]));
+  // The local image id each wanted reference names now (rebuilt or re-pulled tags roll out, as in compose).
+  const imageOf = (spec: ContainerSpec): string | null => observed.imageIds?.[spec.image] ?? null;
   const kept = new Set<string>(); // container names that are wanted
   const conflicted = new Set<string>(); // servers whose container name is taken by something we do not own
 
@@ -68,7 +70,7 @@ export function plan(input: PlanInput): Plan {
   const edgeWanted = runnable.some((s) => s.transport === 'http' || s.transport === 'stdio');
   if (edgeWanted) {
     kept.add(input.edge.name);
-    ops.push(...ensureContainer(input.edge, specHash(input.edge), 'edge', byName.get(input.edge.name)));
+    ops.push(...ensureContainer(input.edge, specHash(input.edge), 'edge', byName.get(input.edge.name), undefined, {}, imageOf(input.edge)));
   }
 
   const volumes = new Map(observed.volumes.map((v) => [v.name, v]));
@@ -96,7 +98,7 @@ export function plan(input: PlanInput): Plan {
     kept.add(s.container.name);
     const current = byName.get(s.container.name);
     if (current && !current.owned) conflicted.add(s.name); // never register someone else's container
-    ops.push(...ensureContainer(s.container, s.specHash, 'server', current, s.name));
+    ops.push(...ensureContainer(s.container, s.specHash, 'server', current, s.name, {}, imageOf(s.container)));
   }
   const held = new Set(input.hold);
   for (const c of observed.containers) {
@@ -174,7 +176,7 @@ export function plan(input: PlanInput): Plan {
     } else {
       const config = sha256Hex(configText);
       const hash = specHash({ spec: g, config });
-      ops.push(...ensureContainer(g, hash, 'gateway', byName.get(g.name), undefined, { config }));
+      ops.push(...ensureContainer(g, hash, 'gateway', byName.get(g.name), undefined, { config }, imageOf(g)));
     }
   }
 
@@ -195,6 +197,11 @@ export function plan(input: PlanInput): Plan {
   return { operations: ops };
 }
 
+/** `sha256:0123456789ab...` -> `0123456789ab` (as `docker images` shows it). */
+function shortImageId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
 /** The operations that make one container match its spec (none in steady state). */
 function ensureContainer(
   spec: ContainerSpec,
@@ -203,6 +210,7 @@ function ensureContainer(
   current: ObservedContainer | undefined,
   server?: string,
   extraSummary: Record<string, unknown> = {},
+  localImageId: string | null = null,
 ): Operation[] {
   const resourceId = `container:${spec.name}`;
   const s = server ? { server } : {};
@@ -234,6 +242,10 @@ function ensureContainer(
         ...s,
       },
     ];
+  }
+  if (localImageId !== null && current.imageId && current.imageId !== localImageId) {
+    const cause = `image ${spec.image} now ${shortImageId(localImageId)} (container runs ${shortImageId(current.imageId)})`;
+    return [{ type: 'recreate-container', resourceId, cause, spec: withHash, role, containerId: current.id, ...s }];
   }
   if (!current.running) {
     return [{ type: 'start-container', resourceId, cause: `container is ${current.state}`, containerId: current.id, role, ...s }];

@@ -8,7 +8,12 @@ import { Labels, isOwned, parseRole } from '../docker/labels.js';
  * per call and counters, for unit tests and benchmarks. Not used by production code.
  */
 export class InMemoryRuntime implements ContainerRuntime {
-  readonly containers = new Map<string, { name: string; spec: ContainerSpec; running: boolean }>();
+  readonly containers = new Map<string, { name: string; spec: ContainerSpec; running: boolean; imageId: string }>();
+  /** Local image id per reference (default `sha256:<ref>`); set one to stand for a rebuilt tag. */
+  readonly imageIds = new Map<string, string>();
+  /** What `pull` fetched, and the id a registry would give (absent: the current one). */
+  readonly pulled: string[] = [];
+  readonly registry = new Map<string, string>();
   readonly volumes = new Map<string, Record<string, string>>();
   readonly networks = new Set<string>();
   calls = { reads: 0, writes: 0 };
@@ -23,7 +28,16 @@ export class InMemoryRuntime implements ContainerRuntime {
     if (this.#latencyMs > 0) await new Promise((r) => setTimeout(r, this.#latencyMs));
   }
 
-  async observe(q: { namePrefix: string; instance: string; network: string }): Promise<{ networkExists: boolean; containers: ObservedContainer[]; volumes: ObservedVolume[] }> {
+  imageId(ref: string): string {
+    return this.imageIds.get(ref) ?? `sha256:${ref}`;
+  }
+
+  async observe(q: { namePrefix: string; instance: string; network: string; images?: readonly string[] }): Promise<{
+    networkExists: boolean;
+    containers: ObservedContainer[];
+    volumes: ObservedVolume[];
+    imageIds: Record<string, string | null>;
+  }> {
     await this.#wait('reads');
     const containers: ObservedContainer[] = [];
     for (const [id, c] of this.containers) {
@@ -39,7 +53,7 @@ export class InMemoryRuntime implements ContainerRuntime {
         id,
         name: c.name,
         image: c.spec.image,
-        imageId: `sha256:${c.spec.image}`,
+        imageId: c.imageId,
         state: c.running ? 'running' : 'exited',
         running: c.running,
         owned,
@@ -52,7 +66,8 @@ export class InMemoryRuntime implements ContainerRuntime {
       });
     }
     const volumes = [...this.volumes].map(([name, labels]) => ({ name, owned: isOwned(labels, q.instance) }));
-    return { networkExists: this.networks.has(q.network), containers, volumes };
+    const imageIds = Object.fromEntries((q.images ?? []).map((r) => [r, this.imageId(r)]));
+    return { networkExists: this.networks.has(q.network), containers, volumes, imageIds };
   }
   async createNetwork(name: string): Promise<void> {
     await this.#wait('writes');
@@ -65,11 +80,18 @@ export class InMemoryRuntime implements ContainerRuntime {
   async ensureImage(): Promise<void> {
     await this.#wait('reads');
   }
+  async pull(image: string): Promise<string> {
+    await this.#wait('writes');
+    this.pulled.push(image);
+    const fresh = this.registry.get(image);
+    if (fresh) this.imageIds.set(image, fresh);
+    return this.imageId(image);
+  }
   async create(spec: ContainerSpec, name: string = spec.name): Promise<string> {
     await this.#wait('writes');
     for (const c of this.containers.values()) if (c.name === name) throw new Error(`409 name ${name} in use`);
     const id = randomBytes(8).toString('hex');
-    this.containers.set(id, { name, spec, running: false });
+    this.containers.set(id, { name, spec, running: false, imageId: this.imageId(spec.image) });
     return id;
   }
   async start(id: string): Promise<void> {

@@ -86,6 +86,9 @@ export class CountingRuntime implements ContainerRuntime {
   createVolume(n: string, l: Record<string, string>): Promise<void> {
     return this.#w(`createVolume ${n}`, this.inner.createVolume(n, l));
   }
+  pull(i: string): Promise<string> {
+    return this.#w(`pull ${i}`, this.inner.pull(i));
+  }
   ensureImage(i: string): Promise<void> {
     return this.#w(`ensureImage ${i}`, this.inner.ensureImage(i));
   }
