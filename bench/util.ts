@@ -60,3 +60,64 @@ export async function cleanupStack(docker: Docker, id: string, dir: string): Pro
   rmSync(dir, { recursive: true, force: true });
 }
 
+
+/** The median of xs. */
+export function median(xs: readonly number[]): number {
+  return pct(xs, 50);
+}
+
+/** CPU ms (this process) and wall ms of fn. */
+export async function measure(fn: () => Promise<void>): Promise<{ cpuMs: number; wallMs: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return { cpuMs: (c.user + c.system) / 1000, wallMs: performance.now() - t0 };
+}
+
+/** Poll fn every 25 ms until it returns true; throws after timeoutMs. */
+export async function waitUntil(fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms`);
+}
+
+/**
+ * Counts the HTTP requests dockerode sends to the Docker socket (every Engine API call goes
+ * through `modem.dial` once), by method and path with ids and queries stripped.
+ */
+export class DockerCallCounter {
+  readonly byRoute = new Map<string, number>();
+  total = 0;
+
+  constructor(docker: Docker) {
+    const modem = (docker as unknown as { modem: { dial: (o: { method?: string; path?: string }, cb: unknown) => unknown } }).modem;
+    const dial = modem.dial.bind(modem);
+    modem.dial = (o, cb) => {
+      this.total++;
+      const path = (o.path ?? '').split('?')[0] ?? '';
+      const route = `${o.method ?? 'GET'} ${path.replace(/\/(containers|networks|volumes|images)\/(?!json$|create$)[^/]+/, '/$1/{id}')}`;
+      this.byRoute.set(route, (this.byRoute.get(route) ?? 0) + 1);
+      return dial(o, cb);
+    };
+  }
+
+  /** Counts since the last reset, then zero them. */
+  take(): { total: number; byRoute: Record<string, number> } {
+    const out = { total: this.total, byRoute: Object.fromEntries([...this.byRoute].sort()) };
+    this.total = 0;
+    this.byRoute.clear();
+    return out;
+  }
+}
+
+/** A container's cumulative CPU time in ns, from the Engine API's stats (the container's cgroup). */
+export async function containerCpuNs(docker: Docker, nameOrId: string): Promise<number> {
+  const s = (await docker.getContainer(nameOrId).stats({ stream: false, 'one-shot': true } as { stream: false })) as {
+    cpu_stats: { cpu_usage: { total_usage: number } };
+  };
+  return s.cpu_stats.cpu_usage.total_usage;
+}

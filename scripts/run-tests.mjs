@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Compiles into a clean dist/ (so compiled copies of deleted or renamed tests never run), then runs the
-// compiled tests with node's own test runner: unit tests (dist/src/**/*.test.js) and, unless --unit,
+// compiled tests with node's own test runner: unit tests (dist/src/**/*.test.js, dist/bench/**/*.test.js) and, unless --unit,
 // the integration tests (dist/test/integration/**/*.test.js) that need the real dockerd, the local
 // images and the postgresql-15 binaries (scripts/setup.sh installs and builds them).
 // Tests run one file at a time: integration tests share one Docker engine.
@@ -35,7 +35,7 @@ function find(dir) {
 // The reliability suite (faults, 1,000 hostile files) runs on its own: npm run test:reliability.
 const files = reliability
   ? find('dist/test/reliability')
-  : [...(integrationOnly ? [] : find('dist/src')), ...(unitOnly ? [] : find('dist/test/integration'))];
+  : [...(integrationOnly ? [] : [...find('dist/src'), ...find('dist/bench')]), ...(unitOnly ? [] : find('dist/test/integration'))];
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);

@@ -1,0 +1,10 @@
+// Every bench case, in the order `npm run bench` runs them and the README lists their figures.
+// Add a case here (see bench/README.md); its id is what `--only` takes.
+import type { BenchCase } from './case.js';
+import { probeCost } from './probe-cost.js';
+import { noopResync } from './noop-resync.js';
+import { noopResyncDocker, litellmRestart } from './real-stack.js';
+import { stdioBridge } from './bridge.js';
+import { fileDrop } from './drop.js';
+
+export const CASES: readonly BenchCase[] = [probeCost, noopResync, noopResyncDocker, litellmRestart, stdioBridge, fileDrop];

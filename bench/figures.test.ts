@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CASES } from './cases.js';
+import { BEGIN, END, RESULTS_DIR, readResults, renderFigures, replaceBlock, type ResultFile } from './results.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+test('the README figures block is what npm run readme:figures makes from bench/results/', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const expected = replaceBlock(readme, renderFigures(readResults(join(root, RESULTS_DIR)), CASES.map((c) => c.id)));
+  assert.equal(readme, expected, 'stale: run `npm run readme:figures` and commit README.md');
+});
+
+test('every bench case has a unique kebab-case id, a title and a unit', () => {
+  assert.equal(new Set(CASES.map((c) => c.id)).size, CASES.length);
+  for (const c of CASES) {
+    assert.match(c.id, /^[a-z0-9]+(-[a-z0-9]+)*$/);
+    assert.ok(c.title.length > 0 && c.unit.length > 0, c.id);
+  }
+});
+
+const run = (at: string, commit: string, cases: Record<string, string>): { file: string; result: ResultFile } => ({
+  file: `${at}.json`,
+  result: {
+    format: 1, at, command: 'npm run bench', git: { commit, dirty: false }, node: 'v22.0.0',
+    machine: { cpus: 2, cpuModel: 'cpu', memGiB: 4, os: 'Debian', loadavg: [0.5, 0.4, 0.3], docker: '20.10' },
+    cases: Object.fromEntries(Object.entries(cases).map(([id, v]) => [id, { title: id, unit: 'ms', seconds: 1, rows: [{ what: id, value: v, baseline: 'b', note: '' }], data: {} }])),
+    failed: {},
+  },
+});
+
+test('each case shows its figures from the newest result file that has it, with that run as the source', () => {
+  const block = renderFigures([
+    run('2026-01-01T00-00-00Z', 'aaaaaaaaaaaa', { x: 'old x', y: 'old y' }),
+    run('2026-01-02T00-00-00Z', 'bbbbbbbbbbbb', { y: 'new y' }),
+  ], ['x', 'y', 'z']);
+  assert.match(block, /\| x \| old x \| b \| `x` \[1\] \|/);
+  assert.match(block, /\| y \| new y \| b \| `y` \[2\] \|/);
+  assert.doesNotMatch(block, /old y/);
+  assert.match(block, /\[1\] .*2026-01-01T00-00-00Z\.json.* at aaaaaaaaaa,/);
+  assert.match(block, /\[2\] .*2026-01-02T00-00-00Z\.json.* at bbbbbbbbbb,/);
+});
+
+test('a README without the figures markers is an error, not a silent append', () => {
+  assert.throws(() => replaceBlock('# readme\n', 'x'), /no figures block/);
+  assert.equal(replaceBlock(`a\n${BEGIN}\nold\n${END}\nb`, 'NEW'), 'a\nNEW\nb');
+});
