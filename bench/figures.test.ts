@@ -4,14 +4,24 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CASES } from './cases.js';
-import { BEGIN, END, RESULTS_DIR, readResults, renderFigures, replaceBlock, type ResultFile } from './results.js';
+import { BEGIN, END, generatedReadme, renderFigures, renderMutation, replaceBlock, type ResultFile } from './results.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
-test('the README figures block is what npm run readme:figures makes from bench/results/', () => {
+test('the README figures and mutation-score blocks are what npm run readme:figures makes', () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const expected = replaceBlock(readme, renderFigures(readResults(join(root, RESULTS_DIR)), CASES.map((c) => c.id)));
-  assert.equal(readme, expected, 'stale: run `npm run readme:figures` and commit README.md');
+  assert.equal(readme, generatedReadme(root, readme, CASES.map((c) => c.id)), 'stale: run `npm run readme:figures` and commit README.md');
+});
+
+test('the mutation block shows the score, its date and commit, per module', () => {
+  const block = renderMutation(JSON.stringify({
+    at: '2026-12-01T04:00:00.000Z', command: 'npm run test:mutation', commit: 'cccccccccccc', stryker: '9.6.1',
+    total: { killed: 90, mutants: 100, score: 90 },
+    modules: [{ module: 'src/reconcile/planner.ts', killed: 45, mutants: 50, score: 90, target: 85 }],
+  }));
+  assert.match(block, /Mutation score 90 % \(90 of 100 mutants killed\).* at cccccccccc, 2026-12-01 04:00 UTC/);
+  assert.match(block, /\| `src\/reconcile\/planner.ts` \| 45 \/ 50 \| 90 % \| >= 85 % \|/);
+  assert.match(renderMutation(null), /Not run yet/);
 });
 
 test('every bench case has a unique kebab-case id, a title and a unit', () => {

@@ -12,6 +12,7 @@ import { errorMessage } from '../errors/index.js';
 import type { RuntimeEvent } from '../ports/index.js';
 import { createStatusServer, type ApplyAnswer, type ApplyHandler, type DaemonState } from '../server/http.js';
 import { renderPlan } from '../reconcile/render-plan.js';
+import { PassScheduler } from './scheduler.js';
 import type { InstanceLock } from '../lock/instance-lock.js';
 
 /** Source of Docker event hints (the dockerode adapter implements it). */
@@ -30,8 +31,7 @@ export interface EventSource {
 export const RECONNECT_LOG_EACH = 5;
 export const RECONNECT_SUMMARY_EVERY_MS = 30_000;
 
-/** Quiet time after the last file event before a reconcile (editors write in bursts). */
-export const DEBOUNCE_MS = 300;
+export { DEBOUNCE_MS } from './scheduler.js';
 
 export interface DaemonOptions {
   /** Docker event hints (optional; the periodic resync covers their absence). */
@@ -56,13 +56,10 @@ export interface DaemonOptions {
  * at most one pass runs at a time (requests during a pass merge into one follow-up pass).
  */
 export async function runDaemon(reconciler: Reconciler, log: Logger, opts: DaemonOptions = {}): Promise<number> {
-  let running: Promise<void> | null = null;
-  let again = false;
   let stopping = false;
   const applyWaiters: { allowEmpty: boolean; resolve: (a: ApplyAnswer) => void }[] = [];
   /** Docker answered again: the monitor probes at once after the next pass (its backoff grew meanwhile). */
   let reprobe = false;
-  let timer: NodeJS.Timeout | null = null;
   const paths = (st: typeof reconciler.settings): Record<string, string> => ({
     settingsFile: st.settingsFile ?? '(none; defaults and environment)',
     desiredDir: st.desiredDir,
@@ -139,29 +136,17 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     return answer;
   };
 
+  // One pass at a time; requests during a pass merge into one follow-up (src/watch/scheduler.ts).
+  // `apply --once` requests waiting for a pass get this one; one of them may confirm pruning.
+  const scheduler = new PassScheduler(async (why) => {
+    const waiting = applyWaiters.splice(0);
+    const answer = await pass(waiting.length ? `${why}; apply --once` : why, waiting.some((w) => w.allowEmpty));
+    for (const w of waiting) w.resolve(answer);
+  });
   const request = (why: string): void => {
-    if (stopping) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        // `apply --once` requests waiting for a pass get this one; one of them may confirm pruning.
-        const waiting = applyWaiters.splice(0);
-        const answer = await pass(waiting.length ? `${why}; apply --once` : why, waiting.some((w) => w.allowEmpty));
-        for (const w of waiting) w.resolve(answer);
-      } while ((again || applyWaiters.length > 0) && !stopping);
-    })().finally(() => {
-      running = null;
-    });
+    if (!stopping) scheduler.request(why);
   };
-
-  const debounced = (why: string): void => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => request(why), DEBOUNCE_MS);
-  };
+  const debounced = (why: string): void => scheduler.debounced(why);
 
   // Watch the desired dir, and its parent for the dir itself being replaced (symlink swap,
   // rename, unmount): then the dir watcher is rebuilt on the new target.
@@ -266,6 +251,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
+      void scheduler.stop(); // no new pass; the one in flight finishes (awaited below)
       log.info({ signal }, 'stopping: finishing the pass in flight; MCP containers keep running');
       notify(['STOPPING=1']);
       resolveStop();
@@ -275,13 +261,12 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   });
   process.off('SIGHUP', onHup);
   clearInterval(resync);
-  if (timer) clearTimeout(timer);
   stopEvents.abort();
   opts.monitor?.stop();
   const watchers = [dirWatcher, parentWatcher] as (FSWatcher | null)[];
   await Promise.all(watchers.map((w) => w?.close()));
   await eventsDone;
-  if (running) await running;
+  await scheduler.stop();
   for (const w of applyWaiters.splice(0)) w.resolve({ plan: '', failed: [], problems: [], unconverged: 0, error: 'the daemon stopped' });
   if (http) {
     http.closeAllConnections();

@@ -1,0 +1,134 @@
+// Tests that kill the mutations of the safety checks (issue 15): each names the behaviour a
+// broken check would lose. Kept apart from planner.test.ts so concurrent edits do not collide.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSettings, type Settings } from '../config/settings.js';
+import { parseDesiredFile, type DesiredLoad } from '../desired/load.js';
+import { resolveServer, resolveServers } from '../desired/resolve.js';
+import { pruneDecision } from './controller.js';
+import { plan } from './planner.js';
+import { baseInput, converged, runningFor } from '../testing/fixtures.js';
+
+function stack(): { dir: string; secrets: string; settings: Settings } {
+  const dir = mkdtempSync(join(tmpdir(), 'safety-'));
+  const secrets = join(dir, 'secrets');
+  mkdirSync(secrets, { mode: 0o700 });
+  writeFileSync(join(secrets, 'mcp-litellm.env'), 'LITELLM_MASTER_KEY=sk-x\n', { mode: 0o600 });
+  return { dir, secrets, settings: loadSettings({ env: { MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: secrets } }) };
+}
+const desired = (name: string, extra = '') =>
+  parseDesiredFile(`image: mcp/x:1\ntransport: http\nport: 3001\n${extra}`, `mcp-${name}.yaml`, `mcp-${name}.yaml`).server!;
+
+describe('secrets digest in the spec hash', () => {
+  test('a rotated secret in the env file changes the spec hash, and the planner recreates the server', () => {
+    const { secrets, settings } = stack();
+    const envFile = join(secrets, 'mcp-gh.env');
+    writeFileSync(envFile, 'TOKEN=old-secret\n', { mode: 0o600 });
+    const before = resolveServer(settings, desired('gh'));
+    writeFileSync(envFile, 'TOKEN=new-secret\n', { mode: 0o600 });
+    const after = resolveServer(settings, desired('gh'));
+    assert.notEqual(after.specHash, before.specHash, 'a new secret must give a new hash');
+    const input = baseInput(settings, [after]);
+    input.observed = { ...converged(input, ''), containers: [runningFor(before)] };
+    const ops = plan(input).operations.filter((o) => o.resourceId === `container:${after.container.name}`);
+    assert.deepEqual(ops.map((o) => o.type), ['recreate-container']);
+  });
+
+  test('the same env file content gives the same spec hash (no recreate without a change)', () => {
+    const { secrets, settings } = stack();
+    writeFileSync(join(secrets, 'mcp-gh.env'), 'TOKEN=same\n', { mode: 0o600 });
+    assert.equal(resolveServer(settings, desired('gh')).specHash, resolveServer(settings, desired('gh')).specHash);
+  });
+
+  test('neither the spec nor its hash input carries the secret value, only its keyed digest', () => {
+    const { secrets, settings } = stack();
+    writeFileSync(join(secrets, 'mcp-gh.env'), 'TOKEN=very-secret-value\n', { mode: 0o600 });
+    const m = resolveServer(settings, desired('gh'));
+    assert.match(m.container.secretDigest ?? '', /^[0-9a-f]{32}$/);
+    assert.ok(!JSON.stringify(m).includes('very-secret-value'));
+  });
+});
+
+describe('mode 600 on secrets files', () => {
+  for (const mode of [0o640, 0o604, 0o620, 0o602, 0o610, 0o601, 0o644]) {
+    test(`an env file with mode ${mode.toString(8)} (group or others may access it) is refused with the chmod that fixes it`, () => {
+      const { secrets, settings } = stack();
+      const envFile = join(secrets, 'mcp-gh.env');
+      writeFileSync(envFile, 'TOKEN=leaky-secret\n');
+      chmodSync(envFile, mode);
+      const r = resolveServers(settings, [desired('gh')]);
+      assert.equal(r.models.length, 0, 'the server is not resolved');
+      assert.equal(r.failures.length, 1);
+      assert.match(r.failures[0]?.message ?? '', /chmod 600/);
+      assert.ok(!r.failures[0]?.message.includes('leaky-secret'), 'the message names the file, never its content');
+    });
+  }
+  for (const mode of [0o600, 0o400]) {
+    test(`an env file with mode ${mode.toString(8)} (owner only) is accepted`, () => {
+      const { secrets, settings } = stack();
+      const envFile = join(secrets, 'mcp-gh.env');
+      writeFileSync(envFile, 'TOKEN=x\n');
+      chmodSync(envFile, mode);
+      assert.equal(resolveServers(settings, [desired('gh')]).models.length, 1);
+    });
+  }
+});
+
+describe('mass-deletion guard (prune)', () => {
+  const load = (over: Partial<DesiredLoad>): DesiredLoad => ({ dir: '/d', dirState: 'ok', servers: [], invalid: [], ...over });
+  const oneServer = [{ name: 'a' }] as unknown as DesiredLoad['servers'];
+  const oneInvalid = [{ name: 'a' }] as unknown as DesiredLoad['invalid'];
+
+  test('an empty desired dir while servers run holds every removal until confirmed with --allow-empty', () => {
+    const d = pruneDecision(load({}), 1, false);
+    assert.equal(d.allowed, false);
+    assert.match(d.reason, /empty while 1 server\(s\) run/);
+    assert.match(d.reason, /--allow-empty/);
+  });
+
+  test('an empty desired dir with --allow-empty (or allowEmptyDesired) removes', () => {
+    assert.deepEqual(pruneDecision(load({}), 3, true), { allowed: true, reason: '' });
+  });
+
+  test('an empty desired dir with nothing running has nothing to hold', () => {
+    assert.equal(pruneDecision(load({}), 0, false).allowed, true);
+  });
+
+  test('a desired dir with files (valid or invalid) prunes only what no file wants', () => {
+    assert.equal(pruneDecision(load({ servers: oneServer }), 2, false).allowed, true);
+    assert.equal(pruneDecision(load({ invalid: oneInvalid }), 2, false).allowed, true);
+  });
+
+  for (const dirState of ['missing', 'unreadable'] as const) {
+    test(`a ${dirState} desired dir never removes anything, even with --allow-empty`, () => {
+      const d = pruneDecision(load({ dirState }), 2, true);
+      assert.equal(d.allowed, false);
+      assert.match(d.reason, new RegExp(`is ${dirState}`));
+    });
+  }
+
+  test('a held prune reports prune-held for each server and removes no container', () => {
+    const { settings } = stack();
+    const m = resolveServer(settings, desired('gone'));
+    const input = baseInput(settings, []);
+    input.observed = { ...converged(baseInput(settings, [m]), ''), gatewayConfigText: '' };
+    input.prune = { allowed: false, reason: 'held for the test' };
+    const ops = plan(input).operations;
+    assert.deepEqual(ops.filter((o) => o.type === 'remove-container'), []);
+    const held = ops.filter((o) => o.type === 'prune-held');
+    assert.deepEqual(held.map((o) => o.resourceId), [`container:${m.container.name}`]);
+    assert.match(held[0]?.cause ?? '', /held for the test/);
+  });
+
+  test('an allowed prune removes the server that has no desired file', () => {
+    const { settings } = stack();
+    const m = resolveServer(settings, desired('gone'));
+    const input = baseInput(settings, []);
+    input.observed = { ...converged(baseInput(settings, [m]), ''), gatewayConfigText: '' };
+    const removed = plan(input).operations.filter((o) => o.type === 'remove-container').map((o) => o.resourceId);
+    assert.ok(removed.includes(`container:${m.container.name}`), JSON.stringify(removed));
+  });
+});

@@ -1,0 +1,45 @@
+// StrykerJS over the modules that decide safety (issue 15): `npm run test:mutation`.
+// The tap runner runs each compiled node:test file (dist/src/**/*.test.js) as one "test", and
+// per-test coverage means a mutant runs only the files that reach its code. Subsets while
+// developing: `npm run test:mutation -- --mutate src/watch/scheduler.ts`.
+import { readFileSync } from 'node:fs';
+
+/** `file:start-end` lines of one exported function, found by name (line numbers move). */
+function functionRange(file, name) {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`export function ${name}(`));
+  if (start < 0) throw new Error(`${file}: no function ${name}`);
+  const end = lines.findIndex((l, i) => i > start && l === '}');
+  return `${file}:${start + 1}-${end + 1}`;
+}
+
+export default {
+  testRunner: 'tap',
+  tap: {
+    testFiles: ['dist/src/**/*.test.js'],
+    nodeArgs: ['--test-reporter=tap', '--require', '{{hookFile}}', '{{testFile}}'],
+  },
+  buildCommand: 'npx tsc -p tsconfig.stryker.json',
+  mutate: [
+    'src/desired/**/*.ts',
+    '!src/desired/**/*.test.ts',
+    '!src/desired/write-json-schema.ts',
+    'src/reconcile/planner.ts',
+    'src/reconcile/hash.ts',
+    functionRange('src/reconcile/controller.ts', 'pruneDecision'),
+    'src/docker/labels.ts',
+    'src/litellm/config-file.ts',
+    'src/bridge/**/*.ts',
+    '!src/bridge/**/*.test.ts',
+    'src/watch/scheduler.ts',
+  ],
+  coverageAnalysis: 'perTest',
+  concurrency: 1,
+  timeoutMS: 10000,
+  ignorePatterns: ['dist', '.cache', '.demo', 'reports', 'bench/results'],
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true, skipFull: false },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+};
