@@ -117,8 +117,18 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
     };
     const a = { bridge: await series(bridged, 200), stateful: await series(stateful, 60), stateless: await series(stateless, 30), floor: await floor(200) };
     const speedup = pct(a.stateful, 50) / pct(a.bridge, 50);
-    rows.push({ what: 'stdio call the way LiteLLM makes it (new session: initialize, initialized, tools/call, DELETE), bridge', value: fmt(a.bridge), baseline: `supergateway stateful ${fmt(a.stateful)}`, note: `${speedup.toFixed(0)}x faster (target >= 18x, p50 <= 10 ms)` });
-    rows.push({ what: 'the same call, other baselines', value: `supergateway stateless ${fmt(a.stateless)}`, baseline: `floor (initialized pipe) ${fmt(a.floor)}`, note: '' });
+    rows.push({
+      what: 'stdio call the way LiteLLM makes it (new session: initialize, initialized, tools/call, DELETE), bridge',
+      value: fmt(a.bridge),
+      baseline: `supergateway stateful ${fmt(a.stateful)}`,
+      note: `${speedup.toFixed(0)}x faster (target >= 18x, p50 <= 10 ms)`,
+    });
+    rows.push({
+      what: 'the same call, other baselines',
+      value: `supergateway stateless ${fmt(a.stateless)}`,
+      baseline: `floor (initialized pipe) ${fmt(a.floor)}`,
+      note: '',
+    });
     // (b) through the real LiteLLM: it opens a new upstream session for every call.
     const c = new Client({ name: 'bench', version: '1' });
     await c.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } }));
@@ -134,7 +144,12 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
     };
     const b = { bridge: await through('mcp_bridged-echo', 60), stateful: await through('mcp_sgwstateful-echo', 30), stateless: await through('mcp_sgwstateless-echo', 20) };
     await c.close();
-    rows.push({ what: 'stdio tools/call through LiteLLM POST /mcp/, bridge', value: fmt(b.bridge), baseline: `supergateway stateful ${fmt(b.stateful)}; stateless ${fmt(b.stateless)}`, note: `${(pct(b.stateful, 50) / pct(b.bridge, 50)).toFixed(1)}x faster than stateful (target >= 5x)` });
+    rows.push({
+      what: 'stdio tools/call through LiteLLM POST /mcp/, bridge',
+      value: fmt(b.bridge),
+      baseline: `supergateway stateful ${fmt(b.stateful)}; stateless ${fmt(b.stateless)}`,
+      note: `${(pct(b.stateful, 50) / pct(b.bridge, 50)).toFixed(1)}x faster than stateful (target >= 5x)`,
+    });
     // 1,000 more calls: sessions and processes must not leak; memory of the edge flat.
     const mem = async () => ((await docker.getContainer(`${id}-edge`).stats({ stream: false })) as { memory_stats: { usage: number } }).memory_stats.usage / 1048576;
     const procs = async () => ((await docker.getContainer(`${id}-bridged`).top()) as { Processes: unknown[] }).Processes.length;
@@ -143,7 +158,12 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
     for (let i = 0; i < 1000; i++) await litellmStyleCall(bridged, i);
     const stats = (await (await request(`http://127.0.0.1:${hostPort('edge', 8080)}/_bridges`)).body.json()) as { container: string; sessions: number; upstreamInitializes: number }[];
     const mine = stats.find((s) => s.container === `${id}-bridged`);
-    rows.push({ what: '1,000 more bridged calls', value: `sessions open ${mine?.sessions}, processes ${await procs()} (before ${p0}), upstream initializes ${mine?.upstreamInitializes}`, baseline: `edge memory ${m0.toFixed(1)} -> ${(await mem()).toFixed(1)} MiB`, note: 'no leak = 0 sessions, same processes, 1 initialize' });
+    rows.push({
+      what: '1,000 more bridged calls',
+      value: `sessions open ${mine?.sessions}, processes ${await procs()} (before ${p0}), upstream initializes ${mine?.upstreamInitializes}`,
+      baseline: `edge memory ${m0.toFixed(1)} -> ${(await mem()).toFixed(1)} MiB`,
+      note: 'no leak = 0 sessions, same processes, 1 initialize',
+    });
     return { a: { bridgeP50: pct(a.bridge, 50), statefulP50: pct(a.stateful, 50), statelessP50: pct(a.stateless, 50), floorP50: pct(a.floor, 50) }, b: { bridgeP50: pct(b.bridge, 50), statefulP50: pct(b.stateful, 50), statelessP50: pct(b.stateless, 50) }, sessionsAfter1000: mine?.sessions };
   } finally {
     await cleanupStack(docker, id, dir);

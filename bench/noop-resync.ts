@@ -48,7 +48,12 @@ export const noopResync: BenchCase = {
           plan(o.input);
           planOnly.push(performance.now() - t1);
         }
-        rows.push({ what: `no-op pass, ${N} servers (in-memory runtime, 3 ms per call)`, value: `${median(times).toFixed(1)} ms, ${reads / PASSES} runtime reads, ${writes} writes`, baseline: `planner alone ${median(planOnly).toFixed(2)} ms`, note: `RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB` });
+        rows.push({
+          what: `no-op pass, ${N} servers (in-memory runtime, 3 ms per call)`,
+          value: `${median(times).toFixed(1)} ms, ${reads / PASSES} runtime reads, ${writes} writes`,
+          baseline: `planner alone ${median(planOnly).toFixed(2)} ms`,
+          note: `RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`,
+        });
         data[String(N)] = { passMs: median(times), planMs: median(planOnly), runtimeReadsPerPass: reads / PASSES, runtimeWrites: writes };
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -76,8 +76,18 @@ async function direct(rows: BenchRow[]): Promise<Record<string, unknown>> {
     const heap1 = process.memoryUsage().heapUsed;
     const cpu = median(sdk.map((x) => x.cpuMs));
     const cpuRaw = median(raw.map((x) => x.cpuMs));
-    rows.push({ what: `direct probes, ${N} servers, 1 cycle (initialize + tools/list, SDK client)`, value: `${cpu.toFixed(0)} ms CPU, ${median(sdk.map((x) => x.wallMs)).toFixed(0)} ms wall`, baseline: `raw JSON-RPC over undici: ${cpuRaw.toFixed(0)} ms CPU`, note: `median of ${sdk.length} cycles, ${CONCURRENCY} at a time` });
-    rows.push({ what: `heap after ${sdk.length * N} more direct probes (after GC)`, value: `${((heap1 - heap0) / 1048576).toFixed(1)} MiB (RSS ${((rss1 - rss0) / 1048576).toFixed(1)} MiB)`, baseline: `heap ${(heap0 / 1048576).toFixed(0)} MiB before`, note: gc ? 'flat = no leak' : 'run with --expose-gc' });
+    rows.push({
+      what: `direct probes, ${N} servers, 1 cycle (initialize + tools/list, SDK client)`,
+      value: `${cpu.toFixed(0)} ms CPU, ${median(sdk.map((x) => x.wallMs)).toFixed(0)} ms wall`,
+      baseline: `raw JSON-RPC over undici: ${cpuRaw.toFixed(0)} ms CPU`,
+      note: `median of ${sdk.length} cycles, ${CONCURRENCY} at a time`,
+    });
+    rows.push({
+      what: `heap after ${sdk.length * N} more direct probes (after GC)`,
+      value: `${((heap1 - heap0) / 1048576).toFixed(1)} MiB (RSS ${((rss1 - rss0) / 1048576).toFixed(1)} MiB)`,
+      baseline: `heap ${(heap0 / 1048576).toFixed(0)} MiB before`,
+      note: gc ? 'flat = no leak' : 'run with --expose-gc',
+    });
     return { servers: N, sdkCpuMsPerCycle: cpu, rawCpuMsPerCycle: cpuRaw, heapGrowthMiB: (heap1 - heap0) / 1048576, rssGrowthMiB: (rss1 - rss0) / 1048576, gcForced: Boolean(gc) };
   } finally {
     child.kill();
@@ -142,8 +152,18 @@ async function gateway(rows: BenchRow[], directCpuMs: number): Promise<Record<st
     }
     const g = { daemon: median(per.map((x) => x.daemon)), litellm: median(per.map((x) => x.litellm)), edge: median(per.map((x) => x.edge)), wall: median(per.map((x) => x.wall)) };
     const total = directCpuMs + g.daemon + g.litellm + g.edge;
-    rows.push({ what: `gateway probes, ${N} servers, 1 cycle (tools/list through LiteLLM POST /mcp/, one server each)`, value: `daemon ${g.daemon.toFixed(0)} ms + LiteLLM ${g.litellm.toFixed(0)} ms + edge ${g.edge.toFixed(0)} ms CPU, ${g.wall.toFixed(0)} ms wall`, baseline: `direct probes ${directCpuMs.toFixed(0)} ms CPU`, note: `median of ${CYCLES} cycles; LiteLLM and edge CPU from their cgroups` });
-    rows.push({ what: `all probes, ${N} servers every 30 s (direct + gateway, daemon + LiteLLM + edge)`, value: `${pctOfCore(total)} % of one core`, baseline: `direct probes alone ${pctOfCore(directCpuMs)} %`, note: `LiteLLM idle: ${pctOfCore(idleMs)} % (${idleMs.toFixed(0)} ms CPU in 30 s)` });
+    rows.push({
+      what: `gateway probes, ${N} servers, 1 cycle (tools/list through LiteLLM POST /mcp/, one server each)`,
+      value: `daemon ${g.daemon.toFixed(0)} ms + LiteLLM ${g.litellm.toFixed(0)} ms + edge ${g.edge.toFixed(0)} ms CPU, ${g.wall.toFixed(0)} ms wall`,
+      baseline: `direct probes ${directCpuMs.toFixed(0)} ms CPU`,
+      note: `median of ${CYCLES} cycles; LiteLLM and edge CPU from their cgroups`,
+    });
+    rows.push({
+      what: `all probes, ${N} servers every 30 s (direct + gateway, daemon + LiteLLM + edge)`,
+      value: `${pctOfCore(total)} % of one core`,
+      baseline: `direct probes alone ${pctOfCore(directCpuMs)} %`,
+      note: `LiteLLM idle: ${pctOfCore(idleMs)} % (${idleMs.toFixed(0)} ms CPU in 30 s)`,
+    });
     return { servers: N, perCycle: g, cycles: per, litellmIdleCpuMsPer30s: idleMs, allProbesPercentOfCore: Number(pctOfCore(total)) };
   } finally {
     await cleanupStack(docker, id, s.dir);

@@ -71,8 +71,18 @@ export const noopResyncDocker: BenchCase = {
         daemonRoutes = c.byRoute;
       }
       const rows: BenchRow[] = [
-        { what: 'no-op reconcile(), 10 servers, real dockerd and LiteLLM', value: `p50 ${median(passes.map((p) => p.ms)).toFixed(0)} ms, ${median(passes.map((p) => p.requests))} Docker API requests, ${passes.reduce((a, p) => a + p.writes, 0)} writes`, baseline: 'in-memory runtime: noop-resync', note: Object.entries(routes).map(([k, v]) => `${v}x ${k}`).join(', ') },
-        { what: 'no-op daemon pass (reconcile + status summary), same stack', value: `p50 ${median(daemon.map((p) => p.ms)).toFixed(0)} ms, ${median(daemon.map((p) => p.requests))} Docker API requests, ${daemon.reduce((a, p) => a + p.writes, 0)} writes`, baseline: 'reconcile() alone above', note: Object.entries(daemonRoutes).map(([k, v]) => `${v}x ${k}`).join(', ') },
+        {
+          what: 'no-op reconcile(), 10 servers, real dockerd and LiteLLM',
+          value: `p50 ${median(passes.map((p) => p.ms)).toFixed(0)} ms, ${median(passes.map((p) => p.requests))} Docker API requests, ${passes.reduce((a, p) => a + p.writes, 0)} writes`,
+          baseline: 'in-memory runtime: noop-resync',
+          note: Object.entries(routes).map(([k, v]) => `${v}x ${k}`).join(', '),
+        },
+        {
+          what: 'no-op daemon pass (reconcile + status summary), same stack',
+          value: `p50 ${median(daemon.map((p) => p.ms)).toFixed(0)} ms, ${median(daemon.map((p) => p.requests))} Docker API requests, ${daemon.reduce((a, p) => a + p.writes, 0)} writes`,
+          baseline: 'reconcile() alone above',
+          note: Object.entries(daemonRoutes).map(([k, v]) => `${v}x ${k}`).join(', '),
+        },
       ];
       return { rows, data: { passes, daemonPasses: daemon, requestsByRoute: routes, daemonRequestsByRoute: daemonRoutes } };
     } finally {
