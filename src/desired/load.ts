@@ -87,10 +87,11 @@ export function parseDesiredFile(
   const raw = y.value as Record<string, unknown>;
   const env = raw['env'];
   if (env && typeof env === 'object' && !Array.isArray(env)) {
+    const written = y.plainScalars(['env']);
     for (const [k, v] of Object.entries(env as Record<string, unknown>)) {
       if (typeof v !== 'number' && typeof v !== 'boolean') continue;
-      const written = y.scalarText(['env', k]);
-      if (written !== null) (env as Record<string, unknown>)[k] = written;
+      const text = written.get(k);
+      if (text !== undefined) (env as Record<string, unknown>)[k] = text;
     }
   }
   const parsed = ServerSpecSchema.safeParse(raw);

@@ -4,8 +4,14 @@ import type { z } from 'zod';
 import type { LocatedIssue } from '../errors/index.js';
 import { clip } from '../fs/safe-read.js';
 
-/** Largest input file we parse; anything bigger is an error, not a memory spike. */
-export const MAX_YAML_BYTES = 256 * 1024;
+/**
+ * Largest input file we parse; anything bigger is an error, not a memory spike. A desired file is
+ * about 1 KiB; at 64 KiB the slowest input we know (a map of tiny keys) parses in about 0.2 s on the
+ * development machine, so the daemon's event loop is never held longer than that by one file.
+ */
+export const MAX_YAML_BYTES = 64 * 1024;
+/** Problems reported per file; the rest are counted in one last line. */
+export const MAX_ISSUES = 50;
 /** Alias expansions allowed when turning YAML into data (defuses "billion laughs"). */
 export const MAX_ALIAS_COUNT = 50;
 /** Longest message we keep from the YAML library (it may quote an alias or a scalar). */
@@ -26,8 +32,8 @@ export interface LocatedYaml {
   locate(issues: readonly ZodIssue[], knownKeys?: (path: PropertyKey[]) => string[]): LocatedIssue[];
   /** Position of the node at a data path, or of the closest parent that exists. */
   positionOf(path: PropertyKey[]): { line: number; col: number };
-  /** The text exactly as written for a plain (unquoted) scalar at a data path, else null. */
-  scalarText(path: PropertyKey[]): string | null;
+  /** Key -> text exactly as written, for the plain (unquoted) scalar values of the map at a data path. */
+  plainScalars(path: PropertyKey[]): Map<string, string>;
 }
 
 /** Parse YAML keeping source positions, so every later error can say file:line:col. */
@@ -81,14 +87,21 @@ export function parseYamlLocated(text: string, file: string): LocatedYaml {
     return off === undefined ? { line: 1, col: 1 } : at(off);
   };
 
+  // One index per map, built once: looking every unknown key up by a scan would be quadratic.
+  const keyIndex = new Map<Node, Map<string, number>>();
   const keyPosition = (path: PropertyKey[], key: string): { line: number; col: number } => {
     const { node, depth } = nodeAt(path);
     if (node && depth === path.length && isMap(node)) {
-      for (const item of node.items) {
-        if (isPair(item) && isScalar(item.key) && String(item.key.value) === key && item.key.range) {
-          return at(item.key.range[0]);
+      let index = keyIndex.get(node);
+      if (!index) {
+        index = new Map();
+        for (const item of node.items) {
+          if (isPair(item) && isScalar(item.key) && item.key.range && !index.has(String(item.key.value))) index.set(String(item.key.value), item.key.range[0]);
         }
+        keyIndex.set(node, index);
       }
+      const off = index.get(key);
+      if (off !== undefined) return at(off);
     }
     return positionOf(path);
   };
@@ -97,8 +110,9 @@ export function parseYamlLocated(text: string, file: string): LocatedYaml {
     const out: LocatedIssue[] = [];
     for (const i of zodIssues) {
       const path = i.path as PropertyKey[];
+      if (out.length > MAX_ISSUES) break;
       if (i.code === 'unrecognized_keys') {
-        for (const k of i.keys) {
+        for (const k of i.keys.slice(0, MAX_ISSUES + 1)) {
           const known = knownKeys?.(path) ?? [];
           const hint = suggest(k, known);
           out.push({
@@ -118,13 +132,26 @@ export function parseYamlLocated(text: string, file: string): LocatedYaml {
     return out;
   };
 
-  const scalarText = (path: PropertyKey[]): string | null => {
+  const plainScalars = (path: PropertyKey[]): Map<string, string> => {
+    const out = new Map<string, string>();
     const { node, depth } = nodeAt(path);
-    if (!node || depth !== path.length || !isScalar(node) || node.type !== 'PLAIN' || !node.range) return null;
-    return text.slice(node.range[0], node.range[1]);
+    if (!node || depth !== path.length || !isMap(node)) return out;
+    for (const item of node.items) {
+      if (!isPair(item) || !isScalar(item.key) || !isScalar(item.value)) continue;
+      const v = item.value;
+      if (v.type === 'PLAIN' && v.range) out.set(String(item.key.value), text.slice(v.range[0], v.range[1]));
+    }
+    return out;
   };
 
-  return { value, issues, locate, positionOf, scalarText };
+  return { value, issues: capIssues(issues, file), locate: (i, k) => capIssues(locate(i, k), file), positionOf, plainScalars };
+}
+
+/** At most MAX_ISSUES problems, then one line counting the rest. */
+function capIssues(issues: LocatedIssue[], file: string): LocatedIssue[] {
+  if (issues.length <= MAX_ISSUES) return issues;
+  const rest = issues.length - MAX_ISSUES;
+  return [...issues.slice(0, MAX_ISSUES), { file, line: 1, col: 1, path: '', message: `and more problems (${rest}+ not shown)`, severity: 'error' }];
 }
 
 /** A data path for a message; every segment a user wrote is clipped. */

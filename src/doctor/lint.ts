@@ -3,8 +3,8 @@ import { suggest } from '../desired/yaml-located.js';
 import { clip } from '../fs/safe-read.js';
 import type { Finding } from './findings.js';
 
-/** Largest file `doctor` reads (capped while reading); a LiteLLM config is kilobytes. */
-export const MAX_DOCTOR_BYTES = 1024 * 1024;
+/** Largest file `doctor` reads (capped while reading); a LiteLLM config is kilobytes, 256 KiB lints in under a second. */
+export const MAX_DOCTOR_BYTES = 256 * 1024;
 
 /**
  * Keys of an `mcp_servers` entry where `os.environ/NAME` is meant (the credential LiteLLM sends, the
