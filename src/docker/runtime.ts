@@ -297,10 +297,11 @@ export class DockerRuntime implements ContainerRuntime {
         } catch {
           /* logs are a courtesy */
         }
-        const how = info.State.Restarting || info.RestartCount > 0 ? 'it keeps restarting' : `it exited with code ${info.State.ExitCode}`;
+        // `exited 1: <last log line>`: the reason the Progressing condition shows.
+        const how = info.State.Restarting || info.RestartCount > 0 ? 'keeps restarting' : `exited ${info.State.ExitCode}`;
         throw new ReconcilerError(
           ErrorCode.DockerOperationFailed,
-          `container did not stay up after start (${how})${last ? `: ${last.slice(0, 200)}` : ''}`,
+          `${how}${last ? `: ${last.slice(0, 200)}` : ' (no log output)'}`,
           { retryable: false },
         );
       }

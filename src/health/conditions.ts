@@ -2,6 +2,8 @@
 export const ConditionType = {
   Valid: 'Valid',
   ImageAvailable: 'ImageAvailable',
+  /** The last change of the container was applied (False: it failed and waits for its next try). */
+  Progressing: 'Progressing',
   ContainerRunning: 'ContainerRunning',
   McpReady: 'McpReady',
   Registered: 'Registered',
@@ -33,6 +35,10 @@ export const Reason = {
   ToolsThroughGateway: 'ToolsThroughGateway',
   NoToolsThroughGateway: 'NoToolsThroughGateway',
   GatewayDown: 'GatewayDown',
+  Applied: 'Applied',
+  RecreateFailed: 'RecreateFailed',
+  CreateFailed: 'CreateFailed',
+  StartFailed: 'StartFailed',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -103,3 +109,18 @@ export function mayRestart(history: readonly number[], now: number, opts: { max:
   return last === undefined || now - last >= opts.minGapMs * 2 ** (recent.length - 1);
 }
 export const RESTART_BUDGET = { max: 3, windowMs: 3_600_000, minGapMs: 60_000 };
+
+/**
+ * Progressing from the reconciler's failure memory: False with the failure and the next try
+ * (`exited 1: <last log line>; next try in 40 s`), True when no change of the container failed.
+ */
+export function progressingCondition(
+  failure: { change: string; failures: number; reason: string; nextTryAt: number } | undefined,
+  now: number,
+): { type: ConditionType; status: ConditionStatus; reason: Reason; message: string } {
+  if (!failure) return { type: ConditionType.Progressing, status: 'True', reason: Reason.Applied, message: 'the desired spec is applied' };
+  const reason = failure.change === 'create-container' ? Reason.CreateFailed : failure.change === 'start-container' ? Reason.StartFailed : Reason.RecreateFailed;
+  const wait = failure.nextTryAt - now;
+  const next = wait > 0 ? `next try in ${Math.max(1, Math.ceil(wait / 1000))} s` : 'next try now';
+  return { type: ConditionType.Progressing, status: 'False', reason, message: `${failure.reason}; ${next} (${failure.failures} failed ${failure.failures === 1 ? 'try' : 'tries'})` };
+}

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ConfigStore, ContainerRuntime } from '../ports/index.js';
-import type { ObservedContainer, ServerModel } from '../model/types.js';
+import type { ChangeFailure, ObservedContainer, ServerModel } from '../model/types.js';
 import { readEnvFile } from '../desired/env-file.js';
 import type { LiteLLMGateway } from '../litellm/gateway-client.js';
 import { readGatewayConfig } from '../litellm/config-file.js';
@@ -9,12 +9,14 @@ import type { Metrics } from '../server/metrics.js';
 import { errorMessage } from '../errors/index.js';
 import {
   ConditionType as C,
+  CONDITION_ORDER,
   Reason as R,
   mergeConditions,
   toolDiff,
   nextProbeDelay,
   mayRestart,
   RESTART_BUDGET,
+  progressingCondition,
   type Condition,
   type ConditionStatus,
   type Reason,
@@ -77,6 +79,7 @@ export class HealthMonitor {
   readonly #deps: MonitorDeps;
   readonly #servers = new Map<string, Entry>();
   #problems = new Map<string, ServerProblem>();
+  #failures = new Map<string, ChangeFailure>();
   #snap: { at: number; containers: Promise<ObservedContainer[]> } | null = null;
   #running = false;
 
@@ -88,9 +91,13 @@ export class HealthMonitor {
     return this.#deps.now?.() ?? Date.now();
   }
 
-  /** Called after each reconcile pass: the servers to watch and what the pass could not do. */
-  update(models: readonly ServerModel[], problems: ReadonlyMap<string, ServerProblem>): void {
+  /**
+   * Called after each reconcile pass: the servers to watch, what the pass could not do, and the
+   * container changes that failed and wait for their next try (Progressing; refreshed right away).
+   */
+  update(models: readonly ServerModel[], problems: ReadonlyMap<string, ServerProblem>, failures: readonly ChangeFailure[] = []): void {
     this.#problems = new Map(problems);
+    this.#failures = new Map(failures.map((f) => [f.object, f]));
     const wanted = new Set(models.map((m) => m.name));
     for (const [name, e] of this.#servers) {
       if (!wanted.has(name)) {
@@ -129,6 +136,10 @@ export class HealthMonitor {
       // First probe at a random point in the interval so many servers do not probe at once.
       if (this.#running) this.#schedule(entry, Math.round(Math.random() * Math.min(m.health.intervalMs, 5_000)));
     }
+    for (const e of this.#servers.values()) {
+      const shown = e.health.conditions.find((c) => c.type === C.Progressing);
+      if (this.#failures.has(`container:${e.model.container.name}`) || shown?.status === 'False') this.#progress(e);
+    }
   }
 
   /** Start the probe timers. */
@@ -158,7 +169,26 @@ export class HealthMonitor {
   }
 
   snapshot(): ServerHealth[] {
+    for (const e of this.#servers.values()) this.#progress(e);
     return [...this.#servers.values()].map((e) => structuredClone(e.health)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Progressing from the failure memory, merged (and its transitions logged) without a probe. */
+  #progress(e: Entry): void {
+    const h = e.health;
+    const next = progressingCondition(this.#failures.get(`container:${e.model.container.name}`), this.#now());
+    const others = h.conditions.filter((c) => c.type !== C.Progressing);
+    const prev = h.conditions.find((c) => c.type === C.Progressing);
+    const merged = mergeConditions(prev ? [prev] : [], [next], new Date(this.#now()).toISOString());
+    const at = Math.max(0, CONDITION_ORDER.indexOf(C.Progressing));
+    const ordered = [...others];
+    ordered.splice(Math.min(at, ordered.length), 0, merged.conditions[0] as Condition);
+    h.conditions = ordered;
+    for (const t of merged.transitions) {
+      const line = `${t.condition} ${t.from ?? 'none'} -> ${t.to} (${t.reason})`;
+      this.#deps.log.child({ component: 'health', server: e.model.name })[t.to === 'False' ? 'warn' : 'info']({ condition: t.condition, from: t.from, to: t.to, reason: t.reason, message: t.message }, line);
+      this.#event(h, `${line}: ${t.message}`);
+    }
   }
 
   #schedule(e: Entry, delay: number): void {
@@ -233,6 +263,9 @@ export class HealthMonitor {
     if (problem?.reason === 'ImagePullFailed') next.push(cond(C.ImageAvailable, 'False', R.ImagePullFailed, problem.message));
     else if (c?.owned) next.push(cond(C.ImageAvailable, 'True', R.ImagePresent, m.container.image));
     else next.push(cond(C.ImageAvailable, 'Unknown', R.NotFound, 'no container yet'));
+
+    // Progressing: the last change of the container applied, or failed and waits (ADR 0005)
+    next.push(progressingCondition(this.#failures.get(`container:${m.container.name}`), this.#now()));
 
     // ContainerRunning
     const running = !!c?.owned && c.running;

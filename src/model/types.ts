@@ -157,6 +157,8 @@ export const OperationType = {
   Blocked: 'blocked',
   /** Reported only: deletions held back by the mass-deletion guard. */
   PruneHeld: 'prune-held',
+  /** Reported only: a change of this object failed and waits for its backoff (ADR 0005). */
+  BackoffHeld: 'backoff-held',
 } as const;
 export type OperationType = (typeof OperationType)[keyof typeof OperationType];
 
@@ -180,13 +182,49 @@ export type Operation =
   | (OpBase & { type: 'restart-gateway'; containerId: string })
   | (OpBase & { type: 'conflict' })
   | (OpBase & { type: 'blocked' })
-  | (OpBase & { type: 'prune-held' });
+  | (OpBase & { type: 'prune-held' })
+  | (OpBase & { type: 'backoff-held'; failures: number; until: number });
+
+/**
+ * A change that failed and is held back until `until` (ms since the epoch), from the reconciler's
+ * failure memory. Held only while the desired hash is still `specHash`: a new edit retries at once.
+ */
+export interface HeldChange {
+  /** `container:<name>`: the object whose change failed (a server's, the edge's or the gateway's container). */
+  object: string;
+  /** Spec hash the failed change was going to apply. */
+  specHash: string;
+  until: number;
+  failures: number;
+  /** The last failure, one line (e.g. `exited 1: <last log line>`). */
+  reason: string;
+  /** `40 s`, rendered by the caller (the planner has no clock). */
+  nextTryIn: string;
+}
 
 export interface Plan {
   operations: Operation[];
 }
 
+/** A change that failed, as status reports it (ADR 0005). */
+export interface ChangeFailure {
+  /** `container:<name>` */
+  object: string;
+  /** What failed: `recreate-container`, `create-container` or `start-container`. */
+  change: string;
+  failures: number;
+  /** The last failure, one line. */
+  reason: string;
+  /** Next try, ms since the epoch. */
+  nextTryAt: number;
+}
+
+/** Operations that only report (nothing is changed). */
+export function isReportOnly(o: Operation): boolean {
+  return o.type === 'conflict' || o.type === 'blocked' || o.type === 'prune-held' || o.type === 'backoff-held';
+}
+
 /** Operations that change something (reported ones excluded). */
 export function writeOps(plan: Plan): Operation[] {
-  return plan.operations.filter((o) => o.type !== 'conflict' && o.type !== 'blocked' && o.type !== 'prune-held');
+  return plan.operations.filter((o) => !isReportOnly(o));
 }

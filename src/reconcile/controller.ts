@@ -8,7 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { apiIdPrefix } from '../litellm/api.js';
 import { execute, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
-import type { ApiServerRow, ContainerSpec, Plan, ServerModel } from '../model/types.js';
+import { isReportOnly, type ChangeFailure, type ApiServerRow, type ContainerSpec, type Operation, type Plan, type ServerModel } from '../model/types.js';
+import { Labels } from '../docker/labels.js';
+import { FailureMemory, formatWait } from './backoff.js';
 import type { ServerProblem } from '../health/monitor.js';
 
 export interface ReconcilerDeps {
@@ -18,6 +20,10 @@ export interface ReconcilerDeps {
   /** LiteLLM's management API; null: config mode only. */
   api?: GatewayApi | null;
   log: Logger;
+  /** Clock for the failure memory (tests). */
+  now?: () => number;
+  /** Backoff bounds (tests); default 10 s doubling to 5 min. */
+  backoff?: { baseMs?: number; maxMs?: number };
 }
 
 export interface PlanOutcome {
@@ -33,16 +39,40 @@ export interface PlanOutcome {
 /**
  * observe -> plan -> apply, level-triggered: every pass starts from the desired files and a fresh
  * snapshot of Docker and config.yaml. The only memory is `lastGood` (per server, the last model
- * that resolved), which lets an invalid edit keep the server as it was in a long-running daemon.
+ * that resolved), which lets an invalid edit keep the server as it was in a long-running daemon,
+ * and the failure memory (per container: a failed change waits 10 s, 20 s ... 5 min; ADR 0005).
  */
 export class Reconciler {
   settings: Settings;
   readonly #deps: ReconcilerDeps;
   readonly #lastGood = new Map<string, ServerModel>();
+  readonly #failures: FailureMemory;
+  readonly #changes = new Map<string, string>();
 
   constructor(settings: Settings, deps: ReconcilerDeps) {
     this.settings = settings;
     this.#deps = deps;
+    this.#failures = new FailureMemory(deps.backoff ?? {});
+  }
+
+  #now(): number {
+    return this.#deps.now?.() ?? Date.now();
+  }
+
+  /** Changes that failed and wait (or are due) for their next try. */
+  failures(): ChangeFailure[] {
+    return this.#failures.entries().map((f) => ({ object: f.object, change: this.#changes.get(f.object) ?? 'recreate-container', failures: f.failures, reason: f.reason, nextTryAt: f.until }));
+  }
+
+  /** When the earliest held change becomes due (the daemon requests a pass then), or null. */
+  nextRetryAt(): number | null {
+    return this.#failures.nextDue(this.#now());
+  }
+
+  /** Try every held change at the next pass (an explicit `apply --once`). */
+  forgetFailures(): void {
+    this.#failures.clear();
+    this.#changes.clear();
   }
 
   /** Compute the plan without changing anything. */
@@ -98,6 +128,7 @@ export class Reconciler {
         restartTarget: !s.gateway.managed && s.gateway.restartContainer ? await this.#deps.runtime.inspectByName(s.gateway.restartContainer) : null,
       },
       prune,
+      held: this.#failures.held(this.#now()),
     };
     return { plan: makePlan(input), load, input, problems, gatewayMode: { mode: gm.mode, why: gm.why } };
   }
@@ -162,16 +193,17 @@ export class Reconciler {
     return out;
   }
 
-  /** One full pass: plan, then execute. */
-  async reconcile(opts: { allowEmpty?: boolean } = {}): Promise<PlanOutcome & { result: ExecuteResult }> {
+  /** One full pass: plan, then execute. `retryNow` forgets every failure first (`apply --once`). */
+  async reconcile(opts: { allowEmpty?: boolean; retryNow?: boolean } = {}): Promise<PlanOutcome & { result: ExecuteResult }> {
+    if (opts.retryNow) this.forgetFailures();
     const outcome = await this.plan(opts);
     for (const p of outcome.problems) {
       this.#deps.log.warn({ file: p.file, server: p.name }, `desired state not usable, last good state kept: ${p.message}`);
     }
     for (const o of outcome.plan.operations) {
-      if (o.type === 'conflict' || o.type === 'blocked' || o.type === 'prune-held') {
-        this.#deps.log.warn({ resourceId: o.resourceId, op: o.type }, o.cause);
-      }
+      // A held change was logged once when it failed; it is not logged again every pass.
+      if (o.type === 'backoff-held') this.#deps.log.debug({ resourceId: o.resourceId, op: o.type }, o.cause);
+      else if (isReportOnly(o)) this.#deps.log.warn({ resourceId: o.resourceId, op: o.type }, o.cause);
     }
     const result = await execute(outcome.plan, {
       runtime: this.#deps.runtime,
@@ -180,8 +212,54 @@ export class Reconciler {
       api: this.#deps.api ?? null,
       log: this.#deps.log,
     });
+    this.#remember(outcome, result);
     return { ...outcome, result };
   }
+
+  /** Update the failure memory from a pass: failed container changes wait, others are forgotten. */
+  #remember(outcome: PlanOutcome, result: ExecuteResult): void {
+    const now = this.#now();
+    const held = new Set(outcome.plan.operations.filter((o) => o.type === 'backoff-held').map((o) => o.resourceId));
+    const touched = new Set<string>();
+    for (const op of result.done) {
+      if (!isContainerChange(op)) continue;
+      touched.add(op.resourceId);
+      if (!held.has(op.resourceId)) this.#forget(op.resourceId);
+    }
+    for (const f of result.failed) {
+      const op = f.op;
+      if (!isContainerChange(op)) continue;
+      touched.add(op.resourceId);
+      if (held.has(op.resourceId)) continue; // starting the last working version failed: Docker's view, not a new try
+      const hash = hashOf(op, outcome);
+      if (hash === null) continue;
+      const reason = f.error.split('\n')[0] ?? f.error;
+      const r = this.#failures.fail(op.resourceId, hash, reason, now);
+      this.#changes.set(op.resourceId, op.type);
+      this.#deps.log.warn(
+        { resourceId: op.resourceId, op: op.type, failures: r.failures, nextTryAt: new Date(r.until).toISOString(), ...(op.server ? { server: op.server } : {}) },
+        `${op.type} ${op.resourceId} failed (${r.failures}): ${reason}; next try in ${formatWait(r.until - now)}`,
+      );
+    }
+    for (const f of this.#failures.entries()) {
+      if (!held.has(f.object) && !touched.has(f.object)) this.#forget(f.object); // converged another way, or gone
+    }
+  }
+
+  #forget(object: string): void {
+    this.#failures.forget(object);
+    this.#changes.delete(object);
+  }
+}
+
+function isContainerChange(op: Operation): op is Extract<Operation, { type: 'create-container' | 'recreate-container' | 'start-container' }> {
+  return op.type === 'create-container' || op.type === 'recreate-container' || op.type === 'start-container';
+}
+
+/** The spec hash a container change was going to reach. */
+function hashOf(op: Extract<Operation, { type: 'create-container' | 'recreate-container' | 'start-container' }>, outcome: PlanOutcome): string | null {
+  if (op.type === 'start-container') return outcome.input.observed.containers.find((c) => c.id === op.containerId)?.specHash ?? null;
+  return op.spec.labels[Labels.SpecHash] ?? null;
 }
 
 /**

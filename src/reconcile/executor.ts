@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
 import type { NewApiServer } from '../litellm/api.js';
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
-import { NEXT_SUFFIX, type ContainerSpec, type Operation, type Plan } from '../model/types.js';
+import { NEXT_SUFFIX, isReportOnly, type ContainerSpec, type Operation, type Plan } from '../model/types.js';
+import { step } from '../failpoint/index.js';
 
 /** Attempts for a transient Docker failure, with p-retry's exponential backoff. */
 export const OP_RETRIES = 2;
@@ -59,7 +60,7 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
   const stack: Operation[] = [];
   const last: Operation[] = [];
   for (const op of plan.operations) {
-    if (op.type === 'conflict' || op.type === 'blocked' || op.type === 'prune-held') continue;
+    if (isReportOnly(op)) continue;
     const leftover = op.type === 'remove-container' && op.resourceId.endsWith(NEXT_SUFFIX);
     if (op.type === 'create-network' || leftover || ('role' in op && op.role === 'edge' && op.type !== 'remove-container')) first.push(op);
     else if (op.type === 'remove-container') last.push(op);
@@ -74,17 +75,21 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
 
 async function runOne(op: Operation, deps: ExecuteDeps, opts: { readyTimeoutMs?: number }, result: ExecuteResult): Promise<void> {
   const log = deps.log.child({ resourceId: op.resourceId, op: op.type, ...(op.server ? { server: op.server } : {}) });
+  const gatewayReady = 'role' in op && op.role === 'gateway' && op.type !== 'remove-container' && deps.gateway
+    ? (): Promise<void> => deps.gateway!.waitReady(opts.readyTimeoutMs ?? GATEWAY_READY_TIMEOUT_MS)
+    : null;
   try {
-    await pRetry(() => run(op, deps), {
-      retries: OP_RETRIES,
+    // A recreate is never retried within a pass: each try may stop the working container once,
+    // so further tries wait for the reconciler's backoff (ADR 0005).
+    await pRetry(() => run(op, deps, gatewayReady), {
+      retries: op.type === 'recreate-container' ? 0 : OP_RETRIES,
       minTimeout: 200,
       maxTimeout: 2_000,
       shouldRetry: ({ error }) => error instanceof ReconcilerError && error.retryable && error.code !== ErrorCode.ImageUnavailable,
     });
     // Waiting is not retried: a gateway that starts but never gets ready is a failure to report.
-    if ('role' in op && op.role === 'gateway' && op.type !== 'remove-container' && deps.gateway) {
-      await deps.gateway.waitReady(opts.readyTimeoutMs ?? GATEWAY_READY_TIMEOUT_MS);
-    }
+    // (A recreate waited inside the swap, before the old gateway was removed.)
+    if (gatewayReady && op.type !== 'recreate-container') await gatewayReady();
     result.done.push(op);
     log.info({ cause: op.cause }, `${op.type} ${op.resourceId}`);
   } catch (err) {
@@ -94,7 +99,7 @@ async function runOne(op: Operation, deps: ExecuteDeps, opts: { readyTimeoutMs?:
   }
 }
 
-async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
+async function run(op: Operation, deps: ExecuteDeps, ready: (() => Promise<void>) | null): Promise<void> {
   const rt = deps.runtime;
   switch (op.type) {
     case 'create-network':
@@ -113,22 +118,27 @@ async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
       return;
     }
     case 'recreate-container':
-      return swap(op.containerId, op.spec, rt);
+      if (op.role === 'gateway') return step('recreate-gateway', () => swap(op.containerId, op.spec, rt, ready));
+      return swap(op.containerId, op.spec, rt, ready);
     case 'start-container':
       return rt.start(op.containerId);
     case 'remove-container':
       return rt.remove(op.containerId);
     case 'write-gateway-config':
-      return deps.config.writeAtomic(op.path, op.text);
+      return step('write-config', () => deps.config.writeAtomic(op.path, op.text));
     case 'restart-gateway':
       await deps.runtime.stop(op.containerId);
       return deps.runtime.start(op.containerId);
-    case 'api-create':
-      if (!deps.api) throw new ReconcilerError(ErrorCode.GatewayUnavailable, 'no management API configured');
-      return deps.api.create(op.body as unknown as NewApiServer);
-    case 'api-delete':
-      if (!deps.api) throw new ReconcilerError(ErrorCode.GatewayUnavailable, 'no management API configured');
-      return deps.api.delete(op.serverId);
+    case 'api-create': {
+      const api = deps.api;
+      if (!api) throw new ReconcilerError(ErrorCode.GatewayUnavailable, 'no management API configured');
+      return step('api-create', () => api.create(op.body as unknown as NewApiServer));
+    }
+    case 'api-delete': {
+      const api = deps.api;
+      if (!api) throw new ReconcilerError(ErrorCode.GatewayUnavailable, 'no management API configured');
+      return step('api-delete', () => api.delete(op.serverId));
+    }
     default:
       return;
   }
@@ -138,24 +148,55 @@ async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
 export const RECREATE_SETTLE_MS = 1_500;
 
 /**
- * Replace a container so that a failed recreate leaves the old definition running:
- *   image present -> create `<name>.next` (not started) -> stop old -> start new and see it
- *   stay up (failure: remove new, start old again) -> remove old -> rename new to `<name>`.
- * A crash anywhere leaves at most one extra owned container, which the next pass removes
- * (its name is not a wanted name), so the pass after converges to exactly one.
+ * Whether a replacement can run beside the old container (ADR 0005): nothing it writes is shared
+ * (no named volume, no read-write bind mount) and its published port is picked free by Docker.
+ * The network alias is shared on purpose: while both run, Docker's DNS answers with both.
  */
-async function swap(oldId: string, spec: ContainerSpec, rt: ContainerRuntime): Promise<void> {
+export function canRunBeside(spec: ContainerSpec): boolean {
+  if (spec.volumes.length > 0) return false;
+  if (spec.binds.some((b) => !/:ro$/.test(b))) return false;
+  return !spec.publish || spec.publish.hostPort === null;
+}
+
+/**
+ * Replace a container so that the working one keeps serving (ADR 0005). The image is checked
+ * first, then a `<name>.next` is created and
+ *   beside:     started and seen to stay up (and `ready`) while the old one still serves; then the
+ *               old one is stopped and removed and the new one renamed. A failure removes only the
+ *               new one: the old one was never stopped.
+ *   stop-start: (shared data or a fixed host port) the old one is stopped, the new one started
+ *               and seen to stay up; a failure starts the old one again first (instant rollback),
+ *               then removes the new one. The old one is stopped once per try.
+ * A crash anywhere leaves at most one extra owned `<name>.next`, which the next pass removes.
+ */
+export async function swap(oldId: string, spec: ContainerSpec, rt: ContainerRuntime, ready: (() => Promise<void>) | null = null): Promise<void> {
   await rt.ensureImage(spec.image);
-  const nextId = await rt.create(spec, `${spec.name}${NEXT_SUFFIX}`);
-  await rt.stop(oldId);
-  try {
-    await rt.start(nextId);
-    await rt.waitRunning(nextId, RECREATE_SETTLE_MS);
-  } catch (err) {
-    await rt.remove(nextId).catch(() => undefined);
-    await rt.start(oldId).catch(() => undefined);
-    throw err;
+  const nextId = await step('create-next', () => rt.create(spec, `${spec.name}${NEXT_SUFFIX}`));
+  const startNew = async (): Promise<void> => {
+    await step('start-new', () => rt.start(nextId));
+    await step('settle', async () => {
+      await rt.waitRunning(nextId, RECREATE_SETTLE_MS);
+      if (ready) await ready();
+    });
+  };
+  if (canRunBeside(spec)) {
+    try {
+      await startNew();
+    } catch (err) {
+      await rt.remove(nextId).catch(() => undefined);
+      throw err;
+    }
+    await step('stop-old', () => rt.stop(oldId));
+  } else {
+    await step('stop-old', () => rt.stop(oldId));
+    try {
+      await startNew();
+    } catch (err) {
+      await rt.start(oldId).catch(() => undefined);
+      await rt.remove(nextId).catch(() => undefined);
+      throw err;
+    }
   }
-  await rt.remove(oldId);
-  await rt.rename(nextId, spec.name);
+  await step('remove-old', () => rt.remove(oldId));
+  await step('rename', () => rt.rename(nextId, spec.name));
 }

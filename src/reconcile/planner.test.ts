@@ -188,3 +188,27 @@ describe('drift causes', () => {
     assert.equal(describeDrift(null, a, 'abcdef0123', '9876543210'), 'spec changed (abcdef01 -> 98765432)');
   });
 });
+
+describe('planner: changes held by the failure memory', () => {
+  const input = baseInput(s, [everything]);
+  const observed = converged(input, configAfter(input));
+  const changed = model(s, 'everything', `${HTTP}env:\n  FOO: bar\n`);
+  const held = [{ object: 'container:mcp-everything', specHash: changed.specHash, until: 40_000, failures: 2, reason: 'exited 1: boom', nextTryIn: '40 s' }];
+
+  test('a held recreate is reported with its reason and next try, and nothing is written', () => {
+    assert.equal(
+      renderPlan(plan({ ...input, servers: [changed], observed, held })),
+      '! backoff-held container:mcp-everything: exited 1: boom; next try in 40 s (2 failed tries)',
+    );
+  });
+
+  test('a new edit (another spec hash) is not held', () => {
+    const edited = model(s, 'everything', `${HTTP}env:\n  FOO: baz\n`);
+    assert.deepEqual(plan({ ...input, servers: [edited], observed, held }).operations.map((o) => o.type), ['recreate-container']);
+  });
+
+  test('while held, a stopped last working version is started again', () => {
+    const stopped = { ...observed, containers: observed.containers.map((c) => (c.role === 'server' ? { ...c, running: false, state: 'exited' } : c)) };
+    assert.deepEqual(plan({ ...input, servers: [changed], observed: stopped, held }).operations.map((o) => o.type), ['backoff-held', 'start-container']);
+  });
+});

@@ -2,7 +2,7 @@ import { readGatewayConfig, renderGatewayConfig, ownedEntry } from '../litellm/c
 import { Labels, ownerLabels } from '../docker/labels.js';
 import { gatewayServerName } from '../desired/schema.js';
 import { canonicalJson, sha256Hex, specHash } from './hash.js';
-import { NEXT_SUFFIX, type ContainerRole, type ContainerSpec, type Observed, type ObservedContainer, type Operation, type Plan, type ServerModel } from '../model/types.js';
+import { NEXT_SUFFIX, type HeldChange, type ContainerRole, type ContainerSpec, type Observed, type ObservedContainer, type Operation, type Plan, type ServerModel } from '../model/types.js';
 
 export interface PlanInput {
   network: string;
@@ -28,6 +28,8 @@ export interface PlanInput {
   observed: Observed;
   /** When false, every removal becomes a `prune-held` report (mass-deletion guard). */
   prune: { allowed: boolean; reason: string };
+  /** Changes that failed and wait for their backoff (the reconciler's failure memory; ADR 0005). */
+  held?: readonly HeldChange[];
 }
 
 /**
@@ -38,6 +40,8 @@ export interface PlanInput {
  *   4. config.yaml holds exactly the owned entries of the wanted servers;
  *   5. the gateway runs with a spec hash that includes that file's content;
  *   6. owned containers nobody wants are removed — unless pruning is held.
+ * A container change that failed before is reported as `backoff-held` (not tried) until its wait
+ * runs out, while the desired hash is the one that failed; the last working container keeps running.
  * Names that clash with containers we do not own are reported, never touched.
  */
 export function plan(input: PlanInput): Plan {
@@ -48,6 +52,9 @@ export function plan(input: PlanInput): Plan {
   const imageOf = (spec: ContainerSpec): string | null => observed.imageIds?.[spec.image] ?? null;
   const kept = new Set<string>(); // container names that are wanted
   const conflicted = new Set<string>(); // servers whose container name is taken by something we do not own
+  const held = new Map((input.held ?? []).map((h) => [h.object, h]));
+  const ensure = (spec: ContainerSpec, hash: string, role: ContainerRole, server?: string, extra: Record<string, unknown> = {}): Operation[] =>
+    withHold(ensureContainer(spec, hash, role, byName.get(spec.name), server, extra, imageOf(spec)), hash, byName.get(spec.name), held.get(`container:${spec.name}`));
 
   if (!observed.networkExists) {
     ops.push({
@@ -70,7 +77,7 @@ export function plan(input: PlanInput): Plan {
   const edgeWanted = runnable.some((s) => s.transport === 'http' || s.transport === 'stdio');
   if (edgeWanted) {
     kept.add(input.edge.name);
-    ops.push(...ensureContainer(input.edge, specHash(input.edge), 'edge', byName.get(input.edge.name), undefined, {}, imageOf(input.edge)));
+    ops.push(...ensure(input.edge, specHash(input.edge), 'edge'));
   }
 
   const volumes = new Map(observed.volumes.map((v) => [v.name, v]));
@@ -98,11 +105,11 @@ export function plan(input: PlanInput): Plan {
     kept.add(s.container.name);
     const current = byName.get(s.container.name);
     if (current && !current.owned) conflicted.add(s.name); // never register someone else's container
-    ops.push(...ensureContainer(s.container, s.specHash, 'server', current, s.name, {}, imageOf(s.container)));
+    ops.push(...ensure(s.container, s.specHash, 'server', s.name));
   }
-  const held = new Set(input.hold);
+  const holdNames = new Set(input.hold);
   for (const c of observed.containers) {
-    if (c.owned && c.role === 'server' && c.server !== null && held.has(c.server)) kept.add(c.name);
+    if (c.owned && c.role === 'server' && c.server !== null && holdNames.has(c.server)) kept.add(c.name);
   }
 
   // Gateway configuration: owned entries = wanted servers (+ held servers' current entries).
@@ -176,7 +183,7 @@ export function plan(input: PlanInput): Plan {
     } else {
       const config = sha256Hex(configText);
       const hash = specHash({ spec: g, config });
-      ops.push(...ensureContainer(g, hash, 'gateway', byName.get(g.name), undefined, { config }, imageOf(g)));
+      ops.push(...ensure(g, hash, 'gateway', undefined, { config }));
     }
   }
 
@@ -200,6 +207,27 @@ export function plan(input: PlanInput): Plan {
 /** `sha256:0123456789ab...` -> `0123456789ab` (as `docker images` shows it). */
 function shortImageId(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/**
+ * A change of this container that failed towards the same hash and still waits: report it instead
+ * of trying it. Meanwhile the last working version serves: a stopped old container is started.
+ */
+function withHold(ops: Operation[], hash: string, current: ObservedContainer | undefined, held: HeldChange | undefined): Operation[] {
+  const change = ops.find((o) => o.type === 'create-container' || o.type === 'recreate-container' || o.type === 'start-container');
+  if (!held || held.specHash !== hash || !change) return ops;
+  const out: Operation[] = [{
+    type: 'backoff-held',
+    resourceId: change.resourceId,
+    ...(change.server ? { server: change.server } : {}),
+    failures: held.failures,
+    until: held.until,
+    cause: `${held.reason}; next try in ${held.nextTryIn} (${held.failures} failed ${held.failures === 1 ? 'try' : 'tries'})`,
+  }];
+  if (change.type === 'recreate-container' && current && !current.running) {
+    out.push({ type: 'start-container', resourceId: change.resourceId, cause: `container is ${current.state}; the last working version runs while the change is held`, containerId: current.id, role: change.role, ...(change.server ? { server: change.server } : {}) });
+  }
+  return out;
 }
 
 /** The operations that make one container match its spec (none in steady state). */

@@ -14,6 +14,7 @@ const SYMBOL: Record<Operation['type'], string> = {
   conflict: '!',
   blocked: '!',
   'prune-held': '!',
+  'backoff-held': '!',
 };
 
 /** The plan as text, one line per operation: `+ create-container container:mcp-x  (not found)`. */

@@ -18,6 +18,8 @@ export interface DaemonState {
   /** Resolved paths and the gateway endpoint, for `status`. */
   paths: Record<string, string>;
   gateway: { url: string; mcpUrl: string } | null;
+  /** Container changes (servers, edge, gateway) that failed and wait for their next try (ADR 0005). */
+  failures?: { object: string; change: string; failures: number; reason: string; nextTryAt: string }[];
 }
 
 /** What /status serves: the daemon state plus every server's conditions. */

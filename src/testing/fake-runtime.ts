@@ -17,6 +17,10 @@ export class InMemoryRuntime implements ContainerRuntime {
   readonly volumes = new Map<string, Record<string, string>>();
   readonly networks = new Set<string>();
   calls = { reads: 0, writes: 0 };
+  /** Images whose process "exits at once": waitRunning rejects like the real adapter. */
+  readonly failingImages = new Set<string>();
+  /** Names of the containers stopped, in order (to count how often a working one was stopped). */
+  readonly stopped: string[] = [];
   readonly #latencyMs: number;
 
   constructor(opts: { latencyMs?: number } = {}) {
@@ -102,15 +106,23 @@ export class InMemoryRuntime implements ContainerRuntime {
   async stop(id: string): Promise<void> {
     await this.#wait('writes');
     const c = this.containers.get(id);
-    if (c) c.running = false;
+    if (c) {
+      if (c.running) this.stopped.push(c.name);
+      c.running = false;
+    }
   }
   async rename(id: string, name: string): Promise<void> {
     await this.#wait('writes');
     const c = this.containers.get(id);
     if (c) c.name = name;
   }
-  async waitRunning(): Promise<void> {
+  async waitRunning(id: string): Promise<void> {
     await this.#wait('reads');
+    const c = this.containers.get(id);
+    if (c && this.failingImages.has(c.spec.image)) {
+      c.running = false;
+      throw new Error('exited 1: Error: bad flag --nope');
+    }
   }
   async inspectByName(name: string): Promise<{ id: string; startedAt: number; running: boolean } | null> {
     await this.#wait('reads');

@@ -7,7 +7,7 @@ import { loadSettings } from '../config/settings.js';
 import { problemsOf, type Reconciler } from '../reconcile/controller.js';
 import type { HealthMonitor } from '../health/monitor.js';
 import type { Metrics } from '../server/metrics.js';
-import { writeOps } from '../model/types.js';
+import { isReportOnly, writeOps } from '../model/types.js';
 import { errorMessage } from '../errors/index.js';
 import type { RuntimeEvent } from '../ports/index.js';
 import { createStatusServer, type ApplyAnswer, type ApplyHandler, type DaemonState } from '../server/http.js';
@@ -32,6 +32,9 @@ export const RECONNECT_LOG_EACH = 5;
 export const RECONNECT_SUMMARY_EVERY_MS = 30_000;
 
 export { DEBOUNCE_MS } from './scheduler.js';
+
+/** Docker event actions of our containers that request a pass. */
+export const WAKE_ON = ['die', 'destroy', 'stop', 'oom', 'kill', 'pause'];
 
 export interface DaemonOptions {
   /** Docker event hints (optional; the periodic resync covers their absence). */
@@ -77,6 +80,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     gatewayMode: null,
     paths: paths(reconciler.settings),
     gateway: opts.gateway ?? null,
+    failures: [],
   };
   const metrics = opts.metrics;
 
@@ -88,11 +92,11 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     });
   };
 
-  const pass = async (why: string, allowEmpty: boolean): Promise<ApplyAnswer> => {
+  const pass = async (why: string, allowEmpty: boolean, retryNow = false): Promise<ApplyAnswer> => {
     const started = performance.now();
     let answer: ApplyAnswer;
     try {
-      const out = await reconciler.reconcile({ allowEmpty });
+      const out = await reconciler.reconcile({ allowEmpty, retryNow });
       const changed = writeOps(out.plan).length;
       const ms = Math.round(performance.now() - started);
       metrics?.reconcileDuration.observe(ms / 1000);
@@ -101,18 +105,19 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
         metrics?.operations.inc({ type: f.op.type, result: 'failed' });
         metrics?.errors.inc({ code: f.code });
       }
-      opts.monitor?.update(out.input.servers, problemsOf(out));
+      opts.monitor?.update(out.input.servers, problemsOf(out), reconciler.failures());
       if (reprobe) {
         reprobe = false;
         opts.monitor?.probeSoon();
       }
       state.gatewayMode = out.gatewayMode;
+      state.failures = reconciler.failures().map((f) => ({ ...f, nextTryAt: new Date(f.nextTryAt).toISOString() }));
       state.lastPass = { at: new Date().toISOString(), ms, operations: changed, failed: out.result.failed.length, error: null };
       answer = {
         plan: renderPlan(out.plan),
         failed: out.result.failed.map((f) => ({ resourceId: f.op.resourceId, error: f.error })),
         problems: out.problems.map((p) => ({ file: p.file, message: p.message })),
-        unconverged: out.plan.operations.filter((o) => o.type === 'conflict' || o.type === 'blocked' || o.type === 'prune-held').length,
+        unconverged: out.plan.operations.filter((o) => isReportOnly(o)).length,
         error: null,
       };
       if (changed > 0 || out.result.failed.length > 0) {
@@ -125,6 +130,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
       answer = { plan: '', failed: [], problems: [], unconverged: 0, error: errorMessage(err) };
     }
     state.passes++;
+    scheduleRetry();
     const summary = await reconciler.summarize().catch((err: unknown) => `docker unavailable: ${errorMessage(err)}`);
     if (!state.firstPassAt) {
       state.firstPassAt = new Date().toISOString();
@@ -140,13 +146,24 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   // `apply --once` requests waiting for a pass get this one; one of them may confirm pruning.
   const scheduler = new PassScheduler(async (why) => {
     const waiting = applyWaiters.splice(0);
-    const answer = await pass(waiting.length ? `${why}; apply --once` : why, waiting.some((w) => w.allowEmpty));
+    // An explicit `apply --once` tries held changes at once (ADR 0005).
+    const answer = await pass(waiting.length ? `${why}; apply --once` : why, waiting.some((w) => w.allowEmpty), waiting.length > 0);
     for (const w of waiting) w.resolve(answer);
   });
   const request = (why: string): void => {
     if (!stopping) scheduler.request(why);
   };
   const debounced = (why: string): void => scheduler.debounced(why);
+
+  // A held change is tried again when its wait runs out; events never bypass the wait (ADR 0005).
+  let retryTimer: NodeJS.Timeout | null = null;
+  const scheduleRetry = (): void => {
+    clearTimeout(retryTimer ?? undefined);
+    retryTimer = null;
+    const at = reconciler.nextRetryAt();
+    if (at === null || stopping) return;
+    retryTimer = setTimeout(() => request('backoff expired'), Math.max(0, at - Date.now()) + 50);
+  };
 
   // Watch the desired dir, and its parent for the dir itself being replaced (symlink swap,
   // rename, unmount): then the dir watcher is rebuilt on the new target.
@@ -199,11 +216,12 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   const stopEvents = new AbortController();
   let lostAt = 0;
   let lastLostLog = 0;
-  // Docker events are hints: a container of ours died or vanished -> reconcile soon.
+  // Docker events are hints: a container of ours died, vanished or was paused -> reconcile soon
+  // (the pass unpauses a paused container). Only a request: a held change stays held.
   const eventsDone = opts.events
     ? opts.events.watchEvents(
         (e) => {
-          if (['die', 'destroy', 'stop', 'oom', 'kill'].includes(e.action)) debounced(`docker ${e.action} ${e.container}`);
+          if (WAKE_ON.includes(e.action)) debounced(`docker ${e.action} ${e.container}`);
         },
         stopEvents.signal,
         {
@@ -261,6 +279,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   });
   process.off('SIGHUP', onHup);
   clearInterval(resync);
+  clearTimeout(retryTimer ?? undefined);
   stopEvents.abort();
   opts.monitor?.stop();
   const watchers = [dirWatcher, parentWatcher] as (FSWatcher | null)[];
