@@ -104,3 +104,12 @@ describe('desired files are read safely', () => {
     assert.deepEqual(load.invalid.map((i) => i.name).sort(), ['dir', 'fifo', 'shadow']);
   });
 });
+
+describe("LiteLLM's config.yaml is read like any input", () => {
+  test('a FIFO in its place is an error, not a hang', async () => {
+    const { FileConfigStore } = await import('../litellm/file-store.js');
+    const fifo = join(root, 'config.yaml');
+    execFileSync('mkfifo', [fifo]);
+    assert.throws(() => new FileConfigStore().read(fifo), /is a FIFO, not a regular file/);
+  });
+});

@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.js';
 import { loadDesiredDir, type DesiredLoad } from '../desired/load.js';
 import { resolveServers, edgeSpec, gatewaySpec, gatewayProblem } from '../desired/resolve.js';
-import { readEnvFile } from '../desired/env-file.js';
+import { readEnvFile, readSecretsFile } from '../desired/env-file.js';
+
 import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { apiIdPrefix } from '../litellm/api.js';
 import { execute, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
@@ -12,6 +13,15 @@ import { isReportOnly, type ChangeFailure, type ApiServerRow, type ContainerSpec
 import { Labels } from '../docker/labels.js';
 import { FailureMemory, formatWait } from './backoff.js';
 import type { ServerProblem } from '../health/monitor.js';
+
+/** The gateway env file's text, read safely; an unusable file counts as empty (gatewayProblem says why). */
+function gatewayEnvText(path: string): string {
+  try {
+    return readSecretsFile(path);
+  } catch {
+    return '';
+  }
+}
 
 export interface ReconcilerDeps {
   runtime: ContainerRuntime;
@@ -147,7 +157,7 @@ export class Reconciler {
     if (s.gateway.mode === 'api') return { mode: 'api', why: 'gateway.mode: api', apiServers: await rows() };
     if (db === 'database') return { mode: 'api', why: 'the gateway has a database', apiServers: await rows() };
     if (db === 'no-database') return { mode: 'config', why: 'the gateway has no database', apiServers: null };
-    const intent = s.gateway.managed && existsSync(s.gateway.envFile) && /^DATABASE_URL=./m.test(readFileSync(s.gateway.envFile, 'utf8'));
+    const intent = s.gateway.managed && existsSync(s.gateway.envFile) && /^DATABASE_URL=./m.test(gatewayEnvText(s.gateway.envFile));
     return intent
       ? { mode: 'api', why: 'DATABASE_URL is configured (gateway not answering yet)', apiServers: null }
       : { mode: 'config', why: 'gateway not answering; no database configured', apiServers: null };
