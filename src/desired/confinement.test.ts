@@ -113,3 +113,31 @@ describe("LiteLLM's config.yaml is read like any input", () => {
     assert.throws(() => new FileConfigStore().read(fifo), /is a FIFO, not a regular file/);
   });
 });
+
+describe('a running server whose inputs turn bad keeps running as it was', () => {
+  test("envFile -> the gateway's file, a mount through root -> /, a missing mount: no write touches it", async () => {
+    const { Reconciler } = await import('../reconcile/controller.js');
+    const { InMemoryRuntime, MemoryConfigStore } = await import('../testing/fake-runtime.js');
+    const { createLogger } = await import('../log/logger.js');
+    const { writeOps } = await import('../model/types.js');
+    const desired = join(root, 'desired-running');
+    mkdirSync(desired);
+    const s = { ...settings, desiredDir: desired };
+    const good = 'image: a:1\ntransport: http\nport: 1\n';
+    writeFileSync(join(desired, 'mcp-x.yaml'), good);
+    const runtime = new InMemoryRuntime();
+    const r = new Reconciler(s, { runtime, config: new MemoryConfigStore(), gateway: null, log: createLogger({ level: 'silent' }) });
+    await r.reconcile();
+    const snapshot = (): string[] => [...runtime.containers.entries()].map(([id, c]) => `${c.name}=${id}`).sort();
+    const before = snapshot();
+    const bad = ['envFile: mcp-litellm.env\n', 'mounts: ["root/etc:/x"]\n', 'mounts: ["missing:/x"]\n'];
+    for (const extra of bad) {
+      writeFileSync(join(desired, 'mcp-x.yaml'), `${good}${extra}`);
+      const out = await r.reconcile();
+      assert.equal(out.problems.length, 1, extra);
+      assert.deepEqual(writeOps(out.plan).filter((o) => o.resourceId === 'container:mcp-x'), [], extra);
+      assert.deepEqual(snapshot(), before, extra);
+      assert.ok(!JSON.stringify(out).includes('sk-do-not-leak'));
+    }
+  });
+});
