@@ -2,7 +2,7 @@
 # Everything the tests and the offline demo need on a fresh Debian 12 machine, idempotent: the Debian
 # packages (scripts/system-packages.sh, listed with their reasons in scripts/README.md), the Docker engine
 # started, npm packages, the LiteLLM 1.77.3 venv, the build, and the local images that stand in for
-# upstream ones. Needs root for apt-get (once) and Node.js >= 20.18 with npm. The DB tests make their own
+# upstream ones. Needs root for apt-get (once). The DB tests make their own
 # throwaway Postgres clusters; nothing here starts or configures the machine's own.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,12 +11,10 @@ mkdir -p .cache
 log() { printf '[setup] %s\n' "$*"; }
 t0=$(date +%s)
 
-node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 18) ? 0 : 1)' 2>/dev/null \
-  && command -v npm >/dev/null 2>&1 \
-  || { echo "[setup] needs Node.js >= 20.18 with npm (Debian 12 ships 18): see README \"Run the tests\"" >&2; exit 1; }
-
-# Debian packages: docker.io, systemd, postgresql-15, python3-venv, ... (each with its reason in the script).
+# Debian packages: docker.io, systemd, postgresql-15, python3-venv, ... (each with its reason in the script),
+# and Node.js >= 20.18 with npm when the machine has none (Debian 12 ships 18).
 bash scripts/system-packages.sh
+hash -r
 
 # The Docker engine: started in the background when it does not answer (apt does not start it here).
 if ! docker info >/dev/null 2>&1; then

