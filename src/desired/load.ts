@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, isAbsolute } from 'node:path';
 import { errorMessage, type LocatedIssue } from '../errors/index.js';
-import { readRegularFile, realpathInside, UnsafeFileError } from '../fs/safe-read.js';
+import { clip, readRegularFile, realpathInside, UnsafeFileError } from '../fs/safe-read.js';
 import { parseYamlLocated, MAX_YAML_BYTES } from './yaml-located.js';
 import {
   ServerSpecSchema,
@@ -114,7 +114,7 @@ export function parseDesiredFile(
       file,
       ...y.positionOf(['image']),
       path: 'image',
-      message: `"${image}" floats (:latest); pin a version tag or digest so a pull cannot change what runs`,
+      message: `"${clip(image, 80)}" floats (:latest); pin a version tag or digest so a pull cannot change what runs`,
       severity: 'warning',
     });
   }

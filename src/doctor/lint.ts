@@ -223,7 +223,7 @@ const TEXT_RULES: TextRule[] = [
     severity: 'error',
     re: /\blitellm_logs\b/g,
     message: () => 'there is no table litellm_logs; LiteLLM 1.77.3 logs to "LiteLLM_SpendLogs"',
-    fix: 'query "LiteLLM_SpendLogs" (quoted, case-sensitive); `mcp-reconciler doctor --db URL` prints the audit query',
+    fix: 'query "LiteLLM_SpendLogs" (quoted, case-sensitive); `mcp-reconciler doctor --db-env-file ~/projects/secrets/mcp-litellm.env` prints the audit query',
   },
   {
     rule: 'script.num-workers',
