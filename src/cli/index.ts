@@ -22,14 +22,14 @@ import { LiteLLMGateway } from '../litellm/gateway-client.js';
 import { LiteLLMApi } from '../litellm/api.js';
 import { renderGatewayConfig, ownedEntry } from '../litellm/config-file.js';
 import { createLogger } from '../log/logger.js';
-import { Reconciler, masterKeyFrom } from '../reconcile/controller.js';
+import { Reconciler, masterKeyFrom, type ReconcilerDeps } from '../reconcile/controller.js';
 import { readEnvFile } from '../desired/env-file.js';
 import { renderPlan, planToJson } from '../reconcile/render-plan.js';
 import { writeOps } from '../model/types.js';
 import { collectStatus, renderStatus, renderServer, isReady } from './status.js';
 import { HealthMonitor } from '../health/monitor.js';
 import { Metrics } from '../server/metrics.js';
-import { runDaemon } from '../watch/daemon.js';
+import { runDaemon, type DaemonParts } from '../watch/daemon.js';
 import { createEdgeServer } from '../edge/server.js';
 import { BridgeRegistry } from '../docker/bridges.js';
 import { acquireLock, lockPath, LockHeldError, type InstanceLock } from '../lock/instance-lock.js';
@@ -76,13 +76,16 @@ function settingsFrom(values: { config?: string | undefined; desired?: string | 
   return s;
 }
 
-function buildReconciler(settings: Settings, logLevel?: string): { reconciler: Reconciler; gateway: LiteLLMGateway; runtime: DockerRuntime } {
+function buildReconciler(
+  settings: Settings,
+  logLevel?: string,
+): { reconciler: Reconciler; gateway: LiteLLMGateway; runtime: DockerRuntime; deps: ReconcilerDeps } {
   const log = createLogger(logLevel ? { level: logLevel } : {});
   const runtime = new DockerRuntime(undefined, log.child({ component: 'docker' }), { pull: settings.images.pull });
   const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
   const api = new LiteLLMApi(settings.gateway.url, () => masterKeyFrom(settings));
-  const reconciler = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, api, log });
-  return { reconciler, gateway, runtime };
+  const deps: ReconcilerDeps = { runtime, config: new FileConfigStore(), gateway, api, log };
+  return { reconciler: new Reconciler(settings, deps), gateway, runtime, deps };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -190,23 +193,30 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`${lock.message}\n`);
         return Exit.Error;
       }
-      const { reconciler, runtime, gateway } = buildReconciler(settings);
       const log = createLogger({ journal: Boolean(process.env['JOURNAL_STREAM']) });
       const metrics = new Metrics();
-      const monitor = new HealthMonitor({
-        runtime,
-        config: new FileConfigStore(),
-        configPath: settings.gateway.configPath,
-        gateway,
-        observe: { namePrefix: settings.namePrefix, instance: settings.instance, network: settings.network },
-        edgePort: settings.edge.port,
-        log,
+      // Everything built from settings; SIGHUP builds it again from the new settings (ADR 0006).
+      const partsFor = (st: Settings): DaemonParts & { reconciler: Reconciler; runtime: DockerRuntime } => {
+        const { reconciler, runtime, gateway, deps } = buildReconciler(st);
+        const monitor = new HealthMonitor({
+          runtime,
+          config: new FileConfigStore(),
+          configPath: st.gateway.configPath,
+          gateway,
+          observe: { namePrefix: st.namePrefix, instance: st.instance, network: st.network },
+          edgePort: st.edge.port,
+          log,
+          metrics,
+        });
+        return { reconciler, deps, monitor, runtime, gateway: { url: gateway.baseUrl, mcpUrl: gateway.mcpUrl } };
+      };
+      const first = partsFor(settings);
+      const runtime = first.runtime;
+      return runDaemon(first.reconciler, log, {
+        monitor: first.monitor,
         metrics,
-      });
-      return runDaemon(reconciler, log, {
-        monitor,
-        metrics,
-        gateway: { url: gateway.baseUrl, mcpUrl: gateway.mcpUrl },
+        gateway: first.gateway ?? null,
+        rebuild: partsFor,
         events: runtime,
         notifySocket: process.env['NOTIFY_SOCKET'],
         settingsFile: values.config,

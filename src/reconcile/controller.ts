@@ -54,7 +54,7 @@ export interface PlanOutcome {
  */
 export class Reconciler {
   settings: Settings;
-  readonly #deps: ReconcilerDeps;
+  #deps: ReconcilerDeps;
   readonly #lastGood = new Map<string, ServerModel>();
   readonly #failures: FailureMemory;
   readonly #changes = new Map<string, string>();
@@ -63,6 +63,15 @@ export class Reconciler {
     this.settings = settings;
     this.#deps = deps;
     this.#failures = new FailureMemory(deps.backoff ?? {});
+  }
+
+  /**
+   * SIGHUP: new settings and the clients built from them, swapped between two passes. The memory
+   * stays: last good models and the failure backoff (a reload is no reason to retry a failing change).
+   */
+  reconfigure(settings: Settings, deps: ReconcilerDeps): void {
+    this.settings = settings;
+    this.#deps = deps;
   }
 
   #now(): number {

@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import chokidar, { type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import type { Server } from 'node:http';
-import { loadSettings } from '../config/settings.js';
-import { problemsOf, type Reconciler } from '../reconcile/controller.js';
+import { loadSettings, type Settings } from '../config/settings.js';
+import { problemsOf, type Reconciler, type ReconcilerDeps } from '../reconcile/controller.js';
 import type { HealthMonitor } from '../health/monitor.js';
 import type { Metrics } from '../server/metrics.js';
 import { isReportOnly, writeOps } from '../model/types.js';
@@ -51,6 +51,19 @@ export interface DaemonOptions {
   gateway?: { url: string; mcpUrl: string } | null;
   /** The instance lock this daemon holds: `POST /apply` checks its token; SIGHUP updates its endpoint. */
   lock?: InstanceLock;
+  /**
+   * Build everything that depends on settings (reconciler with its gateway and API clients, health
+   * monitor, gateway endpoints) for new settings; SIGHUP swaps them in between two passes.
+   */
+  rebuild?: (settings: Settings) => DaemonParts;
+}
+
+/** The settings-dependent parts of the daemon, swapped whole on SIGHUP. */
+export interface DaemonParts {
+  /** The reconciler's clients built from the settings (it keeps its memory: last good models, failures). */
+  deps?: ReconcilerDeps;
+  monitor?: HealthMonitor | undefined;
+  gateway?: { url: string; mcpUrl: string } | null;
 }
 
 /**
@@ -59,11 +72,14 @@ export interface DaemonOptions {
  * at most one pass runs at a time (requests during a pass merge into one follow-up pass).
  */
 export async function runDaemon(reconciler: Reconciler, log: Logger, opts: DaemonOptions = {}): Promise<number> {
+  let parts: DaemonParts = { monitor: opts.monitor, gateway: opts.gateway ?? null };
+  /** Settings read by SIGHUP, swapped in before the next pass (never during one). */
+  let pendingSettings: Settings | null = null;
   let stopping = false;
   const applyWaiters: { allowEmpty: boolean; resolve: (a: ApplyAnswer) => void }[] = [];
   /** Docker answered again: the monitor probes at once after the next pass (its backoff grew meanwhile). */
   let reprobe = false;
-  const paths = (st: typeof reconciler.settings): Record<string, string> => ({
+  const paths = (st: Settings): Record<string, string> => ({
     settingsFile: st.settingsFile ?? '(none; defaults and environment)',
     desiredDir: st.desiredDir,
     projectsRoot: st.projectsRoot,
@@ -79,7 +95,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     summary: 'starting',
     gatewayMode: null,
     paths: paths(reconciler.settings),
-    gateway: opts.gateway ?? null,
+    gateway: parts.gateway ?? null,
     failures: [],
   };
   const metrics = opts.metrics;
@@ -105,10 +121,10 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
         metrics?.operations.inc({ type: f.op.type, result: 'failed' });
         metrics?.errors.inc({ code: f.code });
       }
-      opts.monitor?.update(out.input.servers, problemsOf(out), reconciler.failures());
+      parts.monitor?.update(out.input.servers, problemsOf(out), reconciler.failures());
       if (reprobe) {
         reprobe = false;
-        opts.monitor?.probeSoon();
+        parts.monitor?.probeSoon();
       }
       state.gatewayMode = out.gatewayMode;
       state.failures = reconciler.failures().map((f) => ({ ...f, nextTryAt: new Date(f.nextTryAt).toISOString() }));
@@ -134,7 +150,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     const summary = await reconciler.summarize().catch((err: unknown) => `docker unavailable: ${errorMessage(err)}`);
     if (!state.firstPassAt) {
       state.firstPassAt = new Date().toISOString();
-      opts.monitor?.start();
+      parts.monitor?.start();
       notify(['READY=1', `STATUS=${summary}`]);
     } else if (summary !== state.summary) notify([`STATUS=${summary}`]);
     if (summary !== state.summary) log.info({ summary }, summary);
@@ -145,6 +161,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   // One pass at a time; requests during a pass merge into one follow-up (src/watch/scheduler.ts).
   // `apply --once` requests waiting for a pass get this one; one of them may confirm pruning.
   const scheduler = new PassScheduler(async (why) => {
+    if (pendingSettings) swapSettings(pendingSettings); // SIGHUP: new settings only between two passes
     const waiting = applyWaiters.splice(0);
     // An explicit `apply --once` tries held changes at once (ADR 0005).
     const answer = await pass(waiting.length ? `${why}; apply --once` : why, waiting.some((w) => w.allowEmpty), waiting.length > 0);
@@ -198,20 +215,36 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   let resync = setInterval(() => request('resync'), s.resyncIntervalMs);
 
   let http: Server | null = null;
-  if (s.statusPort > 0) {
-    const apply: ApplyHandler = {
-      token: () => opts.lock?.holder.token ?? null,
-      run: ({ allowEmpty }) =>
-        new Promise<ApplyAnswer>((resolveApply) => {
-          if (stopping) return resolveApply({ plan: '', failed: [], problems: [], unconverged: 0, error: 'the daemon is stopping' });
-          applyWaiters.push({ allowEmpty, resolve: resolveApply });
-          request('apply --once');
-        }),
-    };
-    http = createStatusServer(() => ({ ...state, servers: opts.monitor?.snapshot() ?? [] }), metrics, apply);
-    http.on('error', (err) => log.error({ err: errorMessage(err) }, 'status server failed'));
-    http.listen(s.statusPort, s.statusAddress, () => log.info({ address: s.statusAddress, port: s.statusPort }, 'status server listening'));
-  }
+  let httpAt = '';
+  const apply: ApplyHandler = {
+    token: () => opts.lock?.holder.token ?? null,
+    run: ({ allowEmpty }) =>
+      new Promise<ApplyAnswer>((resolveApply) => {
+        if (stopping) return resolveApply({ plan: '', failed: [], problems: [], unconverged: 0, error: 'the daemon is stopping' });
+        applyWaiters.push({ allowEmpty, resolve: resolveApply });
+        request('apply --once');
+      }),
+  };
+  /** (Re)start the HTTP face on the settings' address and port; no-op when they did not change. */
+  const serveStatus = async (st: Settings): Promise<void> => {
+    const at = st.statusPort > 0 ? `${st.statusAddress}:${st.statusPort}` : '';
+    if (at === httpAt) return;
+    if (http) {
+      const old = http;
+      http = null;
+      old.closeAllConnections();
+      await new Promise((r) => old.close(r));
+      log.info({ was: httpAt }, 'status server closed');
+    }
+    httpAt = at;
+    opts.lock?.setEndpoint(st.statusPort > 0 ? { address: st.statusAddress, port: st.statusPort } : null);
+    if (!at) return;
+    const server = createStatusServer(() => ({ ...state, servers: parts.monitor?.snapshot() ?? [] }), metrics, apply);
+    server.on('error', (err) => log.error({ err: errorMessage(err) }, 'status server failed'));
+    server.listen(st.statusPort, st.statusAddress, () => log.info({ address: st.statusAddress, port: st.statusPort }, 'status server listening'));
+    http = server;
+  };
+  await serveStatus(s);
 
   const stopEvents = new AbortController();
   let lostAt = 0;
@@ -247,17 +280,37 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     : Promise.resolve();
   request('start');
 
+  /**
+   * Swap in new settings between two passes: every part built from settings is rebuilt (reconciler
+   * with its gateway and API clients, health monitor), and the watcher, resync timer and status
+   * server follow. No pass ever sees a mix of old and new settings.
+   */
+  const swapSettings = (next: Settings): void => {
+    pendingSettings = null;
+    const prev = reconciler.settings;
+    if (opts.rebuild) {
+      const wasStarted = state.firstPassAt !== null;
+      parts.monitor?.stop();
+      parts = opts.rebuild(next);
+      if (wasStarted) parts.monitor?.start();
+    }
+    if (parts.deps) reconciler.reconfigure(next, parts.deps);
+    else reconciler.settings = next;
+    state.paths = paths(next);
+    state.gateway = parts.gateway ?? null;
+    clearInterval(resync);
+    resync = setInterval(() => request('resync'), next.resyncIntervalMs);
+    if (next.desiredDir !== prev.desiredDir) watch(next.desiredDir);
+    void serveStatus(next).catch((err: unknown) => log.error({ err: errorMessage(err) }, 'status server restart failed'));
+    log.info({ desiredDir: next.desiredDir, gateway: next.gateway.url, status: `${next.statusAddress}:${next.statusPort}` }, 'settings reloaded (SIGHUP)');
+  };
+
   const onHup = (): void => {
     try {
       const next = loadSettings({ file: opts.settingsFile });
       if (opts.desiredOverride) next.desiredDir = opts.desiredOverride;
-      const dirChanged = next.desiredDir !== reconciler.settings.desiredDir;
-      reconciler.settings = next;
-      state.paths = paths(next);
-      clearInterval(resync);
-      resync = setInterval(() => request('resync'), next.resyncIntervalMs);
-      if (dirChanged) watch(next.desiredDir);
-      log.info({ desiredDir: next.desiredDir }, 'settings reloaded (SIGHUP)');
+      pendingSettings = next;
+      log.info('settings read (SIGHUP); applying them before the next pass');
       request('settings reloaded');
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'settings reload failed; keeping the previous settings');
@@ -281,15 +334,16 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   clearInterval(resync);
   clearTimeout(retryTimer ?? undefined);
   stopEvents.abort();
-  opts.monitor?.stop();
+  parts.monitor?.stop();
   const watchers = [dirWatcher, parentWatcher] as (FSWatcher | null)[];
   await Promise.all(watchers.map((w) => w?.close()));
   await eventsDone;
   await scheduler.stop();
   for (const w of applyWaiters.splice(0)) w.resolve({ plan: '', failed: [], problems: [], unconverged: 0, error: 'the daemon stopped' });
-  if (http) {
-    http.closeAllConnections();
-    await new Promise((r) => http!.close(r));
+  const h = http as Server | null;
+  if (h) {
+    h.closeAllConnections();
+    await new Promise((r) => h.close(r));
   }
   log.info('stopped');
   return 0;

@@ -5,6 +5,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdirSync, symlinkSync, renameSync, writeFileSync, copyFileSync } from 'node:fs';
 import { request } from 'undici';
+import { createServer } from 'node:http';
 import { createStack, waitFor, docker, freePort, REPO, type Stack } from './harness.js';
 import { writeOps } from '../../src/model/types.js';
 import { DockerProxy } from '../../src/testing/docker-proxy.js';
@@ -64,7 +65,7 @@ describe('daemon', { timeout: 300_000 }, () => {
     await waitFor('conditions in /status', async () => {
       const servers = (await status('/status')).body['servers'] as { name: string; conditions: { type: string; status: string }[] }[];
       return servers[0]?.conditions.find((c) => c.type === 'McpReady')?.status === 'True';
-    }, 30_000);
+    }, 120_000); // a first probe that fails (slow start on a loaded machine) waits twice the probe interval
     const m = await request(`http://127.0.0.1:${statusPort}/metrics`);
     const text = await m.body.text();
     assert.match(text, /^mcp_reconciler_reconcile_duration_seconds_count \d+$/m);
@@ -171,11 +172,42 @@ describe('daemon', { timeout: 300_000 }, () => {
     }, 30_000);
   });
 
-  test('SIGHUP reloads the settings file', async () => {
-    writeFileSync(stack.settingsFile, readFileSync(stack.settingsFile, 'utf8').replace('"resyncIntervalMs": 600000', '"resyncIntervalMs": 600001'));
-    daemon.kill('SIGHUP');
-    await waitFor('reload logged', async () => out.includes('settings reloaded (SIGHUP)'), 10_000, 50);
-    assert.equal(daemon.exitCode, null);
+  test('SIGHUP rebuilds what depends on settings: a new gateway port and a new status port both take effect', async () => {
+    // A stand-in gateway on the new port: any request there comes from the rebuilt clients.
+    const seen: string[] = [];
+    const fakeGateway = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(503).end();
+    });
+    const gatewayPort = await freePort();
+    await new Promise<void>((r) => fakeGateway.listen(gatewayPort, '127.0.0.1', r));
+    try {
+      const oldStatus = statusPort;
+      const newStatus = await freePort();
+      const cfg = JSON.parse(readFileSync(stack.settingsFile, 'utf8')) as { gateway: Record<string, unknown>; statusPort: number };
+      cfg.gateway['hostPort'] = gatewayPort;
+      cfg.statusPort = newStatus;
+      writeFileSync(stack.settingsFile, JSON.stringify(cfg, null, 2));
+      assert.deepEqual(seen, []);
+      daemon.kill('SIGHUP');
+      statusPort = newStatus;
+      await waitFor('the status server on the new port', async () => (await status('/healthz')).code === 200, 20_000, 100);
+      await waitFor(
+        '/status names the new gateway url',
+        async () => ((await status('/status')).body['gateway'] as { url?: string } | null)?.url === `http://127.0.0.1:${gatewayPort}`,
+        20_000,
+        100,
+      );
+      await waitFor('a request from the daemon at the new gateway port', async () => seen.length > 0, 30_000, 100);
+      await assert.rejects(request(`http://127.0.0.1:${oldStatus}/healthz`), 'the old status port is closed');
+      assert.match(out, /settings reloaded \(SIGHUP\)/);
+      assert.equal(daemon.exitCode, null);
+      // apply --once finds the daemon at its new port through the lock file.
+      const lock = JSON.parse(readFileSync(lockPath(stack.settings.secretsDir, stack.id), 'utf8')) as { endpoint: { port: number } };
+      assert.equal(lock.endpoint.port, newStatus);
+    } finally {
+      await new Promise((r) => fakeGateway.close(r));
+    }
   });
 
   test('SIGTERM: exits 0 within seconds and leaves every MCP container running', async () => {
