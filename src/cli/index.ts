@@ -35,6 +35,7 @@ import { BridgeRegistry } from '../docker/bridges.js';
 import { acquireLock, lockPath, LockHeldError, type InstanceLock } from '../lock/instance-lock.js';
 import { applyThroughDaemon } from './apply-remote.js';
 import type { ApplyAnswer } from '../server/http.js';
+import { PeerPolicy } from '../edge/peers.js';
 
 /** Exit codes are part of the interface (README "CLI"). */
 export const Exit = { Ok: 0, Error: 1, Changes: 2 } as const;
@@ -106,6 +107,8 @@ export async function main(argv: string[]): Promise<number> {
       pull: { type: 'boolean', default: false },
       port: { type: 'string' },
       'allow-prefix': { type: 'string' },
+      'gateway-host': { type: 'string' },
+      'host-only': { type: 'boolean' },
       instance: { type: 'string' },
       user: { type: 'string' },
       host: { type: 'string', default: 'linuxserver.lan' },
@@ -254,6 +257,8 @@ export async function main(argv: string[]): Promise<number> {
         log,
         bridgeFor: (name) => bridges.get(name),
         bridgeStats: () => bridges.stats(),
+        // The daemon always passes one of the two (ADR 0007); an edge started by hand without them serves everyone.
+        ...(values['gateway-host'] || values['host-only'] ? { peers: new PeerPolicy({ gatewayHost: values['gateway-host'] ?? null }) } : {}),
       });
       await new Promise<void>((r) => server.listen(port, '0.0.0.0', r));
       log.info({ port }, 'edge listening');

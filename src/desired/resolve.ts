@@ -28,6 +28,14 @@ export function edgeBaseUrl(settings: Pick<Settings, 'namePrefix' | 'edge'>): st
   return (settings.edge.url ?? `http://${edgeContainerName(settings)}:${settings.edge.port}`).replace(/\/+$/, '');
 }
 
+/**
+ * A server's own network (ADR 0007): `<network>.<name>`, or `<network>.<name>.internal` without
+ * egress. Server names have no dots, so no two servers' networks can share a name.
+ */
+export function serverNetworkName(settings: Pick<Settings, 'network'>, name: string, internal: boolean): string {
+  return `${settings.network}.${name}${internal ? '.internal' : ''}`;
+}
+
 export function gatewayContainerName(settings: Pick<Settings, 'namePrefix'>): string {
   return `${settings.namePrefix}litellm`;
 }
@@ -227,6 +235,7 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
     envText = readSecretsFile(envFile.path);
     digest = secretDigest(loadOrCreateDigestKey(settings.secretsDir), envText);
   }
+  const network = { name: serverNetworkName(settings, d.name, s.egress === false), internal: s.egress === false };
   const binds = mountBinds(settings, d);
   const spec: ContainerSpec = {
     name,
@@ -238,9 +247,10 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
     secretDigest: digest,
     binds,
     ...(s.port !== undefined ? { exposedPort: s.port, publish: { hostIp: settings.publishHostIp, hostPort: null } } : {}),
+    // Its own network only (ADR 0007): never the gateway network, never another server's.
     networks: [
-      { name: settings.network, aliases: [name] },
-      ...(s.networks ?? []).filter((n) => n !== settings.network).map((n) => ({ name: n, aliases: [] })),
+      { name: network.name, aliases: [name] },
+      ...(s.networks ?? []).filter((n) => n !== settings.network && n !== network.name).map((n) => ({ name: n, aliases: [] })),
     ],
     labels: ownerLabels(settings.instance, 'server', { server: d.name, source: d.source }),
     init: true,
@@ -281,6 +291,7 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
     mcpPath: s.transport === 'stdio' ? null : (s.path ?? (s.transport === 'http' ? '/mcp' : '/sse')),
     container: spec,
     specHash: specHash(spec),
+    network,
     gatewayName,
     gatewayEntry,
     blocked,
@@ -295,13 +306,18 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
 /** The edge container: stateless header-normalizing proxy between LiteLLM and http servers. */
 export function edgeSpec(settings: Settings): ContainerSpec {
   const name = edgeContainerName(settings);
+  const edgeClient = settings.gateway.managed ? gatewayContainerName(settings) : (settings.gateway.restartContainer ?? null);
   // The stdio bridge attaches through the Docker socket: mount it and join its group.
   const socketGid = existsSync(settings.dockerSocket) ? String(statSync(settings.dockerSocket).gid) : null;
   return {
     name,
     image: resolveImage(settings, settings.edge.image),
     upstreamImage: settings.edge.image,
-    cmd: ['edge', '--port', String(settings.edge.port), '--allow-prefix', settings.namePrefix, '--instance', settings.instance],
+    cmd: [
+      'edge', '--port', String(settings.edge.port), '--allow-prefix', settings.namePrefix, '--instance', settings.instance,
+      // The only container the edge serves (ADR 0007): the managed gateway, or the user's named one.
+      ...(edgeClient ? ['--gateway-host', edgeClient] : ['--host-only']),
+    ],
     env: {},
     envFiles: [],
     secretDigest: null,

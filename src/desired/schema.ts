@@ -289,7 +289,11 @@ export const ServerSpecSchema = z
           ),
       )
       .optional()
-      .describe('extra existing networks to join besides mcp-net'),
+      .describe("extra existing networks to join besides the server's own network"),
+    egress: z
+      .boolean()
+      .optional()
+      .describe("false: the server's own network is internal (no route out of the host); default true (docs/adr/0007)"),
     data: z
       .string()
       .regex(/^\/[^:,]*$/, 'an absolute path inside the container')

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { ContainerRuntime, RuntimeEvent } from '../ports/index.js';
-import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../model/types.js';
+import type { ContainerSpec, ObservedContainer, ObservedNetwork, ObservedVolume } from '../model/types.js';
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
 import { readEnvFile } from '../desired/env-file.js';
 import { Labels, MANAGED_BY, isOwned, parseRole } from './labels.js';
@@ -53,6 +53,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async observe(q: { namePrefix: string; instance: string; network: string; images?: readonly string[] }): Promise<{
     networkExists: boolean;
+    networks: ObservedNetwork[];
     containers: ObservedContainer[];
     volumes: ObservedVolume[];
     imageIds: Record<string, string | null>;
@@ -64,7 +65,7 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       const [l, n, v, i] = await Promise.all([
         this.docker.listContainers({ all: true }),
-        this.docker.listNetworks({ filters: { name: [q.network] } }),
+        this.docker.listNetworks(),
         this.docker.listVolumes(),
         q.images?.length ? this.docker.listImages() : Promise.resolve([]),
       ]);
@@ -98,20 +99,55 @@ export class DockerRuntime implements ContainerRuntime {
         specSummary: owned ? parseSummary(c.Labels[Labels.Spec]) : null,
         source: owned ? (c.Labels[Labels.Source] ?? null) : null,
         hostPorts,
+        networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort(),
       });
     }
     const volumes: ObservedVolume[] = vols
       .filter((v) => isOwned(v.Labels ?? undefined, q.instance) || v.Name.startsWith(q.namePrefix))
       .map((v) => ({ name: v.Name, owned: isOwned(v.Labels ?? undefined, q.instance) }));
-    return { networkExists: networks.some((n) => n.Name === q.network), containers, volumes, imageIds };
+    const observedNetworks: ObservedNetwork[] = networks
+      .filter((n) => isOwned(n.Labels ?? undefined, q.instance) || n.Name.startsWith(`${q.network}.`))
+      .map((n) => {
+        const owned = isOwned(n.Labels ?? undefined, q.instance);
+        return { name: n.Name, owned, internal: n.Internal === true, server: owned ? (n.Labels?.[Labels.Server] ?? null) : null };
+      });
+    return { networkExists: networks.some((n) => n.Name === q.network), networks: observedNetworks, containers, volumes, imageIds };
   }
 
-  async createNetwork(name: string, labels: Record<string, string>): Promise<void> {
+  async createNetwork(name: string, labels: Record<string, string>, opts: { internal?: boolean } = {}): Promise<void> {
     try {
-      await this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+      await this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels, Internal: opts.internal === true });
     } catch (err) {
       if (statusOf(err) === 409) return; // created meanwhile: fine
       throw dockerError(`create network ${name}`, err, `network:${name}`);
+    }
+  }
+
+  async connectNetwork(network: string, container: string, aliases: string[]): Promise<void> {
+    try {
+      await this.docker.getNetwork(network).connect({ Container: container, EndpointConfig: { Aliases: aliases } });
+    } catch (err) {
+      // 403 "endpoint ... already exists in network": attached already.
+      if (statusOf(err) === 403 && /already exists/.test(errorMessage(err))) return;
+      throw dockerError(`connect ${container} to ${network}`, err, `network:${network}`);
+    }
+  }
+
+  async disconnectNetwork(network: string, container: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(network).disconnect({ Container: container, Force: true });
+    } catch (err) {
+      if (statusOf(err) === 404 || (statusOf(err) === 403 && /not connected/.test(errorMessage(err)))) return;
+      throw dockerError(`disconnect ${container} from ${network}`, err, `network:${network}`);
+    }
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (err) {
+      if (statusOf(err) === 404) return;
+      throw dockerError(`remove network ${name}`, err, `network:${name}`);
     }
   }
 

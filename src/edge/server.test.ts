@@ -90,3 +90,36 @@ describe('edge in front of a real MCP SDK server (stateless streamable HTTP)', (
     await h.body.dump();
   });
 });
+
+describe('the edge refuses peers that are not the gateway', () => {
+  test('a refused peer gets 403 before any route or bridge is looked at', async () => {
+    let bridgesAsked = 0;
+    const seen: (string | undefined)[] = [];
+    const edge = createEdgeServer({
+      port: 0,
+      allowPrefix: 'mcp-',
+      log: createLogger({ level: 'silent' }),
+      bridgeFor: () => {
+        bridgesAsked++;
+        throw new Error('no bridge for a refused peer');
+      },
+      bridgeStats: () => [],
+      peers: { allows: async (a) => (seen.push(a), false) },
+    });
+    await new Promise<void>((r) => edge.listen(0, '127.0.0.1', r));
+    const port = (edge.address() as AddressInfo).port;
+    try {
+      for (const path of ['/mcp-other/stdio/mcp', '/mcp-other/3001/mcp', '/_bridges']) {
+        const r = await request(`http://127.0.0.1:${port}${path}`, { method: 'POST', body: '{}' });
+        assert.equal(r.statusCode, 403, path);
+        await r.body.text();
+      }
+      assert.equal(bridgesAsked, 0);
+      assert.ok(seen.length === 3 && seen.every((a) => a === '127.0.0.1' || a === '::ffff:127.0.0.1'), `peer addresses: ${seen.join(', ')}`);
+      assert.equal((await request(`http://127.0.0.1:${port}/healthz`)).statusCode, 200, 'the health check stays open');
+    } finally {
+      edge.close();
+      edge.closeAllConnections();
+    }
+  });
+});

@@ -13,7 +13,8 @@ import type { StdioBridge } from '../bridge/stdio-bridge.js';
  * request unchanged except that it keeps one value of that header.
  *
  * Routing carries no state: `/<container>/<port>/<path>` -> `http://<container>:<port>/<path>`,
- * and only container names with the stack's prefix are reachable.
+ * and only container names with the stack's prefix are reachable. Only the gateway and the host
+ * may use it (docs/adr/0007): MCP servers share a network with the edge but are refused.
  */
 export interface EdgeOptions {
   port: number;
@@ -26,6 +27,8 @@ export interface EdgeOptions {
   bridgeFor?: (container: string) => StdioBridge;
   /** Stats of every bridge, served at /_bridges. */
   bridgeStats?: () => unknown;
+  /** Who may use the edge (ADR 0007); absent: everyone (tests of the routing alone). */
+  peers?: { allows(remote: string | undefined): Promise<boolean> };
 }
 
 const HOP_BY_HOP = new Set([
@@ -87,6 +90,12 @@ export function createEdgeServer(opts: EdgeOptions): Server {
 async function handle(req: IncomingMessage, res: ServerResponse, opts: EdgeOptions): Promise<void> {
   if (req.url === '/healthz') {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    return;
+  }
+  // Only the gateway and the host: an MCP server shares a network with the edge but may not use it.
+  if (opts.peers && !(await opts.peers.allows(req.socket.remoteAddress))) {
+    opts.log.warn({ peer: req.socket.remoteAddress }, 'edge: request from a peer that is not the gateway refused');
+    res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'only the gateway may use the edge' }));
     return;
   }
   if (req.url === '/_bridges' && opts.bridgeStats) {

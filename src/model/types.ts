@@ -82,6 +82,17 @@ export interface ObservedContainer {
   imageId: string;
   /** Creation time, seconds since the epoch. */
   created?: number;
+  /** Names of the networks the container is attached to (absent: not observed). */
+  networks?: string[];
+}
+
+/** A Docker network that is ours or named like a server network of ours. */
+export interface ObservedNetwork {
+  name: string;
+  owned: boolean;
+  internal: boolean;
+  /** The server whose network it is (label), null for the gateway network. */
+  server: string | null;
 }
 
 export interface ObservedVolume {
@@ -91,6 +102,8 @@ export interface ObservedVolume {
 
 export interface Observed {
   networkExists: boolean;
+  /** Networks that are ours or carry a server network's name (absent: not observed; nothing is removed). */
+  networks?: ObservedNetwork[];
   /** Volumes that are ours or carry our name prefix. */
   volumes: ObservedVolume[];
   /** Our owned containers plus any container whose name has our prefix (to detect conflicts). */
@@ -137,12 +150,20 @@ export interface ServerModel {
   blocked: string | null;
   /** Credential LiteLLM sends upstream (desired `auth:`): where to read it, never the value. */
   auth: { type: 'bearer_token' | 'api_key' | 'basic' | 'authorization'; file: string; key: string; gatewayVar: string } | null;
+  /**
+   * The server's own network (ADR 0007): shared only with the edge (http) or the gateway (sse);
+   * internal (no route out) when the desired file says `egress: false`.
+   */
+  network: { name: string; internal: boolean };
   /** Probe settings (desired `health:` with defaults). Not part of the container spec hash. */
   health: { intervalMs: number; timeoutMs: number; failureThreshold: number; restartOnHang: boolean };
 }
 
 export const OperationType = {
   CreateNetwork: 'create-network',
+  ConnectNetwork: 'connect-network',
+  DisconnectNetwork: 'disconnect-network',
+  RemoveNetwork: 'remove-network',
   CreateVolume: 'create-volume',
   CreateContainer: 'create-container',
   RecreateContainer: 'recreate-container',
@@ -170,7 +191,10 @@ interface OpBase {
 }
 
 export type Operation =
-  | (OpBase & { type: 'create-network'; network: string; labels: Record<string, string> })
+  | (OpBase & { type: 'create-network'; network: string; labels: Record<string, string>; internal?: boolean })
+  | (OpBase & { type: 'connect-network'; network: string; container: string; aliases: string[]; role: ContainerRole })
+  | (OpBase & { type: 'disconnect-network'; network: string; container: string; role: ContainerRole })
+  | (OpBase & { type: 'remove-network'; network: string })
   | (OpBase & { type: 'create-volume'; volume: string; labels: Record<string, string> })
   | (OpBase & { type: 'create-container'; spec: ContainerSpec; role: ContainerRole })
   | (OpBase & { type: 'recreate-container'; spec: ContainerSpec; role: ContainerRole; containerId: string })

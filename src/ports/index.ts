@@ -1,4 +1,4 @@
-import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../model/types.js';
+import type { ContainerSpec, ObservedContainer, ObservedNetwork, ObservedVolume } from '../model/types.js';
 
 /** Docker as the reconciler needs it. One real adapter: docker/runtime.ts (dockerode). */
 export interface ContainerRuntime {
@@ -8,11 +8,20 @@ export interface ContainerRuntime {
    */
   observe(q: { namePrefix: string; instance: string; network: string; images?: readonly string[] }): Promise<{
     networkExists: boolean;
+    /** Ours, or named like a server network (`<network>.<name>`). */
+    networks: ObservedNetwork[];
     containers: ObservedContainer[];
     volumes: ObservedVolume[];
     imageIds?: Record<string, string | null>;
   }>;
-  createNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  /** A bridge network, labelled; `internal`: no route out of the host (Docker `Internal`). */
+  createNetwork(name: string, labels: Record<string, string>, opts?: { internal?: boolean }): Promise<void>;
+  /** Attach a running or created container (by name) to a network; already attached is fine. */
+  connectNetwork(network: string, container: string, aliases: string[]): Promise<void>;
+  /** Detach; not attached is fine. */
+  disconnectNetwork(network: string, container: string): Promise<void>;
+  /** Remove an (owned, empty) network; already gone is fine. */
+  removeNetwork(name: string): Promise<void>;
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
   /** Pull `image` from its registry even when present (`apply --pull`); resolves to the local image id. */
   pull(image: string): Promise<string>;

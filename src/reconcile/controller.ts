@@ -138,6 +138,7 @@ export class Reconciler {
       gateway: { managed: s.gateway.managed, restartContainer: s.gateway.restartContainer, mode: gm.mode, apiIdPrefix: apiIdPrefix(s.instance), spec: gSpec, configPath: s.gateway.configPath, problem: gProblem },
       observed: {
         networkExists: snap.networkExists,
+        networks: snap.networks,
         containers: snap.containers,
         volumes: snap.volumes,
         imageIds: snap.imageIds ?? {},

@@ -43,7 +43,14 @@ describe('executor against in-memory fakes', () => {
     const a = model(s, 'a', HTTP);
     const b = model(s, 'b', HTTP);
     const l = laneOf(plan(baseInput(s, [a, b])));
-    assert.deepEqual(l.first.map((o) => o.resourceId), ['network:mcp-net', 'container:mcp-edge']);
+    assert.deepEqual(l.first.map((o) => o.resourceId), [
+      'network:mcp-net',
+      'container:mcp-edge',
+      'network:mcp-net.a',
+      'network:mcp-net.b',
+      'endpoint:mcp-edge@mcp-net.a',
+      'endpoint:mcp-edge@mcp-net.b',
+    ]);
     assert.deepEqual([...l.servers.keys()], ['a', 'b']);
     assert.deepEqual(l.stack.map((o) => o.type), ['write-gateway-config', 'create-container']);
     assert.deepEqual(l.last, []);

@@ -51,8 +51,8 @@ export const SERVER_CONCURRENCY = 4;
 
 /**
  * Split a plan into lanes, keeping the planner's order inside each:
- * first (network, leftovers, edge) -> per-server lanes beside the stack lane (config, gateway)
- * -> last (removals, so a server is deregistered before its container goes).
+ * first (networks, leftovers, edge and its attachments) -> per-server lanes beside the stack lane (config, gateway)
+ * -> last (removals, so a server is deregistered before its container goes, and its network after it).
  */
 export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, Operation[]>; stack: Operation[]; last: Operation[] } {
   const first: Operation[] = [];
@@ -63,7 +63,7 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
     if (isReportOnly(op)) continue;
     const leftover = op.type === 'remove-container' && op.resourceId.endsWith(NEXT_SUFFIX);
     if (op.type === 'create-network' || leftover || ('role' in op && op.role === 'edge' && op.type !== 'remove-container')) first.push(op);
-    else if (op.type === 'remove-container') last.push(op);
+    else if (op.type === 'remove-container' || op.type === 'remove-network') last.push(op);
     else if (op.type === 'write-gateway-config' || op.type === 'api-create' || op.type === 'api-delete' || op.type === 'restart-gateway' || ('role' in op && op.role === 'gateway')) stack.push(op);
     else {
       const key = op.server ?? op.resourceId;
@@ -103,7 +103,13 @@ async function run(op: Operation, deps: ExecuteDeps, ready: (() => Promise<void>
   const rt = deps.runtime;
   switch (op.type) {
     case 'create-network':
-      return rt.createNetwork(op.network, op.labels);
+      return rt.createNetwork(op.network, op.labels, { internal: op.internal === true });
+    case 'connect-network':
+      return rt.connectNetwork(op.network, op.container, op.aliases);
+    case 'disconnect-network':
+      return rt.disconnectNetwork(op.network, op.container);
+    case 'remove-network':
+      return rt.removeNetwork(op.network);
     case 'create-volume':
       return rt.createVolume(op.volume, op.labels);
     case 'create-container': {

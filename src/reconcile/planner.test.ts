@@ -23,10 +23,14 @@ describe('planner', () => {
       [
         '+ create-network network:mcp-net: not found',
         '+ create-container container:mcp-edge: not found',
+        '+ create-network network:mcp-net.everything: not found',
         '+ create-container container:mcp-everything: not found',
+        '+ create-network network:mcp-net.legacy: not found',
         '+ create-container container:mcp-legacy: not found',
+        '+ connect-network endpoint:mcp-edge@mcp-net.everything: edge reaches server "everything" on its own network',
         '~ write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: add mcp_everything, mcp_legacy',
         '+ create-container container:mcp-litellm: not found',
+        '+ connect-network endpoint:mcp-litellm@mcp-net.legacy: gateway reaches server "legacy" on its own network',
       ].join('\n'),
     );
   });
@@ -82,7 +86,8 @@ describe('planner', () => {
     const observed = converged(input, configAfter(input));
     observed.containers = observed.containers.map((c) => (c.role === 'server' ? { ...c, owned: false, role: null, server: null, specHash: null } : c));
     const p = plan({ ...input, observed });
-    assert.deepEqual(p.operations.map((o) => o.type), ['conflict', 'write-gateway-config', 'recreate-container']);
+    // ... and the edge no longer reaches into that server's network.
+    assert.deepEqual(p.operations.map((o) => o.type), ['conflict', 'write-gateway-config', 'recreate-container', 'disconnect-network']);
     const write = p.operations[1];
     assert.ok(write?.type === 'write-gateway-config' && !write.text.includes('mcp_everything:'), 'no LiteLLM entry for a container we do not own');
     assert.match(p.operations[0]!.cause, /exists but is not managed by mcp-reconciler/);
@@ -98,8 +103,54 @@ describe('planner', () => {
       '~ write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: remove mcp_legacy',
       lines[1], // the gateway restarts with the new file (its hash changes)
       '- remove-container container:mcp-legacy: no desired file for server "legacy"',
+      '- remove-network network:mcp-net.legacy: no desired server uses it (server "legacy")',
     ]);
     assert.match(lines[1] as string, /^~ recreate-container container:mcp-litellm: spec changed/);
+  });
+
+  test('each server is on its own network only; the edge joins http servers\' networks, the gateway sse ones, nobody stdio ones', () => {
+    const input = baseInput(s, [everything, sse, stdio]);
+    for (const m of [everything, sse, stdio]) {
+      assert.deepEqual(m.container.networks, [{ name: `mcp-net.${m.name}`, aliases: [`mcp-${m.name}`] }]);
+    }
+    const p = plan(input);
+    const attach = p.operations.filter((o) => o.type === 'connect-network').map((o) => o.resourceId);
+    assert.deepEqual(attach, ['endpoint:mcp-edge@mcp-net.everything', 'endpoint:mcp-litellm@mcp-net.legacy']);
+    assert.deepEqual(input.edge.networks.map((n) => n.name), ['mcp-net']);
+    assert.deepEqual(input.gateway.spec.networks.map((n) => n.name), ['mcp-net']);
+  });
+
+  test('egress: false puts the server on an internal network; flipping it moves the server and removes the old network', () => {
+    const closed = model(s, 'everything', `${HTTP}egress: false\n`);
+    const created = plan(baseInput(s, [closed])).operations.find((o) => o.type === 'create-network' && o.network === 'mcp-net.everything.internal');
+    assert.ok(created?.type === 'create-network' && created.internal === true, 'an internal network');
+    assert.deepEqual(closed.container.networks.map((n) => n.name), ['mcp-net.everything.internal']);
+    const input = baseInput(s, [everything]);
+    const observed = converged(input, configAfter(input));
+    assert.deepEqual(
+      renderPlan(plan({ ...input, servers: [closed], observed })).split('\n').map((l) => l.split(':')[0] + ':' + l.split(':')[1]),
+      [
+        '+ create-network network:mcp-net.everything.internal',
+        '~ recreate-container container:mcp-everything',
+        '+ connect-network endpoint:mcp-edge@mcp-net.everything.internal',
+        '- disconnect-network endpoint:mcp-edge@mcp-net.everything',
+        '- remove-network network:mcp-net.everything',
+      ],
+    );
+  });
+
+  test('a network with a server network\'s name that we do not own is a conflict; the server is not started on it', () => {
+    const input = baseInput(s, [everything]);
+    const p = plan({ ...input, observed: { ...input.observed, networks: [{ name: 'mcp-net.everything', owned: false, internal: false, server: null }] } });
+    assert.ok(p.operations.some((o) => o.type === 'conflict' && o.resourceId === 'network:mcp-net.everything'));
+    assert.ok(!p.operations.some((o) => o.resourceId === 'container:mcp-everything' || o.resourceId.endsWith('@mcp-net.everything')));
+  });
+
+  test('pruning held: no server network is detached or removed', () => {
+    const input = baseInput(s, [everything, sse]);
+    const observed = converged(input, configAfter(input));
+    const p = plan({ ...input, servers: [], observed, prune: { allowed: false, reason: 'the desired dir is missing' } });
+    assert.ok(!p.operations.some((o) => o.type === 'remove-network' || o.type === 'disconnect-network'));
   });
 
   test('mass-deletion guard: nothing is removed and the entries stay when pruning is held', () => {

@@ -34,12 +34,13 @@ export interface PlanInput {
 
 /**
  * The algorithm, as a pure function of (desired, observed): no I/O, no clock, no logger.
- *   1. the network exists;
- *   2. the edge runs while any http server is wanted;
+ *   1. the gateway network exists, and each server's own network (ADR 0007);
+ *   2. the edge runs while any http or stdio server is wanted, attached to every http server's
+ *      network (and the gateway to every sse server's), and to no other server network;
  *   3. each wanted server has exactly one owned, running container with its spec hash;
  *   4. config.yaml holds exactly the owned entries of the wanted servers;
  *   5. the gateway runs with a spec hash that includes that file's content;
- *   6. owned containers nobody wants are removed — unless pruning is held.
+ *   6. owned containers and server networks nobody wants are removed — unless pruning is held.
  * A container change that failed before is reported as `backoff-held` (not tried) until its wait
  * runs out, while the desired hash is the one that failed; the last working container keeps running.
  * Names that clash with containers we do not own are reported, never touched.
@@ -81,10 +82,33 @@ export function plan(input: PlanInput): Plan {
   }
 
   const volumes = new Map(observed.volumes.map((v) => [v.name, v]));
+  const networks = new Map((observed.networks ?? []).map((n) => [n.name, n]));
   for (const s of input.servers) {
     if (s.blocked !== null) {
       ops.push({ type: 'blocked', resourceId: `server:${s.name}`, server: s.name, cause: s.blocked });
       continue;
+    }
+    const net = networks.get(s.network.name);
+    if (net && !net.owned) {
+      conflicted.add(s.name);
+      ops.push({
+        type: 'conflict',
+        resourceId: `network:${s.network.name}`,
+        server: s.name,
+        cause: `a network named ${s.network.name} exists but is not managed by mcp-reconciler; the server is not started on it`,
+      });
+      continue;
+    }
+    if (!net) {
+      ops.push({
+        type: 'create-network',
+        resourceId: `network:${s.network.name}`,
+        server: s.name,
+        cause: s.network.internal ? 'not found (internal: egress: false)' : 'not found',
+        network: s.network.name,
+        labels: ownerLabels(input.instance, 'network', { server: s.name }),
+        ...(s.network.internal ? { internal: true } : {}),
+      });
     }
     const foreignVolume = s.container.volumes.find((v) => volumes.get(v.name)?.owned === false);
     if (foreignVolume) {
@@ -111,6 +135,14 @@ export function plan(input: PlanInput): Plan {
   for (const c of observed.containers) {
     if (c.owned && c.role === 'server' && c.server !== null && holdNames.has(c.server)) kept.add(c.name);
   }
+  // Server networks that stay: every wanted server's, every held server's, all of them while pruning is held.
+  const keepNetwork = (name: string): boolean => {
+    const n = networks.get(name);
+    if (!n || !n.owned || n.server === null || !input.prune.allowed || holdNames.has(n.server)) return true;
+    return input.servers.some((s) => s.network.name === name);
+  };
+  const placed = runnable.filter((s) => !conflicted.has(s.name));
+  if (edgeWanted) ops.push(...attachments(input.edge.name, 'edge', ops, byName.get(input.edge.name), placed.filter((s) => s.transport === 'http')));
 
   // Gateway configuration: owned entries = wanted servers (+ held servers' current entries).
   const view = readGatewayConfig(observed.gatewayConfigText);
@@ -184,6 +216,8 @@ export function plan(input: PlanInput): Plan {
       const config = sha256Hex(configText);
       const hash = specHash({ spec: g, config });
       ops.push(...ensure(g, hash, 'gateway', undefined, { config }));
+      // LiteLLM reaches sse servers directly (ADR 0003), so it joins their networks (ADR 0007).
+      ops.push(...attachments(g.name, 'gateway', ops, byName.get(g.name), placed.filter((s) => s.transport === 'sse')));
     }
   }
 
@@ -200,6 +234,28 @@ export function plan(input: PlanInput): Plan {
       continue;
     }
     ops.push({ type: 'remove-container', resourceId: `container:${c.name}`, cause, containerId: c.id, role: c.role ?? 'server', ...(c.server ? { server: c.server } : {}) });
+  }
+
+  // Detach the edge and the gateway from server networks they should not be on, then remove the
+  // server networks nobody wants (after their containers, in the executor's last lane).
+  for (const [name, role] of [[input.edge.name, 'edge'], [input.gateway.spec.name, 'gateway']] as const) {
+    const c = byName.get(name);
+    // A container (re)created or removed in this plan leaves its old attachments with it.
+    if (!c?.owned || ops.some((o) => o.resourceId === `container:${name}` && o.type !== 'start-container')) continue;
+    const wanted = new Set(
+      placed.filter((s) => (role === 'edge' ? edgeWanted && s.transport === 'http' : s.transport === 'sse')).map((s) => s.network.name),
+    );
+    for (const n of c.networks ?? []) {
+      const net = networks.get(n);
+      if (!net?.owned || net.server === null || wanted.has(n)) continue;
+      if (input.servers.some((s) => s.network.name === n) || !keepNetwork(n)) {
+        ops.push({ type: 'disconnect-network', resourceId: `endpoint:${name}@${n}`, cause: `${role} does not serve server "${net.server}" on this network`, network: n, container: name, role });
+      }
+    }
+  }
+  for (const n of networks.values()) {
+    if (keepNetwork(n.name)) continue;
+    ops.push({ type: 'remove-network', resourceId: `network:${n.name}`, cause: `no desired server uses it (server "${n.server}")`, network: n.name });
   }
   return { operations: ops };
 }
@@ -228,6 +284,27 @@ function withHold(ops: Operation[], hash: string, current: ObservedContainer | u
     out.push({ type: 'start-container', resourceId: change.resourceId, cause: `container is ${current.state}; the last working version runs while the change is held`, containerId: current.id, role: change.role, ...(change.server ? { server: change.server } : {}) });
   }
   return out;
+}
+
+/**
+ * Attach a container to the server networks it must reach. A container created or recreated in
+ * this plan starts on its spec's networks only, so it is attached to all of them.
+ */
+function attachments(container: string, role: ContainerRole, ops: readonly Operation[], current: ObservedContainer | undefined, servers: readonly ServerModel[]): Operation[] {
+  if (current && !current.owned) return [];
+  const fresh = !current || ops.some((o) => (o.type === 'create-container' || o.type === 'recreate-container') && o.resourceId === `container:${container}`);
+  const on = new Set(fresh ? [] : (current.networks ?? []));
+  return servers
+    .filter((s) => !on.has(s.network.name))
+    .map((s) => ({
+      type: 'connect-network' as const,
+      resourceId: `endpoint:${container}@${s.network.name}`,
+      cause: `${role} reaches server "${s.name}" on its own network`,
+      network: s.network.name,
+      container,
+      aliases: [],
+      role,
+    }));
 }
 
 /** The operations that make one container match its spec (none in steady state). */

@@ -2,6 +2,9 @@ import type { Operation, Plan } from '../model/types.js';
 
 const SYMBOL: Record<Operation['type'], string> = {
   'create-network': '+',
+  'connect-network': '+',
+  'disconnect-network': '-',
+  'remove-network': '-',
   'create-volume': '+',
   'create-container': '+',
   'recreate-container': '~',

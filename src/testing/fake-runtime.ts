@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ContainerRuntime } from '../ports/index.js';
-import type { ContainerSpec, ObservedContainer, ObservedVolume } from '../model/types.js';
+import type { ContainerSpec, ObservedContainer, ObservedNetwork, ObservedVolume } from '../model/types.js';
 import { Labels, isOwned, parseRole } from '../docker/labels.js';
 
 /**
@@ -8,7 +8,7 @@ import { Labels, isOwned, parseRole } from '../docker/labels.js';
  * per call and counters, for unit tests and benchmarks. Not used by production code.
  */
 export class InMemoryRuntime implements ContainerRuntime {
-  readonly containers = new Map<string, { name: string; spec: ContainerSpec; running: boolean; imageId: string }>();
+  readonly containers = new Map<string, { name: string; spec: ContainerSpec; running: boolean; imageId: string; networks: Set<string> }>();
   /** Local image id per reference (default `sha256:<ref>`); set one to stand for a rebuilt tag. */
   readonly imageIds = new Map<string, string>();
   /** What `pull` fetched, and the id a registry would give (absent: the current one). */
@@ -16,6 +16,7 @@ export class InMemoryRuntime implements ContainerRuntime {
   readonly registry = new Map<string, string>();
   readonly volumes = new Map<string, Record<string, string>>();
   readonly networks = new Set<string>();
+  readonly networkLabels = new Map<string, { labels: Record<string, string>; internal: boolean }>();
   calls = { reads: 0, writes: 0 };
   /** Images whose process "exits at once": waitRunning rejects like the real adapter. */
   readonly failingImages = new Set<string>();
@@ -38,6 +39,7 @@ export class InMemoryRuntime implements ContainerRuntime {
 
   async observe(q: { namePrefix: string; instance: string; network: string; images?: readonly string[] }): Promise<{
     networkExists: boolean;
+    networks: ObservedNetwork[];
     containers: ObservedContainer[];
     volumes: ObservedVolume[];
     imageIds: Record<string, string | null>;
@@ -67,15 +69,37 @@ export class InMemoryRuntime implements ContainerRuntime {
         specSummary: owned ? summary : null,
         source: owned ? (c.spec.labels[Labels.Source] ?? null) : null,
         hostPorts: c.spec.exposedPort ? { [c.spec.exposedPort]: 40000 } : {},
+        networks: [...c.networks].sort(),
       });
     }
     const volumes = [...this.volumes].map(([name, labels]) => ({ name, owned: isOwned(labels, q.instance) }));
     const imageIds = Object.fromEntries((q.images ?? []).map((r) => [r, this.imageId(r)]));
-    return { networkExists: this.networks.has(q.network), containers, volumes, imageIds };
+    const networks = [...this.networks].map((name) => {
+      const n = this.networkLabels.get(name);
+      const owned = isOwned(n?.labels, q.instance);
+      return { name, owned, internal: n?.internal ?? false, server: owned ? (n?.labels[Labels.Server] ?? null) : null };
+    });
+    return { networkExists: this.networks.has(q.network), networks, containers, volumes, imageIds };
   }
-  async createNetwork(name: string): Promise<void> {
+  async createNetwork(name: string, labels: Record<string, string> = {}, opts: { internal?: boolean } = {}): Promise<void> {
     await this.#wait('writes');
     this.networks.add(name);
+    this.networkLabels.set(name, { labels, internal: opts.internal === true });
+  }
+  async connectNetwork(network: string, container: string): Promise<void> {
+    await this.#wait('writes');
+    if (!this.networks.has(network)) throw new Error(`404 network ${network} not found`);
+    for (const c of this.containers.values()) if (c.name === container) c.networks.add(network);
+  }
+  async disconnectNetwork(network: string, container: string): Promise<void> {
+    await this.#wait('writes');
+    for (const c of this.containers.values()) if (c.name === container) c.networks.delete(network);
+  }
+  async removeNetwork(name: string): Promise<void> {
+    await this.#wait('writes');
+    for (const c of this.containers.values()) if (c.networks.has(name)) throw new Error(`409 network ${name} has active endpoints`);
+    this.networks.delete(name);
+    this.networkLabels.delete(name);
   }
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
     await this.#wait('writes');
@@ -95,7 +119,7 @@ export class InMemoryRuntime implements ContainerRuntime {
     await this.#wait('writes');
     for (const c of this.containers.values()) if (c.name === name) throw new Error(`409 name ${name} in use`);
     const id = randomBytes(8).toString('hex');
-    this.containers.set(id, { name, spec, running: false, imageId: this.imageId(spec.image) });
+    this.containers.set(id, { name, spec, running: false, imageId: this.imageId(spec.image), networks: new Set(spec.networks.map((n) => n.name)) });
     return id;
   }
   async start(id: string): Promise<void> {

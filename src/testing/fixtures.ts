@@ -61,13 +61,19 @@ export function baseInput(settings: Settings, servers: ServerModel[], over: Part
 
 /** Observed state after a perfect apply of `input` (what Docker would then report). */
 export function converged(input: PlanInput, configText: string): PlanInput['observed'] {
-  const containers: ObservedContainer[] = input.servers.filter((s) => s.blocked === null).map((m) => runningFor(m));
-  if (input.servers.some((s) => s.transport === 'http' && s.blocked === null)) {
-    containers.push(other(input.edge.name, 'edge', specHash(input.edge)));
+  const runnable = input.servers.filter((s) => s.blocked === null);
+  const containers: ObservedContainer[] = runnable.map((m) => ({ ...runningFor(m), networks: m.container.networks.map((n) => n.name) }));
+  const netsOf = (t: string): string[] => runnable.filter((s) => s.transport === t).map((s) => s.network.name);
+  if (runnable.some((s) => s.transport === 'http' || s.transport === 'stdio')) {
+    containers.push({ ...other(input.edge.name, 'edge', specHash(input.edge)), networks: [input.network, ...netsOf('http')] });
   }
-  containers.push(other(input.gateway.spec.name, 'gateway', specHash({ spec: input.gateway.spec, config: sha256Hex(configText) })));
+  containers.push({
+    ...other(input.gateway.spec.name, 'gateway', specHash({ spec: input.gateway.spec, config: sha256Hex(configText) })),
+    networks: [input.network, ...netsOf('sse')],
+  });
   const volumes = input.servers.flatMap((s) => s.container.volumes.map((v) => ({ name: v.name, owned: true })));
-  return { networkExists: true, containers, volumes, gatewayConfigText: configText };
+  const networks = runnable.map((s) => ({ name: s.network.name, owned: true, internal: s.network.internal, server: s.name }));
+  return { networkExists: true, networks, containers, volumes, gatewayConfigText: configText };
 }
 
 function other(name: string, role: 'edge' | 'gateway', hash: string): ObservedContainer {

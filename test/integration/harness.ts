@@ -24,7 +24,8 @@ export const TEST_IMAGES: Record<string, string> = {
   'mcp/memory:latest': 'local/mcp-memory:test',
   'bytebase/dbhub:1.4.0': 'local/dbhub:1.4.0',
   [LITELLM_IMAGE]: 'local/litellm:1.77.3',
-  [RECONCILER_IMAGE]: 'local/mcp-reconciler:prod',
+  // MCP_TEST_RECONCILER_IMAGE: a branch's own build of the edge (scripts/images/build-prod.sh <tag>).
+  [RECONCILER_IMAGE]: process.env['MCP_TEST_RECONCILER_IMAGE'] ?? 'local/mcp-reconciler:prod',
 };
 
 /** The script that builds each local image the tests use (scripts/setup.sh runs them all). Tests never pull. */
@@ -80,8 +81,17 @@ export class CountingRuntime implements ContainerRuntime {
   observe(q: Parameters<ContainerRuntime['observe']>[0]): ReturnType<ContainerRuntime['observe']> {
     return this.inner.observe(q);
   }
-  createNetwork(n: string, l: Record<string, string>): Promise<void> {
-    return this.#w(`createNetwork ${n}`, this.inner.createNetwork(n, l));
+  createNetwork(n: string, l: Record<string, string>, o?: { internal?: boolean }): Promise<void> {
+    return this.#w(`createNetwork ${n}`, this.inner.createNetwork(n, l, o));
+  }
+  connectNetwork(n: string, c: string, a: string[]): Promise<void> {
+    return this.#w(`connectNetwork ${n} ${c}`, this.inner.connectNetwork(n, c, a));
+  }
+  disconnectNetwork(n: string, c: string): Promise<void> {
+    return this.#w(`disconnectNetwork ${n} ${c}`, this.inner.disconnectNetwork(n, c));
+  }
+  removeNetwork(n: string): Promise<void> {
+    return this.#w(`removeNetwork ${n}`, this.inner.removeNetwork(n));
   }
   createVolume(n: string, l: Record<string, string>): Promise<void> {
     return this.#w(`createVolume ${n}`, this.inner.createVolume(n, l));
@@ -196,6 +206,8 @@ export async function createStack(extra: Record<string, unknown> = {}): Promise<
     cleanup: async () => {
       const all = await docker.listContainers({ all: true, filters: { name: [`${id}-`] } });
       await Promise.all(all.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      const nets = await docker.listNetworks({ filters: { label: [`${Labels.Instance}=${id}`] } });
+      await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
       await docker.getNetwork(`${id}-net`).remove().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
