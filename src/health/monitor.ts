@@ -279,11 +279,14 @@ export class HealthMonitor {
 
     // McpReady
     let direct: ProbeResult | null = null;
-    if (running && m.transport === 'stdio') {
+    // stdio servers, and http servers on an internal network (Docker publishes no port there,
+    // ADR 0007), are probed through the edge's 127.0.0.1 port, on the route LiteLLM uses.
+    const edgeRoute = m.transport === 'stdio' ? '/stdio/mcp' : m.transport === 'http' && m.network.internal ? `/${port}${m.mcpPath}` : null;
+    if (running && edgeRoute !== null) {
       const edge = containers.find((x) => x.owned && x.role === 'edge' && x.running);
       const edgePort = edge?.hostPorts[this.#deps.edgePort ?? 8080];
       if (edgePort) {
-        direct = await probeMcp({ url: `http://127.0.0.1:${edgePort}/${m.container.name}/stdio/mcp`, transport: 'http', timeoutMs: m.health.timeoutMs });
+        direct = await probeMcp({ url: `http://127.0.0.1:${edgePort}/${m.container.name}${edgeRoute}`, transport: 'http', timeoutMs: m.health.timeoutMs, headers: authHeaders(m) });
         this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'direct', result: direct.ok ? 'ok' : 'fail' }, direct.latencyMs / 1000);
       }
     } else if (running && h.container.hostPort && m.mcpPath !== null && m.transport !== 'stdio') {
@@ -305,7 +308,7 @@ export class HealthMonitor {
       const timeout = /timed? ?out|abort/i.test(direct.error);
       next.push(cond(C.McpReady, 'False', timeout ? R.HealthTimeout : R.ProbeFailed, `${direct.error} (${h.consecutiveFailures} in a row)`));
     } else {
-      next.push(cond(C.McpReady, 'False', R.NotProbed, running ? 'no published port to probe' : 'container not running'));
+      next.push(cond(C.McpReady, 'False', R.NotProbed, running ? `no published port to probe${m.network.internal ? ' (internal network: egress: false)' : ''}` : 'container not running'));
     }
 
     // Registered

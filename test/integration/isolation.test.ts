@@ -4,6 +4,9 @@ import { PassThrough } from 'node:stream';
 import { request } from 'undici';
 import type Docker from 'dockerode';
 import { createStack, docker, waitFor, type Stack } from './harness.js';
+import { HealthMonitor } from '../../src/health/monitor.js';
+import { FileConfigStore } from '../../src/litellm/file-store.js';
+import { createLogger } from '../../src/log/logger.js';
 
 /**
  * Isolation (docs/adr/0007): from inside an MCP container, other servers, the edge's routes and
@@ -79,7 +82,9 @@ describe('isolation: per-server networks, an edge only the gateway may use, egre
     stack.writeDesired('stdioev', 'image: mcp/everything:latest\ntransport: stdio\ncommand: ["node", "dist/index.js", "stdio"]\n');
     const out = await stack.reconciler.reconcile();
     assert.deepEqual(out.result.failed, []);
+    models = out.input.servers;
   });
+  let models: Parameters<HealthMonitor['update']>[0] = [];
   after(async () => {
     await listener?.remove({ force: true }).catch(() => undefined);
     await outside?.remove().catch(() => undefined);
@@ -143,6 +148,28 @@ describe('isolation: per-server networks, an edge only the gateway may use, egre
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
     });
     assert.equal(res.statusCode, 200, await res.body.text());
+  });
+
+  test('the daemon\'s probe reaches an egress: false server (Docker publishes no port there) through the edge', async () => {
+    const monitor = new HealthMonitor({
+      runtime: stack.runtime,
+      config: new FileConfigStore(),
+      configPath: stack.settings.gateway.configPath,
+      gateway: stack.gateway,
+      observe: { namePrefix: stack.settings.namePrefix, instance: stack.settings.instance, network: stack.settings.network },
+      log: createLogger({ level: 'silent' }),
+    });
+    try {
+      monitor.update(models, new Map());
+      await monitor.probe('closed');
+      const h = monitor.snapshot().find((x) => x.name === 'closed');
+      assert.equal(h?.container.hostPort, null, 'no published port on an internal network');
+      const ready = h?.conditions.find((c) => c.type === 'McpReady');
+      assert.equal(ready?.status, 'True', ready?.message);
+      assert.match(ready.message, /^13 tools/);
+    } finally {
+      monitor.stop();
+    }
   });
 
   test('egress: false: no TCP connection to a container on another network; the same probe from an egress server connects', async () => {
