@@ -59,7 +59,8 @@ describe('image identity against in-memory fakes', () => {
       await r.reconcile();
       runtime.imageIds.set(settings.edge.image, 'sha256:rebuilt-edge');
       const p = await r.plan();
-      assert.deepEqual(p.plan.operations.map((o) => `${o.type} ${o.resourceId}`), ['recreate-container container:mcp-edge']);
+      // The new edge starts on the gateway network only and is attached to the server's again (ADR 0007).
+      assert.deepEqual(p.plan.operations.map((o) => `${o.type} ${o.resourceId}`), ['recreate-container container:mcp-edge', 'connect-network endpoint:mcp-edge@mcp-net.a']);
       await r.reconcile();
       assert.deepEqual(writeOps((await r.plan()).plan), []);
       assert.deepEqual(runtime.pulled, []);
