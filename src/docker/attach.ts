@@ -11,7 +11,15 @@ export interface StdioPipe {
   close(): void;
 }
 
-export class NotAttachable extends Error {}
+/** Why a container cannot be attached; `permanent`: waiting will not help (missing, not ours, not stdio). */
+export class NotAttachable extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Attach to the stdin/stdout of an owned stdio container (OpenStdin, no TTY). stdout carries
@@ -27,12 +35,12 @@ export async function attachStdio(
 ): Promise<StdioPipe> {
   const c = docker.getContainer(name);
   const info = await c.inspect().catch(() => null);
-  if (!info) throw new NotAttachable(`${name} does not exist`);
+  if (!info) throw new NotAttachable(`${name} does not exist`, true);
   if (!isOwned(info.Config.Labels ?? undefined, instance) || info.Config.Labels?.[Labels.Role] !== 'server') {
-    throw new NotAttachable(`${name} is not a server managed by mcp-reconciler`);
+    throw new NotAttachable(`${name} is not a server managed by mcp-reconciler`, true);
   }
-  if (!info.Config.OpenStdin || info.Config.Tty) throw new NotAttachable(`${name} is not a stdio server (no open stdin)`);
-  if (!info.State.Running) throw new NotAttachable(`${name} is not running (${info.State.Status})`);
+  if (!info.Config.OpenStdin || info.Config.Tty) throw new NotAttachable(`${name} is not a stdio server (no open stdin)`, true);
+  if (!info.State.Running) throw new NotAttachable(`${name} is not running (${info.State.Status})`, false);
   const stream = (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream & { destroy(): void; end(): void };
   const stdout = new PassThrough();
   const stderr = new PassThrough();

@@ -114,7 +114,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: EdgeOptio
       await opts.bridgeFor(name).handle(req, res);
     } catch (err) {
       opts.log.warn({ container: name, err: (err as Error).message }, 'edge: stdio bridge failed');
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bridge failed' }));
+      const full = (err as Error).name === 'BridgeLimitError';
+      if (!res.headersSent) res.writeHead(full ? 503 : 502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: full ? 'too many stdio bridges' : 'bridge failed' }));
     }
     return;
   }
