@@ -90,8 +90,11 @@ export function containerPathProblem(p: string): string | null {
 }
 
 /** Why a URL path would be unsafe in the gateway entry (routing through the edge), or null. */
-export function urlPathProblem(p: string): string | null {
-  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(p)) return 'a URL path starting with /, without spaces, ? or #';
+export function urlPathProblem(full: string): string | null {
+  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$/.test(full)) {
+    return 'a URL path starting with / (an optional ?query), without spaces or #';
+  }
+  const p = full.split('?')[0] ?? '';
   const segs = p.split('/').map((x) => {
     try {
       return decodeURIComponent(x);
