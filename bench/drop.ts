@@ -1,11 +1,10 @@
 // Bench case `file-drop`: file drop -> tools listed through the gateway, config mode (real
-// LiteLLM 1.77.3, restart per change) and API mode (contract server: DELETE/POST, no restart),
+// LiteLLM 1.77.3, restart per change) and API mode (real LiteLLM 1.77.3 on the Prisma double: POST, no restart),
 // beside the floor (container create+start and MCP initialize alone). Bounded counts.
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
-import { request } from 'undici';
 import { loadSettings } from '../src/config/settings.js';
 import { DockerRuntime } from '../src/docker/runtime.js';
 import { FileConfigStore } from '../src/litellm/file-store.js';
@@ -14,7 +13,7 @@ import { LiteLLMApi } from '../src/litellm/api.js';
 import { createLogger } from '../src/log/logger.js';
 import { Reconciler, masterKeyFrom } from '../src/reconcile/controller.js';
 import { probeMcp } from '../src/health/probe.js';
-import { LiteLLMContractServer } from '../test/litellm-contract-server.js';
+import { managedGatewayOnDouble, UNUSED_DATABASE_URL } from '../test/litellm-db/proxy.js';
 import type { BenchCase, BenchRow } from './case.js';
 import { pct, fmt as fmtMs, freePort, stackDir, cleanupStack as cleanup, waitUntil } from './util.js';
 
@@ -69,36 +68,40 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
       await cleanup(docker, id, s.dir);
     }
   }
-  // API mode, contract server (database mode cannot run here): DELETE/POST, no restart.
+  // API mode on the real LiteLLM 1.77.3 in database mode: the managed gateway container runs the local
+  // image with the in-memory Prisma double mounted in (test/litellm-db/); each drop is a POST, no restart.
   {
     const id = `drop${randomBytes(2).toString('hex')}`;
-    const c = new LiteLLMContractServer({ masterKey: 'sk-contract', workers: 1 });
-    const url = await c.listen();
-    const s = stackDir(id, { managed: false, url });
-    writeFileSync(join(s.dir, 'secrets', `${id}-litellm.env`), 'LITELLM_MASTER_KEY=sk-contract\n', { mode: 0o600 });
+    const port = await freePort();
+    const s = stackDir(id, { hostIp: '127.0.0.1', hostPort: port, ...managedGatewayOnDouble() });
+    appendFileSync(join(s.dir, 'secrets', `${id}-litellm.env`), `${UNUSED_DATABASE_URL}\n`);
     try {
       const settings = loadSettings({ file: s.settingsFile, env: {} });
-      const r = new Reconciler(settings, { runtime: new DockerRuntime(docker), config: new FileConfigStore(), gateway: null, api: new LiteLLMApi(url, () => 'sk-contract'), log: createLogger({ level: 'silent' }) });
+      const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
+      const api = new LiteLLMApi(settings.gateway.url, () => s.key);
+      const r = new Reconciler(settings, { runtime: new DockerRuntime(docker), config: new FileConfigStore(), gateway, api, log: createLogger({ level: 'silent' }) });
+      // Empty stack: the gateway up and answering with its database (API mode).
+      await waitUntil(async () => (await r.reconcile()).gatewayMode.mode === 'api' && (await api.database()) === 'database', 400_000);
       const times: number[] = [];
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 10; i++) {
         const t0 = performance.now();
         writeFileSync(join(settings.desiredDir, `mcp-a${i}.yaml`), SERVER(i));
         await r.reconcile();
         await waitUntil(async () => {
-          const t = await request(`${url}/v1/mcp/tools`, { headers: { authorization: 'Bearer sk-contract' } });
-          return ((await t.body.json()) as { tools: { name: string }[] }).tools.some((x) => x.name === `mcp_a${i}-ping`);
-        }, 30_000);
+          const t = await gateway.listTools({ servers: [`mcp_a${i}`], timeoutMs: 5_000 });
+          return t.ok && t.tools.includes(`mcp_a${i}-echo`);
+        }, 60_000);
         times.push(performance.now() - t0);
       }
+      const met = pct(times, 50) <= 1500 && pct(times, 95) <= 3000;
       rows.push({
-        what: 'file drop -> registered, API mode (contract server, no restart)',
+        what: 'file drop -> its tools through the gateway, API mode (real LiteLLM 1.77.3 on the Prisma double, no restart)',
         value: fmt(times),
-        baseline: `floor ${fmt(floor)}`,
-        note: `target p50 <= 1500 ms: ${pct(times, 50) <= 1500 ? 'met' : 'MISSED'}`,
+        baseline: `floor: container create+start+initialize ${fmt(floor)}`,
+        note: `target p50 <= 1500 ms, p95 <= 3000 ms: ${met ? 'met' : 'MISSED'}`,
       });
-      out['apiMode'] = { p50: pct(times, 50), p95: pct(times, 95) };
+      out['apiMode'] = { p50: pct(times, 50), p95: pct(times, 95), proxy: 'real LiteLLM 1.77.3; database = in-memory Prisma double' };
     } finally {
-      c.close();
       await cleanup(docker, id, s.dir);
     }
   }
@@ -110,7 +113,7 @@ export const fileDrop: BenchCase = {
   id: 'file-drop',
   title: 'a dropped desired file until its tools are listed through the gateway (config and API mode)',
   unit: 'ms',
-  target: 'API mode p50 <= 1500 ms',
+  target: 'API mode p50 <= 1500 ms, p95 <= 3000 ms',
   needs: 'docker',
   async run() {
     const rows: BenchRow[] = [];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
-import { LITELLM_IMAGE, RECONCILER_IMAGE } from '../src/config/settings.js';
+import { LITELLM_IMAGE, LITELLM_DATABASE_IMAGE, RECONCILER_IMAGE } from '../src/config/settings.js';
 
 /** One row of the bench table. */
 export interface Row {
@@ -47,7 +47,7 @@ export function stackDir(id: string, gateway: Record<string, unknown>): { dir: s
   const settingsFile = join(dir, 'settings.yaml');
   writeFileSync(settingsFile, JSON.stringify({
     projectsRoot: join(dir, 'projects'), secretsDir: secrets, network: `${id}-net`, namePrefix: `${id}-`, instance: id, statusPort: 0, gateway,
-    imageOverrides: { 'mcp/everything:latest': 'local/mcp-everything:test', [LITELLM_IMAGE]: 'local/litellm:1.77.3', [RECONCILER_IMAGE]: 'local/mcp-reconciler:prod' },
+    imageOverrides: { 'mcp/everything:latest': 'local/mcp-everything:test', [LITELLM_IMAGE]: 'local/litellm:1.77.3', [LITELLM_DATABASE_IMAGE]: 'local/litellm:1.77.3', [RECONCILER_IMAGE]: 'local/mcp-reconciler:prod' },
   }));
   return { dir, settingsFile, key };
 }

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { CLIENTS, KEY_ENV, renderAll, renderClient, type ClientName } from '../clients/render.js';
 import { userInfo } from 'node:os';
 import { install, lookupAccount, APP_ROOT } from '../install/install.js';
-import { join, resolve } from 'node:path';
+import { join, resolve, basename } from 'node:path';
 import { dbInit } from '../db/init.js';
 import { doctorDb } from '../doctor/db.js';
 import { renderFindings, hasErrors, type Finding } from '../doctor/findings.js';
@@ -19,7 +19,7 @@ import { DockerRuntime } from '../docker/runtime.js';
 import { ReconcilerError, formatIssue, errorMessage, type LocatedIssue } from '../errors/index.js';
 import { FileConfigStore } from '../litellm/file-store.js';
 import { LiteLLMGateway } from '../litellm/gateway-client.js';
-import { LiteLLMApi } from '../litellm/api.js';
+import { LiteLLMApi, apiIdPrefix } from '../litellm/api.js';
 import { renderGatewayConfig, ownedEntry } from '../litellm/config-file.js';
 import { createLogger } from '../log/logger.js';
 import { Reconciler, masterKeyFrom, type ReconcilerDeps } from '../reconcile/controller.js';
@@ -206,6 +206,8 @@ export async function main(argv: string[]): Promise<number> {
           config: new FileConfigStore(),
           configPath: st.gateway.configPath,
           gateway,
+          api: deps.api ?? null,
+          apiIdPrefix: apiIdPrefix(st.instance),
           observe: { namePrefix: st.namePrefix, instance: st.instance, network: st.network },
           edgePort: st.edge.port,
           log,
@@ -229,8 +231,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'status': {
       const settings = settingsFrom(values);
-      const { gateway, runtime, reconciler } = buildReconciler(settings, 'silent');
-      const st = await collectStatus(settings, { reconciler, runtime, gateway, config: new FileConfigStore() });
+      const { gateway, runtime, reconciler, deps } = buildReconciler(settings, 'silent');
+      const st = await collectStatus(settings, { reconciler, runtime, gateway, api: deps.api ?? null, config: new FileConfigStore() });
       const name = positionals[0];
       if (name) {
         const one = st.doc.servers.find((x) => x.name === name);
@@ -305,7 +307,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       const report = await dbInit({
         adminUrl: values['admin-url'],
-        litellmEnvFile: join(secrets, `${settings.namePrefix}litellm.env`),
+        litellmEnvFile: values.secrets ? join(secrets, basename(settings.gateway.envFile)) : settings.gateway.envFile,
         readonlyEnvFile: join(secrets, `${settings.namePrefix}postgresql.env`),
         ...(values['db-host'] ? { dbHost: values['db-host'] } : {}),
         ...(values['db-port'] ? { dbPort: Number(values['db-port']) } : {}),

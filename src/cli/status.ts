@@ -3,7 +3,8 @@ import type { Settings } from '../config/settings.js';
 import { HealthMonitor, type ServerHealth } from '../health/monitor.js';
 import { ConditionType as C, CONDITION_ORDER } from '../health/conditions.js';
 import type { LiteLLMGateway } from '../litellm/gateway-client.js';
-import type { ConfigStore, ContainerRuntime } from '../ports/index.js';
+import type { ConfigStore, ContainerRuntime, GatewayApi } from '../ports/index.js';
+import { apiIdPrefix } from '../litellm/api.js';
 import { problemsOf, type Reconciler } from '../reconcile/controller.js';
 import type { StatusDocument } from '../server/http.js';
 import { createLogger } from '../log/logger.js';
@@ -21,7 +22,7 @@ export interface StatusView {
  */
 export async function collectStatus(
   settings: Settings,
-  deps: { reconciler: Reconciler; runtime: ContainerRuntime; gateway: LiteLLMGateway; config: ConfigStore },
+  deps: { reconciler: Reconciler; runtime: ContainerRuntime; gateway: LiteLLMGateway; config: ConfigStore; api: GatewayApi | null },
 ): Promise<StatusView> {
   const outcome = await deps.reconciler.plan();
   const invalid = outcome.problems.map((p) => ({ file: p.file, message: p.message }));
@@ -42,11 +43,13 @@ export async function collectStatus(
     config: deps.config,
     configPath: settings.gateway.configPath,
     gateway: deps.gateway,
+    api: deps.api,
+    apiIdPrefix: apiIdPrefix(settings.instance),
     observe: { namePrefix: settings.namePrefix, instance: settings.instance, network: settings.network },
     edgePort: settings.edge.port,
     log: createLogger({ level: 'silent' }),
   });
-  monitor.update(outcome.input.servers, problemsOf(outcome));
+  monitor.update(outcome.input.servers, problemsOf(outcome), [], outcome.gatewayMode.mode);
   await monitor.probeAll();
   const now = new Date().toISOString();
   return {

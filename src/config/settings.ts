@@ -33,7 +33,20 @@ const GatewaySchema = z
       .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/)
       .optional()
       .describe('with managed: false, the name of your LiteLLM container the reconciler may restart when config.yaml changed'),
-    envFile: z.string().optional().describe('default <secretsDir>/mcp-litellm.env'),
+    envFile: z.string().optional().describe('default <secretsDir>/<namePrefix>litellm.env, i.e. mcp-litellm.env'),
+    networks: z
+      .array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/))
+      .default([])
+      .describe("extra Docker networks the managed gateway joins (they must exist), e.g. your Postgres's own network"),
+    entrypoint: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe("replaces the gateway image's entrypoint; the reconciler's arguments (--config ... --port ...) follow it"),
+    mounts: z
+      .array(z.string().regex(/^\/[^:]*:\/[^:]*(:ro|:rw)?$/, 'host:container[:ro|rw], both absolute'))
+      .default([])
+      .describe('extra bind mounts into the managed gateway (host:container[:ro|rw]); e.g. a test double of its database'),
     url: z.string().url().optional().describe('how the reconciler reaches the gateway; default http://127.0.0.1:<hostPort>'),
   })
   .prefault({});
@@ -98,7 +111,11 @@ type SettingsRaw = z.output<typeof SettingsSchema>;
 export interface Settings extends Omit<SettingsRaw, 'desiredDir' | 'gateway'> {
   desiredDir: string;
   settingsFile: string | null;
-  gateway: Required<Omit<SettingsRaw['gateway'], 'image' | 'restartContainer'>> & { image: string | undefined; restartContainer: string | undefined };
+  gateway: Required<Omit<SettingsRaw['gateway'], 'image' | 'restartContainer' | 'entrypoint'>> & {
+    image: string | undefined;
+    restartContainer: string | undefined;
+    entrypoint: string[] | undefined;
+  };
 }
 
 /** Environment variables that override single settings (documented in README). */
@@ -206,6 +223,7 @@ export function loadSettings(
       ...s.gateway,
       image: s.gateway.image,
       restartContainer: s.gateway.restartContainer,
+      entrypoint: s.gateway.entrypoint,
       configPath: s.gateway.configPath ? abs(s.gateway.configPath) : join(projectsRoot, 'litellm', 'config.yaml'),
       envFile: s.gateway.envFile ? abs(s.gateway.envFile) : join(secretsDir, `${s.namePrefix}litellm.env`),
       url: s.gateway.url ?? `http://127.0.0.1:${hostPort}`,

@@ -64,3 +64,44 @@ describe('LiteLLM on the host (both deployment shapes)', () => {
     assert.equal(model(d, 'web', HTTP).gatewayEntry?.['url'], 'http://mcp-edge:8080/mcp-web/3001/mcp');
   });
 });
+
+describe('the managed gateway container', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-'));
+  mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
+  const envFile = join(dir, 'secrets', 'mcp-litellm.env');
+  const settingsFile = join(dir, 'settings.yaml');
+  const load = (yaml = '') => {
+    writeFileSync(settingsFile, `projectsRoot: ${dir}\nsecretsDir: ${dir}/secrets\n${yaml}`);
+    return loadSettings({ file: settingsFile, env: {} });
+  };
+
+  test('with DATABASE_URL: the database image and STORE_MODEL_IN_DB (DB servers loaded at start and polled); without: neither', () => {
+    writeFileSync(envFile, 'LITELLM_MASTER_KEY=sk-x\n', { mode: 0o600 });
+    const plain = gatewaySpec(load());
+    assert.equal(plain.upstreamImage, 'ghcr.io/berriai/litellm:v1.77.3-stable');
+    assert.deepEqual(plain.env, { LITELLM_LOCAL_MODEL_COST_MAP: 'True' });
+    writeFileSync(envFile, 'LITELLM_MASTER_KEY=sk-x\nDATABASE_URL=postgresql://l:p@db:5432/litellm\n', { mode: 0o600 });
+    const db = gatewaySpec(load());
+    assert.equal(db.upstreamImage, 'ghcr.io/berriai/litellm-database:main-v1.77.3-stable');
+    assert.deepEqual(db.env, { LITELLM_LOCAL_MODEL_COST_MAP: 'True', STORE_MODEL_IN_DB: 'True' });
+    assert.ok(!JSON.stringify(db).includes('postgresql://'), 'the URL stays in the env file');
+  });
+
+  test('gateway.networks are joined besides mcp-net; gateway.mounts and gateway.entrypoint are passed as given', () => {
+    writeFileSync(envFile, 'LITELLM_MASTER_KEY=sk-x\n', { mode: 0o600 });
+    const g = gatewaySpec(load('gateway:\n  networks: [pg-net, mcp-net]\n  mounts: ["/opt/double:/opt/double:ro"]\n  entrypoint: [/opt/py, /opt/double/launch.py]\n'));
+    assert.deepEqual(g.networks, [{ name: 'mcp-net', aliases: ['mcp-litellm'] }, { name: 'pg-net', aliases: [] }]);
+    assert.deepEqual(g.binds.slice(1), ['/opt/double:/opt/double:ro']);
+    assert.deepEqual(g.entrypoint, ['/opt/py', '/opt/double/launch.py']);
+    assert.deepEqual(g.cmd?.slice(0, 1), ['--config']);
+  });
+
+  test('a relative mount is refused with its location', () => {
+    assert.throws(() => load('gateway:\n  mounts: ["double:/opt/double"]\n'), /settings\.yaml:4:\d+ gateway\.mounts\.0: host:container/);
+  });
+
+  test('the default gateway env file follows namePrefix (<secretsDir>/<prefix>litellm.env)', () => {
+    assert.equal(load().gateway.envFile, envFile);
+    assert.equal(load('namePrefix: t1-\n').gateway.envFile, join(dir, 'secrets', 't1-litellm.env'));
+  });
+});

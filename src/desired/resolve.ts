@@ -349,10 +349,12 @@ export function gatewaySpec(settings: Settings, servers: readonly ServerModel[] 
   const credentials = envFromFiles.map((e) => `${e.as}=${parseEnvFile(readSecretsFile(e.file))[e.key] ?? ''}`).join('\n');
   const digest = usable ? secretDigest(loadOrCreateDigestKey(settings.secretsDir), `${envText}\n${credentials}`) : null;
   const image = gatewayImage(settings, envText);
+  const database = Boolean(parseEnvFile(envText)['DATABASE_URL']);
   return {
     name,
     image: resolveImage(settings, image),
     upstreamImage: image,
+    ...(g.entrypoint ? { entrypoint: g.entrypoint } : {}),
     cmd: [
       '--config',
       `${GATEWAY_CONFIG_DIR_IN_CONTAINER}/config.yaml`,
@@ -361,14 +363,16 @@ export function gatewaySpec(settings: Settings, servers: readonly ServerModel[] 
       '--num_workers',
       '1',
     ],
-    env: { LITELLM_LOCAL_MODEL_COST_MAP: 'True' },
+    // With a database, STORE_MODEL_IN_DB makes LiteLLM load the DB servers at start-up and poll
+    // them every 10 s; without it a restarted gateway serves none of its rows (ADR 0008).
+    env: { LITELLM_LOCAL_MODEL_COST_MAP: 'True', ...(database ? { STORE_MODEL_IN_DB: 'True' } : {}) },
     envFiles: usable ? [g.envFile] : [],
     ...(envFromFiles.length ? { envFromFiles } : {}),
     secretDigest: digest,
-    binds: [`${dirname(g.configPath)}:${GATEWAY_CONFIG_DIR_IN_CONTAINER}:ro`],
+    binds: [`${dirname(g.configPath)}:${GATEWAY_CONFIG_DIR_IN_CONTAINER}:ro`, ...g.mounts],
     exposedPort: g.containerPort,
     publish: { hostIp: g.hostIp, hostPort: g.hostPort },
-    networks: [{ name: settings.network, aliases: [name] }],
+    networks: [{ name: settings.network, aliases: [name] }, ...g.networks.filter((n) => n !== settings.network).map((n) => ({ name: n, aliases: [] }))],
     labels: ownerLabels(settings.instance, 'gateway'),
     init: true,
     restart: 'unless-stopped',

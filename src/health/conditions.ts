@@ -32,6 +32,8 @@ export const Reason = {
   InConfig: 'InConfig',
   NotInConfig: 'NotInConfig',
   EntryConflict: 'EntryConflict',
+  InGatewayDatabase: 'InGatewayDatabase',
+  NotInGatewayDatabase: 'NotInGatewayDatabase',
   ToolsThroughGateway: 'ToolsThroughGateway',
   NoToolsThroughGateway: 'NoToolsThroughGateway',
   GatewayDown: 'GatewayDown',

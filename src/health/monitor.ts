@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { ConfigStore, ContainerRuntime } from '../ports/index.js';
-import type { ChangeFailure, ObservedContainer, ServerModel } from '../model/types.js';
+import type { ConfigStore, ContainerRuntime, GatewayApi } from '../ports/index.js';
+import type { ApiServerRow, ChangeFailure, ObservedContainer, ServerModel } from '../model/types.js';
 import { readEnvFile } from '../desired/env-file.js';
 import type { LiteLLMGateway } from '../litellm/gateway-client.js';
 import { readGatewayConfig } from '../litellm/config-file.js';
@@ -21,6 +21,9 @@ import {
   type ConditionStatus,
   type Reason,
 } from './conditions.js';
+
+type NextCondition = { type: (typeof C)[keyof typeof C]; status: ConditionStatus; reason: Reason; message: string };
+const cond = (type: (typeof C)[keyof typeof C], status: ConditionStatus, reason: Reason, message: string): NextCondition => ({ type, status, reason, message });
 
 /** How long one Docker snapshot serves probes of many servers. */
 export const SNAPSHOT_TTL_MS = 2_000;
@@ -61,6 +64,12 @@ export interface MonitorDeps {
   config: ConfigStore;
   configPath: string;
   gateway: LiteLLMGateway | null;
+  /**
+   * LiteLLM's management API: in API mode `Registered` comes from its rows (`GET /v1/mcp/server`),
+   * our ids being `<apiIdPrefix><name>`; in config mode from config.yaml.
+   */
+  api?: GatewayApi | null;
+  apiIdPrefix?: string;
   /** Prefix and instance to observe. */
   observe: { namePrefix: string; instance: string; network: string };
   /** The edge's container port: stdio servers are probed through the edge's bridge. */
@@ -80,11 +89,25 @@ export class HealthMonitor {
   readonly #servers = new Map<string, Entry>();
   #problems = new Map<string, ServerProblem>();
   #failures = new Map<string, ChangeFailure>();
+  #mode: 'config' | 'api' = 'config';
+  #rows: { at: number; rows: Promise<ApiServerRow[] | null> } | null = null;
   #snap: { at: number; containers: Promise<ObservedContainer[]> } | null = null;
   #running = false;
 
   constructor(deps: MonitorDeps) {
     this.#deps = deps;
+  }
+
+  /** Registered in API mode: our row `<prefix><name>` in LiteLLM's database (rows cached like the Docker snapshot). */
+  async #registeredInApi(m: ServerModel): Promise<NextCondition> {
+    const api = this.#deps.api;
+    const id = `${this.#deps.apiIdPrefix ?? ''}${m.name}`;
+    if (!api) return cond(C.Registered, 'Unknown', R.GatewayDown, 'API mode, but no management API configured');
+    if (!this.#rows || this.#now() - this.#rows.at > SNAPSHOT_TTL_MS) this.#rows = { at: this.#now(), rows: api.list().catch(() => null) };
+    const rows = await this.#rows.rows;
+    if (!rows) return cond(C.Registered, 'Unknown', R.GatewayDown, "LiteLLM's management API cannot be read (GET /v1/mcp/server)");
+    if (rows.some((r) => r.server_id === id)) return cond(C.Registered, 'True', R.InGatewayDatabase, `${id} in LiteLLM's database`);
+    return cond(C.Registered, 'False', R.NotInGatewayDatabase, `${id} is not in LiteLLM's database yet`);
   }
 
   #now(): number {
@@ -95,8 +118,15 @@ export class HealthMonitor {
    * Called after each reconcile pass: the servers to watch, what the pass could not do, and the
    * container changes that failed and wait for their next try (Progressing; refreshed right away).
    */
-  update(models: readonly ServerModel[], problems: ReadonlyMap<string, ServerProblem>, failures: readonly ChangeFailure[] = []): void {
+  update(
+    models: readonly ServerModel[],
+    problems: ReadonlyMap<string, ServerProblem>,
+    failures: readonly ChangeFailure[] = [],
+    mode: 'config' | 'api' = 'config',
+  ): void {
     this.#problems = new Map(problems);
+    this.#mode = mode; // where Registered is read from: config.yaml or LiteLLM's database rows
+    this.#rows = null;
     this.#failures = new Map(failures.map((f) => [f.object, f]));
     const wanted = new Set(models.map((m) => m.name));
     for (const [name, e] of this.#servers) {
@@ -251,7 +281,6 @@ export class HealthMonitor {
       imageId: c?.imageId ?? null,
       created: c?.created ?? null,
     };
-    const cond = (type: (typeof C)[keyof typeof C], status: ConditionStatus, reason: Reason, message: string) => ({ type, status, reason, message });
     const next = [];
 
     // Valid
@@ -311,11 +340,14 @@ export class HealthMonitor {
       next.push(cond(C.McpReady, 'False', R.NotProbed, running ? `no published port to probe${m.network.internal ? ' (internal network: egress: false)' : ''}` : 'container not running'));
     }
 
-    // Registered
-    const view = readGatewayConfig(this.#deps.config.read(this.#deps.configPath));
+    // Registered: config.yaml in config mode, LiteLLM's database rows in API mode.
     if (problem?.reason === 'EntryConflict') next.push(cond(C.Registered, 'False', R.EntryConflict, problem.message));
-    else if (view.owned[m.gatewayName]) next.push(cond(C.Registered, 'True', R.InConfig, `${m.gatewayName} in ${this.#deps.configPath}`));
-    else next.push(cond(C.Registered, 'False', R.NotInConfig, `${m.gatewayName} is not in the gateway config`));
+    else if (this.#mode === 'api') next.push(await this.#registeredInApi(m));
+    else {
+      const view = readGatewayConfig(this.#deps.config.read(this.#deps.configPath));
+      if (view.owned[m.gatewayName]) next.push(cond(C.Registered, 'True', R.InConfig, `${m.gatewayName} in ${this.#deps.configPath}`));
+      else next.push(cond(C.Registered, 'False', R.NotInConfig, `${m.gatewayName} is not in the gateway config`));
+    }
 
     // GatewayReady: its tools through LiteLLM's POST /mcp/, narrowed to this server.
     if (this.#deps.gateway) {

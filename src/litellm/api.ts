@@ -22,6 +22,8 @@ export interface NewApiServer {
   description: string;
   transport: 'http' | 'sse';
   url: string;
+  /** Always sent: without it 1.77.3 hands Prisma `mcp_info=None`, refused for a Json column. */
+  mcp_info: { server_name: string; description: string };
   mcp_access_groups: string[];
   args: string[];
   env: Record<string, string>;
@@ -38,6 +40,36 @@ export function apiIdPrefix(instance: string): string {
 }
 
 const TIMEOUT_MS = 10_000;
+
+const DetailItem = z.object({ msg: z.string(), loc: z.array(z.union([z.string(), z.number()])).optional() }).passthrough();
+const ErrorBody = z.union([
+  z.object({ detail: z.object({ error: z.string() }).passthrough() }).passthrough(),
+  z.object({ detail: z.array(DetailItem).min(1) }).passthrough(),
+  z.object({ detail: z.string() }).passthrough(),
+  z.object({ error: z.object({ message: z.string() }).passthrough() }).passthrough(),
+]);
+
+/**
+ * LiteLLM's own message from an error body: `{detail: {error}}` (its HTTPExceptions), FastAPI's 422
+ * `{detail: [{loc, msg}]}` (body validation), `{detail: "..."}`, or `{error: {message}}` (ProxyException).
+ * Anything else: the start of the raw text.
+ */
+export function litellmMessage(text: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return text.slice(0, 300);
+  }
+  const b = ErrorBody.safeParse(parsed);
+  if (!b.success) return text.slice(0, 300);
+  const v = b.data as Record<string, unknown>;
+  const d = v['detail'];
+  if (typeof d === 'string') return d;
+  if (Array.isArray(d)) return (d as z.infer<typeof DetailItem>[]).map((i) => (i.loc?.length ? `${i.loc.join('.')}: ${i.msg}` : i.msg)).join('; ');
+  if (d && typeof d === 'object') return String((d as { error: string }).error);
+  return String((v['error'] as { message: string }).message);
+}
 
 /** LiteLLM 1.77.3's management API for MCP servers (admin = master key). */
 export class LiteLLMApi {
@@ -83,7 +115,7 @@ export class LiteLLMApi {
 
   async list(): Promise<ApiServer[]> {
     const r = await this.#call('GET', '/v1/mcp/server');
-    if (r.status !== 200) throw new ReconcilerError(ErrorCode.GatewayUnavailable, `GET /v1/mcp/server answered ${r.status}: ${r.text.slice(0, 200)}`, { retryable: true });
+    if (r.status !== 200) throw new ReconcilerError(ErrorCode.GatewayUnavailable, `GET /v1/mcp/server answered ${r.status}: ${litellmMessage(r.text)}`, { retryable: true });
     return z.array(ApiServerSchema).parse(JSON.parse(r.text));
   }
 
@@ -91,7 +123,7 @@ export class LiteLLMApi {
   async create(body: NewApiServer): Promise<void> {
     const r = await this.#call('POST', '/v1/mcp/server', body);
     if (r.status !== 201 && r.status !== 200) {
-      throw new ReconcilerError(ErrorCode.GatewayUnavailable, `POST /v1/mcp/server ${body.server_id} answered ${r.status}: ${r.text.slice(0, 300)}`, { retryable: r.status >= 500 });
+      throw new ReconcilerError(ErrorCode.GatewayUnavailable, `POST /v1/mcp/server ${body.server_id} answered ${r.status}: ${litellmMessage(r.text)}`, { retryable: r.status >= 500 });
     }
     const rows = await this.list();
     if (!rows.some((x) => x.server_id === body.server_id)) {
@@ -103,7 +135,7 @@ export class LiteLLMApi {
   async delete(serverId: string): Promise<void> {
     const r = await this.#call('DELETE', `/v1/mcp/server/${encodeURIComponent(serverId)}`);
     if (r.status !== 202 && r.status !== 200 && r.status !== 404) {
-      throw new ReconcilerError(ErrorCode.GatewayUnavailable, `DELETE /v1/mcp/server/${serverId} answered ${r.status}: ${r.text.slice(0, 300)}`, { retryable: r.status >= 500 });
+      throw new ReconcilerError(ErrorCode.GatewayUnavailable, `DELETE /v1/mcp/server/${serverId} answered ${r.status}: ${litellmMessage(r.text)}`, { retryable: r.status >= 500 });
     }
   }
 }

@@ -472,15 +472,20 @@ function planApi(input: PlanInput, runnable: readonly ServerModel[], conflicted:
   return ops;
 }
 
-/** POST /v1/mcp/server body for a server (transport always explicit). */
+/**
+ * POST /v1/mcp/server body for a server (transport always explicit). `mcp_info` is always an object:
+ * LiteLLM passes a missing one to Prisma as None, which a Json column refuses on create (ADR 0008).
+ */
 export function apiBody(id: string, s: ServerModel): Record<string, unknown> {
   const e = s.gatewayEntry ?? {};
+  const description = e['description'] ?? '';
   return {
     server_id: id,
     server_name: s.gatewayName,
-    description: e['description'] ?? '',
+    description,
     transport: e['transport'],
     url: e['url'],
+    mcp_info: { server_name: s.gatewayName, description },
     mcp_access_groups: [],
     args: [],
     env: {},

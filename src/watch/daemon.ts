@@ -121,7 +121,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
         metrics?.operations.inc({ type: f.op.type, result: 'failed' });
         metrics?.errors.inc({ code: f.code });
       }
-      parts.monitor?.update(out.input.servers, problemsOf(out), reconciler.failures());
+      parts.monitor?.update(out.input.servers, problemsOf(out), reconciler.failures(), out.gatewayMode.mode);
       if (reprobe) {
         reprobe = false;
         parts.monitor?.probeSoon();

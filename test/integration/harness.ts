@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { loadSettings, LITELLM_IMAGE, RECONCILER_IMAGE, type Settings } from '../../src/config/settings.js';
+import { loadSettings, LITELLM_IMAGE, LITELLM_DATABASE_IMAGE, RECONCILER_IMAGE, type Settings } from '../../src/config/settings.js';
 import { DockerRuntime } from '../../src/docker/runtime.js';
 import { Labels } from '../../src/docker/labels.js';
 import { FileConfigStore } from '../../src/litellm/file-store.js';
@@ -24,6 +24,8 @@ export const TEST_IMAGES: Record<string, string> = {
   'mcp/memory:latest': 'local/mcp-memory:test',
   'bytebase/dbhub:1.4.0': 'local/dbhub:1.4.0',
   [LITELLM_IMAGE]: 'local/litellm:1.77.3',
+  // The same local image: database mode runs on the Prisma double (test/litellm-db/), mounted in.
+  [LITELLM_DATABASE_IMAGE]: 'local/litellm:1.77.3',
   // MCP_TEST_RECONCILER_IMAGE: a branch's own build of the edge (scripts/images/build-prod.sh <tag>).
   [RECONCILER_IMAGE]: process.env['MCP_TEST_RECONCILER_IMAGE'] ?? 'local/mcp-reconciler:prod',
 };
@@ -173,10 +175,10 @@ export async function createStack(extra: Record<string, unknown> = {}): Promise<
     network: `${id}-net`,
     namePrefix: `${id}-`,
     instance: id,
-    gateway: { hostIp: '127.0.0.1', hostPort },
     imageOverrides: TEST_IMAGES,
     images: { pull: 'never' },
     ...extra,
+    gateway: { hostIp: '127.0.0.1', hostPort, ...((extra['gateway'] as Record<string, unknown> | undefined) ?? {}) },
   };
   writeFileSync(settingsFile, JSON.stringify(settingsObj, null, 2));
   const settings = loadSettings({ file: settingsFile, env: {} });

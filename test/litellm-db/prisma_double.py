@@ -1,0 +1,398 @@
+"""An in-memory double of the Prisma database LiteLLM 1.77.3 talks to (test harness only).
+
+It stands in for `litellm.proxy.utils.PrismaClient.db` (prisma-client-py's generated client): the
+real `PrismaClient` class is used, only its `db` is this double, so LiteLLM's own helpers
+(`get_data`, `insert_data`, `health_check`, ...) run unchanged on top of it.
+
+Strict where Prisma is strict, for the tables it models (rules cite litellm/proxy/schema.prisma
+at 1.77.3, line numbers of the file in the venv):
+  - an `@id` must be unique on create (P2002), `find_unique`/`update`/`delete` need a unique `where`;
+    `update`/`delete` of a missing row return None, as prisma-client-py's do;
+  - a required field without `@default` must be given on create (MissingRequiredValueError);
+  - Json fields take a JSON string (LiteLLM serializes with safe_dumps); `None` for a Json field on
+    create is rejected (prisma-client-py needs `prisma.Json(None)` / `fields.Json` for a JSON null);
+    reading returns the parsed value;
+  - `@default(now())` and `@updatedAt` timestamps are set by the double, `@default(uuid())` ids too;
+  - unknown fields in `data` or `where` are rejected (Prisma validates against the schema).
+Tables it does not model answer reads with nothing (`find_many` -> [], `find_*` -> None, count 0)
+and refuse writes, so a code path that writes somewhere unexpected fails loudly in the log.
+
+What it cannot show: real SQL, Postgres types and constraints beyond these, migrations, the Prisma
+query engine binaries, transactions, concurrency, `query_raw` beyond the two statements below.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import json
+import os
+import re
+import uuid
+from typing import Any, Callable, Dict, List, Optional
+
+from pydantic import BaseModel, ConfigDict
+
+
+class PrismaDoubleError(Exception):
+    """Base class; the message names the table and the rule (like prisma-client-py's errors)."""
+
+
+class UniqueViolationError(PrismaDoubleError):
+    pass
+
+
+class RecordNotFoundError(PrismaDoubleError):
+    pass
+
+
+class MissingRequiredValueError(PrismaDoubleError):
+    pass
+
+
+class FieldNotFoundError(PrismaDoubleError):
+    pass
+
+
+class Row(BaseModel):
+    """A row as prisma-client-py returns it: a pydantic model with attributes and model_dump()."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+class Model:
+    """What the double knows of one `model` block in schema.prisma."""
+
+    def __init__(
+        self,
+        name: str,
+        id_field: str,
+        fields: Dict[str, Any],
+        required: tuple = (),
+        json_fields: tuple = (),
+        list_fields: tuple = (),
+        updated_at: tuple = (),
+        now_defaults: tuple = (),
+        uuid_id: bool = False,
+        relations: Optional[Dict[str, Callable[["PrismaDouble", Row], Any]]] = None,
+        unique: tuple = (),
+    ):
+        self.name = name
+        self.id_field = id_field
+        self.fields = fields  # field -> default (None = no default / optional)
+        self.required = required
+        self.json_fields = json_fields
+        self.list_fields = list_fields
+        self.updated_at = updated_at
+        self.now_defaults = now_defaults
+        self.uuid_id = uuid_id
+        self.relations = relations or {}
+        self.unique = (id_field,) + unique
+
+
+def _object_permission_of(db: "PrismaDouble", row: Row) -> Optional[Row]:
+    pid = getattr(row, "object_permission_id", None)
+    return db.litellm_objectpermissiontable.peek(pid) if pid else None
+
+
+# schema.prisma 167-189: model LiteLLM_MCPServerTable
+MCP_SERVER = Model(
+    "LiteLLM_MCPServerTable",
+    "server_id",
+    {
+        "server_id": None, "server_name": None, "alias": None, "description": None, "url": None,
+        "transport": "sse", "auth_type": None, "created_at": None, "created_by": None,
+        "updated_at": None, "updated_by": None, "mcp_info": {}, "mcp_access_groups": [],
+        "status": "unknown", "last_health_check": None, "health_check_error": None,
+        "command": None, "args": [], "env": {},
+    },
+    json_fields=("mcp_info", "env"),
+    list_fields=("mcp_access_groups", "args"),
+    updated_at=("updated_at",),
+    now_defaults=("created_at", "updated_at"),
+    uuid_id=True,
+)
+
+# schema.prisma 155-164: model LiteLLM_ObjectPermissionTable (relations not stored here)
+OBJECT_PERMISSION = Model(
+    "LiteLLM_ObjectPermissionTable",
+    "object_permission_id",
+    {"object_permission_id": None, "mcp_servers": [], "mcp_access_groups": [], "vector_stores": []},
+    list_fields=("mcp_servers", "mcp_access_groups", "vector_stores"),
+    uuid_id=True,
+)
+
+MODELS: Dict[str, Model] = {
+    "litellm_mcpservertable": MCP_SERVER,
+    "litellm_objectpermissiontable": OBJECT_PERMISSION,
+}
+
+
+class Table:
+    """One modelled table: the prisma-client-py action methods LiteLLM calls on it."""
+
+    def __init__(self, db: "PrismaDouble", model: Model):
+        self.db = db
+        self.m = model
+        self.rows: Dict[str, Dict[str, Any]] = {}
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _check_fields(self, data: Dict[str, Any], what: str) -> None:
+        for k in data:
+            if k not in self.m.fields:
+                raise FieldNotFoundError(f"{self.m.name}.{what}: unknown field `{k}`")
+
+    def _json_in(self, field: str, value: Any, creating: bool) -> Any:
+        if value is None:
+            if creating:
+                raise MissingRequiredValueError(
+                    f"{self.m.name}.create: `{field}` is a Json field; None is not a JSON value "
+                    "(prisma-client-py needs prisma.Json(None) for a JSON null)"
+                )
+            raise MissingRequiredValueError(f"{self.m.name}.update: `{field}` = None is not a JSON value")
+        if isinstance(value, str):
+            return json.loads(value)
+        return copy.deepcopy(value)
+
+    def _out(self, stored: Dict[str, Any], include: Optional[Dict[str, Any]] = None) -> Row:
+        row = Row(**copy.deepcopy(stored))
+        for rel, on in (include or {}).items():
+            if not on:
+                continue
+            if rel not in self.m.relations:
+                raise FieldNotFoundError(f"{self.m.name}: include of unknown relation `{rel}`")
+            setattr(row, rel, self.m.relations[rel](self.db, row))
+        return row
+
+    def _unique_key(self, where: Dict[str, Any]) -> str:
+        self._check_fields(where, "where")
+        keys = [k for k in where if k in self.m.unique]
+        if len(where) != 1 or not keys or not isinstance(where[keys[0]], str):
+            raise PrismaDoubleError(f"{self.m.name}: a unique where needs exactly one unique field, got {where}")
+        k = keys[0]
+        if k == self.m.id_field:
+            return where[k]
+        for rid, r in self.rows.items():
+            if r.get(k) == where[k]:
+                return rid
+        return "\0missing"
+
+    def _match(self, r: Dict[str, Any], where: Optional[Dict[str, Any]]) -> bool:
+        for k, cond in (where or {}).items():
+            if k not in self.m.fields:
+                raise FieldNotFoundError(f"{self.m.name}.where: unknown field `{k}`")
+            v = r.get(k)
+            if isinstance(cond, dict):
+                for op, arg in cond.items():
+                    if op == "in":
+                        ok = v in list(arg)
+                    elif op == "has":
+                        ok = isinstance(v, list) and arg in v
+                    elif op == "equals":
+                        ok = v == arg
+                    elif op == "not":
+                        ok = v != arg
+                    else:
+                        raise PrismaDoubleError(f"{self.m.name}.where: operator `{op}` is not modelled")
+                    if not ok:
+                        return False
+            elif v != cond:
+                return False
+        return True
+
+    def peek(self, rid: str) -> Optional[Row]:
+        r = self.rows.get(rid)
+        return self._out(r) if r is not None else None
+
+    # -- actions -----------------------------------------------------------------------------
+    async def create(self, data: Dict[str, Any], include: Optional[Dict[str, Any]] = None, **_: Any) -> Row:
+        data = dict(data)
+        self._check_fields(data, "create")
+        for f in self.m.required:
+            if data.get(f) is None:
+                raise MissingRequiredValueError(f"{self.m.name}.create: required field `{f}` is missing")
+        row: Dict[str, Any] = {}
+        for f, default in self.m.fields.items():
+            if f in data:
+                v = data[f]
+                if f in self.m.json_fields:
+                    v = self._json_in(f, v, creating=True)
+                elif f in self.m.list_fields and v is None:
+                    raise MissingRequiredValueError(f"{self.m.name}.create: `{f}` is a list; None is not a list")
+                row[f] = copy.deepcopy(v)
+            else:
+                row[f] = copy.deepcopy(default)
+        for f in self.m.now_defaults:
+            if row.get(f) is None:
+                row[f] = _now()
+        if row.get(self.m.id_field) is None:
+            if not self.m.uuid_id:
+                raise MissingRequiredValueError(f"{self.m.name}.create: required field `{self.m.id_field}` is missing")
+            row[self.m.id_field] = str(uuid.uuid4())
+        for u in self.m.unique:
+            if row.get(u) is not None and any(r.get(u) == row[u] for r in self.rows.values()):
+                raise UniqueViolationError(f"Unique constraint failed on the fields: (`{u}`) [{self.m.name}]")
+        self.rows[row[self.m.id_field]] = row
+        self.db.save()
+        return self._out(row, include)
+
+    async def find_unique(self, where: Dict[str, Any], include: Optional[Dict[str, Any]] = None, **_: Any) -> Optional[Row]:
+        r = self.rows.get(self._unique_key(where))
+        return self._out(r, include) if r is not None else None
+
+    async def find_unique_or_raise(self, where: Dict[str, Any], include: Optional[Dict[str, Any]] = None, **_: Any) -> Row:
+        r = await self.find_unique(where, include)
+        if r is None:
+            raise RecordNotFoundError(f"{self.m.name}: no record for {where}")
+        return r
+
+    async def find_many(
+        self, where: Optional[Dict[str, Any]] = None, include: Optional[Dict[str, Any]] = None,
+        take: Optional[int] = None, skip: Optional[int] = None, **_: Any,
+    ) -> List[Row]:
+        out = [self._out(r, include) for r in self.rows.values() if self._match(r, where)]
+        out = out[skip or 0:]
+        return out[:take] if take is not None else out
+
+    async def find_first(self, where: Optional[Dict[str, Any]] = None, include: Optional[Dict[str, Any]] = None, **_: Any) -> Optional[Row]:
+        rows = await self.find_many(where=where, include=include, take=1)
+        return rows[0] if rows else None
+
+    async def count(self, where: Optional[Dict[str, Any]] = None, **_: Any) -> int:
+        return len([r for r in self.rows.values() if self._match(r, where)])
+
+    async def update(self, where: Dict[str, Any], data: Dict[str, Any], include: Optional[Dict[str, Any]] = None, **_: Any) -> Optional[Row]:
+        rid = self._unique_key(where)
+        if rid not in self.rows:
+            return None  # prisma-client-py: update() of a missing record returns None
+        self._check_fields(data, "update")
+        row = self.rows[rid]
+        for f, v in data.items():
+            if f in self.m.json_fields:
+                v = self._json_in(f, v, creating=False)
+            if f == self.m.id_field and v != rid:
+                raise PrismaDoubleError(f"{self.m.name}.update: changing the id is not modelled")
+            row[f] = copy.deepcopy(v)
+        for f in self.m.updated_at:  # @updatedAt: set on every update unless given
+            if f not in data:
+                row[f] = _now()
+        self.db.save()
+        return self._out(row, include)
+
+    async def delete(self, where: Dict[str, Any], **_: Any) -> Optional[Row]:
+        rid = self._unique_key(where)
+        if rid not in self.rows:
+            return None  # prisma-client-py: delete() of a missing record returns None
+        gone = self.rows.pop(rid)
+        self.db.save()
+        return self._out(gone)
+
+    async def delete_many(self, where: Optional[Dict[str, Any]] = None, **_: Any) -> int:
+        gone = [rid for rid, r in self.rows.items() if self._match(r, where)]
+        for rid in gone:
+            del self.rows[rid]
+        self.db.save()
+        return len(gone)
+
+    async def upsert(self, where: Dict[str, Any], data: Dict[str, Any], **_: Any) -> Row:
+        rid = self._unique_key(where)
+        if rid in self.rows:
+            return await self.update(where=where, data=data.get("update", {}))
+        return await self.create(data=data.get("create", {}))
+
+
+class EmptyTable:
+    """A table the double does not model: reads find nothing, writes are refused (and logged by LiteLLM)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    async def find_many(self, *a: Any, **k: Any) -> list:
+        return []
+
+    async def find_first(self, *a: Any, **k: Any) -> None:
+        return None
+
+    async def find_unique(self, *a: Any, **k: Any) -> None:
+        return None
+
+    async def count(self, *a: Any, **k: Any) -> int:
+        return 0
+
+    async def group_by(self, *a: Any, **k: Any) -> list:
+        return []
+
+    def __getattr__(self, action: str) -> Any:
+        async def refuse(*a: Any, **k: Any) -> Any:
+            raise PrismaDoubleError(f"prisma double: `{self.name}.{action}` is not modelled")
+
+        return refuse
+
+
+class PrismaDouble:
+    """Stands in for prisma-client-py's `Prisma()` (what `PrismaClient.db` wraps).
+
+    With `state_file` the modelled tables outlive a restart of the proxy (JSON, written after every
+    write), so a test can show what LiteLLM loads from its database at start-up.
+    """
+
+    def __init__(self, state_file: Optional[str] = None) -> None:
+        self.tables: Dict[str, Table] = {name: Table(self, m) for name, m in MODELS.items()}
+        self.raw_queries: List[str] = []
+        self.state_file = state_file
+        if state_file and os.path.exists(state_file):
+            with open(state_file) as f:
+                for name, rows in json.load(f).items():
+                    if name in self.tables:
+                        self.tables[name].rows = {r[self.tables[name].m.id_field]: r for r in rows}
+
+    def save(self) -> None:
+        if not self.state_file:
+            return
+        tmp = self.state_file + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({n: list(t.rows.values()) for n, t in self.tables.items()}, f, default=str)
+        os.replace(tmp, self.state_file)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("litellm_"):
+            t = self.__dict__["tables"].get(name)
+            return t if t is not None else EmptyTable(name)
+        raise AttributeError(name)
+
+    def is_connected(self) -> bool:
+        return True
+
+    async def connect(self, *a: Any, **k: Any) -> None:
+        return None
+
+    async def disconnect(self, *a: Any, **k: Any) -> None:
+        return None
+
+    async def query_raw(self, query: str, *args: Any) -> list:
+        self.raw_queries.append(query)
+        if re.fullmatch(r"\s*SELECT 1\s*", query):
+            return [{"?column?": 1}]
+        raise PrismaDoubleError(f"prisma double: raw SQL is not modelled: {query.strip()[:80]!r}")
+
+    async def query_first(self, query: str, *args: Any) -> Any:
+        rows = await self.query_raw(query, *args)
+        return rows[0] if rows else None
+
+    async def execute_raw(self, query: str, *args: Any) -> int:
+        self.raw_queries.append(query)
+        raise PrismaDoubleError(f"prisma double: raw SQL is not modelled: {query.strip()[:80]!r}")
+
+
+def make_prisma_client(proxy_logging_obj: Any) -> Any:
+    """LiteLLM's real PrismaClient with the double as its `db` (its __init__ would import `prisma`)."""
+    from litellm.proxy.utils import PrismaClient
+
+    client = PrismaClient.__new__(PrismaClient)
+    client.proxy_logging_obj = proxy_logging_obj
+    client.iam_token_db_auth = False
+    client.db = PrismaDouble(os.environ.get("PRISMA_DOUBLE_STATE") or None)
+    return client
