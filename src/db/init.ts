@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync, chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, chmodSync, chownSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -54,8 +55,8 @@ export function upsertEnv(path: string, key: string, value: string): boolean {
   }
   if (at >= 0) lines[at] = line;
   else lines.push(line);
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, `${lines.join('\n')}\n`, { mode: 0o600 });
+  // Atomic: the daemon (or LiteLLM) reading it meanwhile sees the old or the new file, never half.
+  writeFileAtomic(path, `${lines.join('\n')}\n`, { newMode: 0o600, dirMode: 0o700 });
   chmodSync(path, 0o600);
   // Run as root (sudo) for a user's secrets dir: the file belongs to the dir's owner.
   if (process.getuid?.() === 0) {

@@ -332,7 +332,14 @@ export function edgeSpec(settings: Settings): ContainerSpec {
     restart: 'unless-stopped',
     volumes: [],
     hardening: EDGE_HARDENING,
+    healthcheck: edgeHealthcheck(settings.edge.port),
   };
+}
+
+/** The edge's own health check: its /healthz on its port (the image's HEALTHCHECK is the daemon's). */
+export function edgeHealthcheck(port: number): NonNullable<ContainerSpec['healthcheck']> {
+  const probe = `fetch('http://127.0.0.1:${port}/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
+  return { test: ['CMD', 'node', '-e', probe], intervalS: 30, timeoutS: 3, startPeriodS: 10, retries: 3 };
 }
 
 /**

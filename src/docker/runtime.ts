@@ -244,6 +244,17 @@ export class DockerRuntime implements ContainerRuntime {
         Labels: spec.labels,
         ...(spec.stdin ? { OpenStdin: true, StdinOnce: false, Tty: false, AttachStdin: false } : {}),
         ...(portKey ? { ExposedPorts: { [portKey]: {} } } : {}),
+        ...(spec.healthcheck
+          ? {
+              Healthcheck: {
+                Test: spec.healthcheck.test,
+                Interval: spec.healthcheck.intervalS * 1e9,
+                Timeout: spec.healthcheck.timeoutS * 1e9,
+                StartPeriod: spec.healthcheck.startPeriodS * 1e9,
+                Retries: spec.healthcheck.retries,
+              },
+            }
+          : {}),
         HostConfig: {
           Init: spec.init,
           RestartPolicy: { Name: spec.restart },

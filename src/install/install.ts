@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,12 +88,16 @@ export function install(o: InstallOptions): InstallReport {
     [paths.secretsDir, 0o700],
     [dirname(paths.settings), 0o700],
   ] as const) {
-    if (existsSync(at(dir))) kept.push(dir);
-    else {
+    if (existsSync(at(dir))) {
+      kept.push(dir);
+      // Never loosen an existing folder: only private folders (0700) are tightened to their mode.
+      const was = statSync(at(dir)).mode & 0o7777;
+      if (mode === 0o700 && (was & 0o077) !== 0) chmodSync(at(dir), was & 0o7700);
+    } else {
       mkdirSync(at(dir), { recursive: true, mode });
+      chmodSync(at(dir), mode);
       created.push(dir);
     }
-    chmodSync(at(dir), mode);
     own(dir);
   }
   if (existsSync(at(paths.settings))) kept.push(paths.settings);

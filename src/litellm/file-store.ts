@@ -1,5 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, writeSync, unlinkSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { ConfigStore } from '../ports/index.js';
 import { readRegularFile } from '../fs/safe-read.js';
 
@@ -16,28 +16,9 @@ export class FileConfigStore implements ConfigStore {
     return existsSync(path) ? statSync(path).mtimeMs : null;
   }
 
+  /** Keeps an existing file's mode and owner; a new config.yaml is 0600 (LiteLLM configs often hold provider keys). */
   writeAtomic(path: string, text: string): void {
-    const dir = dirname(path);
-    mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
-    const fd = openSync(tmp, 'w', 0o644);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      renameSync(tmp, path);
-    } catch (err) {
-      if (existsSync(tmp)) unlinkSync(tmp);
-      throw err;
-    }
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
+    writeFileAtomic(path, text, { newMode: 0o600 });
   }
+
 }

@@ -40,6 +40,8 @@ export interface ContainerSpec {
   /** Named volumes (e.g. mcp-<name>-data), created and labelled before the container. */
   volumes: { name: string; target: string }[];
   hardening: Hardening;
+  /** Replaces the image's HEALTHCHECK (the edge runs the reconciler's image, whose check probes the daemon). */
+  healthcheck?: { test: string[]; intervalS: number; timeoutS: number; startPeriodS: number; retries: number };
 }
 
 /** Docker HostConfig hardening, on by default for MCP servers (desired `security:` block). */
