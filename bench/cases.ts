@@ -6,5 +6,6 @@ import { noopResync } from './noop-resync.js';
 import { noopResyncDocker, litellmRestart } from './real-stack.js';
 import { stdioBridge } from './bridge.js';
 import { fileDrop } from './drop.js';
+import { dockerBack } from './docker-back.js';
 
-export const CASES: readonly BenchCase[] = [probeCost, noopResync, noopResyncDocker, litellmRestart, stdioBridge, fileDrop];
+export const CASES: readonly BenchCase[] = [probeCost, noopResync, noopResyncDocker, litellmRestart, stdioBridge, fileDrop, dockerBack];
