@@ -319,6 +319,9 @@ export async function main(argv: string[]): Promise<number> {
       }).finally(() => lock.release());
       for (const a of report.actions) process.stdout.write(`changed: ${a}\n`);
       for (const k of report.kept) process.stdout.write(`unchanged: ${k}\n`);
+      for (const p of report.passwords) {
+        process.stdout.write(`password of role ${p.role}: ${p.state === 'new' ? 'new, written' : 'unchanged'} in ${p.file} (${p.key}), nowhere else\n`);
+      }
       if (report.actions.length === 0) process.stdout.write('nothing to do: everything was already in place\n');
       return Exit.Ok;
     }

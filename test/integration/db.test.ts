@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -124,5 +124,52 @@ describe('db init (a throwaway PostgreSQL 15 cluster)', { timeout: 120_000 }, ()
     assert.match(weak.stderr, /needs SUPERUSER, or CREATEROLE and CREATEDB, to run db init; nothing was changed/);
     const r = await as('postgres', 'postgres', `select count(*)::int as n from pg_roles where rolname = 't${id}_never'`);
     assert.equal((r.rows[0] as { n: number }).n, 0);
+  });
+
+  test('all or nothing: a failure after the roles and the database were created undoes them, and no file is written', async () => {
+    const m = { ll: `t${id}_ll2`, llDb: `t${id}_ll2db`, ro: `t${id}_ro2` };
+    const d2 = mkdtempSync(join(tmpdir(), 'dbinit-undo-'));
+    const files = { litellmEnvFile: join(d2, 'mcp-litellm.env'), readonlyEnvFile: join(d2, 'mcp-postgresql.env') };
+    // A database that does not exist to read from: its GRANT fails after CREATE ROLE and CREATE DATABASE.
+    await assert.rejects(
+      dbInit({ ...opts(), ...files, litellmRole: m.ll, litellmDatabase: m.llDb, readonlyRole: m.ro, read: [`t${id}_nosuchdb`] }),
+      (err: Error) =>
+        /db init failed: .*nosuchdb/.test(err.message) &&
+        err.message.includes(`dropped database ${m.llDb}`) &&
+        err.message.includes(`dropped role ${m.ro}`) &&
+        err.message.includes(`dropped role ${m.ll}`) &&
+        !/COULD NOT/.test(err.message),
+    );
+    const roles = await as('postgres', 'postgres', `select count(*)::int as n from pg_roles where rolname in ('${m.ll}', '${m.ro}')`);
+    assert.equal((roles.rows[0] as { n: number }).n, 0, 'no role left behind');
+    const dbs = await as('postgres', 'postgres', `select count(*)::int as n from pg_database where datname = '${m.llDb}'`);
+    assert.equal((dbs.rows[0] as { n: number }).n, 0, 'no database left behind');
+    assert.equal(existsSync(files.litellmEnvFile), false);
+    assert.equal(existsSync(files.readonlyEnvFile), false);
+    rmSync(d2, { recursive: true, force: true });
+  });
+
+  test('all or nothing: the second secrets file cannot be written -> the first is restored byte for byte, roles dropped', async () => {
+    const m = { ll: `t${id}_ll3`, llDb: `t${id}_ll3db`, ro: `t${id}_ro3` };
+    const d3 = mkdtempSync(join(tmpdir(), 'dbinit-undo-'));
+    const ll = join(d3, 'mcp-litellm.env');
+    writeFileSync(ll, 'LITELLM_MASTER_KEY=sk-keep\n# a comment\n', { mode: 0o600 });
+    writeFileSync(join(d3, 'not-a-dir'), '');
+    await assert.rejects(
+      dbInit({ ...opts(), litellmEnvFile: ll, readonlyEnvFile: join(d3, 'not-a-dir', 'mcp-postgresql.env'), litellmRole: m.ll, litellmDatabase: m.llDb, readonlyRole: m.ro }),
+      (err: Error) => err.message.includes(`restored ${ll}`) && err.message.includes(`dropped role ${m.ll}`),
+    );
+    assert.equal(readFileSync(ll, 'utf8'), 'LITELLM_MASTER_KEY=sk-keep\n# a comment\n');
+    const roles = await as('postgres', 'postgres', `select count(*)::int as n from pg_roles where rolname in ('${m.ll}', '${m.ro}')`);
+    assert.equal((roles.rows[0] as { n: number }).n, 0);
+    rmSync(d3, { recursive: true, force: true });
+  });
+
+  test('says where each password went', async () => {
+    const r = await dbInit(opts());
+    assert.deepEqual(r.passwords, [
+      { role: n.ll, file: join(dir, 'mcp-litellm.env'), key: 'DATABASE_URL', state: 'kept' },
+      { role: n.ro, file: join(dir, 'mcp-postgresql.env'), key: 'DSN', state: 'kept' },
+    ]);
   });
 });
