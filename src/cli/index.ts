@@ -6,10 +6,10 @@ import { join, resolve, basename } from 'node:path';
 import { dbInit } from '../db/init.js';
 import { doctorDb } from '../doctor/db.js';
 import { renderFindings, hasErrors, type Finding } from '../doctor/findings.js';
-import { lintFile } from '../doctor/lint.js';
+import { lintBytes } from '../doctor/lint.js';
 import { doctorProxy } from '../doctor/proxy.js';
 import { existsSync, statSync } from 'node:fs';
-import { readRegularFile } from '../fs/safe-read.js';
+import { readRegularFileBytes } from '../fs/safe-read.js';
 import { MAX_DOCTOR_BYTES } from '../doctor/lint.js';
 import { checkHost } from '../clients/render.js';
 import { loadSettings, type Settings } from '../config/settings.js';
@@ -335,14 +335,14 @@ export async function main(argv: string[]): Promise<number> {
       // No arguments: this stack's own gateway config and running proxy.
       const lintTargets = explicit ? files : existsSync(settings.gateway.configPath) ? [settings.gateway.configPath] : [];
       for (const f of lintTargets) {
-        let text: string;
+        let bytes: Buffer;
         try {
-          text = readRegularFile(f, { maxBytes: MAX_DOCTOR_BYTES });
+          bytes = readRegularFileBytes(f, { maxBytes: MAX_DOCTOR_BYTES });
         } catch (err) {
           findings.push({ severity: 'error', rule: 'file.unreadable', where: displayPath(f), message: errorMessage(err), fix: '' });
           continue;
         }
-        findings.push(...lintFile(displayPath(f), text));
+        findings.push(...lintBytes(displayPath(f), bytes));
       }
       const proxyUrl = values.url ?? (explicit ? undefined : settings.gateway.url);
       if (proxyUrl) {
@@ -512,7 +512,13 @@ function dbTarget(argUrl: string | undefined, envFile: string | undefined): { ur
 
 function litellmConfig(settings: Settings): number {
   const load = loadDesiredDir(settings.desiredDir);
+  if (load.dirState !== 'ok') {
+    // Never print an empty mcp_servers for a directory we could not read: written out, it would drop every server.
+    process.stderr.write(`${displayPath(settings.desiredDir)}: desired directory ${load.dirState === 'missing' ? 'does not exist' : 'is not a readable directory'}\n`);
+    return Exit.Error;
+  }
   const { models, failures } = resolveServers(settings, load.servers);
+  for (const bad of load.invalid) for (const i of bad.issues) process.stderr.write(`${formatIssue(i)}\n`);
   for (const f of failures) process.stderr.write(`${f.file}: ${f.message}\n`);
   const entries: Record<string, Record<string, unknown>> = {};
   for (const m of models) if (m.gatewayEntry) entries[m.gatewayName] = ownedEntry(m.gatewayEntry, m.source);
