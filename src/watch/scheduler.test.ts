@@ -50,7 +50,7 @@ test('requests made while a pass runs merge into exactly one follow-up pass', as
   assert.deepEqual(p.runs, ['first'], 'one pass at a time');
   p.release();
   await tick();
-  assert.equal(p.runs.length, 2, 'one follow-up pass for all 20 requests');
+  assert.deepEqual(p.runs, ['first', 'during 19'], 'one follow-up pass for all 20 requests, named after the latest');
   p.release();
   await tick();
   assert.equal(p.runs.length, 2, 'nothing more after the follow-up');

@@ -8,6 +8,7 @@ export const DEBOUNCE_MS = 300;
  */
 export class PassScheduler {
   readonly #run: (why: string) => Promise<void>;
+  #nextWhy = '';
   readonly #debounceMs: number;
   #running: Promise<void> | null = null;
   // Stryker disable next-line BooleanLiteral: equivalent; request() resets it before every pass
@@ -25,12 +26,15 @@ export class PassScheduler {
     if (this.#stopping) return;
     if (this.#running) {
       this.#again = true;
+      this.#nextWhy = why; // the follow-up pass says why it runs (the latest request), not why the first did
       return;
     }
     this.#running = (async () => {
+      let current = why;
       do {
         this.#again = false;
-        await this.#run(why);
+        await this.#run(current);
+        current = this.#nextWhy;
       } while (this.#again && !this.#stopping);
     })().finally(() => {
       this.#running = null;
