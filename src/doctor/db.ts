@@ -3,13 +3,19 @@ import { errorMessage } from '../errors/index.js';
 import type { Finding } from './findings.js';
 
 /**
- * The audit query for MCP tool calls in LiteLLM 1.77.3's own table (there is no `litellm_logs`).
- * `api_key` holds the hashed virtual key, joinable with "LiteLLM_VerificationToken".token.
+ * The audit query for MCP tool calls in LiteLLM 1.77.3's own table (there is no `litellm_logs`), as
+ * observed on the real proxy (test/integration/api-mode.test.ts): a tool call through `/mcp/` writes
+ * one row with `call_type` 'call_mcp_tool', `mcp_namespaced_tool_name` '<server>/<tool>', the server
+ * and tool also in `metadata.mcp_tool_call_metadata` (`mcp_server_name`, `name`, `arguments`), and
+ * `api_key` = the sha256 of the key used, joinable with "LiteLLM_VerificationToken".token. Rows are
+ * written in batches (every ~10 s).
  */
-export const AUDIT_QUERY = `SELECT "startTime", "mcp_namespaced_tool_name" AS tool, "status", "call_type",
-       "api_key", "user", "team_id", "requester_ip_address", "request_id"
+export const AUDIT_QUERY = `SELECT "startTime", "call_type", "mcp_namespaced_tool_name",
+       "metadata"->'mcp_tool_call_metadata'->>'mcp_server_name' AS server,
+       "metadata"->'mcp_tool_call_metadata'->>'name' AS tool,
+       "status", "api_key", "user", "team_id", "requester_ip_address", "request_id"
   FROM "LiteLLM_SpendLogs"
- WHERE "mcp_namespaced_tool_name" IS NOT NULL
+ WHERE "call_type" = 'call_mcp_tool'
  ORDER BY "startTime" DESC
  LIMIT 50;`;
 
@@ -52,7 +58,7 @@ export async function doctorDb(url: string): Promise<{ findings: Finding[]; audi
       findings.push({ severity: 'warning', rule: 'db.schema-old', where, message: '"LiteLLM_SpendLogs" has no mcp_namespaced_tool_name column: the schema predates MCP logging', fix: 'run LiteLLM 1.77.3 once against it' });
     }
     const stats = await c.query<{ n: string; mcp: string; last: Date | null }>(
-      `select count(*) as n, count(*) filter (where "mcp_namespaced_tool_name" is not null) as mcp, max("startTime") as last from "LiteLLM_SpendLogs"`,
+      `select count(*) as n, count(*) filter (where "call_type" = 'call_mcp_tool') as mcp, max("startTime") as last from "LiteLLM_SpendLogs"`,
     );
     const n = Number(stats.rows[0]?.n ?? 0);
     const mcp = Number(stats.rows[0]?.mcp ?? 0);

@@ -4,8 +4,8 @@ It stands in for `litellm.proxy.utils.PrismaClient.db` (prisma-client-py's gener
 real `PrismaClient` class is used, only its `db` is this double, so LiteLLM's own helpers
 (`get_data`, `insert_data`, `health_check`, ...) run unchanged on top of it.
 
-Strict where Prisma is strict, for the tables it models (rules cite litellm/proxy/schema.prisma
-at 1.77.3, line numbers of the file in the venv):
+Strict where Prisma is strict, for the tables it models — LiteLLM_MCPServerTable, LiteLLM_ObjectPermissionTable,
+LiteLLM_SpendLogs (rules cite litellm/proxy/schema.prisma at 1.77.3, line numbers of the file in the venv):
   - an `@id` must be unique on create (P2002), `find_unique`/`update`/`delete` need a unique `where`;
     `update`/`delete` of a missing row return None, as prisma-client-py's do;
   - a required field without `@default` must be given on create (MissingRequiredValueError);
@@ -125,9 +125,27 @@ OBJECT_PERMISSION = Model(
     uuid_id=True,
 )
 
+# schema.prisma 247-279: model LiteLLM_SpendLogs (the audit trail; written in batches by update_spend)
+SPEND_LOGS = Model(
+    "LiteLLM_SpendLogs",
+    "request_id",
+    {
+        "request_id": None, "call_type": None, "api_key": "", "spend": 0.0, "total_tokens": 0,
+        "prompt_tokens": 0, "completion_tokens": 0, "startTime": None, "endTime": None,
+        "completionStartTime": None, "model": "", "model_id": "", "model_group": "",
+        "custom_llm_provider": "", "api_base": "", "user": "", "metadata": {}, "cache_hit": "",
+        "cache_key": "", "request_tags": [], "team_id": None, "end_user": None,
+        "requester_ip_address": None, "messages": {}, "response": {}, "session_id": None,
+        "status": None, "mcp_namespaced_tool_name": None, "proxy_server_request": {},
+    },
+    required=("call_type", "startTime", "endTime"),
+    json_fields=("metadata", "request_tags", "messages", "response", "proxy_server_request"),
+)
+
 MODELS: Dict[str, Model] = {
     "litellm_mcpservertable": MCP_SERVER,
     "litellm_objectpermissiontable": OBJECT_PERMISSION,
+    "litellm_spendlogs": SPEND_LOGS,
 }
 
 
@@ -238,6 +256,15 @@ class Table:
         self.rows[row[self.m.id_field]] = row
         self.db.save()
         return self._out(row, include)
+
+    async def create_many(self, data: List[Dict[str, Any]], skip_duplicates: bool = False, **_: Any) -> int:
+        n = 0
+        for d in data:
+            if skip_duplicates and d.get(self.m.id_field) in self.rows:
+                continue
+            await self.create(data=d)
+            n += 1
+        return n
 
     async def find_unique(self, where: Dict[str, Any], include: Optional[Dict[str, Any]] = None, **_: Any) -> Optional[Row]:
         r = self.rows.get(self._unique_key(where))
