@@ -5,7 +5,7 @@ import { probeCost } from './probe-cost.js';
 import { noopResync } from './noop-resync.js';
 import { noopResyncDocker, litellmRestart } from './real-stack.js';
 import { stdioBridge } from './bridge.js';
-import { fileDrop } from './drop.js';
+import { fileDrop, fileDropApi } from './drop.js';
 import { dockerBack } from './docker-back.js';
 
-export const CASES: readonly BenchCase[] = [probeCost, noopResync, noopResyncDocker, litellmRestart, stdioBridge, fileDrop, dockerBack];
+export const CASES: readonly BenchCase[] = [probeCost, noopResync, noopResyncDocker, litellmRestart, stdioBridge, fileDrop, fileDropApi, dockerBack];
