@@ -280,15 +280,17 @@ describe('the managed gateway container in database mode (local LiteLLM image + 
     waitFor('mcp_everything tools through the gateway', async () => {
       const t = await stack.gateway.listTools({ servers: ['mcp_everything'], timeoutMs: 10_000 });
       return t.ok && t.tools.includes('mcp_everything-echo') ? t.tools : null;
-    }, 180_000);
+    }, 300_000);
 
   test('drop a file -> API mode (POST, no config.yaml entry) -> tools through /mcp/; status exits 0 with Registered InGatewayDatabase', async () => {
     stack.copyExample('everything');
     // The first passes start the gateway (slow on a loaded machine); registration happens once its API
     // answers with a database. Converged = API mode, nothing failed, nothing left to write.
-    await waitFor('API mode with our row', async () => {
+    const api = new LiteLLMApi(stack.settings.gateway.url, () => stack.masterKey);
+    await waitFor('API mode with our row in the database', async () => {
       const out = await stack.reconciler.reconcile();
-      return out.gatewayMode.mode === 'api' && out.result.failed.length === 0 && writeOps(out.plan).length === 0 ? out : null;
+      if (out.gatewayMode.mode !== 'api' || out.result.failed.length > 0 || writeOps(out.plan).length > 0) return null;
+      return (await api.list()).some((x) => x.server_id === apiServerId(stack.id, 'everything'));
     }, 400_000, 1_000);
     await served();
     assert.deepEqual(Object.keys(readGatewayConfig(readFileSyncText(stack.settings.gateway.configPath)).owned), [], 'nothing in config.yaml');
