@@ -18,7 +18,8 @@ export default {
   tap: {
     // The folders whose tests can reach a mutated module (doctor, clients, lock, log cannot; cli's
     // validate test spawns the CLI for 28 s per run).
-    testFiles: ['dist/src/{bridge,config,desired,docker,edge,fs,health,litellm,reconcile,watch}/**/*.test.js'],
+    // STRYKER_TEST_FILES=a.test.js,b.test.js narrows a subset run to the files that test it.
+    testFiles: process.env.STRYKER_TEST_FILES?.split(',') ?? ['dist/src/{bridge,config,desired,docker,edge,fs,health,litellm,reconcile,watch}/**/*.test.js'],
     nodeArgs: ['--test-reporter=tap', '--require', '{{hookFile}}', '{{testFile}}'],
   },
   buildCommand: 'npx tsc -p tsconfig.stryker.json',
@@ -36,6 +37,10 @@ export default {
     'src/watch/scheduler.ts',
   ],
   coverageAnalysis: 'perTest',
+  // Static mutants (module-level constants, zod schemas built at import) would run every test file
+  // each (~40 s); they are reported as Ignored. STRYKER_STATIC=1 (with STRYKER_TEST_FILES) mutates
+  // them too, for a subset such as src/watch/scheduler.ts whose debounce constant is static.
+  ignoreStatic: process.env.STRYKER_STATIC !== '1',
   concurrency: 1,
   timeoutMS: 10000,
   ignorePatterns: ['dist', '.cache', '.demo', 'reports', 'bench/results'],

@@ -1,67 +1,64 @@
 #!/usr/bin/env node
 // After `stryker run` (npm run test:mutation): the mutation score per module from
-// reports/mutation/mutation.json, the surviving mutants, and, when the run covered every module,
-// docs/mutation-score.json (the README block is generated from it by `npm run readme:figures`).
-import { readFileSync, writeFileSync } from 'node:fs';
+// reports/mutation/mutation.json and every surviving mutant. With --save "<command>", the modules
+// this run covered are updated in docs/mutation-score.json (each with its own date, commit and
+// command, so subset runs add up); `npm run readme:figures` puts that file into the README.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
-export const MODULES = [
-  { id: 'src/desired/', target: 85 },
-  { id: 'src/reconcile/planner.ts', target: 85 },
-  { id: 'src/reconcile/hash.ts' },
-  { id: 'src/reconcile/controller.ts', what: 'pruneDecision only' },
-  { id: 'src/docker/labels.ts' },
-  { id: 'src/litellm/config-file.ts' },
-  { id: 'src/bridge/' },
-  { id: 'src/watch/scheduler.ts' },
+const MODULES = [
+  { module: 'src/desired/', target: 85 },
+  { module: 'src/reconcile/planner.ts', target: 85 },
+  { module: 'src/reconcile/hash.ts' },
+  { module: 'src/reconcile/controller.ts', what: 'pruneDecision only' },
+  { module: 'src/docker/labels.ts' },
+  { module: 'src/litellm/config-file.ts' },
+  { module: 'src/bridge/' },
+  { module: 'src/watch/scheduler.ts', what: 'debounce and coalescing' },
 ];
 const DETECTED = new Set(['Killed', 'Timeout']);
 const COUNTED = new Set(['Killed', 'Timeout', 'Survived', 'NoCoverage']);
+const OUT = 'docs/mutation-score.json';
 
+const saveAt = process.argv.indexOf('--save');
+const command = saveAt >= 0 ? process.argv[saveAt + 1] : null;
 const report = JSON.parse(readFileSync('reports/mutation/mutation.json', 'utf8'));
+const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+const at = new Date().toISOString();
 const rows = [];
-const survivors = [];
 for (const m of MODULES) {
-  let detected = 0;
-  let total = 0;
-  let other = 0;
+  let killed = 0;
+  let mutants = 0;
+  let ignored = 0;
+  const survivors = [];
   for (const [file, f] of Object.entries(report.files)) {
-    if (!(m.id.endsWith('/') ? file.startsWith(m.id) : file === m.id)) continue;
+    if (!(m.module.endsWith('/') ? file.startsWith(m.module) : file === m.module)) continue;
     for (const mu of f.mutants) {
       if (!COUNTED.has(mu.status)) {
-        other++;
+        ignored++;
         continue;
       }
-      total++;
-      if (DETECTED.has(mu.status)) detected++;
-      else survivors.push(`${file}:${mu.location.start.line}:${mu.location.start.column} ${mu.status} ${mu.mutatorName}: ${JSON.stringify(mu.replacement ?? '')}`);
+      mutants++;
+      if (DETECTED.has(mu.status)) killed++;
+      else survivors.push(`${file}:${mu.location.start.line}:${mu.location.start.column} ${mu.status} ${mu.mutatorName} ${JSON.stringify(mu.replacement ?? '')}`);
     }
   }
-  rows.push({ module: m.id, ...(m.what ? { what: m.what } : {}), killed: detected, mutants: total, excluded: other, score: total ? Math.round((detected / total) * 1000) / 10 : null, ...(m.target ? { target: m.target } : {}) });
+  if (mutants === 0) continue;
+  rows.push({ ...m, killed, mutants, ignored, score: Math.round((killed / mutants) * 1000) / 10, survivors, at, commit, command });
 }
-const w = Math.max(...rows.map((r) => r.module.length));
-console.log(`${'MODULE'.padEnd(w)}  SCORE   KILLED/MUTANTS  TARGET`);
+const w = Math.max(...MODULES.map((r) => r.module.length));
+console.log(`${'MODULE'.padEnd(w)}    SCORE  KILLED/MUTANTS  IGNORED  TARGET`);
 for (const r of rows) {
-  const score = r.score === null ? '-' : `${r.score.toFixed(1)} %`;
-  const target = r.target ? `>= ${r.target} % ${r.score !== null && r.score >= r.target ? 'met' : 'MISSED'}` : '';
-  console.log(`${r.module.padEnd(w)}  ${score.padStart(7)} ${`${r.killed}/${r.mutants}`.padStart(15)}  ${target}`);
+  const target = r.target ? `>= ${r.target} % ${r.score >= r.target ? 'met' : 'MISSED'}` : '';
+  console.log(`${r.module.padEnd(w)}  ${`${r.score.toFixed(1)} %`.padStart(7)}  ${`${r.killed}/${r.mutants}`.padStart(14)}  ${String(r.ignored).padStart(7)}  ${target}`);
 }
-console.log(`\n${survivors.length} surviving mutants${survivors.length ? ':' : ''}`);
-for (const s of survivors) console.log(`  ${s}`);
-
-if (rows.every((r) => r.mutants > 0)) {
-  const all = rows.reduce((a, r) => ({ killed: a.killed + r.killed, mutants: a.mutants + r.mutants }), { killed: 0, mutants: 0 });
-  const out = {
-    at: new Date().toISOString(),
-    command: 'npm run test:mutation',
-    commit: execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(),
-    stryker: JSON.parse(readFileSync('node_modules/@stryker-mutator/core/package.json', 'utf8')).version,
-    total: { ...all, score: Math.round((all.killed / all.mutants) * 1000) / 10 },
-    modules: rows,
-    survivors,
-  };
-  writeFileSync('docs/mutation-score.json', `${JSON.stringify(out, null, 2)}\n`);
-  console.log('\nwrote docs/mutation-score.json; then npm run readme:figures');
-} else {
-  console.log('\n(a subset run: docs/mutation-score.json left as it was)');
+for (const r of rows) for (const s of r.survivors) console.log(`  survived: ${s}`);
+if (command) {
+  const prev = existsSync(OUT) ? JSON.parse(readFileSync(OUT, 'utf8')) : { modules: [] };
+  const byModule = new Map(prev.modules.map((r) => [r.module, r]));
+  for (const r of rows) byModule.set(r.module, r);
+  const modules = MODULES.map((m) => byModule.get(m.module)).filter(Boolean);
+  const stryker = JSON.parse(readFileSync('node_modules/@stryker-mutator/core/package.json', 'utf8')).version;
+  writeFileSync(OUT, `${JSON.stringify({ stryker, modules }, null, 2)}\n`);
+  console.log(`\nupdated ${OUT} (${rows.map((r) => r.module).join(', ')}); then npm run readme:figures`);
 }
