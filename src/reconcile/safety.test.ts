@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSettings, type Settings } from '../config/settings.js';
-import { parseDesiredFile, type DesiredLoad } from '../desired/load.js';
+import { checkServerName, parseDesiredFile, type DesiredLoad } from '../desired/load.js';
 import { resolveServer, resolveServers } from '../desired/resolve.js';
 import { pruneDecision } from './controller.js';
 import { plan } from './planner.js';
@@ -131,4 +131,18 @@ describe('mass-deletion guard (prune)', () => {
     const removed = plan(input).operations.filter((o) => o.type === 'remove-container').map((o) => o.resourceId);
     assert.ok(removed.includes(`container:${m.container.name}`), JSON.stringify(removed));
   });
+});
+
+describe('reserved names', () => {
+  // Written out, not imported: a mutated RESERVED_NAMES must not mutate the expectation too.
+  for (const name of ['litellm', 'edge', 'net', 'reconciler', 'desired-state', 'secrets', 'litellm-db', 'litellm-x']) {
+    test(`a server named "${name}" is refused: its container name would collide with the stack's own`, () => {
+      assert.match(checkServerName(name) ?? '', /reserved/);
+    });
+  }
+  for (const name of ['github', 'edges', 'my-litellm', 'netbox']) {
+    test(`a server named "${name}" is allowed`, () => {
+      assert.equal(checkServerName(name), null);
+    });
+  }
 });
