@@ -45,8 +45,8 @@ export default {
   timeoutMS: 10000,
   ignorePatterns: ['dist', '.cache', '.demo', 'reports', 'bench/results'],
   reporters: ['clear-text', 'progress', 'json'],
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  jsonReporter: { fileName: process.env.STRYKER_REPORT ?? 'reports/mutation/mutation.json' },
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true, skipFull: false },
-  tempDirName: '.stryker-tmp',
+  tempDirName: process.env.STRYKER_TMP ?? '.stryker-tmp',
   cleanTempDir: true,
 };

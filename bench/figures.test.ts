@@ -17,7 +17,7 @@ test('the mutation block shows the score of each module with the date, commit an
   const block = renderMutation(JSON.stringify({
     stryker: '9.6.1',
     modules: [{
-      module: 'src/reconcile/planner.ts', target: 85, killed: 45, mutants: 50, ignored: 3, score: 90, survivors: [],
+      module: 'src/reconcile/planner.ts', files: ['planner.ts'], target: 85, killed: 45, mutants: 50, ignored: 3, score: 90, survivors: [],
       at: '2026-12-01T04:00:00.000Z', commit: 'cccccccccccc', command: 'npx stryker run --mutate src/reconcile/planner.ts',
     }],
   }));

@@ -96,6 +96,7 @@ const MutationSchema = z.object({
   modules: z.array(z.object({
     module: z.string(),
     what: z.string().optional(),
+    files: z.array(z.string()),
     target: z.number().optional(),
     killed: z.number(),
     mutants: z.number(),
@@ -118,7 +119,8 @@ export function renderMutation(text: string | null): string {
     '| module | killed | score | target | ignored | run |',
     '|---|---|---|---|---|---|',
     ...m.modules.map((r) => {
-      const name = `\`${r.module}\`${r.what ? ` (${r.what})` : ''}`;
+      const part = r.module.endsWith('/') ? ` (${r.files.join(', ')})` : '';
+      const name = `\`${r.module}\`${r.what ? ` (${r.what})` : ''}${part}`;
       const run = `${r.at.slice(0, 16).replace('T', ' ')} UTC at ${r.commit.slice(0, 10)}: \`${r.command.replace(/\|/g, '\\|')}\``;
       return `| ${name} | ${r.killed} / ${r.mutants} | ${r.score} % | ${r.target ? `>= ${r.target} %` : ''} | ${r.ignored} | ${run} |`;
     }),

@@ -22,7 +22,7 @@ const OUT = 'docs/mutation-score.json';
 
 const saveAt = process.argv.indexOf('--save');
 const command = saveAt >= 0 ? process.argv[saveAt + 1] : null;
-const report = JSON.parse(readFileSync('reports/mutation/mutation.json', 'utf8'));
+const report = JSON.parse(readFileSync(process.env.STRYKER_REPORT ?? 'reports/mutation/mutation.json', 'utf8'));
 const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
 const at = new Date().toISOString();
 const rows = [];
@@ -31,8 +31,10 @@ for (const m of MODULES) {
   let mutants = 0;
   let ignored = 0;
   const survivors = [];
+  const files = [];
   for (const [file, f] of Object.entries(report.files)) {
     if (!(m.module.endsWith('/') ? file.startsWith(m.module) : file === m.module)) continue;
+    files.push(file.slice(m.module.endsWith('/') ? m.module.length : file.lastIndexOf('/') + 1));
     for (const mu of f.mutants) {
       if (!COUNTED.has(mu.status)) {
         ignored++;
@@ -44,7 +46,7 @@ for (const m of MODULES) {
     }
   }
   if (mutants === 0) continue;
-  rows.push({ ...m, killed, mutants, ignored, score: Math.round((killed / mutants) * 1000) / 10, survivors, at, commit, command });
+  rows.push({ ...m, files, killed, mutants, ignored, score: Math.round((killed / mutants) * 1000) / 10, survivors, at, commit, command });
 }
 const w = Math.max(...MODULES.map((r) => r.module.length));
 console.log(`${'MODULE'.padEnd(w)}    SCORE  KILLED/MUTANTS  IGNORED  TARGET`);
