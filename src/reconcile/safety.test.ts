@@ -9,6 +9,7 @@ import { loadSettings, type Settings } from '../config/settings.js';
 import { checkServerName, parseDesiredFile, type DesiredLoad } from '../desired/load.js';
 import { resolveServer, resolveServers } from '../desired/resolve.js';
 import { pruneDecision } from './controller.js';
+import { checkPrivate } from '../desired/env-file.js';
 import { plan } from './planner.js';
 import { baseInput, converged, runningFor } from '../testing/fixtures.js';
 
@@ -145,4 +146,14 @@ describe('reserved names', () => {
       assert.equal(checkServerName(name), null);
     });
   }
+});
+
+describe('owner of secrets files', () => {
+  test('a private secrets file owned by another user is refused (root may read anyone’s), naming the fix', () => {
+    assert.throws(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, 1001), /belongs to uid 1000, not to this user \(uid 1001\); fix: chown/);
+    assert.doesNotThrow(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, 1000));
+    assert.doesNotThrow(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, 0));
+    assert.doesNotThrow(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, undefined));
+    assert.throws(() => checkPrivate('/s/mcp-x.env', { mode: 0o100640, uid: 0 }, 0), /chmod 600 \/s\/mcp-x.env/);
+  });
 });
