@@ -25,7 +25,7 @@ function settled(input: PlanInput): PlanInput['observed'] {
 const foreign = (name: string): ObservedContainer => ({ ...runningFor(a), id: `id-${name}`, name, owned: false, role: null, server: null, specHash: null });
 
 describe('golden plans', () => {
-  test('an empty engine: network, volume, edge, servers, config.yaml, gateway, in that order', () => {
+  test('an empty engine: network, edge, per-server networks, volume, servers, edge connections, config.yaml, gateway', () => {
     golden('EMPTY', show(baseInput(settings, [a, b])));
   });
 
@@ -163,9 +163,13 @@ const GOLDEN: Record<string, string[]> = {
   EMPTY: [
     'create-network network:mcp-net: not found',
     'create-container container:mcp-edge: not found',
+    'create-network network:mcp-net.a: not found',
     'create-container container:mcp-a: not found',
+    'create-network network:mcp-net.b: not found',
     'create-volume volume:mcp-b-data: not found',
     'create-container container:mcp-b: not found',
+    'connect-network endpoint:mcp-edge@mcp-net.a: edge reaches server "a" on its own network',
+    'connect-network endpoint:mcp-edge@mcp-net.b: edge reaches server "b" on its own network',
     'write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: add mcp_a, mcp_b',
     'create-container container:mcp-litellm: not found',
   ],
@@ -186,6 +190,7 @@ const GOLDEN: Record<string, string[]> = {
     'recreate-container container:mcp-litellm: spec changed (hash -> hash)',
     'remove-container container:mcp-a: no desired file for server "a"',
     'remove-container container:mcp-edge: edge no longer needed',
+    'remove-network network:mcp-net.a: no desired server uses it (server "a")',
   ],
   PRUNE_HELD: [
     'prune-held container:mcp-a: no desired file for server "a"; not removed: the desired dir is empty',
