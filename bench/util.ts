@@ -56,7 +56,9 @@ export function stackDir(id: string, gateway: Record<string, unknown>): { dir: s
 export async function cleanupStack(docker: Docker, id: string, dir: string): Promise<void> {
   const all = await docker.listContainers({ all: true, filters: { name: [`${id}-`] } });
   await Promise.all(all.map((x) => docker.getContainer(x.Id).remove({ force: true }).catch(() => undefined)));
-  await docker.getNetwork(`${id}-net`).remove().catch(() => undefined);
+  // The stack network and the per-server networks (`<id>-net.<server>`), all labeled with our instance.
+  const nets = await docker.listNetworks({ filters: { label: [`io.mcp-reconciler.instance=${id}`] } });
+  await Promise.all([`${id}-net`, ...nets.map((n) => n.Name)].map((n) => docker.getNetwork(n).remove().catch(() => undefined)));
   rmSync(dir, { recursive: true, force: true });
 }
 
