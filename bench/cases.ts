@@ -7,5 +7,6 @@ import { noopResyncDocker, litellmRestart } from './real-stack.js';
 import { stdioBridge } from './bridge.js';
 import { fileDrop, fileDropApi } from './drop.js';
 import { dockerBack } from './docker-back.js';
+import { badEdit } from './bad-edit.js';
 
-export const CASES: readonly BenchCase[] = [probeCost, noopResync, noopResyncDocker, litellmRestart, stdioBridge, fileDrop, fileDropApi, dockerBack];
+export const CASES: readonly BenchCase[] = [probeCost, noopResync, noopResyncDocker, litellmRestart, stdioBridge, fileDrop, fileDropApi, dockerBack, badEdit];

@@ -121,6 +121,11 @@ export function renderStatus(v: StatusView): string {
     '',
     table(rows),
   ];
+  const held = v.doc.failures ?? [];
+  if (held.length) {
+    lines.push('', 'changes that failed, waiting for their next try (edit the file or `apply --once` to try now):');
+    for (const f of held) lines.push(`  ${f.object}: ${f.change} failed ${f.failures}x: ${f.reason}; next try ${f.nextTryAt}`);
+  }
   if (v.invalid.length) {
     lines.push('', 'desired files not usable (their servers keep their last good state):');
     for (const i of v.invalid) lines.push(`  ${i.file}: ${i.message}`);
