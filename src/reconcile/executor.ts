@@ -9,8 +9,11 @@ import { step } from '../failpoint/index.js';
 
 /** Attempts for a transient Docker failure, with p-retry's exponential backoff. */
 export const OP_RETRIES = 2;
-/** How long a (re)started gateway may take to answer /health/readiness. */
-export const GATEWAY_READY_TIMEOUT_MS = 60_000;
+/**
+ * How long a (re)started gateway may take to answer /health/readiness. LiteLLM 1.77.3 took 50-60 s
+ * to start on a loaded 2-core machine here, so 60 s made a healthy restart a failure.
+ */
+export const GATEWAY_READY_TIMEOUT_MS = 120_000;
 
 export interface ExecuteDeps {
   runtime: ContainerRuntime;
@@ -81,15 +84,16 @@ async function runOne(op: Operation, deps: ExecuteDeps, opts: { readyTimeoutMs?:
   try {
     // A recreate is never retried within a pass: each try may stop the working container once,
     // so further tries wait for the reconciler's backoff (ADR 0005).
-    await pRetry(() => run(op, deps, gatewayReady), {
+    await pRetry(() => run(op, deps), {
       retries: op.type === 'recreate-container' ? 0 : OP_RETRIES,
       minTimeout: 200,
       maxTimeout: 2_000,
       shouldRetry: ({ error }) => error instanceof ReconcilerError && error.retryable && error.code !== ErrorCode.ImageUnavailable,
     });
     // Waiting is not retried: a gateway that starts but never gets ready is a failure to report.
-    // (A recreate waited inside the swap, before the old gateway was removed.)
-    if (gatewayReady && op.type !== 'recreate-container') await gatewayReady();
+    // It is waited for after the swap: its port is fixed, so the old one serves nothing meanwhile,
+    // and rolling back a slow but healthy start would only restart it again.
+    if (gatewayReady) await gatewayReady();
     result.done.push(op);
     log.info({ cause: op.cause }, `${op.type} ${op.resourceId}`);
   } catch (err) {
@@ -99,7 +103,7 @@ async function runOne(op: Operation, deps: ExecuteDeps, opts: { readyTimeoutMs?:
   }
 }
 
-async function run(op: Operation, deps: ExecuteDeps, ready: (() => Promise<void>) | null): Promise<void> {
+async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
   const rt = deps.runtime;
   switch (op.type) {
     case 'create-network':
@@ -124,8 +128,8 @@ async function run(op: Operation, deps: ExecuteDeps, ready: (() => Promise<void>
       return;
     }
     case 'recreate-container':
-      if (op.role === 'gateway') return step('recreate-gateway', () => swap(op.containerId, op.spec, rt, ready));
-      return swap(op.containerId, op.spec, rt, ready);
+      if (op.role === 'gateway') return step('recreate-gateway', () => swap(op.containerId, op.spec, rt));
+      return swap(op.containerId, op.spec, rt);
     case 'start-container':
       return rt.start(op.containerId);
     case 'remove-container':
@@ -167,7 +171,7 @@ export function canRunBeside(spec: ContainerSpec): boolean {
 /**
  * Replace a container so that the working one keeps serving (ADR 0005). The image is checked
  * first, then a `<name>.next` is created and
- *   beside:     started and seen to stay up (and `ready`) while the old one still serves; then the
+ *   beside:     started and seen to stay up while the old one still serves; then the
  *               old one is stopped and removed and the new one renamed. A failure removes only the
  *               new one: the old one was never stopped.
  *   stop-start: (shared data or a fixed host port) the old one is stopped, the new one started
@@ -175,15 +179,12 @@ export function canRunBeside(spec: ContainerSpec): boolean {
  *               then removes the new one. The old one is stopped once per try.
  * A crash anywhere leaves at most one extra owned `<name>.next`, which the next pass removes.
  */
-export async function swap(oldId: string, spec: ContainerSpec, rt: ContainerRuntime, ready: (() => Promise<void>) | null = null): Promise<void> {
+export async function swap(oldId: string, spec: ContainerSpec, rt: ContainerRuntime): Promise<void> {
   await rt.ensureImage(spec.image);
   const nextId = await step('create-next', () => rt.create(spec, `${spec.name}${NEXT_SUFFIX}`));
   const startNew = async (): Promise<void> => {
     await step('start-new', () => rt.start(nextId));
-    await step('settle', async () => {
-      await rt.waitRunning(nextId, RECREATE_SETTLE_MS);
-      if (ready) await ready();
-    });
+    await step('settle', () => rt.waitRunning(nextId, RECREATE_SETTLE_MS));
   };
   if (canRunBeside(spec)) {
     try {

@@ -30,13 +30,23 @@ const alphaYaml = (env: Record<string, string>, description = 'alpha'): string =
 const memoryYaml = (env: Record<string, string>): string =>
   `${memory}${Object.entries(env).map(([k, v]) => `  ${k}: "${v}"\n`).join('')}`;
 
-/** `apply --once` in a child process, optionally armed with a failpoint. */
-function apply(settingsFile: string, failpoint?: string): ReturnType<typeof spawnSync> {
-  return spawnSync(process.execPath, [main, 'apply', '--once', '--config', settingsFile], {
-    encoding: 'utf8',
-    timeout: 240_000,
+/**
+ * `apply --once` in a child process, optionally armed with a failpoint. Asynchronous: the contract
+ * server of the API-mode cases answers from this process meanwhile.
+ */
+async function apply(settingsFile: string, failpoint?: string): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [main, 'apply', '--once', '--config', settingsFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: failpoint ? { ...quiet, [FAILPOINT_ENV]: failpoint } : quiet,
   });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGTERM'), 300_000);
+  const [status, signal] = (await new Promise((r) => child.once('exit', (code, sig) => r([code, sig])))) as [number | null, NodeJS.Signals | null];
+  clearTimeout(timer);
+  return { status, signal, stdout, stderr };
 }
 
 /** What is wrong with the owned containers: duplicates per server/role, orphans (incl. `.next`), missing ones. */
@@ -100,7 +110,7 @@ describe('crash points in config mode (real dockerd and LiteLLM)', { timeout: 1_
     stack = await createStack({ resyncIntervalMs: 600_000 });
     stack.writeDesired('alpha', alphaYaml({ ROUND: '0' }));
     stack.writeDesired('memory', memoryYaml({ ROUND: '0' }));
-    const r = apply(stack.settingsFile);
+    const r = await apply(stack.settingsFile);
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     await waitFor('the memory server answers through the edge', async () => {
       const c = await mcpClient(await bridgeUrl());
@@ -130,10 +140,10 @@ describe('crash points in config mode (real dockerd and LiteLLM)', { timeout: 1_
       const gatewayPoint = /write-config|recreate-gateway/.test(point);
       stack.writeDesired('alpha', alphaYaml({ ROUND: String(round) }, gatewayPoint ? `alpha round ${round}` : 'alpha'));
       stack.writeDesired('memory', memoryYaml({ ROUND: String(round) }));
-      const killed = apply(stack.settingsFile, point);
+      const killed = await apply(stack.settingsFile, point);
       assert.equal(killed.signal, 'SIGKILL', `the failpoint ${point} was reached (status ${killed.status}): ${killed.stderr}`);
       const t0 = Date.now();
-      const again = apply(stack.settingsFile);
+      const again = await apply(stack.settingsFile);
       assert.equal(again.status, 0, `${again.stdout}${again.stderr}`);
       const faults = await containerFaults(stack, ['alpha', 'memory'], ['edge', 'gateway']);
       const text = readFileSync(stack.settings.gateway.configPath, 'utf8');
@@ -169,7 +179,7 @@ describe('crash points in API mode (contract server as the gateway, real dockerd
     settings['gateway'] = { ...settings['gateway'], managed: false, mode: 'api', url: base };
     writeFileSync(stack.settingsFile, JSON.stringify(settings, null, 2));
     stack.writeDesired('alpha', alphaYaml({}, 'round 0'));
-    const r = apply(stack.settingsFile);
+    const r = await apply(stack.settingsFile);
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
   });
   after(async () => {
@@ -181,9 +191,9 @@ describe('crash points in API mode (contract server as the gateway, real dockerd
     test(`killed at ${point}: one more pass registers the server exactly once`, async () => {
       round++;
       stack.writeDesired('alpha', alphaYaml({}, `round ${round}`)); // description: DELETE then POST
-      const killed = apply(stack.settingsFile, point);
+      const killed = await apply(stack.settingsFile, point);
       assert.equal(killed.signal, 'SIGKILL', `the failpoint ${point} was reached (status ${killed.status}): ${killed.stderr}`);
-      const again = apply(stack.settingsFile);
+      const again = await apply(stack.settingsFile);
       assert.equal(again.status, 0, `${again.stdout}${again.stderr}`);
       const rows = [...contract.db.values()].filter((x) => x.server_id.startsWith(apiIdPrefix(stack.id)));
       const faults = await containerFaults(stack, ['alpha'], ['edge']);
@@ -267,12 +277,16 @@ describe('daemon faults (real dockerd and LiteLLM)', { timeout: 600_000 }, () =>
       // answering garbage: status says so (McpReady False), nothing else is disturbed
       stack.writeDesired('garbage', 'image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, -e, "require(\'http\').createServer((q, s) => s.end(\'garbage\')).listen(3001)"]\n');
       await waitFor('garbage server running', async () => (await serverContainers()).some((c) => c.Names[0] === `/${stack.id}-garbage` && c.State === 'running'), 30_000);
+      let seen = '';
       const mcp = await waitFor('garbage reported McpReady False', async () => {
         const st = spawnSync(process.execPath, [main, 'status', 'garbage', '--json', '--config', stack.settingsFile], { encoding: 'utf8' });
+        seen = `${st.stdout.slice(0, 2_000)} ${st.stderr.slice(0, 500)}`;
         if (!st.stdout.trim().startsWith('{')) return null;
         const c = (JSON.parse(st.stdout) as { conditions: { type: string; status: string; reason: string }[] }).conditions.find((x) => x.type === 'McpReady');
         return c?.status === 'False' ? c : null;
-      }, 60_000, 1_000);
+      }, 60_000, 1_000).catch((err: unknown) => {
+        throw new Error(`${String(err)}; status said: ${seen}`);
+      });
       console.log(`# paused -> unpaused by the daemon in ${unpausedMs} ms; killed process -> running again in ${restartedMs} ms; garbage -> McpReady False (${mcp.reason})`);
       stack.removeDesired('garbage');
       await waitFor('garbage removed by the daemon', async () => !(await serverContainers()).some((c) => c.Names[0] === `/${stack.id}-garbage`), 60_000, 250);
