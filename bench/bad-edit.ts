@@ -36,12 +36,10 @@ interface Served {
 /** Probe `names` for one window; count the `die` events of their working containers meanwhile. */
 async function window(docker: Docker, gateway: LiteLLMGateway, prefix: string, names: string[], during: () => void): Promise<Record<string, Served>> {
   const ids: Record<string, string> = {};
-  const ports: Record<string, number> = {};
-  for (const n of names) {
-    const i = await docker.getContainer(`${prefix}${n}`).inspect();
-    ids[n] = i.Id;
-    ports[n] = Number(i.NetworkSettings.Ports['3001/tcp']?.[0]?.HostPort);
-  }
+  for (const n of names) ids[n] = (await docker.getContainer(`${prefix}${n}`).inspect()).Id;
+  // A restarted container gets a new free host port: look it up at every probe (by name, as
+  // LiteLLM reaches it by its alias).
+  const port = async (n: string): Promise<number> => Number((await docker.getContainer(`${prefix}${n}`).inspect()).NetworkSettings.Ports['3001/tcp']?.[0]?.HostPort);
   const ok: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
   const gw: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
   let probes = 0;
@@ -54,7 +52,9 @@ async function window(docker: Docker, gateway: LiteLLMGateway, prefix: string, n
       const next = t0 + (tick + 1) * 1_000;
       probes++;
       await Promise.all(names.map(async (n) => {
-        const r = await probeMcp({ url: `http://127.0.0.1:${ports[n]}/mcp`, transport: 'http', timeoutMs: 900 });
+        const p = await port(n).catch(() => NaN);
+        if (!p) return;
+        const r = await probeMcp({ url: `http://127.0.0.1:${p}/mcp`, transport: 'http', timeoutMs: 800 });
         if (r.ok) ok[n]!++;
       }));
       await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
@@ -64,8 +64,11 @@ async function window(docker: Docker, gateway: LiteLLMGateway, prefix: string, n
     for (let tick = 0; Date.now() - t0 < WINDOW_MS; tick++) {
       const next = t0 + (tick + 1) * 2_000;
       gwPolls++;
-      const t = await gateway.listTools({ timeoutMs: 1_900 });
-      for (const n of names) if (t.ok && t.tools.some((x) => x.startsWith(`mcp_${n}-`))) gw[n]!++;
+      // Narrowed to one server each (x-mcp-servers), so one server being down does not hide the other.
+      await Promise.all(names.map(async (n) => {
+        const t = await gateway.listTools({ servers: [`mcp_${n}`], timeoutMs: 1_900 });
+        if (t.ok && t.tools.some((x) => x.startsWith(`mcp_${n}-`))) gw[n]!++;
+      }));
       await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
     }
   })();
