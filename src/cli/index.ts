@@ -8,7 +8,7 @@ import { doctorDb } from '../doctor/db.js';
 import { renderFindings, hasErrors, type Finding } from '../doctor/findings.js';
 import { lintBytes } from '../doctor/lint.js';
 import { doctorProxy } from '../doctor/proxy.js';
-import { existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync, statSync } from 'node:fs';
 import { readRegularFileBytes } from '../fs/safe-read.js';
 import { MAX_DOCTOR_BYTES } from '../doctor/lint.js';
 import { checkHost } from '../clients/render.js';
@@ -31,11 +31,12 @@ import { HealthMonitor } from '../health/monitor.js';
 import { Metrics } from '../server/metrics.js';
 import { runDaemon, type DaemonParts } from '../watch/daemon.js';
 import { createEdgeServer } from '../edge/server.js';
-import { BridgeRegistry } from '../docker/bridges.js';
+import { BridgeRegistry, localDocker } from '../docker/bridges.js';
 import { acquireLock, lockPath, LockHeldError, type InstanceLock } from '../lock/instance-lock.js';
 import { applyThroughDaemon } from './apply-remote.js';
 import type { ApplyAnswer } from '../server/http.js';
 import { PeerPolicy } from '../edge/peers.js';
+import { createDockerProxy } from '../edge/docker-proxy.js';
 
 /** Exit codes are part of the interface (README "CLI"). */
 export const Exit = { Ok: 0, Error: 1, Changes: 2 } as const;
@@ -109,6 +110,7 @@ export async function main(argv: string[]): Promise<number> {
       'allow-prefix': { type: 'string' },
       'gateway-host': { type: 'string' },
       'host-only': { type: 'boolean' },
+      socket: { type: 'string' },
       instance: { type: 'string' },
       user: { type: 'string' },
       host: { type: 'string', default: 'linuxserver.lan' },
@@ -268,6 +270,24 @@ export async function main(argv: string[]): Promise<number> {
         const stop = (): void => {
           server.close(() => r());
           server.closeAllConnections();
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      return Exit.Ok;
+    }
+    case 'edge-docker': {
+      // The edge's filtering Docker proxy (ADR 0007), in its own container with the real socket.
+      const socket = values.socket ?? '/run/mcp-docker/docker.sock';
+      const log = createLogger();
+      rmSync(socket, { force: true });
+      const proxy = createDockerProxy({ docker: localDocker(), dockerSocket: '/var/run/docker.sock', instance: values.instance ?? 'default', log });
+      await new Promise<void>((r) => proxy.listen(socket, r));
+      chmodSync(socket, 0o666); // the edge runs as another user; only the edge mounts this volume
+      log.info({ socket }, 'edge docker proxy listening');
+      await new Promise<void>((r) => {
+        const stop = (): void => {
+          proxy.close(() => r());
         };
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);

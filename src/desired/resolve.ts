@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { resolveImage, LITELLM_IMAGE, LITELLM_DATABASE_IMAGE } from '../config/settings.js';
@@ -304,11 +304,16 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
 }
 
 /** The edge container: stateless header-normalizing proxy between LiteLLM and http servers. */
+/** The edge's Docker proxy container and the volume holding its socket (ADR 0007). */
+export function edgeDockerName(settings: Pick<Settings, 'namePrefix'>): string {
+  return `${settings.namePrefix}edge.docker`;
+}
+/** Where the proxy's socket lives in both containers. */
+export const EDGE_DOCKER_DIR = '/run/mcp-docker';
+
 export function edgeSpec(settings: Settings): ContainerSpec {
   const name = edgeContainerName(settings);
   const edgeClient = settings.gateway.managed ? gatewayContainerName(settings) : (settings.gateway.restartContainer ?? null);
-  // The stdio bridge attaches through the Docker socket: mount it and join its group.
-  const socketGid = existsSync(settings.dockerSocket) ? String(statSync(settings.dockerSocket).gid) : null;
   return {
     name,
     image: resolveImage(settings, settings.edge.image),
@@ -318,11 +323,11 @@ export function edgeSpec(settings: Settings): ContainerSpec {
       // The only container the edge serves (ADR 0007): the managed gateway, or the user's named one.
       ...(edgeClient ? ['--gateway-host', edgeClient] : ['--host-only']),
     ],
-    env: {},
+    // No Docker socket: the stdio bridge reaches Docker only through the filtering proxy (ADR 0007).
+    env: { DOCKER_HOST: `unix://${EDGE_DOCKER_DIR}/docker.sock` },
     envFiles: [],
     secretDigest: null,
-    binds: [`${settings.dockerSocket}:/var/run/docker.sock`],
-    ...(socketGid ? { groupAdd: [socketGid] } : {}),
+    binds: [],
     // Published on 127.0.0.1 only: the daemon probes stdio servers through it.
     exposedPort: settings.edge.port,
     publish: { hostIp: settings.publishHostIp, hostPort: settings.edge.hostPort ?? null },
@@ -330,7 +335,7 @@ export function edgeSpec(settings: Settings): ContainerSpec {
     labels: ownerLabels(settings.instance, 'edge'),
     init: true,
     restart: 'unless-stopped',
-    volumes: [],
+    volumes: [{ name: edgeDockerName(settings), target: EDGE_DOCKER_DIR }],
     hardening: EDGE_HARDENING,
     healthcheck: edgeHealthcheck(settings.edge.port),
   };
@@ -340,6 +345,30 @@ export function edgeSpec(settings: Settings): ContainerSpec {
 export function edgeHealthcheck(port: number): NonNullable<ContainerSpec['healthcheck']> {
   const probe = `fetch('http://127.0.0.1:${port}/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
   return { test: ['CMD', 'node', '-e', probe], intervalS: 30, timeoutS: 3, startPeriodS: 10, retries: 3 };
+}
+
+/**
+ * The edge's Docker proxy: holds the real socket and answers only inspect/attach of this
+ * instance's stdio servers, on a unix socket in a volume shared with the edge alone. Root (to use
+ * the socket and create its own in the volume) without any capability, no network.
+ */
+export function edgeDockerSpec(settings: Settings): ContainerSpec {
+  return {
+    name: edgeDockerName(settings),
+    image: resolveImage(settings, settings.edge.image),
+    upstreamImage: settings.edge.image,
+    cmd: ['edge-docker', '--socket', `${EDGE_DOCKER_DIR}/docker.sock`, '--instance', settings.instance],
+    env: {},
+    envFiles: [],
+    secretDigest: null,
+    binds: [`${settings.dockerSocket}:/var/run/docker.sock`],
+    networks: [{ name: 'none', aliases: [] }],
+    labels: ownerLabels(settings.instance, 'edge-docker'),
+    init: true,
+    restart: 'unless-stopped',
+    volumes: [{ name: edgeDockerName(settings), target: EDGE_DOCKER_DIR }],
+    hardening: { ...EDGE_HARDENING, user: '0:0' },
+  };
 }
 
 /**

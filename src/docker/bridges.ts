@@ -3,6 +3,11 @@ import type { Logger } from 'pino';
 import { StdioBridge, BRIDGE_LIMITS, type BridgeStats } from '../bridge/stdio-bridge.js';
 import { NotAttachable, attachStdio, waitRunning, type StdioPipe } from './attach.js';
 
+/** The local engine (/var/run/docker.sock or DOCKER_HOST), for the edge's Docker proxy. */
+export function localDocker(): Docker {
+  return new Docker();
+}
+
 /** At most this many bridges (one per stdio container); a homelab has a handful. */
 export const MAX_BRIDGES = 64;
 /** Bridges that hold nothing (not attached, no call waiting) are freed this often. */

@@ -43,5 +43,5 @@ export function isOwned(labels: Record<string, string> | undefined, instance: st
 }
 
 export function parseRole(v: string | undefined): ContainerRole | null {
-  return v === 'server' || v === 'gateway' || v === 'edge' ? v : null;
+  return v === 'server' || v === 'gateway' || v === 'edge' || v === 'edge-docker' ? v : null;
 }

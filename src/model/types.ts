@@ -61,7 +61,8 @@ export interface Hardening {
   logMaxFiles: number;
 }
 
-export type ContainerRole = 'server' | 'gateway' | 'edge';
+/** `edge-docker`: the edge's filtering Docker proxy (ADR 0007). */
+export type ContainerRole = 'server' | 'gateway' | 'edge' | 'edge-docker';
 
 /** A container Docker reports, with our labels already parsed. */
 export interface ObservedContainer {

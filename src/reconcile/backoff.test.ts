@@ -102,7 +102,7 @@ describe('a failing change backs off (fake Docker)', () => {
       assert.equal(f.r.failures()[0]!.nextTryAt - f.clock.now, 20_000, 'second wait: 20 s');
       assert.deepEqual(f.runtime.stopped, ['mcp-a', 'mcp-a']);
       assert.equal(f.runtime.containers.get(working!)?.running, true);
-      assert.equal(f.runtime.containers.size, 3, 'no .next leftover: server, edge, gateway');
+      assert.equal(f.runtime.containers.size, 4, 'no .next leftover: server, edge, its Docker proxy, gateway');
     } finally {
       f.cleanup();
     }
@@ -138,7 +138,7 @@ describe('a failing change backs off (fake Docker)', () => {
       f.write('a', `${GOOD}env:\n  FIXED: "1"\n`);
       await f.r.reconcile();
       assert.deepEqual(f.runtime.stopped, ['mcp-a'], 'stopped once, after its replacement stayed up');
-      assert.deepEqual([...f.runtime.containers.values()].map((c) => c.name).sort(), ['mcp-a', 'mcp-edge', 'mcp-litellm']);
+      assert.deepEqual([...f.runtime.containers.values()].map((c) => c.name).sort(), ['mcp-a', 'mcp-edge', 'mcp-edge.docker', 'mcp-litellm']);
     } finally {
       f.cleanup();
     }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.js';
 import { loadDesiredDir, type DesiredLoad } from '../desired/load.js';
-import { resolveServers, edgeSpec, gatewaySpec, gatewayProblem } from '../desired/resolve.js';
+import { resolveServers, edgeSpec, edgeDockerSpec, gatewaySpec, gatewayProblem } from '../desired/resolve.js';
 import { readEnvFile, readSecretsFile } from '../desired/env-file.js';
 
 import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
@@ -135,6 +135,7 @@ export class Reconciler {
       servers,
       hold,
       edge,
+      edgeDocker: edgeDockerSpec(s),
       gateway: { managed: s.gateway.managed, restartContainer: s.gateway.restartContainer, mode: gm.mode, apiIdPrefix: apiIdPrefix(s.instance), spec: gSpec, configPath: s.gateway.configPath, problem: gProblem },
       observed: {
         networkExists: snap.networkExists,

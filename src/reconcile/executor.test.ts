@@ -27,7 +27,7 @@ describe('executor against in-memory fakes', () => {
       const r = new Reconciler(settings, { runtime, config, gateway: null, log: createLogger({ level: 'silent' }) });
       const first = await r.reconcile();
       assert.deepEqual(first.result.failed, []);
-      assert.equal(runtime.containers.size, 5); // 3 servers, edge, gateway
+      assert.equal(runtime.containers.size, 6); // 3 servers, edge, its Docker proxy, gateway
       const writesAfterFirst = runtime.calls.writes;
       const second = await r.reconcile();
       assert.deepEqual(writeOps(second.plan), []);
@@ -45,6 +45,8 @@ describe('executor against in-memory fakes', () => {
     const l = laneOf(plan(baseInput(s, [a, b])));
     assert.deepEqual(l.first.map((o) => o.resourceId), [
       'network:mcp-net',
+      'volume:mcp-edge.docker',
+      'container:mcp-edge.docker',
       'container:mcp-edge',
       'network:mcp-net.a',
       'network:mcp-net.b',

@@ -65,7 +65,8 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
   for (const op of plan.operations) {
     if (isReportOnly(op)) continue;
     const leftover = op.type === 'remove-container' && op.resourceId.endsWith(NEXT_SUFFIX);
-    if (op.type === 'create-network' || leftover || ('role' in op && op.role === 'edge' && op.type !== 'remove-container')) first.push(op);
+    const edgeOp = 'role' in op && (op.role === 'edge' || op.role === 'edge-docker') && op.type !== 'remove-container';
+    if (op.type === 'create-network' || leftover || edgeOp || (op.type === 'create-volume' && !op.server)) first.push(op);
     else if (op.type === 'remove-container' || op.type === 'remove-network') last.push(op);
     else if (op.type === 'write-gateway-config' || op.type === 'api-create' || op.type === 'api-delete' || op.type === 'restart-gateway' || ('role' in op && op.role === 'gateway')) stack.push(op);
     else {

@@ -60,7 +60,11 @@ describe('image identity against in-memory fakes', () => {
       runtime.imageIds.set(settings.edge.image, 'sha256:rebuilt-edge');
       const p = await r.plan();
       // The new edge starts on the gateway network only and is attached to the server's again (ADR 0007).
-      assert.deepEqual(p.plan.operations.map((o) => `${o.type} ${o.resourceId}`), ['recreate-container container:mcp-edge', 'connect-network endpoint:mcp-edge@mcp-net.a']);
+      assert.deepEqual(p.plan.operations.map((o) => `${o.type} ${o.resourceId}`), [
+        'recreate-container container:mcp-edge.docker', // the edge's Docker proxy runs the same image
+        'recreate-container container:mcp-edge',
+        'connect-network endpoint:mcp-edge@mcp-net.a',
+      ]);
       await r.reconcile();
       assert.deepEqual(writeOps((await r.plan()).plan), []);
       assert.deepEqual(runtime.pulled, []);

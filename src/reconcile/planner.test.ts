@@ -22,6 +22,8 @@ describe('planner', () => {
       renderPlan(p),
       [
         '+ create-network network:mcp-net: not found',
+        '+ create-volume volume:mcp-edge.docker: not found',
+        '+ create-container container:mcp-edge.docker: not found',
         '+ create-container container:mcp-edge: not found',
         '+ create-network network:mcp-net.everything: not found',
         '+ create-container container:mcp-everything: not found',
@@ -144,6 +146,21 @@ describe('planner', () => {
     const p = plan({ ...input, observed: { ...input.observed, networks: [{ name: 'mcp-net.everything', owned: false, internal: false, server: null }] } });
     assert.ok(p.operations.some((o) => o.type === 'conflict' && o.resourceId === 'network:mcp-net.everything'));
     assert.ok(!p.operations.some((o) => o.resourceId === 'container:mcp-everything' || o.resourceId.endsWith('@mcp-net.everything')));
+  });
+
+  test('the edge has no Docker socket; its Docker proxy holds it, on no network, and shares only a socket volume with it', () => {
+    const input = baseInput(s, [everything]);
+    assert.deepEqual(input.edge.binds, []);
+    assert.equal(input.edge.groupAdd, undefined);
+    assert.equal(input.edge.env['DOCKER_HOST'], 'unix:///run/mcp-docker/docker.sock');
+    const d = input.edgeDocker!;
+    assert.deepEqual(d.binds, ['/var/run/docker.sock:/var/run/docker.sock']);
+    assert.deepEqual(d.networks, [{ name: 'none', aliases: [] }]);
+    assert.deepEqual(d.hardening.capDrop, ['ALL']);
+    assert.deepEqual(d.volumes, input.edge.volumes);
+    const foreign = plan({ ...input, observed: { ...input.observed, volumes: [{ name: 'mcp-edge.docker', owned: false }] } });
+    assert.ok(foreign.operations.some((o) => o.type === 'conflict' && o.resourceId === 'volume:mcp-edge.docker'));
+    assert.ok(!foreign.operations.some((o) => o.resourceId === 'container:mcp-edge.docker'), 'not started on a volume we do not own');
   });
 
   test('pruning held: no server network is detached or removed', () => {

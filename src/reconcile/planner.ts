@@ -12,6 +12,8 @@ export interface PlanInput {
   /** Servers to leave exactly as they run (invalid file without a last good model, unreadable secrets). */
   hold: readonly string[];
   edge: ContainerSpec;
+  /** The edge's Docker proxy (absent: an edge that mounts the socket itself, older callers). */
+  edgeDocker?: ContainerSpec;
   gateway: {
     managed: boolean;
     /** managed: false — the user's LiteLLM container the reconciler may restart (by name). */
@@ -76,12 +78,25 @@ export function plan(input: PlanInput): Plan {
 
   const runnable = input.servers.filter((s) => s.blocked === null);
   const edgeWanted = runnable.some((s) => s.transport === 'http' || s.transport === 'stdio');
+  const volumes = new Map(observed.volumes.map((v) => [v.name, v]));
   if (edgeWanted) {
+    // The edge's Docker proxy and the volume with its socket come first (ADR 0007).
+    const d = input.edgeDocker;
+    const vol = d?.volumes[0];
+    if (d && vol) {
+      const v = volumes.get(vol.name);
+      if (v && !v.owned) {
+        ops.push({ type: 'conflict', resourceId: `volume:${vol.name}`, cause: `a volume named ${vol.name} exists but is not managed by mcp-reconciler; the edge's Docker proxy is not started` });
+      } else {
+        if (!v) ops.push({ type: 'create-volume', resourceId: `volume:${vol.name}`, cause: 'not found', volume: vol.name, labels: ownerLabels(input.instance, 'volume') });
+        kept.add(d.name);
+        ops.push(...ensure(d, specHash(d), 'edge-docker'));
+      }
+    }
     kept.add(input.edge.name);
     ops.push(...ensure(input.edge, specHash(input.edge), 'edge'));
   }
 
-  const volumes = new Map(observed.volumes.map((v) => [v.name, v]));
   const networks = new Map((observed.networks ?? []).map((n) => [n.name, n]));
   for (const s of input.servers) {
     if (s.blocked !== null) {

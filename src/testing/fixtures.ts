@@ -1,6 +1,6 @@
 import { loadSettings, type Settings } from '../config/settings.js';
 import { parseDesiredFile } from '../desired/load.js';
-import { resolveServer, edgeSpec, gatewaySpec } from '../desired/resolve.js';
+import { resolveServer, edgeSpec, edgeDockerSpec, gatewaySpec } from '../desired/resolve.js';
 import type { PlanInput } from '../reconcile/planner.js';
 import type { ObservedContainer, ServerModel } from '../model/types.js';
 import { specHash, sha256Hex } from '../reconcile/hash.js';
@@ -52,6 +52,7 @@ export function baseInput(settings: Settings, servers: ServerModel[], over: Part
     servers,
     hold: [],
     edge: edgeSpec(settings),
+    edgeDocker: edgeDockerSpec(settings),
     gateway: { managed: true, mode: 'config', apiIdPrefix: 'mcp-reconciler~default~', spec: gatewaySpec(settings), configPath: settings.gateway.configPath, problem: null },
     observed: { networkExists: false, containers: [], volumes: [], gatewayConfigText: null },
     prune: { allowed: true, reason: '' },
@@ -66,17 +67,18 @@ export function converged(input: PlanInput, configText: string): PlanInput['obse
   const netsOf = (t: string): string[] => runnable.filter((s) => s.transport === t).map((s) => s.network.name);
   if (runnable.some((s) => s.transport === 'http' || s.transport === 'stdio')) {
     containers.push({ ...other(input.edge.name, 'edge', specHash(input.edge)), networks: [input.network, ...netsOf('http')] });
+    if (input.edgeDocker) containers.push({ ...other(input.edgeDocker.name, 'edge-docker', specHash(input.edgeDocker)), networks: ['none'] });
   }
   containers.push({
     ...other(input.gateway.spec.name, 'gateway', specHash({ spec: input.gateway.spec, config: sha256Hex(configText) })),
     networks: [input.network, ...netsOf('sse')],
   });
-  const volumes = input.servers.flatMap((s) => s.container.volumes.map((v) => ({ name: v.name, owned: true })));
+  const volumes = [...input.servers, ...(input.edgeDocker ? [{ container: input.edgeDocker }] : [])].flatMap((s) => s.container.volumes.map((v) => ({ name: v.name, owned: true })));
   const networks = runnable.map((s) => ({ name: s.network.name, owned: true, internal: s.network.internal, server: s.name }));
   return { networkExists: true, networks, containers, volumes, gatewayConfigText: configText };
 }
 
-function other(name: string, role: 'edge' | 'gateway', hash: string): ObservedContainer {
+function other(name: string, role: 'edge' | 'edge-docker' | 'gateway', hash: string): ObservedContainer {
   return { id: `id-${name}`, name, image: 'x', imageId: 'sha256:x', state: 'running', running: true, owned: true, role, server: null, specHash: hash, specSummary: null, source: null, hostPorts: {} };
 }
 
