@@ -358,6 +358,14 @@ export function edgeDockerSpec(settings: Settings): ContainerSpec {
     image: resolveImage(settings, settings.edge.image),
     upstreamImage: settings.edge.image,
     cmd: ['edge-docker', '--socket', `${EDGE_DOCKER_DIR}/docker.sock`, '--instance', settings.instance],
+    // Its own health: its socket answers /_ping (the image's HEALTHCHECK is the daemon's).
+    healthcheck: {
+      test: ['CMD', 'node', '-e', `require('http').get({socketPath:'${EDGE_DOCKER_DIR}/docker.sock',path:'/_ping'},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`],
+      intervalS: 30,
+      timeoutS: 3,
+      startPeriodS: 10,
+      retries: 3,
+    },
     env: {},
     envFiles: [],
     secretDigest: null,

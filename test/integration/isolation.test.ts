@@ -147,6 +147,7 @@ describe('isolation: per-server networks, an edge only the gateway may use, egre
   test('the edge holds no Docker socket: through its proxy it can inspect a stdio server but not list, create or exec', async () => {
     const edge = await docker.getContainer(name('edge')).inspect();
     assert.ok(!(edge.HostConfig.Binds ?? []).some((b) => b.includes('docker.sock')), JSON.stringify(edge.HostConfig.Binds));
+    await waitFor('the edge\'s Docker proxy reports healthy', async () => (await docker.getContainer(name('edge.docker')).inspect()).State.Health?.Status === 'healthy', 60_000, 1_000);
     const script = `
       const http = require('http');
       const ask = (method, path) => new Promise((r) => {
