@@ -162,6 +162,8 @@ describe('drift descriptions', () => {
 const GOLDEN: Record<string, string[]> = {
   EMPTY: [
     'create-network network:mcp-net: not found',
+    'create-volume volume:mcp-edge.docker: not found',
+    'create-container container:mcp-edge.docker: not found',
     'create-container container:mcp-edge: not found',
     'create-network network:mcp-net.a: not found',
     'create-container container:mcp-a: not found',
@@ -174,6 +176,8 @@ const GOLDEN: Record<string, string[]> = {
     'create-container container:mcp-litellm: not found',
   ],
   OWNERSHIP: [
+    'create-volume volume:mcp-edge.docker: not found',
+    'create-container container:mcp-edge.docker: not found',
     'conflict container:mcp-edge: a container named mcp-edge exists but is not managed by mcp-reconciler; rename or remove it to let the reconciler run the edge',
     'conflict container:mcp-a: a container named mcp-a exists but is not managed by mcp-reconciler; rename or remove it to let the reconciler run server "a"',
     'conflict volume:mcp-b-data: a volume named mcp-b-data exists but is not managed by mcp-reconciler; the server is not started on someone else\'s data',
@@ -190,6 +194,7 @@ const GOLDEN: Record<string, string[]> = {
     'recreate-container container:mcp-litellm: spec changed (hash -> hash)',
     'remove-container container:mcp-a: no desired file for server "a"',
     'remove-container container:mcp-edge: edge no longer needed',
+    'remove-container container:mcp-edge.docker: edge-docker no longer needed',
     'remove-network network:mcp-net.a: no desired server uses it (server "a")',
   ],
   PRUNE_HELD: [
