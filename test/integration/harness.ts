@@ -211,6 +211,8 @@ export async function createStack(extra: Record<string, unknown> = {}): Promise<
       const nets = await docker.listNetworks({ filters: { label: [`${Labels.Instance}=${id}`] } });
       await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
       await docker.getNetwork(`${id}-net`).remove().catch(() => undefined);
+      // The edge's Docker proxy socket volume (ADR 0007); server data volumes are the tests' own business.
+      await docker.getVolume(`${id}-edge.docker`).remove().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
