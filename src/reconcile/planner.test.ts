@@ -246,6 +246,29 @@ describe('planner', () => {
     assert.ok(foreign.operations.some((o) => o.type === 'conflict' && o.resourceId === 'volume:mcp-memory-data'));
     assert.ok(!foreign.operations.some((o) => o.resourceId === 'container:mcp-memory'));
   });
+
+  test('a running server whose volume or network turns out to be foreign keeps running: reported, never pruned', () => {
+    const withData = model(s, 'memory', `${HTTP}data: /data\n`);
+    const input = baseInput(s, [withData]);
+    const observed = converged(input, configAfter(input));
+    const volumeTaken = { ...observed, volumes: [{ name: 'mcp-memory-data', owned: false }] };
+    const p1 = plan({ ...input, observed: volumeTaken });
+    assert.ok(p1.operations.some((o) => o.type === 'conflict' && o.resourceId === 'volume:mcp-memory-data'));
+    assert.deepEqual(p1.operations.filter((o) => o.resourceId === 'container:mcp-memory').map((o) => o.type), []);
+    const networkTaken = { ...observed, networks: (observed.networks ?? []).map((n) => ({ ...n, owned: false })) };
+    const p2 = plan({ ...input, observed: networkTaken });
+    assert.ok(p2.operations.some((o) => o.type === 'conflict' && o.resourceId === 'network:mcp-net.memory'));
+    assert.deepEqual(p2.operations.filter((o) => o.resourceId === 'container:mcp-memory').map((o) => o.type), []);
+  });
+
+  test('a server that became blocked keeps its running container', () => {
+    const input = baseInput(s, [everything]);
+    const observed = converged(input, configAfter(input));
+    const blocked = { ...everything, blocked: 'cannot run now' };
+    const p = plan({ ...input, servers: [blocked], observed });
+    assert.ok(p.operations.some((o) => o.type === 'blocked' && o.resourceId === 'server:everything'));
+    assert.ok(!p.operations.some((o) => o.type === 'remove-container' && o.resourceId === 'container:mcp-everything'));
+  });
 });
 
 describe('drift causes', () => {

@@ -99,6 +99,9 @@ export function plan(input: PlanInput): Plan {
 
   const networks = new Map((observed.networks ?? []).map((n) => [n.name, n]));
   for (const s of input.servers) {
+    // A wanted server's container is never pruned, whatever stops this pass from changing it
+    // (blocked, a name clash on its network or volume): never harm what runs.
+    kept.add(s.container.name);
     if (s.blocked !== null) {
       ops.push({ type: 'blocked', resourceId: `server:${s.name}`, server: s.name, cause: s.blocked });
       continue;
@@ -141,7 +144,6 @@ export function plan(input: PlanInput): Plan {
         ops.push({ type: 'create-volume', resourceId: `volume:${v.name}`, server: s.name, cause: 'not found', volume: v.name, labels: ownerLabels(input.instance, 'volume', { server: s.name }) });
       }
     }
-    kept.add(s.container.name);
     const current = byName.get(s.container.name);
     if (current && !current.owned) conflicted.add(s.name); // never register someone else's container
     ops.push(...ensure(s.container, s.specHash, 'server', s.name));
