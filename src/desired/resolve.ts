@@ -425,6 +425,24 @@ export function gatewaySpec(settings: Settings, servers: readonly ServerModel[] 
   };
 }
 
+/**
+ * Servers whose upstream credential (desired `auth:`) cannot be read now: the file went missing,
+ * lost mode 600, or no longer has the key. Their credential must not be dropped from a new gateway,
+ * so the gateway is left as it runs until the file is back; nothing else waits for it.
+ */
+export function gatewayCredentialProblems(servers: readonly ServerModel[]): { name: string; file: string; message: string }[] {
+  const out: { name: string; file: string; message: string }[] = [];
+  for (const m of servers) {
+    if (!m.auth) continue;
+    try {
+      if (!(m.auth.key in parseEnvFile(readSecretsFile(m.auth.file)))) throw new Error(`${m.auth.file} has no ${m.auth.key}`);
+    } catch (err) {
+      out.push({ name: m.name, file: m.auth.file, message: `auth.secret: ${errorMessage(err)}` });
+    }
+  }
+  return out;
+}
+
 /** Why the managed gateway cannot be (re)created now, or null. Names the file, never its content. */
 export function gatewayProblem(settings: Settings): string | null {
   const f = settings.gateway.envFile;

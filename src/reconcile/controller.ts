@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.js';
 import { loadDesiredDir, type DesiredLoad } from '../desired/load.js';
-import { resolveServers, edgeSpec, edgeDockerSpec, gatewaySpec, gatewayProblem } from '../desired/resolve.js';
+import { resolveServers, edgeSpec, edgeDockerSpec, gatewaySpec, gatewayProblem, gatewayCredentialProblems } from '../desired/resolve.js';
 import { readEnvFile, readSecretsFile } from '../desired/env-file.js';
 
 import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
@@ -119,7 +119,11 @@ export class Reconciler {
       if (!servers.some((m) => m.name === name) && !hold.includes(name)) this.#lastGood.delete(name);
     }
 
-    const gSpec = gatewaySpec(s, servers.filter((m) => m.blocked === null));
+    // A server whose credential file went bad keeps its entry; the gateway is not rebuilt without it.
+    const credentialProblems = gatewayCredentialProblems(servers.filter((m) => m.blocked === null));
+    for (const p of credentialProblems) problems.push({ name: p.name, file: p.file, message: `${p.message}; the gateway is left as it runs` });
+    const broken = new Set(credentialProblems.map((p) => p.name));
+    const gSpec = gatewaySpec(s, servers.filter((m) => m.blocked === null && !broken.has(m.name)));
     const edge = edgeSpec(s);
     const images = wantedImages(servers, edge, s.gateway.managed ? gSpec : null);
     const snap = await this.#deps.runtime.observe({ namePrefix: s.namePrefix, instance: s.instance, network: s.network, images });
@@ -127,7 +131,10 @@ export class Reconciler {
     const runningServers = snap.containers.filter((c) => c.owned && c.role === 'server').length;
     const prune = pruneDecision(load, runningServers, (opts.allowEmpty ?? false) || s.allowEmptyDesired);
 
-    const gProblem = s.gateway.managed ? gatewayProblem(s) : null;
+    const gProblem = !s.gateway.managed
+      ? null
+      : (gatewayProblem(s) ??
+        (credentialProblems.length > 0 ? `upstream credentials unreadable (${credentialProblems.map((p) => p.message).join('; ')})` : null));
     const gm = await this.#gatewayMode();
     const input: PlanInput = {
       network: s.network,
