@@ -16,7 +16,9 @@ import { writeOps } from '../../src/model/types.js';
  */
 describe('docker reconciliation', { timeout: 300_000 }, () => {
   let stack: Stack;
-  const example = readFileSync(join(REPO, 'desired-state/mcp-everything.yaml'), 'utf8');
+  // With egress (the example says false): Docker publishes no port on an internal network, and
+  // these tests reach the server through its 127.0.0.1 port (ADR 0007).
+  const example = readFileSync(join(REPO, 'desired-state/mcp-everything.yaml'), 'utf8').replace(/^egress: false.*\n/m, '');
   const name = (): string => `${stack.id}-everything`;
   const find = async (n = name()) => (await stack.containers()).find((c) => c.Names[0] === `/${n}`);
 
@@ -112,7 +114,7 @@ describe('docker reconciliation', { timeout: 300_000 }, () => {
     const out = await stack.reconciler.reconcile();
     assert.equal(out.result.failed.length, 1, JSON.stringify(out.result));
     const all = (await stack.containers()).map((c) => `${c.Names[0]} ${c.State}`).sort();
-    assert.deepEqual(all, [`/${stack.id}-edge running`, `/${name()} running`]);
+    assert.deepEqual(all, [`/${stack.id}-edge running`, `/${stack.id}-edge.docker running`, `/${name()} running`]);
     assert.equal((await find())?.Id, before?.Id);
     assert.match(out.result.failed[0]!.error, /^(exited \d+|keeps restarting): .*exec \/no\/such\/binary failed/);
   });
@@ -135,7 +137,7 @@ describe('docker reconciliation', { timeout: 300_000 }, () => {
     const second = await stack.reconciler.reconcile();
     assert.deepEqual(writeOps(second.plan), [], 'converged');
     const all = (await stack.containers()).map((c) => `${c.Names[0]} ${c.State}`).sort();
-    assert.deepEqual(all, [`/${stack.id}-edge running`, `/${name()} running`], `kill delays ${seen.join(',')} ms`);
+    assert.deepEqual(all, [`/${stack.id}-edge running`, `/${stack.id}-edge.docker running`, `/${name()} running`], `kill delays ${seen.join(',')} ms`);
     const env = (await docker.getContainer((await find())!.Id).inspect()).Config.Env;
     assert.ok(env.includes('ROUND=7'));
   });
