@@ -1,10 +1,10 @@
-import { createServer } from 'node:net';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { LITELLM_IMAGE, LITELLM_DATABASE_IMAGE, RECONCILER_IMAGE } from '../src/config/settings.js';
+export { freePort } from '../src/testing/net.js';
 
 /** One row of the bench table. */
 export interface Row {
@@ -26,15 +26,6 @@ export function fmt(xs: readonly number[], digits = 1): string {
 }
 
 /** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 /** A throwaway stack (own prefix, instance, network, secrets) for a benchmark. */
 export function stackDir(id: string, gateway: Record<string, unknown>): { dir: string; settingsFile: string; key: string } {

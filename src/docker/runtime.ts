@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import type { ContainerRuntime, RuntimeEvent } from '../ports/index.js';
+import type { ContainerRuntime, RuntimeEvent, ObserveQuery, RuntimeSnapshot } from '../ports/index.js';
 import type { ContainerSpec, ObservedContainer, ObservedNetwork, ObservedVolume } from '../model/types.js';
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
 import { readEnvFile } from '../desired/env-file.js';
@@ -51,13 +51,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.#pull = opts.pull ?? 'missing';
   }
 
-  async observe(q: { namePrefix: string; instance: string; network: string; images?: readonly string[] }): Promise<{
-    networkExists: boolean;
-    networks: ObservedNetwork[];
-    containers: ObservedContainer[];
-    volumes: ObservedVolume[];
-    imageIds: Record<string, string | null>;
-  }> {
+  async observe(q: ObserveQuery): Promise<RuntimeSnapshot> {
     let list: Docker.ContainerInfo[];
     let networks: Docker.NetworkInspectInfo[];
     let vols: Docker.VolumeInspectInfo[];

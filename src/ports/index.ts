@@ -1,19 +1,31 @@
 import type { ContainerSpec, ObservedContainer, ObservedNetwork, ObservedVolume } from '../model/types.js';
 
+/** What one observation asks Docker for. */
+export interface ObserveQuery {
+  namePrefix: string;
+  instance: string;
+  network: string;
+  images?: readonly string[];
+}
+
+/** One observation of Docker, labels already parsed. */
+export interface RuntimeSnapshot {
+  networkExists: boolean;
+  /** Ours, or named like a server network (`<network>.<name>`). */
+  networks: ObservedNetwork[];
+  containers: ObservedContainer[];
+  volumes: ObservedVolume[];
+  /** Local image id per asked reference; null when not present locally. */
+  imageIds: Record<string, string | null>;
+}
+
 /** Docker as the reconciler needs it. One real adapter: docker/runtime.ts (dockerode). */
 export interface ContainerRuntime {
   /**
    * Containers that are ours (owner label + instance) or carry our name prefix, the network, and
    * the local image id of each reference in `images` (null when not present locally).
    */
-  observe(q: { namePrefix: string; instance: string; network: string; images?: readonly string[] }): Promise<{
-    networkExists: boolean;
-    /** Ours, or named like a server network (`<network>.<name>`). */
-    networks: ObservedNetwork[];
-    containers: ObservedContainer[];
-    volumes: ObservedVolume[];
-    imageIds?: Record<string, string | null>;
-  }>;
+  observe(q: ObserveQuery): Promise<RuntimeSnapshot>;
   /** A bridge network, labelled; `internal`: no route out of the host (Docker `Internal`). */
   createNetwork(name: string, labels: Record<string, string>, opts?: { internal?: boolean }): Promise<void>;
   /** Attach a running or created container (by name) to a network; already attached is fine. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { ContainerRuntime } from '../ports/index.js';
-import type { ContainerSpec, ObservedContainer, ObservedNetwork, ObservedVolume } from '../model/types.js';
+import type { ContainerRuntime, ObserveQuery, RuntimeSnapshot } from '../ports/index.js';
+import type { ContainerSpec, ObservedContainer } from '../model/types.js';
 import { Labels, isOwned, parseRole } from '../docker/labels.js';
 
 /**
@@ -37,13 +37,7 @@ export class InMemoryRuntime implements ContainerRuntime {
     return this.imageIds.get(ref) ?? `sha256:${ref}`;
   }
 
-  async observe(q: { namePrefix: string; instance: string; network: string; images?: readonly string[] }): Promise<{
-    networkExists: boolean;
-    networks: ObservedNetwork[];
-    containers: ObservedContainer[];
-    volumes: ObservedVolume[];
-    imageIds: Record<string, string | null>;
-  }> {
+  async observe(q: ObserveQuery): Promise<RuntimeSnapshot> {
     await this.#wait('reads');
     const containers: ObservedContainer[] = [];
     for (const [id, c] of this.containers) {

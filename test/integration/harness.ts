@@ -2,7 +2,6 @@ import { mkdtempSync, writeFileSync, rmSync, mkdirSync, chmodSync, unlinkSync, c
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { loadSettings, LITELLM_IMAGE, LITELLM_DATABASE_IMAGE, RECONCILER_IMAGE, type Settings } from '../../src/config/settings.js';
@@ -15,6 +14,8 @@ import { createLogger } from '../../src/log/logger.js';
 import { Reconciler, masterKeyFrom } from '../../src/reconcile/controller.js';
 import type { ContainerRuntime } from '../../src/ports/index.js';
 import type { ContainerSpec } from '../../src/model/types.js';
+import { freePort } from '../../src/testing/net.js';
+export { freePort };
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -61,16 +62,6 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null | unde
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 /** A write-counting wrapper: proves a steady-state pass makes zero Docker writes. */
 export class CountingRuntime implements ContainerRuntime {

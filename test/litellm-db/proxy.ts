@@ -8,8 +8,8 @@ import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
 import { request } from 'undici';
+import { freePort } from '../../src/testing/net.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** Where the double and its launcher live (python files are not compiled; read from the source tree). */
@@ -40,16 +40,6 @@ export interface DbProxyOptions {
   env?: Record<string, string>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 /** A running proxy: its URL, the double's rows, stop and start again (the double's rows survive: PRISMA_DOUBLE_STATE). */
 export class DbProxy {
