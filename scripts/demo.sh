@@ -14,8 +14,10 @@ cli() { node "$repo/dist/src/main.js" "$@" --config "$demo/settings.yaml"; }
 if [ "${1:-}" = "down" ]; then
   ids=$(docker ps -aq --filter label=io.mcp-reconciler.instance=demo)
   [ -n "$ids" ] && docker rm -f $ids >/dev/null
-  docker network rm mcp-demo-net >/dev/null 2>&1 || true
-  echo "demo stack removed (.demo/ kept)"
+  # mcp-demo-net and one network per server (ADR 0007), all labelled with the demo instance.
+  nets=$(docker network ls -q --filter label=io.mcp-reconciler.instance=demo)
+  [ -n "$nets" ] && docker network rm $nets >/dev/null
+  echo "demo stack removed (.demo/ and the data volumes kept)"
   exit 0
 fi
 
