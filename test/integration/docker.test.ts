@@ -1,7 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -11,8 +10,8 @@ import { writeOps } from '../../src/model/types.js';
 
 /**
  * Docker reconciliation against the real dockerd: hardening, volumes, drift by hand, failed
- * recreates, and kill -9 of `apply` at random points. The gateway is not managed here (the slice
- * test covers it) so each pass is fast.
+ * recreates. Crashes at every executor step: test/reliability/faults.test.ts (named failpoints).
+ * The gateway is not managed here (the slice test covers it) so each pass is fast.
  */
 describe('docker reconciliation', { timeout: 300_000 }, () => {
   let stack: Stack;
@@ -117,28 +116,5 @@ describe('docker reconciliation', { timeout: 300_000 }, () => {
     assert.deepEqual(all, [`/${stack.id}-edge running`, `/${stack.id}-edge.docker running`, `/${name()} running`]);
     assert.equal((await find())?.Id, before?.Id);
     assert.match(out.result.failed[0]!.error, /^(exited \d+|keeps restarting): .*exec \/no\/such\/binary failed/);
-  });
-
-  test('kill -9 of apply at random points, 8 times: then exactly one container, no leftover', async () => {
-    const seen: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      stack.writeDesired('everything', `${example}data: /data\n`.replace('PORT: 3001\n', `PORT: 3001\n  ROUND: "${i}"\n`));
-      const child = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), 'apply', '--once', '--config', stack.settingsFile], {
-        stdio: 'ignore',
-        env: { ...process.env, LOG_LEVEL: 'silent' },
-      });
-      const delay = 50 + Math.floor(Math.random() * 900);
-      seen.push(delay);
-      await new Promise((r) => setTimeout(r, delay)); // the fault is the point: kill at a random moment
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-    }
-    await stack.reconciler.reconcile(); // removes any `.next` leftover, finishes the recreate
-    const second = await stack.reconciler.reconcile();
-    assert.deepEqual(writeOps(second.plan), [], 'converged');
-    const all = (await stack.containers()).map((c) => `${c.Names[0]} ${c.State}`).sort();
-    assert.deepEqual(all, [`/${stack.id}-edge running`, `/${stack.id}-edge.docker running`, `/${name()} running`], `kill delays ${seen.join(',')} ms`);
-    const env = (await docker.getContainer((await find())!.Id).inspect()).Config.Env;
-    assert.ok(env.includes('ROUND=7'));
   });
 });
