@@ -145,7 +145,7 @@ describe('crash points in config mode (real dockerd and LiteLLM)', { timeout: 1_
       const t0 = Date.now();
       const again = await apply(stack.settingsFile);
       assert.equal(again.status, 0, `${again.stdout}${again.stderr}`);
-      const faults = await containerFaults(stack, ['alpha', 'memory'], ['edge', 'gateway']);
+      const faults = await containerFaults(stack, ['alpha', 'memory'], ['edge', 'edge-docker', 'gateway']);
       const text = readFileSync(stack.settings.gateway.configPath, 'utf8');
       const counts = entryCounts(text, ['mcp_alpha', 'mcp_memory']);
       const owned = Object.keys(readGatewayConfig(text).owned).sort();
@@ -196,7 +196,7 @@ describe('crash points in API mode (real LiteLLM 1.77.3 on the Prisma double, re
       const again = await apply(stack.settingsFile);
       assert.equal(again.status, 0, `${again.stdout}${again.stderr}`);
       const rows = ((await proxy.rows())['litellm_mcpservertable'] ?? []).filter((x) => String(x['server_id']).startsWith(apiIdPrefix(stack.id)));
-      const faults = await containerFaults(stack, ['alpha'], ['edge']);
+      const faults = await containerFaults(stack, ['alpha'], ['edge', 'edge-docker']);
       console.log(`# ${point}: ${faults.duplicates.length} duplicates, ${faults.orphans.length} orphans, ${rows.length === 0 ? 1 : 0} lost entries (${rows.length} rows)`);
       assert.deepEqual(rows.map((x) => `${String(x['server_name'])} ${String(x['description'])}`), [`mcp_alpha round ${round}`]);
       assert.deepEqual(faults, { duplicates: [], orphans: [], missing: [], notRunning: [] });
@@ -219,7 +219,7 @@ describe('daemon faults (real dockerd and LiteLLM)', { timeout: 600_000 }, () =>
   };
   const serverContainers = async () => (await stack.containers()).filter((c) => c.Labels['io.mcp-reconciler.role'] === 'server');
   const converged = async (wanted: string[]) => {
-    const faults = await containerFaults(stack, wanted, ['edge', 'gateway']);
+    const faults = await containerFaults(stack, wanted, ['edge', 'edge-docker', 'gateway']);
     assert.deepEqual(faults, { duplicates: [], orphans: [], missing: [], notRunning: [] });
     assert.deepEqual(Object.keys(readGatewayConfig(readFileSync(stack.settings.gateway.configPath, 'utf8')).owned).sort(), wanted.map((w) => `mcp_${w}`).sort());
     assert.deepEqual(writeOps((await stack.reconciler.plan()).plan), []);
