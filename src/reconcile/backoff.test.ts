@@ -1,15 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FailureMemory, formatWait, BACKOFF_BASE_MS, BACKOFF_MAX_MS } from './backoff.js';
-import { Reconciler } from './controller.js';
 import { canRunBeside } from './executor.js';
-import { InMemoryRuntime, MemoryConfigStore } from '../testing/fake-runtime.js';
-import { loadSettings } from '../config/settings.js';
-import { createLogger } from '../log/logger.js';
 import { writeOps } from '../model/types.js';
+import { projectFixture } from '../testing/project.js';
 import { progressingCondition } from '../health/conditions.js';
 
 describe('failure memory (per object)', () => {
@@ -54,22 +48,7 @@ describe('failure memory (per object)', () => {
   });
 });
 
-/** A project dir with desired files, a fake Docker, and a clock the test moves. */
-function fixture(files: Record<string, string>) {
-  const dir = mkdtempSync(join(tmpdir(), 'backoff-'));
-  const desired = join(dir, 'desired-state');
-  mkdirSync(desired);
-  mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
-  writeFileSync(join(dir, 'secrets', 'mcp-litellm.env'), 'LITELLM_MASTER_KEY=sk-x\n', { mode: 0o600 });
-  const write = (name: string, yaml: string): void => writeFileSync(join(desired, `mcp-${name}.yaml`), yaml);
-  for (const [n, y] of Object.entries(files)) write(n, y);
-  const settings = loadSettings({ env: { MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: join(dir, 'secrets') } });
-  const runtime = new InMemoryRuntime();
-  const clock = { now: 1_000_000 };
-  const r = new Reconciler(settings, { runtime, config: new MemoryConfigStore(), gateway: null, log: createLogger({ level: 'silent' }), now: () => clock.now });
-  const idOf = (name: string): string | undefined => [...runtime.containers].find(([, c]) => c.name === `mcp-${name}`)?.[0];
-  return { dir, write, runtime, clock, r, idOf, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+const fixture = projectFixture;
 
 const GOOD = 'image: mcp/everything:1\ntransport: http\nport: 3001\n';
 const BAD = 'image: bad/exits-at-once:1\ntransport: http\nport: 3001\n';

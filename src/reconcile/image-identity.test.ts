@@ -1,28 +1,14 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Reconciler } from './controller.js';
 import { writeOps } from '../model/types.js';
-import { InMemoryRuntime, MemoryConfigStore } from '../testing/fake-runtime.js';
-import { loadSettings } from '../config/settings.js';
-import { createLogger } from '../log/logger.js';
+import { projectFixture } from '../testing/project.js';
 import { renderPlan } from './render-plan.js';
 import { HTTP } from '../testing/fixtures.js';
 
 describe('image identity against in-memory fakes', () => {
   test('a registry update is pulled only by pullWanted (apply --pull); the changed tag then rolls out once', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'image-id-'));
+    const { settings, runtime, r, cleanup } = projectFixture({ a: HTTP });
     try {
-      const desired = join(dir, 'desired-state');
-      mkdirSync(desired);
-      writeFileSync(join(desired, 'mcp-a.yaml'), HTTP);
-      mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
-      writeFileSync(join(dir, 'secrets', 'mcp-litellm.env'), 'LITELLM_MASTER_KEY=sk-x\n', { mode: 0o600 });
-      const settings = loadSettings({ env: { MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: join(dir, 'secrets') } });
-      const runtime = new InMemoryRuntime();
-      const r = new Reconciler(settings, { runtime, config: new MemoryConfigStore(), gateway: null, log: createLogger({ level: 'silent' }) });
       assert.deepEqual((await r.reconcile()).result.failed, []);
 
       runtime.registry.set('mcp/everything:1', 'sha256:fresh0000000000');
@@ -41,21 +27,13 @@ describe('image identity against in-memory fakes', () => {
       assert.equal(a?.imageId, 'sha256:fresh0000000000');
       assert.deepEqual(writeOps((await r.plan()).plan), [], 'converged after one rollout');
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      cleanup();
     }
   });
 
   test('a tag rebuilt locally (docker build -t same:tag) rolls out without any pull', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'image-id-'));
+    const { settings, runtime, r, cleanup } = projectFixture({ a: HTTP });
     try {
-      const desired = join(dir, 'desired-state');
-      mkdirSync(desired);
-      writeFileSync(join(desired, 'mcp-a.yaml'), HTTP);
-      mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
-      writeFileSync(join(dir, 'secrets', 'mcp-litellm.env'), 'LITELLM_MASTER_KEY=sk-x\n', { mode: 0o600 });
-      const settings = loadSettings({ env: { MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: join(dir, 'secrets') } });
-      const runtime = new InMemoryRuntime();
-      const r = new Reconciler(settings, { runtime, config: new MemoryConfigStore(), gateway: null, log: createLogger({ level: 'silent' }) });
       await r.reconcile();
       runtime.imageIds.set(settings.edge.image, 'sha256:rebuilt-edge');
       const p = await r.plan();
@@ -69,7 +47,7 @@ describe('image identity against in-memory fakes', () => {
       assert.deepEqual(writeOps((await r.plan()).plan), []);
       assert.deepEqual(runtime.pulled, []);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      cleanup();
     }
   });
 });
