@@ -81,27 +81,11 @@ async function serve(client: Socket, opts: DockerProxyOptions): Promise<void> {
 }
 
 /** Read and drop `length` body bytes (some may already be in `first`). */
-function drain(sock: Socket, first: Buffer, length: number, timeoutMs: number): Promise<boolean> {
-  if (first.length >= length) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    let got = first.length;
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    const onData = (c: Buffer): void => {
-      got += c.length;
-      if (got >= length) finish(true);
-    };
-    const onEnd = (): void => finish(false);
-    function finish(ok: boolean): void {
-      clearTimeout(timer);
-      sock.off('data', onData);
-      sock.off('end', onEnd);
-      sock.pause();
-      resolve(ok);
-    }
-    sock.on('data', onData);
-    sock.once('end', onEnd);
-    sock.resume();
-  });
+async function drain(sock: Socket, first: Buffer, length: number, timeoutMs: number): Promise<boolean> {
+  if (first.length >= length) return true;
+  let got = first.length;
+  const done = await readUntil(sock, timeoutMs, (c) => ((got += c.length) >= length ? true : undefined));
+  return done === true;
 }
 
 /** Forward one attach to Docker; pipe both ways only once Docker switched protocols. */
@@ -142,17 +126,28 @@ function reply(client: Socket, status: number, body: unknown): void {
 
 /** Read up to the blank line ending an HTTP head; the socket stays paused with the rest returned. */
 function readHead(sock: Socket, max: number, timeoutMs: number): Promise<{ head: string; rest: Buffer } | null> {
+  let buf = Buffer.alloc(0);
+  return readUntil(sock, timeoutMs, (c) => {
+    buf = Buffer.concat([buf, c]);
+    const i = buf.indexOf('\r\n\r\n');
+    if (i >= 0) return { head: buf.subarray(0, i).toString('latin1'), rest: buf.subarray(i + 4) };
+    return buf.length > max ? null : undefined;
+  });
+}
+
+/**
+ * Feed each chunk to `step` until it returns a value (undefined: keep reading); null on timeout, end or close.
+ * The socket is left paused, so nothing read after the answer is lost.
+ */
+function readUntil<T>(sock: Socket, timeoutMs: number, step: (chunk: Buffer) => T | null | undefined): Promise<T | null> {
   return new Promise((resolve) => {
-    let buf = Buffer.alloc(0);
     const timer = setTimeout(() => finish(null), timeoutMs);
     const onData = (c: Buffer): void => {
-      buf = Buffer.concat([buf, c]);
-      const i = buf.indexOf('\r\n\r\n');
-      if (i >= 0) finish({ head: buf.subarray(0, i).toString('latin1'), rest: buf.subarray(i + 4) });
-      else if (buf.length > max) finish(null);
+      const v = step(c);
+      if (v !== undefined) finish(v);
     };
     const onEnd = (): void => finish(null);
-    function finish(v: { head: string; rest: Buffer } | null): void {
+    function finish(v: T | null): void {
       clearTimeout(timer);
       sock.off('data', onData);
       sock.off('end', onEnd);
@@ -163,5 +158,6 @@ function readHead(sock: Socket, max: number, timeoutMs: number): Promise<{ head:
     sock.on('data', onData);
     sock.once('end', onEnd);
     sock.once('close', onEnd);
+    sock.resume();
   });
 }
