@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { chmodSync, rmSync } from 'node:fs';
+import { BridgeRegistry, localDocker } from '../../docker/bridges.js';
+import { createDockerProxy } from '../../edge/docker-proxy.js';
+import { PeerPolicy } from '../../edge/peers.js';
+import { createEdgeServer } from '../../edge/server.js';
+import { createLogger } from '../../log/logger.js';
+import { defineCommand, onRun, Exit } from '../command.js';
+
+interface EdgeOptions {
+  port: string;
+  allowPrefix: string;
+  gatewayHost?: string;
+  hostOnly?: boolean;
+  instance: string;
+}
+
+/** `edge` and `edge-docker`: what the two edge containers run (the reconciler starts them; ADR 0003, 0004, 0007). */
+export function register(program: Command): void {
+  const edge = defineCommand(program, 'edge', 'serve the header-normalizing proxy and the stdio bridge (runs inside the mcp-edge container)', {
+    examples: ['--port 8080 --allow-prefix mcp- --instance default --gateway-host mcp-litellm'],
+    exits: [[Exit.Ok, 'stopped by SIGTERM or SIGINT']],
+  })
+    .option('--port <port>', 'listen port', '8080')
+    .option('--allow-prefix <prefix>', 'only containers named with this prefix are proxied', 'mcp-')
+    .option('--gateway-host <host>', 'serve only this gateway container and the host (ADR 0007)')
+    .option('--host-only', 'serve only the host (no gateway container)')
+    .option('--instance <name>', 'reconciler instance whose stdio servers the bridge attaches to', 'default');
+  onRun(edge, async (o: EdgeOptions) => {
+    const port = Number(o.port);
+    const log = createLogger();
+    const bridges = new BridgeRegistry(o.instance, log);
+    const server = createEdgeServer({
+      port,
+      allowPrefix: o.allowPrefix,
+      log,
+      bridgeFor: (name) => bridges.get(name),
+      bridgeStats: () => bridges.stats(),
+      // The daemon always passes one of the two (ADR 0007); an edge started by hand without them serves everyone.
+      ...(o.gatewayHost || o.hostOnly ? { peers: new PeerPolicy({ gatewayHost: o.gatewayHost ?? null }) } : {}),
+    });
+    await new Promise<void>((r) => server.listen(port, '0.0.0.0', r));
+    log.info({ port }, 'edge listening');
+    await untilSignal(() => new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    }));
+    return Exit.Ok;
+  });
+
+  const docker = defineCommand(program, 'edge-docker', "the edge's filtering Docker proxy (runs inside the mcp-edge.docker container; ADR 0007)", {
+    examples: ['--socket /run/mcp-docker/docker.sock --instance default'],
+    exits: [[Exit.Ok, 'stopped by SIGTERM or SIGINT']],
+  })
+    .option('--socket <path>', 'unix socket to serve', '/run/mcp-docker/docker.sock')
+    .option('--instance <name>', 'reconciler instance whose containers it lets through', 'default');
+  onRun(docker, async (o: { socket: string; instance: string }) => {
+    const log = createLogger();
+    rmSync(o.socket, { force: true });
+    const proxy = createDockerProxy({ docker: localDocker(), dockerSocket: '/var/run/docker.sock', instance: o.instance, log });
+    await new Promise<void>((r) => proxy.listen(o.socket, r));
+    chmodSync(o.socket, 0o666); // the edge runs as another user; only the edge mounts this volume
+    log.info({ socket: o.socket }, 'edge docker proxy listening');
+    await untilSignal(() => new Promise<void>((r) => proxy.close(() => r())));
+    return Exit.Ok;
+  });
+}
+
+/** Waits for SIGTERM or SIGINT, then for `stop`. */
+async function untilSignal(stop: () => Promise<void>): Promise<void> {
+  await new Promise<void>((r) => {
+    process.once('SIGTERM', r);
+    process.once('SIGINT', r);
+  });
+  await stop();
+}

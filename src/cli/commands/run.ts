@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import type { Settings } from '../../config/settings.js';
+import type { DockerRuntime } from '../../docker/runtime.js';
+import { HealthMonitor } from '../../health/monitor.js';
+import { FileConfigStore } from '../../litellm/file-store.js';
+import { apiIdPrefix } from '../../litellm/api.js';
+import { LockHeldError } from '../../lock/instance-lock.js';
+import { createLogger } from '../../log/logger.js';
+import type { Reconciler } from '../../reconcile/controller.js';
+import { Metrics } from '../../server/metrics.js';
+import { runDaemon, type DaemonParts } from '../../watch/daemon.js';
+import { defineCommand, onRun, Exit } from '../command.js';
+import { settingsFrom, buildReconciler, takeLock, type GlobalOptions } from '../shared.js';
+
+export function register(program: Command): void {
+  const cmd = defineCommand(program, 'run', 'the daemon: watch the desired dir and reconcile (systemd runs this)', {
+    examples: ['', '--config ~/.config/mcp-reconciler/settings.yaml'],
+    exits: [[Exit.Ok, 'stopped by SIGTERM or SIGINT'], [Exit.Error, 'another `run` of this instance holds the lock']],
+  });
+  onRun(cmd, async (_o: unknown, c: Command) => {
+    const values = c.optsWithGlobals<GlobalOptions>();
+    const settings = settingsFrom(values);
+    const lock = takeLock(settings, 'run');
+    if (lock instanceof LockHeldError) {
+      process.stderr.write(`${lock.message}\n`);
+      return Exit.Error;
+    }
+    const log = createLogger({ journal: Boolean(process.env['JOURNAL_STREAM']) });
+    const metrics = new Metrics();
+    // Everything built from settings; SIGHUP builds it again from the new settings (ADR 0006).
+    const partsFor = (st: Settings): DaemonParts & { reconciler: Reconciler; runtime: DockerRuntime } => {
+      const { reconciler, runtime, gateway, deps } = buildReconciler(st);
+      const monitor = new HealthMonitor({
+        runtime,
+        config: new FileConfigStore(),
+        configPath: st.gateway.configPath,
+        gateway,
+        api: deps.api ?? null,
+        apiIdPrefix: apiIdPrefix(st.instance),
+        observe: { namePrefix: st.namePrefix, instance: st.instance, network: st.network },
+        edgePort: st.edge.port,
+        log,
+        metrics,
+      });
+      return { reconciler, deps, monitor, runtime, gateway: { url: gateway.baseUrl, mcpUrl: gateway.mcpUrl } };
+    };
+    const first = partsFor(settings);
+    return runDaemon(first.reconciler, log, {
+      monitor: first.monitor,
+      metrics,
+      gateway: first.gateway ?? null,
+      rebuild: partsFor,
+      events: first.runtime,
+      notifySocket: process.env['NOTIFY_SOCKET'],
+      settingsFile: values.config,
+      desiredOverride: values.desired ? resolve(values.desired) : undefined,
+      lock,
+    }).finally(() => lock.release());
+  });
+}

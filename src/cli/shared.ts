@@ -1,0 +1,48 @@
+import { resolve } from 'node:path';
+import { loadSettings, type Settings } from '../config/settings.js';
+import { DockerRuntime } from '../docker/runtime.js';
+import { LiteLLMGateway } from '../litellm/gateway-client.js';
+import { LiteLLMApi } from '../litellm/api.js';
+import { FileConfigStore } from '../litellm/file-store.js';
+import { createLogger } from '../log/logger.js';
+import { Reconciler, masterKeyFrom, type ReconcilerDeps } from '../reconcile/controller.js';
+import { acquireLock, lockPath, LockHeldError, type InstanceLock } from '../lock/instance-lock.js';
+
+/** The options every command takes (defined once on the program). */
+export interface GlobalOptions {
+  config?: string | undefined;
+  desired?: string | undefined;
+}
+
+export function settingsFrom(values: GlobalOptions): Settings {
+  const s = loadSettings({ file: values.config });
+  if (values.desired) s.desiredDir = resolve(values.desired);
+  return s;
+}
+
+export function buildReconciler(
+  settings: Settings,
+  logLevel?: string,
+): { reconciler: Reconciler; gateway: LiteLLMGateway; runtime: DockerRuntime; deps: ReconcilerDeps } {
+  const log = createLogger(logLevel ? { level: logLevel } : {});
+  const runtime = new DockerRuntime(undefined, log.child({ component: 'docker' }), { pull: settings.images.pull });
+  const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
+  const api = new LiteLLMApi(settings.gateway.url, () => masterKeyFrom(settings));
+  const deps: ReconcilerDeps = { runtime, config: new FileConfigStore(), gateway, api, log };
+  return { reconciler: new Reconciler(settings, deps), gateway, runtime, deps };
+}
+
+/** The instance lock (ADR 0006), or the error naming who holds it. */
+export function takeLock(settings: Settings, command: string): InstanceLock | LockHeldError {
+  const endpoint = command === 'run' && settings.statusPort > 0 ? { address: settings.statusAddress, port: settings.statusPort } : null;
+  return takeLockAt(lockPath(settings.secretsDir, settings.instance), command, endpoint);
+}
+
+export function takeLockAt(file: string, command: string, endpoint: { address: string; port: number } | null = null): InstanceLock | LockHeldError {
+  try {
+    return acquireLock(file, { command, endpoint });
+  } catch (err) {
+    if (err instanceof LockHeldError) return err;
+    throw err;
+  }
+}
