@@ -25,7 +25,7 @@ describe('help', () => {
   const paths = commandPaths();
   test('the program has the documented commands', () => {
     const top = paths.filter((p) => p.length === 1).map((p) => p[0]);
-    for (const name of ['validate', 'plan', 'apply', 'run', 'status', 'litellm-config', 'clients', 'db', 'doctor', 'install', 'edge', 'completion']) {
+    for (const name of ['validate', 'plan', 'apply', 'run', 'status', 'litellm-config', 'clients', 'db', 'doctor', 'check', 'install', 'edge', 'completion']) {
       assert.ok(top.includes(name), name);
     }
     assert.ok(paths.some((p) => p.join(' ') === 'db init'));
@@ -70,6 +70,8 @@ describe('version and usage errors', () => {
     { argv: ['completion', 'fish'], says: /Allowed choices are bash, zsh/ },
     { argv: ['clients', '--client', 'emacs'], says: /Allowed choices are claude-code, /m },
     { argv: ['validate', 'a', 'b'], says: /too many arguments for 'validate'/ },
+    { argv: ['check', '--audit-wait', 'soon'], says: /--audit-wait: a number of seconds/ },
+    { argv: ['check', '--key-env', 'A', '--key-file', 'f'], says: /give --key-env or --key-file, not both/ },
     { argv: [], says: /^Usage: mcp-reconciler \[options\] \[command\]/m },
   ];
   for (const c of cases) {

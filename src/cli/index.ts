@@ -13,6 +13,7 @@ import * as litellmConfig from './commands/litellm-config.js';
 import * as clients from './commands/clients.js';
 import * as db from './commands/db.js';
 import * as doctor from './commands/doctor.js';
+import * as check from './commands/check.js';
 import * as install from './commands/install.js';
 import * as edge from './commands/edge.js';
 import * as completion from './commands/completion.js';
@@ -24,7 +25,7 @@ export { Exit } from './command.js';
  * `register(program)` defines it with `defineCommand` (help with examples and exit codes) and `onRun`.
  */
 const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
-  validate, plan, apply, run, status, litellmConfig, clients, db, doctor, install, edge, completion,
+  validate, plan, apply, run, status, litellmConfig, clients, db, doctor, check, install, edge, completion,
 ];
 
 const processIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };

@@ -203,6 +203,18 @@ export const HealthSchema = z.strictObject({
 });
 export type Health = z.output<typeof HealthSchema>;
 
+/** The tool `mcp-reconciler check` calls on this server (src/check/): it must change nothing. */
+export const CheckToolSchema = z.strictObject({
+  tool: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9_.:/-]+$/, "the server's own tool name (without LiteLLM's mcp_<name>- prefix)")
+    .describe("the server's own tool name, as its tools/list shows it (without LiteLLM's prefix)"),
+  arguments: z.record(z.string(), z.unknown()).optional().describe('its arguments (default none)'),
+});
+export type CheckTool = z.output<typeof CheckToolSchema>;
+
 /** One MCP server, one file `desired-state/mcp-<name>.yaml`. The single source of its types. */
 export const ServerSpecSchema = z
   .strictObject({
@@ -315,6 +327,9 @@ export const ServerSpecSchema = z
       })
       .optional()
       .describe('a credential LiteLLM must send to this server (config mode; the 1.77.3 API has no field for it)'),
+    check: CheckToolSchema.optional().describe(
+      'the harmless tool `mcp-reconciler check` calls through LiteLLM; default: the first listed tool marked read-only (readOnlyHint) that needs no arguments',
+    ),
   })
   .superRefine((s, ctx) => {
     if ((s.transport === 'http' || s.transport === 'sse') && s.port === undefined) {
@@ -361,6 +376,7 @@ export function knownSpecKeys(path: PropertyKey[]): string[] {
   if (path.length === 1 && path[0] === 'health') return Object.keys(HealthSchema.shape);
   if (path.length === 1 && path[0] === 'auth') return ['type', 'secret'];
   if (path.length === 1 && path[0] === 'envFile') return ['path', 'shared'];
+  if (path.length === 1 && path[0] === 'check') return Object.keys(CheckToolSchema.shape);
   return [];
 }
 

@@ -19,12 +19,17 @@ export const AUDIT_QUERY = `SELECT "startTime", "call_type", "mcp_namespaced_too
  ORDER BY "startTime" DESC
  LIMIT 50;`;
 
+/** A database URL without its password, for messages. */
+export function dbWhere(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+}
+
 const TABLES = ['LiteLLM_SpendLogs', 'LiteLLM_VerificationToken', 'LiteLLM_MCPServerTable'];
 
 /** `doctor --db URL`: LiteLLM's schema exists and its audit table gets rows. Never prints the password. */
 export async function doctorDb(url: string): Promise<{ findings: Finding[]; auditQuery: string; rows: number | null }> {
-  const u = new URL(url);
-  const where = `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+  const where = dbWhere(url);
   const findings: Finding[] = [];
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   try {
