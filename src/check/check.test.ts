@@ -5,7 +5,7 @@ import { GatewayCallError, type AuditReader, type AuditRow, type GatewayHttp, ty
 
 const KEY = 'sk-test-0123456789abcdef';
 
-const tool = (name: string, o: Partial<GatewayTool> = {}): GatewayTool => ({ name, required: [], readOnly: true, destructive: false, openWorld: false, ...o });
+const tool = (name: string, o: Partial<GatewayTool> = {}): GatewayTool => ({ name, required: [], annotated: true, readOnly: true, destructive: false, openWorld: false, ...o });
 
 const memory: CheckServer = {
   name: 'memory',
@@ -128,12 +128,13 @@ describe('check: PASS, FAIL with the fix, SKIP with why', () => {
       renderReport(r),
       [
         'PASS gateway: http://127.0.0.1:4000 ready',
+        'PASS key: GET /v1/models accepts the key (LITELLM_MASTER_KEY in secrets/mcp-litellm.env)',
         'PASS memory: tools/call mcp_memory-read_graph through LiteLLM → 1 content item(s) (check.tool)',
         'PASS everything: tools/call mcp_everything-get-env through LiteLLM → 1 content item(s) (listed 3 tools, picked the first argument-free read-only one)',
         'PASS chat: POST /v1/chat/completions with model mock → 1 choice(s)',
         'PASS llm-tool-call: POST /v1/responses with model mock and MCP tools of mcp_memory → the model called mcp_memory-read_graph; LiteLLM ran it (1 result(s))',
         'PASS audit: "LiteLLM_SpendLogs" has a call_mcp_tool row for each call (mcp_memory/read_graph, mcp_everything/get-env) with this key\'s hash',
-        '6 passed, 0 failed, 0 skipped',
+        '7 passed, 0 failed, 0 skipped',
       ].join('\n'),
     );
     assert.equal(r.ok, true);
@@ -202,15 +203,71 @@ describe('check: PASS, FAIL with the fix, SKIP with why', () => {
     });
   }
 
-  test('no argument-free read-only tool: PASS with a note, nothing called on that server', async () => {
-    const mcp = new FakeMcp({ ...TOOLS, mcp_everything: [tool('mcp_everything-echo', { required: ['message'] }), tool('mcp_everything-toggle', { readOnly: false })] });
-    const r = await runCheck(input(), { mcp, http: new FakeHttp(), audit: null });
+  const uncallable: [string, GatewayTool[], string][] = [
+    [
+      'no argument-free read-only tool',
+      [tool('mcp_everything-echo', { required: ['message'] }), tool('mcp_everything-toggle', { readOnly: false })],
+      'PASS everything: listed 2 tools through LiteLLM; none called: none is argument-free and marked read-only',
+    ],
+    [
+      'no annotations at all (what LiteLLM 1.77.3 passes on)',
+      [tool('mcp_everything-get-env', { annotated: false, readOnly: false }), tool('mcp_everything-echo', { annotated: false, readOnly: false, required: ['message'] })],
+      'PASS everything: listed 2 tools through LiteLLM; none called: LiteLLM 1.77.3 passes no tool annotations (readOnlyHint), so none is known to be harmless',
+    ],
+  ];
+  for (const [name, tools, line] of uncallable) {
+    test(`${name}: PASS with a note, nothing called on that server`, async () => {
+      const mcp = new FakeMcp({ ...TOOLS, mcp_everything: tools });
+      const r = await runCheck(input(), { mcp, http: new FakeHttp(), audit: null });
+      const lines = renderReport(r).split('\n');
+      const at = lines.indexOf(line);
+      assert.ok(at > 0, lines.join('\n'));
+      assert.equal(lines[at + 1], '     note: to check a call too, name a harmless tool in desired-state/mcp-everything.yaml: check: {tool: <name>, arguments: {...}}');
+      assert.deepEqual(mcp.calls, ['mcp_memory-read_graph {}']);
+      assert.equal(r.ok, true);
+    });
+  }
+
+  const refusals: [string, GatewayCallError, string[]][] = [
+    [
+      'no database: LiteLLM knows only its master key (400 No connected db.)',
+      new GatewayCallError('HTTP 400: No connected db.', 400),
+      [
+        'FAIL key: GET /v1/models → HTTP 400: No connected db.: without a database LiteLLM knows only its master key, and the key ($CLIENT_KEY) is not it',
+        '     fix: use the master key (the default: LITELLM_MASTER_KEY in the gateway env file), or give the gateway a database (mcp-reconciler db init) for virtual keys',
+      ],
+    ],
+    [
+      'with a database: an unknown key is 401',
+      new GatewayCallError(`HTTP 401: Authentication Error, Invalid proxy server token passed. Received API Key = ${KEY}`, 401),
+      [
+        'FAIL key: GET /v1/models → HTTP 401: Authentication Error, Invalid proxy server token passed. Received API Key = <key>',
+        '     fix: the gateway refused the key ($CLIENT_KEY): use a key LiteLLM knows (--key-env VAR or --key-file FILE), or check LITELLM_MASTER_KEY in the gateway env file',
+      ],
+    ],
+  ];
+  for (const [name, err, want] of refusals) {
+    test(`the key is refused, ${name}: FAIL key with the fix, no server called`, async () => {
+      const mcp = new FakeMcp(TOOLS);
+      const r = await runCheck(input({ keySource: '$CLIENT_KEY' }), { mcp, http: new FakeHttp({ models: err }), audit: null });
+      assert.deepEqual(renderReport(r).split('\n'), [
+        'PASS gateway: http://127.0.0.1:4000 ready',
+        ...want,
+        'SKIP memory: not called: the gateway refused the key',
+        'SKIP everything: not called: the gateway refused the key',
+        '1 passed, 1 failed, 2 skipped',
+      ]);
+      assert.deepEqual(mcp.calls, []);
+    });
+  }
+
+  test('/v1/models fails otherwise: FAIL models, the servers are still called, no chat', async () => {
+    const mcp = new FakeMcp(TOOLS);
+    const r = await runCheck(input(), { mcp, http: new FakeHttp({ models: new GatewayCallError('HTTP 500: boom\n  Traceback', 500) }), audit: null });
     const lines = renderReport(r).split('\n');
-    const at = lines.indexOf('PASS everything: listed 2 tools through LiteLLM; none is argument-free and marked read-only, so none was called');
-    assert.ok(at > 0, lines.join('\n'));
-    assert.equal(lines[at + 1], '     note: to check a call too, name a harmless tool in desired-state/mcp-everything.yaml: check: {tool: <name>, arguments: {...}}');
-    assert.deepEqual(mcp.calls, ['mcp_memory-read_graph {}']);
-    assert.equal(r.ok, true);
+    assert.deepEqual(lines.slice(1, 3), ['FAIL models: GET /v1/models → HTTP 500: boom Traceback', '     fix: docker logs mcp-litellm']);
+    assert.equal(mcp.calls.length, 2);
+    assert.ok(!lines.some((l) => / (chat|llm-tool-call): /.test(l)), lines.join('\n'));
   });
 
   test('pickHarmlessTool: argument-free, read-only, neither destructive nor open-world, first listed', () => {
@@ -245,8 +302,8 @@ describe('check: models, the LLM-driven tool call', () => {
 
   test('no model served: chat and the LLM call are SKIPped with why', async () => {
     assert.deepEqual(await llm(new FakeHttp({ models: [] })), [
-      'SKIP chat: the gateway serves no model (no model_list in its config.yaml): no chat completion to check',
-      'SKIP llm-tool-call: the gateway serves no model (no model_list in its config.yaml): no LLM-driven tool call to check',
+      'SKIP chat: the gateway serves no model (GET /v1/models is empty): no chat completion to check',
+      'SKIP llm-tool-call: the gateway serves no model (GET /v1/models is empty): no LLM-driven tool call to check',
     ]);
   });
 

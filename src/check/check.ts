@@ -107,6 +107,22 @@ export async function runCheck(input: CheckInput, deps: CheckDeps): Promise<Chec
   }
   steps.push({ step: 'gateway', status: 'pass', message: `${input.gatewayUrl} ready` });
 
+  // The key first: a refused key makes every later call fail with LiteLLM's bare "MCP request failed".
+  let models: string[] | null = null;
+  try {
+    models = await withTimeout(timeout, (s) => deps.http.models(s));
+    steps.push({ step: 'key', status: 'pass', message: `GET /v1/models accepts the key (${input.keySource})` });
+  } catch (err) {
+    const msg = oneLine(redact(errorMessage(err)));
+    const refused = keyRefusal(err, msg, input);
+    if (refused) {
+      steps.push(refused);
+      for (const s of input.servers) steps.push({ step: s.name, status: 'skip', message: 'not called: the gateway refused the key' });
+      return finish(steps);
+    }
+    steps.push({ step: 'models', status: 'fail', message: `GET /v1/models → ${msg}`, fix: fixFor(err, msg, input, null) });
+  }
+
   const calls: MadeCall[] = [];
   for (const server of input.servers) {
     const r = await checkServer(server, input, deps, timeout, redact);
@@ -115,7 +131,7 @@ export async function runCheck(input: CheckInput, deps: CheckDeps): Promise<Chec
   }
   if (input.servers.length === 0) steps.push({ step: 'servers', status: 'skip', message: 'no desired servers: nothing to call' });
 
-  steps.push(...(await checkModels(input, deps, timeout, redact, calls)));
+  if (models !== null) steps.push(...(await checkModels(input, deps, timeout, redact, calls, models)));
   steps.push(await checkAudit(input, deps, calls, started, redact));
   return finish(steps);
 }
@@ -165,11 +181,16 @@ async function checkServer(
     }
     const pick = pickHarmlessTool(own);
     if (!pick) {
+      // LiteLLM 1.77.3 rebuilds each tool from name, description and inputSchema only (mcp_server_manager.py
+      // _create_prefixed_tools): through it no tool carries readOnlyHint, so none is known to be harmless.
+      const why = own.some((t) => t.annotated)
+        ? 'none is argument-free and marked read-only'
+        : 'LiteLLM 1.77.3 passes no tool annotations (readOnlyHint), so none is known to be harmless';
       return {
         step: {
           step: server.name,
           status: 'pass',
-          message: `listed ${own.length} tools through LiteLLM; none is argument-free and marked read-only, so none was called`,
+          message: `listed ${own.length} tools through LiteLLM; none called: ${why}`,
           note: `to check a call too, name a harmless tool in ${server.file}: check: {tool: <name>, arguments: {...}}`,
         },
         call: null,
@@ -191,7 +212,7 @@ async function checkServer(
       step: {
         step: server.name,
         status: 'fail',
-        message: `tools/call ${tool} through LiteLLM → the tool answered an error: ${redact(result.errorText).slice(0, 300) || '(no text)'}`,
+        message: `tools/call ${tool} through LiteLLM → the tool answered an error: ${oneLine(redact(result.errorText)) || '(no text)'}`,
         fix: server.checkTool
           ? `check the tool and arguments under check: in ${server.file}; docker logs ${server.container}`
           : `docker logs ${server.container}; or name another harmless tool under check: in ${server.file}`,
@@ -207,7 +228,7 @@ async function checkServer(
 
 /** A failed gateway call, with the fix its kind implies. */
 function callFailure(server: CheckServer, what: string, err: unknown, input: CheckInput, redact: (s: string) => string): StepResult {
-  const msg = redact(errorMessage(err)).slice(0, 300);
+  const msg = oneLine(redact(errorMessage(err)));
   return { step: server.name, status: 'fail', message: `${what} through LiteLLM → ${msg}`, fix: fixFor(err, msg, input, server) };
 }
 
@@ -227,6 +248,27 @@ function fixFor(err: unknown, msg: string, input: CheckInput, server: CheckServe
     : `docker logs ${input.gatewayContainer}`;
 }
 
+/**
+ * The key step's failure, or null when `/v1/models` failed for another reason. Without a database
+ * LiteLLM 1.77.3 knows only its master key and answers any other key 400 "No connected db."; with one,
+ * an unknown key is 401 (user_api_key_auth.py).
+ */
+function keyRefusal(err: unknown, msg: string, input: CheckInput): StepResult | null {
+  const status = err instanceof GatewayCallError ? err.status : statusOf(err);
+  if (status === 400 && /No connected db/i.test(msg)) {
+    return {
+      step: 'key',
+      status: 'fail',
+      message: `GET /v1/models → ${msg}: without a database LiteLLM knows only its master key, and the key (${input.keySource}) is not it`,
+      fix: 'use the master key (the default: LITELLM_MASTER_KEY in the gateway env file), or give the gateway a database (mcp-reconciler db init) for virtual keys',
+    };
+  }
+  if (status === 401 || status === 403 || AUTH_RE.test(msg)) {
+    return { step: 'key', status: 'fail', message: `GET /v1/models → ${msg}`, fix: fixFor(err, msg, input, null) };
+  }
+  return null;
+}
+
 function statusOf(err: unknown): number | null | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'number' && code >= 100 ? code : undefined;
@@ -238,16 +280,10 @@ async function checkModels(
   timeout: number,
   redact: (s: string) => string,
   calls: MadeCall[],
+  models: string[],
 ): Promise<StepResult[]> {
-  let models: string[];
-  try {
-    models = await withTimeout(timeout, (s) => deps.http.models(s));
-  } catch (err) {
-    const msg = redact(errorMessage(err)).slice(0, 300);
-    return [{ step: 'models', status: 'fail', message: `GET /v1/models → ${msg}`, fix: fixFor(err, msg, input, null) }];
-  }
   if (models.length === 0) {
-    const why = 'the gateway serves no model (no model_list in its config.yaml)';
+    const why = 'the gateway serves no model (GET /v1/models is empty)';
     return [
       { step: 'chat', status: 'skip', message: `${why}: no chat completion to check` },
       { step: 'llm-tool-call', status: 'skip', message: `${why}: no LLM-driven tool call to check` },
@@ -266,7 +302,7 @@ async function checkModels(
         : { step: 'chat', status: 'fail', message: `POST /v1/chat/completions with model ${model} → no choices`, fix: `docker logs ${input.gatewayContainer}` },
     );
   } catch (err) {
-    const msg = redact(errorMessage(err)).slice(0, 300);
+    const msg = oneLine(redact(errorMessage(err)));
     out.push({
       step: 'chat',
       status: 'fail',
@@ -286,7 +322,8 @@ async function checkLlmToolCall(
   calls: MadeCall[],
   model: string,
 ): Promise<StepResult> {
-  const target = calls[0];
+  // A tool the user named as harmless first (with its arguments), else the picked argument-free one.
+  const target = calls.find((c) => c.server.checkTool !== null) ?? calls[0];
   if (!target) return { step: 'llm-tool-call', status: 'skip', message: 'no server answered a direct tool call, so there is no known-good tool for the model to call' };
   const tool = `${target.server.gatewayServer}-${target.tool}`;
   const args = target.server.checkTool?.arguments ?? {};
@@ -296,7 +333,7 @@ async function checkLlmToolCall(
   try {
     items = await withTimeout(timeout * 2, (s) => deps.http.responsesWithMcp(model, target.server.gatewayServer, prompt, s));
   } catch (err) {
-    const msg = redact(errorMessage(err)).slice(0, 300);
+    const msg = oneLine(redact(errorMessage(err)));
     return { step: 'llm-tool-call', status: 'fail', message: `${what} → ${msg}`, fix: fixFor(err, msg, input, target.server) };
   }
   const called = items.filter((i): i is Extract<ResponsesItem, { type: 'function_call' }> => i.type === 'function_call').map((i) => i.name);
@@ -324,7 +361,7 @@ async function checkLlmToolCall(
     return {
       step: 'llm-tool-call',
       status: 'fail',
-      message: `${what} → the model called ${called.join(', ')}, but ${results.length === 0 ? 'LiteLLM returned no tool result' : redact(failed[0]?.result ?? '').slice(0, 300)}`,
+      message: `${what} → the model called ${called.join(', ')}, but ${results.length === 0 ? 'LiteLLM returned no tool result' : oneLine(redact(failed[0]?.result ?? ''))}`,
       fix: `mcp-reconciler status; docker logs ${input.gatewayContainer}`,
     };
   }
@@ -355,7 +392,7 @@ async function checkAudit(input: CheckInput, deps: CheckDeps, calls: MadeCall[],
     return {
       step: 'audit',
       status: 'fail',
-      message: `cannot read "LiteLLM_SpendLogs" at ${audit.where}: ${redact(errorMessage(err)).slice(0, 300)}`,
+      message: `cannot read "LiteLLM_SpendLogs" at ${audit.where}: ${oneLine(redact(errorMessage(err)))}`,
       fix: 'mcp-reconciler doctor --db-env-file <the gateway env file> (DATABASE_URL, schema, rows)',
     };
   } finally {
@@ -390,6 +427,11 @@ function rowIs(r: AuditRow, c: MadeCall): boolean {
 
 export function sha256Hex(s: string): string {
   return createHash('sha256').update(s).digest('hex');
+}
+
+/** A message on one line, at most 300 characters (LiteLLM's errors may carry a Python traceback). */
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
 /** Remove the key (and its Bearer form) from any text before it is printed. */

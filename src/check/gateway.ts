@@ -41,6 +41,7 @@ export class SdkMcpThroughGateway implements McpThroughGateway {
           out.push({
             name: t.name,
             required: t.inputSchema.required ?? [],
+            annotated: t.annotations !== undefined && t.annotations !== null,
             readOnly: t.annotations?.readOnlyHint === true,
             // Only what the server says explicitly; without readOnlyHint a tool is never picked anyway.
             destructive: t.annotations?.destructiveHint === true,

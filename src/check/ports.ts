@@ -9,6 +9,8 @@ export interface GatewayTool {
   name: string;
   /** Names in the input schema's `required`. */
   required: string[];
+  /** Whether the tool carries MCP annotations at all (LiteLLM 1.77.3 drops them). */
+  annotated: boolean;
   /** MCP annotations as the server states them (true only when said explicitly). */
   readOnly: boolean;
   destructive: boolean;

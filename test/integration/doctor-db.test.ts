@@ -8,6 +8,7 @@ import pg from 'pg';
 import { REPO } from './harness.js';
 import { startPostgres, type PgCluster } from './pg-cluster.js';
 import { doctorDb } from '../../src/doctor/db.js';
+import { PgAuditReader } from '../../src/check/audit-db.js';
 
 /** The real LiteLLM 1.77.3 schema: the migration SQL shipped in litellm-proxy-extras 0.2.19 (in the venv). */
 function migrationsDir(): string {
@@ -64,6 +65,20 @@ describe('doctor --db against LiteLLM\'s real schema on a throwaway PostgreSQL 1
     assert.match(r.findings[0]!.message, /has 2 rows \(1 MCP tool calls\)/);
     const audit = await run(withSchema, r.auditQuery);
     assert.deepEqual(audit.rows.map((x: { server: string; tool: string; mcp_namespaced_tool_name: string }) => `${x.server} ${x.tool} ${x.mcp_namespaced_tool_name}`), ['mcp_postgresql execute_sql mcp_postgresql/execute_sql']);
+  });
+
+  test('check\'s audit reader: the MCP rows since a time, read-only, on the real schema (rows from before are left out)', async () => {
+    await run(withSchema, `insert into "LiteLLM_SpendLogs" (request_id, call_type, "startTime", "endTime", mcp_namespaced_tool_name, status, api_key, metadata)
+      values ('old', 'call_mcp_tool', now() - interval '1 hour', now(), 'mcp_memory/read_graph', 'success', 'h', '{}')`);
+    const reader = new PgAuditReader(url(withSchema));
+    try {
+      const rows = await reader.mcpToolCallsSince(new Date(Date.now() - 10 * 60_000), AbortSignal.timeout(10_000));
+      assert.deepEqual(rows.map((r) => [r.namespacedTool, r.server, r.tool, r.apiKey, r.status]), [['mcp_postgresql/execute_sql', 'mcp_postgresql', 'execute_sql', 'hashed', 'success']]);
+      assert.ok(rows[0]!.startTime instanceof Date);
+      assert.ok(reader.where.endsWith(`/${withSchema}`), reader.where);
+    } finally {
+      await reader.close();
+    }
   });
 
   test('a database without the schema (or with a made-up litellm_logs table): error, CLI exit 1', async () => {
