@@ -3,6 +3,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { ServerHealth } from '../health/monitor.js';
 import type { Metrics } from './metrics.js';
+import { mcpUrl, checkHost } from '../clients/render.js';
+import { redactDeep } from './redact.js';
+import { PAGE_CSP, renderStatusPage } from './page.js';
 
 /** What the daemon's HTTP face reports; filled in by the loop after every pass. */
 export interface DaemonState {
@@ -20,6 +23,10 @@ export interface DaemonState {
   gateway: { url: string; mcpUrl: string } | null;
   /** Container changes (servers, edge, gateway) that failed and wait for their next try (ADR 0005). */
   failures?: { object: string; change: string; failures: number; reason: string; nextTryAt: string }[];
+  /** The daemon's own transitions (summary, gateway mode, failed passes, reloads), oldest first, bounded. */
+  events?: { time: string; message: string }[];
+  /** The gateway's published port, for the client URL the status page shows (settings gateway.hostPort). */
+  clientPort?: number;
 }
 
 /** What /status serves: the daemon state plus every server's conditions. */
@@ -49,13 +56,43 @@ function sameToken(given: string | undefined, want: string | null): boolean {
 }
 
 /**
- * Daemon endpoints, bound to 127.0.0.1 by default: `/healthz` (alive), `/readyz` (first
- * reconcile done), `/status` (the last pass and every server's conditions, JSON), `/metrics`
- * (Prometheus), all read-only; and `POST /apply[?allowEmpty=1]`, one pass for `apply --once` while
- * the daemon holds the instance lock (ADR 0006), accepted only with the lock file's token.
- * No secrets ever reach this state.
+ * The host a browser used to reach this page (Host header, port dropped), when it is a plain
+ * hostname or address; clients on that machine reach the gateway by the same name.
  */
-export function createStatusServer(state: () => StatusDocument, metrics?: Metrics, apply?: ApplyHandler): Server {
+export function clientHostOf(hostHeader: string | undefined, fallback: string): string {
+  const fb = fallback === '0.0.0.0' || fallback === '::' || checkHost(fallback) !== null ? '127.0.0.1' : fallback;
+  if (!hostHeader) return fb;
+  try {
+    const host = new URL(`http://${hostHeader}/`).hostname;
+    return checkHost(host) === null ? host : fb;
+  } catch {
+    return fb;
+  }
+}
+
+export interface StatusServerOptions {
+  /** Secret values the daemon knows (env files' values): masked wherever they appear in /status and the page. */
+  secrets?: () => readonly string[];
+  /** The address the server listens on: the client URL's host when the Host header is unusable. */
+  address?: string;
+  now?: () => number;
+}
+
+/**
+ * Daemon endpoints, bound to 127.0.0.1 by default: `/` (the status page, HTML without script),
+ * `/healthz` (alive), `/readyz` (first reconcile done), `/status` (the last pass and every
+ * server's conditions, JSON), `/metrics` (Prometheus), all read-only; and `POST
+ * /apply[?allowEmpty=1]`, one pass for `apply --once` while the daemon holds the instance lock
+ * (ADR 0006), accepted only with the lock file's token. No secret is put into this state; what a
+ * server or probe error quotes is masked on the way out (src/server/redact.ts).
+ */
+export function createStatusServer(
+  state: () => StatusDocument,
+  metrics?: Metrics,
+  apply?: ApplyHandler,
+  opts: StatusServerOptions = {},
+): Server {
+  const shown = (): StatusDocument => redactDeep(state(), opts.secrets?.() ?? []);
   return createServer((req, res) => {
     const json = (code: number, body: unknown): void => {
       res.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
@@ -72,7 +109,23 @@ export function createStatusServer(state: () => StatusDocument, metrics?: Metric
       return;
     }
     if (req.method !== 'GET') return json(405, { error: 'read-only' });
-    const s = state();
+    if (url.pathname === '/' || url.pathname === '/index.html') {
+      const doc = shown();
+      const host = clientHostOf(req.headers.host, opts.address ?? '127.0.0.1');
+      const clientUrl = doc.clientPort ? mcpUrl(host, doc.clientPort) : null;
+      const page = renderStatusPage(doc, { now: opts.now?.() ?? Date.now(), clientUrl });
+      res
+        .writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': PAGE_CSP,
+          'x-content-type-options': 'nosniff',
+          'referrer-policy': 'no-referrer',
+          'cache-control': 'no-store',
+        })
+        .end(page);
+      return;
+    }
+    const s = req.url === '/status' ? shown() : state();
     switch (req.url) {
       case '/healthz':
         return json(200, { ok: true, startedAt: s.startedAt });

@@ -14,6 +14,9 @@ import { createStatusServer, type ApplyAnswer, type ApplyHandler, type DaemonSta
 import { renderPlan } from '../reconcile/render-plan.js';
 import { PassScheduler } from './scheduler.js';
 import type { InstanceLock } from '../lock/instance-lock.js';
+import type { ServerModel } from '../model/types.js';
+import { secretValuesOf } from '../server/redact.js';
+import { notesPath, renderDeploymentNotes, secretFilesOf, writeDeploymentNotes } from '../notes/deployment-notes.js';
 
 /** Source of Docker event hints (the dockerode adapter implements it). */
 export interface EventSource {
@@ -32,6 +35,9 @@ export const RECONNECT_LOG_EACH = 5;
 export const RECONNECT_SUMMARY_EVERY_MS = 30_000;
 
 export { DEBOUNCE_MS } from './scheduler.js';
+
+/** The daemon's own transitions kept for the status page (summary, gateway mode, failed passes, reloads). */
+export const DAEMON_EVENTS_KEPT = 50;
 
 /** Docker event actions of our containers that request a pass. */
 export const WAKE_ON = ['die', 'destroy', 'stop', 'oom', 'kill', 'pause'];
@@ -97,8 +103,37 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     paths: paths(reconciler.settings),
     gateway: parts.gateway ?? null,
     failures: [],
+    events: [],
+    clientPort: reconciler.settings.gateway.hostPort,
   };
   const metrics = opts.metrics;
+  /** The servers of the last pass: whose env files' values the status server masks, what the notes list. */
+  let models: readonly ServerModel[] = [];
+  const event = (message: string): void => {
+    const events = (state.events ??= []);
+    events.push({ time: new Date().toISOString(), message });
+    if (events.length > DAEMON_EVENTS_KEPT) events.splice(0, events.length - DAEMON_EVENTS_KEPT);
+  };
+  const secretValues = (): string[] =>
+    secretValuesOf([reconciler.settings.gateway.envFile, ...models.flatMap((m) => secretFilesOf(m))]);
+  // <projectsRoot>/litellm/CLAUDE.md: rewritten (atomically) only when its text changes; a problem is said once.
+  let notesSaid = '';
+  const keepNotes = (): void => {
+    const st = reconciler.settings;
+    const path = notesPath(st.projectsRoot);
+    let said = '';
+    try {
+      const tools = new Map((parts.monitor?.snapshot() ?? []).map((h) => [h.name, h.tools] as const));
+      const text = renderDeploymentNotes({ settings: st, servers: models, tools, mode: state.gatewayMode?.mode ?? null });
+      const outcome = writeDeploymentNotes(path, text);
+      if (outcome === 'written') log.info({ path }, 'deployment notes written');
+      if (outcome === 'not-ours') said = `${path} was not written by mcp-reconciler; left alone`;
+    } catch (err) {
+      said = `deployment notes not written: ${errorMessage(err)}`;
+    }
+    if (said && said !== notesSaid) log.warn({ path }, said);
+    notesSaid = said;
+  };
 
   // `VAR=value` assignments and --no-block work with every systemd-notify (252 has no --stopping).
   const notify = (vars: string[]): void => {
@@ -126,7 +161,10 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
         reprobe = false;
         parts.monitor?.probeSoon();
       }
+      const gm = out.gatewayMode;
+      if (state.gatewayMode?.mode !== gm.mode) event(`gateway registration: ${gm.mode} mode (${gm.why})`);
       state.gatewayMode = out.gatewayMode;
+      models = out.input.servers;
       state.failures = reconciler.failures().map((f) => ({ ...f, nextTryAt: new Date(f.nextTryAt).toISOString() }));
       state.lastPass = { at: new Date().toISOString(), ms, operations: changed, failed: out.result.failed.length, error: null };
       answer = {
@@ -143,6 +181,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
       state.lastPass = { at: new Date().toISOString(), ms: Math.round(performance.now() - started), operations: 0, failed: 0, error: errorMessage(err) };
       metrics?.errors.inc({ code: 'PassFailed' });
       log.error({ why, err: errorMessage(err) }, 'reconcile pass failed; will retry at the next event or resync');
+      event(`reconcile pass failed: ${errorMessage(err)}`);
       answer = { plan: '', failed: [], problems: [], unconverged: 0, error: errorMessage(err) };
     }
     state.passes++;
@@ -153,8 +192,12 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
       parts.monitor?.start();
       notify(['READY=1', `STATUS=${summary}`]);
     } else if (summary !== state.summary) notify([`STATUS=${summary}`]);
-    if (summary !== state.summary) log.info({ summary }, summary);
+    if (summary !== state.summary) {
+      log.info({ summary }, summary);
+      event(summary);
+    }
     state.summary = summary;
+    if (answer.error === null) keepNotes();
     return answer;
   };
 
@@ -239,7 +282,10 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     httpAt = at;
     opts.lock?.setEndpoint(st.statusPort > 0 ? { address: st.statusAddress, port: st.statusPort } : null);
     if (!at) return;
-    const server = createStatusServer(() => ({ ...state, servers: parts.monitor?.snapshot() ?? [] }), metrics, apply);
+    const server = createStatusServer(() => ({ ...state, servers: parts.monitor?.snapshot() ?? [] }), metrics, apply, {
+      secrets: secretValues,
+      address: st.statusAddress,
+    });
     server.on('error', (err) => log.error({ err: errorMessage(err) }, 'status server failed'));
     server.listen(st.statusPort, st.statusAddress, () => log.info({ address: st.statusAddress, port: st.statusPort }, 'status server listening'));
     http = server;
@@ -261,6 +307,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
           lost: ({ attempt, err, nextInMs }) => {
             if (attempt === 1) {
               lostAt = Date.now();
+              event(`docker event stream lost: ${err}`);
               debounced('docker event stream lost');
             }
             const now = Date.now();
@@ -272,6 +319,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
           },
           connected: ({ afterAttempts }) => {
             log.info({ afterAttempts, downForMs: Date.now() - lostAt }, 'docker event stream back; reconciling now');
+            event('docker event stream back');
             reprobe = true;
             request('docker answering again');
           },
@@ -298,6 +346,8 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     else reconciler.settings = next;
     state.paths = paths(next);
     state.gateway = parts.gateway ?? null;
+    state.clientPort = next.gateway.hostPort;
+    event('settings reloaded (SIGHUP)');
     clearInterval(resync);
     resync = setInterval(() => request('resync'), next.resyncIntervalMs);
     if (next.desiredDir !== prev.desiredDir) watch(next.desiredDir);

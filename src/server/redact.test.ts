@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MASK, redactDeep, redactText, secretValuesOf } from './redact.js';
+
+// [input, the secret that must be gone, what must stay]
+const CASES: [string, string, string][] = [
+  ['connect failed: postgres://litellm:hunter2hunter2@db:5432/litellm', 'hunter2hunter2', 'postgres://litellm:'],
+  ['upstream said 401 for Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc', 'eyJhbGciOiJIUzI1NiJ9.abc', 'Authorization: Bearer'],
+  ['env line LITELLM_MASTER_KEY=sk-1234abcd5678efgh in the log', 'sk-1234abcd5678efgh', 'LITELLM_MASTER_KEY='],
+  ['GITHUB_PERSONAL_ACCESS_TOKEN=plainvalue99 was rejected', 'plainvalue99', 'GITHUB_PERSONAL_ACCESS_TOKEN='],
+  ['{"password": "correct-horse"}', 'correct-horse', '"password": "'],
+  ['api_key: abcdefgh12', 'abcdefgh12', 'api_key: '],
+  ['token ghp_abcdefghijklmnopqrstuvwxyz0123456789 expired', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'expired'],
+  ['a bare key sk-proj-ABCDEFGHIJKLMNOP in a message', 'sk-proj-ABCDEFGHIJKLMNOP', 'in a message'],
+  ['slack xoxb-1234567890-abcdefghij failed', 'xoxb-1234567890-abcdefghij', 'slack'],
+  ['aws AKIAIOSFODNN7EXAMPLE here', 'AKIAIOSFODNN7EXAMPLE', 'aws'],
+  ['DATABASE_URL=postgres://u:pw12345@h/db', 'pw12345', 'DATABASE_URL='],
+];
+
+for (const [input, secret, kept] of CASES) {
+  test(`redactText masks ${JSON.stringify(secret)}`, () => {
+    const out = redactText(input);
+    assert.ok(!out.includes(secret), out);
+    assert.ok(out.includes(kept), out);
+    assert.ok(out.includes(MASK), out);
+  });
+}
+
+test('ordinary status text is left as it is', () => {
+  for (const s of [
+    'connect ECONNREFUSED 127.0.0.1:32769 (4 in a row)',
+    'mcp_github in /home/u/projects/mcp/litellm/config.yaml',
+    '/home/u/projects/secrets/mcp-github.env',
+    'McpReady True -> False (HealthTimeout): timed out after 10000 ms',
+    'tools changed: +[get_token_usage, search] -[]',
+    'exited 1: Error: GITHUB_PERSONAL_ACCESS_TOKEN is not set; next try in 40 s',
+  ]) {
+    assert.equal(redactText(s), s);
+  }
+});
+
+test('a known secret value is masked wherever it appears, the longest first', () => {
+  const out = redactText('the server echoed "opensesame-42" and opensesame', ['opensesame-42', 'opensesame']);
+  assert.equal(out, `the server echoed "${MASK}" and ${MASK}`);
+  assert.equal(redactText('x 12345 y', ['12345']), 'x 12345 y', 'values shorter than 6 are not masked by value');
+});
+
+test('redactDeep masks strings at every depth and keeps keys and other values', () => {
+  const doc = { a: 'password: secret123', n: 5, list: [{ m: 'Bearer abcdefgh' }, null], ok: true };
+  assert.deepEqual(redactDeep(doc, []), { a: `password: ${MASK}`, n: 5, list: [{ m: `Bearer ${MASK}` }, null], ok: true });
+});
+
+test('secretValuesOf reads every value of safe env files and skips a file it may not read', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'redact-'));
+  const good = join(dir, 'mcp-a.env');
+  writeFileSync(good, 'A_TOKEN=first-secret\nSHORT=1\n# C=commented-out\n', { mode: 0o600 });
+  const open = join(dir, 'mcp-b.env');
+  writeFileSync(open, 'B=readable-by-all\n');
+  chmodSync(open, 0o644);
+  mkdirSync(join(dir, 'a-dir'));
+  assert.deepEqual(secretValuesOf([good, open, join(dir, 'missing.env'), join(dir, 'a-dir'), good]), ['first-secret']);
+});
