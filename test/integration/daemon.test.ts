@@ -10,6 +10,8 @@ import { createStack, waitFor, docker, freePort, REPO, type Stack } from './harn
 import { writeOps } from '../../src/model/types.js';
 import { DockerProxy } from '../../src/testing/docker-proxy.js';
 import { lockPath } from '../../src/lock/instance-lock.js';
+import { dumpDom, screenshot, pngSize } from '../../src/testing/chromium.js';
+import { NOTES_MARKER, notesPath } from '../../src/notes/deployment-notes.js';
 
 /**
  * The daemon (`run`) against the real dockerd: Docker events make it notice a stopped container
@@ -27,6 +29,8 @@ describe('daemon', { timeout: 300_000 }, () => {
 
   let statusPort = 0;
   let v1 = '';
+  /** In the server's env file: must reach neither the status page nor the deployment notes. */
+  const SECRET = `sk-everything-${Date.now().toString(36)}-not-for-the-page`;
   const status = async (path: string): Promise<{ code: number; body: Record<string, unknown> }> => {
     const r = await request(`http://127.0.0.1:${statusPort}${path}`);
     return { code: r.statusCode, body: (await r.body.json()) as Record<string, unknown> };
@@ -40,6 +44,7 @@ describe('daemon', { timeout: 300_000 }, () => {
     mkdirSync(v1);
     symlinkSync('v1', join(stack.dir, 'projects', 'desired'));
     stack.writeDesired('everything', example);
+    writeFileSync(join(stack.settings.secretsDir, `${stack.id}-everything.env`), `EVERYTHING_API_TOKEN=${SECRET}\n`, { mode: 0o600 });
     proxy = new DockerProxy(join(stack.dir, 'docker.sock'));
     await proxy.restore();
     daemon = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), 'run', '--config', stack.settingsFile], {
@@ -70,6 +75,31 @@ describe('daemon', { timeout: 300_000 }, () => {
     const text = await m.body.text();
     assert.match(text, /^mcp_reconciler_reconcile_duration_seconds_count \d+$/m);
     assert.match(text, /^mcp_reconciler_server_condition\{server="everything",condition="McpReady"\} 1$/m);
+  });
+
+  test('the status page at / in headless Chromium: server, conditions, tools, events, gateway; no secret', async () => {
+    const url = `http://127.0.0.1:${statusPort}/`;
+    await waitFor('tools on the page', async () => /Tools exposed: [1-9]/.test(await (await request(url)).body.text()), 60_000);
+    const dom = await dumpDom(url);
+    assert.match(dom, /<tr class="(ok|bad)" data-server="everything">/);
+    assert.match(dom, /<tr data-condition="McpReady"><td>McpReady<\/td><td class="True">True<\/td><td>ToolsListed<\/td>/);
+    assert.match(dom, /<tr data-condition="ContainerRunning"><td>ContainerRunning<\/td><td class="True">True<\/td>/);
+    assert.match(dom, /id="gateway-mode">config mode/);
+    assert.match(dom, new RegExp(`id="client-url"><code>http://127\\.0\\.0\\.1:${stack.settings.gateway.hostPort}/mcp/</code>`));
+    assert.match(dom, /<td>everything<\/td><td class="msg">McpReady [A-Za-z]+ -&gt; True \(ToolsListed\)/);
+    assert.match(dom, /<td>daemon<\/td><td class="msg">1 server: 1 running/);
+    for (const secret of [SECRET, stack.masterKey]) assert.ok(!dom.includes(secret), 'a secret on the page');
+    const png = await screenshot(url, join(stack.dir, 'status-page.png'), { width: 1200, height: 1200 });
+    assert.deepEqual(pngSize(png), { width: 1200, height: 1200 });
+  });
+
+  test('the daemon keeps <projectsRoot>/litellm/CLAUDE.md: servers, endpoint, secrets paths, never a value', () => {
+    const notes = readFileSync(notesPath(stack.settings.projectsRoot), 'utf8');
+    assert.ok(notes.startsWith(NOTES_MARKER));
+    assert.match(notes, /^\| everything \| http \| `mcp\/everything:latest` \|/m);
+    assert.ok(notes.includes(`:${stack.settings.gateway.hostPort}/mcp/`));
+    assert.ok(notes.includes(`\`${join(stack.settings.secretsDir, `${stack.id}-everything.env`)}\``));
+    for (const secret of [SECRET, stack.masterKey]) assert.ok(!notes.includes(secret), 'a secret in the notes');
   });
 
   test('a burst of 150 file events in about a second becomes few passes, not 150', async () => {
