@@ -71,6 +71,32 @@ export function litellmMessage(text: string): string {
   return String((v['error'] as { message: string }).message);
 }
 
+/**
+ * One call to LiteLLM's admin API with the master key: status and body text. Throws (retryable) when
+ * the gateway does not answer; throws (not retryable) without a key. Shared by every /v1/mcp and /key client.
+ */
+export async function adminCall(
+  base: string,
+  key: string | null,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string }> {
+  if (!key) throw new ReconcilerError(ErrorCode.GatewayUnavailable, 'no LITELLM_MASTER_KEY for the management API', { retryable: false });
+  try {
+    const r = await request(`${base.replace(/\/+$/, '')}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+      headersTimeout: TIMEOUT_MS,
+      bodyTimeout: TIMEOUT_MS,
+    });
+    return { status: r.statusCode, text: await r.body.text() };
+  } catch (err) {
+    throw new ReconcilerError(ErrorCode.GatewayUnavailable, `${method} ${path}: ${errorMessage(err)}`, { retryable: true, cause: err });
+  }
+}
+
 /** LiteLLM 1.77.3's management API for MCP servers (admin = master key). */
 export class LiteLLMApi {
   readonly #base: string;
@@ -81,21 +107,8 @@ export class LiteLLMApi {
     this.#key = masterKey;
   }
 
-  async #call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; text: string }> {
-    const key = this.#key();
-    if (!key) throw new ReconcilerError(ErrorCode.GatewayUnavailable, 'no LITELLM_MASTER_KEY for the management API', { retryable: false });
-    try {
-      const r = await request(`${this.#base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-        headersTimeout: TIMEOUT_MS,
-        bodyTimeout: TIMEOUT_MS,
-      });
-      return { status: r.statusCode, text: await r.body.text() };
-    } catch (err) {
-      throw new ReconcilerError(ErrorCode.GatewayUnavailable, `${method} ${path}: ${errorMessage(err)}`, { retryable: true, cause: err });
-    }
+  #call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; text: string }> {
+    return adminCall(this.#base, this.#key(), method, path, body);
   }
 
   /**

@@ -131,6 +131,35 @@ export interface ApiServerRow {
   transport?: string | null | undefined;
 }
 
+/**
+ * A LiteLLM virtual key as `/key/list?return_full_object=true` shows it (LiteLLM_VerificationToken +
+ * its object permission). `token` is the sha256 of the key, never the key itself.
+ */
+export interface VirtualKeyRow {
+  token: string;
+  key_alias: string | null;
+  /** LiteLLM's abbreviation, `sk-...abcd`. */
+  key_name: string | null;
+  /** ISO time; null = never expires. */
+  expires: string | null;
+  max_budget: number | null;
+  spend: number;
+  created_at: string | null;
+  blocked: boolean | null;
+  /** object_permission.mcp_servers: server ids; empty = no MCP restriction (LiteLLM then allows every server). */
+  mcpServers: string[];
+}
+
+/** Body of POST /key/generate that mcp-reconciler sends (GenerateKeyRequest in 1.77.3, the fields we use). */
+export interface NewVirtualKey {
+  key_alias: string;
+  object_permission: { mcp_servers: string[] };
+  max_budget?: number;
+  /** LiteLLM's calendar-aligned duration ("30d" = the 1st of next month); corrected by /key/update afterwards. */
+  duration?: string;
+  metadata: Record<string, unknown>;
+}
+
 /** Suffix of the container that replaces an old one during a recreate. Server names have no dots. */
 export const NEXT_SUFFIX = '.next';
 

@@ -82,3 +82,15 @@ export interface GatewayApi {
   create(body: import('../litellm/api.js').NewApiServer): Promise<void>;
   delete(serverId: string): Promise<void>;
 }
+
+/** LiteLLM's virtual-key API (/key/*, needs its database; admin = master key). One real adapter: litellm/keys-api.ts. */
+export interface KeyApi {
+  /** POST /key/generate: the raw key (shown once, never stored by us) and its row. */
+  generate(body: import('../model/types.js').NewVirtualKey): Promise<{ key: string; row: import('../model/types.js').VirtualKeyRow }>;
+  /** POST /key/update {key, duration}: expires = now + duration (exact, unlike /key/generate's); the new expiry. */
+  setDuration(token: string, duration: string): Promise<string | null>;
+  /** GET /key/list?return_full_object=true, every page. */
+  list(): Promise<import('../model/types.js').VirtualKeyRow[]>;
+  /** POST /key/delete {key_aliases}; false when no key has that alias (LiteLLM answers 404). */
+  deleteByAlias(alias: string): Promise<boolean>;
+}

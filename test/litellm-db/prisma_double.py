@@ -63,6 +63,23 @@ def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 
 
+def _comparable(v: Any) -> Any:
+    """Timestamps may be stored as datetime or, after a restart (state file), as ISO text."""
+    if isinstance(v, str):
+        try:
+            d = _dt.datetime.fromisoformat(v)
+            return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
+        except ValueError:
+            return v
+    if isinstance(v, _dt.datetime) and v.tzinfo is None:
+        return v.replace(tzinfo=_dt.timezone.utc)
+    return "" if v is None else v
+
+
+def _compare(op: str, a: Any, b: Any) -> bool:
+    return {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[op]
+
+
 class Model:
     """What the double knows of one `model` block in schema.prisma."""
 
@@ -79,6 +96,7 @@ class Model:
         uuid_id: bool = False,
         relations: Optional[Dict[str, Callable[["PrismaDouble", Row], Any]]] = None,
         unique: tuple = (),
+        foreign: Optional[Dict[str, str]] = None,
     ):
         self.name = name
         self.id_field = id_field
@@ -91,11 +109,23 @@ class Model:
         self.uuid_id = uuid_id
         self.relations = relations or {}
         self.unique = (id_field,) + unique
+        self.foreign = foreign or {}  # field -> modelled table it references (@relation fields/references)
 
 
 def _object_permission_of(db: "PrismaDouble", row: Row) -> Optional[Row]:
     pid = getattr(row, "object_permission_id", None)
     return db.litellm_objectpermissiontable.peek(pid) if pid else None
+
+
+def _unmodelled_relation(fk: str, table: str) -> Callable[["PrismaDouble", Row], Any]:
+    """A relation to a table the double does not model: None while the foreign key is null, else refused."""
+
+    def rel(db: "PrismaDouble", row: Row) -> Any:
+        if getattr(row, fk, None) is not None:
+            raise PrismaDoubleError(f"prisma double: `{fk}` points into {table}, which is not modelled")
+        return None
+
+    return rel
 
 
 # schema.prisma 167-189: model LiteLLM_MCPServerTable
@@ -142,11 +172,54 @@ SPEND_LOGS = Model(
     json_fields=("metadata", "request_tags", "messages", "response", "proxy_server_request"),
 )
 
+# schema.prisma 192-227: model LiteLLM_VerificationToken (virtual keys; `token` is the sha256 of the key).
+# The relations to LiteLLM_BudgetTable and LiteLLM_OrganizationTable are not modelled: a key with a
+# budget_id (soft budget) or organization_id is refused when read with them.
+VERIFICATION_TOKEN = Model(
+    "LiteLLM_VerificationToken",
+    "token",
+    {
+        "token": None, "key_name": None, "key_alias": None, "soft_budget_cooldown": False, "spend": 0.0,
+        "expires": None, "models": [], "aliases": {}, "config": {}, "user_id": None, "team_id": None,
+        "permissions": {}, "max_parallel_requests": None, "metadata": {}, "blocked": None, "tpm_limit": None,
+        "rpm_limit": None, "max_budget": None, "budget_duration": None, "budget_reset_at": None,
+        "allowed_cache_controls": [], "allowed_routes": [], "model_spend": {}, "model_max_budget": {},
+        "budget_id": None, "organization_id": None, "object_permission_id": None, "created_at": None,
+        "created_by": None, "updated_at": None, "updated_by": None,
+    },
+    json_fields=("aliases", "config", "permissions", "metadata", "model_spend", "model_max_budget"),
+    list_fields=("models", "allowed_cache_controls", "allowed_routes"),
+    updated_at=("updated_at",),
+    now_defaults=("created_at", "updated_at"),
+    foreign={"object_permission_id": "litellm_objectpermissiontable"},
+    relations={
+        "object_permission": _object_permission_of,
+        "litellm_budget_table": _unmodelled_relation("budget_id", "LiteLLM_BudgetTable"),
+        "litellm_organization_table": _unmodelled_relation("organization_id", "LiteLLM_OrganizationTable"),
+    },
+)
+
 MODELS: Dict[str, Model] = {
+    "litellm_verificationtoken": VERIFICATION_TOKEN,
     "litellm_mcpservertable": MCP_SERVER,
     "litellm_objectpermissiontable": OBJECT_PERMISSION,
     "litellm_spendlogs": SPEND_LOGS,
 }
+
+
+# The SQL of litellm/proxy/utils.py PrismaClient.get_data(table_name="combined_view") at 1.77.3 (what
+# user_api_key_auth runs for a virtual key that is not in its cache), matched whole: another query, or
+# this one changed, is refused rather than answered wrongly.
+COMBINED_VIEW = re.compile(
+    r"\s*SELECT\s+v\.\*,(?P<select>.*?)"
+    r'FROM "LiteLLM_VerificationToken" AS v\s+'
+    r'LEFT JOIN "LiteLLM_TeamTable" AS t ON v\.team_id = t\.team_id\s+'
+    r'LEFT JOIN "LiteLLM_TeamMembership" AS tm ON v\.team_id = tm\.team_id AND tm\.user_id = v\.user_id\s+'
+    r'LEFT JOIN "LiteLLM_ModelTable" m ON t\.model_id = m\.id\s+'
+    r'LEFT JOIN "LiteLLM_BudgetTable" AS b ON v\.budget_id = b\.budget_id\s+'
+    r"WHERE v\.token = '(?P<token>[0-9a-f]{64})'\s*",
+    re.S,
+)
 
 
 class Table:
@@ -162,6 +235,13 @@ class Table:
         for k in data:
             if k not in self.m.fields:
                 raise FieldNotFoundError(f"{self.m.name}.{what}: unknown field `{k}`")
+
+    def _check_foreign(self, row: Dict[str, Any], what: str) -> None:
+        """A foreign key must name an existing row (Prisma P2003, `Foreign key constraint failed`)."""
+        for f, table in self.m.foreign.items():
+            v = row.get(f)
+            if v is not None and v not in self.db.tables[table].rows:
+                raise PrismaDoubleError(f"{self.m.name}.{what}: Foreign key constraint failed on the field: `{f}`")
 
     def _json_in(self, field: str, value: Any, creating: bool) -> Any:
         if value is None:
@@ -199,7 +279,20 @@ class Table:
         return "\0missing"
 
     def _match(self, r: Dict[str, Any], where: Optional[Dict[str, Any]]) -> bool:
+        """Prisma's where: field equality or operators, AND / OR / NOT; SQL null semantics for comparisons."""
         for k, cond in (where or {}).items():
+            if k == "AND":
+                if not all(self._match(r, w) for w in (cond if isinstance(cond, list) else [cond])):
+                    return False
+                continue
+            if k == "OR":
+                if not any(self._match(r, w) for w in cond):
+                    return False
+                continue
+            if k == "NOT":
+                if any(self._match(r, w) for w in (cond if isinstance(cond, list) else [cond])):
+                    return False
+                continue
             if k not in self.m.fields:
                 raise FieldNotFoundError(f"{self.m.name}.where: unknown field `{k}`")
             v = r.get(k)
@@ -209,10 +302,15 @@ class Table:
                         ok = v in list(arg)
                     elif op == "has":
                         ok = isinstance(v, list) and arg in v
+                    elif op == "hasSome":
+                        ok = isinstance(v, list) and any(a in v for a in arg)
                     elif op == "equals":
                         ok = v == arg
                     elif op == "not":
-                        ok = v != arg
+                        # SQL: `col <> 'x'` is not true for a NULL col (Prisma's `not` on a nullable field)
+                        ok = (v is not None) if arg is None else (v is not None and v != arg)
+                    elif op in ("gt", "gte", "lt", "lte"):
+                        ok = v is not None and arg is not None and _compare(op, _comparable(v), _comparable(arg))
                     else:
                         raise PrismaDoubleError(f"{self.m.name}.where: operator `{op}` is not modelled")
                     if not ok:
@@ -220,6 +318,18 @@ class Table:
             elif v != cond:
                 return False
         return True
+
+    def _sorted(self, rows: List[Dict[str, Any]], order: Any) -> List[Dict[str, Any]]:
+        """Prisma's `order`: one {field: asc|desc} or a list of them (first is the primary key of the sort)."""
+        if order is None:
+            return rows
+        for o in reversed(order if isinstance(order, list) else [order]):
+            for f, d in o.items():
+                if f not in self.m.fields or d not in ("asc", "desc"):
+                    raise PrismaDoubleError(f"{self.m.name}: order by `{f}` `{d}` is not modelled")
+                # NULLs last ascending, first descending (Postgres' default)
+                rows = sorted(rows, key=lambda r: (r.get(f) is not None, _comparable(r.get(f))), reverse=(d == "desc"))
+        return rows
 
     def peek(self, rid: str) -> Optional[Row]:
         r = self.rows.get(rid)
@@ -250,6 +360,7 @@ class Table:
             if not self.m.uuid_id:
                 raise MissingRequiredValueError(f"{self.m.name}.create: required field `{self.m.id_field}` is missing")
             row[self.m.id_field] = str(uuid.uuid4())
+        self._check_foreign(row, "create")
         for u in self.m.unique:
             if row.get(u) is not None and any(r.get(u) == row[u] for r in self.rows.values()):
                 raise UniqueViolationError(f"Unique constraint failed on the fields: (`{u}`) [{self.m.name}]")
@@ -278,9 +389,10 @@ class Table:
 
     async def find_many(
         self, where: Optional[Dict[str, Any]] = None, include: Optional[Dict[str, Any]] = None,
-        take: Optional[int] = None, skip: Optional[int] = None, **_: Any,
+        take: Optional[int] = None, skip: Optional[int] = None, order: Any = None, **_: Any,
     ) -> List[Row]:
-        out = [self._out(r, include) for r in self.rows.values() if self._match(r, where)]
+        hits = self._sorted([r for r in self.rows.values() if self._match(r, where)], order)
+        out = [self._out(r, include) for r in hits]
         out = out[skip or 0:]
         return out[:take] if take is not None else out
 
@@ -296,16 +408,18 @@ class Table:
         if rid not in self.rows:
             return None  # prisma-client-py: update() of a missing record returns None
         self._check_fields(data, "update")
-        row = self.rows[rid]
+        row = copy.deepcopy(self.rows[rid])
         for f, v in data.items():
             if f in self.m.json_fields:
                 v = self._json_in(f, v, creating=False)
             if f == self.m.id_field and v != rid:
                 raise PrismaDoubleError(f"{self.m.name}.update: changing the id is not modelled")
             row[f] = copy.deepcopy(v)
+        self._check_foreign(row, "update")
         for f in self.m.updated_at:  # @updatedAt: set on every update unless given
             if f not in data:
                 row[f] = _now()
+        self.rows[rid] = row
         self.db.save()
         return self._out(row, include)
 
@@ -324,11 +438,13 @@ class Table:
         self.db.save()
         return len(gone)
 
-    async def upsert(self, where: Dict[str, Any], data: Dict[str, Any], **_: Any) -> Row:
+    async def upsert(self, where: Dict[str, Any], data: Dict[str, Any], include: Optional[Dict[str, Any]] = None, **_: Any) -> Row:
         rid = self._unique_key(where)
         if rid in self.rows:
-            return await self.update(where=where, data=data.get("update", {}))
-        return await self.create(data=data.get("create", {}))
+            if not data.get("update"):  # LiteLLM's key insert: `"update": {}`; the double leaves the row (not observed on Prisma)
+                return self._out(self.rows[rid], include)
+            return await self.update(where=where, data=data["update"], include=include)  # type: ignore[return-value]
+        return await self.create(data=data.get("create", {}), include=include)
 
 
 class EmptyTable:
@@ -403,7 +519,26 @@ class PrismaDouble:
         self.raw_queries.append(query)
         if re.fullmatch(r"\s*SELECT 1\s*", query):
             return [{"?column?": 1}]
+        m = COMBINED_VIEW.fullmatch(query)
+        if m:
+            return self._combined_view(m)
         raise PrismaDoubleError(f"prisma double: raw SQL is not modelled: {query.strip()[:80]!r}")
+
+    def _combined_view(self, m: "re.Match[str]") -> list:
+        """Key auth's one raw query (PrismaClient.get_data(table_name="combined_view")): the key row (v.*)
+        LEFT JOINed to team, team membership, model and budget tables. Those tables are not modelled, so
+        this answers only keys whose team_id and budget_id are null - then every joined column is NULL,
+        as Postgres would give - and refuses the others."""
+        stored = self.tables["litellm_verificationtoken"].rows.get(m.group("token"))
+        if stored is None:
+            return []
+        for fk in ("team_id", "budget_id"):
+            if stored.get(fk) is not None:
+                raise PrismaDoubleError(f"prisma double: combined_view for a key with a {fk} is not modelled")
+        out = copy.deepcopy(stored)
+        for alias in re.findall(r"\b\w+\.\w+\s+(?:AS|as)\s+(\w+)", m.group("select")):
+            out[alias] = None
+        return [out]
 
     async def query_first(self, query: str, *args: Any) -> Any:
         rows = await self.query_raw(query, *args)
