@@ -5,14 +5,18 @@ import type { Finding } from './findings.js';
 /**
  * The audit query for MCP tool calls in LiteLLM 1.77.3's own table (there is no `litellm_logs`), as
  * observed on the real proxy (test/integration/api-mode.test.ts): a tool call through `/mcp/` writes
- * one row with `call_type` 'call_mcp_tool', `mcp_namespaced_tool_name` '<server>/<tool>', the server
- * and tool also in `metadata.mcp_tool_call_metadata` (`mcp_server_name`, `name`, `arguments`), and
- * `api_key` = the sha256 of the key used, joinable with "LiteLLM_VerificationToken".token. Rows are
- * written in batches (every ~10 s).
+ * one row with `call_type` 'call_mcp_tool', `mcp_namespaced_tool_name` '<server>/<tool>' (the server
+ * is taken from there), the tool also in `metadata.mcp_tool_call_metadata` (`name`, `arguments`).
+ * Not `metadata.mcp_tool_call_metadata.mcp_server_name`: LiteLLM fills it from the bare tool name through
+ * a global name -> server map, so when two servers have a tool `whoami` it can name the other one (observed).
+ * `api_key` = the sha256 of the key used (joinable with "LiteLLM_VerificationToken".token) and
+ * `metadata.user_api_key_alias` = that key's alias: `mcp-reconciler/<instance>/<client>` for a key of
+ * `keys create` (test/integration/keys.test.ts), null for the master key. Rows are written in batches (every ~10 s).
  */
 export const AUDIT_QUERY = `SELECT "startTime", "call_type", "mcp_namespaced_tool_name",
-       "metadata"->'mcp_tool_call_metadata'->>'mcp_server_name' AS server,
+       split_part("mcp_namespaced_tool_name", '/', 1) AS server,
        "metadata"->'mcp_tool_call_metadata'->>'name' AS tool,
+       "metadata"->>'user_api_key_alias' AS key_alias,
        "status", "api_key", "user", "team_id", "requester_ip_address", "request_id"
   FROM "LiteLLM_SpendLogs"
  WHERE "call_type" = 'call_mcp_tool'

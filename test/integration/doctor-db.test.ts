@@ -55,16 +55,19 @@ describe('doctor --db against LiteLLM\'s real schema on a throwaway PostgreSQL 1
   });
 
   test('rows arrive: counted, MCP calls counted, and the audit query returns them', async () => {
-    // Row 1 as the real proxy writes a tool call (fields observed in test/integration/api-mode.test.ts).
+    // Row 1 as the real proxy writes a tool call with a client key (fields observed in test/integration/api-mode.test.ts, keys.test.ts).
     await run(withSchema, `insert into "LiteLLM_SpendLogs" (request_id, call_type, "startTime", "endTime", mcp_namespaced_tool_name, status, api_key, metadata)
       values ('r1', 'call_mcp_tool', now(), now(), 'mcp_postgresql/execute_sql', 'success', 'hashed',
-              '{"mcp_tool_call_metadata": {"name": "execute_sql", "mcp_server_name": "mcp_postgresql", "namespaced_tool_name": "mcp_postgresql/execute_sql"}}'),
+              '{"user_api_key_alias": "mcp-reconciler/default/laptop", "mcp_tool_call_metadata": {"name": "execute_sql", "mcp_server_name": "mcp_postgresql", "namespaced_tool_name": "mcp_postgresql/execute_sql"}}'),
              ('r2', 'acompletion', now(), now(), null, 'success', 'hashed', '{}')`);
     const r = await doctorDb(url(withSchema));
     assert.equal(r.rows, 2);
     assert.match(r.findings[0]!.message, /has 2 rows \(1 MCP tool calls\)/);
     const audit = await run(withSchema, r.auditQuery);
-    assert.deepEqual(audit.rows.map((x: { server: string; tool: string; mcp_namespaced_tool_name: string }) => `${x.server} ${x.tool} ${x.mcp_namespaced_tool_name}`), ['mcp_postgresql execute_sql mcp_postgresql/execute_sql']);
+    assert.deepEqual(
+      audit.rows.map((x: { server: string; tool: string; mcp_namespaced_tool_name: string; key_alias: string }) => `${x.server} ${x.tool} ${x.mcp_namespaced_tool_name} ${x.key_alias}`),
+      ['mcp_postgresql execute_sql mcp_postgresql/execute_sql mcp-reconciler/default/laptop'],
+    );
   });
 
   test('check\'s audit reader: the MCP rows since a time, read-only, on the real schema (rows from before are left out)', async () => {

@@ -5,7 +5,8 @@ real `PrismaClient` class is used, only its `db` is this double, so LiteLLM's ow
 (`get_data`, `insert_data`, `health_check`, ...) run unchanged on top of it.
 
 Strict where Prisma is strict, for the tables it models — LiteLLM_MCPServerTable, LiteLLM_ObjectPermissionTable,
-LiteLLM_SpendLogs (rules cite litellm/proxy/schema.prisma at 1.77.3, line numbers of the file in the venv):
+LiteLLM_VerificationToken, LiteLLM_SpendLogs (rules cite litellm/proxy/schema.prisma at 1.77.3, line numbers of the
+file in the venv):
   - an `@id` must be unique on create (P2002), `find_unique`/`update`/`delete` need a unique `where`;
     `update`/`delete` of a missing row return None, as prisma-client-py's do;
   - a required field without `@default` must be given on create (MissingRequiredValueError);
@@ -13,12 +14,20 @@ LiteLLM_SpendLogs (rules cite litellm/proxy/schema.prisma at 1.77.3, line number
     create is rejected (prisma-client-py needs `prisma.Json(None)` / `fields.Json` for a JSON null);
     reading returns the parsed value;
   - `@default(now())` and `@updatedAt` timestamps are set by the double, `@default(uuid())` ids too;
-  - unknown fields in `data` or `where` are rejected (Prisma validates against the schema).
+  - a foreign key must name an existing row (LiteLLM_VerificationToken.object_permission_id, P2003);
+    relations to tables it does not model read as null while their key is null, else are refused;
+  - unknown fields in `data` or `where` are rejected (Prisma validates against the schema); `where`
+    knows equality, in/has/hasSome/equals/not/gt/gte/lt/lte (SQL: a NULL column matches no comparison)
+    and AND/OR/NOT; `order` sorts with Postgres' NULL placement.
 Tables it does not model answer reads with nothing (`find_many` -> [], `find_*` -> None, count 0)
 and refuse writes, so a code path that writes somewhere unexpected fails loudly in the log.
 
+Raw SQL: `SELECT 1` (health) and key auth's `combined_view` query (PrismaClient.get_data), matched
+whole; the latter only for keys without team_id and budget_id, because the team, membership, model
+and budget tables it joins are not modelled (for those keys Postgres would return NULL there too).
+
 What it cannot show: real SQL, Postgres types and constraints beyond these, migrations, the Prisma
-query engine binaries, transactions, concurrency, `query_raw` beyond the two statements below.
+query engine binaries, transactions, concurrency, other raw queries (refused).
 """
 from __future__ import annotations
 

@@ -1,0 +1,203 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { DbProxy, UNUSED_DATABASE_URL } from '../litellm-db/proxy.js';
+import { FakeEdge } from '../litellm-db/upstream.js';
+import { waitFor, REPO, freePort } from './harness.js';
+import { LiteLLMApi, apiServerId } from '../../src/litellm/api.js';
+import { Reconciler } from '../../src/reconcile/controller.js';
+import { loadSettings } from '../../src/config/settings.js';
+import { createLogger } from '../../src/log/logger.js';
+import { InMemoryRuntime, MemoryConfigStore } from '../../src/testing/fake-runtime.js';
+
+/**
+ * Per-client keys (`keys create|list|revoke`, `clients --create-key`) through the real CLI against the
+ * real LiteLLM 1.77.3 in database mode: its /key/* handlers, its key auth (user_api_key_auth ->
+ * combined_view query) and its /mcp/ permission filter, on the Prisma double (test/litellm-db/, ADR 0008).
+ */
+const KEY = 'sk-keys-master';
+const HTTP = (d: string) => `image: mcp/everything:1\ntransport: http\nport: 3001\ndescription: ${d}\n`;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { timeout: 600_000 }, () => {
+  let p: DbProxy;
+  let edge: FakeEdge;
+  let dir = '';
+  let settingsFile = '';
+  let clientKey = '';
+
+  /** The real CLI (dist/src/main.js) with a settings file; spawned asynchronously (the harness's servers live in this process). */
+  const cliWith = (file: string, ...args: string[]): Promise<Run> =>
+    new Promise((resolve, reject) => {
+      const c = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', file], { env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'silent' } });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      c.on('error', reject);
+      c.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  const cli = (...args: string[]): Promise<Run> => cliWith(settingsFile, ...args);
+
+  /** An MCP client on the gateway's /mcp/ with a key (x-litellm-api-key: Bearer ...). */
+  const mcp = async (key: string): Promise<Client> => {
+    const client = new Client({ name: 'keys-test', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${p.url}/mcp/`), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } }));
+    return client;
+  };
+  const toolsWith = async (key: string): Promise<string[]> => {
+    const c = await mcp(key);
+    try {
+      return (await c.listTools()).tools.map((t) => t.name).sort();
+    } finally {
+      await c.close();
+    }
+  };
+
+  before(async () => {
+    edge = new FakeEdge();
+    const edgeUrl = await edge.listen();
+    p = new DbProxy({ masterKey: KEY, env: { STORE_MODEL_IN_DB: 'True' } });
+    await p.start();
+    dir = mkdtempSync(join(tmpdir(), 'keys-'));
+    mkdirSync(join(dir, 'desired-state'));
+    mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
+    // DATABASE_URL as `db init` writes it (the double does not use it; LiteLLM in the harness has its database).
+    writeFileSync(join(dir, 'secrets', 'mcp-litellm.env'), `LITELLM_MASTER_KEY=${KEY}\n${UNUSED_DATABASE_URL}\n`, { mode: 0o600 });
+    settingsFile = join(dir, 'settings.yaml');
+    writeFileSync(settingsFile, `projectsRoot: ${dir}\nsecretsDir: ${dir}/secrets\ngateway:\n  managed: false\n  url: ${p.url}\nedge:\n  url: ${edgeUrl}\n`);
+    writeFileSync(join(dir, 'desired-state', 'mcp-alpha.yaml'), HTTP('first'));
+    writeFileSync(join(dir, 'desired-state', 'mcp-beta.yaml'), HTTP('second'));
+    const settings = loadSettings({ file: settingsFile, env: {} });
+    const r = new Reconciler(settings, { runtime: new InMemoryRuntime(), config: new MemoryConfigStore(), gateway: null, api: new LiteLLMApi(p.url, () => KEY), log: createLogger({ level: 'silent' }) });
+    const out = await r.reconcile();
+    assert.equal(out.gatewayMode.mode, 'api');
+    assert.deepEqual(out.result.failed, []);
+  });
+  after(async () => {
+    await p?.close();
+    edge?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('keys create: the key alone on stdout, stored as alias + object_permission.mcp_servers = our server id; expiry exact (now + 30 d)', async () => {
+    const t0 = Date.now();
+    const r = await cli('keys', 'create', 'laptop', '--servers', 'alpha', '--expires', '30d', '--budget', '5');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^sk-[A-Za-z0-9_-]{16,}\n$/);
+    clientKey = r.stdout.trim();
+    assert.match(r.stderr, /new key of client "laptop" \(LiteLLM alias mcp-reconciler\/default\/laptop\): servers alpha; expires \S+; budget \$5\. Shown once/);
+    assert.doesNotMatch(r.stderr, new RegExp(clientKey));
+    const rows = await p.rows();
+    const token = rows['litellm_verificationtoken']!.find((x) => x['key_alias'] === 'mcp-reconciler/default/laptop')!;
+    assert.equal(token['token'], createHash('sha256').update(clientKey).digest('hex'), 'LiteLLM stores the hash only');
+    assert.doesNotMatch(JSON.stringify(rows), new RegExp(clientKey), 'the raw key is in no table');
+    const perm = rows['litellm_objectpermissiontable']!.find((x) => x['object_permission_id'] === token['object_permission_id'])!;
+    assert.deepEqual(perm['mcp_servers'], [apiServerId('default', 'alpha')]);
+    assert.equal(token['max_budget'], 5);
+    // /key/generate alone would give the 1st of next month (calendar-aligned); /key/update sets now + 30 d.
+    const expires = Date.parse(String(token['expires']).replace(' ', 'T'));
+    const days = (expires - t0) / 86_400_000;
+    assert.ok(days > 29.99 && days < 30.01, `expires in ${days} days`);
+  });
+
+  test('the key lists only its server through /mcp/, even when it asks for the other one by header', async () => {
+    assert.deepEqual(await toolsWith(KEY), ['mcp_alpha-echo', 'mcp_alpha-whoami', 'mcp_beta-echo', 'mcp_beta-whoami'], 'the master key sees both');
+    assert.deepEqual(await toolsWith(clientKey), ['mcp_alpha-echo', 'mcp_alpha-whoami']);
+    const c = new Client({ name: 'keys-test', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(`${p.url}/mcp/`), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${clientKey}`, 'x-mcp-servers': 'mcp_beta' } } }));
+    try {
+      assert.deepEqual((await c.listTools()).tools.map((t) => t.name).sort(), ['mcp_alpha-echo', 'mcp_alpha-whoami']);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('tools/call: its own server answers; KNOWN GAP of 1.77.3: a call to the other server\'s tool by name is not refused', async () => {
+    const c = await mcp(clientKey);
+    try {
+      const own = await c.callTool({ name: 'mcp_alpha-whoami', arguments: {} });
+      assert.deepEqual(own.content, [{ type: 'text', text: 'mcp-alpha' }]);
+      edge.calls.length = 0;
+      // object_permission.mcp_servers filters tools/list only: MCPServerManager.call_tool resolves the
+      // server from the tool name and never asks get_allowed_mcp_servers (ADR 0012). When LiteLLM (or a
+      // hook of ours) refuses this call, this assertion fails and the docs must change with it.
+      const other = await c.callTool({ name: 'mcp_beta-whoami', arguments: {} });
+      assert.deepEqual({ content: other.content, upstream: edge.calls }, { content: [{ type: 'text', text: 'mcp-beta' }], upstream: ['mcp-beta:whoami'] });
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('audit: each call with the client key is a LiteLLM_SpendLogs row with the key hash and its alias, the cross-server call too; the server is in mcp_namespaced_tool_name', async () => {
+    const hash = createHash('sha256').update(clientKey).digest('hex');
+    const rows = await waitFor('both spend log rows of the client key', async () => {
+      const mine = ((await p.rows())['litellm_spendlogs'] ?? []).filter((x) => x['api_key'] === hash);
+      return mine.length >= 2 ? mine : null;
+    }, 60_000, 500);
+    const seen = rows.map((x) => {
+      const meta = x['metadata'] as { user_api_key_alias: string; mcp_tool_call_metadata: { mcp_server_name: string; name: string } };
+      return [x['call_type'], x['mcp_namespaced_tool_name'], meta.mcp_tool_call_metadata.mcp_server_name, meta.user_api_key_alias, x['status']].join(' ');
+    }).sort();
+    // The server is the prefix of mcp_namespaced_tool_name. metadata.mcp_server_name is not reliable: LiteLLM
+    // resolves it from the bare tool name ("whoami") through a global map that the last tools/list filled,
+    // here with alpha's tools, so the call to beta's whoami is logged with mcp_server_name "mcp_alpha".
+    assert.deepEqual(seen, [
+      'call_mcp_tool mcp_alpha/whoami mcp_alpha mcp-reconciler/default/laptop success',
+      'call_mcp_tool mcp_beta/whoami mcp_alpha mcp-reconciler/default/laptop success',
+    ]);
+  });
+
+  test('keys list: the client, its server and expiry, LiteLLM\'s abbreviation; never the key', async () => {
+    const r = await cli('keys', 'list');
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, new RegExp(clientKey));
+    assert.match(r.stdout, new RegExp(`^laptop\\s+sk-\\.\\.\\.${clientKey.slice(-4)}\\s+alpha\\s+20\\S+\\s+\\$0\\.00 of \\$5\\.00$`, 'm'));
+    const again = await cli('keys', 'create', 'laptop', '--servers', 'beta');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /client "laptop" already has a key .*--rotate/);
+  });
+
+  test('keys revoke: the key is refused at once; a second revoke says there is none', async () => {
+    const r = await cli('keys', 'revoke', 'laptop');
+    assert.equal(r.code, 0, r.stderr);
+    // 1.77.3 answers an unknown key on /mcp/ with HTTP 500 {"error":"MCP request failed"} (not 401).
+    await assert.rejects(toolsWith(clientKey), /Error POSTing to endpoint: \{"error":"MCP request failed"/);
+    assert.equal((await p.rows())['litellm_verificationtoken']!.filter((x) => x['key_alias'] === 'mcp-reconciler/default/laptop').length, 0);
+    const again = await cli('keys', 'revoke', 'laptop');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /client "laptop" has no key \(clients with keys: none\)/);
+  });
+
+  test('clients --client claude-code --create-key: the snippet and a fresh key for it', async () => {
+    const r = await cli('clients', '--client', 'claude-code', '--create-key', '--servers', 'beta', '--host', 'linuxserver.lan');
+    assert.equal(r.code, 0, r.stderr);
+    const key = /^export LITELLM_API_KEY='(sk-[^']+)'$/m.exec(r.stdout)?.[1];
+    assert.ok(key, r.stdout);
+    assert.match(r.stdout, /claude mcp add --transport http litellm 'http:\/\/linuxserver\.lan:4000\/mcp\/' --header "x-litellm-api-key: Bearer \$\{LITELLM_API_KEY\}"/);
+    assert.deepEqual(await toolsWith(key), ['mcp_beta-echo', 'mcp_beta-whoami']);
+  });
+
+  test('keys without a database: says why and what to run', async () => {
+    const noDb = join(dir, 'nodb');
+    mkdirSync(join(noDb, 'secrets'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(noDb, 'secrets', 'mcp-litellm.env'), `LITELLM_MASTER_KEY=${KEY}\n`, { mode: 0o600 });
+    const file = join(noDb, 'settings.yaml');
+    writeFileSync(file, `projectsRoot: ${noDb}\nsecretsDir: ${noDb}/secrets\ngateway:\n  managed: false\n  url: http://127.0.0.1:${await freePort()}\n`);
+    const r = await cliWith(file, 'keys', 'list');
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /keys need LiteLLM's database: a virtual key is a row in its "LiteLLM_VerificationToken" table[\s\S]*mcp-litellm\.env has no DATABASE_URL[\s\S]*mcp-reconciler db init --admin-url/);
+  });
+});
