@@ -156,3 +156,22 @@ describe('the action decides the exit code', () => {
     await assert.rejects(runProgram(program, ['boom']), /boom/);
   });
 });
+
+describe('keys: refused command lines never reach the gateway (exit 2)', () => {
+  const cases: [string[], RegExp][] = [
+    [['keys', 'create', 'laptop'], /required option '--servers <names>' not specified/],
+    [['keys', 'create', '--servers', 'a'], /missing required argument 'client'/],
+    [['keys', 'revoke'], /missing required argument 'client'/],
+    [['clients', '--servers', 'a'], /--servers goes with --create-key/],
+    [['clients', '--create-key', '--servers', 'a'], /--create-key needs --client <name>/],
+    [['clients', '--client', 'codex', '--create-key'], /--create-key needs --servers <names>/],
+  ];
+  for (const [argv, message] of cases) {
+    test(argv.join(' '), async () => {
+      const r = await cli(...argv, '--config', '/nonexistent/settings.yaml');
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, message);
+      assert.equal(r.out, '');
+    });
+  }
+});

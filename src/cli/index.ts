@@ -12,6 +12,7 @@ import * as status from './commands/status.js';
 import * as litellmConfig from './commands/litellm-config.js';
 import * as clients from './commands/clients.js';
 import * as db from './commands/db.js';
+import * as keys from './commands/keys.js';
 import * as doctor from './commands/doctor.js';
 import * as check from './commands/check.js';
 import * as install from './commands/install.js';
@@ -25,7 +26,7 @@ export { Exit } from './command.js';
  * `register(program)` defines it with `defineCommand` (help with examples and exit codes) and `onRun`.
  */
 const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
-  validate, plan, apply, run, status, litellmConfig, clients, db, doctor, check, install, edge, completion,
+  validate, plan, apply, run, status, litellmConfig, clients, keys, db, doctor, check, install, edge, completion,
 ];
 
 const processIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
