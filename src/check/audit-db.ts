@@ -7,7 +7,7 @@ import type { AuditReader, AuditRow } from './ports.js';
  * MCP tool calls since a time in LiteLLM 1.77.3's own audit table, with the columns observed on
  * the real proxy (ADR 0008; the query `doctor --db` prints selects the same). The server is the prefix
  * of mcp_namespaced_tool_name: metadata.mcp_server_name is looked up from the bare tool name and can
- * name another server with a tool of that name (ADR 0014).
+ * name another server with a tool of that name (ADR 0015).
  */
 export const MCP_CALLS_SINCE_SQL = `SELECT "mcp_namespaced_tool_name" AS namespaced,
        split_part("mcp_namespaced_tool_name", '/', 1) AS server,

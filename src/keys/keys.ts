@@ -1,7 +1,7 @@
 /**
  * Scoped client keys: one LiteLLM virtual key per client, limited to some MCP servers through 1.77.3's
  * object permission (`object_permission.mcp_servers` = server ids). The raw key is returned once to the
- * caller and never stored, logged or put in an error by this module. Why and what LiteLLM enforces: ADR 0014.
+ * caller and never stored, logged or put in an error by this module. Why and what LiteLLM enforces: ADR 0015.
  */
 import type { KeyApi } from '../ports/index.js';
 import type { ApiServerRow, VirtualKeyRow } from '../model/types.js';

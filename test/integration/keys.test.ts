@@ -131,7 +131,7 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
       assert.deepEqual(own.content, [{ type: 'text', text: 'mcp-alpha' }]);
       edge.calls.length = 0;
       // object_permission.mcp_servers filters tools/list only: MCPServerManager.call_tool resolves the
-      // server from the tool name and never asks get_allowed_mcp_servers (ADR 0014). When LiteLLM (or a
+      // server from the tool name and never asks get_allowed_mcp_servers (ADR 0015). When LiteLLM (or a
       // hook of ours) refuses this call, this assertion fails and the docs must change with it.
       const other = await c.callTool({ name: 'mcp_beta-whoami', arguments: {} });
       assert.deepEqual({ content: other.content, upstream: edge.calls }, { content: [{ type: 'text', text: 'mcp-beta' }], upstream: ['mcp-beta:whoami'] });

@@ -1,6 +1,6 @@
 /**
  * `keys create|list|revoke`, and the key half of `clients --create-key`: thin layers over src/keys/
- * (ADR 0014). The raw key goes to stdout once and nowhere else (not stderr, logs or files).
+ * (ADR 0015). The raw key goes to stdout once and nowhere else (not stderr, logs or files).
  */
 import { Option, type Command } from 'commander';
 import type { Settings } from '../../config/settings.js';
