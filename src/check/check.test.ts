@@ -1,11 +1,37 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCheck, renderReport, pickHarmlessTool, redactKey, sha256Hex, type CheckInput, type CheckDeps, type CheckServer } from './check.js';
-import { GatewayCallError, type AuditReader, type AuditRow, type GatewayHttp, type GatewayTool, type McpThroughGateway, type ResponsesItem, type ToolCallResult } from './ports.js';
+import {
+  runCheck,
+  renderReport,
+  pickHarmlessTool,
+  redactKey,
+  sha256Hex,
+  type CheckInput,
+  type CheckDeps,
+  type CheckServer,
+} from './check.js';
+import {
+  GatewayCallError,
+  type AuditReader,
+  type AuditRow,
+  type GatewayHttp,
+  type GatewayTool,
+  type McpThroughGateway,
+  type ResponsesItem,
+  type ToolCallResult,
+} from './ports.js';
 
 const KEY = 'sk-test-0123456789abcdef';
 
-const tool = (name: string, o: Partial<GatewayTool> = {}): GatewayTool => ({ name, required: [], annotated: true, readOnly: true, destructive: false, openWorld: false, ...o });
+const tool = (name: string, o: Partial<GatewayTool> = {}): GatewayTool => ({
+  name,
+  required: [],
+  annotated: true,
+  readOnly: true,
+  destructive: false,
+  openWorld: false,
+  ...o,
+});
 
 const memory: CheckServer = {
   name: 'memory',
@@ -14,7 +40,13 @@ const memory: CheckServer = {
   file: 'desired-state/mcp-memory.yaml',
   checkTool: { tool: 'read_graph', arguments: {} },
 };
-const everything: CheckServer = { name: 'everything', gatewayServer: 'mcp_everything', container: 'mcp-everything', file: 'desired-state/mcp-everything.yaml', checkTool: null };
+const everything: CheckServer = {
+  name: 'everything',
+  gatewayServer: 'mcp_everything',
+  container: 'mcp-everything',
+  file: 'desired-state/mcp-everything.yaml',
+  checkTool: null,
+};
 
 /** A gateway whose answers the test sets; records what was called. */
 class FakeMcp implements McpThroughGateway {
@@ -105,8 +137,22 @@ function input(o: Partial<CheckInput> = {}): CheckInput {
 
 const TOOLS = {
   mcp_memory: [tool('mcp_memory-read_graph'), tool('mcp_memory-create_entities', { required: ['entities'], readOnly: false })],
-  mcp_everything: [tool('mcp_everything-echo', { required: ['message'] }), tool('mcp_everything-toggle', { readOnly: false }), tool('mcp_everything-get-env')],
+  mcp_everything: [
+    tool('mcp_everything-echo', { required: ['message'] }),
+    tool('mcp_everything-toggle', { readOnly: false }),
+    tool('mcp_everything-get-env'),
+  ],
 };
+
+/** The everything server answers `a`, every other server a plain result. */
+const everythingAnswers = (a: ToolCallResult | Error) => (n: string): ToolCallResult | Error =>
+  n.startsWith('mcp_everything') ? a : { isError: false, items: 1, errorText: '' };
+const AUTH_BODY =
+  'Streamable HTTP error: Error POSTing to endpoint: ' +
+  '{"error":{"message":"Authentication Error, Invalid proxy server token passed. Received API Key = ';
+const KEY_FIX =
+  '     fix: the gateway refused the key (LITELLM_MASTER_KEY in secrets/mcp-litellm.env): use a key LiteLLM knows ' +
+  '(--key-env VAR or --key-file FILE), or check LITELLM_MASTER_KEY in the gateway env file';
 
 const row = (namespaced: string, o: Partial<AuditRow> = {}): AuditRow => ({
   namespacedTool: namespaced,
@@ -130,16 +176,21 @@ describe('check: PASS, FAIL with the fix, SKIP with why', () => {
         'PASS gateway: http://127.0.0.1:4000 ready',
         'PASS key: GET /v1/models accepts the key (LITELLM_MASTER_KEY in secrets/mcp-litellm.env)',
         'PASS memory: tools/call mcp_memory-read_graph through LiteLLM → 1 content item(s) (check.tool)',
-        'PASS everything: tools/call mcp_everything-get-env through LiteLLM → 1 content item(s) (listed 3 tools, picked the first argument-free read-only one)',
+        'PASS everything: tools/call mcp_everything-get-env through LiteLLM → 1 content item(s) (listed 3 tools, picked the first ' +
+          'argument-free read-only one)',
         'PASS chat: POST /v1/chat/completions with model mock → 1 choice(s)',
-        'PASS llm-tool-call: POST /v1/responses with model mock and MCP tools of mcp_memory → the model called mcp_memory-read_graph; LiteLLM ran it (1 result(s))',
-        'PASS audit: "LiteLLM_SpendLogs" has a call_mcp_tool row for each call (mcp_memory/read_graph, mcp_everything/get-env) with this key\'s hash',
+        'PASS llm-tool-call: POST /v1/responses with model mock and MCP tools of mcp_memory → the model called ' +
+          'mcp_memory-read_graph; LiteLLM ran it (1 result(s))',
+        'PASS audit: "LiteLLM_SpendLogs" has a call_mcp_tool row for each call (mcp_memory/read_graph, mcp_everything/get-env) ' +
+          "with this key's hash",
         '7 passed, 0 failed, 0 skipped',
       ].join('\n'),
     );
     assert.equal(r.ok, true);
     assert.deepEqual(mcp.calls, ['mcp_memory-read_graph {}', 'mcp_everything-get-env {}']);
-    assert.deepEqual(http.prompts, ['mock mcp_memory Call the tool mcp_memory-read_graph once with the arguments {}. Call no other tool. Then reply: done.']);
+    assert.deepEqual(http.prompts, [
+      'mock mcp_memory Call the tool mcp_memory-read_graph once with the arguments {}. Call no other tool. Then reply: done.',
+    ]);
     assert.equal(audit.polls, 3, 'polled until the batched rows appeared');
     assert.equal(audit.closed, true);
   });
@@ -162,30 +213,32 @@ describe('check: PASS, FAIL with the fix, SKIP with why', () => {
     {
       name: 'a stopped server: LiteLLM lists none of its tools',
       mcp: new FakeMcp({ mcp_memory: TOOLS.mcp_memory }),
-      line: 'FAIL everything: tools/list through LiteLLM shows no tools of mcp_everything: LiteLLM cannot reach the server or does not know it',
+      line:
+        'FAIL everything: tools/list through LiteLLM shows no tools of mcp_everything: ' +
+        'LiteLLM cannot reach the server or does not know it',
       fix: '     fix: mcp-reconciler status everything (McpReady, Registered, GatewayReady); docker logs mcp-everything',
     },
     {
       name: 'a refused key (LiteLLM answers 500 with its auth message, the key echoed)',
-      mcp: new FakeMcp(TOOLS, (n) => (n.startsWith('mcp_everything') ? new GatewayCallError(`Streamable HTTP error: Error POSTing to endpoint: {"error":{"message":"Authentication Error, Invalid proxy server token passed. Received API Key = ${KEY}"}}`, 500) : { isError: false, items: 1, errorText: '' })),
-      line: 'FAIL everything: tools/call get-env through LiteLLM → Streamable HTTP error: Error POSTing to endpoint: {"error":{"message":"Authentication Error, Invalid proxy server token passed. Received API Key = <key>"}}',
-      fix: '     fix: the gateway refused the key (LITELLM_MASTER_KEY in secrets/mcp-litellm.env): use a key LiteLLM knows (--key-env VAR or --key-file FILE), or check LITELLM_MASTER_KEY in the gateway env file',
+      mcp: new FakeMcp(TOOLS, everythingAnswers(new GatewayCallError(`${AUTH_BODY}${KEY}"}}`, 500))),
+      line: `FAIL everything: tools/call get-env through LiteLLM → ${AUTH_BODY}<key>"}}`,
+      fix: KEY_FIX,
     },
     {
       name: 'a 401 without a message',
-      mcp: new FakeMcp(TOOLS, (n) => (n.startsWith('mcp_everything') ? new GatewayCallError('HTTP 401', 401) : { isError: false, items: 1, errorText: '' })),
+      mcp: new FakeMcp(TOOLS, everythingAnswers(new GatewayCallError('HTTP 401', 401))),
       line: 'FAIL everything: tools/call get-env through LiteLLM → HTTP 401',
-      fix: '     fix: the gateway refused the key (LITELLM_MASTER_KEY in secrets/mcp-litellm.env): use a key LiteLLM knows (--key-env VAR or --key-file FILE), or check LITELLM_MASTER_KEY in the gateway env file',
+      fix: KEY_FIX,
     },
     {
       name: 'the tool answers an error',
-      mcp: new FakeMcp(TOOLS, (n) => (n.startsWith('mcp_everything') ? { isError: true, items: 1, errorText: 'boom' } : { isError: false, items: 1, errorText: '' })),
+      mcp: new FakeMcp(TOOLS, everythingAnswers({ isError: true, items: 1, errorText: 'boom' })),
       line: 'FAIL everything: tools/call get-env through LiteLLM → the tool answered an error: boom',
       fix: '     fix: docker logs mcp-everything; or name another harmless tool under check: in desired-state/mcp-everything.yaml',
     },
     {
       name: 'nothing answers in time',
-      mcp: new FakeMcp(TOOLS, (n) => (n.startsWith('mcp_everything') ? new GatewayCallError('timed out after 30000 ms', null) : { isError: false, items: 1, errorText: '' })),
+      mcp: new FakeMcp(TOOLS, everythingAnswers(new GatewayCallError('timed out after 30000 ms', null))),
       line: 'FAIL everything: tools/call get-env through LiteLLM → timed out after 30000 ms',
       fix: '     fix: the gateway did not answer in time: mcp-reconciler status; docker logs mcp-litellm',
     },
@@ -211,8 +264,12 @@ describe('check: PASS, FAIL with the fix, SKIP with why', () => {
     ],
     [
       'no annotations at all (what LiteLLM 1.77.3 passes on)',
-      [tool('mcp_everything-get-env', { annotated: false, readOnly: false }), tool('mcp_everything-echo', { annotated: false, readOnly: false, required: ['message'] })],
-      'PASS everything: listed 2 tools through LiteLLM; none called: LiteLLM 1.77.3 passes no tool annotations (readOnlyHint), so none is known to be harmless',
+      [
+        tool('mcp_everything-get-env', { annotated: false, readOnly: false }),
+        tool('mcp_everything-echo', { annotated: false, readOnly: false, required: ['message'] }),
+      ],
+      'PASS everything: listed 2 tools through LiteLLM; none called: LiteLLM 1.77.3 passes no tool annotations (readOnlyHint), so ' +
+        'none is known to be harmless',
     ],
   ];
   for (const [name, tools, line] of uncallable) {
@@ -222,7 +279,11 @@ describe('check: PASS, FAIL with the fix, SKIP with why', () => {
       const lines = renderReport(r).split('\n');
       const at = lines.indexOf(line);
       assert.ok(at > 0, lines.join('\n'));
-      assert.equal(lines[at + 1], '     note: to check a call too, name a harmless tool in desired-state/mcp-everything.yaml: check: {tool: <name>, arguments: {...}}');
+      assert.equal(
+        lines[at + 1],
+        '     note: to check a call too, name a harmless tool in desired-state/mcp-everything.yaml: ' +
+          'check: {tool: <name>, arguments: {...}}',
+      );
       assert.deepEqual(mcp.calls, ['mcp_memory-read_graph {}']);
       assert.equal(r.ok, true);
     });
@@ -233,8 +294,10 @@ describe('check: PASS, FAIL with the fix, SKIP with why', () => {
       'no database: LiteLLM knows only its master key (400 No connected db.)',
       new GatewayCallError('HTTP 400: No connected db.', 400),
       [
-        'FAIL key: GET /v1/models → HTTP 400: No connected db.: without a database LiteLLM knows only its master key, and the key ($CLIENT_KEY) is not it',
-        '     fix: use the master key (the default: LITELLM_MASTER_KEY in the gateway env file), or give the gateway a database (mcp-reconciler db init) for virtual keys',
+        'FAIL key: GET /v1/models → HTTP 400: No connected db.: without a database LiteLLM knows only its master key, and the key ' +
+          '($CLIENT_KEY) is not it',
+        '     fix: use the master key (the default: LITELLM_MASTER_KEY in the gateway env file), or give the gateway a database ' +
+          '(mcp-reconciler db init) for virtual keys',
       ],
     ],
     [
@@ -242,7 +305,8 @@ describe('check: PASS, FAIL with the fix, SKIP with why', () => {
       new GatewayCallError(`HTTP 401: Authentication Error, Invalid proxy server token passed. Received API Key = ${KEY}`, 401),
       [
         'FAIL key: GET /v1/models → HTTP 401: Authentication Error, Invalid proxy server token passed. Received API Key = <key>',
-        '     fix: the gateway refused the key ($CLIENT_KEY): use a key LiteLLM knows (--key-env VAR or --key-file FILE), or check LITELLM_MASTER_KEY in the gateway env file',
+        '     fix: the gateway refused the key ($CLIENT_KEY): use a key LiteLLM knows (--key-env VAR or --key-file FILE), or check ' +
+          'LITELLM_MASTER_KEY in the gateway env file',
       ],
     ],
   ];
@@ -263,7 +327,8 @@ describe('check: PASS, FAIL with the fix, SKIP with why', () => {
 
   test('/v1/models fails otherwise: FAIL models, the servers are still called, no chat', async () => {
     const mcp = new FakeMcp(TOOLS);
-    const r = await runCheck(input(), { mcp, http: new FakeHttp({ models: new GatewayCallError('HTTP 500: boom\n  Traceback', 500) }), audit: null });
+    const http = new FakeHttp({ models: new GatewayCallError('HTTP 500: boom\n  Traceback', 500) });
+    const r = await runCheck(input(), { mcp, http, audit: null });
     const lines = renderReport(r).split('\n');
     assert.deepEqual(lines.slice(1, 3), ['FAIL models: GET /v1/models → HTTP 500: boom Traceback', '     fix: docker logs mcp-litellm']);
     assert.equal(mcp.calls.length, 2);
@@ -281,7 +346,8 @@ describe('check: PASS, FAIL with the fix, SKIP with why', () => {
   });
 
   test('invalid desired files are failures with the validate command', async () => {
-    const r = await runCheck(input({ servers: [memory], invalid: [{ file: 'desired-state/mcp-x.yaml', message: 'desired-state/mcp-x.yaml:2:1 port: required' }] }), {
+    const invalid = [{ file: 'desired-state/mcp-x.yaml', message: 'desired-state/mcp-x.yaml:2:1 port: required' }];
+    const r = await runCheck(input({ servers: [memory], invalid }), {
       mcp: new FakeMcp(TOOLS),
       http: new FakeHttp(),
       audit: null,
@@ -311,8 +377,10 @@ describe('check: models, the LLM-driven tool call', () => {
     const http = new FakeHttp({ models: ['mock-chat'], responses: [{ type: 'message', text: 'pong' }] });
     assert.deepEqual(await llm(http, { stringMockModels: ['mock-chat'] }), [
       'PASS chat: POST /v1/chat/completions with model mock-chat → 1 choice(s)',
-      "SKIP llm-tool-call: model mock-chat has a string mock_response: LiteLLM 1.77.3's responses() returns it before any MCP handling (litellm/responses/main.py), so no model can call a tool",
-      '     note: a mock model that calls a tool: litellm_params with mock_tool_calls and no mock_response (README "Check the whole stack")',
+      "SKIP llm-tool-call: model mock-chat has a string mock_response: LiteLLM 1.77.3's responses() returns it before any MCP " +
+        'handling (litellm/responses/main.py), so no model can call a tool',
+      '     note: a mock model that calls a tool: litellm_params with mock_tool_calls and no mock_response (README "Check the whole ' +
+        'stack")',
     ]);
   });
 
@@ -328,10 +396,16 @@ describe('check: models, the LLM-driven tool call', () => {
     },
     {
       name: 'the tool LiteLLM ran failed',
-      http: new FakeHttp({ responses: [{ type: 'function_call', name: 'mcp_memory-read_graph' }, { type: 'tool_execution_results', results: [{ result: 'Error executing tool: refused' }] }] }),
+      http: new FakeHttp({
+        responses: [
+          { type: 'function_call', name: 'mcp_memory-read_graph' },
+          { type: 'tool_execution_results', results: [{ result: 'Error executing tool: refused' }] },
+        ],
+      }),
       want: [
         'PASS chat: POST /v1/chat/completions with model mock → 1 choice(s)',
-        'FAIL llm-tool-call: POST /v1/responses with model mock and MCP tools of mcp_memory → the model called mcp_memory-read_graph, but Error executing tool: refused',
+        'FAIL llm-tool-call: POST /v1/responses with model mock and MCP tools of mcp_memory → the model called ' +
+          'mcp_memory-read_graph, but Error executing tool: refused',
         '     fix: mcp-reconciler status; docker logs mcp-litellm',
       ],
     },
@@ -341,7 +415,8 @@ describe('check: models, the LLM-driven tool call', () => {
       want: [
         'FAIL chat: POST /v1/chat/completions with model mock → HTTP 500: litellm.APIConnectionError: no route',
         "     fix: docker logs mcp-litellm; the model's provider settings (api_key, api_base) in the gateway config",
-        'PASS llm-tool-call: POST /v1/responses with model mock and MCP tools of mcp_memory → the model called mcp_memory-read_graph; LiteLLM ran it (1 result(s))',
+        'PASS llm-tool-call: POST /v1/responses with model mock and MCP tools of mcp_memory → the model called ' +
+          'mcp_memory-read_graph; LiteLLM ran it (1 result(s))',
       ],
     },
     {
@@ -358,14 +433,17 @@ describe('check: models, the LLM-driven tool call', () => {
   }
 
   test('no server answered a direct call: the LLM step is SKIPped, not guessed', async () => {
-    const r = await runCheck(input({ servers: [memory] }), { mcp: new FakeMcp({}, () => new GatewayCallError('HTTP 500', 500)), http: new FakeHttp(), audit: null });
-    assert.ok(renderReport(r).includes('SKIP llm-tool-call: no server answered a direct tool call, so there is no known-good tool for the model to call'));
+    const mcp = new FakeMcp({}, () => new GatewayCallError('HTTP 500', 500));
+    const r = await runCheck(input({ servers: [memory] }), { mcp, http: new FakeHttp(), audit: null });
+    const want = 'SKIP llm-tool-call: no server answered a direct tool call, so there is no known-good tool for the model to call';
+    assert.ok(renderReport(r).includes(want));
   });
 });
 
 describe('check: audit rows', () => {
   const audit = async (reader: AuditReader | null, o: Partial<CheckInput> = {}): Promise<{ lines: string[]; ok: boolean }> => {
-    const r = await runCheck(input({ servers: [memory], ...o }), { mcp: new FakeMcp(TOOLS), http: new FakeHttp({ models: [] }), audit: reader, ...clock() });
+    const deps = { mcp: new FakeMcp(TOOLS), http: new FakeHttp({ models: [] }), audit: reader, ...clock() };
+    const r = await runCheck(input({ servers: [memory], ...o }), deps);
     const lines = renderReport(r).split('\n');
     const at = lines.findIndex((l) => / audit: /.test(l));
     return { lines: lines.slice(at, at + 2).filter((l) => !/passed,/.test(l)), ok: r.ok };
@@ -382,8 +460,10 @@ describe('check: audit rows', () => {
     const reader = new FakeAudit([old, row('mcp_everything/get-env')]);
     const r = await audit(reader, { auditWaitMs: 10_000 });
     assert.deepEqual(r.lines, [
-      'FAIL audit: no "LiteLLM_SpendLogs" row (call_type call_mcp_tool) for mcp_memory/read_graph within 10 s at postgresql://litellm@db:5432/litellm',
-      '     fix: is the gateway on this database (DATABASE_URL in its env file, mcp-reconciler status shows API mode)? docker logs mcp-litellm; a longer --audit-wait',
+      'FAIL audit: no "LiteLLM_SpendLogs" row (call_type call_mcp_tool) for mcp_memory/read_graph within 10 s at ' +
+        'postgresql://litellm@db:5432/litellm',
+      '     fix: is the gateway on this database (DATABASE_URL in its env file, mcp-reconciler status shows API mode)? docker logs ' +
+        'mcp-litellm; a longer --audit-wait',
     ]);
     assert.equal(r.ok, false);
     assert.equal(reader.polls, 6, 'polled every 2 s for 10 s');
@@ -412,7 +492,8 @@ describe('check: audit rows', () => {
       close: async () => undefined,
     };
     assert.deepEqual((await audit(reader)).lines, [
-      'FAIL audit: cannot read "LiteLLM_SpendLogs" at postgresql://litellm@db:5432/litellm: password authentication failed for user "litellm"',
+      'FAIL audit: cannot read "LiteLLM_SpendLogs" at postgresql://litellm@db:5432/litellm: password authentication failed for user ' +
+        '"litellm"',
       '     fix: mcp-reconciler doctor --db-env-file <the gateway env file> (DATABASE_URL, schema, rows)',
     ]);
   });

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { errorMessage } from '../errors/index.js';
-import { GatewayCallError, type AuditReader, type AuditRow, type GatewayHttp, type GatewayTool, type McpThroughGateway, type ResponsesItem } from './ports.js';
+import {
+  GatewayCallError,
+  type AuditReader,
+  type AuditRow,
+  type GatewayHttp,
+  type GatewayTool,
+  type McpThroughGateway,
+  type ResponsesItem,
+} from './ports.js';
 
 /** One timeout per call through the gateway (an MCP server that hangs must not hang the check). */
 export const CALL_TIMEOUT_MS = 30_000;
@@ -91,7 +99,8 @@ export async function runCheck(input: CheckInput, deps: CheckDeps): Promise<Chec
   const started = now();
 
   for (const bad of input.invalid) {
-    steps.push({ step: bad.file, status: 'fail', message: `desired file does not validate: ${bad.message}`, fix: `mcp-reconciler validate ${bad.file}` });
+    const message = `desired file does not validate: ${bad.message}`;
+    steps.push({ step: bad.file, status: 'fail', message, fix: `mcp-reconciler validate ${bad.file}` });
   }
 
   const ready = await withTimeout(timeout, (s) => deps.http.ready(s)).catch(() => false);
@@ -173,7 +182,9 @@ async function checkServer(
         step: {
           step: server.name,
           status: 'fail',
-          message: `tools/list through LiteLLM shows no tools of ${server.gatewayServer}: LiteLLM cannot reach the server or does not know it`,
+          message:
+            `tools/list through LiteLLM shows no tools of ${server.gatewayServer}: ` +
+            'LiteLLM cannot reach the server or does not know it',
           fix: `mcp-reconciler status ${server.name} (McpReady, Registered, GatewayReady); docker logs ${server.container}`,
         },
         call: null,
@@ -212,7 +223,9 @@ async function checkServer(
       step: {
         step: server.name,
         status: 'fail',
-        message: `tools/call ${tool} through LiteLLM → the tool answered an error: ${oneLine(redact(result.errorText)) || '(no text)'}`,
+        message: `tools/call ${tool} through LiteLLM → the tool answered an error: ${
+          oneLine(redact(result.errorText)) || '(no text)'
+        }`,
         fix: server.checkTool
           ? `check the tool and arguments under check: in ${server.file}; docker logs ${server.container}`
           : `docker logs ${server.container}; or name another harmless tool under check: in ${server.file}`,
@@ -221,7 +234,11 @@ async function checkServer(
     };
   }
   return {
-    step: { step: server.name, status: 'pass', message: `tools/call ${name} through LiteLLM → ${result.items} content item(s) (${chosen})` },
+    step: {
+      step: server.name,
+      status: 'pass',
+      message: `tools/call ${name} through LiteLLM → ${result.items} content item(s) (${chosen})`,
+    },
     call: { server, tool },
   };
 }
@@ -233,12 +250,16 @@ function callFailure(server: CheckServer, what: string, err: unknown, input: Che
 }
 
 /** LiteLLM 1.77.3 answers a bad key with 401 or with 500 and its auth message (facts: client side). */
-const AUTH_RE = /Authentication Error|Invalid proxy server token|invalid user key|No api key passed|Malformed API Key|not allowed to access/i;
+const AUTH_RE =
+  /Authentication Error|Invalid proxy server token|invalid user key|No api key passed|Malformed API Key|not allowed to access/i;
 
 function fixFor(err: unknown, msg: string, input: CheckInput, server: CheckServer | null): string {
   const status = err instanceof GatewayCallError ? err.status : statusOf(err);
   if (status === 401 || status === 403 || AUTH_RE.test(msg)) {
-    return `the gateway refused the key (${input.keySource}): use a key LiteLLM knows (--key-env VAR or --key-file FILE), or check LITELLM_MASTER_KEY in the gateway env file`;
+    return (
+      `the gateway refused the key (${input.keySource}): use a key LiteLLM knows (--key-env VAR or --key-file FILE), ` +
+      'or check LITELLM_MASTER_KEY in the gateway env file'
+    );
   }
   if (status === null || /ECONNREFUSED|fetch failed|timed out|aborted/i.test(msg)) {
     return `the gateway did not answer in time: mcp-reconciler status; docker logs ${input.gatewayContainer}`;
@@ -260,7 +281,9 @@ function keyRefusal(err: unknown, msg: string, input: CheckInput): StepResult | 
       step: 'key',
       status: 'fail',
       message: `GET /v1/models → ${msg}: without a database LiteLLM knows only its master key, and the key (${input.keySource}) is not it`,
-      fix: 'use the master key (the default: LITELLM_MASTER_KEY in the gateway env file), or give the gateway a database (mcp-reconciler db init) for virtual keys',
+      fix:
+        'use the master key (the default: LITELLM_MASTER_KEY in the gateway env file), ' +
+        'or give the gateway a database (mcp-reconciler db init) for virtual keys',
     };
   }
   if (status === 401 || status === 403 || AUTH_RE.test(msg)) {
@@ -290,7 +313,8 @@ async function checkModels(
     ];
   }
   if (input.model !== null && !models.includes(input.model)) {
-    return [{ step: 'models', status: 'fail', message: `--model ${input.model} is not served by the gateway (it serves ${models.join(', ')})`, fix: 'pick one of those with --model' }];
+    const message = `--model ${input.model} is not served by the gateway (it serves ${models.join(', ')})`;
+    return [{ step: 'models', status: 'fail', message, fix: 'pick one of those with --model' }];
   }
   const model = input.model ?? (models[0] as string);
   const out: StepResult[] = [];
@@ -299,7 +323,12 @@ async function checkModels(
     out.push(
       r.choices > 0
         ? { step: 'chat', status: 'pass', message: `POST /v1/chat/completions with model ${model} → ${r.choices} choice(s)` }
-        : { step: 'chat', status: 'fail', message: `POST /v1/chat/completions with model ${model} → no choices`, fix: `docker logs ${input.gatewayContainer}` },
+        : {
+            step: 'chat',
+            status: 'fail',
+            message: `POST /v1/chat/completions with model ${model} → no choices`,
+            fix: `docker logs ${input.gatewayContainer}`,
+          },
     );
   } catch (err) {
     const msg = oneLine(redact(errorMessage(err)));
@@ -324,7 +353,10 @@ async function checkLlmToolCall(
 ): Promise<StepResult> {
   // A tool the user named as harmless first (with its arguments), else the picked argument-free one.
   const target = calls.find((c) => c.server.checkTool !== null) ?? calls[0];
-  if (!target) return { step: 'llm-tool-call', status: 'skip', message: 'no server answered a direct tool call, so there is no known-good tool for the model to call' };
+  if (!target) {
+    const message = 'no server answered a direct tool call, so there is no known-good tool for the model to call';
+    return { step: 'llm-tool-call', status: 'skip', message };
+  }
   const tool = `${target.server.gatewayServer}-${target.tool}`;
   const args = target.server.checkTool?.arguments ?? {};
   const prompt = `Call the tool ${tool} once with the arguments ${JSON.stringify(args)}. Call no other tool. Then reply: done.`;
@@ -361,14 +393,23 @@ async function checkLlmToolCall(
     return {
       step: 'llm-tool-call',
       status: 'fail',
-      message: `${what} → the model called ${called.join(', ')}, but ${results.length === 0 ? 'LiteLLM returned no tool result' : oneLine(redact(failed[0]?.result ?? ''))}`,
+      message: `${what} → the model called ${called.join(', ')}, but ${
+        results.length === 0 ? 'LiteLLM returned no tool result' : oneLine(redact(failed[0]?.result ?? ''))
+      }`,
       fix: `mcp-reconciler status; docker logs ${input.gatewayContainer}`,
     };
   }
-  return { step: 'llm-tool-call', status: 'pass', message: `${what} → the model called ${called.join(', ')}; LiteLLM ran it (${results.length} result(s))` };
+  const message = `${what} → the model called ${called.join(', ')}; LiteLLM ran it (${results.length} result(s))`;
+  return { step: 'llm-tool-call', status: 'pass', message };
 }
 
-async function checkAudit(input: CheckInput, deps: CheckDeps, calls: MadeCall[], started: Date, redact: (s: string) => string): Promise<StepResult> {
+async function checkAudit(
+  input: CheckInput,
+  deps: CheckDeps,
+  calls: MadeCall[],
+  started: Date,
+  redact: (s: string) => string,
+): Promise<StepResult> {
   const audit = deps.audit;
   if (!audit) return { step: 'audit', status: 'skip', message: input.noAuditWhy };
   if (calls.length === 0) return { step: 'audit', status: 'skip', message: 'no tool call was made, so there is no audit row to look for' };
@@ -402,8 +443,12 @@ async function checkAudit(input: CheckInput, deps: CheckDeps, calls: MadeCall[],
     return {
       step: 'audit',
       status: 'fail',
-      message: `no "LiteLLM_SpendLogs" row (call_type call_mcp_tool) for ${missing.map(label).join(', ')} within ${Math.round(input.auditWaitMs / 1000)} s at ${audit.where}`,
-      fix: `is the gateway on this database (DATABASE_URL in its env file, mcp-reconciler status shows API mode)? docker logs ${input.gatewayContainer}; a longer --audit-wait`,
+      message:
+        `no "LiteLLM_SpendLogs" row (call_type call_mcp_tool) for ${missing.map(label).join(', ')} ` +
+        `within ${Math.round(input.auditWaitMs / 1000)} s at ${audit.where}`,
+      fix:
+        'is the gateway on this database (DATABASE_URL in its env file, mcp-reconciler status shows API mode)? ' +
+        `docker logs ${input.gatewayContainer}; a longer --audit-wait`,
     };
   }
   if (wrongKey.length > 0) {
@@ -414,7 +459,8 @@ async function checkAudit(input: CheckInput, deps: CheckDeps, calls: MadeCall[],
       fix: 'another client made these calls; run the check again, or look at the rows with the query doctor --db-env-file prints',
     };
   }
-  return { step: 'audit', status: 'pass', message: `"LiteLLM_SpendLogs" has a call_mcp_tool row for each call (${calls.map(label).join(', ')}) with this key's hash` };
+  const message = `"LiteLLM_SpendLogs" has a call_mcp_tool row for each call (${calls.map(label).join(', ')}) with this key's hash`;
+  return { step: 'audit', status: 'pass', message };
 }
 
 function label(c: MadeCall): string {

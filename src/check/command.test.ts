@@ -22,8 +22,10 @@ function fixture(envText: string | null): { dir: string; settings: Settings } {
 test('the key: the master key by default, --key-env, --key-file (bare or NAME=key); never both; errors name no key', () => {
   const { dir, settings } = fixture('LITELLM_MASTER_KEY=sk-master-1234\n');
   try {
-    assert.deepEqual(resolveKey(settings, {}, {}), { key: 'sk-master-1234', source: `LITELLM_MASTER_KEY in ${join(dir, 'secrets', 'mcp-litellm.env')}` });
-    assert.deepEqual(resolveKey(settings, { keyEnv: 'MY_KEY' }, { MY_KEY: 'sk-client-5678' }), { key: 'sk-client-5678', source: '$MY_KEY' });
+    const master = { key: 'sk-master-1234', source: `LITELLM_MASTER_KEY in ${join(dir, 'secrets', 'mcp-litellm.env')}` };
+    assert.deepEqual(resolveKey(settings, {}, {}), master);
+    const fromEnv = resolveKey(settings, { keyEnv: 'MY_KEY' }, { MY_KEY: 'sk-client-5678' });
+    assert.deepEqual(fromEnv, { key: 'sk-client-5678', source: '$MY_KEY' });
     const bare = join(dir, 'secrets', 'client.key');
     writeFileSync(bare, 'sk-client-bare\n', { mode: 0o600 });
     assert.equal(resolveKey(settings, { keyFile: bare }, {}).key, 'sk-client-bare');
@@ -46,7 +48,9 @@ test('no master key and no --key-*: FAIL key with the fix, exit 1, nothing calle
   try {
     const code = await checkCommand(settings, {}, { stdout: (s) => (out += s), stderr: () => undefined, env: {} });
     assert.equal(code, 1);
-    assert.match(out, /^FAIL key: no LITELLM_MASTER_KEY in .*mcp-litellm\.env; or give a client key with --key-env VAR \/ --key-file FILE\n {5}fix: /);
+    assert.match(out, /^FAIL key: no LITELLM_MASTER_KEY in .*mcp-litellm\.env; /);
+    assert.match(out, /; or give a client key with --key-env VAR \/ --key-file FILE\n/);
+    assert.match(out, /\n {5}fix: mcp-reconciler install writes the gateway env file/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -71,7 +75,9 @@ test('string mock_response models are found in model_list; other models and bad 
 test('checkInput: servers from the desired files with their check tools, the database URL from the gateway env file', () => {
   const { dir, settings } = fixture('LITELLM_MASTER_KEY=sk-m\nDATABASE_URL=postgresql://litellm:pw@db:5432/litellm\n');
   try {
-    for (const n of ['memory', 'everything']) copyFileSync(join(REPO, 'desired-state', `mcp-${n}.yaml`), join(settings.desiredDir, `mcp-${n}.yaml`));
+    for (const n of ['memory', 'everything']) {
+      copyFileSync(join(REPO, 'desired-state', `mcp-${n}.yaml`), join(settings.desiredDir, `mcp-${n}.yaml`));
+    }
     writeFileSync(join(settings.desiredDir, 'mcp-bad.yaml'), 'image: x\ntransport: http\n');
     const { input, databaseUrl } = checkInput(settings, { auditWaitSeconds: 5 }, { key: 'sk-m', source: 's' });
     assert.equal(databaseUrl, 'postgresql://litellm:pw@db:5432/litellm');
@@ -82,7 +88,8 @@ test('checkInput: servers from the desired files with their check tools, the dat
         ['memory', 'mcp_memory', 'mcp-memory', { tool: 'read_graph', arguments: {} }],
       ],
     );
-    assert.deepEqual(input.invalid.map((i) => i.message.replace(/^.*mcp-bad\.yaml/, 'mcp-bad.yaml')), ['mcp-bad.yaml:1:1 port: required for transport http']);
+    const invalid = input.invalid.map((i) => i.message.replace(/^.*mcp-bad\.yaml/, 'mcp-bad.yaml'));
+    assert.deepEqual(invalid, ['mcp-bad.yaml:1:1 port: required for transport http']);
     assert.equal(input.auditWaitMs, 5_000);
     assert.equal(input.gatewayContainer, 'mcp-litellm');
   } finally {

@@ -64,9 +64,16 @@ export function stringMockModels(configText: string | null): string[] {
 }
 
 /** Everything `check` needs from settings and files; the key read as `resolveKey` says. */
-export function checkInput(settings: Settings, opts: CheckOptions, key: { key: string; source: string }): { input: CheckInput; databaseUrl: string | null } {
+export function checkInput(
+  settings: Settings,
+  opts: CheckOptions,
+  key: { key: string; source: string },
+): { input: CheckInput; databaseUrl: string | null } {
   const load = loadDesiredDir(settings.desiredDir);
-  const invalid = load.invalid.map((i) => ({ file: i.file, message: i.issues.filter((x) => x.severity === 'error').map(formatIssue)[0] ?? 'invalid' }));
+  const invalid = load.invalid.map((i) => ({
+    file: i.file,
+    message: i.issues.filter((x) => x.severity === 'error').map(formatIssue)[0] ?? 'invalid',
+  }));
   if (load.dirState !== 'ok') invalid.push({ file: displayPath(settings.desiredDir), message: `desired directory ${load.dirState}` });
   let configText: string | null = null;
   try {
@@ -101,7 +108,9 @@ export function checkInput(settings: Settings, opts: CheckOptions, key: { key: s
     keySource: key.source,
     model: opts.model ?? null,
     stringMockModels: mocks,
-    noAuditWhy: `no DATABASE_URL in ${displayPath(settings.gateway.envFile)}: the gateway has no database (config mode), so LiteLLM keeps no audit rows`,
+    noAuditWhy:
+      `no DATABASE_URL in ${displayPath(settings.gateway.envFile)}: ` +
+      'the gateway has no database (config mode), so LiteLLM keeps no audit rows',
     auditWaitMs: opts.auditWaitSeconds !== undefined ? opts.auditWaitSeconds * 1000 : DEFAULT_AUDIT_WAIT_MS,
   };
   return { input, databaseUrl };
@@ -113,7 +122,8 @@ export async function checkCommand(settings: Settings, opts: CheckOptions, io: C
   try {
     key = resolveKey(settings, opts, io.env);
   } catch (err) {
-    io.stdout(`FAIL key: ${errorMessage(err)}\n     fix: mcp-reconciler install writes the gateway env file; or --key-env VAR / --key-file FILE\n`);
+    const fix = 'mcp-reconciler install writes the gateway env file; or --key-env VAR / --key-file FILE';
+    io.stdout(`FAIL key: ${errorMessage(err)}\n     fix: ${fix}\n`);
     return 1;
   }
   const { input, databaseUrl } = checkInput(settings, opts, key);

@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { litellmMessage } from '../litellm/api.js';
-import { GatewayCallError, type GatewayHttp, type GatewayTool, type McpThroughGateway, type ResponsesItem, type ToolCallResult } from './ports.js';
+import {
+  GatewayCallError,
+  type GatewayHttp,
+  type GatewayTool,
+  type McpThroughGateway,
+  type ResponsesItem,
+  type ToolCallResult,
+} from './ports.js';
 
 /** The client's headers: LiteLLM 1.77.3 wants `Bearer ` in `x-litellm-api-key` (facts: client side). */
 function keyHeaders(key: string): Record<string, string> {
@@ -21,7 +28,8 @@ export class SdkMcpThroughGateway implements McpThroughGateway {
   }
 
   async #session<T>(headers: Record<string, string>, signal: AbortSignal, fn: (c: Client) => Promise<T>): Promise<T> {
-    const transport = new StreamableHTTPClientTransport(this.#url, { requestInit: { headers: { ...keyHeaders(this.#key), ...headers }, signal } });
+    const requestInit = { headers: { ...keyHeaders(this.#key), ...headers }, signal };
+    const transport = new StreamableHTTPClientTransport(this.#url, { requestInit });
     const client = new Client({ name: 'mcp-reconciler-check', version: '0.1.0' }, { capabilities: {} });
     try {
       await client.connect(transport, { signal });
@@ -59,7 +67,8 @@ export class SdkMcpThroughGateway implements McpThroughGateway {
       const r = await c.callTool({ name, arguments: args }, undefined, { signal });
       const content = Array.isArray(r.content) ? (r.content as { type?: unknown; text?: unknown }[]) : [];
       const isError = r.isError === true;
-      const errorText = isError ? content.filter((x) => x.type === 'text' && typeof x.text === 'string').map((x) => x.text as string).join(' ') : '';
+      const texts = content.filter((x) => x.type === 'text' && typeof x.text === 'string').map((x) => x.text as string);
+      const errorText = isError ? texts.join(' ') : '';
       return { isError, items: content.length, errorText };
     });
   }
@@ -145,7 +154,11 @@ export class UndiciGatewayHttp implements GatewayHttp {
     };
     const parsed = ResponsesBody.parse(await this.#call('POST', '/v1/responses', body, signal));
     return parsed.output.map((item): ResponsesItem => {
-      const texts = Array.isArray(item.content) ? item.content.flatMap((c) => (OutputText.safeParse(c).success ? [(c as { text: string }).text] : [])) : [];
+      const parts = Array.isArray(item.content) ? item.content : [];
+      const texts = parts.flatMap((c) => {
+        const t = OutputText.safeParse(c);
+        return t.success ? [t.data.text] : [];
+      });
       if (item.type === 'function_call') return { type: 'function_call', name: item.name ?? '?' };
       if (item.type === 'message') return { type: 'message', text: texts.join(' ') };
       if (item.type === 'tool_execution_results') {

@@ -44,10 +44,13 @@ describe('check: the user\'s test plan against the real LiteLLM 1.77.3', { timeo
     stack = await createStack();
     const cfg = stack.settings.gateway.configPath;
     mkdirSync(dirname(cfg), { recursive: true });
-    writeFileSync(cfg, `general_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n${mockModelConfig('mcp_everything-echo')}`, { mode: 0o600 });
+    const general = 'general_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n';
+    writeFileSync(cfg, `${general}${mockModelConfig('mcp_everything-echo')}`, { mode: 0o600 });
     stack.copyExample('everything'); // check: {tool: echo, arguments: {message: ...}}
     // The same image without check: -> the first argument-free read-only tool is picked.
-    stack.writeDesired('auto', 'image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\nenv: {PORT: 3001}\n');
+    const auto = 'image: mcp/everything:latest\ntransport: http\nport: 3001\n' +
+      'command: [node, dist/index.js, streamableHttp]\nenv: {PORT: 3001}\n';
+    stack.writeDesired('auto', auto);
     const out = await stack.reconciler.reconcile();
     assert.deepEqual(out.result.failed, []);
     await waitFor('both servers through LiteLLM', async () => {
@@ -61,7 +64,9 @@ describe('check: the user\'s test plan against the real LiteLLM 1.77.3', { timeo
 
   const envFile = (): string => join(stack.dir, 'secrets', `${stack.id}-litellm.env`);
   // LiteLLM 1.77.3 drops tool annotations, so a server without check: is listed, not called.
-  const AUTO = 'PASS auto: listed 13 tools through LiteLLM; none called: LiteLLM 1.77.3 passes no tool annotations (readOnlyHint), so none is known to be harmless';
+  const AUTO =
+    'PASS auto: listed 13 tools through LiteLLM; none called: ' +
+    'LiteLLM 1.77.3 passes no tool annotations (readOnlyHint), so none is known to be harmless';
   const check = (env: Record<string, string> = {}, ...args: string[]) =>
     spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), 'check', '--config', stack.settingsFile, ...args], {
       encoding: 'utf8',
@@ -77,10 +82,12 @@ describe('check: the user\'s test plan against the real LiteLLM 1.77.3', { timeo
       `PASS gateway: ${stack.settings.gateway.url} ready`,
       `PASS key: GET /v1/models accepts the key (LITELLM_MASTER_KEY in ${envFile()})`,
       AUTO,
-      `     note: to check a call too, name a harmless tool in ${join(stack.settings.desiredDir, 'mcp-auto.yaml')}: check: {tool: <name>, arguments: {...}}`,
+      `     note: to check a call too, name a harmless tool in ${join(stack.settings.desiredDir, 'mcp-auto.yaml')}: ` +
+        'check: {tool: <name>, arguments: {...}}',
       'PASS everything: tools/call mcp_everything-echo through LiteLLM → 1 content item(s) (check.tool)',
       'PASS chat: POST /v1/chat/completions with model mock-tools → 1 choice(s)',
-      'PASS llm-tool-call: POST /v1/responses with model mock-tools and MCP tools of mcp_everything → the model called mcp_everything-echo; LiteLLM ran it (1 result(s))',
+      'PASS llm-tool-call: POST /v1/responses with model mock-tools and MCP tools of mcp_everything → the model called ' +
+        'mcp_everything-echo; LiteLLM ran it (1 result(s))',
       `SKIP audit: no DATABASE_URL in ${envFile()}: the gateway has no database (config mode), so LiteLLM keeps no audit rows`,
       '6 passed, 0 failed, 1 skipped',
     ]);
@@ -93,8 +100,10 @@ describe('check: the user\'s test plan against the real LiteLLM 1.77.3', { timeo
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), [
       `PASS gateway: ${stack.settings.gateway.url} ready`,
-      'FAIL key: GET /v1/models → HTTP 400: No connected db.: without a database LiteLLM knows only its master key, and the key ($CLIENT_KEY) is not it',
-      '     fix: use the master key (the default: LITELLM_MASTER_KEY in the gateway env file), or give the gateway a database (mcp-reconciler db init) for virtual keys',
+      'FAIL key: GET /v1/models → HTTP 400: No connected db.: without a database LiteLLM knows only its master key, and the key ' +
+        '($CLIENT_KEY) is not it',
+      '     fix: use the master key (the default: LITELLM_MASTER_KEY in the gateway env file), or give the gateway a database ' +
+        '(mcp-reconciler db init) for virtual keys',
       'SKIP auto: not called: the gateway refused the key',
       'SKIP everything: not called: the gateway refused the key',
       '1 passed, 1 failed, 2 skipped',
@@ -123,7 +132,8 @@ class DoubleAuditReader implements AuditReader {
     return rows
       .filter((r) => r['call_type'] === 'call_mcp_tool')
       .map((r) => {
-        const meta = (typeof r['metadata'] === 'string' ? JSON.parse(r['metadata']) : r['metadata']) as { mcp_tool_call_metadata?: { mcp_server_name?: string; name?: string } } | null;
+        const raw: unknown = typeof r['metadata'] === 'string' ? JSON.parse(r['metadata']) : r['metadata'];
+        const meta = raw as { mcp_tool_call_metadata?: { mcp_server_name?: string; name?: string } } | null;
         return {
           namespacedTool: (r['mcp_namespaced_tool_name'] as string | null) ?? null,
           server: meta?.mcp_tool_call_metadata?.mcp_server_name ?? null,
@@ -157,7 +167,15 @@ describe('check: audit rows on the real LiteLLM 1.77.3 in database mode (Prisma 
   test('the check\'s own tool call has its call_mcp_tool row with the key\'s hash: audit PASS', async () => {
     const r = await runCheck(
       {
-        servers: [{ name: 'srv', gatewayServer: 'srv', container: 'c', file: 'mcp-srv.yaml', checkTool: { tool: 'echo', arguments: { message: 'audited' } } }],
+        servers: [
+          {
+            name: 'srv',
+            gatewayServer: 'srv',
+            container: 'c',
+            file: 'mcp-srv.yaml',
+            checkTool: { tool: 'echo', arguments: { message: 'audited' } },
+          },
+        ],
         invalid: [],
         gatewayUrl: p.url,
         gatewayContainer: 'litellm',

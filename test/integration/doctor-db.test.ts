@@ -71,12 +71,14 @@ describe('doctor --db against LiteLLM\'s real schema on a throwaway PostgreSQL 1
   });
 
   test('check\'s audit reader: the MCP rows since a time, read-only, on the real schema (rows from before are left out)', async () => {
-    await run(withSchema, `insert into "LiteLLM_SpendLogs" (request_id, call_type, "startTime", "endTime", mcp_namespaced_tool_name, status, api_key, metadata)
+    await run(withSchema, `insert into "LiteLLM_SpendLogs"
+      (request_id, call_type, "startTime", "endTime", mcp_namespaced_tool_name, status, api_key, metadata)
       values ('old', 'call_mcp_tool', now() - interval '1 hour', now(), 'mcp_memory/read_graph', 'success', 'h', '{}')`);
     const reader = new PgAuditReader(url(withSchema));
     try {
       const rows = await reader.mcpToolCallsSince(new Date(Date.now() - 10 * 60_000), AbortSignal.timeout(10_000));
-      assert.deepEqual(rows.map((r) => [r.namespacedTool, r.server, r.tool, r.apiKey, r.status]), [['mcp_postgresql/execute_sql', 'mcp_postgresql', 'execute_sql', 'hashed', 'success']]);
+      const got = rows.map((r) => [r.namespacedTool, r.server, r.tool, r.apiKey, r.status]);
+      assert.deepEqual(got, [['mcp_postgresql/execute_sql', 'mcp_postgresql', 'execute_sql', 'hashed', 'success']]);
       assert.ok(rows[0]!.startTime instanceof Date);
       assert.ok(reader.where.endsWith(`/${withSchema}`), reader.where);
     } finally {

@@ -15,7 +15,8 @@ export function register(program: Command): void {
   const cmd = defineCommand(
     program,
     'check',
-    'test the live stack as a client would: a tool call on every server through LiteLLM /mcp/, a chat completion and an LLM-driven tool call (if a model is served), the audit rows (with a database)',
+    'test the live stack as a client would: a tool call on every server through LiteLLM /mcp/, ' +
+      'a chat completion and an LLM-driven tool call (if a model is served), the audit rows (with a database)',
     {
       examples: ['', '--key-env LITELLM_API_KEY', '--model mock-tools --audit-wait 120'],
       exits: [[Exit.Ok, 'every step passed or did not apply (SKIP)'], [Exit.Error, 'a step failed (its fix is printed under it)']],
