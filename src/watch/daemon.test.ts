@@ -61,7 +61,7 @@ test('SIGHUP during a pass: that pass ends on the old settings, the next one sta
   }
 });
 
-test('the daemon serves the page with its own events, masks the gateway env value, and keeps the notes file (never a foreign one)', async () => {
+test('the page shows the daemon events, masks the gateway env value; the notes file is kept, a foreign one left alone', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'daemon-page-'));
   try {
     mkdirSync(join(dir, 'desired-state'));
@@ -70,7 +70,8 @@ test('the daemon serves the page with its own events, masks the gateway env valu
     writeFileSync(join(dir, 'secrets', 'mcp-litellm.env'), `LITELLM_MASTER_KEY=${masterKey}\n`, { mode: 0o600 });
     const port = await freePort();
     const file = join(dir, 'settings.yaml');
-    writeFileSync(file, JSON.stringify({ projectsRoot: dir, secretsDir: join(dir, 'secrets'), statusPort: port, gateway: { hostPort: 4123 } }));
+    const settings = { projectsRoot: dir, secretsDir: join(dir, 'secrets'), statusPort: port, gateway: { hostPort: 4123 } };
+    writeFileSync(file, JSON.stringify(settings));
     let summary = '0 servers: 0 running';
     const fake = {
       settings: loadSettings({ file, env: {} }),
