@@ -98,6 +98,7 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     assert.match(r.stdout, /^sk-[A-Za-z0-9_-]{16,}\n$/);
     clientKey = r.stdout.trim();
     assert.match(r.stderr, /new key of client "laptop" \(LiteLLM alias mcp-reconciler\/default\/laptop\): servers alpha; expires \S+; budget \$5\. Shown once/);
+    assert.match(r.stderr, /note: LiteLLM 1\.77\.3 hides the other servers' tools from this key but does not refuse a call to them by name/);
     assert.doesNotMatch(r.stderr, new RegExp(clientKey));
     const rows = await p.rows();
     const token = rows['litellm_verificationtoken']!.find((x) => x['key_alias'] === 'mcp-reconciler/default/laptop')!;

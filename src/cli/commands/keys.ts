@@ -65,7 +65,8 @@ export function describeKey(client: string, k: CreatedKey): string {
   const servers = k.servers.map((s) => s.name).join(', ');
   return `${k.rotated ? 'replaced the key' : 'new key'} of client "${client}" (LiteLLM alias ${k.alias}): servers ${servers}; ` +
     `expires ${k.expires ?? 'never'}; budget ${k.budget === null ? 'none' : `$${k.budget}`}. Shown once, stored nowhere by mcp-reconciler; ` +
-    `revoke: mcp-reconciler keys revoke ${client}\n`;
+    `revoke: mcp-reconciler keys revoke ${client}\n` +
+    'note: LiteLLM 1.77.3 hides the other servers\' tools from this key but does not refuse a call to them by name (ADR 0015)\n';
 }
 
 /** Runs a key action; a KeyCommandError is the user's to fix: its message on stderr, exit 1. */
