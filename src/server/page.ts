@@ -58,7 +58,8 @@ code{font:13px ui-monospace,monospace;background:#eee;padding:0 .2rem;overflow-w
 .True{color:#17653a;font-weight:600}.False{color:#b3261e;font-weight:600}.Unknown{color:#8a6d00;font-weight:600}
 .ok{background:#e6f4ea}.bad{background:#fce8e6}.msg{overflow-wrap:anywhere}.muted{color:#666;font-size:.9rem}
 section.server{border:1px solid #ddd;border-radius:6px;background:#fff;padding:.3rem .8rem;margin:.6rem 0}
-@media (max-width:40rem){th:nth-child(5),td:nth-child(5){display:none}body{font-size:14px}}
+@media (max-width:40rem){body{font-size:14px}thead{display:none}table,tbody{display:block}
+tr{display:block;border-bottom:1px solid #ddd;padding:.25rem 0}td{display:inline;border:0;padding:0 .4rem 0 0}td.msg{display:block}}
 `;
 
 /** The page's only style, allowed by hash in its Content-Security-Policy (no script at all). */
