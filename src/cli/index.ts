@@ -9,6 +9,7 @@ import * as plan from './commands/plan.js';
 import * as apply from './commands/apply.js';
 import * as run from './commands/run.js';
 import * as status from './commands/status.js';
+import * as logs from './commands/logs.js';
 import * as litellmConfig from './commands/litellm-config.js';
 import * as clients from './commands/clients.js';
 import * as db from './commands/db.js';
@@ -26,7 +27,7 @@ export { Exit } from './command.js';
  * `register(program)` defines it with `defineCommand` (help with examples and exit codes) and `onRun`.
  */
 const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
-  validate, plan, apply, run, status, litellmConfig, clients, keys, db, doctor, check, install, edge, completion,
+  validate, plan, apply, run, status, logs, litellmConfig, clients, keys, db, doctor, check, install, edge, completion,
 ];
 
 const processIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };

@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import type { ContainerRuntime, RuntimeEvent, ObserveQuery, RuntimeSnapshot } from '../ports/index.js';
+import { Readable } from 'node:stream';
+import type { ContainerLogs, ContainerRuntime, LogLine, LogOptions, RuntimeEvent, ObserveQuery, RuntimeSnapshot } from '../ports/index.js';
 import type { ContainerSpec, ObservedContainer, ObservedNetwork, ObservedVolume } from '../model/types.js';
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
 import { readEnvFile } from '../desired/env-file.js';
@@ -26,6 +27,13 @@ function dockerError(what: string, err: unknown, location?: string): ReconcilerE
   );
 }
 
+/** `2026-12-01T07:00:00.123456789Z text` (Docker's timestamps option) as a LogLine. */
+function logLine(stream: LogLine['stream'], line: string): LogLine {
+  const space = line.indexOf(' ');
+  const stamped = space > 0 && /^\d{4}-\d\d-\d\dT/.test(line);
+  return { stream, time: stamped ? line.slice(0, space) : '', text: (stamped ? line.slice(space + 1) : line).replace(/\r$/, '') };
+}
+
 function parseSummary(v: string | undefined): Record<string, unknown> | null {
   if (!v) return null;
   try {
@@ -40,7 +48,7 @@ function parseSummary(v: string | undefined): Record<string, unknown> | null {
 export type PullPolicy = 'missing' | 'never';
 
 /** The one real ContainerRuntime, over the Docker Engine API (dockerode, /var/run/docker.sock). */
-export class DockerRuntime implements ContainerRuntime {
+export class DockerRuntime implements ContainerRuntime, ContainerLogs {
   readonly docker: Docker;
   readonly #log: Logger | undefined;
   readonly #pull: PullPolicy;
@@ -370,6 +378,70 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+
+  /**
+   * Container `name`'s log through the Engine API (`GET /containers/{name}/logs`, timestamps on), split
+   * into lines per stream (docker-modem demultiplexes; a TTY container's raw log is all stdout).
+   */
+  async *readLog(name: string, opts: LogOptions): AsyncGenerator<LogLine> {
+    const query = { stdout: true, stderr: true, timestamps: true, abortSignal: opts.signal, ...(opts.tail === 'all' ? {} : { tail: opts.tail }) };
+    let raw: NodeJS.ReadableStream;
+    try {
+      raw = opts.follow
+        ? await this.docker.getContainer(name).logs({ ...query, follow: true })
+        : Readable.from([await this.docker.getContainer(name).logs({ ...query, follow: false })]);
+    } catch (err) {
+      if (opts.signal.aborted) return;
+      throw dockerError(`logs ${name}`, err);
+    }
+    const queue: LogLine[] = [];
+    let done = false;
+    let failed: unknown = null;
+    let wake: (() => void) | null = null;
+    const notify = (): void => {
+      wake?.();
+      wake = null;
+    };
+    const partial = { stdout: '', stderr: '' };
+    const sink = (stream: LogLine['stream']) => ({
+      write: (chunk: Buffer): boolean => {
+        const lines = (partial[stream] + chunk.toString('utf8')).split('\n');
+        partial[stream] = lines.pop() ?? '';
+        for (const l of lines) queue.push(logLine(stream, l));
+        notify();
+        return true;
+      },
+    });
+    this.docker.modem.demuxStream(raw, sink('stdout') as unknown as NodeJS.WritableStream, sink('stderr') as unknown as NodeJS.WritableStream);
+    raw.on('end', () => {
+      done = true;
+      notify();
+    });
+    raw.on('error', (err: unknown) => {
+      if (!opts.signal.aborted) failed = err;
+      done = true;
+      notify();
+    });
+    const onAbort = (): void => {
+      done = true;
+      (raw as Readable).destroy?.();
+      notify();
+    };
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (;;) {
+        while (queue.length > 0) yield queue.shift() as LogLine;
+        if (done) break;
+        await new Promise<void>((r) => (wake = r));
+      }
+      while (queue.length > 0) yield queue.shift() as LogLine;
+      for (const stream of ['stdout', 'stderr'] as const) if (partial[stream] && !opts.signal.aborted) yield logLine(stream, partial[stream]);
+      if (failed) throw dockerError(`logs ${name}`, failed);
+    } finally {
+      opts.signal.removeEventListener('abort', onAbort);
+      (raw as Readable).destroy?.();
+    }
+  }
 
   /**
    * Follow Docker events for our containers and call `onEvent` for each (a hint to reconcile).

@@ -55,6 +55,28 @@ export interface ContainerRuntime {
   inspectByName(name: string): Promise<{ id: string; startedAt: number; running: boolean } | null>;
 }
 
+/** One line a container wrote, as Docker's log driver kept it. */
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  /** RFC 3339 with nanoseconds, as Docker stamps it (sorts as text). */
+  time: string;
+  text: string;
+}
+
+export interface LogOptions {
+  /** Keep following new lines until `signal` aborts. */
+  follow: boolean;
+  /** The last this many lines first ('all': the whole log). */
+  tail: number | 'all';
+  signal: AbortSignal;
+}
+
+/** A container's log (`docker logs`), read only. One real adapter: docker/runtime.ts; fake: testing/fake-runtime.ts. */
+export interface ContainerLogs {
+  /** Lines of container `name` in the order Docker has them; ends at the end of the log (or, following, on abort). */
+  readLog(name: string, opts: LogOptions): AsyncIterable<LogLine>;
+}
+
 /** A hint that something changed in Docker (a container died, was removed, ...). */
 export interface RuntimeEvent {
   action: string;

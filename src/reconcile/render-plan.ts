@@ -1,3 +1,4 @@
+import { styleText } from 'node:util';
 import type { Operation, Plan } from '../model/types.js';
 
 const SYMBOL: Record<Operation['type'], string> = {
@@ -20,10 +21,24 @@ const SYMBOL: Record<Operation['type'], string> = {
   'backoff-held': '!',
 };
 
-/** The plan as text, one line per operation: `+ create-container container:mcp-x  (not found)`. */
-export function renderPlan(plan: Plan): string {
+/** Colour per symbol on a terminal: additions green, removals red, changes yellow, starts cyan, held or refused magenta. */
+const COLOUR = { '+': 'green', '-': 'red', '~': 'yellow', '>': 'cyan', '!': 'magenta' } as const;
+
+/**
+ * The plan as text, one line per operation: `+ create-container container:mcp-x: not found`. With
+ * `colour` (the caller decides: a terminal, no NO_COLOR), the symbol and type are coloured and the cause dimmed.
+ */
+export function renderPlan(plan: Plan, opts: { colour?: boolean } = {}): string {
   if (plan.operations.length === 0) return 'No changes. The running state matches the desired state.';
-  return plan.operations.map((o) => `${SYMBOL[o.type]} ${o.type} ${o.resourceId}: ${o.cause}`).join('\n');
+  const paint = (format: Parameters<typeof styleText>[0], text: string): string =>
+    opts.colour ? styleText(format, text, { validateStream: false }) : text;
+  return plan.operations
+    .map((o) => {
+      const symbol = SYMBOL[o.type];
+      const colour = COLOUR[symbol as keyof typeof COLOUR];
+      return `${paint(['bold', colour], `${symbol} ${o.type}`)} ${o.resourceId}: ${paint('dim', o.cause)}`;
+    })
+    .join('\n');
 }
 
 /** JSON form for `plan --json`: no specs (they may be long), never secret values (there are none). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ContainerRuntime, ObserveQuery, RuntimeSnapshot } from '../ports/index.js';
+import type { ContainerLogs, ContainerRuntime, LogLine, LogOptions, ObserveQuery, RuntimeSnapshot } from '../ports/index.js';
 import type { ContainerSpec, ObservedContainer } from '../model/types.js';
 import { Labels, isOwned, parseRole } from '../docker/labels.js';
 
@@ -168,5 +168,18 @@ export class MemoryConfigStore {
   readonly mtimes = new Map<string, number>();
   mtime(path: string): number | null {
     return this.mtimes.get(path) ?? null;
+  }
+}
+
+/** ContainerLogs over fixed lines per container; `follow` ends at the last line like a log that never grows. */
+export class FakeLogs implements ContainerLogs {
+  readonly reads: Array<{ name: string; tail: number | 'all' }> = [];
+  constructor(readonly lines: Record<string, LogLine[]>) {}
+
+  async *readLog(name: string, opts: LogOptions): AsyncGenerator<LogLine> {
+    this.reads.push({ name, tail: opts.tail });
+    const all = this.lines[name];
+    if (!all) throw new Error(`no such container: ${name}`);
+    yield* opts.tail === 'all' ? all : all.slice(Math.max(0, all.length - opts.tail));
   }
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { renderPlan, planToJson } from '../../reconcile/render-plan.js';
 import { writeOps } from '../../model/types.js';
+import { wantsColour } from '../colour.js';
 import { defineCommand, onRun, Exit } from '../command.js';
 import { settingsFrom, buildReconciler, type GlobalOptions } from '../shared.js';
 
@@ -24,7 +25,7 @@ export function register(program: Command): void {
       process.stdout.write(`${JSON.stringify({ gatewayMode: out.gatewayMode, operations: planToJson(out.plan), problems: out.problems }, null, 2)}\n`);
     } else {
       for (const p of out.problems) process.stderr.write(`${p.file}: ${p.message} (last good state kept)\n`);
-      process.stdout.write(`gateway registration: ${out.gatewayMode.mode} mode (${out.gatewayMode.why})\n${renderPlan(out.plan)}\n`);
+      process.stdout.write(`gateway registration: ${out.gatewayMode.mode} mode (${out.gatewayMode.why})\n${renderPlan(out.plan, { colour: wantsColour(process.stdout) })}\n`);
     }
     return writeOps(out.plan).length > 0 ? Exit.Changes : Exit.Ok;
   });

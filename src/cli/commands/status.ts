@@ -1,34 +1,71 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { FileConfigStore } from '../../litellm/file-store.js';
 import { collectStatus, renderStatus, renderServer, isReady } from '../status.js';
 import { defineCommand, onRun, Exit } from '../command.js';
 import { settingsFrom, buildReconciler, type GlobalOptions } from '../shared.js';
+import { watch } from '../watch.js';
 
 interface StatusOptions extends GlobalOptions {
   json?: boolean;
+  watch?: boolean;
+  interval: number;
+}
+
+function parseInterval(v: string): number {
+  const s = Number(v);
+  if (!Number.isFinite(s) || s < 0.2 || s > 3600) throw new InvalidArgumentError('seconds between 0.2 and 3600');
+  return s;
 }
 
 export function register(program: Command): void {
   const cmd = defineCommand(program, 'status [name]', 'servers and their conditions (from the daemon, or one probe pass here); with a name: its conditions and recent events', {
-    examples: ['', 'github', '--json | jq .servers'],
-    exits: [[Exit.Ok, 'everything (or the named server) ready'], [Exit.Error, 'something not ready, or no such server']],
-  }).option('--json', 'machine-readable status');
+    examples: ['', 'github', '--json | jq .servers', '--watch --interval 5'],
+    exits: [
+      [Exit.Ok, 'everything (or the named server) ready; with --watch: stopped with Ctrl-C'],
+      [Exit.Error, 'something not ready, or no such server'],
+    ],
+  })
+    .option('--json', 'machine-readable status (with --watch: one JSON document per line)')
+    .option('-w, --watch', 'show it again every --interval until Ctrl-C (redrawn on a terminal)')
+    .option('--interval <seconds>', 'seconds between two looks with --watch', parseInterval, 2);
   onRun(cmd, async (name: string | undefined, _o: unknown, c: Command) => {
     const values = c.optsWithGlobals<StatusOptions>();
     const settings = settingsFrom(values);
     const { gateway, runtime, reconciler, deps } = buildReconciler(settings, 'silent');
-    const st = await collectStatus(settings, { reconciler, runtime, gateway, api: deps.api ?? null, config: new FileConfigStore() });
-    if (name) {
-      const one = st.doc.servers.find((x) => x.name === name);
-      if (!one) {
-        process.stderr.write(`no desired server "${name}"\n`);
-        return Exit.Error;
+    const once = async (): Promise<{ text: string; code: number }> => {
+      const st = await collectStatus(settings, { reconciler, runtime, gateway, api: deps.api ?? null, config: new FileConfigStore() });
+      const indent = values.watch ? undefined : 2;
+      if (name) {
+        const one = st.doc.servers.find((x) => x.name === name);
+        if (!one) return { text: `no desired server "${name}"`, code: -1 };
+        return { text: values.json ? JSON.stringify(one, null, indent) : renderServer(one), code: isReady(one) ? Exit.Ok : Exit.Error };
       }
-      process.stdout.write(values.json ? `${JSON.stringify(one, null, 2)}\n` : `${renderServer(one)}\n`);
-      return isReady(one) ? Exit.Ok : Exit.Error;
+      const ok = st.gatewayReady && st.doc.servers.every(isReady) && st.invalid.length === 0;
+      const text = values.json ? JSON.stringify({ ...st.doc, gatewayReady: st.gatewayReady, invalid: st.invalid }, null, indent) : renderStatus(st);
+      return { text, code: ok ? Exit.Ok : Exit.Error };
+    };
+    if (values.watch) {
+      const ac = new AbortController();
+      const stop = (): void => ac.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        const title = `every ${values.interval}s: mcp-reconciler status${name ? ` ${name}` : ''}`;
+        const render = async (): Promise<string> => (await once()).text;
+        // --json: one compact document per line, no redraw (for a pipe or a log).
+        await watch(render, process.stdout, { intervalMs: values.interval * 1000, signal: ac.signal, title, bare: Boolean(values.json) });
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+      return Exit.Ok;
     }
-    process.stdout.write(values.json ? `${JSON.stringify({ ...st.doc, gatewayReady: st.gatewayReady, invalid: st.invalid }, null, 2)}\n` : `${renderStatus(st)}\n`);
-    const ok = st.gatewayReady && st.doc.servers.every(isReady) && st.invalid.length === 0;
-    return ok ? Exit.Ok : Exit.Error;
+    const r = await once();
+    if (r.code === -1) {
+      process.stderr.write(`${r.text}\n`);
+      return Exit.Error;
+    }
+    process.stdout.write(`${r.text}\n`);
+    return r.code;
   });
 }
