@@ -19,13 +19,14 @@ packages=(
   "ca-certificates: HTTPS to the npm registry and PyPI; the CA bundle copied into every local image"
   "procps: pgrep (setup.sh: is dockerd already running)"
   "chromium: a real browser for the status page test (test/integration/status-page.test.ts: headless --dump-dom and --screenshot) and docs/status-page.png"
+  "zsh: loads the generated zsh completion (mcp-reconciler completion zsh) in a real zsh (src/cli/cli.test.ts)"
 )
 
 # Programs and files the tests and scripts call (beyond Debian's essential set: bash, dash, tar, coreutils,
 # sed, grep, findutils, util-linux, libc-bin for ldd and getent).
 check() {
   local bad=0 p
-  for p in dockerd docker systemd-analyze python3 pgrep chromium ldd getent tar sha256sum node npm \
+  for p in dockerd docker systemd-analyze python3 pgrep chromium zsh ldd getent tar sha256sum node npm \
     /usr/lib/postgresql/15/bin/initdb /usr/lib/postgresql/15/bin/postgres /usr/lib/postgresql/15/bin/pg_ctl \
     /usr/lib/postgresql/15/bin/pg_isready /usr/lib/postgresql/15/bin/psql; do
     if command -v "$p" >/dev/null 2>&1; then echo "ok       $p"; else echo "MISSING  $p"; bad=1; fi

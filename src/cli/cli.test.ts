@@ -1,7 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { buildProgram, main } from './index.js';
 import { bashCompletion, commandTree, zshCompletion } from './completion.js';
@@ -25,7 +27,7 @@ describe('help', () => {
   const paths = commandPaths();
   test('the program has the documented commands', () => {
     const top = paths.filter((p) => p.length === 1).map((p) => p[0]);
-    for (const name of ['validate', 'plan', 'apply', 'run', 'status', 'litellm-config', 'clients', 'db', 'doctor', 'check', 'install', 'edge', 'completion']) {
+    for (const name of ['validate', 'plan', 'apply', 'run', 'status', 'logs', 'litellm-config', 'clients', 'db', 'doctor', 'check', 'install', 'edge', 'completion']) {
       assert.ok(top.includes(name), name);
     }
     assert.ok(paths.some((p) => p.join(' ') === 'db init'));
@@ -133,6 +135,21 @@ describe('completion', () => {
     const script = bashCompletion(commandTree(program), 'mcp-reconciler');
     assert.deepEqual(complete(script, ['mcp-reconciler', 'keys', 'cr']), ['create']);
     assert.deepEqual(complete(script, ['mcp-reconciler', 'keys', 'create', '--al']), ['--alias']);
+  });
+  test('zsh: the script parses, loads under compinit and registers its function for mcp-reconciler', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zsh-comp-'));
+    try {
+      const file = join(dir, '_mcp-reconciler');
+      writeFileSync(file, zshCompletion(commandTree(buildProgram()), 'mcp-reconciler'));
+      const syntax = spawnSync('zsh', ['-n', file], { encoding: 'utf8' });
+      assert.equal(syntax.status, 0, syntax.stderr);
+      const load = spawnSync('zsh', ['-fc', `autoload -U compinit && compinit -u -d ${join(dir, 'dump')}; source ${file}; print -r -- \${_comps[mcp-reconciler]}`], {
+        encoding: 'utf8',
+      });
+      assert.deepEqual([load.status, load.stdout, load.stderr], [0, '_mcp_reconciler\n', '']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   test('zsh: one function per command, each option with its description', () => {
     const zsh = zshCompletion(commandTree(buildProgram()), 'mcp-reconciler');
