@@ -48,6 +48,7 @@ describe('logs', { timeout: 300_000 }, () => {
     assert.ok(edge, 'edge container');
     edgePort = edge.Ports.find((p) => p.PrivatePort === 8080)?.PublicPort ?? 0;
     assert.ok(edgePort > 0, 'edge port published');
+    await waitFor('the edge to listen', async () => (await fetch(`http://127.0.0.1:${edgePort}/healthz`).catch(() => null))?.ok, 60_000, 250);
   });
   after(async () => stack?.cleanup());
 
