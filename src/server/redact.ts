@@ -7,44 +7,56 @@ export const MASK = '[redacted]';
 export const MIN_KNOWN_SECRET = 6;
 
 /** Names of settings that hold credentials: `X_API_KEY=...`, `"password": "..."`, `token: ...`. */
-const SECRET_NAME =
-  String.raw`[A-Za-z0-9_.-]*(?:key|token|secret|passw(?:or)?d|pwd|dsn|credential|auth|database_url|cookie)[A-Za-z0-9_.-]*`;
+const SECRET_NAME = /key|token|secret|passw(?:or)?d|pwd|dsn|credential|auth|database_url|cookie/i;
 
 /**
- * Text patterns that carry a credential whatever its value, each with what replaces it. The status
- * page and `/status` pass every string through these: a probe error or a server's own message may
- * quote a URL with a password, a header, or an env line (the daemon never puts one there itself).
+ * Text patterns that carry a credential whatever its value: a cheap substring test first (most
+ * strings have none), then the pattern and what replaces it. The status page and `/status` pass
+ * every string through these: a probe error or a server's own message may quote a URL with a
+ * password, a header, or an env line (the daemon never puts one there itself).
  */
-const PATTERNS: [RegExp, string][] = [
+const PATTERNS: { hint: RegExp; re: RegExp; to: string | ((...m: string[]) => string) }[] = [
   // scheme://user:password@host
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]+@/gi, `$1${MASK}@`],
+  { hint: /:\/\/[^@\s]*@/, re: /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]+@/gi, to: `$1${MASK}@` },
   // Authorization: Bearer xyz, Basic xyz, Token xyz
-  [/\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/=-]{4,}/g, `$1$2${MASK}`],
-  // KEY=value, key: value, "key": "value", key="value"
-  [new RegExp(`\\b(${SECRET_NAME})("?\\s*[=:]\\s*"?)(?!\\[redacted\\]|(?:Bearer|Basic|Token)\\s)[^\\s"',;&]{2,}`, 'gi'), `$1$2${MASK}`],
+  { hint: /Bearer|Basic|Token/, re: /\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/=-]{4,}/g, to: `$1$2${MASK}` },
+  // KEY=value, key: value, "key": "value", key="value": whole name tokens only, then the name decides (linear).
+  {
+    hint: /[=:]/,
+    re: /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)("?\s*[=:]\s*"?)(?!\[redacted\]|(?:Bearer|Basic|Token)\s)([^\s"',;&]{2,})/g,
+    to: (all: string, name: string, sep: string) => (SECRET_NAME.test(name) ? `${name}${sep}${MASK}` : all),
+  },
   // Well-known key shapes: OpenAI/LiteLLM sk-..., GitHub ghp_/gho_/github_pat_, Slack xox?-, AWS AKIA...
-  [/\bsk-[A-Za-z0-9_-]{8,}/g, MASK],
-  [/\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,})/g, MASK],
-  [/\bxox[abposr]-[A-Za-z0-9-]{8,}/g, MASK],
-  [/\bAKIA[0-9A-Z]{16}\b/g, MASK],
+  { hint: /sk-/, re: /\bsk-[A-Za-z0-9_-]{8,}/g, to: MASK },
+  { hint: /gh[pousr]_|github_pat_/, re: /\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,})/g, to: MASK },
+  { hint: /xox/, re: /\bxox[abposr]-[A-Za-z0-9-]{8,}/g, to: MASK },
+  { hint: /AKIA/, re: /\bAKIA[0-9A-Z]{16}\b/g, to: MASK },
 ];
 
-/**
- * Mask secrets in one string: first every known secret value (longest first, so a value that
- * contains another is masked whole), then every credential-shaped pattern.
- */
-export function redactText(text: string, known: readonly string[] = []): string {
-  let out = text;
-  for (const v of known) if (v.length >= MIN_KNOWN_SECRET && out.includes(v)) out = out.split(v).join(MASK);
-  for (const [re, to] of PATTERNS) out = out.replace(re, to);
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** One pattern for all known values, longest first (a value that contains another is masked whole). */
+function knownPattern(known: readonly string[]): RegExp | null {
+  const values = [...new Set(known)].filter((v) => v.length >= MIN_KNOWN_SECRET).sort((a, b) => b.length - a.length);
+  return values.length ? new RegExp(values.map(escapeRe).join('|'), 'g') : null;
+}
+
+function redactWith(text: string, known: RegExp | null): string {
+  let out = known ? text.replace(known, MASK) : text;
+  for (const p of PATTERNS) if (p.hint.test(out)) out = out.replace(p.re, p.to as string);
   return out;
+}
+
+/** Mask secrets in one string: every known secret value, then every credential-shaped pattern. */
+export function redactText(text: string, known: readonly string[] = []): string {
+  return redactWith(text, knownPattern(known));
 }
 
 /** A deep copy of a JSON-like value with every string (keys stay) passed through `redactText`. */
 export function redactDeep<T>(value: T, known: readonly string[] = []): T {
-  const sorted = [...new Set(known)].filter((v) => v.length >= MIN_KNOWN_SECRET).sort((a, b) => b.length - a.length);
+  const pattern = knownPattern(known);
   const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return redactText(v, sorted);
+    if (typeof v === 'string') return redactWith(v, pattern);
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;
