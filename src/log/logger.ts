@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { JournalDestination, journalAttached, journalPrefix, unixDgramSender, type DatagramSender } from './journal.js';
 
 /**
  * Paths pino masks wherever they appear in a log object. Secrets should never reach a log call
@@ -25,8 +26,9 @@ export const REDACT_PATHS = [
 ];
 
 /**
- * The root logger: one JSON object per line on stdout (journald turns each line into MESSAGE),
- * level from LOG_LEVEL. Pretty output is deliberately not built in: `jq` reads the JSON.
+ * The root logger: one JSON object per line on stdout, level from LOG_LEVEL. Pretty output is
+ * deliberately not built in: `jq` reads the JSON. `journal: true` prefixes each line with its
+ * `<priority>` (the journal's stream without the native writer); `daemonLogger` picks the mode.
  */
 export function createLogger(
   opts: { level?: string; destination?: pino.DestinationStream; journal?: boolean } = {},
@@ -43,17 +45,30 @@ export function createLogger(
 }
 
 export type { Logger };
+export { journalPrefix };
 
-/** pino level -> syslog priority (debug 7, info 6, warning 4, err 3, crit 2). */
-const PRIORITY: Record<number, number> = { 10: 7, 20: 7, 30: 6, 40: 4, 50: 3, 60: 2 };
+export type LogMode = 'journal-native' | 'journal-stream' | 'json';
 
 /**
- * Under systemd (JOURNAL_STREAM set), prefix each JSON line with `<priority>`: journald turns it
- * into the entry's PRIORITY and strips it, so `journalctl -p warning` filters and
- * `journalctl -o cat | jq` still reads plain JSON. No native addon needed.
+ * The daemon's logger. Under systemd (JOURNAL_STREAM names our stderr or stdout) each entry is a native
+ * journal entry with MCP_SERVER, MCP_CONDITION, MCP_REASON, ... fields; when the native writer cannot be
+ * had, `<priority>`-prefixed JSON lines on the stream (`why` says so); elsewhere (a terminal, a container)
+ * plain JSON lines. `close` releases the journal socket at shutdown.
  */
-export function journalPrefix(line: string): string {
-  const m = /"level":(\d+)/.exec(line);
-  const p = m ? (PRIORITY[Number(m[1])] ?? 6) : 6;
-  return `<${p}>${line}`;
+export function daemonLogger(opts: {
+  journalStream: string | undefined;
+  level?: string;
+  socketPath?: string;
+  sender?: () => DatagramSender | Error;
+  stdout?: (line: string) => void;
+  /** The fds JOURNAL_STREAM is compared with (stderr, stdout). */
+  fds?: readonly number[];
+}): { log: Logger; mode: LogMode; why: string | null; close(): void } {
+  const base = opts.level ? { level: opts.level } : {};
+  if (!journalAttached(opts.journalStream, opts.fds)) return { log: createLogger(base), mode: 'json', why: null, close: () => {} };
+  const sender = (opts.sender ?? unixDgramSender)();
+  if (sender instanceof Error) return { log: createLogger({ ...base, journal: true }), mode: 'journal-stream', why: sender.message, close: () => {} };
+  const out = opts.stdout ?? ((line: string) => void process.stdout.write(line));
+  const destination = new JournalDestination({ sender, fallback: out, ...(opts.socketPath ? { socketPath: opts.socketPath } : {}) });
+  return { log: createLogger({ ...base, destination }), mode: 'journal-native', why: null, close: () => destination.close() };
 }

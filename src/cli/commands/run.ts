@@ -6,7 +6,7 @@ import { HealthMonitor } from '../../health/monitor.js';
 import { FileConfigStore } from '../../litellm/file-store.js';
 import { apiIdPrefix } from '../../litellm/api.js';
 import { LockHeldError } from '../../lock/instance-lock.js';
-import { createLogger } from '../../log/logger.js';
+import { daemonLogger } from '../../log/logger.js';
 import type { Reconciler } from '../../reconcile/controller.js';
 import { Metrics } from '../../server/metrics.js';
 import { runDaemon, type DaemonParts } from '../../watch/daemon.js';
@@ -26,7 +26,9 @@ export function register(program: Command): void {
       process.stderr.write(`${lock.message}\n`);
       return Exit.Error;
     }
-    const log = createLogger({ journal: Boolean(process.env['JOURNAL_STREAM']) });
+    const logging = daemonLogger({ journalStream: process.env['JOURNAL_STREAM'] });
+    const log = logging.log;
+    if (logging.why) log.warn({ component: 'log' }, `journal fields off, priority-prefixed JSON lines instead: ${logging.why}`);
     const metrics = new Metrics();
     // Everything built from settings; SIGHUP builds it again from the new settings (ADR 0006).
     const partsFor = (st: Settings): DaemonParts & { reconciler: Reconciler; runtime: DockerRuntime } => {
@@ -56,6 +58,9 @@ export function register(program: Command): void {
       settingsFile: values.config,
       desiredOverride: values.desired ? resolve(values.desired) : undefined,
       lock,
-    }).finally(() => lock.release());
+    }).finally(() => {
+      lock.release();
+      logging.close();
+    });
   });
 }
