@@ -46,5 +46,6 @@ bash scripts/images/build-node22.sh
 bash scripts/images/build-prod.sh
 bash scripts/images/build-postgres.sh
 bash scripts/images/build-dbhub.sh
+bash scripts/images/build-debian-systemd.sh   # systemd as PID 1 (systemd-boot.test.ts), ~4 min once
 bash scripts/images/build-supergateway.sh   # baseline for npm run bench only
 log "ready in $(( $(date +%s) - t0 )) s"

@@ -43,6 +43,11 @@ export const IMAGE_BUILDERS: Record<string, string> = {
   'local/node-base:20': 'scripts/images/build-node-base.sh',
 };
 
+/** Images only some tests need (not checked by createStack): the systemd box. */
+export const EXTRA_IMAGE_BUILDERS: Record<string, string> = {
+  'local/debian-systemd:12': 'scripts/images/build-debian-systemd.sh',
+};
+
 export const docker = new Docker();
 
 /** Poll a condition (never a fixed sleep); returns its last truthy value or throws with the last seen value. */
@@ -140,7 +145,7 @@ export async function assertImages(images: string[] = Object.keys(IMAGE_BUILDERS
     try {
       await docker.getImage(img).inspect();
     } catch {
-      const script = IMAGE_BUILDERS[img] ?? 'scripts/setup.sh';
+      const script = IMAGE_BUILDERS[img] ?? EXTRA_IMAGE_BUILDERS[img] ?? 'scripts/setup.sh';
       throw new Error(`test image ${img} is missing: build it with \`bash ${script}\` (or run scripts/setup.sh, README "Run the tests")`);
     }
   }
