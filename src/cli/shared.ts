@@ -4,7 +4,7 @@ import { DockerRuntime } from '../docker/runtime.js';
 import { LiteLLMGateway } from '../litellm/gateway-client.js';
 import { LiteLLMApi } from '../litellm/api.js';
 import { FileConfigStore } from '../litellm/file-store.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { Reconciler, masterKeyFrom, type ReconcilerDeps } from '../reconcile/controller.js';
 import { acquireLock, lockPath, LockHeldError, type InstanceLock } from '../lock/instance-lock.js';
 
@@ -20,11 +20,12 @@ export function settingsFrom(values: GlobalOptions): Settings {
   return s;
 }
 
+/** `logger`: a level for a logger of its own, or the daemon's logger (its journal destination, ADR 0014). */
 export function buildReconciler(
   settings: Settings,
-  logLevel?: string,
+  logger?: string | Logger,
 ): { reconciler: Reconciler; gateway: LiteLLMGateway; runtime: DockerRuntime; deps: ReconcilerDeps } {
-  const log = createLogger(logLevel ? { level: logLevel } : {});
+  const log = typeof logger === 'object' ? logger : createLogger(logger ? { level: logger } : {});
   const runtime = new DockerRuntime(undefined, log.child({ component: 'docker' }), { pull: settings.images.pull });
   const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
   const api = new LiteLLMApi(settings.gateway.url, () => masterKeyFrom(settings));

@@ -47,6 +47,7 @@ export async function collectStatus(
     apiIdPrefix: apiIdPrefix(settings.instance),
     observe: { namePrefix: settings.namePrefix, instance: settings.instance, network: settings.network },
     edgePort: settings.edge.port,
+    reach: settings.reach,
     log: createLogger({ level: 'silent' }),
   });
   monitor.update(outcome.input.servers, problemsOf(outcome), [], outcome.gatewayMode.mode);

@@ -21,6 +21,15 @@ describe('settings', () => {
     assert.equal(s.images.pull, 'missing', 'production pulls a missing image; tests set never');
   });
 
+  test('reach: network (the daemon in a container): the gateway by container name, set from the environment', () => {
+    const s = loadSettings({ env: { HOME: '/home/u', MCP_RECONCILER_REACH: 'network', MCP_RECONCILER_STATUS_ADDRESS: '0.0.0.0' }, cwd: '/' });
+    assert.equal(s.reach, 'network');
+    assert.equal(s.statusAddress, '0.0.0.0');
+    assert.equal(s.gateway.url, 'http://mcp-litellm:4000');
+    assert.equal(loadSettings({ env: { HOME: '/home/u' }, cwd: '/' }).reach, 'host');
+    assert.throws(() => loadSettings({ env: { HOME: '/home/u', MCP_RECONCILER_REACH: 'bridge' }, cwd: '/' }), /reach/);
+  });
+
   test('file values resolve relative to the file; env overrides win', () => {
     const dir = mkdtempSync(join(tmpdir(), 'settings-'));
     try {

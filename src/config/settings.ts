@@ -47,7 +47,11 @@ const GatewaySchema = z
       .array(z.string().regex(/^\/[^:]*:\/[^:]*(:ro|:rw)?$/, 'host:container[:ro|rw], both absolute'))
       .default([])
       .describe('extra bind mounts into the managed gateway (host:container[:ro|rw]); e.g. a test double of its database'),
-    url: z.string().url().optional().describe('how the reconciler reaches the gateway; default http://127.0.0.1:<hostPort>'),
+    url: z
+      .string()
+      .url()
+      .optional()
+      .describe('how the reconciler reaches the gateway; default http://127.0.0.1:<hostPort>, with reach: network http://<namePrefix>litellm:<containerPort>'),
   })
   .prefault({});
 
@@ -96,7 +100,17 @@ export const SettingsSchema = z.strictObject({
     .prefault({}),
   probeTimeoutMs: z.number().int().positive().default(10_000),
   dockerSocket: z.string().default('/var/run/docker.sock').describe('the edge attaches to stdio servers through it'),
-  statusAddress: z.string().default('127.0.0.1').describe('where the daemon serves /healthz, /readyz, /status'),
+  statusAddress: z
+    .string()
+    .default('127.0.0.1')
+    .describe('where the daemon serves /healthz, /readyz, /status; 0.0.0.0 in a container whose port is published (deploy/compose.yaml)'),
+  reach: z
+    .enum(['host', 'network'])
+    .default('host')
+    .describe(
+      'how the daemon reaches the gateway and servers. host: their ports published on 127.0.0.1 (the daemon on the host). ' +
+        'network: by container name on <network> (the daemon in a container there, named <namePrefix>reconciler; ADR 0014)',
+    ),
   statusPort: z.number().int().min(0).max(65535).default(9464),
   allowEmptyDesired: z
     .boolean()
@@ -127,6 +141,8 @@ export const ENV_OVERRIDES: Record<string, (s: Record<string, unknown>, v: strin
   MCP_RECONCILER_GATEWAY_PORT: (s, v) => (sub(s, 'gateway')['hostPort'] = Number(v)),
   MCP_RECONCILER_GATEWAY_MANAGED: (s, v) => (sub(s, 'gateway')['managed'] = v === 'true' || v === '1'),
   MCP_RECONCILER_STATUS_PORT: (s, v) => (s['statusPort'] = Number(v)),
+  MCP_RECONCILER_STATUS_ADDRESS: (s, v) => (s['statusAddress'] = v),
+  MCP_RECONCILER_REACH: (s, v) => (s['reach'] = v),
 };
 
 function sub(s: Record<string, unknown>, key: string): Record<string, unknown> {
@@ -226,7 +242,8 @@ export function loadSettings(
       entrypoint: s.gateway.entrypoint,
       configPath: s.gateway.configPath ? abs(s.gateway.configPath) : join(projectsRoot, 'litellm', 'config.yaml'),
       envFile: s.gateway.envFile ? abs(s.gateway.envFile) : join(secretsDir, `${s.namePrefix}litellm.env`),
-      url: s.gateway.url ?? `http://127.0.0.1:${hostPort}`,
+      // reach: network: the managed gateway by its container name on <network>, on its container port.
+      url: s.gateway.url ?? (s.reach === 'network' ? `http://${s.namePrefix}litellm:${s.gateway.containerPort}` : `http://127.0.0.1:${hostPort}`),
     },
   };
 }

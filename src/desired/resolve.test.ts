@@ -65,6 +65,19 @@ describe('LiteLLM on the host (both deployment shapes)', () => {
   });
 });
 
+describe('reach: network (the daemon in a container, deploy/compose.yaml)', () => {
+  test('the edge serves the daemon\'s own container too (--peer-host); with reach: host its command is unchanged', async () => {
+    const { testSettings } = await import('../testing/fixtures.js');
+    const { edgeSpec } = await import('./resolve.js');
+    const host = testSettings();
+    const net = { ...testSettings(), reach: 'network' as const };
+    const cmd = (x: typeof host): string[] => edgeSpec(x).cmd ?? [];
+    assert.deepEqual(cmd(net).slice(-2), ['--peer-host', 'mcp-reconciler']);
+    assert.deepEqual(cmd(net).slice(0, -2), cmd(host));
+    assert.ok(!cmd(host).includes('--peer-host'));
+  });
+});
+
 describe('the managed gateway container', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-'));
   mkdirSync(join(dir, 'secrets'), { mode: 0o700 });

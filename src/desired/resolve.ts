@@ -40,6 +40,11 @@ export function gatewayContainerName(settings: Pick<Settings, 'namePrefix'>): st
   return `${settings.namePrefix}litellm`;
 }
 
+/** The daemon's own container under `reach: network` (deploy/compose.yaml names it so): the edge lets it probe. */
+export function reconcilerContainerName(settings: Pick<Settings, 'namePrefix'>): string {
+  return `${settings.namePrefix}reconciler`;
+}
+
 /** Where LiteLLM's config folder is mounted in the gateway container. */
 export const GATEWAY_CONFIG_DIR_IN_CONTAINER = '/app/litellm';
 
@@ -322,6 +327,8 @@ export function edgeSpec(settings: Settings): ContainerSpec {
       'edge', '--port', String(settings.edge.port), '--allow-prefix', settings.namePrefix, '--instance', settings.instance,
       // The only container the edge serves (ADR 0007): the managed gateway, or the user's named one.
       ...(edgeClient ? ['--gateway-host', edgeClient] : ['--host-only']),
+      // reach: network: the daemon probes through the edge from its own container on <network> (ADR 0014).
+      ...(settings.reach === 'network' ? ['--peer-host', reconcilerContainerName(settings)] : []),
     ],
     // No Docker socket: the stdio bridge reaches Docker only through the filtering proxy (ADR 0007).
     env: { DOCKER_HOST: `unix://${EDGE_DOCKER_DIR}/docker.sock` },

@@ -50,6 +50,16 @@ describe('who may use the edge', () => {
     assert.equal(await p.allows('172.20.0.2'), false, 'an address is not trusted forever');
   });
 
+  test('reach: network: the daemon\'s own container (--peer-host) is served beside the gateway, by its resolved address', async () => {
+    const names: string[] = [];
+    const addr: Record<string, string[]> = { 'mcp-litellm': ['172.20.0.2'], 'mcp-reconciler': ['172.20.0.5'] };
+    const p = new PeerPolicy({ gatewayHost: 'mcp-litellm', peerHosts: ['mcp-reconciler'], resolve: async (h) => (names.push(h), addr[h] ?? []), interfaces: () => IFACES });
+    assert.equal(await p.allows('172.20.0.5'), true);
+    assert.equal(await p.allows('172.20.0.2'), true);
+    assert.equal(await p.allows('172.20.0.9'), false);
+    assert.deepEqual(names, ['mcp-litellm', 'mcp-reconciler']);
+  });
+
   test('without a gateway name (LiteLLM on the host) only the host is served', async () => {
     const p = new PeerPolicy({ gatewayHost: null, resolve: async () => assert.fail('no lookup'), interfaces: () => IFACES });
     assert.equal(await p.allows('172.20.0.1'), true);

@@ -13,6 +13,8 @@ import { networkInterfaces } from 'node:os';
 export interface PeerPolicyDeps {
   /** The gateway container's name, resolved through Docker's DNS on the gateway network; null: host only. */
   gatewayHost: string | null;
+  /** More containers the edge serves, resolved the same way: the daemon's own under `reach: network` (ADR 0014). */
+  peerHosts?: readonly string[];
   resolve?: (host: string) => Promise<string[]>;
   interfaces?: () => ReturnType<typeof networkInterfaces>;
   now?: () => number;
@@ -68,6 +70,7 @@ export class PeerPolicy {
       resolve: async (h) => (await lookup(h, { all: true, family: 4 })).map((a) => a.address),
       interfaces: networkInterfaces,
       now: Date.now,
+      peerHosts: [],
       ...deps,
     };
   }
@@ -87,8 +90,9 @@ export class PeerPolicy {
   #refresh(): Promise<void> {
     this.#refreshing ??= (async () => {
       const next = new Set(bridgeGateways(this.#d.interfaces()));
-      if (this.#d.gatewayHost) {
-        for (const ip of await this.#d.resolve(this.#d.gatewayHost).catch(() => [])) next.add(ip);
+      for (const host of [this.#d.gatewayHost, ...this.#d.peerHosts]) {
+        if (!host) continue;
+        for (const ip of await this.#d.resolve(host).catch(() => [])) next.add(ip);
       }
       this.#allowed = next;
       this.#at = this.#d.now();

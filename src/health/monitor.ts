@@ -3,6 +3,7 @@ import type { ConfigStore, ContainerRuntime, GatewayApi } from '../ports/index.j
 import type { ApiServerRow, ChangeFailure, ObservedContainer, ServerModel } from '../model/types.js';
 import { readEnvFile } from '../desired/env-file.js';
 import type { LiteLLMGateway } from '../litellm/gateway-client.js';
+import { probeTarget, type Reach } from './reach.js';
 import { readGatewayConfig } from '../litellm/config-file.js';
 import { probeMcp, type ProbeResult } from './probe.js';
 import type { Metrics } from '../server/metrics.js';
@@ -74,6 +75,8 @@ export interface MonitorDeps {
   observe: { namePrefix: string; instance: string; network: string };
   /** The edge's container port: stdio servers are probed through the edge's bridge. */
   edgePort?: number;
+  /** How probes reach servers: their 127.0.0.1 ports (host, default) or by name through the edge (network). */
+  reach?: Reach;
   log: Logger;
   metrics?: Metrics;
   now?: () => number;
@@ -306,20 +309,22 @@ export class HealthMonitor {
     else if (!c.running) next.push(cond(C.ContainerRunning, 'False', R.Exited, `container ${c.state}`));
     else next.push(cond(C.ContainerRunning, 'True', R.Running, h.container.id ?? ''));
 
-    // McpReady
+    // McpReady: through the server's or the edge's 127.0.0.1 port, or by name on the network (reach.ts).
     let direct: ProbeResult | null = null;
-    // stdio servers, and http servers on an internal network (Docker publishes no port there,
-    // ADR 0007), are probed through the edge's 127.0.0.1 port, on the route LiteLLM uses.
-    const edgeRoute = m.transport === 'stdio' ? '/stdio/mcp' : m.transport === 'http' && m.network.internal ? `/${port}${m.mcpPath}` : null;
-    if (running && edgeRoute !== null) {
-      const edge = containers.find((x) => x.owned && x.role === 'edge' && x.running);
-      const edgePort = edge?.hostPorts[this.#deps.edgePort ?? 8080];
-      if (edgePort) {
-        direct = await probeMcp({ url: `http://127.0.0.1:${edgePort}/${m.container.name}${edgeRoute}`, transport: 'http', timeoutMs: m.health.timeoutMs, headers: authHeaders(m) });
-        this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'direct', result: direct.ok ? 'ok' : 'fail' }, direct.latencyMs / 1000);
-      }
-    } else if (running && h.container.hostPort && m.mcpPath !== null && m.transport !== 'stdio') {
-      direct = await probeMcp({ url: `http://127.0.0.1:${h.container.hostPort}${m.mcpPath}`, transport: m.transport, timeoutMs: m.health.timeoutMs, headers: authHeaders(m) });
+    const edge = containers.find((x) => x.owned && x.role === 'edge' && x.running);
+    const edgePort = this.#deps.edgePort ?? 8080;
+    const target = probeTarget({
+      reach: this.#deps.reach ?? 'host',
+      transport: m.transport,
+      internal: m.network.internal,
+      container: m.container.name,
+      port,
+      mcpPath: m.mcpPath,
+      hostPort: h.container.hostPort,
+      edge: edge ? { name: edge.name, port: edgePort, hostPort: edge.hostPorts[edgePort] ?? null } : null,
+    });
+    if (running && 'url' in target) {
+      direct = await probeMcp({ url: target.url, transport: target.transport, timeoutMs: m.health.timeoutMs, headers: authHeaders(m) });
       this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'direct', result: direct.ok ? 'ok' : 'fail' }, direct.latencyMs / 1000);
     }
     if (direct?.ok) {
@@ -337,7 +342,7 @@ export class HealthMonitor {
       const timeout = /timed? ?out|abort/i.test(direct.error);
       next.push(cond(C.McpReady, 'False', timeout ? R.HealthTimeout : R.ProbeFailed, `${direct.error} (${h.consecutiveFailures} in a row)`));
     } else {
-      next.push(cond(C.McpReady, 'False', R.NotProbed, running ? `no published port to probe${m.network.internal ? ' (internal network: egress: false)' : ''}` : 'container not running'));
+      next.push(cond(C.McpReady, 'False', R.NotProbed, running && 'why' in target ? target.why : 'container not running'));
     }
 
     // Registered: config.yaml in config mode, LiteLLM's database rows in API mode.

@@ -12,6 +12,7 @@ interface EdgeOptions {
   allowPrefix: string;
   gatewayHost?: string;
   hostOnly?: boolean;
+  peerHost: string[];
   instance: string;
 }
 
@@ -25,6 +26,7 @@ export function register(program: Command): void {
     .option('--allow-prefix <prefix>', 'only containers named with this prefix are proxied', 'mcp-')
     .option('--gateway-host <host>', 'serve only this gateway container and the host (ADR 0007)')
     .option('--host-only', 'serve only the host (no gateway container)')
+    .option('--peer-host <host>', "also serve this container (repeatable): the daemon's own under reach: network (ADR 0014)", (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--instance <name>', 'reconciler instance whose stdio servers the bridge attaches to', 'default');
   onRun(edge, async (o: EdgeOptions) => {
     const port = Number(o.port);
@@ -37,7 +39,7 @@ export function register(program: Command): void {
       bridgeFor: (name) => bridges.get(name),
       bridgeStats: () => bridges.stats(),
       // The daemon always passes one of the two (ADR 0007); an edge started by hand without them serves everyone.
-      ...(o.gatewayHost || o.hostOnly ? { peers: new PeerPolicy({ gatewayHost: o.gatewayHost ?? null }) } : {}),
+      ...(o.gatewayHost || o.hostOnly ? { peers: new PeerPolicy({ gatewayHost: o.gatewayHost ?? null, peerHosts: o.peerHost }) } : {}),
     });
     await new Promise<void>((r) => server.listen(port, '0.0.0.0', r));
     log.info({ port }, 'edge listening');

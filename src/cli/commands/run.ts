@@ -32,7 +32,7 @@ export function register(program: Command): void {
     const metrics = new Metrics();
     // Everything built from settings; SIGHUP builds it again from the new settings (ADR 0006).
     const partsFor = (st: Settings): DaemonParts & { reconciler: Reconciler; runtime: DockerRuntime } => {
-      const { reconciler, runtime, gateway, deps } = buildReconciler(st);
+      const { reconciler, runtime, gateway, deps } = buildReconciler(st, log);
       const monitor = new HealthMonitor({
         runtime,
         config: new FileConfigStore(),
@@ -42,6 +42,7 @@ export function register(program: Command): void {
         apiIdPrefix: apiIdPrefix(st.instance),
         observe: { namePrefix: st.namePrefix, instance: st.instance, network: st.network },
         edgePort: st.edge.port,
+        reach: st.reach,
         log,
         metrics,
       });
