@@ -32,7 +32,7 @@ export function register(program: Command): void {
     for (const [k, v] of Object.entries(report.paths)) process.stdout.write(`  ${k.padEnd(17)} ${v}\n`);
     process.stdout.write(`created: ${report.created.length ? report.created.join(', ') : 'nothing'}\n`);
     if (report.kept.length) process.stdout.write(`kept as they were: ${report.kept.join(', ')}\n`);
-    process.stdout.write('watch it: systemctl status mcp-reconciler; journalctl -u mcp-reconciler -o cat | jq\n');
+    process.stdout.write('watch it: systemctl status mcp-reconciler; journalctl -u mcp-reconciler (one server: MCP_SERVER=<name>)\n');
     return Exit.Ok;
   });
 }
