@@ -63,8 +63,9 @@ describe('installed as a systemd service', { timeout: 900_000 }, () => {
       const status = await waitFor(
         'systemctl status: 1 server running',
         async () => {
-          const s = sh('systemctl status mcp-reconciler --no-pager --lines=0').stdout;
-          return /Status: "1 server: 1 running/.test(s) ? s : null;
+          const s = sh('systemctl status mcp-reconciler --no-pager --lines=8').stdout;
+          if (!/Status: "1 server: 1 running/.test(s)) throw new Error(s);
+          return s;
         },
         240_000,
         500,
