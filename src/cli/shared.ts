@@ -20,7 +20,7 @@ export function settingsFrom(values: GlobalOptions): Settings {
   return s;
 }
 
-/** `logger`: a level for a logger of its own, or the daemon's logger (its journal destination, ADR 0014). */
+/** `logger`: a level for a logger of its own, or the daemon's logger (its journal destination, ADR 0016). */
 export function buildReconciler(
   settings: Settings,
   logger?: string | Logger,

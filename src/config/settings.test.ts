@@ -22,7 +22,8 @@ describe('settings', () => {
   });
 
   test('reach: network (the daemon in a container): the gateway by container name, set from the environment', () => {
-    const s = loadSettings({ env: { HOME: '/home/u', MCP_RECONCILER_REACH: 'network', MCP_RECONCILER_STATUS_ADDRESS: '0.0.0.0' }, cwd: '/' });
+    const env = { HOME: '/home/u', MCP_RECONCILER_REACH: 'network', MCP_RECONCILER_STATUS_ADDRESS: '0.0.0.0' };
+    const s = loadSettings({ env, cwd: '/' });
     assert.equal(s.reach, 'network');
     assert.equal(s.statusAddress, '0.0.0.0');
     assert.equal(s.gateway.url, 'http://mcp-litellm:4000');

@@ -51,7 +51,10 @@ const GatewaySchema = z
       .string()
       .url()
       .optional()
-      .describe('how the reconciler reaches the gateway; default http://127.0.0.1:<hostPort>, with reach: network http://<namePrefix>litellm:<containerPort>'),
+      .describe(
+        'how the reconciler reaches the gateway; default http://127.0.0.1:<hostPort>, ' +
+          'with reach: network http://<namePrefix>litellm:<containerPort>',
+      ),
   })
   .prefault({});
 
@@ -109,7 +112,7 @@ export const SettingsSchema = z.strictObject({
     .default('host')
     .describe(
       'how the daemon reaches the gateway and servers. host: their ports published on 127.0.0.1 (the daemon on the host). ' +
-        'network: by container name on <network> (the daemon in a container there, named <namePrefix>reconciler; ADR 0014)',
+        'network: by container name on <network> (the daemon in a container there, named <namePrefix>reconciler; ADR 0016)',
     ),
   statusPort: z.number().int().min(0).max(65535).default(9464),
   allowEmptyDesired: z
@@ -243,7 +246,9 @@ export function loadSettings(
       configPath: s.gateway.configPath ? abs(s.gateway.configPath) : join(projectsRoot, 'litellm', 'config.yaml'),
       envFile: s.gateway.envFile ? abs(s.gateway.envFile) : join(secretsDir, `${s.namePrefix}litellm.env`),
       // reach: network: the managed gateway by its container name on <network>, on its container port.
-      url: s.gateway.url ?? (s.reach === 'network' ? `http://${s.namePrefix}litellm:${s.gateway.containerPort}` : `http://127.0.0.1:${hostPort}`),
+      url:
+        s.gateway.url ??
+        (s.reach === 'network' ? `http://${s.namePrefix}litellm:${s.gateway.containerPort}` : `http://127.0.0.1:${hostPort}`),
     },
   };
 }

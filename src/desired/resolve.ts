@@ -327,7 +327,7 @@ export function edgeSpec(settings: Settings): ContainerSpec {
       'edge', '--port', String(settings.edge.port), '--allow-prefix', settings.namePrefix, '--instance', settings.instance,
       // The only container the edge serves (ADR 0007): the managed gateway, or the user's named one.
       ...(edgeClient ? ['--gateway-host', edgeClient] : ['--host-only']),
-      // reach: network: the daemon probes through the edge from its own container on <network> (ADR 0014).
+      // reach: network: the daemon probes through the edge from its own container on <network> (ADR 0016).
       ...(settings.reach === 'network' ? ['--peer-host', reconcilerContainerName(settings)] : []),
     ],
     // No Docker socket: the stdio bridge reaches Docker only through the filtering proxy (ADR 0007).

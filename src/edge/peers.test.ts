@@ -53,7 +53,8 @@ describe('who may use the edge', () => {
   test('reach: network: the daemon\'s own container (--peer-host) is served beside the gateway, by its resolved address', async () => {
     const names: string[] = [];
     const addr: Record<string, string[]> = { 'mcp-litellm': ['172.20.0.2'], 'mcp-reconciler': ['172.20.0.5'] };
-    const p = new PeerPolicy({ gatewayHost: 'mcp-litellm', peerHosts: ['mcp-reconciler'], resolve: async (h) => (names.push(h), addr[h] ?? []), interfaces: () => IFACES });
+    const resolve = async (h: string): Promise<string[]> => (names.push(h), addr[h] ?? []);
+    const p = new PeerPolicy({ gatewayHost: 'mcp-litellm', peerHosts: ['mcp-reconciler'], resolve, interfaces: () => IFACES });
     assert.equal(await p.allows('172.20.0.5'), true);
     assert.equal(await p.allows('172.20.0.2'), true);
     assert.equal(await p.allows('172.20.0.9'), false);

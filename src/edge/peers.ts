@@ -13,7 +13,7 @@ import { networkInterfaces } from 'node:os';
 export interface PeerPolicyDeps {
   /** The gateway container's name, resolved through Docker's DNS on the gateway network; null: host only. */
   gatewayHost: string | null;
-  /** More containers the edge serves, resolved the same way: the daemon's own under `reach: network` (ADR 0014). */
+  /** More containers the edge serves, resolved the same way: the daemon's own under `reach: network` (ADR 0016). */
   peerHosts?: readonly string[];
   resolve?: (host: string) => Promise<string[]>;
   interfaces?: () => ReturnType<typeof networkInterfaces>;

@@ -1,6 +1,6 @@
 import type { Transport } from '../model/types.js';
 
-/** How the daemon reaches what it probes (settings `reach`, ADR 0014). */
+/** How the daemon reaches what it probes (settings `reach`, ADR 0016). */
 export type Reach = 'host' | 'network';
 
 export interface ProbeTargetInput {
@@ -26,9 +26,12 @@ export interface ProbeTargetInput {
  * server's own network (ADR 0007), so an sse server (whose network only LiteLLM shares) is not probed.
  */
 export function probeTarget(i: ProbeTargetInput): { url: string; transport: 'http' | 'sse' } | { why: string } {
-  const route = i.transport === 'stdio' ? '/stdio/mcp' : i.transport === 'http' && i.port !== undefined ? `/${i.port}${i.mcpPath ?? ''}` : null;
+  const route =
+    i.transport === 'stdio' ? '/stdio/mcp' : i.transport === 'http' && i.port !== undefined ? `/${i.port}${i.mcpPath ?? ''}` : null;
   if (i.reach === 'network') {
-    if (route === null) return { why: 'sse servers are not probed with reach: network (the daemon shares no network with them); see GatewayReady' };
+    if (route === null) {
+      return { why: 'sse servers are not probed with reach: network (the daemon shares no network with them); see GatewayReady' };
+    }
     if (!i.edge) return { why: 'the edge is not running (the probe goes through it)' };
     return { url: `http://${i.edge.name}:${i.edge.port}/${i.container}${route}`, transport: 'http' };
   }
@@ -36,6 +39,8 @@ export function probeTarget(i: ProbeTargetInput): { url: string; transport: 'htt
     if (!i.edge?.hostPort || route === null) return { why: 'the edge is not running (the probe goes through it)' };
     return { url: `http://127.0.0.1:${i.edge.hostPort}/${i.container}${route}`, transport: 'http' };
   }
-  if (i.hostPort && i.mcpPath !== null) return { url: `http://127.0.0.1:${i.hostPort}${i.mcpPath}`, transport: i.transport === 'sse' ? 'sse' : 'http' };
+  if (i.hostPort && i.mcpPath !== null) {
+    return { url: `http://127.0.0.1:${i.hostPort}${i.mcpPath}`, transport: i.transport === 'sse' ? 'sse' : 'http' };
+  }
   return { why: 'no published port to probe' };
 }

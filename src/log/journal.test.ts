@@ -42,7 +42,8 @@ describe('journal fields over the native protocol (a python3 socket parses what 
   test('a condition transition arrives as one entry with MCP_SERVER, MCP_CONDITION, MCP_REASON, PRIORITY, MESSAGE', async () => {
     assert.equal(logging.mode, 'journal-native');
     const health = logging.log.child({ component: 'health', server: 'postgresql' });
-    health.warn({ condition: 'McpReady', from: 'True', to: 'False', reason: 'HealthTimeout', message: 'no answer in 5 s' }, 'McpReady True -> False (HealthTimeout)');
+    const transition = { condition: 'McpReady', from: 'True', to: 'False', reason: 'HealthTimeout', message: 'no answer in 5 s' };
+    health.warn(transition, 'McpReady True -> False (HealthTimeout)');
     await until('one entry', () => rx.entries.length >= 1);
     assert.deepEqual(rx.entries[0], {
       PRIORITY: ['4'],
@@ -61,7 +62,8 @@ describe('journal fields over the native protocol (a python3 socket parses what 
 
   test('multi-line values use the length-prefixed form; numbers and objects are JSON; priorities follow the level', async () => {
     const n = rx.entries.length;
-    logging.log.error({ server: 'x', code: 'E_CREATE', detail: 'line one\nline two\n', attempt: 2, spec: { port: 3001 } }, 'create failed\nsecond line');
+    const failure = { server: 'x', code: 'E_CREATE', detail: 'line one\nline two\n', attempt: 2, spec: { port: 3001 } };
+    logging.log.error(failure, 'create failed\nsecond line');
     logging.log.info('plain');
     logging.log.debug({ reconcileId: 'r1' }, 'op');
     await until('three more entries', () => rx.entries.length >= n + 3);
@@ -92,7 +94,8 @@ describe('when the socket refuses an entry it goes to the stream instead', () =>
     const fd = openSync(join(dir, 'stream'), 'w');
     const st = fstatSync(fd);
     const out: string[] = [];
-    const l = daemonLogger({ journalStream: `${st.dev}:${st.ino}`, socketPath: join(dir, 'absent'), stdout: (x) => void out.push(x), fds: [fd] });
+    const stdout = (x: string): void => void out.push(x);
+    const l = daemonLogger({ journalStream: `${st.dev}:${st.ino}`, socketPath: join(dir, 'absent'), stdout, fds: [fd] });
     try {
       assert.equal(l.mode, 'journal-native');
       l.log.warn({ server: 'x' }, 'held');
@@ -156,7 +159,8 @@ describe('encoding', () => {
   });
 
   test('pino bookkeeping (time, pid, hostname) is left to journald', () => {
-    const names = journalFields({ level: 30, time: 'now', pid: 1, hostname: 'h', name: 'mcp-reconciler', msg: 'm', server: 's' }).map(([k]) => k);
+    const obj = { level: 30, time: 'now', pid: 1, hostname: 'h', name: 'mcp-reconciler', msg: 'm', server: 's' };
+    const names = journalFields(obj).map(([k]) => k);
     assert.deepEqual(names, ['PRIORITY', 'MESSAGE', 'SYSLOG_IDENTIFIER', 'MCP_SERVER']);
   });
 

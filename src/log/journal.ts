@@ -8,7 +8,7 @@ import type { DestinationStream } from 'pino';
  * each field `NAME=value\n`, or for a value with a newline `NAME\n` + 64-bit little-endian length +
  * value + `\n`. Node has no unix datagram sockets; the `unix-dgram` addon (an optional dependency,
  * built by node-gyp at install) sends them. Without it, or when a send fails, the line goes to the
- * journal's stream as before (`<priority>` + JSON), so an entry is never lost (ADR 0014).
+ * journal's stream as before (`<priority>` + JSON), so an entry is never lost (ADR 0016).
  */
 
 export const JOURNAL_SOCKET = '/run/systemd/journal/socket';

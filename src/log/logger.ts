@@ -67,7 +67,9 @@ export function daemonLogger(opts: {
   const base = opts.level ? { level: opts.level } : {};
   if (!journalAttached(opts.journalStream, opts.fds)) return { log: createLogger(base), mode: 'json', why: null, close: () => {} };
   const sender = (opts.sender ?? unixDgramSender)();
-  if (sender instanceof Error) return { log: createLogger({ ...base, journal: true }), mode: 'journal-stream', why: sender.message, close: () => {} };
+  if (sender instanceof Error) {
+    return { log: createLogger({ ...base, journal: true }), mode: 'journal-stream', why: sender.message, close: () => {} };
+  }
   const out = opts.stdout ?? ((line: string) => void process.stdout.write(line));
   const destination = new JournalDestination({ sender, fallback: out, ...(opts.socketPath ? { socketPath: opts.socketPath } : {}) });
   return { log: createLogger({ ...base, destination }), mode: 'journal-native', why: null, close: () => destination.close() };

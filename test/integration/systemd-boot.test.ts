@@ -47,9 +47,15 @@ describe('installed as a systemd service', { timeout: 900_000 }, () => {
         imageOverrides: TEST_IMAGES,
         images: { pull: 'never' },
         statusPort: await freePort(),
-        gateway: { managed: false, hostIp: '127.0.0.1', hostPort: stack.settings.gateway.hostPort, envFile: `${home}/secrets/mcp-litellm.env` },
+        gateway: {
+          managed: false,
+          hostIp: '127.0.0.1',
+          hostPort: stack.settings.gateway.hostPort,
+          envFile: `${home}/secrets/mcp-litellm.env`,
+        },
       };
-      const put = sh('mkdir -p -m 700 /root/.config/mcp-reconciler && umask 077 && cat > /root/.config/mcp-reconciler/settings.yaml', JSON.stringify(settings));
+      const conf = '/root/.config/mcp-reconciler';
+      const put = sh(`mkdir -p -m 700 ${conf} && umask 077 && cat > ${conf}/settings.yaml`, JSON.stringify(settings));
       assert.equal(put.status, 0, put.stderr);
 
       const inst = sh(`node ${REPO}/dist/src/main.js install --user root`);
@@ -57,7 +63,8 @@ describe('installed as a systemd service', { timeout: 900_000 }, () => {
       assert.match(inst.stdout, /unit +\/etc\/systemd\/system\/mcp-reconciler\.service/);
       assert.equal(sh('systemctl is-active mcp-reconciler').stdout.trim(), 'active');
 
-      const drop = sh(`cat > ${settings.desiredDir}/mcp-everything.yaml`, readFileSync(join(REPO, 'desired-state/mcp-everything.yaml'), 'utf8'));
+      const example = readFileSync(join(REPO, 'desired-state/mcp-everything.yaml'), 'utf8');
+      const drop = sh(`cat > ${settings.desiredDir}/mcp-everything.yaml`, example);
       assert.equal(drop.status, 0, drop.stderr);
 
       const status = await waitFor(

@@ -26,7 +26,12 @@ export function register(program: Command): void {
     .option('--allow-prefix <prefix>', 'only containers named with this prefix are proxied', 'mcp-')
     .option('--gateway-host <host>', 'serve only this gateway container and the host (ADR 0007)')
     .option('--host-only', 'serve only the host (no gateway container)')
-    .option('--peer-host <host>', "also serve this container (repeatable): the daemon's own under reach: network (ADR 0014)", (v: string, all: string[]) => [...all, v], [] as string[])
+    .option(
+      '--peer-host <host>',
+      "also serve this container (repeatable): the daemon's own under reach: network (ADR 0016)",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option('--instance <name>', 'reconciler instance whose stdio servers the bridge attaches to', 'default');
   onRun(edge, async (o: EdgeOptions) => {
     const port = Number(o.port);
