@@ -87,8 +87,10 @@ describe('deploy/compose.yaml: the daemon as a container', { timeout: 900_000 },
       const logs = spawnSync('docker', ['logs', `${id}-reconciler`], { encoding: 'utf8' });
       assert.match(logs.stdout, /"address":"0\.0\.0\.0","port":9464,"msg":"status server listening"/);
     } finally {
-      const down = compose('down');
+      // -v: the project's own volumes too (compose creates the postgres volume even for a service not started).
+      const down = compose('down', '-v');
       if (down.status !== 0) process.stderr.write(down.stderr);
+      await docker.getVolume(`${id}_mcp-litellm-db-data`).remove().catch(() => undefined);
       await stack.cleanup();
     }
   });
