@@ -3,6 +3,7 @@ import { basename, dirname, join, relative, isAbsolute } from 'node:path';
 import { errorMessage, type LocatedIssue } from '../errors/index.js';
 import { clip, readRegularFile, realpathInside, UnsafeFileError } from '../fs/safe-read.js';
 import { parseYamlLocated, MAX_YAML_BYTES } from './yaml-located.js';
+import { memoize } from '../memo/memo.js';
 import {
   ServerSpecSchema,
   knownSpecKeys,
@@ -139,6 +140,12 @@ export function parseDesiredFile(
   return { server: { name, file, source, spec: parsed.data, warnings, positions }, invalid: null };
 }
 
+/** Desired files whose parse is remembered (by their text): a pass re-reads every file, but parses only what changed. */
+export const PARSE_MEMO_FILES = 4096;
+
+/** parseDesiredFile, memoized by all of its inputs (pure): results are frozen and shared between passes. */
+const parseDesiredFileMemo = memoize(parseDesiredFile, (text, file, fileName, source) => [file, fileName, source ?? '', text].join('\u0000'), PARSE_MEMO_FILES);
+
 /**
  * Read one desired file safely: a regular file of at most MAX_YAML_BYTES, a symlink only when its
  * target is inside the desired dir. Throws UnsafeFileError whose message never quotes content.
@@ -189,7 +196,7 @@ export function loadDesiredDir(dir: string, cwd: string = process.cwd()): Desire
       invalid.push({ name, file, issues: [{ file, line: 1, col: 1, path: '', message: `cannot read: ${readProblem(err, abs)}`, severity: 'error' }] });
       continue;
     }
-    const r = parseDesiredFile(text, file, f, `${basename(dir)}/${f}`);
+    const r = parseDesiredFileMemo(text, file, f, `${basename(dir)}/${f}`);
     if (r.server) servers.push(r.server);
     if (r.invalid) invalid.push(r.invalid);
   }

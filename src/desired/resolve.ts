@@ -8,6 +8,7 @@ import { secretDigest, specHash } from '../reconcile/hash.js';
 import type { ContainerSpec, Hardening, ServerModel } from '../model/types.js';
 import { HealthSchema, SecuritySchema, gatewayServerName, memoryBytes, mountRe, type Security, type ServerSpec } from './schema.js';
 import { realpathInside, UnsafeFileError } from '../fs/safe-read.js';
+import { deepFreeze } from '../memo/memo.js';
 import type { LocatedIssue } from '../errors/index.js';
 
 export { gatewayServerName };
@@ -118,16 +119,8 @@ export function serverEnvFile(settings: Settings, d: Pick<DesiredServer, 'name' 
   const at = ref ? (typeof d.spec.envFile === 'string' ? 'envFile' : 'envFile.path') : 'envFile';
   const own = `${settings.namePrefix}${d.name}.env`;
   const named = join(settings.secretsDir, ref ? ref.path : own);
-  if (!ref) {
-    let present = false;
-    try {
-      lstatSync(named);
-      present = true;
-    } catch {
-      present = false;
-    }
-    if (!present) return null;
-  }
+  // No exception for the common case of no env file (500 servers: 500 exceptions per pass).
+  if (!ref && !present(named)) return null;
   let real: string;
   try {
     real = realpathInside(settings.secretsDir, named);
@@ -149,6 +142,15 @@ export function serverEnvFile(settings: Settings, d: Pick<DesiredServer, 'name' 
     }
   }
   return { path: real, explicit: ref !== null };
+}
+
+/** Does a path exist (as anything, a dangling symlink included)? Any error counts as no. */
+function present(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** The digest key file in the secrets dir (env-file.ts writes it). */
@@ -218,9 +220,10 @@ export function checkServerInputs(settings: Settings, d: DesiredServer): Located
 export function resolveServers(settings: Settings, desired: readonly DesiredServer[]): ResolveResult {
   const models: ServerModel[] = [];
   const failures: ResolveResult['failures'] = [];
+  const ctx = { settingsKey: JSON.stringify(settings), digestKey: null as Buffer | null };
   for (const d of desired) {
     try {
-      models.push(resolveServer(settings, d));
+      models.push(resolveServer(settings, d, ctx));
     } catch (err) {
       failures.push({ name: d.name, file: d.file, message: errorMessage(err) });
     }
@@ -228,20 +231,60 @@ export function resolveServers(settings: Settings, desired: readonly DesiredServ
   return { models, failures };
 }
 
-export function resolveServer(settings: Settings, d: DesiredServer): ServerModel {
+/** What a server's model depends on besides its desired file and the settings: read from disk each pass. */
+interface HostInputs {
+  envFile: { path: string; explicit: boolean } | null;
+  /** Keyed digest of the env file's content (null: no env file). */
+  digest: string | null;
+  binds: string[];
+}
+
+/**
+ * Per desired file (the parsed file, shared between passes while its text is unchanged): the last
+ * model built from it and the key of everything else it was built from (settings, host inputs).
+ */
+const modelMemo = new WeakMap<DesiredServer, { key: string; model: ServerModel }>();
+
+/**
+ * A desired file's model. The host inputs (env file, its digest, mount sources) are read every
+ * time; building the model from them is pure and remembered per parsed file, so a pass over
+ * unchanged files neither rebuilds nor re-hashes any spec.
+ */
+export function resolveServer(
+  settings: Settings,
+  d: DesiredServer,
+  ctx: { settingsKey: string; digestKey: Buffer | null } = { settingsKey: JSON.stringify(settings), digestKey: null },
+): ServerModel {
   const s = d.spec;
-  const name = containerName(settings, d.name);
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(s.env ?? {})) env[k] = String(v);
   const envFile = serverEnvFile(settings, d);
   let digest: string | null = null;
   let envText = '';
   if (envFile) {
     envText = readSecretsFile(envFile.path);
-    digest = secretDigest(loadOrCreateDigestKey(settings.secretsDir), envText);
+    ctx.digestKey ??= loadOrCreateDigestKey(settings.secretsDir);
+    digest = secretDigest(ctx.digestKey, envText);
   }
+  if (s.auth) {
+    if (!envFile) throw new Error(`auth.secret ${s.auth.secret} needs the server's env file (${join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`)})`);
+    if (!(s.auth.secret in parseEnvFile(envText))) throw new Error(`auth.secret: ${envFile.path} has no ${s.auth.secret}`);
+  }
+  const io: HostInputs = { envFile, digest, binds: mountBinds(settings, d) };
+  const key = `${ctx.settingsKey}\u0000${JSON.stringify(io)}`;
+  const hit = modelMemo.get(d);
+  if (hit?.key === key) return hit.model;
+  const model = deepFreeze(buildModel(settings, d, io));
+  modelMemo.set(d, { key, model });
+  return model;
+}
+
+/** The model of a desired file from its host inputs: pure (no I/O). */
+function buildModel(settings: Settings, d: DesiredServer, io: HostInputs): ServerModel {
+  const s = d.spec;
+  const name = containerName(settings, d.name);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(s.env ?? {})) env[k] = String(v);
+  const { envFile, digest, binds } = io;
   const network = { name: serverNetworkName(settings, d.name, s.egress === false), internal: s.egress === false };
-  const binds = mountBinds(settings, d);
   const spec: ContainerSpec = {
     name,
     image: resolveImage(settings, s.image),
@@ -266,9 +309,7 @@ export function resolveServer(settings: Settings, d: DesiredServer): ServerModel
   };
   const gatewayName = gatewayServerName(d.name);
   let auth: ServerModel['auth'] = null;
-  if (s.auth) {
-    if (!envFile) throw new Error(`auth.secret ${s.auth.secret} needs the server's env file (${join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`)})`);
-    if (!(s.auth.secret in parseEnvFile(envText))) throw new Error(`auth.secret: ${envFile.path} has no ${s.auth.secret}`);
+  if (s.auth && envFile) {
     auth = { type: s.auth.type, file: envFile.path, key: s.auth.secret, gatewayVar: `MCP_AUTH_${d.name.toUpperCase().replace(/-/g, '_')}` };
   }
   let gatewayEntry: Record<string, unknown> | null = null;

@@ -6,6 +6,21 @@ import type { ContainerSpec, ObservedContainer, ObservedNetwork, ObservedVolume 
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
 import { readEnvFile } from '../desired/env-file.js';
 import { Labels, MANAGED_BY, isOwned, parseRole } from './labels.js';
+import { countApiCall } from '../ports/api-calls.js';
+
+const COUNTED = Symbol('mcp-reconciler.api-calls-counted');
+
+/** Report every Engine API request of this client (docker-modem's one entry point) to the pass counter. */
+function countRequests(docker: Docker): void {
+  const modem = (docker as unknown as { modem?: Record<string | symbol, unknown> & { dial?: (...a: unknown[]) => unknown } }).modem;
+  if (!modem || typeof modem.dial !== 'function' || modem[COUNTED]) return;
+  const dial = modem.dial.bind(modem);
+  modem.dial = (...a: unknown[]): unknown => {
+    countApiCall();
+    return dial(...a);
+  };
+  modem[COUNTED] = true;
+}
 
 /** Grace period before Docker kills a container on stop (Init: true makes this ~0.1 s in practice). */
 export const STOP_TIMEOUT_S = 5;
@@ -55,6 +70,7 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
 
   constructor(docker: Docker = new Docker(), log?: Logger, opts: { pull?: PullPolicy } = {}) {
     this.docker = docker;
+    countRequests(docker);
     this.#log = log;
     this.#pull = opts.pull ?? 'missing';
   }

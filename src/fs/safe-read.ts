@@ -59,22 +59,27 @@ export function readRegularFileBytes(path: string, opts: SafeReadOptions): Buffe
     if (!st.isFile()) throw new UnsafeFileError('not-regular', path, `${path} is ${kindOf(st)}, not a regular file`);
     if (st.size > opts.maxBytes) throw tooLarge(path, opts.maxBytes);
     opts.check?.(st);
-    const chunks: Buffer[] = [];
+    // One buffer sized from fstat (plus a byte to see the end, or growth); it doubles if the file
+    // grew meanwhile, never beyond the cap plus one byte.
+    let buf = Buffer.allocUnsafe(Math.min(st.size + 1, opts.maxBytes + 1));
     let total = 0;
     for (;;) {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, opts.maxBytes + 1 - total));
+      if (total === buf.length) {
+        const next = Buffer.allocUnsafe(Math.min(Math.max(buf.length * 2, CHUNK), opts.maxBytes + 1));
+        buf.copy(next, 0, 0, total);
+        buf = next;
+      }
       let n: number;
       try {
-        n = readSync(fd, buf, 0, buf.length, null);
+        n = readSync(fd, buf, total, buf.length - total, null);
       } catch (err) {
         throw new UnsafeFileError('unreadable', path, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }
       if (n === 0) break;
       total += n;
       if (total > opts.maxBytes) throw tooLarge(path, opts.maxBytes);
-      chunks.push(buf.subarray(0, n));
     }
-    return Buffer.concat(chunks, total);
+    return buf.subarray(0, total);
   } finally {
     closeSync(fd);
   }

@@ -1,4 +1,5 @@
 import { Document, parseDocument, isMap, isPair, isScalar, YAMLMap } from 'yaml';
+import { memoize } from '../memo/memo.js';
 
 /**
  * Ownership marker inside an `mcp_servers` entry. LiteLLM 1.77.3 reads only the keys it knows
@@ -34,8 +35,17 @@ function parse(text: string): Document.Parsed {
   return parseDocument(text, { uniqueKeys: true });
 }
 
-/** Read which entries of a config.yaml are ours. */
-export function readGatewayConfig(text: string | null): GatewayConfigView {
+/**
+ * Read which entries of a config.yaml are ours. Memoized by the text (pure): every pass and every
+ * health probe reads the same file, and parsing 500 entries costs tens of milliseconds.
+ */
+export const readGatewayConfig: (text: string | null) => GatewayConfigView = memoize(
+  (text: string | null) => readGatewayConfigText(text),
+  (text) => (text === null ? '\u0000null' : text),
+  4,
+);
+
+function readGatewayConfigText(text: string | null): GatewayConfigView {
   if (text === null || text.trim() === '') return { owned: {}, foreign: [], errors: [] };
   const doc = parse(text);
   if (doc.errors.length > 0) return { owned: {}, foreign: [], errors: doc.errors.map((e) => e.message.split('\n')[0] ?? '') };
@@ -64,7 +74,26 @@ export function readGatewayConfig(text: string | null): GatewayConfigView {
  * comment stays as the user wrote it. A name the user already uses is left alone (the caller
  * reports the conflict). Returns the new text (identical text when nothing changes).
  */
-export function renderGatewayConfig(
+export const renderGatewayConfig: (text: string | null, entries: Record<string, Record<string, unknown>>) => string = memoize(
+  (text: string | null, entries: Record<string, Record<string, unknown>>) => renderGatewayConfigText(text, entries),
+  // Exact: the text as read, and the entries with their key order at every depth (it decides the output).
+  (text, entries) => `${text === null ? '\u0000null' : text}\u0000${Object.keys(entries).map((k) => `${JSON.stringify(k)}:${entryJson(entries[k])}`).join(',')}`,
+  4,
+);
+
+/** JSON of frozen entries, remembered (a frozen entry cannot change); others serialized each time. */
+const frozenJson = new WeakMap<object, string>();
+function entryJson(e: Record<string, unknown> | undefined): string {
+  if (e === undefined || !Object.isFrozen(e)) return JSON.stringify(e);
+  let j = frozenJson.get(e);
+  if (j === undefined) {
+    j = JSON.stringify(e);
+    frozenJson.set(e, j);
+  }
+  return j;
+}
+
+function renderGatewayConfigText(
   text: string | null,
   entries: Record<string, Record<string, unknown>>,
 ): string {

@@ -9,10 +9,11 @@ import { existsSync } from 'node:fs';
 import { apiIdPrefix } from '../litellm/api.js';
 import { execute, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
-import { isReportOnly, type ChangeFailure, type ApiServerRow, type ContainerSpec, type Operation, type Plan, type ServerModel } from '../model/types.js';
+import { isReportOnly, type ChangeFailure, type ApiServerRow, type ContainerSpec, type ObservedContainer, type Operation, type Plan, type ServerModel } from '../model/types.js';
 import { Labels } from '../docker/labels.js';
 import { FailureMemory, formatWait } from './backoff.js';
 import type { ServerProblem } from '../health/monitor.js';
+import { countApiCalls } from '../ports/api-calls.js';
 
 /** The gateway env file's text, read safely; an unusable file counts as empty (gatewayProblem says why). */
 function gatewayEnvText(path: string): string {
@@ -115,8 +116,9 @@ export class Reconciler {
       if (good) servers.push(good);
       else hold.push(name);
     }
+    const present = new Set([...servers.map((m) => m.name), ...hold]);
     for (const name of [...this.#lastGood.keys()]) {
-      if (!servers.some((m) => m.name === name) && !hold.includes(name)) this.#lastGood.delete(name);
+      if (!present.has(name)) this.#lastGood.delete(name);
     }
 
     // A server whose credential file went bad keeps its entry; the gateway is not rebuilt without it.
@@ -183,24 +185,13 @@ export class Reconciler {
 
   /**
    * One line for `systemctl status` and `/status`: `3 servers: 3 running; gateway running`.
-   * Observes Docker once; no probes.
+   * Observes Docker once; no probes. The daemon takes the line from its pass instead (`passSummary`).
    */
   async summarize(): Promise<string> {
     const s = this.settings;
     const load = loadDesiredDir(s.desiredDir);
     const snap = await this.#deps.runtime.observe({ namePrefix: s.namePrefix, instance: s.instance, network: s.network });
-    const running = new Set(snap.containers.filter((c) => c.owned && c.running && c.role === 'server').map((c) => c.server));
-    const wanted = load.servers.map((x) => x.name);
-    const up = wanted.filter((n) => running.has(n)).length;
-    const parts = [`${wanted.length} server${wanted.length === 1 ? '' : 's'}: ${up} running`];
-    if (up < wanted.length) parts[0] += `, ${wanted.length - up} not running`;
-    if (load.invalid.length) parts.push(`${load.invalid.length} invalid file${load.invalid.length === 1 ? '' : 's'}`);
-    if (load.dirState !== 'ok') parts.push(`desired dir ${load.dirState}`);
-    if (s.gateway.managed) {
-      const g = snap.containers.find((c) => c.owned && c.role === 'gateway');
-      parts.push(`gateway ${g ? g.state : 'missing'}`);
-    }
-    return parts.join('; ');
+    return summaryLine(load, snap.containers, s.gateway.managed);
   }
 
   /**
@@ -221,8 +212,18 @@ export class Reconciler {
     return out;
   }
 
-  /** One full pass: plan, then execute. `retryNow` forgets every failure first (`apply --once`). */
-  async reconcile(opts: { allowEmpty?: boolean; retryNow?: boolean } = {}): Promise<PlanOutcome & { result: ExecuteResult }> {
+  /**
+   * One full pass: plan, then execute, on exactly one observation of Docker. `retryNow` forgets every
+   * failure first (`apply --once`). Also returns the status line after the pass (from that observation
+   * and what the pass did) and how many Docker Engine API requests the pass made.
+   */
+  async reconcile(opts: { allowEmpty?: boolean; retryNow?: boolean } = {}): Promise<PassOutcome> {
+    const counter = { calls: 0 };
+    const out = await countApiCalls(counter, () => this.#pass(opts));
+    return { ...out, summary: passSummary(out, this.settings.gateway.managed), dockerApiCalls: counter.calls };
+  }
+
+  async #pass(opts: { allowEmpty?: boolean; retryNow?: boolean }): Promise<PlanOutcome & { result: ExecuteResult }> {
     if (opts.retryNow) this.forgetFailures();
     const outcome = await this.plan(opts);
     for (const p of outcome.problems) {
@@ -278,6 +279,49 @@ export class Reconciler {
     this.#failures.forget(object);
     this.#changes.delete(object);
   }
+}
+
+/** A pass: its plan, what the executor did, the status line after it, its Docker API requests. */
+export type PassOutcome = PlanOutcome & { result: ExecuteResult; summary: string; dockerApiCalls: number };
+
+/** The status line from desired files and containers (running or not, by role). */
+function summaryLine(load: DesiredLoad, containers: readonly ObservedContainer[], managedGateway: boolean): string {
+  const running = new Set(containers.filter((c) => c.owned && c.running && c.role === 'server').map((c) => c.server));
+  const wanted = load.servers.map((x) => x.name);
+  const up = wanted.filter((n) => running.has(n)).length;
+  const parts = [`${wanted.length} server${wanted.length === 1 ? '' : 's'}: ${up} running`];
+  if (up < wanted.length) parts[0] += `, ${wanted.length - up} not running`;
+  if (load.invalid.length) parts.push(`${load.invalid.length} invalid file${load.invalid.length === 1 ? '' : 's'}`);
+  if (load.dirState !== 'ok') parts.push(`desired dir ${load.dirState}`);
+  if (managedGateway) {
+    const g = containers.find((c) => c.owned && c.role === 'gateway');
+    parts.push(`gateway ${g ? g.state : 'missing'}`);
+  }
+  return parts.join('; ');
+}
+
+/**
+ * The status line after a pass without observing Docker again: the pass's own observation, with the
+ * container changes the executor carried out applied (created, recreated or started: running;
+ * removed: gone). A change that failed leaves the container as observed.
+ */
+export function passSummary(out: PlanOutcome & { result: ExecuteResult }, managedGateway: boolean): string {
+  const byName = new Map<string, ObservedContainer>(out.input.observed.containers.map((c) => [c.name, c]));
+  for (const op of out.result.done) {
+    if (op.type === 'create-container' || op.type === 'recreate-container') {
+      byName.set(op.spec.name, {
+        id: '', name: op.spec.name, image: op.spec.image, state: 'running', running: true, owned: true, role: op.role,
+        server: op.server ?? null, specHash: null, specSummary: null, source: null, hostPorts: {}, imageId: '',
+      });
+    } else if (op.type === 'start-container') {
+      const name = op.resourceId.slice('container:'.length);
+      const c = byName.get(name);
+      if (c) byName.set(name, { ...c, state: 'running', running: true });
+    } else if (op.type === 'remove-container') {
+      byName.delete(op.resourceId.slice('container:'.length));
+    }
+  }
+  return summaryLine(out.load, [...byName.values()], managedGateway);
 }
 
 function isContainerChange(op: Operation): op is Extract<Operation, { type: 'create-container' | 'recreate-container' | 'start-container' }> {

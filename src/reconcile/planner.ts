@@ -2,6 +2,7 @@ import { readGatewayConfig, renderGatewayConfig, ownedEntry } from '../litellm/c
 import { Labels, ownerLabels } from '../docker/labels.js';
 import { gatewayServerName } from '../desired/schema.js';
 import { canonicalJson, sha256Hex, specHash } from './hash.js';
+import { deepFreeze } from '../memo/memo.js';
 import { NEXT_SUFFIX, type HeldChange, type ContainerRole, type ContainerSpec, type Observed, type ObservedContainer, type Operation, type Plan, type ServerModel } from '../model/types.js';
 
 export interface PlanInput {
@@ -153,10 +154,11 @@ export function plan(input: PlanInput): Plan {
     if (c.owned && c.role === 'server' && c.server !== null && holdNames.has(c.server)) kept.add(c.name);
   }
   // Server networks that stay: every wanted server's, every held server's, all of them while pruning is held.
+  const wantedNetworks = new Set(input.servers.map((s) => s.network.name));
   const keepNetwork = (name: string): boolean => {
     const n = networks.get(name);
     if (!n || !n.owned || n.server === null || !input.prune.allowed || holdNames.has(n.server)) return true;
-    return input.servers.some((s) => s.network.name === name);
+    return wantedNetworks.has(name);
   };
   const placed = runnable.filter((s) => !conflicted.has(s.name));
   if (edgeWanted) ops.push(...attachments(input.edge.name, 'edge', ops, byName.get(input.edge.name), placed.filter((s) => s.transport === 'http')));
@@ -184,7 +186,7 @@ export function plan(input: PlanInput): Plan {
         });
         continue;
       }
-      entries[s.gatewayName] = ownedEntry(s.gatewayEntry, s.source);
+      entries[s.gatewayName] = ownedEntryOf(s, s.gatewayEntry);
     }
     const wantedNames = new Set(input.servers.map((s) => s.gatewayName));
     for (const [name, entry] of Object.entries(view.owned)) {
@@ -265,7 +267,7 @@ export function plan(input: PlanInput): Plan {
     for (const n of c.networks ?? []) {
       const net = networks.get(n);
       if (!net?.owned || net.server === null || wanted.has(n)) continue;
-      if (input.servers.some((s) => s.network.name === n) || !keepNetwork(n)) {
+      if (wantedNetworks.has(n) || !keepNetwork(n)) {
         ops.push({ type: 'disconnect-network', resourceId: `endpoint:${name}@${n}`, cause: `${role} does not serve server "${net.server}" on this network`, network: n, container: name, role });
       }
     }
@@ -275,6 +277,20 @@ export function plan(input: PlanInput): Plan {
     ops.push({ type: 'remove-network', resourceId: `network:${n.name}`, cause: `no desired server uses it (server "${n.server}")`, network: n.name });
   }
   return { operations: ops };
+}
+
+/**
+ * A server's config.yaml entry, remembered per model (models are shared between passes while their
+ * inputs are unchanged) and frozen, so rendering config.yaml can recognize an unchanged entry cheaply.
+ */
+const entryMemo = new WeakMap<ServerModel, Record<string, unknown>>();
+function ownedEntryOf(s: ServerModel, gatewayEntry: Record<string, unknown>): Record<string, unknown> {
+  let e = entryMemo.get(s);
+  if (e === undefined || !Object.isFrozen(s)) {
+    e = deepFreeze(ownedEntry(gatewayEntry, s.source));
+    if (Object.isFrozen(s)) entryMemo.set(s, e);
+  }
+  return e;
 }
 
 /** `sha256:0123456789ab...` -> `0123456789ab` (as `docker images` shows it). */
@@ -336,12 +352,13 @@ function ensureContainer(
 ): Operation[] {
   const resourceId = `container:${spec.name}`;
   const s = server ? { server } : {};
-  const summary = { ...specSummary(spec), ...extraSummary };
-  const withHash: ContainerSpec = {
+  // Built only when an operation needs it: a steady state costs no canonical JSON per container.
+  const summaryOf = (): Record<string, unknown> => ({ ...specSummary(spec), ...extraSummary });
+  const withHash = (): ContainerSpec => ({
     ...spec,
-    labels: { ...spec.labels, [Labels.SpecHash]: hash, [Labels.Spec]: canonicalJson(summary) },
-  };
-  if (!current) return [{ type: 'create-container', resourceId, cause: 'not found', spec: withHash, role, ...s }];
+    labels: { ...spec.labels, [Labels.SpecHash]: hash, [Labels.Spec]: canonicalJson(summaryOf()) },
+  });
+  if (!current) return [{ type: 'create-container', resourceId, cause: 'not found', spec: withHash(), role, ...s }];
   if (!current.owned) {
     return [
       {
@@ -357,8 +374,8 @@ function ensureContainer(
       {
         type: 'recreate-container',
         resourceId,
-        cause: describeDrift(current.specSummary, summary, current.specHash, hash),
-        spec: withHash,
+        cause: describeDrift(current.specSummary, summaryOf(), current.specHash, hash),
+        spec: withHash(),
         role,
         containerId: current.id,
         ...s,
@@ -367,7 +384,7 @@ function ensureContainer(
   }
   if (localImageId !== null && current.imageId && current.imageId !== localImageId) {
     const cause = `image ${spec.image} now ${shortImageId(localImageId)} (container runs ${shortImageId(current.imageId)})`;
-    return [{ type: 'recreate-container', resourceId, cause, spec: withHash, role, containerId: current.id, ...s }];
+    return [{ type: 'recreate-container', resourceId, cause, spec: withHash(), role, containerId: current.id, ...s }];
   }
   if (!current.running) {
     return [{ type: 'start-container', resourceId, cause: `container is ${current.state}`, containerId: current.id, role, ...s }];

@@ -12,7 +12,7 @@ export interface DaemonState {
   startedAt: string;
   /** Set after the first complete reconcile pass. */
   firstPassAt: string | null;
-  lastPass: { at: string; ms: number; operations: number; failed: number; error: string | null } | null;
+  lastPass: { at: string; ms: number; operations: number; failed: number; error: string | null; dockerApiCalls?: number } | null;
   /** Completed passes since start (bursts of events should merge into few). */
   passes: number;
   summary: string;

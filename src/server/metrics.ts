@@ -10,6 +10,12 @@ export class Metrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  readonly dockerApiCalls = new Histogram({
+    name: 'mcp_reconciler_docker_api_calls_per_pass',
+    help: 'Docker Engine API requests made by one reconcile pass (a pass with nothing to do: one observation)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [this.registry],
+  });
   readonly operations = new Counter({
     name: 'mcp_reconciler_operations_total',
     help: 'Operations carried out, by type and result',

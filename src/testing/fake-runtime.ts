@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ContainerLogs, ContainerRuntime, LogLine, LogOptions, ObserveQuery, RuntimeSnapshot } from '../ports/index.js';
 import type { ContainerSpec, ObservedContainer } from '../model/types.js';
 import { Labels, isOwned, parseRole } from '../docker/labels.js';
+import { countApiCall } from '../ports/api-calls.js';
 
 /**
  * In-memory ContainerRuntime: what Docker would report after each call, with optional latency
@@ -28,8 +29,13 @@ export class InMemoryRuntime implements ContainerRuntime {
     this.#latencyMs = opts.latencyMs ?? 0;
   }
 
-  async #wait(kind: 'reads' | 'writes'): Promise<void> {
+  /**
+   * One port call: `requests` Engine API requests as the real adapter makes them (observe: containers,
+   * networks, volumes and, when asked, images, in parallel), one latency for all of them.
+   */
+  async #wait(kind: 'reads' | 'writes', requests = 1): Promise<void> {
     this.calls[kind]++;
+    countApiCall(requests);
     if (this.#latencyMs > 0) await new Promise((r) => setTimeout(r, this.#latencyMs));
   }
 
@@ -38,7 +44,7 @@ export class InMemoryRuntime implements ContainerRuntime {
   }
 
   async observe(q: ObserveQuery): Promise<RuntimeSnapshot> {
-    await this.#wait('reads');
+    await this.#wait('reads', q.images?.length ? 4 : 3);
     const containers: ObservedContainer[] = [];
     for (const [id, c] of this.containers) {
       const owned = isOwned(c.spec.labels, q.instance);

@@ -34,9 +34,8 @@ test('SIGHUP during a pass: that pass ends on the old settings, the next one sta
         started();
         await new Promise<void>((r) => (release = r));
         seen.push(`end ${this.settings.gateway.url}`);
-        return { plan: { operations: [] }, result: { done: [], failed: [] }, input: { servers: [] }, problems: [], gatewayMode: { mode: 'config', why: 'test' } };
+        return { plan: { operations: [] }, result: { done: [], failed: [] }, input: { servers: [] }, problems: [], gatewayMode: { mode: 'config', why: 'test' }, summary: '0 servers: 0 running', dockerApiCalls: 0 };
       },
-      summarize: async () => '0 servers: 0 running',
       failures: () => [],
       nextRetryAt: () => null,
     };

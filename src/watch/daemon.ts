@@ -8,7 +8,7 @@ import { problemsOf, type Reconciler, type ReconcilerDeps } from '../reconcile/c
 import type { HealthMonitor } from '../health/monitor.js';
 import type { Metrics } from '../server/metrics.js';
 import { isReportOnly, writeOps } from '../model/types.js';
-import { errorMessage } from '../errors/index.js';
+import { ErrorCode, ReconcilerError, errorMessage } from '../errors/index.js';
 import type { RuntimeEvent } from '../ports/index.js';
 import { createStatusServer, type ApplyAnswer, type ApplyHandler, type DaemonState } from '../server/http.js';
 import { renderPlan } from '../reconcile/render-plan.js';
@@ -146,11 +146,14 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   const pass = async (why: string, allowEmpty: boolean, retryNow = false): Promise<ApplyAnswer> => {
     const started = performance.now();
     let answer: ApplyAnswer;
+    let summary: string;
     try {
       const out = await reconciler.reconcile({ allowEmpty, retryNow });
+      summary = out.summary;
       const changed = writeOps(out.plan).length;
       const ms = Math.round(performance.now() - started);
       metrics?.reconcileDuration.observe(ms / 1000);
+      metrics?.dockerApiCalls.observe(out.dockerApiCalls);
       for (const op of out.result.done) metrics?.operations.inc({ type: op.type, result: 'ok' });
       for (const f of out.result.failed) {
         metrics?.operations.inc({ type: f.op.type, result: 'failed' });
@@ -166,7 +169,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
       state.gatewayMode = out.gatewayMode;
       models = out.input.servers;
       state.failures = reconciler.failures().map((f) => ({ ...f, nextTryAt: new Date(f.nextTryAt).toISOString() }));
-      state.lastPass = { at: new Date().toISOString(), ms, operations: changed, failed: out.result.failed.length, error: null };
+      state.lastPass = { at: new Date().toISOString(), ms, operations: changed, failed: out.result.failed.length, error: null, dockerApiCalls: out.dockerApiCalls };
       answer = {
         plan: renderPlan(out.plan),
         failed: out.result.failed.map((f) => ({ resourceId: f.op.resourceId, error: f.error })),
@@ -183,10 +186,12 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
       log.error({ why, err: errorMessage(err) }, 'reconcile pass failed; will retry at the next event or resync');
       event(`reconcile pass failed: ${errorMessage(err)}`);
       answer = { plan: '', failed: [], problems: [], unconverged: 0, error: errorMessage(err) };
+      // No second observation: a pass fails mostly because Docker does not answer; say what failed.
+      const docker = err instanceof ReconcilerError && (err.code === ErrorCode.DockerUnavailable || err.code === ErrorCode.DockerOperationFailed);
+      summary = `${docker ? 'docker unavailable' : 'reconcile pass failed'}: ${errorMessage(err)}`;
     }
     state.passes++;
     scheduleRetry();
-    const summary = await reconciler.summarize().catch((err: unknown) => `docker unavailable: ${errorMessage(err)}`);
     if (!state.firstPassAt) {
       state.firstPassAt = new Date().toISOString();
       parts.monitor?.start();
