@@ -58,13 +58,32 @@ interface Entry {
   restartHistory: number[];
   timer: NodeJS.Timeout | null;
   busy: boolean;
+  /**
+   * GatewayReady needs this server's own narrowed probe next time: it is new, its spec changed, or
+   * it was not ready through the gateway. Otherwise the shared batched listing answers for it.
+   */
+  ownGatewayProbe: boolean;
 }
+
+/** One tools/list through LiteLLM for many servers, shared by their probes while it is fresh. */
+interface GatewayBatch {
+  at: number;
+  /** The gateway names asked for (a server not among them is probed on its own). */
+  names: ReadonlySet<string>;
+  result: Promise<ProbeResult>;
+}
+
+/** Most server names in one batched tools/list (LiteLLM lists them one after another). */
+export const GATEWAY_BATCH_MAX = 100;
+/** A batch waits this long per server on top of the probe timeout (LiteLLM asks servers in turn). */
+export const GATEWAY_BATCH_MS_PER_SERVER = 200;
 
 export interface MonitorDeps {
   runtime: ContainerRuntime;
   config: ConfigStore;
   configPath: string;
-  gateway: LiteLLMGateway | null;
+  /** LiteLLM's `POST /mcp/` (tools/list, optionally narrowed to some servers). */
+  gateway: Pick<LiteLLMGateway, 'listTools'> | null;
   /**
    * LiteLLM's management API: in API mode `Registered` comes from its rows (`GET /v1/mcp/server`),
    * our ids being `<apiIdPrefix><name>`; in config mode from config.yaml.
@@ -95,6 +114,7 @@ export class HealthMonitor {
   #mode: 'config' | 'api' = 'config';
   #rows: { at: number; rows: Promise<ApiServerRow[] | null> } | null = null;
   #snap: { at: number; containers: Promise<ObservedContainer[]> } | null = null;
+  #batches: GatewayBatch[] = [];
   #running = false;
 
   constructor(deps: MonitorDeps) {
@@ -142,6 +162,8 @@ export class HealthMonitor {
     for (const m of models) {
       const e = this.#servers.get(m.name);
       if (e) {
+        // A changed spec or entry: its next GatewayReady comes from its own probe, not a batch.
+        if (e.model.specHash !== m.specHash || JSON.stringify(e.model.gatewayEntry) !== JSON.stringify(m.gatewayEntry)) e.ownGatewayProbe = true;
         e.model = m;
         continue;
       }
@@ -150,6 +172,7 @@ export class HealthMonitor {
         restartHistory: [],
         timer: null,
         busy: false,
+        ownGatewayProbe: true,
         health: {
           name: m.name,
           file: m.file,
@@ -354,15 +377,16 @@ export class HealthMonitor {
       else next.push(cond(C.Registered, 'False', R.NotInConfig, `${m.gatewayName} is not in the gateway config`));
     }
 
-    // GatewayReady: its tools through LiteLLM's POST /mcp/, narrowed to this server.
+    // GatewayReady: its tools through LiteLLM's POST /mcp/ (tool names `<gatewayName>-<tool>`).
     if (this.#deps.gateway) {
-      const g = await this.#deps.gateway.listTools({ servers: [m.gatewayName], timeoutMs: m.health.timeoutMs });
-      this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'gateway', result: g.ok ? 'ok' : 'fail' }, g.latencyMs / 1000);
-      const mine = g.ok ? g.tools.filter((t) => t.startsWith(`${m.gatewayName}-`)) : [];
+      const g = await this.#gatewayTools(e);
+      const mine = g.ok ? g.tools : [];
       h.gatewayTools = mine;
+      // Failed (or its direct probe failed: a hung server would stall a batch): asked on its own next time.
+      e.ownGatewayProbe = !g.ok || mine.length === 0 || (direct !== null && !direct.ok);
       if (!g.ok) next.push(cond(C.GatewayReady, 'False', R.GatewayDown, g.error));
       else if (mine.length === 0) next.push(cond(C.GatewayReady, 'False', R.NoToolsThroughGateway, `LiteLLM lists no ${m.gatewayName}-* tools`));
-      else next.push(cond(C.GatewayReady, 'True', R.ToolsThroughGateway, `${mine.length} tools through LiteLLM`));
+      else next.push(cond(C.GatewayReady, 'True', R.ToolsThroughGateway, `${mine.length} tools through LiteLLM${g.batched ? ' (batched listing)' : ''}`));
     } else {
       next.push(cond(C.GatewayReady, 'Unknown', R.GatewayDown, 'no gateway configured'));
     }
@@ -396,6 +420,54 @@ export class HealthMonitor {
         log.warn({ restarts: e.restartHistory.length }, 'hung container not restarted: restart budget used up (3 per hour, growing pauses)');
       }
     }
+  }
+
+  /**
+   * This server's tools through LiteLLM. A server that is new, changed or was not ready is asked
+   * for on its own (`x-mcp-servers: <name>`). The others share one batched tools/list per probe
+   * interval (all our servers, in groups of GATEWAY_BATCH_MAX), split by the `<name>-` prefix:
+   * LiteLLM skips a server it cannot list, so a server missing from the batch is probed on its own
+   * at once and that answer decides. A batch that fails as a whole falls back to the own probe.
+   */
+  async #gatewayTools(e: Entry): Promise<ProbeResult & { batched?: boolean }> {
+    const m = e.model;
+    const gw = this.#deps.gateway as NonNullable<MonitorDeps['gateway']>;
+    const own = async (): Promise<ProbeResult> => {
+      const g = await gw.listTools({ servers: [m.gatewayName], timeoutMs: m.health.timeoutMs });
+      this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'gateway', result: g.ok ? 'ok' : 'fail' }, g.latencyMs / 1000);
+      return g.ok ? { ...g, tools: g.tools.filter((t) => t.startsWith(`${m.gatewayName}-`)) } : g;
+    };
+    if (e.ownGatewayProbe) return own();
+    const batch = this.#batchFor(m);
+    const g = await batch.result;
+    if (!g.ok) return own();
+    const mine = g.tools.filter((t) => t.startsWith(`${m.gatewayName}-`));
+    if (mine.length === 0) return own();
+    return { ...g, tools: mine, batched: true };
+  }
+
+  /** The fresh batch that asks for this server, or a new one (all servers that share their batch now). */
+  #batchFor(m: ServerModel): GatewayBatch {
+    const now = this.#now();
+    this.#batches = this.#batches.filter((b) => now - b.at < m.health.intervalMs);
+    const fresh = this.#batches.find((b) => b.names.has(m.gatewayName));
+    if (fresh) return fresh;
+    const gw = this.#deps.gateway as NonNullable<MonitorDeps['gateway']>;
+    const asked = new Set(this.#batches.flatMap((b) => [...b.names]));
+    const names = [...this.#servers.values()]
+      .filter((x) => x.model.gatewayEntry !== null && !x.ownGatewayProbe && !asked.has(x.model.gatewayName))
+      .map((x) => x.model.gatewayName)
+      .filter((n) => n !== m.gatewayName)
+      .slice(0, GATEWAY_BATCH_MAX - 1);
+    names.unshift(m.gatewayName);
+    const timeoutMs = m.health.timeoutMs + names.length * GATEWAY_BATCH_MS_PER_SERVER;
+    const result = gw.listTools({ servers: names, timeoutMs }).then((g) => {
+      this.#deps.metrics?.probeLatency.observe({ server: '(batch)', target: 'gateway', result: g.ok ? 'ok' : 'fail' }, g.latencyMs / 1000);
+      return g;
+    });
+    const batch: GatewayBatch = { at: now, names: new Set(names), result };
+    this.#batches.push(batch);
+    return batch;
   }
 
   #event(h: ServerHealth, message: string): void {
