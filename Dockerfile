@@ -17,6 +17,8 @@ RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts --no
 
 FROM ${RUNTIME_IMAGE}
 ENV NODE_ENV=production
+# As the systemd unit: a 1 MiB young generation keeps the daemon's RSS ~25 MiB lower (bench daemon-memory).
+ENV NODE_OPTIONS=--max-semi-space-size=1
 WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules

@@ -8,5 +8,6 @@ import { stdioBridge } from './bridge.js';
 import { fileDrop, fileDropApi } from './drop.js';
 import { dockerBack } from './docker-back.js';
 import { badEdit } from './bad-edit.js';
+import { daemonMemory } from './daemon-memory.js';
 
-export const CASES: readonly BenchCase[] = [probeCost, noopResync, noopResyncDocker, litellmRestart, stdioBridge, fileDrop, fileDropApi, dockerBack, badEdit];
+export const CASES: readonly BenchCase[] = [probeCost, noopResync, noopResyncDocker, litellmRestart, stdioBridge, fileDrop, fileDropApi, dockerBack, badEdit, daemonMemory];

@@ -1,9 +1,10 @@
 // Bench case `probe-cost`: what health probing costs per cycle. Direct probes (SDK client:
-// initialize + tools/list against 100 servers, beside raw JSON-RPC over undici), and the gateway
-// probes the daemon makes as many again (tools/list through LiteLLM `POST /mcp/` narrowed to one
-// server), with LiteLLM's and the edge's own CPU read from their containers' cgroups (Engine API
-// stats), and LiteLLM's idle CPU as its baseline.
-import { spawn } from 'node:child_process';
+// initialize + tools/list against 100 servers, beside raw JSON-RPC over undici); then the daemon's
+// health monitor itself in a child process (bench/daemon-child.ts: its CPU from /proc/<pid>/stat)
+// probing 100 servers every 30 s of its clock — direct probes plus GatewayReady from one batched
+// tools/list through LiteLLM — with LiteLLM's and the edge's CPU from their cgroups (Engine API
+// stats), beside the per-server gateway probes of before (one narrowed tools/list per server),
+// and LiteLLM's idle CPU.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,25 +23,21 @@ import { createLogger } from '../src/log/logger.js';
 import { Reconciler, masterKeyFrom } from '../src/reconcile/controller.js';
 import type { BenchCase, BenchRow } from './case.js';
 import { cleanupStack, containerCpuNs, freePort, measure, median, stackDir, waitUntil } from './util.js';
+import { procCpuMs, startDaemonChild, startHostServers, type DaemonChild } from './daemon-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const N = 100;
 const CYCLES = 5;
+/** Cycles of the per-server gateway probes of before (each takes seconds of LiteLLM's CPU). */
+const BEFORE_CYCLES = 3;
 const CONCURRENCY = 10;
 const INTERVAL_MS = 30_000;
+/** How long LiteLLM's idle CPU is sampled (scaled to 30 s). */
+const IDLE_MS = 10_000;
 const pctOfCore = (ms: number): string => ((ms / INTERVAL_MS) * 100).toFixed(2);
 
-async function direct(rows: BenchRow[]): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, [join(here, 'many-servers.js'), String(N)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ports = await new Promise<number[]>((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0] as string) as number[]);
-    });
-    child.once('exit', () => reject(new Error('bench servers exited')));
-  });
-  try {
+async function direct(rows: BenchRow[], ports: number[]): Promise<Record<string, unknown>> {
+  {
     const limit = pLimit(CONCURRENCY);
     const sdkCycle = () => Promise.all(ports.map((p) => limit(async () => {
       const r = await probeMcp({ url: `http://127.0.0.1:${p}/mcp`, transport: 'http', timeoutMs: 10_000 });
@@ -89,20 +86,20 @@ async function direct(rows: BenchRow[]): Promise<Record<string, unknown>> {
       note: gc ? 'flat = no leak' : 'run with --expose-gc',
     });
     return { servers: N, sdkCpuMsPerCycle: cpu, rawCpuMsPerCycle: cpuRaw, heapGrowthMiB: (heap1 - heap0) / 1048576, rssGrowthMiB: (rss1 - rss0) / 1048576, gcForced: Boolean(gc) };
-  } finally {
-    child.kill();
   }
 }
 
 /**
  * A stack (own prefix and network) whose one server container runs the N bench servers; the
- * reconciler registers the first, 99 hand-written entries in config.yaml point at the others
- * through the edge, exactly as the reconciler would write them.
+ * reconciler registers it, and N hand-written entries `mcp_s<i>` in config.yaml point at them
+ * through the edge, exactly as the reconciler would write them for servers `s<i>`. The daemon
+ * child has desired files `s<i>`, so its GatewayReady asks LiteLLM for `mcp_s<i>`.
  */
-async function gateway(rows: BenchRow[], directCpuMs: number): Promise<Record<string, unknown>> {
+async function gateway(rows: BenchRow[], directCpuMs: number, ports: number[]): Promise<Record<string, unknown>> {
   const docker = new Docker();
   const id = `pc${randomBytes(2).toString('hex')}`;
   const s = stackDir(id, { hostIp: '127.0.0.1', hostPort: await freePort() });
+  let daemon: DaemonChild | null = null;
   try {
     const settings = loadSettings({ file: s.settingsFile, env: {} });
     const serverDir = join(settings.projectsRoot, 'benchsrv');
@@ -115,7 +112,7 @@ async function gateway(rows: BenchRow[], directCpuMs: number): Promise<Record<st
     }));
     const container = `${id}-benchsrv`;
     const entries: Record<string, unknown> = {};
-    for (let i = 1; i < N; i++) entries[`bs${i}`] = { url: `${edgeBaseUrl(settings)}/${container}/${3001 + i}/mcp`, transport: 'http' };
+    for (let i = 0; i < N; i++) entries[`mcp_s${i}`] = { url: `${edgeBaseUrl(settings)}/${container}/${3001 + i}/mcp`, transport: 'http' };
     mkdirSync(dirname(settings.gateway.configPath), { recursive: true });
     writeFileSync(settings.gateway.configPath, stringify({ mcp_servers: entries }));
     const gw = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
@@ -123,49 +120,78 @@ async function gateway(rows: BenchRow[], directCpuMs: number): Promise<Record<st
     const out = await r.reconcile();
     if (out.result.failed.length) throw new Error(`stack failed: ${JSON.stringify(out.result.failed)}`);
     await gw.waitReady(120_000);
-    const names = ['mcp_benchsrv', ...Object.keys(entries)];
+    const names = Object.keys(entries);
     const limit = pLimit(CONCURRENCY);
-    const cycle = () => Promise.all(names.map((n) => limit(async () => {
-      const t = await gw.listTools({ servers: [n], timeoutMs: 10_000 });
+    // Before: one tools/list through LiteLLM narrowed to each server (what the monitor did per probe).
+    const perServer = () => Promise.all(names.map((n) => limit(async () => {
+      const t = await gw.listTools({ servers: [n], timeoutMs: 30_000 });
       if (!t.ok || t.tools.length !== 10) throw new Error(`gateway probe ${n} failed: ${JSON.stringify(t)}`);
     }))).then(() => undefined);
     await waitUntil(async () => {
-      const t = await gw.listTools({ servers: ['mcp_benchsrv'], timeoutMs: 5_000 });
+      const t = await gw.listTools({ servers: ['mcp_s0'], timeoutMs: 5_000 });
       return t.ok && t.tools.length === 10;
     }, 60_000);
-    await cycle(); // warm-up
+    await perServer(); // warm-up
     const cpuOf = async (): Promise<{ litellm: number; edge: number }> => ({
       litellm: await containerCpuNs(docker, gatewayContainerName(settings)),
       edge: await containerCpuNs(docker, edgeContainerName(settings)),
     });
-    // LiteLLM's own CPU with nothing to do: its baseline over one probe interval.
+    // LiteLLM's own CPU with nothing to do, over IDLE_MS: its baseline.
     const idle0 = await cpuOf();
-    await new Promise((res) => setTimeout(res, INTERVAL_MS));
+    await new Promise((res) => setTimeout(res, IDLE_MS));
     const idle1 = await cpuOf();
-    const idleMs = (idle1.litellm - idle0.litellm) / 1e6;
-    const per: { daemon: number; litellm: number; edge: number; wall: number }[] = [];
-    for (let i = 0; i < CYCLES; i++) {
+    const idleMsPer30s = ((idle1.litellm - idle0.litellm) / 1e6) * (INTERVAL_MS / IDLE_MS);
+    const before: { daemon: number; litellm: number; edge: number; wall: number }[] = [];
+    for (let i = 0; i < BEFORE_CYCLES; i++) {
       const c0 = await cpuOf();
-      const m = await measure(cycle);
+      const m = await measure(perServer);
       const c1 = await cpuOf();
-      per.push({ daemon: m.cpuMs, litellm: (c1.litellm - c0.litellm) / 1e6, edge: (c1.edge - c0.edge) / 1e6, wall: m.wallMs });
+      before.push({ daemon: m.cpuMs, litellm: (c1.litellm - c0.litellm) / 1e6, edge: (c1.edge - c0.edge) / 1e6, wall: m.wallMs });
     }
-    const g = { daemon: median(per.map((x) => x.daemon)), litellm: median(per.map((x) => x.litellm)), edge: median(per.map((x) => x.edge)), wall: median(per.map((x) => x.wall)) };
-    const total = directCpuMs + g.daemon + g.litellm + g.edge;
+    // Now: the daemon's monitor in its own process; its first cycle asks each (new) server on its own.
+    daemon = await startDaemonChild({ servers: N, ports, gatewayUrl: settings.gateway.url, masterKey: s.key });
+    const d = daemon;
+    const warm = await d.send('probe');
+    const now: { daemon: number; litellm: number; edge: number; wall: number }[] = [];
+    for (let i = 0; i < CYCLES; i++) {
+      const c0 = { ...(await cpuOf()), daemon: procCpuMs(d.pid) };
+      const a = await d.send('probe');
+      const c1 = { ...(await cpuOf()), daemon: procCpuMs(d.pid) };
+      if (a['ready'] !== N || a['gatewayReady'] !== N || a['gatewayBatched'] !== N) {
+        throw new Error(`probe cycle did not see every server ready and batched: ${JSON.stringify({ warm, cycle: a })}`);
+      }
+      now.push({ daemon: c1.daemon - c0.daemon, litellm: (c1.litellm - c0.litellm) / 1e6, edge: (c1.edge - c0.edge) / 1e6, wall: a['ms'] as number });
+    }
+    const rss = (await d.send('memory'))['rss'] as number;
+    const med = (xs: { daemon: number; litellm: number; edge: number; wall: number }[]) =>
+      ({ daemon: median(xs.map((x) => x.daemon)), litellm: median(xs.map((x) => x.litellm)), edge: median(xs.map((x) => x.edge)), wall: median(xs.map((x) => x.wall)) });
+    const b = med(before);
+    const g = med(now);
+    // LiteLLM's share net of what it burns idle during the same wall time.
+    const litellmNet = (x: { litellm: number; wall: number }): number => Math.max(0, x.litellm - (idleMsPer30s * x.wall) / INTERVAL_MS);
+    const totalNow = g.daemon + litellmNet(g) + g.edge;
+    const totalBefore = directCpuMs + b.daemon + litellmNet(b) + b.edge;
     rows.push({
-      what: `gateway probes, ${N} servers, 1 cycle (tools/list through LiteLLM POST /mcp/, one server each)`,
-      value: `daemon ${g.daemon.toFixed(0)} ms + LiteLLM ${g.litellm.toFixed(0)} ms + edge ${g.edge.toFixed(0)} ms CPU, ${g.wall.toFixed(0)} ms wall`,
+      what: `gateway probes before, ${N} servers, 1 cycle (one tools/list through LiteLLM per server)`,
+      value: `bench process ${b.daemon.toFixed(0)} ms + LiteLLM ${b.litellm.toFixed(0)} ms + edge ${b.edge.toFixed(0)} ms CPU, ${b.wall.toFixed(0)} ms wall`,
       baseline: `direct probes ${directCpuMs.toFixed(0)} ms CPU`,
-      note: `median of ${CYCLES} cycles; LiteLLM and edge CPU from their cgroups`,
+      note: `median of ${BEFORE_CYCLES} cycles; LiteLLM and edge CPU from their cgroups`,
     });
     rows.push({
-      what: `all probes, ${N} servers every 30 s (direct + gateway, daemon + LiteLLM + edge)`,
-      value: `${pctOfCore(total)} % of one core`,
-      baseline: `direct probes alone ${pctOfCore(directCpuMs)} %`,
-      note: `LiteLLM idle: ${pctOfCore(idleMs)} % (${idleMs.toFixed(0)} ms CPU in 30 s)`,
+      what: `daemon probe cycle, ${N} servers (direct probes + GatewayReady from batched tools/list)`,
+      value: `daemon ${g.daemon.toFixed(0)} ms + LiteLLM ${g.litellm.toFixed(0)} ms + edge ${g.edge.toFixed(0)} ms CPU, ${g.wall.toFixed(0)} ms wall`,
+      baseline: `before: direct ${directCpuMs.toFixed(0)} + per-server gateway ${(b.daemon + b.litellm + b.edge).toFixed(0)} ms CPU`,
+      note: `daemon in its own process (/proc/<pid>/stat), median of ${CYCLES} cycles, all ${N} GatewayReady from the batch`,
     });
-    return { servers: N, perCycle: g, cycles: per, litellmIdleCpuMsPer30s: idleMs, allProbesPercentOfCore: Number(pctOfCore(total)) };
+    rows.push({
+      what: `all probes, ${N} servers every 30 s (daemon + LiteLLM + edge, LiteLLM net of idle)`,
+      value: `${pctOfCore(totalNow)} % of one core`,
+      baseline: `before ${pctOfCore(totalBefore)} %`,
+      note: `target <= 2 % ${Number(pctOfCore(totalNow)) <= 2 ? 'met' : 'MISSED'}; LiteLLM idle ${pctOfCore(idleMsPer30s)} % (${idleMsPer30s.toFixed(0)} ms CPU per 30 s); daemon RSS ${(rss / 1048576).toFixed(0)} MiB`,
+    });
+    return { servers: N, before: b, beforeCycles: before, now: g, nowCycles: now, warmCycle: warm, litellmIdleCpuMsPer30s: idleMsPer30s, daemonRssBytes: rss, allProbesPercentOfCore: Number(pctOfCore(totalNow)), beforePercentOfCore: Number(pctOfCore(totalBefore)) };
   } finally {
+    daemon?.close();
     await cleanupStack(docker, id, s.dir);
   }
 }
@@ -177,8 +203,13 @@ export const probeCost: BenchCase = {
   needs: 'docker',
   async run() {
     const rows: BenchRow[] = [];
-    const d = await direct(rows);
-    const g = await gateway(rows, d['sdkCpuMsPerCycle'] as number);
-    return { rows, data: { direct: d, gateway: g } };
+    const servers = await startHostServers(N);
+    try {
+      const d = await direct(rows, servers.ports);
+      const g = await gateway(rows, d['sdkCpuMsPerCycle'] as number, servers.ports);
+      return { rows, data: { direct: d, gateway: g } };
+    } finally {
+      servers.close();
+    }
   },
 };

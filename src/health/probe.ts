@@ -2,6 +2,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { InitializeResultSchema, LATEST_PROTOCOL_VERSION, ListToolsResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { createParser } from 'eventsource-parser';
+import { request } from 'undici';
 import { errorMessage } from '../errors/index.js';
 
 /** Default time an MCP probe may take (initialize + tools/list). */
@@ -12,10 +15,94 @@ export type ProbeResult =
   | { ok: false; error: string; latencyMs: number };
 
 /**
- * MCP-level health: `initialize`, then `tools/list`, with the official SDK client, within a
- * timeout. "Container running" is not "MCP works"; this is.
+ * MCP-level health: `initialize`, then `tools/list`, within a timeout. "Container running" is not
+ * "MCP works"; this is. Streamable HTTP is spoken directly (one undici request per message, the
+ * SDK's schemas check every answer): the SDK client costs ~5x the CPU per probe, and the daemon
+ * probes every server every interval (ADR 0017). SSE servers go through the SDK client.
  */
 export async function probeMcp(opts: {
+  url: string;
+  transport: 'http' | 'sse';
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<ProbeResult> {
+  return opts.transport === 'http' ? probeStreamableHttp(opts) : probeWithSdk(opts);
+}
+
+/** One JSON-RPC answer to a POST: a JSON body, or the matching `data:` of an SSE body. */
+async function rpc(
+  url: string,
+  headers: Record<string, string>,
+  body: { id?: number; method: string; params?: unknown },
+  signal: AbortSignal,
+): Promise<{ result: unknown; sessionId: string | null }> {
+  const res = await request(url, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', ...body }),
+    signal,
+  });
+  const sessionId = (res.headers['mcp-session-id'] as string | undefined) ?? null;
+  const text = await res.body.text();
+  if (res.statusCode >= 400) throw new Error(`HTTP ${res.statusCode} for ${body.method}${text ? `: ${text.slice(0, 200)}` : ''}`);
+  if (body.id === undefined) return { result: null, sessionId };
+  const messages: unknown[] = [];
+  if (String(res.headers['content-type'] ?? '').includes('text/event-stream')) {
+    const parser = createParser({ onEvent: (e) => messages.push(JSON.parse(e.data) as unknown) });
+    parser.feed(text);
+  } else if (text) {
+    const parsed = JSON.parse(text) as unknown;
+    messages.push(...(Array.isArray(parsed) ? parsed : [parsed]));
+  }
+  const answer = messages.find((m) => typeof m === 'object' && m !== null && (m as { id?: unknown }).id === body.id) as
+    | { result?: unknown; error?: { code?: number; message?: string } }
+    | undefined;
+  if (!answer) throw new Error(`no answer to ${body.method}`);
+  if (answer.error) throw new Error(`MCP error ${answer.error.code ?? '?'}: ${answer.error.message ?? ''}`);
+  return { result: answer.result, sessionId };
+}
+
+async function probeStreamableHttp(opts: { url: string; headers?: Record<string, string>; timeoutMs?: number }): Promise<ProbeResult> {
+  const started = performance.now();
+  const timeout = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error(`probe timed out after ${timeout} ms`)), timeout);
+  let headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  let sessionId: string | null = null;
+  try {
+    const init = await rpc(opts.url, headers, {
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-reconciler-probe', version: '0.1.0' } },
+    }, ac.signal);
+    const info = InitializeResultSchema.parse(init.result);
+    sessionId = init.sessionId;
+    headers = { ...headers, 'mcp-protocol-version': info.protocolVersion, ...(sessionId ? { 'mcp-session-id': sessionId } : {}) };
+    await rpc(opts.url, headers, { method: 'notifications/initialized' }, ac.signal);
+    const tools: string[] = [];
+    let cursor: string | undefined;
+    let id = 2;
+    do {
+      const page = ListToolsResultSchema.parse((await rpc(opts.url, headers, { id: id++, method: 'tools/list', params: cursor ? { cursor } : {} }, ac.signal)).result);
+      tools.push(...page.tools.map((t) => t.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return { ok: true, tools, serverName: info.serverInfo.name, latencyMs: performance.now() - started };
+  } catch (err) {
+    const reason = ac.signal.aborted ? errorMessage(ac.signal.reason) : errorMessage(err);
+    return { ok: false, error: reason, latencyMs: performance.now() - started };
+  } finally {
+    clearTimeout(timer);
+    // End the session as the SDK's terminateSession does (a server without sessions ignores it).
+    if (sessionId) {
+      await request(opts.url, { method: 'DELETE', headers, signal: AbortSignal.timeout(2_000) })
+        .then((r) => r.body.dump())
+        .catch(() => undefined);
+    }
+  }
+}
+
+async function probeWithSdk(opts: {
   url: string;
   transport: 'http' | 'sse';
   headers?: Record<string, string>;

@@ -21,6 +21,8 @@ export class InMemoryRuntime implements ContainerRuntime {
   calls = { reads: 0, writes: 0 };
   /** Images whose process "exits at once": waitRunning rejects like the real adapter. */
   readonly failingImages = new Set<string>();
+  /** Published host port by container name (default 40000 for every exposed port). */
+  readonly hostPorts = new Map<string, number>();
   /** Names of the containers stopped, in order (to count how often a working one was stopped). */
   readonly stopped: string[] = [];
   readonly #latencyMs: number;
@@ -68,7 +70,7 @@ export class InMemoryRuntime implements ContainerRuntime {
         specHash: owned ? (c.spec.labels[Labels.SpecHash] ?? null) : null,
         specSummary: owned ? summary : null,
         source: owned ? (c.spec.labels[Labels.Source] ?? null) : null,
-        hostPorts: c.spec.exposedPort ? { [c.spec.exposedPort]: 40000 } : {},
+        hostPorts: c.spec.exposedPort ? { [c.spec.exposedPort]: this.hostPorts.get(c.name) ?? 40000 } : {},
         networks: [...c.networks].sort(),
       });
     }
