@@ -26,7 +26,7 @@ export async function probeMcp(opts: {
   headers?: Record<string, string>;
   timeoutMs?: number;
 }): Promise<ProbeResult> {
-  return opts.transport === 'http' ? probeStreamableHttp(opts) : probeWithSdk(opts);
+  return opts.transport === 'http' ? probeStreamableHttp(opts) : probeMcpWithSdk(opts);
 }
 
 /** One JSON-RPC answer to a POST: a JSON body, or the matching `data:` of an SSE body. */
@@ -102,7 +102,8 @@ async function probeStreamableHttp(opts: { url: string; headers?: Record<string,
   }
 }
 
-async function probeWithSdk(opts: {
+/** The same probe with the SDK client (SSE servers; the bench's baseline for streamable HTTP). */
+export async function probeMcpWithSdk(opts: {
   url: string;
   transport: 'http' | 'sse';
   headers?: Record<string, string>;
