@@ -80,8 +80,9 @@ test('the page shows the daemon events, masks the gateway env value; the notes f
         input: { servers: [] },
         problems: [],
         gatewayMode: { mode: 'config', why: 'test' },
+        summary,
+        dockerApiCalls: 4,
       }),
-      summarize: async () => summary,
       failures: () => [],
       nextRetryAt: () => null,
     };
