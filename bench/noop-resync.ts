@@ -37,14 +37,18 @@ export const noopResync: BenchCase = {
         await r.reconcile();
         const times: number[] = [];
         const planOnly: number[] = [];
+        const cpu: number[] = [];
         let writes = 0;
         let reads = 0;
         let apiCalls = 0;
         for (let i = 0; i < PASSES; i++) {
           const before = { ...runtime.calls };
           const t0 = performance.now();
+          const c0 = process.cpuUsage();
           const o = await r.reconcile();
+          const c = process.cpuUsage(c0);
           times.push(performance.now() - t0);
+          cpu.push((c.user + c.system) / 1000);
           apiCalls += o.dockerApiCalls;
           writes += runtime.calls.writes - before.writes;
           reads += runtime.calls.reads - before.reads;
@@ -55,11 +59,11 @@ export const noopResync: BenchCase = {
         const target = N === 500 ? `; target pass <= 50 ms ${median(times) <= 50 ? 'met' : 'MISSED'}, planner <= 10 ms ${median(planOnly) <= 10 ? 'met' : 'MISSED'}` : '';
         rows.push({
           what: `no-op pass, ${N} servers (in-memory runtime, 3 ms per call)`,
-          value: `${median(times).toFixed(1)} ms, ${reads / PASSES} observation, ${apiCalls / PASSES} Docker API requests, ${writes} writes`,
+          value: `${median(times).toFixed(1)} ms (CPU ${median(cpu).toFixed(1)} ms), ${reads / PASSES} observation, ${apiCalls / PASSES} Docker API requests, ${writes} writes`,
           baseline: `planner alone ${median(planOnly).toFixed(2)} ms`,
           note: `median of ${PASSES} passes${target}`,
         });
-        data[String(N)] = { passMs: median(times), planMs: median(planOnly), runtimeReadsPerPass: reads / PASSES, dockerApiCallsPerPass: apiCalls / PASSES, runtimeWrites: writes, passSamples: times, planSamples: planOnly };
+        data[String(N)] = { passMs: median(times), passCpuMs: median(cpu), planMs: median(planOnly), runtimeReadsPerPass: reads / PASSES, dockerApiCallsPerPass: apiCalls / PASSES, runtimeWrites: writes, passSamples: times, planSamples: planOnly };
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

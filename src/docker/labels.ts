@@ -1,5 +1,6 @@
 import { SCHEMA_VERSION } from '../desired/schema.js';
 import type { ContainerRole } from '../model/types.js';
+import { memoize } from '../memo/memo.js';
 
 /** Every label the reconciler writes lives under this prefix (docker compose style). */
 export const LABEL_PREFIX = 'io.mcp-reconciler';
@@ -45,3 +46,21 @@ export function isOwned(labels: Record<string, string> | undefined, instance: st
 export function parseRole(v: string | undefined): ContainerRole | null {
   return v === 'server' || v === 'gateway' || v === 'edge' || v === 'edge-docker' ? v : null;
 }
+
+/**
+ * The spec label (canonical JSON of what a container was created from) as an object; null when
+ * absent or not an object. Remembered by the label's text: every pass observes every container.
+ */
+export const parseSpecLabel: (v: string | undefined) => Record<string, unknown> | null = memoize(
+  (v: string | undefined): Record<string, unknown> | null => {
+    if (!v) return null;
+    try {
+      const x = JSON.parse(v) as unknown;
+      return x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  },
+  (v) => v ?? '',
+  4096,
+);

@@ -5,7 +5,7 @@ import type { ContainerLogs, ContainerRuntime, LogLine, LogOptions, RuntimeEvent
 import type { ContainerSpec, ObservedContainer, ObservedNetwork, ObservedVolume } from '../model/types.js';
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
 import { readEnvFile } from '../desired/env-file.js';
-import { Labels, MANAGED_BY, isOwned, parseRole } from './labels.js';
+import { Labels, MANAGED_BY, isOwned, parseRole, parseSpecLabel } from './labels.js';
 import { countApiCall } from '../ports/api-calls.js';
 
 const COUNTED = Symbol('mcp-reconciler.api-calls-counted');
@@ -47,16 +47,6 @@ function logLine(stream: LogLine['stream'], line: string): LogLine {
   const space = line.indexOf(' ');
   const stamped = space > 0 && /^\d{4}-\d\d-\d\dT/.test(line);
   return { stream, time: stamped ? line.slice(0, space) : '', text: (stamped ? line.slice(space + 1) : line).replace(/\r$/, '') };
-}
-
-function parseSummary(v: string | undefined): Record<string, unknown> | null {
-  if (!v) return null;
-  try {
-    const x = JSON.parse(v) as unknown;
-    return x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }
 
 /** When ensureImage may pull (settings `images.pull`): only a missing image, or never (tests, offline machines). */
@@ -114,7 +104,7 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
         role: owned ? parseRole(c.Labels[Labels.Role]) : null,
         server: owned ? (c.Labels[Labels.Server] ?? null) : null,
         specHash: owned ? (c.Labels[Labels.SpecHash] ?? null) : null,
-        specSummary: owned ? parseSummary(c.Labels[Labels.Spec]) : null,
+        specSummary: owned ? parseSpecLabel(c.Labels[Labels.Spec]) : null,
         source: owned ? (c.Labels[Labels.Source] ?? null) : null,
         hostPorts,
         networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort(),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ContainerLogs, ContainerRuntime, LogLine, LogOptions, ObserveQuery, RuntimeSnapshot } from '../ports/index.js';
 import type { ContainerSpec, ObservedContainer } from '../model/types.js';
-import { Labels, isOwned, parseRole } from '../docker/labels.js';
+import { Labels, isOwned, parseRole, parseSpecLabel } from '../docker/labels.js';
 import { countApiCall } from '../ports/api-calls.js';
 
 /**
@@ -51,12 +51,7 @@ export class InMemoryRuntime implements ContainerRuntime {
     for (const [id, c] of this.containers) {
       const owned = isOwned(c.spec.labels, q.instance);
       if (!owned && !c.name.startsWith(q.namePrefix)) continue;
-      let summary: Record<string, unknown> | null = null;
-      try {
-        summary = JSON.parse(c.spec.labels[Labels.Spec] ?? 'null') as Record<string, unknown> | null;
-      } catch {
-        summary = null;
-      }
+      const summary = parseSpecLabel(c.spec.labels[Labels.Spec]);
       containers.push({
         id,
         name: c.name,
