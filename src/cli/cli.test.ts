@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,8 @@ describe('help', () => {
   const paths = commandPaths();
   test('the program has the documented commands', () => {
     const top = paths.filter((p) => p.length === 1).map((p) => p[0]);
-    for (const name of ['validate', 'plan', 'apply', 'run', 'status', 'logs', 'litellm-config', 'clients', 'db', 'doctor', 'check', 'install', 'edge', 'completion']) {
+    const documented = ['validate', 'plan', 'apply', 'run', 'status', 'logs', 'litellm-config', 'clients', 'db', 'doctor', 'check'];
+    for (const name of [...documented, 'install', 'edge', 'completion']) {
       assert.ok(top.includes(name), name);
     }
     assert.ok(paths.some((p) => p.join(' ') === 'db init'));
@@ -84,6 +85,15 @@ describe('version and usage errors', () => {
       assert.equal(r.out, '');
     });
   }
+  test('a reader that goes away (| head) ends the output quietly: exit 0, no stack trace', async () => {
+    const main = new URL('../main.js', import.meta.url).pathname;
+    const child = spawn(process.execPath, [main, 'completion', 'zsh'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // closed before the first write: that write gets EPIPE
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    assert.deepEqual([code, err], [0, '']);
+  });
   test('the real process exits 2 on an unknown option (bin entry, not only main())', () => {
     const r = spawnSync(process.execPath, [new URL('../main.js', import.meta.url).pathname, 'plan', '--josn'], { encoding: 'utf8' });
     assert.equal(r.status, 2);
@@ -95,9 +105,8 @@ describe('completion', () => {
   /** What bash completes for `words` (the last one is the word under the cursor), with the generated script. */
   function complete(script: string, words: string[]): string[] {
     const arr = words.map((w) => `'${w}'`).join(' ');
-    const r = spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${arr}); COMP_CWORD=${words.length - 1}; _mcp_reconciler; printf '%s\\n' "\${COMPREPLY[@]}"`], {
-      encoding: 'utf8',
-    });
+    const call = `COMP_WORDS=(${arr}); COMP_CWORD=${words.length - 1}; _mcp_reconciler; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const r = spawnSync('bash', ['-c', `${script}\n${call}`], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.split('\n').filter(Boolean);
   }
@@ -143,9 +152,8 @@ describe('completion', () => {
       writeFileSync(file, zshCompletion(commandTree(buildProgram()), 'mcp-reconciler'));
       const syntax = spawnSync('zsh', ['-n', file], { encoding: 'utf8' });
       assert.equal(syntax.status, 0, syntax.stderr);
-      const load = spawnSync('zsh', ['-fc', `autoload -U compinit && compinit -u -d ${join(dir, 'dump')}; source ${file}; print -r -- \${_comps[mcp-reconciler]}`], {
-        encoding: 'utf8',
-      });
+      const script = `autoload -U compinit && compinit -u -d ${join(dir, 'dump')}; source ${file}; print -r -- \${_comps[mcp-reconciler]}`;
+      const load = spawnSync('zsh', ['-fc', script], { encoding: 'utf8' });
       assert.deepEqual([load.status, load.stdout, load.stderr], [0, '_mcp_reconciler\n', '']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -154,9 +162,13 @@ describe('completion', () => {
   test('zsh: one function per command, each option with its description', () => {
     const zsh = zshCompletion(commandTree(buildProgram()), 'mcp-reconciler');
     assert.match(zsh, /^#compdef mcp-reconciler\n/);
-    for (const path of commandPaths()) assert.match(zsh, new RegExp(`^_mcp_reconciler__${path.map((p) => p.replace(/-/g, '_')).join('__')}\\(\\) \\{`, 'm'));
+    for (const path of commandPaths()) {
+      const fn = `_mcp_reconciler__${path.map((p) => p.replace(/-/g, '_')).join('__')}`;
+      assert.match(zsh, new RegExp(`^${fn}\\(\\) \\{`, 'm'));
+    }
     assert.match(zsh, /'--json\[machine-readable plan\]'/);
-    assert.match(zsh, /'--client\[one raw snippet for this client\]:client:\(claude-code claude-code-json gemini codex vscode open-webui\)'/);
+    const client = /'--client\[one raw snippet for this client\]:client:\(claude-code claude-code-json gemini codex vscode open-webui\)'/;
+    assert.match(zsh, client);
   });
 });
 

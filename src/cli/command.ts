@@ -35,7 +35,10 @@ export function defineCommand(parent: Command, spec: string, summary: string, he
   const usage = 'usage error: unknown command or option, missing argument';
   // `plan` already uses 2 (changes): one line says both.
   const rows = help.exits.some(([code]) => code === Exit.Usage)
-    ? help.exits.map(([code, meaning]): [number, string] => [code, code === Exit.Usage ? `${meaning}; also a ${usage} (nothing on stdout)` : meaning])
+    ? help.exits.map(([code, meaning]): [number, string] => [
+        code,
+        code === Exit.Usage ? `${meaning}; also a ${usage} (nothing on stdout)` : meaning,
+      ])
     : [...help.exits, [Exit.Usage, usage] as [number, string]];
   const exits = rows.map(([code, meaning]) => `  ${code}  ${meaning}`).join('\n');
   cmd.addHelpText('after', `\nExample${help.examples.length > 1 ? 's' : ''}:\n${examples}\n\nExit codes:\n${exits}\n`);

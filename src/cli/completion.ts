@@ -139,7 +139,8 @@ complete -F ${fn} ${name}
 }
 
 /** zsh `_arguments` spec text inside single quotes: brackets and quotes escaped. */
-const zshDesc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/'/g, `'\\''`).replace(/\[/g, '\\[').replace(/\]/g, '\\]').replace(/:/g, '\\:');
+const zshDesc = (s: string): string =>
+  s.replace(/\\/g, '\\\\').replace(/'/g, `'\\''`).replace(/\[/g, '\\[').replace(/\]/g, '\\]').replace(/:/g, '\\:');
 
 function zshAction(v: ValueKind | null, label: string): string {
   if (!v) return '';
@@ -149,7 +150,8 @@ function zshAction(v: ValueKind | null, label: string): string {
 
 /** A `#compdef` file for zsh's completion system (fpath). */
 export function zshCompletion(tree: CommandNode, name: string): string {
-  const fnOf = (n: CommandNode): string => `_${name.replace(/[^A-Za-z0-9_]/g, '_')}${n.path.map((p) => `__${p.replace(/[^A-Za-z0-9_]/g, '_')}`).join('')}`;
+  const ident = (s: string): string => s.replace(/[^A-Za-z0-9_]/g, '_');
+  const fnOf = (n: CommandNode): string => `_${ident(name)}${n.path.map((p) => `__${ident(p)}`).join('')}`;
   const fns = [...walk(tree)].map((n) => {
     const specs = n.options.map((o) => {
       const desc = zshDesc(o.description);

@@ -7,14 +7,15 @@ import { bridgeLine, formatLine, serverLog, EDGE_TAIL_FACTOR, type ShownLine } f
 const t = (s: number): string => `2026-12-01T07:00:${String(s).padStart(2, '0')}.000000001Z`;
 const out = (s: number, text: string): LogLine => ({ stream: 'stdout', time: t(s), text });
 const err = (s: number, text: string): LogLine => ({ stream: 'stderr', time: t(s), text });
-const edge = (s: number, o: Record<string, unknown>): LogLine => out(s, JSON.stringify({ level: 30, time: 1, pid: 1, hostname: 'h', name: 'mcp-reconciler', ...o }));
+const edge = (s: number, o: Record<string, unknown>): LogLine =>
+  out(s, JSON.stringify({ level: 30, time: 1, pid: 1, hostname: 'h', name: 'mcp-reconciler', ...o }));
+const read = (tail: number) => ({ follow: false, tail, signal: new AbortController().signal });
 
 async function collect(it: AsyncIterable<ShownLine>): Promise<string[]> {
   const lines: string[] = [];
   for await (const l of it) lines.push(formatLine(l, false));
   return lines;
 }
-const never = new AbortController().signal;
 
 describe('logs', () => {
   const logs = new FakeLogs({
@@ -30,7 +31,7 @@ describe('logs', () => {
   });
 
   test('an http server: both streams of its container, in order, labelled', async () => {
-    const lines = await collect(serverLog(logs, { container: 'mcp-web', stdio: false, edge: null }, { follow: false, tail: 100, signal: never }));
+    const lines = await collect(serverLog(logs, { container: 'mcp-web', stdio: false, edge: null }, read(100)));
     assert.deepEqual(lines, [
       '2026-12-01T07:00:01.000Z stdout listening on 8080',
       '2026-12-01T07:00:02.000Z stderr warning: no token',
@@ -39,7 +40,7 @@ describe('logs', () => {
   });
 
   test("a stdio server: its stderr and the edge's bridge lines about it, by time; never its stdout (the protocol)", async () => {
-    const lines = await collect(serverLog(logs, { container: 'mcp-stdio', stdio: true, edge: 'mcp-edge' }, { follow: false, tail: 100, signal: never }));
+    const lines = await collect(serverLog(logs, { container: 'mcp-stdio', stdio: true, edge: 'mcp-edge' }, read(100)));
     assert.deepEqual(lines, [
       '2026-12-01T07:00:01.000Z stderr server starting',
       '2026-12-01T07:00:03.000Z bridge stdio bridge attached (protocolVersion=2025-06-18 attaches=1)',
@@ -50,19 +51,20 @@ describe('logs', () => {
 
   test('--tail keeps the last lines of the merged log; the edge is read deeper (it logs every server)', async () => {
     const fake = new FakeLogs({ a: [err(1, 'one'), err(2, 'two'), err(9, 'nine')], e: [edge(8, { msg: 'attached', container: 'a' })] });
-    const lines = await collect(serverLog(fake, { container: 'a', stdio: true, edge: 'e' }, { follow: false, tail: 2, signal: never }));
+    const lines = await collect(serverLog(fake, { container: 'a', stdio: true, edge: 'e' }, read(2)));
     assert.deepEqual(lines, ['2026-12-01T07:00:08.000Z bridge attached', '2026-12-01T07:00:09.000Z stderr nine']);
     assert.deepEqual(fake.reads, [{ name: 'a', tail: 2 }, { name: 'e', tail: 2 * EDGE_TAIL_FACTOR }]);
   });
 
   test('a missing container is an error, not an empty log', async () => {
-    await assert.rejects(collect(serverLog(logs, { container: 'nope', stdio: false, edge: null }, { follow: false, tail: 1, signal: never })), /no such container: nope/);
+    await assert.rejects(collect(serverLog(logs, { container: 'nope', stdio: false, edge: null }, read(1))), /no such container: nope/);
   });
 
   test('bridgeLine: only JSON lines whose container is this one', () => {
     assert.equal(bridgeLine(out(1, 'plain text'), 'x'), null);
     assert.equal(bridgeLine(out(1, '{"container":"y","msg":"m"}'), 'x'), null);
-    assert.deepEqual(bridgeLine(out(1, '{"container":"x","msg":"m","err":{"code":1}}'), 'x'), { time: t(1), source: 'bridge', text: 'm (err={"code":1})' });
+    const line = out(1, '{"container":"x","msg":"m","err":{"code":1}}');
+    assert.deepEqual(bridgeLine(line, 'x'), { time: t(1), source: 'bridge', text: 'm (err={"code":1})' });
   });
 
   test('formatLine colours only when asked', () => {

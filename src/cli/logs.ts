@@ -98,7 +98,7 @@ const SOURCE_STYLE = { stdout: 'green', stderr: 'yellow', bridge: 'cyan' } as co
 export function formatLine(l: ShownLine, colour: boolean): string {
   const time = l.time.length > 23 ? `${l.time.slice(0, 23)}Z` : l.time;
   const source = l.source.padEnd(6);
-  return colour
-    ? `${styleText('dim', time, { validateStream: false })} ${styleText(SOURCE_STYLE[l.source], source, { validateStream: false })} ${l.text}`
-    : `${time} ${source} ${l.text}`;
+  if (!colour) return `${time} ${source} ${l.text}`;
+  const paint = (format: Parameters<typeof styleText>[0], text: string): string => styleText(format, text, { validateStream: false });
+  return `${paint('dim', time)} ${paint(SOURCE_STYLE[l.source], source)} ${l.text}`;
 }

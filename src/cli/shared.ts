@@ -39,7 +39,11 @@ export function takeLock(settings: Settings, command: string): InstanceLock | Lo
   return takeLockAt(lockPath(settings.secretsDir, settings.instance), command, endpoint);
 }
 
-export function takeLockAt(file: string, command: string, endpoint: { address: string; port: number } | null = null): InstanceLock | LockHeldError {
+export function takeLockAt(
+  file: string,
+  command: string,
+  endpoint: { address: string; port: number } | null = null,
+): InstanceLock | LockHeldError {
   try {
     return acquireLock(file, { command, endpoint });
   } catch (err) {

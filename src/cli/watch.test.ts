@@ -15,7 +15,8 @@ async function run(isTTY: boolean, n: number, bare = false): Promise<{ written: 
     if (renders === 2) throw new Error('docker gone');
     return `block ${renders}`;
   };
-  await watch(render, { isTTY, write: (s) => written.push(s) }, { intervalMs: 1, signal: ac.signal, title: 'every 1s: status', bare, now: at });
+  const out = { isTTY, write: (s: string) => written.push(s) };
+  await watch(render, out, { intervalMs: 1, signal: ac.signal, title: 'every 1s: status', bare, now: at });
   return { written, renders };
 }
 
@@ -44,7 +45,7 @@ test('bare (--json): one line per look, no heading', async () => {
 test('an abort while a look is in flight ends the loop without waiting for it', async () => {
   const ac = new AbortController();
   const written: string[] = [];
-  const done = watch(() => new Promise<string>(() => ac.abort()), { write: (s) => written.push(s) }, { intervalMs: 1, signal: ac.signal, title: 't' });
-  await done;
+  const hangs = (): Promise<string> => new Promise<string>(() => ac.abort());
+  await watch(hangs, { write: (s) => written.push(s) }, { intervalMs: 1, signal: ac.signal, title: 't' });
   assert.deepEqual(written, []);
 });

@@ -390,7 +390,8 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
    * into lines per stream (docker-modem demultiplexes; a TTY container's raw log is all stdout).
    */
   async *readLog(name: string, opts: LogOptions): AsyncGenerator<LogLine> {
-    const query = { stdout: true, stderr: true, timestamps: true, abortSignal: opts.signal, ...(opts.tail === 'all' ? {} : { tail: opts.tail }) };
+    const tail = opts.tail === 'all' ? {} : { tail: opts.tail };
+    const query = { stdout: true, stderr: true, timestamps: true, abortSignal: opts.signal, ...tail };
     let raw: NodeJS.ReadableStream;
     try {
       raw = opts.follow
@@ -418,7 +419,10 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
         return true;
       },
     });
-    this.docker.modem.demuxStream(raw, sink('stdout') as unknown as NodeJS.WritableStream, sink('stderr') as unknown as NodeJS.WritableStream);
+    // demuxStream only calls write() on its two outputs, frame by frame, in order.
+    const out = sink('stdout') as unknown as NodeJS.WritableStream;
+    const err = sink('stderr') as unknown as NodeJS.WritableStream;
+    this.docker.modem.demuxStream(raw, out, err);
     raw.on('end', () => {
       done = true;
       notify();
@@ -441,7 +445,9 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
         await new Promise<void>((r) => (wake = r));
       }
       while (queue.length > 0) yield queue.shift() as LogLine;
-      for (const stream of ['stdout', 'stderr'] as const) if (partial[stream] && !opts.signal.aborted) yield logLine(stream, partial[stream]);
+      for (const stream of ['stdout', 'stderr'] as const) {
+        if (partial[stream] && !opts.signal.aborted) yield logLine(stream, partial[stream]);
+      }
       if (failed) throw dockerError(`logs ${name}`, failed);
     } finally {
       opts.signal.removeEventListener('abort', onAbort);

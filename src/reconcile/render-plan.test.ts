@@ -14,7 +14,11 @@ const plan: Plan = {
 test('plan text without colour is the golden form, with no escape sequence', () => {
   assert.equal(
     renderPlan(plan),
-    '+ create-container container:mcp-a: not found\n- remove-container container:mcp-b: no desired file\n! conflict container:mcp-c: not ours',
+    [
+      '+ create-container container:mcp-a: not found',
+      '- remove-container container:mcp-b: no desired file',
+      '! conflict container:mcp-c: not ours',
+    ].join('\n'),
   );
 });
 

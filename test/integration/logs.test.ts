@@ -14,7 +14,8 @@ const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (stdout|stderr|bridge) (.*
 describe('logs', { timeout: 300_000 }, () => {
   let stack: Stack;
   let edgePort = 0;
-  const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, 'logs', ...args, '--config', stack.settingsFile], { encoding: 'utf8', timeout: 60_000 });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [MAIN, 'logs', ...args, '--config', stack.settingsFile], { encoding: 'utf8', timeout: 60_000 });
   /** What Docker itself has for a container (both streams, in order), as text lines: its multiplexed frames read here. */
   const dockerLines = async (name: string): Promise<string[]> => {
     const buf = await docker.getContainer(name).logs({ stdout: true, stderr: true, follow: false });
@@ -48,7 +49,8 @@ describe('logs', { timeout: 300_000 }, () => {
     assert.ok(edge, 'edge container');
     edgePort = edge.Ports.find((p) => p.PrivatePort === 8080)?.PublicPort ?? 0;
     assert.ok(edgePort > 0, 'edge port published');
-    await waitFor('the edge to listen', async () => (await fetch(`http://127.0.0.1:${edgePort}/healthz`).catch(() => null))?.ok, 60_000, 250);
+    const healthz = `http://127.0.0.1:${edgePort}/healthz`;
+    await waitFor('the edge to listen', async () => (await fetch(healthz).catch(() => null))?.ok, 60_000, 250);
   });
   after(async () => stack?.cleanup());
 

@@ -41,7 +41,8 @@ export function register(program: Command): void {
       // The daemon runs: it does the pass (its own lock, its own serialisation) and we print it.
       const answer = await applyThroughDaemon(lock.holder, Boolean(values.allowEmpty));
       if (!answer) {
-        process.stderr.write(`${lock.message}\nIt has no HTTP face to ask for a pass (statusPort 0): stop it, or wait for its next pass.\n`);
+        const why = 'It has no HTTP face to ask for a pass (statusPort 0): stop it, or wait for its next pass.';
+        process.stderr.write(`${lock.message}\n${why}\n`);
         return Exit.Error;
       }
       process.stderr.write(`the daemon (pid ${lock.holder.pid}) ran this pass\n`);

@@ -12,12 +12,17 @@ interface ClientsOptions extends GlobalOptions, NewKeyOptions {
 
 export function register(program: Command): void {
   const cmd = defineCommand(program, 'clients', 'ready-to-paste config for Claude Code, Gemini CLI, Codex CLI, VS Code, Open WebUI', {
-    examples: ['--host linuxserver.lan', '--host 192.168.1.5 --client claude-code', '--host [fd00::5] --client vscode', '--client claude-code --create-key --servers memory,github'],
+    examples: [
+      '--host linuxserver.lan',
+      '--host 192.168.1.5 --client claude-code',
+      '--host [fd00::5] --client vscode',
+      '--client claude-code --create-key --servers memory,github',
+    ],
     exits: [[Exit.Ok, 'printed'], [Exit.Error, 'a bad --host; with --create-key: refused as by keys create']],
   })
-    .option('--host <host>', 'the name clients reach the gateway by: a hostname, an IPv4 address or a bracketed IPv6 address', 'linuxserver.lan')
+    .option('--host <host>', 'how clients reach the gateway: a hostname, an IPv4 address or a bracketed IPv6 address', 'linuxserver.lan')
     .addOption(new Option('--client <name>', 'one raw snippet for this client').choices(CLIENTS))
-    .option('--create-key', "with --client: a fresh virtual key for that client first, printed once (as keys create <client>; needs LiteLLM's database)");
+    .option('--create-key', "with --client: a fresh virtual key for it, printed once (keys create <client>; needs LiteLLM's database)");
   newKeyOptions(cmd, false);
   onRun(cmd, (_o: unknown, c: Command) => {
     const values = c.optsWithGlobals<ClientsOptions>();
@@ -42,7 +47,8 @@ export function register(program: Command): void {
         const k = await createClientKey(settings, client, values);
         process.stderr.write(describeKey(client, k));
         const snippet = renderClient(client, values.host, settings.gateway.hostPort);
-        process.stdout.write(`# ${snippet.title}: the key is shown once; keep it in your secret store or environment, never in a file you commit\n`);
+        const once = 'the key is shown once; keep it in your secret store or environment, never in a file you commit';
+        process.stdout.write(`# ${snippet.title}: ${once}\n`);
         process.stdout.write(`export ${KEY_ENV}=${shellQuote(k.key)}\n\n# ${snippet.where}\n${snippet.body}`);
         return Exit.Ok;
       });
@@ -50,7 +56,8 @@ export function register(program: Command): void {
     if (client) {
       process.stdout.write(renderClient(client, values.host, settings.gateway.hostPort).body);
     } else {
-      process.stdout.write(`${renderAll(values.host, settings.gateway.hostPort)}\nSet ${KEY_ENV} to a LiteLLM virtual key (or the master key, for the admin only); never commit it.\n`);
+      const keyNote = `Set ${KEY_ENV} to a LiteLLM virtual key (or the master key, for the admin only); never commit it.`;
+      process.stdout.write(`${renderAll(values.host, settings.gateway.hostPort)}\n${keyNote}\n`);
     }
     return Exit.Ok;
   });

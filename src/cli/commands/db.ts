@@ -24,8 +24,12 @@ export function register(program: Command): void {
     examples: ['init --admin-url postgres://admin@192.168.1.10:5432/postgres'],
     exits: [[Exit.Ok, 'done']],
   });
-  const init = defineCommand(db, 'init', "LiteLLM's role and database, a read-only role for mcp-postgresql; writes DATABASE_URL and DSN into the secrets files", {
-    examples: ['--admin-url postgres://admin@192.168.1.10:5432/postgres', '--admin-url postgres://admin@db:5432/postgres --read app:public,reports --read metrics'],
+  const summary = "LiteLLM's role and database, a read-only role for mcp-postgresql; writes DATABASE_URL and DSN into the secrets files";
+  const init = defineCommand(db, 'init', summary, {
+    examples: [
+      '--admin-url postgres://admin@192.168.1.10:5432/postgres',
+      '--admin-url postgres://admin@db:5432/postgres --read app:public,reports --read metrics',
+    ],
     exits: [[Exit.Ok, 'in place (nothing half done)'], [Exit.Error, 'error, or another db init holds the lock']],
   })
     .requiredOption('--admin-url <url>', 'an admin connection (password via PGPASSWORD or ~/.pgpass, not in the URL)')
@@ -61,7 +65,8 @@ export function register(program: Command): void {
     for (const a of report.actions) process.stdout.write(`changed: ${a}\n`);
     for (const k of report.kept) process.stdout.write(`unchanged: ${k}\n`);
     for (const p of report.passwords) {
-      process.stdout.write(`password of role ${p.role}: ${p.state === 'new' ? 'new, written' : 'unchanged'} in ${p.file} (${p.key}), nowhere else\n`);
+      const state = p.state === 'new' ? 'new, written' : 'unchanged';
+      process.stdout.write(`password of role ${p.role}: ${state} in ${p.file} (${p.key}), nowhere else\n`);
     }
     if (report.actions.length === 0) process.stdout.write('nothing to do: everything was already in place\n');
     return Exit.Ok;

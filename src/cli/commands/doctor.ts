@@ -22,8 +22,16 @@ interface DoctorOptions extends GlobalOptions {
 }
 
 export function register(program: Command): void {
-  const cmd = defineCommand(program, 'doctor [files...]', 'lint a LiteLLM config.yaml, deploy script or compose file (kind guessed), check a running proxy and its database; without arguments: this stack', {
-    examples: ['', 'config.yaml docker-compose.yml', '--url http://192.168.1.5:4000 --send-key', '--db-env-file ~/projects/secrets/mcp-litellm.env'],
+  const summary =
+    'lint a LiteLLM config.yaml, deploy script or compose file (kind guessed), check a running proxy and its database; ' +
+    'without arguments: this stack';
+  const cmd = defineCommand(program, 'doctor [files...]', summary, {
+    examples: [
+      '',
+      'config.yaml docker-compose.yml',
+      '--url http://192.168.1.5:4000 --send-key',
+      '--db-env-file ~/projects/secrets/mcp-litellm.env',
+    ],
     exits: [[Exit.Ok, 'no error finding'], [Exit.Error, 'an error finding']],
   })
     .option('--url <url>', 'check the LiteLLM proxy at this URL (default: the configured gateway)')
@@ -56,7 +64,13 @@ export function register(program: Command): void {
       // The master key goes only to the configured gateway, or anywhere with --send-key.
       const keyAllowed = values.sendKey || sameOrigin(proxyUrl, settings.gateway.url);
       if (!keyAllowed) {
-        findings.push({ severity: 'info', rule: 'proxy.key-withheld', where: proxyUrl, message: 'not the configured gateway: the master key is not sent (management API checks skipped)', fix: 'add --send-key to send it to this URL' });
+        findings.push({
+          severity: 'info',
+          rule: 'proxy.key-withheld',
+          where: proxyUrl,
+          message: 'not the configured gateway: the master key is not sent (management API checks skipped)',
+          fix: 'add --send-key to send it to this URL',
+        });
       }
       findings.push(...(await doctorProxy(proxyUrl, keyAllowed ? masterKeyFrom(settings) : null)));
     }
@@ -90,10 +104,14 @@ function dbTarget(argUrl: string | undefined, envFile: string | undefined): { ur
     const where = displayPath(resolve(envFile));
     try {
       const url = readEnvFile(resolve(envFile))['DATABASE_URL'];
-      if (!url) return { url: null, problem: { severity: 'error', rule: 'db.no-url', where, message: 'no DATABASE_URL in this env file', fix: 'mcp-reconciler db init writes it' } };
+      if (!url) {
+        const message = 'no DATABASE_URL in this env file';
+        return { url: null, problem: { severity: 'error', rule: 'db.no-url', where, message, fix: 'mcp-reconciler db init writes it' } };
+      }
       return { url, problem: null };
     } catch (err) {
-      return { url: null, problem: { severity: 'error', rule: 'db.env-file', where, message: errorMessage(err), fix: 'a regular file, mode 600, owned by you' } };
+      const fix = 'a regular file, mode 600, owned by you';
+      return { url: null, problem: { severity: 'error', rule: 'db.env-file', where, message: errorMessage(err), fix } };
     }
   }
   if (argUrl === undefined) return { url: null, problem: null };
@@ -101,10 +119,17 @@ function dbTarget(argUrl: string | undefined, envFile: string | undefined): { ur
   try {
     hasPassword = new URL(argUrl).password !== '';
   } catch {
-    return { url: null, problem: { severity: 'error', rule: 'db.url', where: '--db', message: 'not a URL (postgres://user@host:5432/db)', fix: '' } };
+    const message = 'not a URL (postgres://user@host:5432/db)';
+    return { url: null, problem: { severity: 'error', rule: 'db.url', where: '--db', message, fix: '' } };
   }
   const problem: Finding | null = hasPassword
-    ? { severity: 'warning', rule: 'db.password-in-argv', where: '--db', message: 'the password is in the command line, readable in /proc by every local user', fix: 'use --db-env-file ~/projects/secrets/mcp-litellm.env, or PGPASSWORD with a URL without password' }
+    ? {
+        severity: 'warning',
+        rule: 'db.password-in-argv',
+        where: '--db',
+        message: 'the password is in the command line, readable in /proc by every local user',
+        fix: 'use --db-env-file ~/projects/secrets/mcp-litellm.env, or PGPASSWORD with a URL without password',
+      }
     : null;
   return { url: argUrl, problem };
 }

@@ -18,7 +18,7 @@ interface EdgeOptions {
 
 /** `edge` and `edge-docker`: what the two edge containers run (the reconciler starts them; ADR 0003, 0004, 0007). */
 export function register(program: Command): void {
-  const edge = defineCommand(program, 'edge', 'serve the header-normalizing proxy and the stdio bridge (runs inside the mcp-edge container)', {
+  const edge = defineCommand(program, 'edge', 'serve the header-normalizing proxy and the stdio bridge (inside the mcp-edge container)', {
     examples: ['--port 8080 --allow-prefix mcp- --instance default --gateway-host mcp-litellm'],
     exits: [[Exit.Ok, 'stopped by SIGTERM or SIGINT']],
   })
@@ -55,7 +55,7 @@ export function register(program: Command): void {
     return Exit.Ok;
   });
 
-  const docker = defineCommand(program, 'edge-docker', "the edge's filtering Docker proxy (runs inside the mcp-edge.docker container; ADR 0007)", {
+  const docker = defineCommand(program, 'edge-docker', "the edge's filtering Docker proxy (inside the mcp-edge.docker container)", {
     examples: ['--socket /run/mcp-docker/docker.sock --instance default'],
     exits: [[Exit.Ok, 'stopped by SIGTERM or SIGINT']],
   })

@@ -19,7 +19,8 @@ function litellmConfig(settings: Settings): number {
   const load = loadDesiredDir(settings.desiredDir);
   if (load.dirState !== 'ok') {
     // Never print an empty mcp_servers for a directory we could not read: written out, it would drop every server.
-    process.stderr.write(`${displayPath(settings.desiredDir)}: desired directory ${load.dirState === 'missing' ? 'does not exist' : 'is not a readable directory'}\n`);
+    const why = load.dirState === 'missing' ? 'does not exist' : 'is not a readable directory';
+    process.stderr.write(`${displayPath(settings.desiredDir)}: desired directory ${why}\n`);
     return Exit.Error;
   }
   const { models, failures } = resolveServers(settings, load.servers);

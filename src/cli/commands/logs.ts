@@ -17,9 +17,12 @@ function parseTail(v: string): number | 'all' {
 }
 
 export function register(program: Command): void {
-  const cmd = defineCommand(program, 'logs <name>', "a server's container log; for a stdio server its stderr and what the edge's bridge saw", {
+  const cmd = defineCommand(program, 'logs <name>', "a server's container log; for a stdio server its stderr and what the bridge saw", {
     examples: ['github', 'github -f', 'postgresql --tail all', 'litellm -n 20'],
-    exits: [[Exit.Ok, 'printed (following: stopped with Ctrl-C)'], [Exit.Error, 'no container of that name in this instance, or Docker unreachable']],
+    exits: [
+      [Exit.Ok, 'printed (following: stopped with Ctrl-C)'],
+      [Exit.Error, 'no container of that name in this instance, or Docker unreachable'],
+    ],
   })
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
     .option('-n, --tail <lines>', 'start with the last this many lines (or all)', parseTail, 100);
@@ -33,7 +36,8 @@ export function register(program: Command): void {
     const target = owned.find((x) => x.name === `${settings.namePrefix}${name}`);
     if (!target) {
       const names = owned.map((x) => x.name.slice(settings.namePrefix.length)).sort();
-      process.stderr.write(`no container ${settings.namePrefix}${name} of instance ${settings.instance}${names.length ? `; there are: ${names.join(', ')}` : ''}\n`);
+      const there = names.length ? `; there are: ${names.join(', ')}` : '';
+      process.stderr.write(`no container ${settings.namePrefix}${name} of instance ${settings.instance}${there}\n`);
       return Exit.Error;
     }
     const stdio = target.role === 'server' && target.specSummary?.['stdin'] === true;
@@ -44,8 +48,13 @@ export function register(program: Command): void {
     process.once('SIGTERM', stop);
     const colour = wantsColour(process.stdout);
     try {
-      if (stdio) process.stderr.write(`${target.name} is a stdio server: its stdout is the MCP protocol (not shown); bridge lines come from ${edge ?? 'the edge (not running)'}\n`);
-      for await (const l of serverLog(runtime, { container: target.name, stdio, edge }, { follow: Boolean(values.follow), tail: values.tail, signal: ac.signal })) {
+      if (stdio) {
+        const from = edge ?? 'the edge (not running)';
+        const note = 'its stdout is the MCP protocol (not shown)';
+        process.stderr.write(`${target.name} is a stdio server: ${note}; bridge lines come from ${from}\n`);
+      }
+      const opts = { follow: Boolean(values.follow), tail: values.tail, signal: ac.signal };
+      for await (const l of serverLog(runtime, { container: target.name, stdio, edge }, opts)) {
         process.stdout.write(`${formatLine(l, colour)}\n`);
       }
     } finally {

@@ -22,10 +22,12 @@ export function register(program: Command): void {
     const { reconciler } = buildReconciler(settingsFrom(values), 'silent');
     const out = await reconciler.plan({ allowEmpty: Boolean(values.allowEmpty) });
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ gatewayMode: out.gatewayMode, operations: planToJson(out.plan), problems: out.problems }, null, 2)}\n`);
+      const doc = { gatewayMode: out.gatewayMode, operations: planToJson(out.plan), problems: out.problems };
+      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
       for (const p of out.problems) process.stderr.write(`${p.file}: ${p.message} (last good state kept)\n`);
-      process.stdout.write(`gateway registration: ${out.gatewayMode.mode} mode (${out.gatewayMode.why})\n${renderPlan(out.plan, { colour: wantsColour(process.stdout) })}\n`);
+      const text = renderPlan(out.plan, { colour: wantsColour(process.stdout) });
+      process.stdout.write(`gateway registration: ${out.gatewayMode.mode} mode (${out.gatewayMode.why})\n${text}\n`);
     }
     return writeOps(out.plan).length > 0 ? Exit.Changes : Exit.Ok;
   });

@@ -18,7 +18,8 @@ function parseInterval(v: string): number {
 }
 
 export function register(program: Command): void {
-  const cmd = defineCommand(program, 'status [name]', 'servers and their conditions (from the daemon, or one probe pass here); with a name: its conditions and recent events', {
+  const summary = 'servers and their conditions (from the daemon, or one probe pass here); with a name: its conditions and recent events';
+  const cmd = defineCommand(program, 'status [name]', summary, {
     examples: ['', 'github', '--json | jq .servers', '--watch --interval 5'],
     exits: [
       [Exit.Ok, 'everything (or the named server) ready; with --watch: stopped with Ctrl-C'],
@@ -41,7 +42,8 @@ export function register(program: Command): void {
         return { text: values.json ? JSON.stringify(one, null, indent) : renderServer(one), code: isReady(one) ? Exit.Ok : Exit.Error };
       }
       const ok = st.gatewayReady && st.doc.servers.every(isReady) && st.invalid.length === 0;
-      const text = values.json ? JSON.stringify({ ...st.doc, gatewayReady: st.gatewayReady, invalid: st.invalid }, null, indent) : renderStatus(st);
+      const doc = { ...st.doc, gatewayReady: st.gatewayReady, invalid: st.invalid };
+      const text = values.json ? JSON.stringify(doc, null, indent) : renderStatus(st);
       return { text, code: ok ? Exit.Ok : Exit.Error };
     };
     if (values.watch) {

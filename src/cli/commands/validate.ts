@@ -61,7 +61,8 @@ function validate(path: string | undefined, values: GlobalOptions): number {
     try {
       text = readDesiredFile(abs);
     } catch (err) {
-      issues.push({ file, line: 1, col: 1, path: '', message: `cannot read: ${errorMessage(err).replace(`${abs} `, '')}`, severity: 'error' });
+      const message = `cannot read: ${errorMessage(err).replace(`${abs} `, '')}`;
+      issues.push({ file, line: 1, col: 1, path: '', message, severity: 'error' });
     }
     if (text !== null) {
       const r = parseDesiredFile(text, file, abs.split('/').pop() ?? '');
