@@ -95,3 +95,31 @@ test('GatewayReady: a batch that fails as a whole falls back to each server\'s o
   assert.deepEqual(gw.take(), ['mcp_a', 'mcp_a,mcp_b', 'mcp_b']);
   assert.deepEqual(monitor.snapshot().map((h) => h.conditions.find((x) => x.type === 'GatewayReady')?.status), ['True', 'True']);
 });
+
+test('GatewayReady: a server never reads the same listing twice, so LiteLLM going away shows at its next probe', async () => {
+  const settings = testSettings();
+  const models = ['a', 'b'].map((n) => model(settings, n, HTTP));
+  const gw = new FakeGateway();
+  let down = false;
+  const clock = { now: 1_000_000 };
+  const monitor = new HealthMonitor({
+    runtime: new InMemoryRuntime(),
+    config: new MemoryConfigStore(),
+    configPath: '/nowhere/config.yaml',
+    gateway: { listTools: (opts: { servers?: string[] } = {}) => (down ? (gw.calls.push(opts.servers ?? []), Promise.resolve({ ok: false as const, error: 'connect ECONNREFUSED', latencyMs: 1 })) : gw.listTools(opts)) },
+    observe: { namePrefix: 'mcp-', instance: 'default', network: 'mcp-net' },
+    log: createLogger({ level: 'silent' }),
+    now: () => clock.now,
+  });
+  monitor.update(models, new Map());
+  await monitor.probeAll();
+  clock.now += 30_001;
+  await monitor.probeAll(); // both from one listing now
+  gw.take();
+  down = true;
+  await monitor.probe('a'); // same interval: the listing it used is still fresh, but it asks again
+  // A new listing (b is in a fresh one already, so only a), which fails, then a's own probe.
+  assert.deepEqual(gw.take(), ['mcp_a', 'mcp_a']);
+  const a = monitor.snapshot().find((h) => h.name === 'a')?.conditions.find((c) => c.type === 'GatewayReady');
+  assert.equal(`${a?.status} ${a?.reason}`, 'False GatewayDown');
+});

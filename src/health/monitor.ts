@@ -63,6 +63,8 @@ interface Entry {
    * it was not ready through the gateway. Otherwise the shared batched listing answers for it.
    */
   ownGatewayProbe: boolean;
+  /** The shared listing this server's GatewayReady came from last: never used twice by one server. */
+  lastBatch: GatewayBatch | null;
 }
 
 /** One tools/list through LiteLLM for many servers, shared by their probes while it is fresh. */
@@ -173,6 +175,7 @@ export class HealthMonitor {
         timer: null,
         busy: false,
         ownGatewayProbe: true,
+        lastBatch: null,
         health: {
           name: m.name,
           file: m.file,
@@ -438,7 +441,10 @@ export class HealthMonitor {
       return g.ok ? { ...g, tools: g.tools.filter((t) => t.startsWith(`${m.gatewayName}-`)) } : g;
     };
     if (e.ownGatewayProbe) return own();
-    const batch = this.#batchFor(m);
+    // Each probe of a server reads a listing made since its previous probe (a listing from before
+    // LiteLLM stopped never answers for this server twice).
+    const batch = this.#batchFor(m, e.lastBatch);
+    e.lastBatch = batch;
     const g = await batch.result;
     if (!g.ok) return own();
     const mine = g.tools.filter((t) => t.startsWith(`${m.gatewayName}-`));
@@ -446,11 +452,14 @@ export class HealthMonitor {
     return { ...g, tools: mine, batched: true };
   }
 
-  /** The fresh batch that asks for this server, or a new one (all servers that share their batch now). */
-  #batchFor(m: ServerModel): GatewayBatch {
+  /**
+   * The fresh batch that asks for this server and that it did not use yet, or a new one (with every
+   * server that is in no fresh batch now).
+   */
+  #batchFor(m: ServerModel, used: GatewayBatch | null): GatewayBatch {
     const now = this.#now();
     this.#batches = this.#batches.filter((b) => now - b.at < m.health.intervalMs);
-    const fresh = this.#batches.find((b) => b.names.has(m.gatewayName));
+    const fresh = this.#batches.find((b) => b.names.has(m.gatewayName) && b !== used);
     if (fresh) return fresh;
     const gw = this.#deps.gateway as NonNullable<MonitorDeps['gateway']>;
     const asked = new Set(this.#batches.flatMap((b) => [...b.names]));

@@ -48,7 +48,8 @@ async function rpc(
   if (body.id === undefined) return { result: null, sessionId };
   const messages: unknown[] = [];
   if (String(res.headers['content-type'] ?? '').includes('text/event-stream')) {
-    const parser = createParser({ onEvent: (e) => messages.push(JSON.parse(e.data) as unknown) });
+    // Events without a message (a priming event with an id and empty data, for resumption) are skipped.
+    const parser = createParser({ onEvent: (e) => (e.data.trim() ? messages.push(JSON.parse(e.data) as unknown) : undefined) });
     parser.feed(text);
   } else if (text) {
     const parsed = JSON.parse(text) as unknown;
