@@ -1,7 +1,8 @@
 // StrykerJS over the modules that decide safety (issue 15): `npm run test:mutation`.
 // The tap runner runs each compiled node:test file (dist/src/**/*.test.js) as one "test", and
 // per-test coverage means a mutant runs only the files that reach its code. Subsets while
-// developing: `npm run test:mutation -- --mutate src/watch/scheduler.ts`.
+// developing: `npm run test:mutation -- --mutate src/watch/scheduler.ts` (arguments after `--` go
+// to `stryker run`; scripts/mutation-score.mjs runs it).
 import { readFileSync } from 'node:fs';
 
 /** `file:start-end` lines of one exported function, found by name (line numbers move). */
@@ -35,6 +36,8 @@ export default {
     'src/bridge/**/*.ts',
     '!src/bridge/**/*.test.ts',
     'src/watch/scheduler.ts',
+    // Path confinement (realpathInside, isInside) and "regular files only, capped while reading".
+    'src/fs/safe-read.ts',
   ],
   coverageAnalysis: 'perTest',
   // Static mutants (module-level constants, zod schemas built at import) would run every test file
@@ -43,6 +46,8 @@ export default {
   ignoreStatic: process.env.STRYKER_STATIC !== '1',
   concurrency: 1,
   timeoutMS: 10000,
+  // The initial run executes every test file once; on 2 shared cores it took more than Stryker's default 5 min.
+  dryRunTimeoutMinutes: 30,
   ignorePatterns: ['dist', '.cache', '.demo', 'reports', 'bench/results'],
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: process.env.STRYKER_REPORT ?? 'reports/mutation/mutation.json' },

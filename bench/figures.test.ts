@@ -13,15 +13,19 @@ test('the README figures and mutation-score blocks are what npm run readme:figur
   assert.equal(readme, generatedReadme(root, readme, CASES.map((c) => c.id)), 'stale: run `npm run readme:figures` and commit README.md');
 });
 
-test('the mutation block shows the score of each module with the date, commit and command of its run', () => {
+test('the mutation block shows the score of each module with the date, commit, run time and command of its run; static rows apart', () => {
   const block = renderMutation(JSON.stringify({
     stryker: '9.6.1',
     modules: [{
       module: 'src/reconcile/planner.ts', files: ['planner.ts'], target: 85, killed: 45, mutants: 50, ignored: 3, score: 90, survivors: [],
       at: '2026-12-01T04:00:00.000Z', commit: 'cccccccccccc', command: 'npx stryker run --mutate src/reconcile/planner.ts',
+    }, {
+      module: 'src/watch/scheduler.ts', static: true, files: ['scheduler.ts'], killed: 3, mutants: 3, ignored: 0, score: 100, survivors: [],
+      at: '2026-12-01T05:00:00.000Z', commit: 'dddddddddddd', command: 'STRYKER_STATIC=1 npm run test:mutation', minutes: 4.5,
     }],
   }));
   assert.match(block, /\| `src\/reconcile\/planner.ts` \| 45 \/ 50 \| 90 % \| >= 85 % \| 3 \| 2026-12-01 04:00 UTC at cccccccccc: `npx stryker run/);
+  assert.match(block, /\| `src\/watch\/scheduler.ts` \(static constants\) \| 3 \/ 3 \| 100 % \|  \| 0 \| 2026-12-01 05:00 UTC at dddddddddd, 4.5 min: `STRYKER_STATIC=1/);
   assert.match(renderMutation(null), /Not run yet/);
 });
 

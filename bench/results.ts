@@ -96,6 +96,8 @@ const MutationSchema = z.object({
   modules: z.array(z.object({
     module: z.string(),
     what: z.string().optional(),
+    /** A row of static mutants only (module-level constants), from a run of their lines alone. */
+    static: z.boolean().optional(),
     files: z.array(z.string()),
     target: z.number().optional(),
     killed: z.number(),
@@ -106,6 +108,8 @@ const MutationSchema = z.object({
     at: z.string(),
     commit: z.string(),
     command: z.string(),
+    /** Wall-clock minutes of the run (null: not measured). */
+    minutes: z.number().nullable().optional(),
   })),
 });
 
@@ -120,8 +124,10 @@ export function renderMutation(text: string | null): string {
     '|---|---|---|---|---|---|',
     ...m.modules.map((r) => {
       const part = r.module.endsWith('/') ? ` (${r.files.join(', ')})` : '';
-      const name = `\`${r.module}\`${r.what ? ` (${r.what})` : ''}${part}`;
-      const run = `${r.at.slice(0, 16).replace('T', ' ')} UTC at ${r.commit.slice(0, 10)}: \`${r.command.replace(/\|/g, '\\|')}\``;
+      const what = [r.what, r.static ? 'static constants' : null].filter(Boolean).join('; ');
+      const name = `\`${r.module}\`${what ? ` (${what})` : ''}${part}`;
+      const took = typeof r.minutes === 'number' ? `, ${r.minutes} min` : '';
+      const run = `${r.at.slice(0, 16).replace('T', ' ')} UTC at ${r.commit.slice(0, 10)}${took}: \`${r.command.replace(/\|/g, '\\|')}\``;
       return `| ${name} | ${r.killed} / ${r.mutants} | ${r.score} % | ${r.target ? `>= ${r.target} %` : ''} | ${r.ignored} | ${run} |`;
     }),
   ];

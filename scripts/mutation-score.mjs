@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// After `stryker run` (npm run test:mutation): the mutation score per module from
-// reports/mutation/mutation.json and every surviving mutant. With --save "<command>", the modules
-// this run covered are updated in docs/mutation-score.json (each with its own date, commit and
-// command, so subset runs add up); `npm run readme:figures` puts that file into the README.
+// `npm run test:mutation [-- <stryker run arguments>]` is `node scripts/mutation-score.mjs --run ...`:
+// runs `stryker run` with those arguments, then prints the mutation score per module from
+// reports/mutation/mutation.json and every surviving mutant, and updates the modules this run
+// covered in docs/mutation-score.json (each with its own date, commit, command and run time, so
+// subset runs add up); `npm run readme:figures` puts that file into the README.
+// Without --run: only print the score of the last report.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 const MODULES = [
   { module: 'src/desired/', target: 85 },
@@ -15,13 +17,31 @@ const MODULES = [
   { module: 'src/litellm/config-file.ts' },
   { module: 'src/bridge/' },
   { module: 'src/watch/scheduler.ts', what: 'debounce and coalescing' },
+  { module: 'src/fs/safe-read.ts', what: 'path confinement, regular files only' },
 ];
 const DETECTED = new Set(['Killed', 'Timeout']);
 const COUNTED = new Set(['Killed', 'Timeout', 'Survived', 'NoCoverage']);
 const OUT = 'docs/mutation-score.json';
+// Static mutants (module-level constants such as DEBOUNCE_MS, RESERVED_NAMES, the label names) run
+// every test file each, so a full run ignores them; `STRYKER_STATIC=1 STRYKER_TEST_FILES=...
+// npm run test:mutation -- --mutate <their lines>` runs them, and its rows are kept apart
+// (`static: true`), beside the full run's rows instead of replacing them.
+const STATIC = process.env.STRYKER_STATIC === '1';
+const key = (r) => `${r.module}${r.static ? ' static' : ''}`;
 
-const saveAt = process.argv.indexOf('--save');
-const command = saveAt >= 0 ? process.argv[saveAt + 1] : null;
+const runAt = process.argv.indexOf('--run');
+let command = null;
+let minutes = null;
+if (runAt >= 0) {
+  const args = process.argv.slice(runAt + 1);
+  // The command as typed, with the STRYKER_* variables that shape the run (stryker.config.mjs).
+  const env = Object.entries(process.env).filter(([k]) => /^STRYKER_(TEST_FILES|STATIC)$/.test(k)).map(([k, v]) => `${k}=${v} `);
+  command = `${env.join('')}npm run test:mutation${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  const started = Date.now();
+  const r = spawnSync('node_modules/.bin/stryker', ['run', ...args], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  minutes = Math.round((Date.now() - started) / 6000) / 10;
+}
 const report = JSON.parse(readFileSync(process.env.STRYKER_REPORT ?? 'reports/mutation/mutation.json', 'utf8'));
 const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
 const at = new Date().toISOString();
@@ -36,6 +56,7 @@ for (const m of MODULES) {
     if (!(m.module.endsWith('/') ? file.startsWith(m.module) : file === m.module)) continue;
     files.push(file.slice(m.module.endsWith('/') ? m.module.length : file.lastIndexOf('/') + 1));
     for (const mu of f.mutants) {
+      if (STATIC && !mu.static) continue;
       if (!COUNTED.has(mu.status)) {
         ignored++;
         continue;
@@ -46,21 +67,21 @@ for (const m of MODULES) {
     }
   }
   if (mutants === 0) continue;
-  rows.push({ ...m, files, killed, mutants, ignored, score: Math.round((killed / mutants) * 1000) / 10, survivors, at, commit, command });
+  rows.push({ ...m, ...(STATIC ? { static: true, target: undefined } : {}), files, killed, mutants, ignored, score: Math.round((killed / mutants) * 1000) / 10, survivors, at, commit, command, minutes });
 }
-const w = Math.max(...MODULES.map((r) => r.module.length));
+const w = Math.max(...MODULES.map((r) => r.module.length)) + 9;
 console.log(`${'MODULE'.padEnd(w)}    SCORE  KILLED/MUTANTS  IGNORED  TARGET`);
 for (const r of rows) {
   const target = r.target ? `>= ${r.target} % ${r.score >= r.target ? 'met' : 'MISSED'}` : '';
-  console.log(`${r.module.padEnd(w)}  ${`${r.score.toFixed(1)} %`.padStart(7)}  ${`${r.killed}/${r.mutants}`.padStart(14)}  ${String(r.ignored).padStart(7)}  ${target}`);
+  console.log(`${`${r.module}${r.static ? ' (static)' : ''}`.padEnd(w)}  ${`${r.score.toFixed(1)} %`.padStart(7)}  ${`${r.killed}/${r.mutants}`.padStart(14)}  ${String(r.ignored).padStart(7)}  ${target}`);
 }
 for (const r of rows) for (const s of r.survivors) console.log(`  survived: ${s}`);
 if (command) {
   const prev = existsSync(OUT) ? JSON.parse(readFileSync(OUT, 'utf8')) : { modules: [] };
-  const byModule = new Map(prev.modules.map((r) => [r.module, r]));
-  for (const r of rows) byModule.set(r.module, r);
-  const modules = MODULES.map((m) => byModule.get(m.module)).filter(Boolean);
+  const byModule = new Map(prev.modules.map((r) => [key(r), r]));
+  for (const r of rows) byModule.set(key(r), r);
+  const modules = MODULES.flatMap((m) => [byModule.get(m.module), byModule.get(`${m.module} static`)]).filter(Boolean);
   const stryker = JSON.parse(readFileSync('node_modules/@stryker-mutator/core/package.json', 'utf8')).version;
   writeFileSync(OUT, `${JSON.stringify({ stryker, modules }, null, 2)}\n`);
-  console.log(`\nupdated ${OUT} (${rows.map((r) => r.module).join(', ')}); then npm run readme:figures`);
+  console.log(`\n${minutes} min; updated ${OUT} (${rows.map(key).join(', ')}); then npm run readme:figures`);
 }
