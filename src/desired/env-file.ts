@@ -12,11 +12,10 @@ export function parseEnvFile(text: string): Record<string, string> {
   // No prototype: a line `__proto__=x` is a plain key, never the object's prototype.
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    // Blank lines and `# comments` match no `KEY=`; the value is the rest of the line, whatever it holds.
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)/s.exec(raw.trim());
     if (!m) continue;
-    let v = m[2] ?? '';
+    let v = m[2] as string;
     if ((v.startsWith('"') && v.endsWith('"') && v.length >= 2) || (v.startsWith("'") && v.endsWith("'") && v.length >= 2)) {
       v = v.slice(1, -1);
     }

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
-import { relative, isAbsolute, sep } from 'node:path';
+import { relative, sep } from 'node:path';
 
 /**
  * Every file the reconciler reads from a user (desired files, settings, env files, doctor inputs)
@@ -32,13 +32,14 @@ export interface SafeReadOptions {
 
 const CHUNK = 64 * 1024;
 
-function kindOf(st: Stats): string {
+/** What a file that is not regular is, for the message ("is a FIFO, not a regular file"). */
+export function fileKind(st: Pick<Stats, 'isDirectory' | 'isFIFO' | 'isCharacterDevice' | 'isBlockDevice' | 'isSocket'>): string {
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO';
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
   if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
+  return 'a special file';
 }
 
 /** Read a regular file as bytes, at most `maxBytes`. Throws UnsafeFileError. */
@@ -51,12 +52,12 @@ export function readRegularFileBytes(path: string, opts: SafeReadOptions): Buffe
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UnsafeFileError('missing', path, `${path} does not exist`);
     if (code === 'ELOOP') throw new UnsafeFileError('symlink', path, `${path} is a symlink; refused`);
-    if (code === 'EISDIR') throw new UnsafeFileError('not-regular', path, `${path} is a directory, not a regular file`);
-    throw new UnsafeFileError('unreadable', path, `cannot read ${path}: ${code ?? 'error'}`);
+    // A directory opens (O_RDONLY); fstat below refuses it.
+    throw new UnsafeFileError('unreadable', path, `cannot read ${path}: ${String(code)}`);
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new UnsafeFileError('not-regular', path, `${path} is ${kindOf(st)}, not a regular file`);
+    if (!st.isFile()) throw new UnsafeFileError('not-regular', path, `${path} is ${fileKind(st)}, not a regular file`);
     if (st.size > opts.maxBytes) throw tooLarge(path, opts.maxBytes);
     opts.check?.(st);
     // One buffer sized from fstat (plus a byte to see the end, or growth); it doubles if the file
@@ -73,7 +74,7 @@ export function readRegularFileBytes(path: string, opts: SafeReadOptions): Buffe
       try {
         n = readSync(fd, buf, total, buf.length - total, null);
       } catch (err) {
-        throw new UnsafeFileError('unreadable', path, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+        throw new UnsafeFileError('unreadable', path, `cannot read ${path}: ${String((err as NodeJS.ErrnoException).code)}`);
       }
       if (n === 0) break;
       total += n;
@@ -94,10 +95,10 @@ export function readRegularFile(path: string, opts: SafeReadOptions): string {
   return readRegularFileBytes(path, opts).toString('utf8');
 }
 
-/** Is `child` (absolute, resolved) `parent` itself or below it? */
+/** Is `child` (absolute, resolved) `parent` itself or below it? (POSIX: relative() of two absolute paths is never absolute.) */
 export function isInside(parent: string, child: string): boolean {
   const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+  return rel !== '..' && !rel.startsWith(`..${sep}`);
 }
 
 /**
@@ -118,7 +119,7 @@ export function realpathInside(root: string, path: string): string {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new UnsafeFileError('missing', path, `${path} does not exist`);
     if (code === 'ELOOP') throw new UnsafeFileError('symlink', path, `${path} is a symlink loop`);
-    throw new UnsafeFileError('unreadable', path, `cannot resolve ${path}: ${code ?? 'error'}`);
+    throw new UnsafeFileError('unreadable', path, `cannot resolve ${path}: ${String(code)}`);
   }
   if (!isInside(realRoot, real)) throw new UnsafeFileError('outside', path, `${path} resolves outside ${root}`);
   return real;
