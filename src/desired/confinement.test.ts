@@ -63,9 +63,9 @@ describe('secrets confinement: a server gets its own env file or one inside secr
   }
 
   test("another server's file with shared: true, a plain file by name, the own default file", () => {
-    assert.equal(serverEnvFile(settings, server('envFile: {path: mcp-y.env, shared: true}\n'))?.path, join(secrets, 'mcp-y.env'));
-    assert.equal(serverEnvFile(settings, server('envFile: team.env\n'))?.path, join(secrets, 'team.env'));
-    assert.equal(serverEnvFile(settings, server('', 'y'))?.path, join(secrets, 'mcp-y.env'));
+    assert.equal(serverEnvFile(settings, server('envFile: {path: mcp-y.env, shared: true}\n')), join(secrets, 'mcp-y.env'));
+    assert.equal(serverEnvFile(settings, server('envFile: team.env\n')), join(secrets, 'team.env'));
+    assert.equal(serverEnvFile(settings, server('', 'y')), join(secrets, 'mcp-y.env'));
     assert.equal(serverEnvFile(settings, server('')), null);
   });
 
@@ -78,6 +78,76 @@ describe('secrets confinement: a server gets its own env file or one inside secr
     assert.throws(() => checkPrivate('/f', { mode: 0o100600, uid: 1234 }, 1000), /belongs to uid 1234, not to this user \(uid 1000\)/);
     assert.doesNotThrow(() => checkPrivate('/f', { mode: 0o100600, uid: 1234 }, 0));
     assert.doesNotThrow(() => checkPrivate('/f', { mode: 0o100600, uid: 1000 }, 1000));
+  });
+});
+
+describe("the gateway's env file, the digest key and other servers' files never reach a server", () => {
+  // The gateway's env file configured elsewhere, so each of the three gateway checks is tested alone.
+  const gw = { ...settings, gateway: { ...settings.gateway, envFile: join(secrets, 'gw.env') } };
+  writeFileSync(join(secrets, 'gw.env'), SECRET, { mode: 0o600 });
+  mkdirSync(join(secrets, 'sub'));
+  mkdirSync(join(secrets, 'sub2'));
+  writeFileSync(join(secrets, 'sub', 'mcp-litellm.env'), 'A=b\n', { mode: 0o600 });
+  symlinkSync(join(secrets, 'sub', 'mcp-litellm.env'), join(secrets, 'alias-gw.env'));
+  symlinkSync(join(secrets, 'team.env'), join(secrets, 'sub2', 'mcp-litellm.env'));
+  symlinkSync(join(secrets, 'mcp-y.env'), join(secrets, 'alias-y.env'));
+  symlinkSync(join(secrets, 'mcp-y.env'), join(secrets, 'mcp-z.env'));
+  writeFileSync(join(secrets, 'mcp-w.env'), 'W=1\n', { mode: 0o600 });
+  writeFileSync(join(secrets, '.mcp-reconciler-digest.key'), 'ab'.repeat(32), { mode: 0o600 });
+  symlinkSync(join(secrets, 'loop-b.env'), join(secrets, 'loop-a.env'));
+  symlinkSync(join(secrets, 'loop-a.env'), join(secrets, 'loop-b.env'));
+  symlinkSync(join(projects, 'x', 'mloop-b'), join(projects, 'x', 'mloop-a'));
+  symlinkSync(join(projects, 'x', 'mloop-a'), join(projects, 'x', 'mloop-b'));
+  const issues = (extra: string, name = 'x', s = gw): string[] => checkServerInputs(s, server(extra, name)).map(formatIssue);
+
+  test("the configured gateway env file, under any name, is refused", () => {
+    assert.deepEqual(issues('envFile: gw.env\n'), [`${F}:4:10 envFile: ${join(secrets, 'gw.env')} is the gateway's env file (master key, database URL); it is never given to an MCP server`]);
+  });
+
+  test('a symlink to a file named <prefix>litellm.env is refused as the gateway\'s', () => {
+    assert.deepEqual(issues('envFile: alias-gw.env\n'), [`${F}:4:10 envFile: ${join(secrets, 'alias-gw.env')} is the gateway's env file (master key, database URL); it is never given to an MCP server`]);
+  });
+
+  test('a path named <prefix>litellm.env is refused as the gateway\'s, wherever it leads', () => {
+    assert.deepEqual(issues('envFile: sub2/mcp-litellm.env\n'), [`${F}:4:10 envFile: ${join(secrets, 'sub2', 'mcp-litellm.env')} is the gateway's env file (master key, database URL); it is never given to an MCP server`]);
+  });
+
+  test("the reconciler's digest key is refused", () => {
+    assert.deepEqual(issues('envFile: .mcp-reconciler-digest.key\n'), [`${F}:4:10 envFile: ${join(secrets, '.mcp-reconciler-digest.key')} is the reconciler's digest key; never given to a server`]);
+  });
+
+  test("a symlink to another server's env file is refused as that server's", () => {
+    assert.deepEqual(issues('envFile: alias-y.env\n'), [`${F}:4:10 envFile: mcp-y.env is server "y"'s env file; to share it on purpose write envFile: {path: alias-y.env, shared: true}`]);
+  });
+
+  test("a server's own default env file that is a symlink to another server's is refused, naming the shared: true fix", () => {
+    assert.deepEqual(issues('', 'z'), ['desired-state/mcp-z.yaml:1:1 envFile: mcp-y.env is server "y"\'s env file; to share it on purpose write envFile: {path: mcp-y.env, shared: true}']);
+  });
+
+  test("a server may name its own <prefix><name>.env explicitly", () => {
+    assert.deepEqual(issues('envFile: mcp-w.env\n', 'w'), []);
+    assert.equal(serverEnvFile(gw, server('envFile: mcp-w.env\n', 'w')), join(secrets, 'mcp-w.env'));
+  });
+
+  test('a symlink loop as env file or mount source is refused, located', () => {
+    assert.deepEqual(issues('envFile: loop-a.env\n'), [`${F}:4:10 envFile: ${join(secrets, 'loop-a.env')} is a symlink loop`]);
+    assert.deepEqual(issues('mounts: ["mloop-a:/a"]\n'), [`${F}:4:10 mounts.0: ${join(projects, 'x', 'mloop-a')} is a symlink loop`]);
+  });
+});
+
+describe('validate checks auth.secret against the env file', () => {
+  test('a secret the env file lacks is located at auth.secret, naming the file', () => {
+    const got = checkServerInputs(settings, server('envFile: team.env\nauth:\n  type: bearer_token\n  secret: MISSING\n')).map(formatIssue);
+    assert.deepEqual(got, [`${F}:7:11 auth.secret: ${join(secrets, 'team.env')} has no MISSING`]);
+  });
+
+  test('a secret present in the env file is no problem', () => {
+    assert.deepEqual(checkServerInputs(settings, server('envFile: team.env\nauth:\n  type: bearer_token\n  secret: TEAM\n')), []);
+  });
+
+  test('auth without any env file names the file the server would need', () => {
+    const got = checkServerInputs(settings, server('auth:\n  type: bearer_token\n  secret: T\n')).map(formatIssue);
+    assert.deepEqual(got, [`${F}:6:11 auth.secret: needs the server's env file (${join(secrets, 'mcp-x.env')})`]);
   });
 });
 

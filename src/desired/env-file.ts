@@ -28,6 +28,7 @@ export function parseEnvFile(text: string): Record<string, string> {
  * A secrets file is private: group and others have no access, and it belongs to the user the
  * reconciler runs as (root may read anyone's). The message names the file, never its content.
  */
+// Stryker disable next-line OptionalChaining: equivalent on Linux, the only platform we run on (process.getuid exists there)
 export function checkPrivate(path: string, st: Pick<Stats, 'mode' | 'uid'>, uid: number | undefined = process.getuid?.()): void {
   if ((st.mode & 0o077) !== 0) {
     throw new ReconcilerError(
@@ -62,9 +63,12 @@ export function readEnvFile(path: string): Record<string, string> {
   return parseEnvFile(readSecretsFile(path));
 }
 
+/** The digest key's file in the secrets dir; never given to a server (resolve.ts). */
+export const DIGEST_KEY_FILE = '.mcp-reconciler-digest.key';
+
 /** Local HMAC key for secret digests, created 0600 beside the secrets on first use. */
 export function loadOrCreateDigestKey(secretsDir: string): Buffer {
-  const path = join(secretsDir, '.mcp-reconciler-digest.key');
+  const path = join(secretsDir, DIGEST_KEY_FILE);
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     writeFileSync(path, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });

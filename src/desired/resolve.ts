@@ -12,7 +12,7 @@ import { deepFreeze } from '../memo/memo.js';
 import type { LocatedIssue } from '../errors/index.js';
 
 export { gatewayServerName };
-import { assertPrivateFile, loadOrCreateDigestKey, parseEnvFile, readSecretsFile } from './env-file.js';
+import { assertPrivateFile, DIGEST_KEY_FILE, loadOrCreateDigestKey, parseEnvFile, readSecretsFile } from './env-file.js';
 import type { DesiredServer } from './load.js';
 
 
@@ -94,6 +94,11 @@ export class InputError extends Error {
   }
 }
 
+/** Where a problem with the env file is located in the desired file. */
+function envFileAt(spec: ServerSpec): 'envFile' | 'envFile.path' {
+  return typeof spec.envFile === 'object' ? 'envFile.path' : 'envFile';
+}
+
 /** The envFile field, normalized. */
 export function envFileRef(v: ServerSpec['envFile']): { path: string; shared: boolean } | null {
   if (v === undefined) return null;
@@ -114,9 +119,9 @@ function realOrSelf(p: string): string {
  * cannot lead out), never the gateway's env file or the digest key, and another server's
  * `<prefix><other>.env` only with `shared: true`. Returns the resolved path; throws InputError.
  */
-export function serverEnvFile(settings: Settings, d: Pick<DesiredServer, 'name' | 'spec'>): { path: string; explicit: boolean } | null {
+export function serverEnvFile(settings: Settings, d: Pick<DesiredServer, 'name' | 'spec'>): string | null {
   const ref = envFileRef(d.spec.envFile);
-  const at = ref ? (typeof d.spec.envFile === 'string' ? 'envFile' : 'envFile.path') : 'envFile';
+  const at = envFileAt(d.spec);
   const own = `${settings.namePrefix}${d.name}.env`;
   const named = join(settings.secretsDir, ref ? ref.path : own);
   // No exception for the common case of no env file (500 servers: 500 exceptions per pass).
@@ -125,23 +130,24 @@ export function serverEnvFile(settings: Settings, d: Pick<DesiredServer, 'name' 
   try {
     real = realpathInside(settings.secretsDir, named);
   } catch (err) {
-    if (err instanceof UnsafeFileError && err.reason === 'outside') throw new InputError(at, `${named} resolves outside the secrets dir ${settings.secretsDir}`);
-    if (err instanceof UnsafeFileError && err.reason === 'missing') throw new InputError(at, `${named} does not exist`);
+    const reason = (err as UnsafeFileError).reason;
+    if (reason === 'outside') throw new InputError(at, `${named} resolves outside the secrets dir ${settings.secretsDir}`);
+    if (reason === 'missing') throw new InputError(at, `${named} does not exist`);
     throw new InputError(at, (err as Error).message);
   }
   if (real === realOrSelf(settings.gateway.envFile) || basename(real) === `${settings.namePrefix}litellm.env` || basename(named) === `${settings.namePrefix}litellm.env`) {
     throw new InputError(at, `${named} is the gateway's env file (master key, database URL); it is never given to an MCP server`);
   }
   if (basename(real) === DIGEST_KEY_FILE) throw new InputError(at, `${named} is the reconciler's digest key; never given to a server`);
-  const escaped = settings.namePrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const serverFile = new RegExp(`^${escaped}(.+)\\.env$`);
+  // namePrefix is [a-z0-9-] only (settings), so it needs no escaping in a regex.
+  const serverFile = new RegExp(`^${settings.namePrefix}(.+)\\.env$`);
   for (const f of new Set([basename(named), basename(real)])) {
     const other = serverFile.exec(f)?.[1];
     if (other !== undefined && other !== d.name && !ref?.shared) {
       throw new InputError(at, `${f} is server "${other}"'s env file; to share it on purpose write envFile: {path: ${ref?.path ?? f}, shared: true}`);
     }
   }
-  return { path: real, explicit: ref !== null };
+  return real;
 }
 
 /** Does a path exist (as anything, a dangling symlink included)? Any error counts as no. */
@@ -153,9 +159,6 @@ function present(path: string): boolean {
   }
 }
 
-/** The digest key file in the secrets dir (env-file.ts writes it). */
-const DIGEST_KEY_FILE = '.mcp-reconciler-digest.key';
-
 /**
  * Bind sources, resolved with realpath: each must exist (Docker would create an empty folder) and
  * stay inside `<projectsRoot>/<name>/` (a symlink `root -> /` is refused). Throws InputError.
@@ -163,18 +166,19 @@ const DIGEST_KEY_FILE = '.mcp-reconciler-digest.key';
 export function mountBinds(settings: Settings, d: Pick<DesiredServer, 'name' | 'spec'>): string[] {
   const serverDir = join(settings.projectsRoot, d.name);
   return (d.spec.mounts ?? []).map((m, i) => {
-    const g = mountRe.exec(m)?.groups ?? {};
-    const src = join(serverDir, g['src'] ?? '');
+    // The schema matched every mount against mountRe, so both groups are there.
+    const g = mountRe.exec(m)!.groups as { src: string; dst: string };
+    const src = join(serverDir, g.src);
     let real: string;
     try {
       real = realpathInside(serverDir, src);
     } catch (err) {
-      const reason = err instanceof UnsafeFileError ? err.reason : 'unreadable';
+      const reason = (err as UnsafeFileError).reason;
       if (reason === 'missing') throw new InputError(`mounts.${i}`, `source ${src} does not exist (Docker would mount an empty folder)`);
       if (reason === 'outside') throw new InputError(`mounts.${i}`, `source ${src} resolves outside the server folder ${serverDir}`);
       throw new InputError(`mounts.${i}`, (err as Error).message);
     }
-    return `${real}:${g['dst'] ?? ''}:ro`;
+    return `${real}:${g.dst}:ro`;
   });
 }
 
@@ -194,10 +198,10 @@ export function checkServerInputs(settings: Settings, d: DesiredServer): Located
     const f = serverEnvFile(settings, d);
     if (f) {
       try {
-        const vars = parseEnvFile(readSecretsFile(f.path));
-        if (d.spec.auth && !(d.spec.auth.secret in vars)) add(new InputError('auth.secret', `${f.path} has no ${d.spec.auth.secret}`));
+        const vars = parseEnvFile(readSecretsFile(f));
+        if (d.spec.auth && !(d.spec.auth.secret in vars)) add(new InputError('auth.secret', `${f} has no ${d.spec.auth.secret}`));
       } catch (err) {
-        add(new InputError(d.spec.envFile === undefined ? 'envFile' : typeof d.spec.envFile === 'string' ? 'envFile' : 'envFile.path', (err as Error).message));
+        add(new InputError(envFileAt(d.spec), (err as Error).message));
       }
     } else if (d.spec.auth) {
       add(new InputError('auth.secret', `needs the server's env file (${join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`)})`));
@@ -233,7 +237,7 @@ export function resolveServers(settings: Settings, desired: readonly DesiredServ
 
 /** What a server's model depends on besides its desired file and the settings: read from disk each pass. */
 interface HostInputs {
-  envFile: { path: string; explicit: boolean } | null;
+  envFile: string | null;
   /** Keyed digest of the env file's content (null: no env file). */
   digest: string | null;
   binds: string[];
@@ -260,13 +264,13 @@ export function resolveServer(
   let digest: string | null = null;
   let envText = '';
   if (envFile) {
-    envText = readSecretsFile(envFile.path);
+    envText = readSecretsFile(envFile);
     ctx.digestKey ??= loadOrCreateDigestKey(settings.secretsDir);
     digest = secretDigest(ctx.digestKey, envText);
   }
   if (s.auth) {
     if (!envFile) throw new Error(`auth.secret ${s.auth.secret} needs the server's env file (${join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`)})`);
-    if (!(s.auth.secret in parseEnvFile(envText))) throw new Error(`auth.secret: ${envFile.path} has no ${s.auth.secret}`);
+    if (!(s.auth.secret in parseEnvFile(envText))) throw new Error(`auth.secret: ${envFile} has no ${s.auth.secret}`);
   }
   const io: HostInputs = { envFile, digest, binds: mountBinds(settings, d) };
   const key = `${ctx.settingsKey}\u0000${JSON.stringify(io)}`;
@@ -291,7 +295,7 @@ function buildModel(settings: Settings, d: DesiredServer, io: HostInputs): Serve
     upstreamImage: s.image,
     ...(s.command ? { cmd: s.command } : {}),
     env,
-    envFiles: envFile ? [envFile.path] : [],
+    envFiles: envFile ? [envFile] : [],
     secretDigest: digest,
     binds,
     ...(s.port !== undefined ? { exposedPort: s.port, publish: { hostIp: settings.publishHostIp, hostPort: null } } : {}),
@@ -310,7 +314,7 @@ function buildModel(settings: Settings, d: DesiredServer, io: HostInputs): Serve
   const gatewayName = gatewayServerName(d.name);
   let auth: ServerModel['auth'] = null;
   if (s.auth && envFile) {
-    auth = { type: s.auth.type, file: envFile.path, key: s.auth.secret, gatewayVar: `MCP_AUTH_${d.name.toUpperCase().replace(/-/g, '_')}` };
+    auth = { type: s.auth.type, file: envFile, key: s.auth.secret, gatewayVar: `MCP_AUTH_${d.name.toUpperCase().replace(/-/g, '_')}` };
   }
   let gatewayEntry: Record<string, unknown> | null = null;
   let blocked: string | null = null;
