@@ -1,18 +1,10 @@
-// StrykerJS over the modules that decide safety (issue 15): `npm run test:mutation`.
+// StrykerJS over the modules that decide safety (issue 15): `npm run test:mutation` runs the groups
+// of scripts/mutation-groups.mjs one by one, each against its own test files.
 // The tap runner runs each compiled node:test file (dist/src/**/*.test.js) as one "test", and
 // per-test coverage means a mutant runs only the files that reach its code. Subsets while
 // developing: `npm run test:mutation -- --mutate src/watch/scheduler.ts` (arguments after `--` go
 // to `stryker run`; scripts/mutation-score.mjs runs it).
-import { readFileSync } from 'node:fs';
-
-/** `file:start-end` lines of one exported function, found by name (line numbers move). */
-function functionRange(file, name) {
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const start = lines.findIndex((l) => l.startsWith(`export function ${name}(`));
-  if (start < 0) throw new Error(`${file}: no function ${name}`);
-  const end = lines.findIndex((l, i) => i > start && l === '}');
-  return `${file}:${start + 1}-${end + 1}`;
-}
+import { GROUPS } from './scripts/mutation-groups.mjs';
 
 export default {
   testRunner: 'tap',
@@ -29,21 +21,8 @@ export default {
     nodeArgs: ['--test-reporter=tap', '--require', '{{hookFile}}', '{{testFile}}'],
   },
   buildCommand: 'npx tsc -p tsconfig.stryker.json',
-  mutate: [
-    'src/desired/**/*.ts',
-    '!src/desired/**/*.test.ts',
-    '!src/desired/write-json-schema.ts',
-    'src/reconcile/planner.ts',
-    'src/reconcile/hash.ts',
-    functionRange('src/reconcile/controller.ts', 'pruneDecision'),
-    'src/docker/labels.ts',
-    'src/litellm/config-file.ts',
-    'src/bridge/**/*.ts',
-    '!src/bridge/**/*.test.ts',
-    'src/watch/scheduler.ts',
-    // Path confinement (realpathInside, isInside) and "regular files only, capped while reading".
-    'src/fs/safe-read.ts',
-  ],
+  // The union of the groups in scripts/mutation-groups.mjs (a full run runs them one by one).
+  mutate: GROUPS.flatMap((g) => g.mutate),
   coverageAnalysis: 'perTest',
   // Static mutants (module-level constants, zod schemas built at import) would run every test file
   // each (~40 s); they are reported as Ignored. STRYKER_STATIC=1 (with STRYKER_TEST_FILES) mutates

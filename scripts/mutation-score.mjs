@@ -7,6 +7,7 @@
 // Without --run: only print the score of the last report.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { GROUPS } from './mutation-groups.mjs';
 
 const MODULES = [
   { module: 'src/desired/', target: 85 },
@@ -32,17 +33,39 @@ const key = (r) => `${r.module}${r.static ? ' static' : ''}`;
 const runAt = process.argv.indexOf('--run');
 let command = null;
 let minutes = null;
+let reports = [process.env.STRYKER_REPORT ?? 'reports/mutation/mutation.json'];
 if (runAt >= 0) {
   const args = process.argv.slice(runAt + 1);
   // The command as typed, with the STRYKER_* variables that shape the run (stryker.config.mjs).
   const env = Object.entries(process.env).filter(([k]) => /^STRYKER_(TEST_FILES|STATIC)$/.test(k)).map(([k, v]) => `${k}=${v} `);
   command = `${env.join('')}npm run test:mutation${args.length ? ` -- ${args.join(' ')}` : ''}`;
   const started = Date.now();
-  const r = spawnSync('node_modules/.bin/stryker', ['run', ...args], { stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  const stryker = (extra, environment) => {
+    const r = spawnSync('node_modules/.bin/stryker', ['run', ...extra, ...args], { stdio: 'inherit', env: { ...process.env, ...environment } });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  };
+  if (args.includes('--mutate') || args.some((a) => a.startsWith('--mutate=')) || process.env.STRYKER_TEST_FILES) {
+    stryker([], {});
+  } else {
+    // A full run: each group against its own test files, incremental (a mutant whose code and
+    // tests did not change since the group's last run keeps its result).
+    reports = [];
+    for (const g of GROUPS) {
+      const report = `reports/mutation/${g.name}.json`;
+      console.log(`\n== group ${g.name}: ${g.mutate.join(' ')}\n   tests: ${g.tests.join(' ')}`);
+      const t0 = Date.now();
+      stryker(['--mutate', g.mutate.join(','), '--incremental', '--incrementalFile', `reports/stryker-incremental-${g.name}.json`], {
+        STRYKER_TEST_FILES: g.tests.join(','),
+        STRYKER_REPORT: report,
+      });
+      console.log(`== group ${g.name}: ${Math.round((Date.now() - t0) / 6000) / 10} min`);
+      reports.push(report);
+    }
+  }
   minutes = Math.round((Date.now() - started) / 6000) / 10;
 }
-const report = JSON.parse(readFileSync(process.env.STRYKER_REPORT ?? 'reports/mutation/mutation.json', 'utf8'));
+// One report, or the groups' reports of a full run (their files do not overlap).
+const report = { files: Object.assign({}, ...reports.map((f) => JSON.parse(readFileSync(f, 'utf8')).files)) };
 const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
 const at = new Date().toISOString();
 const rows = [];
