@@ -16,24 +16,42 @@ export function functionRange(file, name) {
 
 const t = (...files) => files.map((f) => `dist/src/${f}.test.js`);
 
+// Ordered by what matters most: the safety checks first, the bridge last.
 export const GROUPS = [
   {
-    name: 'desired',
-    // Desired files, secrets files, path confinement, reserved names.
-    mutate: ['src/desired/**/*.ts', '!src/desired/**/*.test.ts', '!src/desired/write-json-schema.ts', 'src/fs/safe-read.ts'],
-    tests: t('desired/env-file', 'desired/confinement', 'desired/load', 'desired/hostile-input', 'desired/resolve', 'fs/safe-read', 'reconcile/safety'),
+    name: 'guards',
+    // Ownership labels, the secrets digest in the spec hash, the prune guard, debounce and coalescing.
+    mutate: ['src/docker/labels.ts', 'src/reconcile/hash.ts', functionRange('src/reconcile/controller.ts', 'pruneDecision'), 'src/watch/scheduler.ts'],
+    tests: t('docker/labels', 'reconcile/hash', 'reconcile/safety', 'watch/scheduler'),
+  },
+  {
+    name: 'secrets',
+    // Mode 600 and owner of secrets files, regular files only, path confinement (realpath).
+    mutate: ['src/desired/env-file.ts', 'src/fs/safe-read.ts'],
+    tests: t('desired/env-file', 'fs/safe-read', 'reconcile/safety'),
+  },
+  {
+    name: 'resolve',
+    // Which env file and mount sources a server gets (confinement), the model and its hash input.
+    mutate: ['src/desired/resolve.ts'],
+    tests: t('desired/confinement', 'desired/resolve', 'reconcile/safety'),
+  },
+  {
+    name: 'parse',
+    // Desired files: reading, YAML with positions, the schema, reserved names.
+    mutate: ['src/desired/load.ts', 'src/desired/yaml-located.ts', 'src/desired/schema.ts'],
+    tests: t('desired/load', 'desired/hostile-input'),
   },
   {
     name: 'planner',
-    // The plan, the spec hash (secrets digest), the prune guard.
-    mutate: ['src/reconcile/planner.ts', 'src/reconcile/hash.ts', functionRange('src/reconcile/controller.ts', 'pruneDecision')],
-    tests: t('reconcile/safety', 'reconcile/planner', 'reconcile/planner-golden', 'reconcile/hash', 'reconcile/image-identity', 'reconcile/credentials'),
+    mutate: ['src/reconcile/planner.ts'],
+    tests: t('reconcile/safety', 'reconcile/planner', 'reconcile/planner-golden', 'reconcile/image-identity', 'reconcile/credentials'),
   },
   {
-    name: 'ownership',
-    // Docker labels, LiteLLM config ownership, the pass scheduler (debounce, coalescing).
-    mutate: ['src/docker/labels.ts', 'src/litellm/config-file.ts', 'src/watch/scheduler.ts'],
-    tests: t('docker/labels', 'litellm/config-file', 'watch/scheduler', 'reconcile/safety', 'reconcile/planner'),
+    name: 'gateway-config',
+    // Which LiteLLM config entries are ours.
+    mutate: ['src/litellm/config-file.ts'],
+    tests: t('litellm/config-file', 'reconcile/planner'),
   },
   {
     name: 'bridge',

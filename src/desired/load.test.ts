@@ -1,9 +1,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDesiredFile, loadDesiredDir, checkServerName } from './load.js';
+import { parseDesiredFile, loadDesiredDir, checkServerName, isIgnoredFileName, displayPath, readDesiredFile } from './load.js';
+import { MAX_YAML_BYTES } from './yaml-located.js';
 import { formatIssue } from '../errors/index.js';
 
 const F = 'desired-state/mcp-x.yaml';
@@ -102,5 +104,107 @@ describe('desired dir loading', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('what a desired file means, problem by problem', () => {
+  const all = (text: string, fileName = 'mcp-x.yaml'): string[] => {
+    const r = parseDesiredFile(text, F, fileName);
+    return [...(r.invalid?.issues ?? []), ...(r.server?.warnings ?? [])].map(formatIssue);
+  };
+
+  test('a YAML syntax error is reported alone (no schema errors for a file that did not parse)', () => {
+    assert.deepEqual(all('image: [a\n'), [`${F}:2:1 Flow sequence in block collection must be sufficiently indented and end with a ]`]);
+  });
+
+  test('an empty file and a lone scalar are not a mapping of settings', () => {
+    const msg = `${F}:1:1 expected a mapping of settings (see schema/desired-state.schema.json)`;
+    assert.deepEqual(all(''), [msg]);
+    assert.deepEqual(all('just words\n'), [msg]);
+  });
+
+  test('a bad file name is reported once, with no name: mismatch made up from it', () => {
+    assert.deepEqual(all(`name: y\n${ok}`, 'server.yaml'), [`${F}:1:1 file name must be mcp-<name>.yaml`]);
+  });
+
+  test('an env value written through an alias reaches the container as YAML reads it', () => {
+    const r = parseDesiredFile(`${ok}env:\n  A: &n 1.10\n  B: *n\n`, F, 'mcp-x.yaml');
+    assert.deepEqual(r.server?.spec.env, { A: '1.10', B: 1.1 });
+  });
+
+  test('an image without a tag, or with only a registry port, floats like :latest; a tag or a digest pins it', () => {
+    const floats = (image: string): boolean => all(`image: ${image}\ntransport: http\nport: 1\n`).some((i) => i.includes('floats (:latest)'));
+    assert.deepEqual(['mcp/x', 'registry:5000/mcp/x', 'mcp/x:latest'].map(floats), [true, true, true]);
+    assert.deepEqual(['mcp/x:1.2', 'registry:5000/mcp/x:2', `mcp/x@sha256:${'a'.repeat(64)}`].map(floats), [false, false, false]);
+  });
+
+  test('running as root (by name or uid 0, any group) is a warning; another user is not', () => {
+    const root = (user: string): boolean => all(`${ok}security:\n  user: "${user}"\n`).some((i) => i.includes('runs as root'));
+    assert.deepEqual(['root', 'root:1000', '0', '00:0'].map(root), [true, true, true, true]);
+    assert.deepEqual(['rooted', '1000', '10', '1000:0'].map(root), [false, false, false, false]);
+  });
+});
+
+describe('which files in the desired dir are desired state', () => {
+  test('editor leftovers and partial writes are never desired state', () => {
+    const ignored = ['.mcp-x.yaml', 'mcp-x.yaml~', 'mcp-x.yaml.swp', 'mcp-x.yaml.swx', 'mcp-x.yaml.tmp', 'mcp-x.yaml.bak', 'mcp-x.yaml.orig',
+      'mcp-x.yaml.part', 'mcp-x.tmp.yaml'];
+    assert.deepEqual(ignored.filter((f) => !isIgnoredFileName(f)), []);
+    assert.deepEqual(['mcp-x.yaml', 'mcp-x.yml', 'mcp-swp.yaml', 'mcp-tmp.yaml', 'mcp-x.yaml.d'].filter(isIgnoredFileName), []);
+  });
+
+  test('a file below the working directory is shown relative to it, any other path as given', () => {
+    assert.equal(displayPath('/srv/app/desired/mcp-x.yaml', '/srv/app'), 'desired/mcp-x.yaml');
+    assert.equal(displayPath('/srv/other/mcp-x.yaml', '/srv/app'), '/srv/other/mcp-x.yaml');
+    assert.equal(displayPath('/srv/app', '/srv/app'), '/srv/app');
+    assert.equal(displayPath('/srv/..app/mcp-x.yaml', '/srv'), '/srv/..app/mcp-x.yaml');
+  });
+
+  test('servers come in file-name order, whatever order the directory lists them in', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'desired-'));
+    for (const n of ['c', 'a', 'b']) writeFileSync(join(dir, `mcp-${n}.yaml`), ok);
+    assert.deepEqual(loadDesiredDir(dir).servers.map((s) => s.name), ['a', 'b', 'c']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('two files for one server: both are errors naming the server, the other servers stay', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'desired-'));
+    writeFileSync(join(dir, 'mcp-a.yaml'), ok);
+    writeFileSync(join(dir, 'mcp-a.yml'), ok);
+    writeFileSync(join(dir, 'mcp-b.yaml'), ok);
+    const l = loadDesiredDir(dir, dir);
+    assert.deepEqual(l.servers.map((s) => s.name), ['b']);
+    assert.deepEqual(l.invalid.flatMap((i) => i.issues.map(formatIssue)), [
+      'mcp-a.yaml:1:1 server "a" is defined by more than one file',
+      'mcp-a.yml:1:1 server "a" is defined by more than one file',
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a desired dir that is a file, or below a file, is unreadable (never read as empty)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'desired-'));
+    writeFileSync(join(dir, 'file'), '');
+    assert.deepEqual(loadDesiredDir(join(dir, 'file')), { dir: join(dir, 'file'), dirState: 'unreadable', servers: [], invalid: [] });
+    assert.equal(loadDesiredDir(join(dir, 'file', 'sub')).dirState, 'unreadable');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('an unreadable file keeps its server name only when the name is usable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'desired-'));
+    for (const f of ['mcp-ok.yaml', 'mcp-litellm.yaml', 'other.yaml']) execFileSync('mkfifo', [join(dir, f)]);
+    assert.deepEqual(loadDesiredDir(dir, dir).invalid.map((i) => [i.file, i.name]), [['mcp-litellm.yaml', null], ['mcp-ok.yaml', 'ok'], ['other.yaml', null]]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a dangling symlink is "cannot read: ... does not exist"; a file over 64 KiB is refused while reading', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'desired-'));
+    symlinkSync(join(dir, 'gone.yaml.in'), join(dir, 'mcp-gone.yaml'));
+    writeFileSync(join(dir, 'mcp-big.yaml'), `# ${'x'.repeat(MAX_YAML_BYTES)}\n`);
+    assert.deepEqual(loadDesiredDir(dir, dir).invalid.flatMap((i) => i.issues.map(formatIssue)), [
+      `mcp-big.yaml:1:1 cannot read: is larger than ${MAX_YAML_BYTES} bytes`,
+      'mcp-gone.yaml:1:1 cannot read: does not exist',
+    ]);
+    assert.throws(() => readDesiredFile(join(dir, 'mcp-big.yaml')), /is larger than 65536 bytes/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

