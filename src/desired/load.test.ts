@@ -208,3 +208,59 @@ describe('which files in the desired dir are desired state', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('schema problems are short, located messages', () => {
+  const H = 'image: a:1\ntransport: http\nport: 1\n';
+  const all = (text: string): string[] => (parseDesiredFile(text, 'f.yaml', 'mcp-x.yaml').invalid?.issues ?? []).map(formatIssue);
+
+  const cases: [string, string, string][] = [
+    ['a string over its maximum', `${H}description: ${'d'.repeat(501)}\n`, 'f.yaml:4:14 description: at most 500 characters'],
+    ['a list item over its maximum', `${H}networks: ["${'n'.repeat(129)}"]\n`, 'f.yaml:4:12 networks.0: at most 128 characters'],
+    ['a number over its maximum', 'image: a:1\ntransport: http\nport: 70000\n', 'f.yaml:3:7 port: at most 65535'],
+    ['a number under its minimum', 'image: a:1\ntransport: http\nport: 0\n', 'f.yaml:3:7 port: at least 1'],
+    ['a string under its minimum length', `${H}security:\n  reason: short\n`, 'f.yaml:5:11 security.reason: at least 10 characters'],
+    ['an empty list that needs items', `${H}command: []\n`, 'f.yaml:4:10 command: at least 1 items'],
+    ['a nested number under its minimum', `${H}health:\n  intervalSeconds: 1\n`, 'f.yaml:5:20 health.intervalSeconds: at least 5'],
+    ['a field of the right kind of union that fails inside', `${H}envFile: {path: 5}\n`, 'f.yaml:4:10 envFile: path: expected string'],
+    ['a value matching no alternative of a union', `${H}envFile: 5\n`, 'f.yaml:4:10 envFile: expected string or object'],
+    ['a list where a list is not expected', `${H}env: [a]\n`, 'f.yaml:4:6 env: expected record'],
+    ['a missing nested field, at its parent', `${H}auth:\n  type: basic\n`, 'f.yaml:5:3 auth.secret: required'],
+    ['a key that is not a plain string', `${H}? [a]\n: 1\n`, 'f.yaml:4:3 ?: a key must be a plain string'],
+  ];
+  for (const [what, text, expected] of cases) {
+    test(`${what}: "${expected.slice(expected.indexOf(' ') + 1)}"`, () => {
+      assert.deepEqual(all(text), [expected]);
+    });
+  }
+
+  test('an empty string that must have text: "image: must not be empty" comes first', () => {
+    assert.equal(all('image: ""\ntransport: http\nport: 1\n')[0], 'f.yaml:1:8 image: must not be empty');
+  });
+
+  test('an unknown key suggests the closest known key at its level, case-insensitively, only when it is close', () => {
+    assert.deepEqual(all(`${H}IMAGE: x\n`), ['f.yaml:4:1 IMAGE: unknown key (did you mean "image"?)']);
+    assert.deepEqual(all(`${H}security:\n  memroy: 1g\n`), ['f.yaml:5:3 security.memroy: unknown key (did you mean "memory"?)']);
+    assert.deepEqual(all(`${H}health: {intervalSecs: 5}\n`), ['f.yaml:4:10 health.intervalSecs: unknown key (did you mean "intervalSeconds"?)']);
+    assert.deepEqual(all(`${H}auth: {type: basic, secret: A, sekret: 1}\n`), ['f.yaml:4:32 auth.sekret: unknown key (did you mean "secret"?)']);
+    // Up to a third of the word's length may differ (at least 2): 3 edits in 14 letters, not in 10 or 8.
+    assert.deepEqual(all(`${H}descriptionxyz: 1\n`), ['f.yaml:4:1 descriptionxyz: unknown key (did you mean "description"?)']);
+    assert.deepEqual(all(`${H}descripxyz: 1\nimagexyz: 1\nzzzzzz: 1\n`), ['f.yaml:4:1 descripxyz: unknown key', 'f.yaml:5:1 imagexyz: unknown key', 'f.yaml:6:1 zzzzzz: unknown key']);
+    assert.deepEqual(all(`${H}envFile: {path: a, shared: true, x: 1}\n`), ['f.yaml:4:34 envFile.x: unknown key']);
+  });
+
+  const keys = (n: number): string => Array.from({ length: n }, (_, i) => `k${i}: 1\n`).join('');
+  test('50 problems are all shown; from 51 on, the first 50 and a line saying more were left out', () => {
+    assert.equal(all(`${H}${keys(50)}`).length, 50);
+    const got = all(`${H}${keys(51)}`);
+    assert.equal(got.length, 51);
+    assert.equal(got[49], 'f.yaml:53:1 k49: unknown key');
+    assert.equal(got[50], 'f.yaml:1:1 and more problems (1+ not shown)');
+  });
+
+  test('schema problems stop being collected after 51, syntax problems are counted all', () => {
+    const badValues = `${H}env:\n${Array.from({ length: 60 }, (_, i) => `  A${i}: [1]\n`).join('')}`;
+    assert.equal(all(badValues).at(-1), 'f.yaml:1:1 and more problems (1+ not shown)');
+    const duplicates = `${H}env:\n${'  A: 1\n'.repeat(60)}`;
+    assert.equal(all(duplicates).at(-1), 'f.yaml:1:1 and more problems (9+ not shown)');
+  });
+});
