@@ -41,9 +41,10 @@ test('a container is ours only with our managed-by label and our instance', () =
   assert.equal(isOwned(undefined, 'default'), false, 'an unlabeled container is never ours');
 });
 
-test('only the three known roles are read back; anything else is no role', () => {
+test('only the four known roles (server, gateway, edge, edge-docker) are read back; anything else is no role', () => {
   assert.equal(parseRole('server'), 'server');
   assert.equal(parseRole('gateway'), 'gateway');
   assert.equal(parseRole('edge'), 'edge');
+  assert.equal(parseRole('edge-docker'), 'edge-docker');
   for (const v of ['', 'Server', 'network', undefined]) assert.equal(parseRole(v), null);
 });

@@ -3,10 +3,23 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJson, specHash, secretDigest } from './hash.js';
+import { canonicalJson, specHash, secretDigest, sha256Hex } from './hash.js';
 import { testSettings, model, HTTP } from '../testing/fixtures.js';
 
 describe('spec hash', () => {
+  test('canonical JSON sorts keys at every depth, keeps list order and nulls, drops undefined fields', () => {
+    assert.equal(canonicalJson({ b: [3, { d: 1, c: null }], a: { y: undefined, x: 'v' } }), '{"a":{"x":"v"},"b":[3,{"c":null,"d":1}]}');
+  });
+
+  test('a spec hash and a secret digest are 32 hex characters (a label value, not the whole sha256)', () => {
+    assert.match(specHash({ a: 1 }), /^[0-9a-f]{32}$/);
+    assert.match(secretDigest(Buffer.alloc(32, 1), 'TOKEN=abc'), /^[0-9a-f]{32}$/);
+  });
+
+  test('sha256Hex is the full sha256 of the text, in hex', () => {
+    assert.equal(sha256Hex('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
   test('stable across key order', () => {
     assert.equal(specHash({ a: 1, b: { c: 2, d: [1, { x: 1, y: 2 }] } }), specHash({ b: { d: [1, { y: 2, x: 1 }], c: 2 }, a: 1 }));
     assert.equal(canonicalJson({ b: 1, a: undefined, c: 2 }), '{"b":1,"c":2}');
