@@ -124,6 +124,11 @@ describe("the gateway's env file, the digest key and other servers' files never 
     assert.deepEqual(issues('', 'z'), ['desired-state/mcp-z.yaml:1:1 envFile: mcp-y.env is server "y"\'s env file; to share it on purpose write envFile: {path: mcp-y.env, shared: true}']);
   });
 
+  test("a server's env file resolves while the gateway's env file does not exist yet", () => {
+    const noGateway = { ...settings, gateway: { ...settings.gateway, envFile: join(secrets, 'not-yet.env') } };
+    assert.equal(serverEnvFile(noGateway, server('envFile: team.env\n')), join(secrets, 'team.env'));
+  });
+
   test("a server may name its own <prefix><name>.env explicitly", () => {
     assert.deepEqual(issues('envFile: mcp-w.env\n', 'w'), []);
     assert.equal(serverEnvFile(gw, server('envFile: mcp-w.env\n', 'w')), join(secrets, 'mcp-w.env'));

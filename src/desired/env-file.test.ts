@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_ENV_BYTES, loadOrCreateDigestKey, parseEnvFile, readEnvFile, readSecretsFile } from './env-file.js';
+import { MAX_ENV_BYTES, assertPrivateFile, checkPrivate, loadOrCreateDigestKey, parseEnvFile, readEnvFile, readSecretsFile } from './env-file.js';
 
 const entries = (text: string): [string, string][] => Object.entries(parseEnvFile(text));
 
@@ -81,6 +81,18 @@ describe('a secrets file is read only when it is private, regular and small', ()
       assert.match((e as Error).message, /is larger than 65536 bytes/);
       return true;
     });
+  });
+
+  test('a secrets file owned by another user is a SecretsFileUnsafe error located at the file', () => {
+    assert.throws(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, 1001), (e: unknown) => {
+      assert.deepEqual({ code: (e as { code: string }).code, location: (e as { location: string }).location }, { code: 'SecretsFileUnsafe', location: '/s/mcp-x.env' });
+      return true;
+    });
+  });
+
+  test('assertPrivateFile refuses a group-readable file and accepts a private one', () => {
+    assert.throws(() => assertPrivateFile(file('group.env', 'A=1\n', 0o640)), /mode 640\); fix: chmod 600/);
+    assert.doesNotThrow(() => assertPrivateFile(file('mine.env', 'A=1\n')));
   });
 
   test('a secrets file of exactly the cap is read', () => {

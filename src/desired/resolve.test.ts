@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSettings } from '../config/settings.js';
 import { parseDesiredFile } from './load.js';
-import { resolveServer, gatewaySpec } from './resolve.js';
+import { resolveServer, gatewaySpec, edgeSpec, edgeDockerSpec } from './resolve.js';
+import { testSettings, model } from '../testing/fixtures.js';
 import { plan } from '../reconcile/planner.js';
 import { baseInput } from '../testing/fixtures.js';
 
@@ -116,5 +117,101 @@ describe('the managed gateway container', () => {
   test('the default gateway env file follows namePrefix (<secretsDir>/<prefix>litellm.env)', () => {
     assert.equal(load().gateway.envFile, envFile);
     assert.equal(load('namePrefix: t1-\n').gateway.envFile, join(dir, 'secrets', 't1-litellm.env'));
+  });
+});
+
+describe('the containers we create, field by field (what Docker is given)', () => {
+  const s = testSettings();
+  const owner = (role: string, extra: Record<string, string> = {}): Record<string, string> => ({
+    'io.mcp-reconciler.managed-by': 'mcp-reconciler', 'io.mcp-reconciler.instance': 'default', 'io.mcp-reconciler.role': role,
+    'io.mcp-reconciler.schema-version': '1', ...extra,
+  });
+  const locked = { readOnlyRootFilesystem: true, capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, user: null, nanoCpus: null, tmpfs: ['/tmp'], logMaxSize: '10m', logMaxFiles: 3 };
+
+  test('an http server without egress: its own internal network, extra networks but never the gateway network, data volume, hardening as written', () => {
+    const m = model(s, 'web-x', [
+      'image: mcp/web:1', 'transport: http', 'port: 3001', 'command: [node, s.js]', 'env:', '  A: 1', 'data: /data',
+      'networks: [pg-net, mcp-net, mcp-net.web-x.internal]', 'egress: false',
+      'security:', '  capAdd: [SETUID, CHOWN]', '  user: "1000"', '  memory: 1g', '  pids: 100', '  cpus: 0.5', '  tmpfs: [/tmp, /run/x]',
+      'health:', '  intervalSeconds: 7', '  timeoutSeconds: 2', '  failureThreshold: 4', '  restartOnHang: false', '',
+    ].join('\n'));
+    assert.deepEqual(m.container, {
+      name: 'mcp-web-x', image: 'mcp/web:1', upstreamImage: 'mcp/web:1', cmd: ['node', 's.js'], env: { A: '1' }, envFiles: [], secretDigest: null,
+      binds: [], exposedPort: 3001, publish: { hostIp: '127.0.0.1', hostPort: null },
+      networks: [{ name: 'mcp-net.web-x.internal', aliases: ['mcp-web-x'] }, { name: 'pg-net', aliases: [] }],
+      labels: owner('server', { 'io.mcp-reconciler.server': 'web-x', 'io.mcp-reconciler.source': 'desired-state/mcp-web-x.yaml' }),
+      init: true, restart: 'unless-stopped', volumes: [{ name: 'mcp-web-x-data', target: '/data' }],
+      hardening: { ...locked, capAdd: ['CHOWN', 'SETUID'], user: '1000', memoryBytes: 1073741824, pids: 100, nanoCpus: 500000000, tmpfs: ['/run/x', '/tmp'] },
+    });
+    assert.deepEqual(m.network, { name: 'mcp-net.web-x.internal', internal: true });
+    assert.deepEqual([m.mcpPath, m.gatewayName, m.blocked, m.auth], ['/mcp', 'mcp_web_x', null, null]);
+    assert.deepEqual(m.gatewayEntry, { url: 'http://mcp-edge:8080/mcp-web-x/3001/mcp', transport: 'http', description: 'web-x (managed by mcp-reconciler)' });
+    assert.deepEqual(m.health, { intervalMs: 7000, timeoutMs: 2000, failureThreshold: 4, restartOnHang: false });
+  });
+
+  test('a stdio server: stdin open, no port, served by the edge; relaxed hardening keeps no tmpfs and no cap-drop', () => {
+    const m = model(s, 'mem', 'image: mcp/memory:1\ntransport: stdio\nsecurity:\n  readOnlyRootFilesystem: false\n  dropAllCapabilities: false\n  noNewPrivileges: false\n');
+    assert.deepEqual(m.container, {
+      name: 'mcp-mem', image: 'mcp/memory:1', upstreamImage: 'mcp/memory:1', env: {}, envFiles: [], secretDigest: null, binds: [],
+      networks: [{ name: 'mcp-net.mem', aliases: ['mcp-mem'] }], labels: owner('server', { 'io.mcp-reconciler.server': 'mem', 'io.mcp-reconciler.source': 'desired-state/mcp-mem.yaml' }),
+      init: true, restart: 'unless-stopped', volumes: [],
+      hardening: { ...locked, readOnlyRootFilesystem: false, capDrop: [], noNewPrivileges: false, memoryBytes: 536870912, pids: 256, tmpfs: [] },
+      stdin: true,
+    });
+    assert.deepEqual(m.network, { name: 'mcp-net.mem', internal: false });
+    assert.equal(m.mcpPath, null);
+    assert.deepEqual(m.gatewayEntry, { url: 'http://mcp-edge:8080/mcp-mem/stdio/mcp', transport: 'http', description: 'mem (managed by mcp-reconciler)' });
+  });
+
+  test('an sse server is reached directly on its network at /sse; an http path and default health are kept', () => {
+    const sse = model(s, 'ev', 'image: mcp/ev:1\ntransport: sse\nport: 3002\ndescription: events\n');
+    assert.deepEqual([sse.mcpPath, sse.gatewayEntry], ['/sse', { url: 'http://mcp-ev:3002/sse', transport: 'sse', description: 'events' }]);
+    const sseAt = model(s, 'ev', 'image: mcp/ev:1\ntransport: sse\nport: 3002\npath: /events\n');
+    assert.deepEqual([sseAt.mcpPath, sseAt.gatewayEntry?.['url']], ['/events', 'http://mcp-ev:3002/events']);
+    const h = model(s, 'h', 'image: mcp/h:1\ntransport: http\nport: 3003\npath: /x/mcp\n');
+    assert.deepEqual([h.mcpPath, h.gatewayEntry?.['url']], ['/x/mcp', 'http://mcp-edge:8080/mcp-h/3003/x/mcp']);
+    assert.deepEqual(h.health, { intervalMs: 30000, timeoutMs: 10000, failureThreshold: 3, restartOnHang: true });
+    assert.deepEqual(h.container.hardening, { ...locked, memoryBytes: 536870912, pids: 256 });
+  });
+
+  test('the edge: our own image, its port published on 127.0.0.1, no Docker socket, serving only the managed gateway', () => {
+    assert.deepEqual(edgeSpec(s), {
+      name: 'mcp-edge', image: 'mcp-reconciler:0.1.0', upstreamImage: 'mcp-reconciler:0.1.0',
+      cmd: ['edge', '--port', '8080', '--allow-prefix', 'mcp-', '--instance', 'default', '--gateway-host', 'mcp-litellm'],
+      env: { DOCKER_HOST: 'unix:///run/mcp-docker/docker.sock' }, envFiles: [], secretDigest: null, binds: [], exposedPort: 8080,
+      publish: { hostIp: '127.0.0.1', hostPort: null }, networks: [{ name: 'mcp-net', aliases: ['mcp-edge'] }], labels: owner('edge'),
+      init: true, restart: 'unless-stopped', volumes: [{ name: 'mcp-edge.docker', target: '/run/mcp-docker' }],
+      hardening: { ...locked, memoryBytes: 134217728, pids: 128 },
+      healthcheck: {
+        test: ['CMD', 'node', '-e', "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"],
+        intervalS: 30, timeoutS: 3, startPeriodS: 10, retries: 3,
+      },
+    });
+  });
+
+  test('the edge serves the user\'s named gateway when unmanaged, or only the host', () => {
+    const named = { ...s, gateway: { ...s.gateway, managed: false, restartContainer: 'my-litellm' } };
+    assert.deepEqual(edgeSpec(named).cmd?.slice(-2), ['--gateway-host', 'my-litellm']);
+    const none = { ...s, gateway: { ...s.gateway, managed: false, restartContainer: undefined } };
+    assert.deepEqual(edgeSpec(none).cmd?.slice(-1), ['--host-only']);
+  });
+
+  test("the edge's Docker proxy: the socket bound in, no network, root without capabilities", () => {
+    assert.deepEqual(edgeDockerSpec(s), {
+      name: 'mcp-edge.docker', image: 'mcp-reconciler:0.1.0', upstreamImage: 'mcp-reconciler:0.1.0',
+      cmd: ['edge-docker', '--socket', '/run/mcp-docker/docker.sock', '--instance', 'default'],
+      healthcheck: {
+        test: ['CMD', 'node', '-e', "require('http').get({socketPath:'/run/mcp-docker/docker.sock',path:'/_ping'},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"],
+        intervalS: 30, timeoutS: 3, startPeriodS: 10, retries: 3,
+      },
+      env: {}, envFiles: [], secretDigest: null, binds: ['/var/run/docker.sock:/var/run/docker.sock'], networks: [{ name: 'none', aliases: [] }],
+      labels: owner('edge-docker'), init: true, restart: 'unless-stopped', volumes: [{ name: 'mcp-edge.docker', target: '/run/mcp-docker' }],
+      hardening: { ...locked, user: '0:0', memoryBytes: 134217728, pids: 128 },
+    });
+  });
+
+  test('an edge.url with trailing slashes gives entry URLs without a double slash', () => {
+    const u = { ...s, edge: { ...s.edge, url: 'http://127.0.0.1:8081//' } };
+    assert.equal(model(u, 'web', 'image: mcp/w:1\ntransport: http\nport: 3001\n').gatewayEntry?.['url'], 'http://127.0.0.1:8081/mcp-web/3001/mcp');
   });
 });

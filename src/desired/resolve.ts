@@ -105,14 +105,6 @@ export function envFileRef(v: ServerSpec['envFile']): { path: string; shared: bo
   return typeof v === 'string' ? { path: v, shared: false } : { path: v.path, shared: v.shared };
 }
 
-function realOrSelf(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
 /**
  * The env file a server gets, confined to the secrets dir: `<secretsDir>/<prefix><name>.env` if it
  * exists, or the file inside secretsDir that `envFile:` names. Resolved with realpath (a symlink
@@ -135,7 +127,8 @@ export function serverEnvFile(settings: Settings, d: Pick<DesiredServer, 'name' 
     if (reason === 'missing') throw new InputError(at, `${named} does not exist`);
     throw new InputError(at, (err as Error).message);
   }
-  if (real === realOrSelf(settings.gateway.envFile) || basename(real) === `${settings.namePrefix}litellm.env` || basename(named) === `${settings.namePrefix}litellm.env`) {
+  const gatewayFile = existsSync(settings.gateway.envFile) ? realpathSync(settings.gateway.envFile) : null;
+  if (real === gatewayFile || basename(real) === `${settings.namePrefix}litellm.env` || basename(named) === `${settings.namePrefix}litellm.env`) {
     throw new InputError(at, `${named} is the gateway's env file (master key, database URL); it is never given to an MCP server`);
   }
   if (basename(real) === DIGEST_KEY_FILE) throw new InputError(at, `${named} is the reconciler's digest key; never given to a server`);
@@ -188,11 +181,11 @@ export function mountBinds(settings: Settings, d: Pick<DesiredServer, 'name' | '
  */
 export function checkServerInputs(settings: Settings, d: DesiredServer): LocatedIssue[] {
   const issues: LocatedIssue[] = [];
+  // serverEnvFile and mountBinds throw only InputError.
   const add = (err: unknown): void => {
-    const path = err instanceof InputError ? err.path : '';
-    const msg = err instanceof InputError ? err.message.slice(path.length + 2) : (err as Error).message;
+    const { path, message } = err as InputError;
     const pos = d.positions?.[path] ?? { line: 1, col: 1 };
-    issues.push({ file: d.file, ...pos, path, message: msg, severity: 'error' });
+    issues.push({ file: d.file, ...pos, path, message: message.slice(path.length + 2), severity: 'error' });
   };
   try {
     const f = serverEnvFile(settings, d);

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync, symlinkSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRegularFile, readRegularFileBytes, realpathInside, isInside, fileKind, clip, UnsafeFileError } from './safe-read.js';
@@ -73,6 +73,20 @@ describe('safe reading: regular files only, capped while reading', () => {
     const bytes = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7) % 251));
     writeFileSync(join(dir, 'large'), bytes);
     assert.ok(readRegularFileBytes(join(dir, 'large'), { maxBytes: 300_000 }).equals(bytes));
+  });
+
+  test('short reads (files in /proc return about 4 KiB per read) are put together without gaps', () => {
+    assert.equal(readRegularFile('/proc/self/mountinfo', { maxBytes: 1 << 20 }), readFileSync('/proc/self/mountinfo', 'utf8'));
+  });
+
+  test('a file over the cap is refused by its size before the check (mode, owner) looks at it', () => {
+    const checked: string[] = [];
+    assert.throws(() => readRegularFile(join(dir, 'big'), { maxBytes: 1024, check: () => checked.push('checked') }), /is larger than 1024 bytes$/);
+    assert.deepEqual(checked, []);
+  });
+
+  test('an unsafe-file error says what it is when printed', () => {
+    assert.match(String(new UnsafeFileError('missing', '/x', '/x does not exist')), /^UnsafeFileError: \/x does not exist$/);
   });
 
   test('the check sees the open file (mode, owner) and its refusal stops the read', () => {
