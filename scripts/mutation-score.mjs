@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `npm run test:mutation [-- <stryker run arguments>]` is `node scripts/mutation-score.mjs --run ...`:
-// runs `stryker run` with those arguments, then prints the mutation score per module from
-// reports/mutation/mutation.json and every surviving mutant, and updates the modules this run
-// covered in docs/mutation-score.json (each with its own date, commit, command and run time, so
-// subset runs add up); `npm run readme:figures` puts that file into the README.
-// Without --run: only print the score of the last report.
+// `npm run test:mutation [-- <stryker run arguments>]` is `node scripts/mutation-score.mjs --run ...`.
+// Without --mutate (and without STRYKER_TEST_FILES) it runs the groups of scripts/mutation-groups.mjs
+// one by one (`--groups a,b` for some of them), else one `stryker run` with those arguments. After
+// each run it updates docs/mutation-score.json: per mutated file its counts, survivors, date, commit,
+// command and minutes, and per module the sum over its files (so group and subset runs add up), and
+// prints the module scores and every survivor; `npm run readme:figures` puts the file into the README.
+// Without --run: print the scores in docs/mutation-score.json.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { GROUPS } from './mutation-groups.mjs';
@@ -28,56 +29,25 @@ const OUT = 'docs/mutation-score.json';
 // npm run test:mutation -- --mutate <their lines>` runs them, and its rows are kept apart
 // (`static: true`), beside the full run's rows instead of replacing them.
 const STATIC = process.env.STRYKER_STATIC === '1';
-const key = (r) => `${r.module}${r.static ? ' static' : ''}`;
+const key = (r) => `${r.file ?? r.module}${r.static ? ' static' : ''}`;
 
-const runAt = process.argv.indexOf('--run');
-let command = null;
-let minutes = null;
-let reports = [process.env.STRYKER_REPORT ?? 'reports/mutation/mutation.json'];
-if (runAt >= 0) {
-  const args = process.argv.slice(runAt + 1);
-  // The command as typed, with the STRYKER_* variables that shape the run (stryker.config.mjs).
-  const env = Object.entries(process.env).filter(([k]) => /^STRYKER_(TEST_FILES|STATIC)$/.test(k)).map(([k, v]) => `${k}=${v} `);
-  command = `${env.join('')}npm run test:mutation${args.length ? ` -- ${args.join(' ')}` : ''}`;
-  const started = Date.now();
-  const stryker = (extra, environment) => {
-    const r = spawnSync('node_modules/.bin/stryker', ['run', ...extra, ...args], { stdio: 'inherit', env: { ...process.env, ...environment } });
-    if (r.status !== 0) process.exit(r.status ?? 1);
-  };
-  if (args.includes('--mutate') || args.some((a) => a.startsWith('--mutate=')) || process.env.STRYKER_TEST_FILES) {
-    stryker([], {});
-  } else {
-    // A full run: each group against its own test files, incremental (a mutant whose code and
-    // tests did not change since the group's last run keeps its result).
-    reports = [];
-    for (const g of GROUPS) {
-      const report = `reports/mutation/${g.name}.json`;
-      console.log(`\n== group ${g.name}: ${g.mutate.join(' ')}\n   tests: ${g.tests.join(' ')}`);
-      const t0 = Date.now();
-      stryker(['--mutate', g.mutate.join(','), '--incremental', '--incrementalFile', `reports/stryker-incremental-${g.name}.json`], {
-        STRYKER_TEST_FILES: g.tests.join(','),
-        STRYKER_REPORT: report,
-      });
-      console.log(`== group ${g.name}: ${Math.round((Date.now() - t0) / 6000) / 10} min`);
-      reports.push(report);
-    }
-  }
-  minutes = Math.round((Date.now() - started) / 6000) / 10;
-}
-// One report, or the groups' reports of a full run (their files do not overlap).
-const report = { files: Object.assign({}, ...reports.map((f) => JSON.parse(readFileSync(f, 'utf8')).files)) };
-const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
-const at = new Date().toISOString();
-const rows = [];
-for (const m of MODULES) {
-  let killed = 0;
-  let mutants = 0;
-  let ignored = 0;
-  const survivors = [];
-  const files = [];
+const stryker = JSON.parse(readFileSync('node_modules/@stryker-mutator/core/package.json', 'utf8')).version;
+const saved = existsSync(OUT) ? JSON.parse(readFileSync(OUT, 'utf8')) : {};
+// A file from before per-file entries: its one-file module rows become entries.
+const migrated = (saved.modules ?? []).filter((r) => r.files.length === 1).map((r) => ({
+  file: r.module.endsWith('/') ? `${r.module}${r.files[0]}` : r.module, ...(r.static ? { static: true } : {}), killed: r.killed, mutants: r.mutants,
+  ignored: r.ignored, survivors: r.survivors, at: r.at, commit: r.commit, command: r.command, minutes: r.minutes ?? null,
+}));
+const entries = new Map((saved.files ?? migrated).map((e) => [key(e), e]));
+
+/** Fold one Stryker report into the per-file entries and rewrite docs/mutation-score.json. */
+function record(reportFile, command, minutes, commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(), at = new Date().toISOString()) {
+  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
   for (const [file, f] of Object.entries(report.files)) {
-    if (!(m.module.endsWith('/') ? file.startsWith(m.module) : file === m.module)) continue;
-    files.push(file.slice(m.module.endsWith('/') ? m.module.length : file.lastIndexOf('/') + 1));
+    let killed = 0;
+    let mutants = 0;
+    let ignored = 0;
+    const survivors = [];
     for (const mu of f.mutants) {
       if (STATIC && !mu.static) continue;
       if (!COUNTED.has(mu.status)) {
@@ -88,23 +58,82 @@ for (const m of MODULES) {
       if (DETECTED.has(mu.status)) killed++;
       else survivors.push(`${file}:${mu.location.start.line}:${mu.location.start.column} ${mu.status} ${mu.mutatorName} ${JSON.stringify(mu.replacement ?? '')}`);
     }
+    if (mutants + ignored === 0) continue;
+    const e = { file, ...(STATIC ? { static: true } : {}), killed, mutants, ignored, survivors, at, commit, command, minutes };
+    entries.set(key(e), e);
   }
-  if (mutants === 0) continue;
-  rows.push({ ...m, ...(STATIC ? { static: true, target: undefined } : {}), files, killed, mutants, ignored, score: Math.round((killed / mutants) * 1000) / 10, survivors, at, commit, command, minutes });
+  writeFileSync(OUT, `${JSON.stringify({ stryker, modules: modules(), files: [...entries.values()].sort((a, b) => key(a).localeCompare(key(b))) }, null, 2)}\n`);
 }
+
+/** Module rows: the sums over each module's files (static rows apart); the oldest run's date and commit. */
+function modules() {
+  const rows = [];
+  for (const m of MODULES) {
+    for (const isStatic of [false, true]) {
+      const es = [...entries.values()].filter((e) => !!e.static === isStatic && (m.module.endsWith('/') ? e.file.startsWith(m.module) : e.file === m.module));
+      const mutants = es.reduce((n, e) => n + e.mutants, 0);
+      if (mutants === 0) continue;
+      const killed = es.reduce((n, e) => n + e.killed, 0);
+      const oldest = [...es].sort((a, b) => a.at.localeCompare(b.at))[0];
+      const runs = [...new Map(es.map((e) => [`${e.at.slice(0, 16)} ${e.command}`, e])).values()];
+      rows.push({
+        ...m, ...(isStatic ? { static: true, target: undefined } : {}),
+        files: es.map((e) => e.file.slice(m.module.endsWith('/') ? m.module.length : e.file.lastIndexOf('/') + 1)),
+        killed, mutants, ignored: es.reduce((n, e) => n + e.ignored, 0), score: Math.round((killed / mutants) * 1000) / 10,
+        survivors: es.flatMap((e) => e.survivors), at: oldest.at, commit: oldest.commit,
+        command: [...new Set(es.map((e) => e.command))].join(' + '),
+        minutes: runs.every((e) => typeof e.minutes === 'number') ? Math.round(runs.reduce((n, e) => n + e.minutes, 0) * 10) / 10 : null,
+      });
+    }
+  }
+  return rows;
+}
+
+// `--record <report> <command> <minutes> <commit> <ISO date>`: fold a report of a run made earlier.
+const recordAt = process.argv.indexOf('--record');
+if (recordAt >= 0) {
+  const [file, command, minutes, commit, at] = process.argv.slice(recordAt + 1);
+  record(file, command, Number(minutes), commit, at);
+}
+const runAt = process.argv.indexOf('--run');
+if (runAt >= 0) {
+  let args = process.argv.slice(runAt + 1);
+  const groupsAt = args.indexOf('--groups');
+  const only = groupsAt >= 0 ? args[groupsAt + 1].split(',') : null;
+  if (groupsAt >= 0) args = [...args.slice(0, groupsAt), ...args.slice(groupsAt + 2)];
+  // The command as typed, with the STRYKER_* variables that shape the run (stryker.config.mjs).
+  const env = Object.entries(process.env).filter(([k]) => /^STRYKER_(TEST_FILES|STATIC)$/.test(k)).map(([k, v]) => `${k}=${v} `);
+  const stryker = (extra, environment) => {
+    const r = spawnSync('node_modules/.bin/stryker', ['run', ...extra, ...args], { stdio: 'inherit', env: { ...process.env, ...environment } });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  };
+  if (args.includes('--mutate') || args.some((a) => a.startsWith('--mutate=')) || process.env.STRYKER_TEST_FILES) {
+    const t0 = Date.now();
+    stryker([], {});
+    record(process.env.STRYKER_REPORT ?? 'reports/mutation/mutation.json', `${env.join('')}npm run test:mutation -- ${args.join(' ')}`, Math.round((Date.now() - t0) / 6000) / 10);
+  } else {
+    // Each group against its own test files, incremental (a mutant whose code and covering tests
+    // did not change since the group's last run keeps its result).
+    for (const g of GROUPS.filter((x) => !only || only.includes(x.name))) {
+      const report = `reports/mutation/${g.name}.json`;
+      console.log(`\n== group ${g.name}: ${g.mutate.join(' ')}\n   tests: ${g.tests.join(' ')}`);
+      const t0 = Date.now();
+      stryker(['--mutate', g.mutate.join(','), '--incremental', '--incrementalFile', `reports/stryker-incremental-${g.name}.json`], {
+        STRYKER_TEST_FILES: g.tests.join(','),
+        STRYKER_REPORT: report,
+      });
+      const minutes = Math.round((Date.now() - t0) / 6000) / 10;
+      console.log(`== group ${g.name}: ${minutes} min`);
+      record(report, `npm run test:mutation${args.length ? ` -- ${args.join(' ')}` : ''} (group ${g.name})`, minutes);
+    }
+  }
+}
+
+const rows = modules();
 const w = Math.max(...MODULES.map((r) => r.module.length)) + 9;
-console.log(`${'MODULE'.padEnd(w)}    SCORE  KILLED/MUTANTS  IGNORED  TARGET`);
+console.log(`${'MODULE'.padEnd(w)}    SCORE  KILLED/MUTANTS  IGNORED  TARGET  RUN`);
 for (const r of rows) {
   const target = r.target ? `>= ${r.target} % ${r.score >= r.target ? 'met' : 'MISSED'}` : '';
-  console.log(`${`${r.module}${r.static ? ' (static)' : ''}`.padEnd(w)}  ${`${r.score.toFixed(1)} %`.padStart(7)}  ${`${r.killed}/${r.mutants}`.padStart(14)}  ${String(r.ignored).padStart(7)}  ${target}`);
+  console.log(`${`${r.module}${r.static ? ' (static)' : ''}`.padEnd(w)}  ${`${r.score.toFixed(1)} %`.padStart(7)}  ${`${r.killed}/${r.mutants}`.padStart(14)}  ${String(r.ignored).padStart(7)}  ${target}  ${r.at.slice(0, 16)} ${r.commit.slice(0, 10)}`);
 }
 for (const r of rows) for (const s of r.survivors) console.log(`  survived: ${s}`);
-if (command) {
-  const prev = existsSync(OUT) ? JSON.parse(readFileSync(OUT, 'utf8')) : { modules: [] };
-  const byModule = new Map(prev.modules.map((r) => [key(r), r]));
-  for (const r of rows) byModule.set(key(r), r);
-  const modules = MODULES.flatMap((m) => [byModule.get(m.module), byModule.get(`${m.module} static`)]).filter(Boolean);
-  const stryker = JSON.parse(readFileSync('node_modules/@stryker-mutator/core/package.json', 'utf8')).version;
-  writeFileSync(OUT, `${JSON.stringify({ stryker, modules }, null, 2)}\n`);
-  console.log(`\n${minutes} min; updated ${OUT} (${rows.map(key).join(', ')}); then npm run readme:figures`);
-}
