@@ -28,7 +28,7 @@ export const GROUPS = [
     name: 'secrets',
     // Mode 600 and owner of secrets files, regular files only, path confinement (realpath).
     mutate: ['src/desired/env-file.ts', 'src/fs/safe-read.ts'],
-    tests: t('desired/env-file', 'fs/safe-read', 'reconcile/safety'),
+    tests: t('desired/env-file', 'fs/safe-read'),
   },
   {
     name: 'resolve',
