@@ -59,7 +59,9 @@ function record(reportFile, command, minutes, commit = execFileSync('git', ['rev
       else survivors.push(`${file}:${mu.location.start.line}:${mu.location.start.column} ${mu.status} ${mu.mutatorName} ${JSON.stringify(mu.replacement ?? '')}`);
     }
     if (mutants + ignored === 0) continue;
-    const e = { file, ...(STATIC ? { static: true } : {}), killed, mutants, ignored, survivors, at, commit, command, minutes };
+    // A run over some lines of the file (`--mutate file:10-20`) is marked as a part.
+    const part = command.includes(`${file}:`);
+    const e = { file, ...(STATIC ? { static: true } : {}), ...(part ? { part: true } : {}), killed, mutants, ignored, survivors, at, commit, command, minutes };
     entries.set(key(e), e);
   }
   writeFileSync(OUT, `${JSON.stringify({ stryker, modules: modules(), files: [...entries.values()].sort((a, b) => key(a).localeCompare(key(b))) }, null, 2)}\n`);
@@ -78,7 +80,7 @@ function modules() {
       const runs = [...new Map(es.map((e) => [`${e.at.slice(0, 16)} ${e.command}`, e])).values()];
       rows.push({
         ...m, ...(isStatic ? { static: true, target: undefined } : {}),
-        files: es.map((e) => e.file.slice(m.module.endsWith('/') ? m.module.length : e.file.lastIndexOf('/') + 1)),
+        files: es.map((e) => `${e.file.slice(m.module.endsWith('/') ? m.module.length : e.file.lastIndexOf('/') + 1)}${e.part ? ' (some lines)' : ''}`),
         killed, mutants, ignored: es.reduce((n, e) => n + e.ignored, 0), score: Math.round((killed / mutants) * 1000) / 10,
         survivors: es.flatMap((e) => e.survivors), at: oldest.at, commit: oldest.commit,
         command: [...new Set(es.map((e) => e.command))].join(' + '),
