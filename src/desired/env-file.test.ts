@@ -83,11 +83,24 @@ describe('a secrets file is read only when it is private, regular and small', ()
     });
   });
 
-  test('a secrets file owned by another user is a SecretsFileUnsafe error located at the file', () => {
+  test('a secrets file owned by another user is a SecretsFileUnsafe error located at the file, naming the chown fix', () => {
     assert.throws(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, 1001), (e: unknown) => {
+      assert.deepEqual({ code: (e as { code: string }).code, location: (e as { location: string }).location }, { code: 'SecretsFileUnsafe', location: '/s/mcp-x.env' });
+      assert.equal((e as Error).message, '/s/mcp-x.env belongs to uid 1000, not to this user (uid 1001); fix: chown');
+      return true;
+    });
+  });
+
+  test('a group-readable secrets file is a SecretsFileUnsafe error located at the file', () => {
+    assert.throws(() => checkPrivate('/s/mcp-x.env', { mode: 0o100640, uid: 0 }, 0), (e: unknown) => {
       assert.deepEqual({ code: (e as { code: string }).code, location: (e as { location: string }).location }, { code: 'SecretsFileUnsafe', location: '/s/mcp-x.env' });
       return true;
     });
+  });
+
+  test("root may read anyone's private secrets file; another user only their own", () => {
+    assert.doesNotThrow(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, 0));
+    assert.doesNotThrow(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, 1000));
   });
 
   test('assertPrivateFile refuses a group-readable file and accepts a private one', () => {
@@ -110,6 +123,11 @@ describe('the digest key', () => {
     assert.equal(statSync(secrets).mode & 0o777, 0o700);
     assert.match(readFileSync(path, 'utf8'), /^[0-9a-f]{64}$/);
     assert.deepEqual(loadOrCreateDigestKey(secrets), key);
+  });
+
+  test('a secrets dir that does not exist yet is created with its parents', () => {
+    const secrets = join(mkdtempSync(join(tmpdir(), 'digest-key-')), 'a', 'b', 'secrets');
+    assert.equal(loadOrCreateDigestKey(secrets).length, 32);
   });
 
   test('an existing key is kept, and surrounding whitespace in its file is ignored', () => {

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync, symlinkSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync, symlinkSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRegularFile, readRegularFileBytes, realpathInside, isInside, fileKind, clip, UnsafeFileError } from './safe-read.js';
@@ -83,6 +83,16 @@ describe('safe reading: regular files only, capped while reading', () => {
     const checked: string[] = [];
     assert.throws(() => readRegularFile(join(dir, 'big'), { maxBytes: 1024, check: () => checked.push('checked') }), /is larger than 1024 bytes$/);
     assert.deepEqual(checked, []);
+  });
+
+  test('every read closes its file, the refused ones too (no descriptor leak)', () => {
+    const open = (): number => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 20; i++) {
+      readRegularFile(join(dir, 'small'), { maxBytes: 1024 });
+      assert.throws(() => readRegularFile(join(dir, 'big'), { maxBytes: 1024 }));
+    }
+    assert.equal(open(), before);
   });
 
   test('an unsafe-file error says what it is when printed', () => {
