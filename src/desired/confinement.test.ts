@@ -134,6 +134,10 @@ describe("the gateway's env file, the digest key and other servers' files never 
     assert.equal(serverEnvFile(gw, server('envFile: mcp-w.env\n', 'w')), join(secrets, 'mcp-w.env'));
   });
 
+  test('a host-input problem is an error (validate fails on it), not a warning', () => {
+    assert.deepEqual(checkServerInputs(gw, server('envFile: gw.env\n')).map((i) => i.severity), ['error']);
+  });
+
   test('a symlink loop as env file or mount source is refused, located', () => {
     assert.deepEqual(issues('envFile: loop-a.env\n'), [`${F}:4:10 envFile: ${join(secrets, 'loop-a.env')} is a symlink loop`]);
     assert.deepEqual(issues('mounts: ["mloop-a:/a"]\n'), [`${F}:4:10 mounts.0: ${join(projects, 'x', 'mloop-a')} is a symlink loop`]);

@@ -196,6 +196,18 @@ describe('which files in the desired dir are desired state', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test('readDesiredFile refuses a symlink out of the desired dir as "outside", naming the link', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'desired-'));
+    mkdirSync(join(dir, 'd'));
+    writeFileSync(join(dir, 'elsewhere.yaml'), ok);
+    symlinkSync(join(dir, 'elsewhere.yaml'), join(dir, 'd', 'mcp-out.yaml'));
+    assert.throws(() => readDesiredFile(join(dir, 'd', 'mcp-out.yaml')), (e: unknown) => {
+      assert.deepEqual([(e as { reason: string }).reason, (e as { path: string }).path], ['outside', join(dir, 'd', 'mcp-out.yaml')]);
+      return true;
+    });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   test('a dangling symlink is "cannot read: ... does not exist"; a file over 64 KiB is refused while reading', () => {
     const dir = mkdtempSync(join(tmpdir(), 'desired-'));
     symlinkSync(join(dir, 'gone.yaml.in'), join(dir, 'mcp-gone.yaml'));

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { errorMessage, type LocatedIssue } from '../errors/index.js';
 import { clip, readRegularFile, realpathInside, UnsafeFileError } from '../fs/safe-read.js';
@@ -24,7 +24,7 @@ export interface DesiredServer {
   spec: ServerSpec;
   warnings: LocatedIssue[];
   /** Where some fields are in the file (envFile, mounts.N, auth.secret), for located host-input errors. */
-  positions?: Record<string, { line: number; col: number }>;
+  positions: Record<string, { line: number; col: number }>;
 }
 
 /** A desired file that did not validate; `name` is known when the file name is well-formed. */
@@ -153,18 +153,15 @@ const parseDesiredFileMemo = memoize(parseDesiredFile, (text, file, fileName, so
  * target is inside the desired dir. Throws UnsafeFileError whose message never quotes content.
  */
 export function readDesiredFile(abs: string, dir: string = dirname(abs)): string {
-  let target = abs;
-  if (lstatSync(abs).isSymbolicLink()) {
-    try {
-      target = realpathInside(dir, abs);
-    } catch (err) {
-      if (err instanceof UnsafeFileError && err.reason === 'outside') {
-        throw new UnsafeFileError('outside', abs, 'a symlink to a file outside the desired dir; refused');
-      }
-      throw err;
-    }
+  let target: string;
+  try {
+    // Resolved always: a symlink may lead only to a file inside the desired dir.
+    target = realpathInside(dir, abs);
+  } catch (err) {
+    if ((err as UnsafeFileError).reason === 'outside') throw new UnsafeFileError('outside', abs, 'a symlink to a file outside the desired dir; refused');
+    throw err;
   }
-  // Stryker disable next-line BooleanLiteral: equivalent but for a race (the file swapped for a symlink between lstat and open)
+  // Stryker disable next-line BooleanLiteral: equivalent but for a race (the resolved file swapped for a symlink before open)
   return readRegularFile(target, { maxBytes: MAX_YAML_BYTES, noFollow: true });
 }
 

@@ -124,7 +124,6 @@ export function serverEnvFile(settings: Settings, d: Pick<DesiredServer, 'name' 
   } catch (err) {
     const reason = (err as UnsafeFileError).reason;
     if (reason === 'outside') throw new InputError(at, `${named} resolves outside the secrets dir ${settings.secretsDir}`);
-    if (reason === 'missing') throw new InputError(at, `${named} does not exist`);
     throw new InputError(at, (err as Error).message);
   }
   const gatewayFile = existsSync(settings.gateway.envFile) ? realpathSync(settings.gateway.envFile) : null;
@@ -184,7 +183,8 @@ export function checkServerInputs(settings: Settings, d: DesiredServer): Located
   // serverEnvFile and mountBinds throw only InputError.
   const add = (err: unknown): void => {
     const { path, message } = err as InputError;
-    const pos = d.positions?.[path] ?? { line: 1, col: 1 };
+    // parseDesiredFile records the position of every path these errors name.
+    const pos = d.positions[path]!;
     issues.push({ file: d.file, ...pos, path, message: message.slice(path.length + 2), severity: 'error' });
   };
   try {
