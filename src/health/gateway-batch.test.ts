@@ -5,6 +5,7 @@ import { InMemoryRuntime, MemoryConfigStore } from '../testing/fake-runtime.js';
 import { HTTP, model, testSettings } from '../testing/fixtures.js';
 import { createLogger } from '../log/logger.js';
 import type { ProbeResult } from './probe.js';
+import type { LiteLLMGateway } from '../litellm/gateway-client.js';
 
 /** LiteLLM's POST /mcp/ as the monitor sees it: tools/list over the servers asked for, `<name>-<tool>`. */
 class FakeGateway {
@@ -21,20 +22,25 @@ class FakeGateway {
   }
 }
 
+/** A monitor of servers on the fake runtime that asks `gateway` and reads its time from `clock`. */
+function monitorOn(gateway: Pick<LiteLLMGateway, 'listTools'>, clock: { now: number }): HealthMonitor {
+  return new HealthMonitor({
+    runtime: new InMemoryRuntime(),
+    config: new MemoryConfigStore(),
+    configPath: '/nowhere/config.yaml',
+    gateway,
+    observe: { namePrefix: 'mcp-', instance: 'default', network: 'mcp-net' },
+    log: createLogger({ level: 'silent' }),
+    now: () => clock.now,
+  });
+}
+
 test('GatewayReady: new, changed or failing servers are asked on their own; the others share one batched tools/list per interval', async () => {
   const settings = testSettings();
   const models = ['a', 'b', 'c'].map((n) => model(settings, n, HTTP));
   const gw = new FakeGateway();
   const clock = { now: 1_000_000 };
-  const monitor = new HealthMonitor({
-    runtime: new InMemoryRuntime(),
-    config: new MemoryConfigStore(),
-    configPath: '/nowhere/config.yaml',
-    gateway: gw,
-    observe: { namePrefix: 'mcp-', instance: 'default', network: 'mcp-net' },
-    log: createLogger({ level: 'silent' }),
-    now: () => clock.now,
-  });
+  const monitor = monitorOn(gw, clock);
   const cycle = async (): Promise<Record<string, string>> => {
     clock.now += 30_001; // one probe interval later
     await monitor.probeAll();
@@ -75,18 +81,10 @@ test('GatewayReady: a batch that fails as a whole falls back to each server\'s o
   const models = ['a', 'b'].map((n) => model(settings, n, HTTP));
   const gw = new FakeGateway();
   const clock = { now: 1_000_000 };
-  const monitor = new HealthMonitor({
-    runtime: new InMemoryRuntime(),
-    config: new MemoryConfigStore(),
-    configPath: '/nowhere/config.yaml',
-    gateway: {
+  const monitor = monitorOn({
       listTools: (opts: { servers?: string[] } = {}) =>
         (opts.servers?.length ?? 0) > 1 ? (gw.calls.push(opts.servers ?? []), Promise.resolve({ ok: false as const, error: 'batch timed out', latencyMs: 1 })) : gw.listTools(opts),
-    },
-    observe: { namePrefix: 'mcp-', instance: 'default', network: 'mcp-net' },
-    log: createLogger({ level: 'silent' }),
-    now: () => clock.now,
-  });
+    }, clock);
   monitor.update(models, new Map());
   await monitor.probeAll();
   gw.take();
@@ -102,15 +100,7 @@ test('GatewayReady: a server never reads the same listing twice, so LiteLLM goin
   const gw = new FakeGateway();
   let down = false;
   const clock = { now: 1_000_000 };
-  const monitor = new HealthMonitor({
-    runtime: new InMemoryRuntime(),
-    config: new MemoryConfigStore(),
-    configPath: '/nowhere/config.yaml',
-    gateway: { listTools: (opts: { servers?: string[] } = {}) => (down ? (gw.calls.push(opts.servers ?? []), Promise.resolve({ ok: false as const, error: 'connect ECONNREFUSED', latencyMs: 1 })) : gw.listTools(opts)) },
-    observe: { namePrefix: 'mcp-', instance: 'default', network: 'mcp-net' },
-    log: createLogger({ level: 'silent' }),
-    now: () => clock.now,
-  });
+  const monitor = monitorOn({ listTools: (opts: { servers?: string[] } = {}) => (down ? (gw.calls.push(opts.servers ?? []), Promise.resolve({ ok: false as const, error: 'connect ECONNREFUSED', latencyMs: 1 })) : gw.listTools(opts)) }, clock);
   monitor.update(models, new Map());
   await monitor.probeAll();
   clock.now += 30_001;
