@@ -1,10 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { REPO, TEST_IMAGES, createStack, docker, freePort, waitFor } from './harness.js';
+import { REPO, TEST_IMAGES, createStack, docker, freePort, stackSettings, waitFor, writeGatewayEnv } from './harness.js';
 
 /**
  * deploy/compose.yaml as shipped, brought up with Debian's docker-compose: the daemon in a container
@@ -30,23 +29,10 @@ describe('deploy/compose.yaml: the daemon as a container', { timeout: 900_000 },
     mkdirSync(secrets, { recursive: true, mode: 0o700 });
     mkdirSync(config, { recursive: true, mode: 0o700 });
     // The gateway's key, and the postgres service's env file (compose reads it even for a service not started).
-    writeFileSync(join(secrets, `${id}-litellm.env`), `LITELLM_MASTER_KEY=sk-test-${randomBytes(12).toString('hex')}\n`, { mode: 0o600 });
-    chmodSync(join(secrets, `${id}-litellm.env`), 0o600);
+    writeGatewayEnv(secrets, id);
     writeFileSync(join(secrets, 'mcp-litellm-db.env'), '', { mode: 0o600 });
     const statusPort = await freePort();
-    writeFileSync(
-      join(config, 'settings.yaml'),
-      JSON.stringify({
-        projectsRoot: join(home, 'projects', 'mcp'),
-        secretsDir: secrets,
-        network: `${id}-net`,
-        namePrefix: `${id}-`,
-        instance: id,
-        imageOverrides: TEST_IMAGES,
-        images: { pull: 'never' },
-        gateway: { hostIp: '127.0.0.1', hostPort: await freePort() },
-      }),
-    );
+    writeFileSync(join(config, 'settings.yaml'), JSON.stringify(await stackSettings(id, join(home, 'projects', 'mcp'), secrets)));
     await docker.createNetwork({ Name: `${id}-net` });
     const env = {
       ...process.env,

@@ -151,6 +151,35 @@ export async function assertImages(images: string[] = Object.keys(IMAGE_BUILDERS
   }
 }
 
+/** The gateway's env file `<secrets>/<id>-litellm.env` (mode 600) with a fresh master key, which it returns. */
+export function writeGatewayEnv(secrets: string, id: string): string {
+  const masterKey = `sk-test-${randomBytes(12).toString('hex')}`;
+  const envFile = join(secrets, `${id}-litellm.env`);
+  writeFileSync(envFile, `LITELLM_MASTER_KEY=${masterKey}\n`, { mode: 0o600 });
+  chmodSync(envFile, 0o600);
+  return masterKey;
+}
+
+/** Settings of a test stack named `id`: its own prefix, instance, network, local images only, gateway on a free 127.0.0.1 port. */
+export async function stackSettings(
+  id: string,
+  projectsRoot: string,
+  secretsDir: string,
+  extra: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
+  return {
+    projectsRoot,
+    secretsDir,
+    network: `${id}-net`,
+    namePrefix: `${id}-`,
+    instance: id,
+    imageOverrides: TEST_IMAGES,
+    images: { pull: 'never' },
+    ...extra,
+    gateway: { hostIp: '127.0.0.1', hostPort: await freePort(), ...((extra['gateway'] as Record<string, unknown> | undefined) ?? {}) },
+  };
+}
+
 /** A separate stack per test file: own prefix, instance, network, gateway port and temp dirs. */
 export async function createStack(extra: Record<string, unknown> = {}): Promise<Stack> {
   await assertImages();
@@ -159,24 +188,9 @@ export async function createStack(extra: Record<string, unknown> = {}): Promise<
   const secrets = join(dir, 'secrets');
   mkdirSync(secrets, { mode: 0o700 });
   mkdirSync(join(dir, 'projects', 'desired-state'), { recursive: true });
-  const masterKey = `sk-test-${randomBytes(12).toString('hex')}`;
-  const envFile = join(secrets, `${id}-litellm.env`);
-  writeFileSync(envFile, `LITELLM_MASTER_KEY=${masterKey}\n`, { mode: 0o600 });
-  chmodSync(envFile, 0o600);
-  const hostPort = await freePort();
+  const masterKey = writeGatewayEnv(secrets, id);
   const settingsFile = join(dir, 'settings.yaml');
-  const settingsObj = {
-    projectsRoot: join(dir, 'projects'),
-    secretsDir: secrets,
-    network: `${id}-net`,
-    namePrefix: `${id}-`,
-    instance: id,
-    imageOverrides: TEST_IMAGES,
-    images: { pull: 'never' },
-    ...extra,
-    gateway: { hostIp: '127.0.0.1', hostPort, ...((extra['gateway'] as Record<string, unknown> | undefined) ?? {}) },
-  };
-  writeFileSync(settingsFile, JSON.stringify(settingsObj, null, 2));
+  writeFileSync(settingsFile, JSON.stringify(await stackSettings(id, join(dir, 'projects'), secrets, extra), null, 2));
   const settings = loadSettings({ file: settingsFile, env: {} });
   const runtime = new CountingRuntime(new DockerRuntime(docker, undefined, { pull: settings.images.pull }));
   const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
