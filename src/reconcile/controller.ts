@@ -5,7 +5,6 @@ import { resolveServers, edgeSpec, edgeDockerSpec, gatewaySpec, gatewayProblem, 
 import { readEnvFile, readSecretsFile } from '../desired/env-file.js';
 
 import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
-import { existsSync } from 'node:fs';
 import { apiIdPrefix } from '../litellm/api.js';
 import { execute, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
@@ -177,7 +176,7 @@ export class Reconciler {
     if (s.gateway.mode === 'api') return { mode: 'api', why: 'gateway.mode: api', apiServers: await rows() };
     if (db === 'database') return { mode: 'api', why: 'the gateway has a database', apiServers: await rows() };
     if (db === 'no-database') return { mode: 'config', why: 'the gateway has no database', apiServers: null };
-    const intent = s.gateway.managed && existsSync(s.gateway.envFile) && /^DATABASE_URL=./m.test(gatewayEnvText(s.gateway.envFile));
+    const intent = s.gateway.managed && /^DATABASE_URL=./m.test(gatewayEnvText(s.gateway.envFile));
     return intent
       ? { mode: 'api', why: 'DATABASE_URL is configured (gateway not answering yet)', apiServers: null }
       : { mode: 'config', why: 'gateway not answering; no database configured', apiServers: null };
