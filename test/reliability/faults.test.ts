@@ -4,6 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { parseDocument } from 'yaml';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createStack, docker, waitFor, freePort, REPO, type Stack } from '../integration/harness.js';
@@ -27,8 +28,12 @@ const memory = readFileSync(join(REPO, 'desired-state/mcp-memory.yaml'), 'utf8')
 const alphaYaml = (env: Record<string, string>, description = 'alpha'): string =>
   everything.replace('name: everything', 'name: alpha').replace(/^description: .*$/m, `description: ${description}`)
     .replace('PORT: 3001\n', `PORT: 3001\n${Object.entries(env).map(([k, v]) => `  ${k}: "${v}"\n`).join('')}`);
-const memoryYaml = (env: Record<string, string>): string =>
-  `${memory}${Object.entries(env).map(([k, v]) => `  ${k}: "${v}"\n`).join('')}`;
+/** The shipped memory example with these env entries added (under `env:`, wherever that block sits in the file). */
+const memoryYaml = (env: Record<string, string>): string => {
+  const doc = parseDocument(memory);
+  for (const [k, v] of Object.entries(env)) doc.setIn(['env', k], v);
+  return doc.toString();
+};
 
 /**
  * `apply --once` in a child process, optionally armed with a failpoint. Asynchronous: the contract
