@@ -6,7 +6,8 @@ import type { LiteLLMGateway } from '../litellm/gateway-client.js';
 import type { ConfigStore, ContainerRuntime, GatewayApi } from '../ports/index.js';
 import { apiIdPrefix } from '../litellm/api.js';
 import { problemsOf, type Reconciler } from '../reconcile/controller.js';
-import type { StatusDocument } from '../server/http.js';
+import { buildStatusDocument, statusSecretFiles, type StatusDocument } from '../status/document.js';
+import { SecretMask } from '../status/redact.js';
 import { createLogger } from '../log/logger.js';
 
 export interface StatusView {
@@ -18,21 +19,24 @@ export interface StatusView {
 
 /**
  * The status shown by `status`: the running daemon's `/status` when it answers, else one probe
- * pass done here with the same HealthMonitor (so both read the same conditions).
+ * pass done here with the same HealthMonitor (so both read the same conditions). Either way the
+ * document goes through `buildStatusDocument` with the env files this desired state names (a
+ * daemon's document is masked by the daemon already; masking it again here costs nothing).
  */
 export async function collectStatus(
   settings: Settings,
   deps: { reconciler: Reconciler; runtime: ContainerRuntime; gateway: LiteLLMGateway; config: ConfigStore; api: GatewayApi | null },
 ): Promise<StatusView> {
   const outcome = await deps.reconciler.plan();
-  const invalid = outcome.problems.map((p) => ({ file: p.file, message: p.message }));
+  const mask = new SecretMask(statusSecretFiles(settings.gateway.envFile, outcome.input.servers));
+  const invalid = mask.deep(outcome.problems.map((p) => ({ file: p.file, message: p.message })));
   const gatewayReady = await deps.gateway.ready();
   if (settings.statusPort > 0) {
     try {
       const r = await request(`http://${settings.statusAddress}:${settings.statusPort}/status`, { signal: AbortSignal.timeout(1_500) });
       if (r.statusCode === 200) {
         const doc = (await r.body.json()) as StatusDocument;
-        if (Array.isArray(doc.servers)) return { source: 'daemon', doc, gatewayReady, invalid };
+        if (Array.isArray(doc.servers)) return { source: 'daemon', doc: buildStatusDocument(doc, doc.servers, mask), gatewayReady, invalid };
       } else await r.body.dump();
     } catch {
       /* no daemon: probe here */
@@ -57,24 +61,27 @@ export async function collectStatus(
     source: 'one-off probe',
     gatewayReady,
     invalid,
-    doc: {
-      startedAt: now,
-      firstPassAt: null,
-      lastPass: null,
-      passes: 0,
-      summary: '',
-      gatewayMode: outcome.gatewayMode,
-      paths: {
-        settingsFile: settings.settingsFile ?? '(none; defaults and environment)',
-        desiredDir: settings.desiredDir,
-        projectsRoot: settings.projectsRoot,
-        secretsDir: settings.secretsDir,
-        gatewayConfig: settings.gateway.configPath,
-        gatewayEnvFile: settings.gateway.envFile,
+    doc: buildStatusDocument(
+      {
+        startedAt: now,
+        firstPassAt: null,
+        lastPass: null,
+        passes: 0,
+        summary: '',
+        gatewayMode: outcome.gatewayMode,
+        paths: {
+          settingsFile: settings.settingsFile ?? '(none; defaults and environment)',
+          desiredDir: settings.desiredDir,
+          projectsRoot: settings.projectsRoot,
+          secretsDir: settings.secretsDir,
+          gatewayConfig: settings.gateway.configPath,
+          gatewayEnvFile: settings.gateway.envFile,
+        },
+        gateway: { url: deps.gateway.baseUrl, mcpUrl: deps.gateway.mcpUrl },
       },
-      gateway: { url: deps.gateway.baseUrl, mcpUrl: deps.gateway.mcpUrl },
-      servers: monitor.snapshot(),
-    },
+      monitor.snapshot(),
+      mask,
+    ),
   };
 }
 

@@ -31,17 +31,38 @@ export const REDACT_PATHS = [
  * `<priority>` (the journal's stream without the native writer); `daemonLogger` picks the mode.
  */
 export function createLogger(
-  opts: { level?: string; destination?: pino.DestinationStream; journal?: boolean } = {},
+  opts: { level?: string; destination?: pino.DestinationStream; journal?: boolean; mask?: (text: string) => string } = {},
 ): Logger {
   const level = opts.level ?? process.env['LOG_LEVEL'] ?? 'info';
+  const mask = opts.mask;
   const options: pino.LoggerOptions = {
     level,
     base: { name: 'mcp-reconciler' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    ...(opts.journal ? { hooks: { streamWrite: journalPrefix } } : {}),
+    hooks: {
+      ...(opts.journal ? { streamWrite: journalPrefix } : {}),
+      // Every string of an entry (message and fields) through the mask: an error or a condition message may quote a secret.
+      ...(mask
+        ? {
+            logMethod(this: Logger, args: Parameters<pino.LogFn>, method: pino.LogFn): void {
+              method.apply(this, args.map((a) => maskStrings(a, mask)) as Parameters<pino.LogFn>);
+            },
+          }
+        : {}),
+    },
   };
   return opts.destination ? pino(options, opts.destination) : pino(options);
+}
+
+/** Strings in plain objects and arrays masked (an Error or another class instance is left as it is). */
+function maskStrings(v: unknown, mask: (text: string) => string): unknown {
+  if (typeof v === 'string') return mask(v);
+  if (Array.isArray(v)) return v.map((x) => maskStrings(x, mask));
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskStrings(x, mask)]));
+  }
+  return v;
 }
 
 export type { Logger };
@@ -63,8 +84,10 @@ export function daemonLogger(opts: {
   stdout?: (line: string) => void;
   /** The fds JOURNAL_STREAM is compared with (stderr, stdout). */
   fds?: readonly number[];
+  /** Masks secrets in every entry (the daemon's SecretMask.text). */
+  mask?: (text: string) => string;
 }): { log: Logger; mode: LogMode; why: string | null; close(): void } {
-  const base = opts.level ? { level: opts.level } : {};
+  const base = { ...(opts.level ? { level: opts.level } : {}), ...(opts.mask ? { mask: opts.mask } : {}) };
   if (!journalAttached(opts.journalStream, opts.fds)) return { log: createLogger(base), mode: 'json', why: null, close: () => {} };
   const sender = (opts.sender ?? unixDgramSender)();
   if (sender instanceof Error) {

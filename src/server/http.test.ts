@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { request } from 'undici';
 import { clientHostOf, createStatusServer } from './http.js';
-import { secretValuesOf } from './redact.js';
+import { SecretMask } from '../status/redact.js';
+import { buildStatusDocument } from '../status/document.js';
 import { statusDocument } from '../testing/status-doc.js';
 
 for (const [header, fallback, want] of [
@@ -30,7 +31,8 @@ before(async () => {
   const env = join(dir, 'mcp-github.env');
   writeFileSync(env, `API_TOKEN=${SECRET}\n`, { mode: 0o600 });
   const doc = statusDocument(Date.now(), `upstream echoed ${SECRET} and password=hunter2hunter2`);
-  server = createStatusServer(() => doc, undefined, undefined, { secrets: () => secretValuesOf([env]), address: '127.0.0.1' });
+  const mask = new SecretMask([env]);
+  server = createStatusServer(() => buildStatusDocument(doc, doc.servers, mask), undefined, undefined, { address: '127.0.0.1' });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
@@ -50,7 +52,7 @@ test('GET / is the HTML page with its security headers; the client URL uses the 
   assert.match(await r.body.text(), /id="client-url"><code>http:\/\/linuxserver\.lan:4000\/mcp\/<\/code>/);
 });
 
-test('GET / and /status mask known secret values and credential-shaped text in messages', async () => {
+test('GET / and /status (the document buildStatusDocument makes) mask known secret values and credential-shaped text in messages', async () => {
   for (const path of ['/', '/status']) {
     const text = await (await request(`${base}${path}`)).body.text();
     assert.ok(!text.includes(SECRET), `${path} shows the env file's value`);

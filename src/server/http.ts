@@ -1,36 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { ServerHealth } from '../health/monitor.js';
 import type { Metrics } from './metrics.js';
 import { mcpUrl, checkHost } from '../clients/render.js';
-import { redactDeep } from './redact.js';
+import type { StatusDocument } from '../status/document.js';
 import { PAGE_CSP, renderStatusPage } from './page.js';
-
-/** What the daemon's HTTP face reports; filled in by the loop after every pass. */
-export interface DaemonState {
-  startedAt: string;
-  /** Set after the first complete reconcile pass. */
-  firstPassAt: string | null;
-  lastPass: { at: string; ms: number; operations: number; failed: number; error: string | null; dockerApiCalls?: number } | null;
-  /** Completed passes since start (bursts of events should merge into few). */
-  passes: number;
-  summary: string;
-  /** config or api registration, and why (updated every pass). */
-  gatewayMode: { mode: 'config' | 'api'; why: string } | null;
-  /** Resolved paths and the gateway endpoint, for `status`. */
-  paths: Record<string, string>;
-  gateway: { url: string; mcpUrl: string } | null;
-  /** Container changes (servers, edge, gateway) that failed and wait for their next try (ADR 0005). */
-  failures?: { object: string; change: string; failures: number; reason: string; nextTryAt: string }[];
-  /** The daemon's own transitions (summary, gateway mode, failed passes, reloads), oldest first, bounded. */
-  events?: { time: string; message: string }[];
-  /** The gateway's published port, for the client URL the status page shows (settings gateway.hostPort). */
-  clientPort?: number;
-}
-
-/** What /status serves: the daemon state plus every server's conditions. */
-export type StatusDocument = DaemonState & { servers: ServerHealth[] };
 
 /** The answer of `POST /apply`: one pass run by the daemon for `apply --once` (parsed by the CLI). */
 export const ApplyAnswerSchema = z.object({
@@ -71,8 +45,6 @@ export function clientHostOf(hostHeader: string | undefined, fallback: string): 
 }
 
 export interface StatusServerOptions {
-  /** Secret values the daemon knows (env files' values): masked wherever they appear in /status and the page. */
-  secrets?: () => readonly string[];
   /** The address the server listens on: the client URL's host when the Host header is unusable. */
   address?: string;
   now?: () => number;
@@ -83,8 +55,8 @@ export interface StatusServerOptions {
  * `/healthz` (alive), `/readyz` (first reconcile done), `/status` (the last pass and every
  * server's conditions, JSON), `/metrics` (Prometheus), all read-only; and `POST
  * /apply[?allowEmpty=1]`, one pass for `apply --once` while the daemon holds the instance lock
- * (ADR 0006), accepted only with the lock file's token. No secret is put into this state; what a
- * server or probe error quotes is masked on the way out (src/server/redact.ts).
+ * (ADR 0006), accepted only with the lock file's token. `state` gives the document as
+ * `buildStatusDocument` made it (src/status/document.ts): already masked; this server shows it as it is.
  */
 export function createStatusServer(
   state: () => StatusDocument,
@@ -92,7 +64,6 @@ export function createStatusServer(
   apply?: ApplyHandler,
   opts: StatusServerOptions = {},
 ): Server {
-  const shown = (): StatusDocument => redactDeep(state(), opts.secrets?.() ?? []);
   return createServer((req, res) => {
     const json = (code: number, body: unknown): void => {
       res.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
@@ -110,7 +81,7 @@ export function createStatusServer(
     }
     if (req.method !== 'GET') return json(405, { error: 'read-only' });
     if (url.pathname === '/' || url.pathname === '/index.html') {
-      const doc = shown();
+      const doc = state();
       const host = clientHostOf(req.headers.host, opts.address ?? '127.0.0.1');
       const clientUrl = doc.clientPort ? mcpUrl(host, doc.clientPort) : null;
       const page = renderStatusPage(doc, { now: opts.now?.() ?? Date.now(), clientUrl });
@@ -125,7 +96,7 @@ export function createStatusServer(
         .end(page);
       return;
     }
-    const s = req.url === '/status' ? shown() : state();
+    const s = state();
     switch (req.url) {
       case '/healthz':
         return json(200, { ok: true, startedAt: s.startedAt });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CONDITION_ORDER, type Condition } from '../health/conditions.js';
 import type { ServerHealth } from '../health/monitor.js';
-import type { StatusDocument } from './http.js';
+import type { StatusDocument } from '../status/document.js';
 
 /** How often the page reloads itself (`<meta http-equiv="refresh">`; no script). */
 export const PAGE_REFRESH_S = 10;

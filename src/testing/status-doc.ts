@@ -1,6 +1,6 @@
 import type { Condition, ConditionStatus, ConditionType, Reason } from '../health/conditions.js';
 import type { ServerHealth } from '../health/monitor.js';
-import type { StatusDocument } from '../server/http.js';
+import type { StatusDocument } from '../status/document.js';
 
 /** A time `s` seconds before `now`, ISO. */
 export const ago = (now: number, s: number): string => new Date(now - s * 1000).toISOString();

@@ -10,13 +10,14 @@ import type { Metrics } from '../server/metrics.js';
 import { isReportOnly, writeOps } from '../model/types.js';
 import { ErrorCode, ReconcilerError, errorMessage } from '../errors/index.js';
 import type { RuntimeEvent } from '../ports/index.js';
-import { createStatusServer, type ApplyAnswer, type ApplyHandler, type DaemonState } from '../server/http.js';
+import { createStatusServer, type ApplyAnswer, type ApplyHandler } from '../server/http.js';
+import { buildStatusDocument, statusSecretFiles, type DaemonState } from '../status/document.js';
 import { renderPlan } from '../reconcile/render-plan.js';
 import { PassScheduler } from './scheduler.js';
 import type { InstanceLock } from '../lock/instance-lock.js';
 import type { ServerModel } from '../model/types.js';
-import { secretValuesOf } from '../server/redact.js';
-import { notesPath, renderDeploymentNotes, secretFilesOf, writeDeploymentNotes } from '../notes/deployment-notes.js';
+import { SecretMask } from '../status/redact.js';
+import { notesPath, renderDeploymentNotes, writeDeploymentNotes } from '../notes/deployment-notes.js';
 
 /** Source of Docker event hints (the dockerode adapter implements it). */
 export interface EventSource {
@@ -57,6 +58,11 @@ export interface DaemonOptions {
   gateway?: { url: string; mcpUrl: string } | null;
   /** The instance lock this daemon holds: `POST /apply` checks its token; SIGHUP updates its endpoint. */
   lock?: InstanceLock;
+  /**
+   * What masks secrets in the status document (and in log lines when the caller gives the logger the
+   * same mask, as `run` does); the daemon tells it the env files after each pass.
+   */
+  mask?: SecretMask;
   /**
    * Build everything that depends on settings (reconciler with its gateway and API clients, health
    * monitor, gateway endpoints) for new settings; SIGHUP swaps them in between two passes.
@@ -114,8 +120,9 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     events.push({ time: new Date().toISOString(), message });
     if (events.length > DAEMON_EVENTS_KEPT) events.splice(0, events.length - DAEMON_EVENTS_KEPT);
   };
-  const secretValues = (): string[] =>
-    secretValuesOf([reconciler.settings.gateway.envFile, ...models.flatMap((m) => secretFilesOf(m))]);
+  const mask = opts.mask ?? new SecretMask();
+  const trackSecrets = (): void => mask.setFiles(statusSecretFiles(reconciler.settings.gateway.envFile, models));
+  trackSecrets();
   // <projectsRoot>/litellm/CLAUDE.md: rewritten (atomically) only when its text changes; a problem is said once.
   let notesSaid = '';
   const keepNotes = (): void => {
@@ -168,6 +175,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
       if (state.gatewayMode?.mode !== gm.mode) event(`gateway registration: ${gm.mode} mode (${gm.why})`);
       state.gatewayMode = out.gatewayMode;
       models = out.input.servers;
+      trackSecrets();
       state.failures = reconciler.failures().map((f) => ({ ...f, nextTryAt: new Date(f.nextTryAt).toISOString() }));
       state.lastPass = { at: new Date().toISOString(), ms, operations: changed, failed: out.result.failed.length, error: null, dockerApiCalls: out.dockerApiCalls };
       answer = {
@@ -195,8 +203,8 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     if (!state.firstPassAt) {
       state.firstPassAt = new Date().toISOString();
       parts.monitor?.start();
-      notify(['READY=1', `STATUS=${summary}`]);
-    } else if (summary !== state.summary) notify([`STATUS=${summary}`]);
+      notify(['READY=1', `STATUS=${mask.text(summary)}`]);
+    } else if (summary !== state.summary) notify([`STATUS=${mask.text(summary)}`]);
     if (summary !== state.summary) {
       log.info({ summary }, summary);
       event(summary);
@@ -287,8 +295,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     httpAt = at;
     opts.lock?.setEndpoint(st.statusPort > 0 ? { address: st.statusAddress, port: st.statusPort } : null);
     if (!at) return;
-    const server = createStatusServer(() => ({ ...state, servers: parts.monitor?.snapshot() ?? [] }), metrics, apply, {
-      secrets: secretValues,
+    const server = createStatusServer(() => buildStatusDocument(state, parts.monitor?.snapshot() ?? [], mask), metrics, apply, {
       address: st.statusAddress,
     });
     server.on('error', (err) => log.error({ err: errorMessage(err) }, 'status server failed'));

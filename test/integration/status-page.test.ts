@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { createStatusServer } from '../../src/server/http.js';
-import { secretValuesOf } from '../../src/server/redact.js';
+import { SecretMask } from '../../src/status/redact.js';
+import { buildStatusDocument } from '../../src/status/document.js';
 import { statusDocument, ago } from '../../src/testing/status-doc.js';
 import { dumpDom, screenshot, pngSize } from '../../src/testing/chromium.js';
 
@@ -35,8 +36,8 @@ describe('status page in headless Chromium', { timeout: 600_000 }, () => {
     everything.events.push({ time: ago(now, 30), message: `tools changed: +[</td><script>alert(2)</script>] -[]` });
     const error = `db: postgres://litellm:${DB_PASSWORD}@db:5432/litellm refused`;
     doc.lastPass = { at: ago(now, 20), ms: 84, operations: 0, failed: 1, error };
-    server = createStatusServer(() => structuredClone(doc), undefined, undefined, {
-      secrets: () => secretValuesOf([envFile]),
+    const mask = new SecretMask([envFile]);
+    server = createStatusServer(() => buildStatusDocument(doc, doc.servers, mask), undefined, undefined, {
       now: () => now, // ages on the page are fixed, however long Chromium takes to start
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -9,6 +9,7 @@ import { LockHeldError } from '../../lock/instance-lock.js';
 import { daemonLogger } from '../../log/logger.js';
 import type { Reconciler } from '../../reconcile/controller.js';
 import { Metrics } from '../../server/metrics.js';
+import { SecretMask } from '../../status/redact.js';
 import { runDaemon, type DaemonParts } from '../../watch/daemon.js';
 import { defineCommand, onRun, Exit } from '../command.js';
 import { settingsFrom, buildReconciler, takeLock, type GlobalOptions } from '../shared.js';
@@ -26,7 +27,9 @@ export function register(program: Command): void {
       process.stderr.write(`${lock.message}\n`);
       return Exit.Error;
     }
-    const logging = daemonLogger({ journalStream: process.env['JOURNAL_STREAM'] });
+    // One mask for the log lines and the status document; the daemon tells it the env files after each pass.
+    const mask = new SecretMask([settings.gateway.envFile]);
+    const logging = daemonLogger({ journalStream: process.env['JOURNAL_STREAM'], mask: mask.text });
     const log = logging.log;
     if (logging.why) log.warn({ component: 'log' }, `journal fields off, priority-prefixed JSON lines instead: ${logging.why}`);
     const metrics = new Metrics();
@@ -59,6 +62,7 @@ export function register(program: Command): void {
       settingsFile: values.config,
       desiredOverride: values.desired ? resolve(values.desired) : undefined,
       lock,
+      mask,
     }).finally(() => {
       lock.release();
       logging.close();

@@ -79,3 +79,58 @@ export function secretValuesOf(files: Iterable<string>): string[] {
   }
   return [...out];
 }
+
+/** How long the values read from the env files serve before they are read again. */
+export const SECRET_VALUES_TTL_MS = 1_000;
+
+/**
+ * The one masker of everything the daemon and the CLI show: the status document (`/status`, the page,
+ * `status`, `status --watch`; src/status/document.ts) and the daemon's log lines (src/log/logger.ts). It knows the env files in play (`setFiles` after each pass) and reads their
+ * values at most once per `ttlMs`, so a changed secret is masked within a second.
+ */
+export class SecretMask {
+  #files: string[] = [];
+  #values: string[] = [];
+  #pattern: RegExp | null = null;
+  #readAt = -Infinity;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+
+  constructor(files: Iterable<string> = [], opts: { ttlMs?: number; now?: () => number } = {}) {
+    this.#ttlMs = opts.ttlMs ?? SECRET_VALUES_TTL_MS;
+    this.#now = opts.now ?? Date.now;
+    this.setFiles(files);
+  }
+
+  /** The env files whose values are masked from now on (read at the next use). */
+  setFiles(files: Iterable<string>): void {
+    const next = [...new Set(files)].sort();
+    if (next.join('\0') === this.#files.join('\0')) return;
+    this.#files = next;
+    this.#readAt = -Infinity;
+  }
+
+  /** The known secret values (read again when older than the TTL). */
+  values(): readonly string[] {
+    this.#refresh();
+    return this.#values;
+  }
+
+  #refresh(): RegExp | null {
+    const now = this.#now();
+    if (now - this.#readAt >= this.#ttlMs) {
+      this.#values = secretValuesOf(this.#files);
+      this.#pattern = knownPattern(this.#values);
+      this.#readAt = now;
+    }
+    return this.#pattern;
+  }
+
+  /** One string, masked. */
+  readonly text = (s: string): string => redactWith(s, this.#refresh());
+
+  /** A deep copy of a JSON-like value with every string masked (like `redactDeep`). */
+  deep<T>(value: T): T {
+    return redactDeep(value, this.values());
+  }
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MASK, redactDeep, redactText, secretValuesOf } from './redact.js';
+import { MASK, SecretMask, redactDeep, redactText, secretValuesOf } from './redact.js';
 
 // [input, the secret that must be gone, what must stay]
 const CASES: [string, string, string][] = [
@@ -62,4 +62,22 @@ test('secretValuesOf reads every value of safe env files and skips a file it may
   chmodSync(open, 0o644);
   mkdirSync(join(dir, 'a-dir'));
   assert.deepEqual(secretValuesOf([good, open, join(dir, 'missing.env'), join(dir, 'a-dir'), good]), ['first-secret']);
+});
+
+test('SecretMask: the values of the files it is told, read again after the TTL; setFiles adds a file at once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mask-'));
+  const a = join(dir, 'mcp-a.env');
+  const b = join(dir, 'mcp-b.env');
+  writeFileSync(a, 'A_VALUE=first-value-1\n', { mode: 0o600 });
+  writeFileSync(b, 'B_VALUE=second-value-2\n', { mode: 0o600 });
+  let now = 0;
+  const mask = new SecretMask([a], { ttlMs: 1000, now: () => now });
+  assert.equal(mask.text('x first-value-1 second-value-2'), `x ${MASK} second-value-2`);
+  mask.setFiles([a, b]);
+  assert.equal(mask.text('x first-value-1 second-value-2'), `x ${MASK} ${MASK}`);
+  writeFileSync(a, 'A_VALUE=changed-value-3\n', { mode: 0o600 });
+  assert.equal(mask.text('changed-value-3'), 'changed-value-3', 'within the TTL the old values serve');
+  now = 1000;
+  assert.equal(mask.text('changed-value-3'), MASK);
+  assert.deepEqual(mask.deep({ m: ['changed-value-3', 'password=hunter22'] }), { m: [MASK, `password=${MASK}`] });
 });
