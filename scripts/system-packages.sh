@@ -19,7 +19,8 @@ packages=(
   "ca-certificates: HTTPS to the npm registry and PyPI; the CA bundle copied into every local image"
   "procps: pgrep (setup.sh: is dockerd already running)"
   "chromium: a real browser for the status page test (test/integration/status-page.test.ts: headless --dump-dom and --screenshot) and docs/status-page.png"
-  "zsh: loads the generated zsh completion (mcp-reconciler completion zsh) in a real zsh (src/cli/cli.test.ts)"
+  "zsh: loads the generated zsh completion (mcp-reconciler completion zsh) in a real zsh (src/cli/cli.test.ts) and completes under a real TAB (src/cli/completion-keys.test.ts)"
+  "tmux: a terminal for interactive zsh and bash whose keys a test types and whose screen it reads (src/cli/completion-keys.test.ts)"
   "g++: node-gyp compiles the unix-dgram addon at npm ci (the daemon's native journald writer, src/log/journal.ts)"
   "make: node-gyp's build of unix-dgram"
   "debootstrap: images/build-debian-systemd.sh makes local/debian-systemd:12, systemd as PID 1 for systemd-boot.test.ts"
@@ -30,7 +31,7 @@ packages=(
 # sed, grep, findutils, util-linux, libc-bin for ldd and getent).
 check() {
   local bad=0 p
-  for p in dockerd docker docker-compose debootstrap g++ make systemd-analyze python3 pgrep chromium zsh ldd getent tar sha256sum node npm \
+  for p in dockerd docker docker-compose debootstrap g++ make systemd-analyze python3 pgrep chromium zsh tmux ldd getent tar sha256sum node npm \
     /usr/lib/postgresql/15/bin/initdb /usr/lib/postgresql/15/bin/postgres /usr/lib/postgresql/15/bin/pg_ctl \
     /usr/lib/postgresql/15/bin/pg_isready /usr/lib/postgresql/15/bin/psql; do
     if command -v "$p" >/dev/null 2>&1; then echo "ok       $p"; else echo "MISSING  $p"; bad=1; fi
