@@ -48,6 +48,11 @@ describe('help', () => {
     const r = await cli('plan', '--help');
     assert.match(r.out, /Exit codes:\n {2}0 {2}no changes\n {2}2 {2}changes to apply; also a usage error.*\n {2}1 {2}error\n/);
   });
+  test('status --help: exit 1 also while something is held (a failed change, a conflict, blocked, held deletions)', async () => {
+    const r = await cli('status', '--help');
+    assert.match(r.out, /^ {2}0 {2}everything \(or the named server\) ready and nothing held;/m);
+    assert.match(r.out, /^ {2}1 {2}not ready, or held \(a failed change waiting for its retry, a conflict, blocked, deletions held for --allow-empty\)/m);
+  });
   test('the global options are shown on a command', async () => {
     const r = await cli('status', '--help');
     assert.match(r.out, /--config <file>/);

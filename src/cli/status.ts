@@ -6,6 +6,7 @@ import type { LiteLLMGateway } from '../litellm/gateway-client.js';
 import type { ConfigStore, ContainerRuntime, GatewayApi } from '../ports/index.js';
 import { apiIdPrefix } from '../litellm/api.js';
 import { problemsOf, type Reconciler } from '../reconcile/controller.js';
+import { isReportOnly } from '../model/types.js';
 import { buildStatusDocument, statusSecretFiles, type StatusDocument } from '../status/document.js';
 import { SecretMask } from '../status/redact.js';
 import { createLogger } from '../log/logger.js';
@@ -15,6 +16,11 @@ export interface StatusView {
   doc: StatusDocument;
   gatewayReady: boolean;
   invalid: { file: string; message: string }[];
+  /**
+   * What the plan holds back or cannot do (`! conflict`, `! blocked`, `! prune-held`, `! backoff-held`),
+   * from a plan made here: work that waits for the user, so `status` is not exit 0 while any is there.
+   */
+  held: { type: string; resourceId: string; cause: string; server?: string }[];
 }
 
 /**
@@ -30,13 +36,20 @@ export async function collectStatus(
   const outcome = await deps.reconciler.plan();
   const mask = new SecretMask(statusSecretFiles(settings.gateway.envFile, outcome.input.servers));
   const invalid = mask.deep(outcome.problems.map((p) => ({ file: p.file, message: p.message })));
+  const held = mask.deep(
+    outcome.plan.operations
+      .filter(isReportOnly)
+      .map((o) => ({ type: o.type, resourceId: o.resourceId, cause: o.cause, ...(o.server ? { server: o.server } : {}) })),
+  );
   const gatewayReady = await deps.gateway.ready();
   if (settings.statusPort > 0) {
     try {
       const r = await request(`http://${settings.statusAddress}:${settings.statusPort}/status`, { signal: AbortSignal.timeout(1_500) });
       if (r.statusCode === 200) {
         const doc = (await r.body.json()) as StatusDocument;
-        if (Array.isArray(doc.servers)) return { source: 'daemon', doc: buildStatusDocument(doc, doc.servers, mask), gatewayReady, invalid };
+        if (Array.isArray(doc.servers)) {
+          return { source: 'daemon', doc: buildStatusDocument(doc, doc.servers, mask), gatewayReady, invalid, held };
+        }
       } else await r.body.dump();
     } catch {
       /* no daemon: probe here */
@@ -61,6 +74,7 @@ export async function collectStatus(
     source: 'one-off probe',
     gatewayReady,
     invalid,
+    held,
     doc: buildStatusDocument(
       {
         startedAt: now,
@@ -90,6 +104,35 @@ export function isReady(s: ServerHealth): boolean {
   const get = (t: string) => s.conditions.find((c) => c.type === t)?.status;
   return get(C.Valid) === 'True' && get(C.ContainerRunning) === 'True' && get(C.McpReady) === 'True' && get(C.GatewayReady) !== 'False' && get(C.Registered) !== 'False';
 }
+
+/**
+ * Exit 0 of `status`: the gateway and every server ready, every desired file usable, and nothing held
+ * or blocked: no failed change waiting for its next try (the daemon's `failures`), no `! conflict`,
+ * `! blocked` or `! prune-held` in the plan. A held change keeps the old container serving, so its
+ * server may look ready; the change the user asked for is still not in place.
+ */
+export function allReady(v: StatusView): boolean {
+  const nothingHeld = (v.doc.failures ?? []).length === 0 && v.held.length === 0;
+  return v.gatewayReady && v.doc.servers.every(isReady) && v.invalid.length === 0 && nothingHeld;
+}
+
+/** Exit 0 of `status <name>`: that server ready, and no failed change or held/blocked operation of its own. */
+export function serverReady(v: StatusView, s: ServerHealth): boolean {
+  return isReady(s) && heldFor(v, s).length === 0;
+}
+
+/** Failed changes and held or blocked operations of one server (its container, its gateway entry). */
+function heldFor(v: StatusView, s: ServerHealth): string[] {
+  const object = `container:${s.container.name}`;
+  return [
+    ...(v.doc.failures ?? []).filter((f) => f.object === object).map((f) => failureLine(f)),
+    ...v.held.filter((h) => h.server === s.name || h.resourceId === object).map((h) => heldLine(h)),
+  ];
+}
+
+const failureLine = (f: NonNullable<StatusDocument['failures']>[number]): string =>
+  `${f.object}: ${f.change} failed ${f.failures}x: ${f.reason}; next try ${f.nextTryAt}`;
+const heldLine = (h: StatusView['held'][number]): string => `! ${h.type} ${h.resourceId}: ${h.cause}`;
 
 function age(fromIso: string | number | null, now = Date.now()): string {
   if (fromIso === null) return '-';
@@ -129,10 +172,16 @@ export function renderStatus(v: StatusView): string {
     '',
     table(rows),
   ];
-  const held = v.doc.failures ?? [];
-  if (held.length) {
+  const failed = v.doc.failures ?? [];
+  if (failed.length) {
     lines.push('', 'changes that failed, waiting for their next try (edit the file or `apply --once` to try now):');
-    for (const f of held) lines.push(`  ${f.object}: ${f.change} failed ${f.failures}x: ${f.reason}; next try ${f.nextTryAt}`);
+    for (const f of failed) lines.push(`  ${failureLine(f)}`);
+  }
+  // backoff-held repeats a failure above (the daemon's memory); the others wait for the user.
+  const held = v.held.filter((h) => h.type !== 'backoff-held');
+  if (held.length) {
+    lines.push('', 'held or blocked (`plan` says why; deletions held by the guard: `apply --once --allow-empty`):');
+    for (const h of held) lines.push(`  ${heldLine(h)}`);
   }
   if (v.invalid.length) {
     lines.push('', 'desired files not usable (their servers keep their last good state):');
@@ -143,8 +192,8 @@ export function renderStatus(v: StatusView): string {
   return lines.join('\n');
 }
 
-/** `status <name>`: conditions and recent events of one server. */
-export function renderServer(s: ServerHealth): string {
+/** `status <name>`: conditions and recent events of one server, and its held or failed changes (given `v`). */
+export function renderServer(s: ServerHealth, v?: StatusView): string {
   const rows = [['CONDITION', 'STATUS', 'REASON', 'SINCE', 'MESSAGE']];
   for (const c of s.conditions) rows.push([c.type, c.status, c.reason, age(c.lastTransitionTime), c.message]);
   const lines = [
@@ -159,5 +208,7 @@ export function renderServer(s: ServerHealth): string {
     'events:',
     ...(s.events.length ? s.events.map((e) => `  ${e.time}  ${e.message}`) : ['  (none)']),
   ];
+  const held = v ? heldFor(v, s) : [];
+  if (held.length) lines.push('', 'held (not in place yet):', ...held.map((h) => `  ${h}`));
   return lines.join('\n');
 }

@@ -52,7 +52,7 @@ test('GET / is the HTML page with its security headers; the client URL uses the 
   assert.match(await r.body.text(), /id="client-url"><code>http:\/\/linuxserver\.lan:4000\/mcp\/<\/code>/);
 });
 
-test('GET / and /status (the document buildStatusDocument makes) mask known secret values and credential-shaped text in messages', async () => {
+test('GET / and /status (as buildStatusDocument makes them) mask known secret values and credential-shaped text', async () => {
   for (const path of ['/', '/status']) {
     const text = await (await request(`${base}${path}`)).body.text();
     assert.ok(!text.includes(SECRET), `${path} shows the env file's value`);

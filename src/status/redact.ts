@@ -85,8 +85,9 @@ export const SECRET_VALUES_TTL_MS = 1_000;
 
 /**
  * The one masker of everything the daemon and the CLI show: the status document (`/status`, the page,
- * `status`, `status --watch`; src/status/document.ts) and the daemon's log lines (src/log/logger.ts). It knows the env files in play (`setFiles` after each pass) and reads their
- * values at most once per `ttlMs`, so a changed secret is masked within a second.
+ * `status`, `status --watch`; src/status/document.ts) and the daemon's log lines (src/log/logger.ts).
+ * It knows the env files in play (`setFiles` after each pass) and reads their values at most once per
+ * `ttlMs`, so a changed secret is masked within a second.
  */
 export class SecretMask {
   #files: string[] = [];

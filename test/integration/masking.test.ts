@@ -27,7 +27,8 @@ describe('secrets are masked where the status document is made', { timeout: 300_
   /** The CLI in a child process, waited for without blocking this process (the fake gateway answers from here). */
   const cli = (...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
     new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', stack.settingsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const argv = [join(REPO, 'dist/src/main.js'), ...args, '--config', stack.settingsFile];
+      const p = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -38,7 +39,8 @@ describe('secrets are masked where the status document is made', { timeout: 300_
   const secrets = (): string[] => [SECRET, stack.masterKey];
   const assertMasked = (what: string, text: string): void => {
     for (const s of secrets()) assert.ok(!text.includes(s), `${what} shows a secret`);
-    assert.match(text, /HTTP 401 for initialize: [^\n]*invalid key \[redacted\][^\n]*said \S{0,12}\[redacted\]/, `${what}: the quoted message`);
+    const quoted = /HTTP 401 for initialize: [^\n]*invalid key \[redacted\][^\n]*said \S{0,12}\[redacted\]/;
+    assert.match(text, quoted, `${what}: the quoted message`);
   };
 
   before(async () => {
@@ -99,9 +101,8 @@ describe('secrets are masked where the status document is made', { timeout: 300_
     assert.match(table.stdout, /from daemon/);
     for (const s of secrets()) assert.ok(!table.stdout.includes(s), 'status (from the daemon) shows a secret');
 
-    const watch = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), 'status', 'everything', '--watch', '--json', '--config', stack.settingsFile], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const argv = [join(REPO, 'dist/src/main.js'), 'status', 'everything', '--watch', '--json', '--config', stack.settingsFile];
+    const watch = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     let watched = '';
     watch.stdout!.on('data', (d: Buffer) => (watched += d.toString()));
     const exited = new Promise<number | null>((r) => watch.on('exit', r));

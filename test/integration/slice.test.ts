@@ -153,6 +153,10 @@ describe('slice: one YAML file becomes an MCP server listed by the real LiteLLM 
     const held = await stack.reconciler.reconcile();
     assert.deepEqual(held.plan.operations.map((o) => o.type), ['prune-held']);
     assert.ok((await stack.containers()).some((c) => c.Names[0] === `/${stack.id}-everything`), 'still running');
+    // status says so and is not exit 0 while the deletion waits for confirmation.
+    const st = cli('status');
+    assert.equal(st.status, 1, st.stdout);
+    assert.match(st.stdout, new RegExp(`held or blocked[^\n]*\n {2}! prune-held container:${stack.id}-everything: `));
     const out = await stack.reconciler.reconcile({ allowEmpty: true });
     assert.deepEqual(out.result.failed, []);
     assert.ok(out.plan.operations.some((o) => o.type === 'remove-container' && o.resourceId === `container:${stack.id}-everything`));

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { FileConfigStore } from '../../litellm/file-store.js';
-import { collectStatus, renderStatus, renderServer, isReady } from '../status.js';
+import { collectStatus, renderStatus, renderServer, allReady, serverReady } from '../status.js';
 import { defineCommand, onRun, Exit } from '../command.js';
 import { settingsFrom, buildReconciler, type GlobalOptions } from '../shared.js';
 import { watch } from '../watch.js';
@@ -22,8 +22,12 @@ export function register(program: Command): void {
   const cmd = defineCommand(program, 'status [name]', summary, {
     examples: ['', 'github', '--json | jq .servers', '--watch --interval 5'],
     exits: [
-      [Exit.Ok, 'everything (or the named server) ready; with --watch: stopped with Ctrl-C'],
-      [Exit.Error, 'something not ready, or no such server'],
+      [Exit.Ok, 'everything (or the named server) ready and nothing held; with --watch: stopped with Ctrl-C'],
+      [
+        Exit.Error,
+        'not ready, or held (a failed change waiting for its retry, a conflict, blocked, deletions held for --allow-empty), ' +
+          'or no such server',
+      ],
     ],
   })
     .option('--json', 'machine-readable status (with --watch: one JSON document per line)')
@@ -39,10 +43,11 @@ export function register(program: Command): void {
       if (name) {
         const one = st.doc.servers.find((x) => x.name === name);
         if (!one) return { text: `no desired server "${name}"`, code: -1 };
-        return { text: values.json ? JSON.stringify(one, null, indent) : renderServer(one), code: isReady(one) ? Exit.Ok : Exit.Error };
+        const text = values.json ? JSON.stringify(one, null, indent) : renderServer(one, st);
+        return { text, code: serverReady(st, one) ? Exit.Ok : Exit.Error };
       }
-      const ok = st.gatewayReady && st.doc.servers.every(isReady) && st.invalid.length === 0;
-      const doc = { ...st.doc, gatewayReady: st.gatewayReady, invalid: st.invalid };
+      const ok = allReady(st);
+      const doc = { ...st.doc, gatewayReady: st.gatewayReady, invalid: st.invalid, held: st.held };
       const text = values.json ? JSON.stringify(doc, null, indent) : renderStatus(st);
       return { text, code: ok ? Exit.Ok : Exit.Error };
     };

@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { allReady, renderServer, renderStatus, serverReady, type StatusView } from './status.js';
+import { serverHealth, statusDocument } from '../testing/status-doc.js';
+
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+
+/** Two ready servers from the daemon, nothing held: the one state `status` exits 0 for. */
+function readyView(): StatusView {
+  const doc = { ...statusDocument(NOW), servers: [serverHealth('everything', NOW), serverHealth('github', NOW)], failures: [] };
+  return { source: 'daemon', doc, gatewayReady: true, invalid: [], held: [] };
+}
+
+const failure = (object: string) => ({
+  object,
+  change: 'recreate-container',
+  failures: 2,
+  reason: 'exited 1: bad flag',
+  nextTryAt: '2026-12-01T12:00:40.000Z',
+});
+
+test('status: exit 0 only when everything is ready and nothing is held', () => {
+  assert.equal(allReady(readyView()), true);
+  const cases: Array<[string, (v: StatusView) => void]> = [
+    ['a failed change waiting for its retry (the old container serves)', (v) => (v.doc.failures = [failure('container:mcp-github')])],
+    ['a failed change of the edge', (v) => (v.doc.failures = [failure('container:mcp-edge')])],
+    ['deletions held by the guard', (v) => v.held.push({ type: 'prune-held', resourceId: 'container:mcp-old', cause: 'no desired file; not removed' })],
+    ['a blocked server', (v) => v.held.push({ type: 'blocked', resourceId: 'container:mcp-x', cause: 'stdio before the bridge', server: 'x' })],
+    ['an invalid desired file', (v) => v.invalid.push({ file: 'mcp-x.yaml', message: 'bad' })],
+    ['the gateway not ready', (v) => (v.gatewayReady = false)],
+  ];
+  for (const [what, change] of cases) {
+    const v = readyView();
+    change(v);
+    assert.equal(allReady(v), false, what);
+  }
+});
+
+test('status: held deletions and blocked servers are listed under the table (a failure already is)', () => {
+  const v = readyView();
+  v.doc.failures = [failure('container:mcp-github')];
+  v.held.push(
+    { type: 'prune-held', resourceId: 'container:mcp-old', cause: 'no desired file; not removed: last server (--allow-empty)' },
+    { type: 'backoff-held', resourceId: 'container:mcp-github', cause: 'exited 1: bad flag; next try in 40 s' },
+  );
+  const text = renderStatus(v);
+  assert.match(text, /changes that failed[^\n]*\n {2}container:mcp-github: recreate-container failed 2x: exited 1: bad flag/);
+  assert.match(text, /held or blocked[^\n]*\n {2}! prune-held container:mcp-old: no desired file; not removed: last server \(--allow-empty\)\n\n/);
+  assert.doesNotMatch(text, /! backoff-held/);
+});
+
+test('status <name>: exit 0 only when that server is ready and nothing of its own is held', () => {
+  const v = readyView();
+  const [everything, github] = v.doc.servers as [ReturnType<typeof serverHealth>, ReturnType<typeof serverHealth>];
+  v.doc.failures = [failure('container:mcp-github')];
+  v.held.push({ type: 'blocked', resourceId: 'gateway-entry:mcp_everything', cause: 'auth: in API mode', server: 'everything' });
+  assert.equal(serverReady(v, github), false);
+  assert.equal(serverReady(v, everything), false);
+  assert.match(renderServer(github, v), /held \(not in place yet\):\n {2}container:mcp-github: recreate-container failed 2x/);
+  assert.match(renderServer(everything, v), /held \(not in place yet\):\n {2}! blocked gateway-entry:mcp_everything: auth: in API mode$/);
+  const clean = readyView();
+  assert.equal(serverReady(clean, clean.doc.servers[0]!), true);
+  assert.doesNotMatch(renderServer(clean.doc.servers[0]!, clean), /held/);
+});
