@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { errorMessage } from '../errors/index.js';
+import { clipText, errorMessage } from '../errors/index.js';
 import {
   GatewayCallError,
   type AuditReader,
@@ -477,7 +477,7 @@ export function sha256Hex(s: string): string {
 
 /** A message on one line, at most 300 characters (LiteLLM's errors may carry a Python traceback). */
 function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim().slice(0, 300);
+  return clipText(s.replace(/\s+/g, ' ').trim(), 300);
 }
 
 /** Remove the key (and its Bearer form) from any text before it is printed. */

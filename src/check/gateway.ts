@@ -2,6 +2,7 @@ import { request } from 'undici';
 import { z } from 'zod';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { clipText } from '../errors/index.js';
 import { litellmMessage } from '../litellm/api.js';
 import {
   GatewayCallError,
@@ -122,7 +123,7 @@ export class UndiciGatewayHttp implements GatewayHttp {
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw new GatewayCallError(`HTTP 200 but not JSON: ${text.slice(0, 200)}`, status);
+      throw new GatewayCallError(`HTTP 200 but not JSON: ${clipText(text, 200)}`, status);
     }
   }
 

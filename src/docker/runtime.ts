@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Readable } from 'node:stream';
 import type { ContainerLogs, ContainerRuntime, LogLine, LogOptions, RuntimeEvent, ObserveQuery, RuntimeSnapshot } from '../ports/index.js';
 import type { ContainerSpec, ObservedContainer, ObservedNetwork, ObservedVolume } from '../model/types.js';
-import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
+import { ReconcilerError, ErrorCode, clipText, errorMessage } from '../errors/index.js';
 import { readEnvFile } from '../desired/env-file.js';
 import { Labels, MANAGED_BY, isOwned, parseRole, parseSpecLabel } from './labels.js';
 import { countApiCall } from '../ports/api-calls.js';
@@ -356,7 +356,7 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
         const how = info.State.Restarting || info.RestartCount > 0 ? 'keeps restarting' : `exited ${info.State.ExitCode}`;
         throw new ReconcilerError(
           ErrorCode.DockerOperationFailed,
-          `${how}${last ? `: ${last.slice(0, 200)}` : ' (no log output)'}`,
+          `${how}${last ? `: ${clipText(last, 200)}` : ' (no log output)'}`,
           { retryable: false },
         );
       }

@@ -51,3 +51,11 @@ export function formatIssue(i: LocatedIssue): string {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** What marks text cut short by `clipText`; masking (src/status/redact.ts) masks a known secret's start before it. */
+export const CLIP_MARK = '…';
+
+/** At most `max` characters of `text`, marked with CLIP_MARK when cut, so a cut secret can still be recognised. */
+export function clipText(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}${CLIP_MARK}` : text;
+}

@@ -5,7 +5,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { InitializeResultSchema, LATEST_PROTOCOL_VERSION, ListToolsResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createParser } from 'eventsource-parser';
 import { request } from 'undici';
-import { errorMessage } from '../errors/index.js';
+import { clipText, errorMessage } from '../errors/index.js';
 
 /** Default time an MCP probe may take (initialize + tools/list). */
 export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
@@ -44,7 +44,7 @@ async function rpc(
   });
   const sessionId = (res.headers['mcp-session-id'] as string | undefined) ?? null;
   const text = await res.body.text();
-  if (res.statusCode >= 400) throw new Error(`HTTP ${res.statusCode} for ${body.method}${text ? `: ${text.slice(0, 200)}` : ''}`);
+  if (res.statusCode >= 400) throw new Error(`HTTP ${res.statusCode} for ${body.method}${text ? `: ${clipText(text, 200)}` : ''}`);
   if (body.id === undefined) return { result: null, sessionId };
   const messages: unknown[] = [];
   if (String(res.headers['content-type'] ?? '').includes('text/event-stream')) {

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { z } from 'zod';
-import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
+import { ReconcilerError, ErrorCode, clipText, errorMessage } from '../errors/index.js';
 
 /** A row of `GET /v1/mcp/server` (LiteLLM_MCPServerTable, 1.77.3); only what we read. */
 export const ApiServerSchema = z
@@ -59,10 +59,10 @@ export function litellmMessage(text: string): string {
   try {
     parsed = JSON.parse(text);
   } catch {
-    return text.slice(0, 300);
+    return clipText(text, 300);
   }
   const b = ErrorBody.safeParse(parsed);
-  if (!b.success) return text.slice(0, 300);
+  if (!b.success) return clipText(text, 300);
   const v = b.data as Record<string, unknown>;
   const d = v['detail'];
   if (typeof d === 'string') return d;

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MASK, SecretMask, redactDeep, redactText, secretValuesOf } from './redact.js';
+import { CLIP_MARK, clipText } from '../errors/index.js';
 
 // [input, the secret that must be gone, what must stay]
 const CASES: [string, string, string][] = [
@@ -46,6 +47,20 @@ test('a known secret value is masked wherever it appears, the longest first', ()
   const out = redactText('the server echoed "opensesame-42" and opensesame', ['opensesame-42', 'opensesame']);
   assert.equal(out, `the server echoed "${MASK}" and ${MASK}`);
   assert.equal(redactText('x 12345 y', ['12345']), 'x 12345 y', 'values shorter than 6 are not masked by value');
+});
+
+test('a known secret cut short by clipText is masked up to the cut: its first characters never show', () => {
+  const secret = 'zq-upstream-token-7f3a9c';
+  for (const keep of [4, 10, secret.length - 1]) {
+    const body = `${'x'.repeat(200 - keep)} ${secret} trailing`;
+    const clipped = `HTTP 401 for tools/list: ${clipText(body.slice(1), 200)}`;
+    assert.ok(clipped.includes(secret.slice(0, keep) + CLIP_MARK), `the cut keeps ${keep} characters of the secret`);
+    const out = redactText(clipped, [secret]);
+    assert.ok(!out.includes(secret.slice(0, 3)), `no start of the secret is left (${keep} kept): ${out.slice(-40)}`);
+    assert.ok(out.endsWith(`${MASK}${CLIP_MARK}`));
+  }
+  assert.equal(redactText(`abc${CLIP_MARK}`, [secret]), `abc${CLIP_MARK}`, 'a cut that is no secret\'s start stays');
+  assert.equal(clipText('short', 200), 'short', 'text under the limit is not marked');
 });
 
 test('redactDeep masks strings at every depth and keeps keys and other values', () => {

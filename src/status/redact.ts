@@ -1,4 +1,5 @@
 import { readEnvFile } from '../desired/env-file.js';
+import { CLIP_MARK } from '../errors/index.js';
 
 /** What a masked secret becomes (the same word the logger uses). */
 export const MASK = '[redacted]';
@@ -35,14 +36,26 @@ const PATTERNS: { hint: RegExp; re: RegExp; to: string | ((...m: string[]) => st
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** One pattern for all known values, longest first (a value that contains another is masked whole). */
-function knownPattern(known: readonly string[]): RegExp | null {
-  const values = [...new Set(known)].filter((v) => v.length >= MIN_KNOWN_SECRET).sort((a, b) => b.length - a.length);
-  return values.length ? new RegExp(values.map(escapeRe).join('|'), 'g') : null;
+interface Known {
+  /** Every known value whole, longest first (a value that contains another is masked whole). */
+  whole: RegExp;
+  /** A known value's first 3 or more characters cut off by CLIP_MARK. */
+  clipped: RegExp;
 }
 
-function redactWith(text: string, known: RegExp | null): string {
-  let out = known ? text.replace(known, MASK) : text;
+function knownPattern(known: readonly string[]): Known | null {
+  const values = [...new Set(known)].filter((v) => v.length >= MIN_KNOWN_SECRET).sort((a, b) => b.length - a.length);
+  if (!values.length) return null;
+  const starts = values.flatMap((v) => Array.from({ length: v.length - 3 }, (_, i) => v.slice(0, v.length - 1 - i)));
+  return {
+    whole: new RegExp(values.map(escapeRe).join('|'), 'g'),
+    clipped: new RegExp(`(?:${[...new Set(starts)].sort((a, b) => b.length - a.length).map(escapeRe).join('|')})${CLIP_MARK}`, 'g'),
+  };
+}
+
+function redactWith(text: string, known: Known | null): string {
+  let out = known ? text.replace(known.whole, MASK) : text;
+  if (known && out.includes(CLIP_MARK)) out = out.replace(known.clipped, `${MASK}${CLIP_MARK}`);
   for (const p of PATTERNS) if (p.hint.test(out)) out = out.replace(p.re, p.to as string);
   return out;
 }
@@ -92,7 +105,7 @@ export const SECRET_VALUES_TTL_MS = 1_000;
 export class SecretMask {
   #files: string[] = [];
   #values: string[] = [];
-  #pattern: RegExp | null = null;
+  #pattern: Known | null = null;
   #readAt = -Infinity;
   readonly #ttlMs: number;
   readonly #now: () => number;
@@ -117,7 +130,7 @@ export class SecretMask {
     return this.#values;
   }
 
-  #refresh(): RegExp | null {
+  #refresh(): Known | null {
     const now = this.#now();
     if (now - this.#readAt >= this.#ttlMs) {
       this.#values = secretValuesOf(this.#files);
