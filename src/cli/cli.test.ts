@@ -27,7 +27,7 @@ describe('help', () => {
   const paths = commandPaths();
   test('the program has the documented commands', () => {
     const top = paths.filter((p) => p.length === 1).map((p) => p[0]);
-    const documented = ['validate', 'plan', 'apply', 'run', 'status', 'logs', 'litellm-config', 'clients', 'db', 'doctor', 'check'];
+    const documented = ['validate', 'add', 'plan', 'apply', 'run', 'status', 'logs', 'litellm-config', 'clients', 'db', 'doctor', 'check'];
     for (const name of [...documented, 'install', 'edge', 'completion']) {
       assert.ok(top.includes(name), name);
     }

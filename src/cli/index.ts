@@ -5,6 +5,7 @@ import { ReconcilerError, errorMessage } from '../errors/index.js';
 import { APP_ROOT } from '../install/install.js';
 import { configureTree, runProgram, Exit, PROGRAM, type Io } from './command.js';
 import * as validate from './commands/validate.js';
+import * as add from './commands/add.js';
 import * as plan from './commands/plan.js';
 import * as apply from './commands/apply.js';
 import * as run from './commands/run.js';
@@ -27,7 +28,7 @@ export { Exit } from './command.js';
  * `register(program)` defines it with `defineCommand` (help with examples and exit codes) and `onRun`.
  */
 const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
-  validate, plan, apply, run, status, logs, litellmConfig, clients, keys, db, doctor, check, install, edge, completion,
+  validate, add, plan, apply, run, status, logs, litellmConfig, clients, keys, db, doctor, check, install, edge, completion,
 ];
 
 const processIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
