@@ -24,6 +24,8 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
 COPY systemd/ ./systemd/
+# `add` reads its templates from here (docs/adr/0020).
+COPY catalog/ ./catalog/
 # Unprivileged; give it the Docker socket's group at run time:
 #   docker run --group-add "$(stat -c %g /var/run/docker.sock)" -v /var/run/docker.sock:/var/run/docker.sock ...
 USER node

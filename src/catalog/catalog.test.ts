@@ -120,7 +120,9 @@ describe('the reason comments are in the written files', () => {
         // A block (env:, mounts:) may give the reason on each of its entries instead.
         const block = lines.slice(at + 1).filter((_, i, rest) => rest.slice(0, i + 1).every((l) => l.startsWith(' ')));
         assert.ok(block.length > 0, `${t}: "${k}:" has no reason comment`);
-        for (const l of block.filter((x) => /^ {2}(- |[A-Za-z_]\w*:)/.test(x))) assert.ok(l.includes('#'), `${t}: ${k}: "${l}" has no reason comment`);
+        for (const l of block.filter((x) => /^ {2}(- |[A-Za-z_]\w*:)/.test(x))) {
+          assert.ok(l.includes('#'), `${t}: ${k}: "${l}" has no reason comment`);
+        }
       }
       const env = (parseYaml(text) as { env?: Record<string, unknown> }).env ?? {};
       for (const k of Object.keys(env)) {
@@ -147,7 +149,8 @@ describe('add refuses to replace anything and refuses names the desired-file rul
       ['time', 'time', 'mcp-time.yml exists'],
       ['postgresql', 'pg', '/pg exists'],
     ] as const) {
-      assert.throws(() => writeAdd(planAdd(s.settings, t, name)), (e: unknown) => e instanceof CatalogError && e.kind === 'exists' && e.message.includes(file));
+      const refused = (e: unknown): boolean => e instanceof CatalogError && e.kind === 'exists' && e.message.includes(file);
+      assert.throws(() => writeAdd(planAdd(s.settings, t, name)), refused);
     }
     assert.deepEqual(snapshot(s.root), before);
   });
@@ -176,7 +179,8 @@ describe('add refuses to replace anything and refuses names the desired-file rul
     test(`--name ${JSON.stringify(name)}: bad-name, nothing written`, () => {
       const s = stack();
       const before = snapshot(s.root);
-      assert.throws(() => planAdd(s.settings, 'postgresql', name), (e: unknown) => e instanceof CatalogError && e.kind === 'bad-name' && says.test(e.message));
+      const refused = (e: unknown): boolean => e instanceof CatalogError && e.kind === 'bad-name' && says.test(e.message);
+      assert.throws(() => planAdd(s.settings, 'postgresql', name), refused);
       assert.deepEqual(snapshot(s.root), before);
     });
   }

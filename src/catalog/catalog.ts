@@ -9,7 +9,7 @@ import { mountRe } from '../desired/schema.js';
 import { clip } from '../fs/safe-read.js';
 
 /**
- * The offline catalog (docs/adr/0019): vetted desired files shipped in the package, `catalog/<template>.yaml`,
+ * The offline catalog (docs/adr/0020): vetted desired files shipped in the package, `catalog/<template>.yaml`,
  * with the files their server folder needs in `catalog/<template>/`, and what `add` prints about secrets in
  * `catalog/_catalog.yaml`. `add` renders one, validates it with the loader the daemon uses, and writes it
  * without ever replacing a file or folder.
@@ -77,7 +77,10 @@ function readMeta(dir: string): z.output<typeof MetaSchema> {
     return {};
   }
   const parsed = MetaSchema.safeParse(parseYaml(text) ?? {});
-  if (!parsed.success) throw new CatalogError('broken-template', `${META_FILE}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new CatalogError('broken-template', `${META_FILE}: ${issues}`);
+  }
   return parsed.data;
 }
 
@@ -146,7 +149,10 @@ export function planAdd(target: AddTarget, template: string, name: string = temp
     throw new CatalogError('broken-template', `${template}.yaml does not validate: ${issues}`);
   }
   const server = r.server!;
-  const files = filesBelow(join(dir, template)).map((p) => ({ path: p, text: render(readFileSync(join(dir, template, p), 'utf8'), vars, `${template}/${p}`) }));
+  const files = filesBelow(join(dir, template)).map((p) => ({
+    path: p,
+    text: render(readFileSync(join(dir, template, p), 'utf8'), vars, `${template}/${p}`),
+  }));
   const dirs = (server.spec.mounts ?? [])
     .map((m) => mountRe.exec(m)!.groups!['src']!.replace(/\/+$/, ''))
     .filter((src) => !files.some((f) => f.path === src || f.path.startsWith(`${src}/`)));
