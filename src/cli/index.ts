@@ -19,6 +19,7 @@ import * as doctor from './commands/doctor.js';
 import * as check from './commands/check.js';
 import * as install from './commands/install.js';
 import * as edge from './commands/edge.js';
+import * as exportCmd from './commands/export.js';
 import * as completion from './commands/completion.js';
 
 export { Exit } from './command.js';
@@ -28,7 +29,7 @@ export { Exit } from './command.js';
  * `register(program)` defines it with `defineCommand` (help with examples and exit codes) and `onRun`.
  */
 const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
-  validate, add, plan, apply, run, status, logs, litellmConfig, clients, keys, db, doctor, check, install, edge, completion,
+  validate, add, plan, apply, run, status, logs, litellmConfig, exportCmd, clients, keys, db, doctor, check, install, edge, completion,
 ];
 
 const processIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };

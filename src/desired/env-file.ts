@@ -25,6 +25,19 @@ export function parseEnvFile(text: string): Record<string, string> {
 }
 
 /**
+ * The variable names of an env file, in file order, each once: the same lines parseEnvFile reads, but
+ * no value is ever taken out of the text (the Kubernetes export names keys, never values).
+ */
+export function envFileKeys(text: string): string[] {
+  const keys: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const key = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(raw.trim())?.[1];
+    if (key !== undefined && !keys.includes(key)) keys.push(key);
+  }
+  return keys;
+}
+
+/**
  * A secrets file is private: group and others have no access, and it belongs to the user the
  * reconciler runs as (root may read anyone's). The message names the file, never its content.
  */

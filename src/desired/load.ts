@@ -138,6 +138,10 @@ export function parseDesiredFile(
   at(['envFile']);
   at(['envFile', 'path']);
   at(['auth', 'secret']);
+  at(['transport']);
+  at(['networks']);
+  at(['security', 'user']);
+  at(['data']);
   (parsed.data.mounts ?? []).forEach((_, i) => at(['mounts', i]));
   return { server: { name, file, source, spec: parsed.data, warnings, positions }, invalid: null };
 }

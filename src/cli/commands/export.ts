@@ -1,0 +1,149 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Settings } from '../../config/settings.js';
+import { displayPath, loadDesiredDir, type DesiredServer } from '../../desired/load.js';
+import { envFileKeys, readSecretsFile } from '../../desired/env-file.js';
+import { InputError, mountBinds, serverEnvFile } from '../../desired/resolve.js';
+import { errorMessage, formatIssue, type LocatedIssue } from '../../errors/index.js';
+import { EXPORT_FORMATS, exportManifests, renderFile, type ExportFormat, type ExportServer, type HostFacts } from '../../export/index.js';
+import { schemaCheck } from '../../export/validate.js';
+import { defineCommand, onRun, Exit } from '../command.js';
+import { settingsFrom, type GlobalOptions } from '../shared.js';
+
+interface ExportOptions {
+  format: ExportFormat;
+  namespace: string;
+  out?: string;
+  skipRefused?: boolean;
+}
+
+export const DEFAULT_NAMESPACE = 'mcp';
+
+export function register(program: Command): void {
+  const cmd = defineCommand(program, 'export', 'write the desired state as Kubernetes manifests (toolhive operator or plain; ADR 0018)', {
+    examples: ['--format toolhive --namespace mcp --out ./k8s', '--format kubernetes | kubectl apply -f -'],
+    exits: [
+      [Exit.Ok, 'exported (and every document valid against the checked-in schemas)'],
+      [Exit.Error, 'an invalid desired file, a server the format cannot express (nothing written), or settings that do not load'],
+    ],
+  })
+    .addOption(new Option('--format <format>', 'toolhive: MCPServer resources; kubernetes: Deployments, Services, NetworkPolicies').choices(EXPORT_FORMATS).makeOptionMandatory())
+    .option('--namespace <ns>', 'namespace of every object', DEFAULT_NAMESPACE)
+    .option('--out <dir>', 'write one file per server, litellm.yaml, secrets/ templates and README.md there (default: documents on stdout)')
+    .option('--skip-refused', 'export the other servers when one cannot be expressed (it is named on stderr)');
+  onRun(cmd, (o: ExportOptions, c: Command) => exportCommand(o, c.optsWithGlobals<GlobalOptions>()));
+}
+
+/** The env file's keys and each mount source's kind: what the pure export needs from this machine. Never a value. */
+function hostFacts(settings: Settings, d: DesiredServer): HostFacts | LocatedIssue[] {
+  const at = (path: string, message: string): LocatedIssue => ({ file: d.file, ...(d.positions[path] ?? { line: 1, col: 1 }), path, message, severity: 'error' });
+  const problems: LocatedIssue[] = [];
+  let envFile: HostFacts['envFile'] = null;
+  const envField = typeof d.spec.envFile === 'object' ? 'envFile.path' : 'envFile';
+  try {
+    const path = serverEnvFile(settings, d);
+    if (path) envFile = { path, keys: envFileKeys(readSecretsFile(path)) };
+  } catch (err) {
+    problems.push(err instanceof InputError ? at(err.path, err.message.slice(err.path.length + 2)) : at(envField, errorMessage(err)));
+  }
+  const mounts: HostFacts['mounts'] = [];
+  try {
+    for (const bind of mountBinds(settings, d)) {
+      const source = bind.slice(0, bind.indexOf(':/'));
+      mounts.push({ source, kind: statSync(source).isDirectory() ? 'dir' : 'file' });
+    }
+  } catch (err) {
+    problems.push(err instanceof InputError ? at(err.path, err.message.slice(err.path.length + 2)) : at('mounts', errorMessage(err)));
+  }
+  return problems.length ? problems : { envFile, mounts };
+}
+
+function exportCommand(o: ExportOptions, globals: GlobalOptions): number {
+  let settings: Settings;
+  try {
+    settings = settingsFrom(globals);
+  } catch (err) {
+    process.stderr.write(`${errorMessage(err)}\n`);
+    return Exit.Error;
+  }
+  const load = loadDesiredDir(settings.desiredDir);
+  if (load.dirState !== 'ok') {
+    const why = load.dirState === 'missing' ? 'does not exist' : 'is not a readable directory';
+    process.stderr.write(`${displayPath(settings.desiredDir)}: desired directory ${why}\n`);
+    return Exit.Error;
+  }
+  if (load.invalid.length > 0) {
+    for (const bad of load.invalid) for (const i of bad.issues) process.stderr.write(`${formatIssue(i)}\n`);
+    process.stderr.write(`${load.invalid.length} invalid desired file(s): nothing exported (mcp-reconciler validate)\n`);
+    return Exit.Error;
+  }
+  const servers: ExportServer[] = [];
+  const refused: LocatedIssue[] = [];
+  for (const d of load.servers) {
+    const host = hostFacts(settings, d);
+    if (Array.isArray(host)) refused.push(...host);
+    else servers.push({ desired: d, host });
+  }
+  const result = exportManifests(o.format, servers, {
+    namespace: o.namespace,
+    prefix: settings.namePrefix,
+    edgeImage: settings.edge.image,
+    edgePort: settings.edge.port,
+  });
+  refused.push(...result.refusals);
+  for (const r of refused) process.stderr.write(`${formatIssue(r)}\n`);
+  if (refused.length > 0 && !o.skipRefused) {
+    process.stderr.write(`${new Set(refused.map((r) => r.file)).size} server(s) cannot be exported as ${o.format}: nothing written (--skip-refused exports the others)\n`);
+    return Exit.Error;
+  }
+  const check = schemaCheck();
+  const invalid = result.files.flatMap((f) => f.documents.flatMap((d) => check.validate(d).map((p) => `${f.path}: ${p}`)));
+  if (invalid.length > 0) {
+    for (const p of invalid) process.stderr.write(`${p}\n`);
+    process.stderr.write('the export does not match the checked-in schemas (a bug of mcp-reconciler): nothing written\n');
+    return Exit.Error;
+  }
+  if (o.out === undefined) {
+    process.stdout.write(result.files.filter((f) => f.apply).map(renderFile).join(''));
+    for (const n of result.notes) process.stderr.write(`note: ${n}\n`);
+    return Exit.Ok;
+  }
+  const dir = resolve(o.out);
+  for (const f of result.files) {
+    mkdirSync(join(dir, f.path, '..'), { recursive: true });
+    writeFileSync(join(dir, f.path), renderFile(f));
+  }
+  writeFileSync(join(dir, 'README.md'), readme(o, result.notes, result.files.filter((f) => !f.apply).map((f) => f.path)));
+  const docs = result.files.reduce((n, f) => n + f.documents.length, 0);
+  process.stdout.write(`${result.files.length} file(s), ${docs} document(s) in ${displayPath(dir)}; next steps: ${displayPath(join(dir, 'README.md'))}\n`);
+  return Exit.Ok;
+}
+
+function readme(o: ExportOptions, notes: string[], templates: string[]): string {
+  const lines = [
+    `# mcp-reconciler export --format ${o.format}`,
+    '',
+    'Generated; exporting again replaces these files. Validated against the schemas in schema/ of mcp-reconciler.',
+    '',
+    '1. Namespace and secrets (the values stay in your env files; kubectl reads them itself):',
+    '',
+    '```',
+    `kubectl create namespace ${o.namespace}`,
+    ...notes.filter((n) => n.includes('kubectl')).map((n) => n.slice(n.indexOf('kubectl'))),
+    '```',
+    '',
+    ...(templates.length ? [`   Templates (keys only, never apply as they are): ${templates.join(', ')}`, ''] : []),
+    ...(o.format === 'toolhive' ? ['2. The toolhive operator and its CRDs (v0.44.0) are installed in the cluster.', ''] : ['2. The reconciler image the edge runs is in a registry the cluster pulls from.', '']),
+    `3. \`kubectl apply -f .\` here (not recursive: secrets/ is left out).`,
+    '',
+    '4. LiteLLM: see the comment at the top of litellm.yaml for the Helm chart values.',
+    '',
+    'Notes:',
+    '',
+    ...notes.map((n) => `- ${n}`),
+    '',
+  ];
+  return lines.join('\n');
+}

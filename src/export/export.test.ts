@@ -1,0 +1,298 @@
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments, parse } from 'yaml';
+import { parseDesiredFile, type DesiredServer } from '../desired/load.js';
+import { envFileKeys } from '../desired/env-file.js';
+import { exportManifests, renderFile, type ExportFormat, type ExportOptions, type ExportServer, type HostFacts, type Manifest } from './index.js';
+import { closedCrdSchema, schemaCheck } from './validate.js';
+
+const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../main.js');
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const FORMATS: ExportFormat[] = ['toolhive', 'kubernetes'];
+const OPTS: ExportOptions = { namespace: 'mcp', prefix: 'mcp-', edgeImage: 'registry.example/mcp-reconciler:0.1.0', edgePort: 8080 };
+
+function desired(name: string, text: string): DesiredServer {
+  const r = parseDesiredFile(text, `desired/mcp-${name}.yaml`, `mcp-${name}.yaml`);
+  assert.ok(r.server, JSON.stringify(r.invalid?.issues));
+  return r.server;
+}
+const noHost: HostFacts = { envFile: null, mounts: [] };
+
+/** Every document of every file, each checked against the checked-in schemas. */
+function assertValid(files: { path: string; documents: Manifest[] }[]): number {
+  const check = schemaCheck();
+  let n = 0;
+  for (const f of files) {
+    for (const d of f.documents) {
+      assert.deepEqual(check.validate(d), [], `${f.path} ${d.kind}/${d.metadata.name}`);
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Desired files that use every field the export maps (beside the shipped examples). */
+const CASES: Record<string, string> = {
+  sse: 'image: ghcr.io/x/sse-server:1.2\ntransport: sse\nport: 9000\npath: /events\negress: true\n',
+  authed: 'image: ghcr.io/x/api:2\ntransport: http\nport: 8000\nauth: {type: bearer_token, secret: TOKEN}\n',
+  tuned:
+    'image: ghcr.io/x/tuned:3\ntransport: http\nport: 80\nnetworks: [pg-net]\nsecurity:\n  readOnlyRootFilesystem: false\n  dropAllCapabilities: false\n' +
+    '  capAdd: [NET_BIND_SERVICE]\n  noNewPrivileges: false\n  user: "1000:1000"\n  memory: 1g\n  cpus: 0.5\n  pids: 64\n',
+  stdio: 'image: ghcr.io/x/stdio:1\ntransport: stdio\ncommand: [serve, --stdio]\ndata: /state\nsecurity: {tmpfs: [/tmp, /cache], user: root}\n',
+};
+const hostOf: Record<string, HostFacts> = {
+  authed: { envFile: { path: '/home/u/projects/secrets/mcp-authed.env', keys: ['TOKEN', 'OTHER'] }, mounts: [] },
+};
+
+describe('export: every document is valid against the checked-in schemas (Kubernetes v1.34.0, toolhive v0.44.0 CRD)', () => {
+  for (const format of FORMATS) {
+    test(`${format}: the field cases`, () => {
+      const servers: ExportServer[] = Object.entries(CASES).map(([n, t]) => ({ desired: desired(n, t), host: hostOf[n] ?? noHost }));
+      const r = exportManifests(format, servers, OPTS);
+      const expectRefused = format === 'kubernetes' ? ['desired/mcp-stdio.yaml'] : [];
+      assert.deepEqual(r.refusals.map((x) => x.file), expectRefused);
+      assert.ok(assertValid(r.files) >= 6);
+    });
+  }
+
+  test('the validator fails a wrong document (so the tests above can fail)', () => {
+    const check = schemaCheck();
+    const [server] = exportManifests('toolhive', [{ desired: desired('sse', CASES['sse']!), host: noHost }], OPTS).files[0]!.documents.filter(
+      (d) => d.kind === 'MCPServer',
+    );
+    const bad = structuredClone(server!) as Manifest & { spec: Record<string, unknown> };
+    bad.spec['transport'] = 'websocket';
+    bad.spec['toolsFilter'] = ['x'];
+    (bad.spec['podTemplateSpec'] as { spec: { containers: unknown[] } }).spec.containers.push({ image: 'x' });
+    const problems = check.validate(bad).join('\n');
+    assert.match(problems, /\/spec\/transport must be equal to one of the allowed values/);
+    assert.match(problems, /must NOT have additional properties \(toolsFilter\)/);
+    assert.match(problems, /spec\.podTemplateSpec\/spec\/containers\/1 must have required property 'name'/);
+    assert.match(check.validate({ apiVersion: 'v1', kind: 'Service', metadata: { name: '1bad' }, spec: { ports: [{ port: 'x' }] } }).join('\n'), /DNS-1035/);
+    assert.match(check.validate({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { replicas: 'one' } }).join('\n'), /replicas/);
+  });
+
+  test('the CRD schema is closed where Kubernetes prunes and open where it preserves', () => {
+    const s = closedCrdSchema(readFileSync(join(REPO, 'schema/toolhive/v0.44.0/toolhive.stacklok.dev_mcpservers.yaml'), 'utf8'), 'v1beta1') as {
+      properties: { spec: { additionalProperties: unknown; properties: { podTemplateSpec: Record<string, unknown> } } };
+    };
+    assert.equal(s.properties.spec.additionalProperties, false);
+    assert.equal(s.properties.spec.properties.podTemplateSpec['additionalProperties'], undefined);
+  });
+});
+
+describe('export: toolhive', () => {
+  const r = exportManifests('toolhive', Object.entries(CASES).map(([n, t]) => ({ desired: desired(n, t), host: hostOf[n] ?? noHost })), OPTS);
+  const config = parse(String((r.files.find((f) => f.path === 'litellm.yaml')!.documents[0]!['data'] as Record<string, string>)['config.yaml'])) as {
+    mcp_servers: Record<string, Record<string, string>>;
+  };
+  const server = (name: string): Manifest & { spec: Record<string, unknown> } =>
+    r.files.flatMap((f) => f.documents).find((d) => d.kind === 'MCPServer' && d.metadata.name === name) as Manifest & { spec: Record<string, unknown> };
+
+  test("LiteLLM reaches each server through the operator's proxy Service (mcp-<name>-proxy:8080)", () => {
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(config.mcp_servers).map(([k, v]) => [k, `${v['transport']} ${v['url']}`])),
+      {
+        mcp_authed: 'http http://mcp-authed-proxy.mcp.svc.cluster.local:8080/mcp',
+        mcp_sse: 'sse http://mcp-sse-proxy.mcp.svc.cluster.local:8080/events',
+        mcp_stdio: 'http http://mcp-stdio-proxy.mcp.svc.cluster.local:8080/mcp',
+        mcp_tuned: 'http http://mcp-tuned-proxy.mcp.svc.cluster.local:8080/mcp',
+      },
+    );
+    assert.equal(config.mcp_servers['mcp_authed']!['authentication_token'], 'os.environ/MCP_AUTH_AUTHED');
+  });
+
+  test('transport, ports, args, limits, profile and hardening map onto MCPServer', () => {
+    const tuned = server('tuned').spec;
+    assert.equal(tuned['transport'], 'streamable-http');
+    assert.equal(tuned['mcpPort'], 80);
+    assert.deepEqual(tuned['resources'], { limits: { memory: '1Gi', cpu: '500m' } });
+    assert.deepEqual(tuned['permissionProfile'], { type: 'builtin', name: 'network' });
+    const c = (tuned['podTemplateSpec'] as { spec: { containers: Record<string, unknown>[] } }).spec.containers[0]!;
+    assert.deepEqual(c['securityContext'], { readOnlyRootFilesystem: false, allowPrivilegeEscalation: true, capabilities: { add: ['NET_BIND_SERVICE'] }, runAsUser: 1000, runAsGroup: 1000 });
+    const stdio = server('stdio').spec;
+    assert.equal(stdio['transport'], 'stdio');
+    assert.equal(stdio['proxyMode'], 'streamable-http');
+    assert.deepEqual(stdio['args'], ['serve', '--stdio']);
+    assert.deepEqual(stdio['permissionProfile'], { type: 'builtin', name: 'network' });
+    const pod = (stdio['podTemplateSpec'] as { spec: { volumes: Record<string, unknown>[] } }).spec;
+    assert.deepEqual(pod.volumes.map((v) => v['name']), ['tmpfs-0', 'tmpfs-1', 'data']);
+    assert.ok(r.files.flatMap((f) => f.documents).some((d) => d.kind === 'PersistentVolumeClaim' && d.metadata.name === 'mcp-stdio-data'));
+  });
+
+  test("an env file's keys arrive as secretKeyRef env of the mcp container; the Secret template has keys and no values", () => {
+    const c = (server('authed').spec['podTemplateSpec'] as { spec: { containers: Record<string, unknown>[] } }).spec.containers[0]!;
+    assert.deepEqual(c['env'], [
+      { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'mcp-authed-env', key: 'TOKEN' } } },
+      { name: 'OTHER', valueFrom: { secretKeyRef: { name: 'mcp-authed-env', key: 'OTHER' } } },
+    ]);
+    const templates = r.files.filter((f) => !f.apply);
+    assert.deepEqual(templates.map((f) => f.path), ['secrets/mcp-authed-env.yaml', 'secrets/mcp-litellm-auth.yaml']);
+    assert.deepEqual(templates.map((f) => f.documents[0]!['stringData']), [{ TOKEN: '', OTHER: '' }, { MCP_AUTH_AUTHED: '' }]);
+  });
+
+  test('egress: false is profile none and a NetworkPolicy with no egress; ingress only from its proxy', () => {
+    const r2 = exportManifests('toolhive', [{ desired: desired('quiet', 'image: x/y:1\ntransport: http\nport: 3000\negress: false\n'), host: noHost }], OPTS);
+    const docs = r2.files[0]!.documents;
+    assert.deepEqual((docs.find((d) => d.kind === 'MCPServer')!['spec'] as Record<string, unknown>)['permissionProfile'], { type: 'builtin', name: 'none' });
+    const policy = docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === 'mcp-quiet')!['spec'] as Record<string, unknown>;
+    assert.deepEqual(policy['egress'], []);
+    assert.deepEqual(policy['podSelector'], { matchLabels: { app: 'quiet' } });
+    assert.deepEqual(policy['ingress'], [{ from: [{ podSelector: { matchLabels: { app: 'mcpserver', 'app.kubernetes.io/instance': 'quiet' } } }], ports: [{ protocol: 'TCP', port: 3000 }] }]);
+  });
+});
+
+describe('export: kubernetes', () => {
+  const servers = Object.entries(CASES).map(([n, t]) => ({ desired: desired(n, t), host: hostOf[n] ?? noHost }));
+  const r = exportManifests('kubernetes', servers, OPTS);
+  const docs = r.files.flatMap((f) => f.documents);
+
+  test('http servers go through the edge, sse servers are reached directly', () => {
+    const cm = docs.find((d) => d.kind === 'ConfigMap')!;
+    const config = parse((cm['data'] as Record<string, string>)['config.yaml']!) as { mcp_servers: Record<string, { url: string }> };
+    assert.deepEqual(Object.fromEntries(Object.entries(config.mcp_servers).map(([k, v]) => [k, v.url])), {
+      mcp_authed: 'http://mcp-edge.mcp.svc.cluster.local:8080/mcp-authed/8000/mcp',
+      mcp_sse: 'http://mcp-sse.mcp.svc.cluster.local:9000/events',
+      mcp_tuned: 'http://mcp-edge.mcp.svc.cluster.local:8080/mcp-tuned/80/mcp',
+    });
+    const edge = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'mcp-edge')!;
+    assert.match(JSON.stringify(edge), /"args":\["edge","--port","8080","--allow-prefix","mcp-"\]/);
+  });
+
+  test('NetworkPolicies: an http server admits only the edge, an sse server only LiteLLM, the edge only LiteLLM', () => {
+    const policy = (name: string): Record<string, unknown> => docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === name)!['spec'] as Record<string, unknown>;
+    assert.deepEqual(policy('mcp-tuned')['ingress'], [{ from: [{ podSelector: { matchLabels: { 'io.mcp-reconciler/role': 'edge' } } }], ports: [{ protocol: 'TCP', port: 80 }] }]);
+    const litellm = [{ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'litellm' } } }];
+    assert.deepEqual(policy('mcp-sse')['ingress'], [{ from: litellm, ports: [{ protocol: 'TCP', port: 9000 }] }]);
+    assert.deepEqual(policy('mcp-edge')['ingress'], [{ from: litellm, ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    assert.deepEqual(policy('mcp-sse')['egress'], [{}]);
+  });
+
+  test('the env file is the Secret of envFrom; a stdio server is refused at its transport line', () => {
+    const dep = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'mcp-authed')!;
+    assert.match(JSON.stringify(dep), /"envFrom":\[\{"secretRef":\{"name":"mcp-authed-env"\}\}\]/);
+    assert.deepEqual(r.refusals.map((x) => `${x.file}:${x.line}:${x.col} ${x.path}`), ['desired/mcp-stdio.yaml:2:12 transport']);
+    assert.match(r.refusals[0]!.message, /--format toolhive/);
+  });
+});
+
+describe('export refuses what Kubernetes cannot express, naming the file and the field', () => {
+  const cases: [string, string, RegExp][] = [
+    ['named', 'image: x/y:1\ntransport: http\nport: 80\nsecurity: {user: app}\n', /^desired\/mcp-named\.yaml:4:18 security\.user: "app" is a user name/],
+    ['walled', 'image: x/y:1\ntransport: http\nport: 80\negress: false\nnetworks: [pg]\n', /^desired\/mcp-walled\.yaml:5:11 networks: a Docker network has no Kubernetes equivalent/],
+  ];
+  for (const format of FORMATS) {
+    for (const [name, text, re] of cases) {
+      test(`${format}: ${name}`, () => {
+        const r = exportManifests(format, [{ desired: desired(name, text), host: noHost }], OPTS);
+        assert.equal(r.refusals.length, 1);
+        const x = r.refusals[0]!;
+        assert.match(`${x.file}:${x.line}:${x.col} ${x.path}: ${x.message}`, re);
+        assert.ok(!r.files.some((f) => f.documents.some((d) => d.metadata.name.includes(name))), 'nothing of a refused server is written');
+      });
+    }
+  }
+});
+
+test('envFileKeys names the variables and never carries a value', () => {
+  const keys = envFileKeys('# c\nA=1\nexport B="two words"\n\nA=again\nbad line\nC_3=\n');
+  assert.deepEqual(keys, ['A', 'B', 'C_3']);
+  assert.ok(!JSON.stringify(keys).includes('two words'));
+});
+
+describe('export through the CLI: the shipped examples, both formats, no secret value anywhere', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'export-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const secrets = join(dir, 'secrets');
+  mkdirSync(secrets, { mode: 0o700 });
+  mkdirSync(join(dir, 'postgresql'));
+  copyFileSync(join(REPO, 'examples/projects/postgresql/dbhub.toml'), join(dir, 'postgresql/dbhub.toml'));
+  const VALUE = `v-${randomBytes(12).toString('hex')}`;
+  const envFile = join(secrets, 'mcp-postgresql.env');
+  writeFileSync(envFile, `DSN=postgres://ro:${VALUE}@db:5432/x\nexport API_KEY="${VALUE}-2"\n`);
+  chmodSync(envFile, 0o600);
+  const env = { PATH: process.env['PATH'] ?? '', HOME: dir, XDG_CONFIG_HOME: join(dir, 'cfg'), MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: secrets };
+  const run = (args: string[]): { status: number | null; stdout: string; stderr: string } => {
+    const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env, cwd: dir, timeout: 30_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const files = (root: string): string[] =>
+    readdirSync(root).flatMap((f) => (statSync(join(root, f)).isDirectory() ? files(join(root, f)).map((x) => join(f, x)) : [f]));
+
+  for (const format of FORMATS) {
+    test(`${format}: every example of desired-state/ exports into files whose every document is valid`, () => {
+      const out = join(dir, `out-${format}`);
+      const args = ['export', '--desired', join(REPO, 'desired-state'), '--format', format, '--out', out];
+      if (format === 'kubernetes') {
+        const refused = run(args);
+        assert.equal(refused.status, 1, refused.stderr);
+        assert.match(refused.stderr, /mcp-memory\.yaml:\d+:\d+ transport: stdio/);
+        assert.throws(() => statSync(out), /ENOENT/, 'nothing written when a server is refused');
+        args.push('--skip-refused');
+      }
+      const r = run(args);
+      assert.equal(r.status, 0, r.stderr);
+      const written = files(out).sort();
+      const expected = format === 'toolhive'
+        ? ['README.md', 'litellm.yaml', 'mcp-everything.yaml', 'mcp-memory.yaml', 'mcp-postgresql.yaml', 'secrets/mcp-postgresql-env.yaml']
+        : ['README.md', 'litellm.yaml', 'mcp-edge.yaml', 'mcp-everything.yaml', 'mcp-postgresql.yaml', 'secrets/mcp-postgresql-env.yaml'];
+      assert.deepEqual(written, expected);
+      const docs = written.filter((f) => f.endsWith('.yaml')).flatMap((f) =>
+        parseAllDocuments(readFileSync(join(out, f), 'utf8')).map((d) => d.toJS() as Manifest).filter((d) => d !== null),
+      );
+      assert.ok(docs.length >= 9);
+      assertValid([{ path: format, documents: docs }]);
+      const all = [r.stdout, r.stderr, ...written.map((f) => readFileSync(join(out, f), 'utf8'))].join('\n');
+      assert.ok(!all.includes(VALUE), 'a secret value reached the export');
+      assert.match(readFileSync(join(out, 'secrets/mcp-postgresql-env.yaml'), 'utf8'), /stringData:\n {2}DSN: ""\n {2}API_KEY: ""/);
+      assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /create secret generic mcp-postgresql-env --from-env-file=/);
+      assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /create configmap mcp-postgresql-mount-0 --from-file=dbhub\.toml=/);
+    });
+
+    test(`${format}: to stdout, without the Secret templates, and no secret value`, () => {
+      const r = run(['export', '--desired', join(REPO, 'desired-state'), '--format', format, '--skip-refused']);
+      assert.equal(r.status, 0, r.stderr);
+      const kinds = parseAllDocuments(r.stdout).map((d) => (d.toJS() as Manifest).kind);
+      assert.ok(kinds.includes('ConfigMap'));
+      assert.ok(!kinds.includes('Secret'));
+      assert.ok(!`${r.stdout}${r.stderr}`.includes(VALUE));
+    });
+  }
+
+  test('an env file open to others is refused at envFile, a missing mount source at mounts.0; nothing written', () => {
+    const d = join(dir, 'bad-desired');
+    mkdirSync(d);
+    writeFileSync(join(d, 'mcp-leaky.yaml'), 'image: x/y:1\ntransport: http\nport: 80\nenvFile: leaky.env\n');
+    writeFileSync(join(d, 'mcp-nofile.yaml'), 'image: x/y:1\ntransport: http\nport: 80\nmounts:\n  - gone.toml:/etc-app/gone.toml:ro\n');
+    writeFileSync(join(secrets, 'leaky.env'), `K=${VALUE}\n`);
+    chmodSync(join(secrets, 'leaky.env'), 0o644);
+    const out = join(dir, 'out-bad');
+    const r = run(['export', '--desired', d, '--format', 'toolhive', '--out', out]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /mcp-leaky\.yaml:4:10 envFile: .*leaky\.env is readable by group or others/);
+    assert.match(r.stderr, /mcp-nofile\.yaml:5:5 mounts\.0: source .*gone\.toml does not exist/);
+    assert.ok(!r.stderr.includes(VALUE));
+    assert.throws(() => statSync(out), /ENOENT/);
+  });
+
+  test('--format is required and checked', () => {
+    assert.equal(run(['export']).status, 2);
+    const r = run(['export', '--format', 'helm']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /Allowed choices are toolhive, kubernetes/);
+  });
+});
+
+test('renderFile writes the comment, then one document per object, without YAML aliases', () => {
+  const r = exportManifests('kubernetes', [{ desired: desired('sse', CASES['sse']!), host: noHost }], OPTS);
+  const text = renderFile(r.files[0]!);
+  assert.match(text, /^# From desired\/mcp-sse\.yaml/);
+  assert.equal(text.split('\n---\n').length, 4);
+  assert.ok(!/[&*]a\d/.test(text));
+});

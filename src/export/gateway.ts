@@ -1,0 +1,97 @@
+/**
+ * What both formats emit besides the servers: LiteLLM's config as a ConfigMap (with the Helm chart
+ * values that use it), the Secret templates of the env files (keys, no values) and of the upstream
+ * credentials LiteLLM sends.
+ */
+import { stringify } from 'yaml';
+import type { ExportFile, ExportOptions, ExportServer, Manifest } from './model.js';
+import { authSecretName, authVar, envSecretName, meta, LABEL_ROLE } from './pod.js';
+
+/** The ConfigMap LiteLLM's chart is pointed at (values `proxyConfigMap`). */
+export function litellmConfigMapName(o: ExportOptions): string {
+  return `${o.prefix}litellm-config`;
+}
+
+/** The env var LiteLLM's Helm chart fills from its master key Secret (templates/deployment.yaml). */
+export const HELM_MASTER_KEY_VAR = 'PROXY_MASTER_KEY';
+
+/**
+ * LiteLLM's config.yaml as a ConfigMap: the master key from the chart's env var and our mcp_servers.
+ * A model_list of the user's goes in beside it.
+ */
+export function litellmFile(o: ExportOptions, entries: [string, Record<string, unknown>][], withAuth: boolean): ExportFile {
+  const config = {
+    general_settings: { master_key: `os.environ/${HELM_MASTER_KEY_VAR}` },
+    mcp_servers: Object.fromEntries([...entries].sort(([a], [b]) => a.localeCompare(b))),
+  };
+  const name = litellmConfigMapName(o);
+  const cm: Manifest = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta(o, name, { [LABEL_ROLE]: 'gateway' }),
+    data: { 'config.yaml': stringify(config, { lineWidth: 0, aliasDuplicateObjects: false }) },
+  };
+  return {
+    path: 'litellm.yaml',
+    apply: true,
+    comment: [
+      `LiteLLM's config.yaml with the MCP servers (mcp_servers) for the official Helm chart (deploy/charts/litellm-helm).`,
+      'Add your model_list to config.yaml here, then install the chart with these values:',
+      `  proxyConfigMap: {create: false, name: ${name}, key: config.yaml}`,
+      ...(withAuth ? [`  environmentSecrets: [${authSecretName(o)}]`] : []),
+      `  masterkeySecretName: <your Secret>   # the chart gives its key to LiteLLM as ${HELM_MASTER_KEY_VAR}`,
+      'Or keep the chart\'s own ConfigMap and copy mcp_servers under proxy_config: in its values.',
+      `Run the chart in namespace ${o.namespace}, or keep its pods labelled app.kubernetes.io/name: litellm: the NetworkPolicies admit only those.`,
+    ],
+    documents: [cm],
+  };
+}
+
+/** Secret templates: one per env file (keys, empty values) and one for LiteLLM's upstream credentials. */
+export function secretFiles(o: ExportOptions, servers: readonly ExportServer[]): { files: ExportFile[]; notes: string[] } {
+  const files: ExportFile[] = [];
+  const notes: string[] = [];
+  const byName = new Map<string, { path: string; keys: Set<string> }>();
+  for (const s of servers) {
+    const f = s.host.envFile;
+    if (!f) continue;
+    const name = envSecretName(f.path);
+    const seen = byName.get(name) ?? { path: f.path, keys: new Set<string>() };
+    for (const k of f.keys) seen.keys.add(k);
+    byName.set(name, seen);
+  }
+  for (const [name, { path, keys }] of [...byName].sort(([a], [b]) => a.localeCompare(b))) {
+    files.push(secretTemplate(o, name, [...keys], [`Keys of ${path}; the values stay in that file. Create the Secret from it:`, createFromEnvFile(o, name, path)]));
+    notes.push(`${path}: ${createFromEnvFile(o, name, path)}`);
+  }
+  const auth = servers.filter((s) => s.desired.spec.auth);
+  if (auth.length > 0) {
+    const name = authSecretName(o);
+    const keys = auth.map((s) => authVar(s.desired.name));
+    const from = auth.map((s) => `${authVar(s.desired.name)} = ${s.desired.spec.auth!.secret} of ${s.host.envFile?.path ?? `${s.desired.name}'s env file`}`);
+    files.push(secretTemplate(o, name, keys, ['Credentials LiteLLM sends upstream (desired auth:), one key per server:', ...from]));
+    notes.push(`${name}: fill the template secrets/${name}.yaml (${from.join('; ')}) and give it to LiteLLM (chart value environmentSecrets)`);
+  }
+  return { files, notes };
+}
+
+/** kubectl reads the file itself: the values never pass through argv or this program. */
+function createFromEnvFile(o: ExportOptions, name: string, path: string): string {
+  return `kubectl -n ${o.namespace} create secret generic ${name} --from-env-file=${path}`;
+}
+
+function secretTemplate(o: ExportOptions, name: string, keys: string[], comment: string[]): ExportFile {
+  const secret: Manifest = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: meta(o, name),
+    type: 'Opaque',
+    stringData: Object.fromEntries(keys.map((k) => [k, ''])),
+  };
+  return {
+    path: `secrets/${name}.yaml`,
+    apply: false,
+    comment: ['A template: the keys without their values. Applying it as it is would set every value empty.', ...comment],
+    documents: [secret],
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * `export --format toolhive`: one MCPServer (toolhive.stacklok.dev/v1beta1, operator v0.44.0) per
+ * desired file, LiteLLM's entries pointing at the operator's proxy Services, and NetworkPolicies, since
+ * the operator does not enforce a permission profile on Kubernetes (ADR 0018).
+ *
+ * Read in stacklok/toolhive at v0.44.0:
+ * - proxy Service `mcp-<name>-proxy` (cmd/thv-operator/pkg/controllerutil/resources.go CreateProxyServiceName),
+ *   port `proxyPort` (default 8080), selected by `labelsForMCPServer` (app: mcpserver, app.kubernetes.io/instance: <name>);
+ * - its URL: `/mcp` for stdio (proxyMode streamable-http) and streamable-http, `/sse` for sse (pkg/transport/url.go);
+ *   http and sse servers sit behind a transparent proxy that forwards any path, so their own path is kept;
+ * - the server's pods carry `app: <name>` and the container is named `mcp` (pkg/container/kubernetes/client.go),
+ *   which `podTemplateSpec` patches (securityContext, env, volumes);
+ * - `spec.secrets` is a list keyed by Secret name alone (one key per Secret), so an env file's keys go in as
+ *   secretKeyRef env of the `mcp` container, which is what the operator makes of `secrets` itself (WithSecrets);
+ * - `permissionProfile` is accepted but not enforced there (client.go: "TODO: Implement permission profile
+ *   support for Kubernetes").
+ */
+import type { ExportFile, ExportOptions, ExportResult, ExportServer, Manifest, Refusal } from './model.js';
+import { litellmFile, secretFiles } from './gateway.js';
+import { commonRefusals, containerParts, envSecretName, gatewayEntry, LABEL_SERVER, LITELLM_POD_LABELS, mcpPath, meta } from './pod.js';
+
+export const TOOLHIVE_VERSION = 'v0.44.0';
+export const TOOLHIVE_API = 'toolhive.stacklok.dev/v1beta1';
+/** The operator's default proxyPort, written out so the LiteLLM URL does not depend on a default. */
+export const PROXY_PORT = 8080;
+
+const TRANSPORT = { http: 'streamable-http', sse: 'sse', stdio: 'stdio' } as const;
+
+export function proxyServiceName(name: string): string {
+  return `mcp-${name}-proxy`;
+}
+
+function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; notes: string[] } {
+  const d = s.desired;
+  const spec = d.spec;
+  const parts = containerParts(s, o);
+  // resources is a field of MCPServer itself; the pod patch carries the rest of the container.
+  type Parts = { image: string; args?: string[]; env?: { name: string; value: string }[]; resources: object } & Record<string, unknown>;
+  const { image, args, env, resources, ...patch } = parts.container as Parts;
+  const secretEnv = s.host.envFile
+    ? s.host.envFile.keys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: envSecretName(s.host.envFile!.path), key } } }))
+    : [];
+  const container = { name: 'mcp', ...patch, ...(secretEnv.length ? { env: secretEnv } : {}) };
+  const mcpServer: Manifest = {
+    apiVersion: TOOLHIVE_API,
+    kind: 'MCPServer',
+    metadata: meta(o, d.name, { [LABEL_SERVER]: d.name }, { 'io.mcp-reconciler/source': d.source }),
+    spec: {
+      image,
+      transport: TRANSPORT[spec.transport],
+      ...(spec.transport === 'stdio' ? { proxyMode: 'streamable-http' } : { mcpPort: spec.port! }),
+      proxyPort: PROXY_PORT,
+      ...(args ? { args } : {}),
+      ...(env ? { env } : {}),
+      // builtin "none": no network; "network": outbound allowed (the desired egress), recorded for toolhive.
+      permissionProfile: { type: 'builtin', name: spec.egress === false ? 'none' : 'network' },
+      resources,
+      podTemplateSpec: { spec: { automountServiceAccountToken: false, containers: [container], ...(parts.volumes.length ? { volumes: parts.volumes } : {}) } },
+    },
+  };
+  const backend = { app: d.name };
+  const proxy = { app: 'mcpserver', 'app.kubernetes.io/instance': d.name };
+  const serverPolicy: Manifest = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(o, `${o.prefix}${d.name}`, { [LABEL_SERVER]: d.name }),
+    spec: {
+      podSelector: { matchLabels: backend },
+      policyTypes: ['Ingress', 'Egress'],
+      // stdio: the proxy attaches through the Kubernetes API, no connection to the pod at all.
+      ingress: spec.transport === 'stdio' ? [] : [{ from: [{ podSelector: { matchLabels: proxy } }], ports: [{ protocol: 'TCP', port: spec.port! }] }],
+      egress: spec.egress === false ? [] : [{}],
+    },
+  };
+  const proxyPolicy: Manifest = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(o, proxyServiceName(d.name), { [LABEL_SERVER]: d.name }),
+    spec: {
+      podSelector: { matchLabels: proxy },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { ...LITELLM_POD_LABELS } } }], ports: [{ protocol: 'TCP', port: PROXY_PORT }] }],
+    },
+  };
+  return {
+    file: {
+      path: `${o.prefix}${d.name}.yaml`,
+      apply: true,
+      comment: [`From ${d.file} (mcp-reconciler export --format toolhive, operator ${TOOLHIVE_VERSION}).`],
+      documents: [...parts.extra, mcpServer, serverPolicy, proxyPolicy],
+    },
+    notes: parts.notes,
+  };
+}
+
+export function exportToolhive(servers: readonly ExportServer[], o: ExportOptions): ExportResult {
+  const refusals: Refusal[] = [];
+  const ok: ExportServer[] = [];
+  for (const s of servers) {
+    const r = commonRefusals(s);
+    if (r.length) refusals.push(...r);
+    else ok.push(s);
+  }
+  const files: ExportFile[] = [];
+  const notes: string[] = [];
+  const entries: [string, Record<string, unknown>][] = [];
+  for (const s of ok) {
+    const { file, notes: n } = serverFile(s, o);
+    files.push(file);
+    notes.push(...n);
+    const spec = s.desired.spec;
+    const base = `http://${proxyServiceName(s.desired.name)}.${o.namespace}.svc.cluster.local:${PROXY_PORT}`;
+    entries.push(
+      spec.transport === 'sse' ? gatewayEntry(s.desired, `${base}${mcpPath(spec)}`, 'sse') : gatewayEntry(s.desired, `${base}${spec.transport === 'stdio' ? '/mcp' : mcpPath(spec)}`, 'http'),
+    );
+  }
+  files.push(litellmFile(o, entries, ok.some((s) => s.desired.spec.auth)));
+  const secrets = secretFiles(o, ok);
+  return { files: [...files, ...secrets.files], refusals, notes: [...notes, ...secrets.notes] };
+}
