@@ -11,6 +11,7 @@ import { parseDesiredFile, type DesiredServer } from '../desired/load.js';
 import { envFileKeys } from '../desired/env-file.js';
 import { exportManifests, renderFile, type ExportFormat, type ExportOptions, type ExportServer, type HostFacts, type Manifest } from './index.js';
 import { closedCrdSchema, schemaCheck } from './validate.js';
+import { shellWord } from './pod.js';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../main.js');
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -200,6 +201,24 @@ describe('export refuses what Kubernetes cannot express, naming the file and the
   }
 });
 
+describe('export refuses two env files that would be one Secret', () => {
+  for (const format of FORMATS) {
+    test(format, () => {
+      const a = { desired: desired('a', 'image: x/y:1\ntransport: http\nport: 80\n'), host: { envFile: { path: '/s/a_b.env', keys: ['K'] }, mounts: [] } };
+      const b = { desired: desired('b', 'image: x/y:1\ntransport: http\nport: 80\nenvFile: a-b.env\n'), host: { envFile: { path: '/s/a-b.env', keys: ['K'] }, mounts: [] } };
+      const r = exportManifests(format, [a, b], OPTS);
+      assert.deepEqual(r.refusals.map((x) => `${x.file}:${x.line} ${x.path}: ${x.message}`), [
+        'desired/mcp-b.yaml:4 envFile: /s/a-b.env and /s/a_b.env would both be the Secret a-b-env; rename one of the files',
+      ]);
+    });
+  }
+});
+
+test('shell words in the printed commands: plain paths as they are, others single-quoted', () => {
+  assert.equal(shellWord('--from-env-file=/home/u/secrets/mcp-x.env'), '--from-env-file=/home/u/secrets/mcp-x.env');
+  assert.equal(shellWord("--from-file=/home/u/my files/it's.toml"), "'--from-file=/home/u/my files/it'\\''s.toml'");
+});
+
 test('envFileKeys names the variables and never carries a value', () => {
   const keys = envFileKeys('# c\nA=1\nexport B="two words"\n\nA=again\nbad line\nC_3=\n');
   assert.deepEqual(keys, ['A', 'B', 'C_3']);
@@ -281,8 +300,11 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
     assert.throws(() => statSync(out), /ENOENT/);
   });
 
-  test('--format is required and checked', () => {
+  test('--format is required and checked; a namespace must be a DNS label', () => {
     assert.equal(run(['export']).status, 2);
+    const ns = run(['export', '--format', 'toolhive', '--namespace', 'My_NS']);
+    assert.equal(ns.status, 2);
+    assert.match(ns.stderr, /--namespace My_NS: a namespace is lowercase/);
     const r = run(['export', '--format', 'helm']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /Allowed choices are toolhive, kubernetes/);

@@ -5,7 +5,8 @@
  */
 import { stringify } from 'yaml';
 import type { ExportFile, ExportOptions, ExportServer, Manifest } from './model.js';
-import { authSecretName, authVar, envSecretName, meta, LABEL_ROLE } from './pod.js';
+import { authSecretName, authVar, envSecretName, meta, refusal, shellWord, LABEL_ROLE } from './pod.js';
+import type { Refusal } from './model.js';
 
 /** The ConfigMap LiteLLM's chart is pointed at (values `proxyConfigMap`). */
 export function litellmConfigMapName(o: ExportOptions): string {
@@ -77,7 +78,7 @@ export function secretFiles(o: ExportOptions, servers: readonly ExportServer[]):
 
 /** kubectl reads the file itself: the values never pass through argv or this program. */
 function createFromEnvFile(o: ExportOptions, name: string, path: string): string {
-  return `kubectl -n ${o.namespace} create secret generic ${name} --from-env-file=${path}`;
+  return `kubectl -n ${o.namespace} create secret generic ${name} ${shellWord(`--from-env-file=${path}`)}`;
 }
 
 function secretTemplate(o: ExportOptions, name: string, keys: string[], comment: string[]): ExportFile {
@@ -94,4 +95,25 @@ function secretTemplate(o: ExportOptions, name: string, keys: string[], comment:
     comment: ['A template: the keys without their values. Applying it as it is would set every value empty.', ...comment],
     documents: [secret],
   };
+}
+
+/**
+ * Two env files whose Secret names come out the same (`a_b.env`, `a-b.env`) would share one Secret:
+ * the second server is refused at its envFile.
+ */
+export function secretNameClashes(servers: readonly ExportServer[]): Map<ExportServer, Refusal> {
+  const first = new Map<string, string>();
+  const out = new Map<ExportServer, Refusal>();
+  for (const s of servers) {
+    const f = s.host.envFile;
+    if (!f) continue;
+    const name = envSecretName(f.path);
+    const had = first.get(name);
+    if (had === undefined) first.set(name, f.path);
+    else if (had !== f.path) {
+      const field = typeof s.desired.spec.envFile === 'object' ? 'envFile.path' : 'envFile';
+      out.set(s, refusal(s.desired, field, `${f.path} and ${had} would both be the Secret ${name}; rename one of the files`));
+    }
+  }
+  return out;
 }

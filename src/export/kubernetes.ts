@@ -5,7 +5,7 @@
  * the edge's bridge attaches through the Docker API, which a cluster does not offer (ADR 0018).
  */
 import type { ExportFile, ExportOptions, ExportResult, ExportServer, Manifest, Refusal } from './model.js';
-import { litellmFile, secretFiles } from './gateway.js';
+import { litellmFile, secretFiles, secretNameClashes } from './gateway.js';
 import {
   commonRefusals,
   containerParts,
@@ -165,8 +165,9 @@ function edgeFile(o: ExportOptions): ExportFile {
 export function exportKubernetes(servers: readonly ExportServer[], o: ExportOptions): ExportResult {
   const refusals: Refusal[] = [];
   const ok: ExportServer[] = [];
+  const clashes = secretNameClashes(servers);
   for (const s of servers) {
-    const r = kubernetesRefusals(s);
+    const r = [...kubernetesRefusals(s), ...(clashes.has(s) ? [clashes.get(s)!] : [])];
     if (r.length) refusals.push(...r);
     else ok.push(s);
   }

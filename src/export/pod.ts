@@ -16,6 +16,11 @@ export const LITELLM_POD_LABELS = { 'app.kubernetes.io/name': 'litellm' } as con
 /** Size of the PersistentVolumeClaim that replaces a `data:` volume (Docker volumes have no size). */
 export const DATA_VOLUME_SIZE = '1Gi';
 
+/** A word for a shell command line: as is when plain, else single-quoted. */
+export function shellWord(w: string): string {
+  return /^[A-Za-z0-9_./~=:@%+,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
+}
+
 export function refusal(d: DesiredServer, field: string, message: string): Refusal {
   const pos = d.positions[field] ?? { line: 1, col: 1 };
   return { file: d.file, ...pos, path: field, message, severity: 'error' };
@@ -163,10 +168,10 @@ export function containerParts(s: ExportServer, o: ExportOptions): ContainerPart
     volumes.push({ name, configMap: { name: cm } });
     if (host.kind === 'file') {
       volumeMounts.push({ name, mountPath: g.dst, subPath: basename(host.source), readOnly: true });
-      notes.push(`${d.file}: mounts.${i}: kubectl -n ${o.namespace} create configmap ${cm} --from-file=${basename(host.source)}=${host.source}`);
+      notes.push(`${d.file}: mounts.${i}: kubectl -n ${o.namespace} create configmap ${cm} ${shellWord(`--from-file=${basename(host.source)}=${host.source}`)}`);
     } else {
       volumeMounts.push({ name, mountPath: g.dst, readOnly: true });
-      notes.push(`${d.file}: mounts.${i}: kubectl -n ${o.namespace} create configmap ${cm} --from-file=${host.source} (top-level files only, 1 MiB in all)`);
+      notes.push(`${d.file}: mounts.${i}: kubectl -n ${o.namespace} create configmap ${cm} ${shellWord(`--from-file=${host.source}`)} (top-level files only, 1 MiB in all)`);
     }
   });
   if ((spec.networks ?? []).length > 0) {

@@ -16,7 +16,7 @@
  *   support for Kubernetes").
  */
 import type { ExportFile, ExportOptions, ExportResult, ExportServer, Manifest, Refusal } from './model.js';
-import { litellmFile, secretFiles } from './gateway.js';
+import { litellmFile, secretFiles, secretNameClashes } from './gateway.js';
 import { commonRefusals, containerParts, envSecretName, gatewayEntry, LABEL_SERVER, LITELLM_POD_LABELS, mcpPath, meta } from './pod.js';
 
 export const TOOLHIVE_VERSION = 'v0.44.0';
@@ -96,8 +96,9 @@ function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; note
 export function exportToolhive(servers: readonly ExportServer[], o: ExportOptions): ExportResult {
   const refusals: Refusal[] = [];
   const ok: ExportServer[] = [];
+  const clashes = secretNameClashes(servers);
   for (const s of servers) {
-    const r = commonRefusals(s);
+    const r = [...commonRefusals(s), ...(clashes.has(s) ? [clashes.get(s)!] : [])];
     if (r.length) refusals.push(...r);
     else ok.push(s);
   }

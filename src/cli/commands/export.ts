@@ -9,7 +9,7 @@ import { InputError, mountBinds, serverEnvFile } from '../../desired/resolve.js'
 import { errorMessage, formatIssue, type LocatedIssue } from '../../errors/index.js';
 import { EXPORT_FORMATS, exportManifests, renderFile, type ExportFormat, type ExportServer, type HostFacts } from '../../export/index.js';
 import { schemaCheck } from '../../export/validate.js';
-import { defineCommand, onRun, Exit } from '../command.js';
+import { defineCommand, onRun, usageError, Exit } from '../command.js';
 import { settingsFrom, type GlobalOptions } from '../shared.js';
 
 interface ExportOptions {
@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--namespace <ns>', 'namespace of every object', DEFAULT_NAMESPACE)
     .option('--out <dir>', 'write one file per server, litellm.yaml, secrets/ templates and README.md there (default: documents on stdout)')
     .option('--skip-refused', 'export the other servers when one cannot be expressed (it is named on stderr)');
-  onRun(cmd, (o: ExportOptions, c: Command) => exportCommand(o, c.optsWithGlobals<GlobalOptions>()));
+  onRun(cmd, (o: ExportOptions, c: Command) => exportCommand(o, c.optsWithGlobals<GlobalOptions>(), c));
 }
 
 /** The env file's keys and each mount source's kind: what the pure export needs from this machine. Never a value. */
@@ -51,7 +51,9 @@ function hostFacts(settings: Settings, d: DesiredServer): HostFacts | LocatedIss
   const mounts: HostFacts['mounts'] = [];
   try {
     for (const bind of mountBinds(settings, d)) {
-      const source = bind.slice(0, bind.indexOf(':/'));
+      // `<real source>:<target>:ro`; a target has no colon (the schema), a source may.
+      const noMode = bind.slice(0, bind.lastIndexOf(':'));
+      const source = noMode.slice(0, noMode.lastIndexOf(':'));
       mounts.push({ source, kind: statSync(source).isDirectory() ? 'dir' : 'file' });
     }
   } catch (err) {
@@ -60,7 +62,11 @@ function hostFacts(settings: Settings, d: DesiredServer): HostFacts | LocatedIss
   return problems.length ? problems : { envFile, mounts };
 }
 
-function exportCommand(o: ExportOptions, globals: GlobalOptions): number {
+/** A namespace name is a DNS-1123 label. */
+export const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function exportCommand(o: ExportOptions, globals: GlobalOptions, cmd: Command): number {
+  if (!NAMESPACE_RE.test(o.namespace)) usageError(cmd, `--namespace ${o.namespace}: a namespace is lowercase letters, digits and -, at most 63`);
   let settings: Settings;
   try {
     settings = settingsFrom(globals);
