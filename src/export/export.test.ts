@@ -284,6 +284,28 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
     });
   }
 
+  test('exporting again into the folder replaces the earlier export (a removed server is gone); a foreign folder is refused', () => {
+    const src = join(dir, 'again-desired');
+    mkdirSync(src);
+    writeFileSync(join(src, 'mcp-one.yaml'), 'image: x/y:1\ntransport: http\nport: 80\n');
+    writeFileSync(join(src, 'mcp-two.yaml'), 'image: x/y:1\ntransport: sse\nport: 81\n');
+    const out = join(dir, 'out-again');
+    assert.equal(run(['export', '--desired', src, '--format', 'kubernetes', '--out', out]).status, 0);
+    assert.ok(files(out).includes('mcp-two.yaml'));
+    rmSync(join(src, 'mcp-two.yaml'));
+    writeFileSync(join(out, 'notes.txt'), 'mine\n');
+    const r = run(['export', '--desired', src, '--format', 'kubernetes', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(files(out).sort(), ['README.md', 'litellm.yaml', 'mcp-edge.yaml', 'mcp-one.yaml', 'notes.txt']);
+    const foreign = join(dir, 'foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'deployment.yaml'), 'kind: Deployment\n');
+    const f = run(['export', '--desired', src, '--format', 'kubernetes', '--out', foreign]);
+    assert.equal(f.status, 1);
+    assert.match(f.stderr, /foreign is not empty and holds no earlier export/);
+    assert.deepEqual(files(foreign), ['deployment.yaml']);
+  });
+
   test('an env file open to others is refused at envFile, a missing mount source at mounts.0; nothing written', () => {
     const d = join(dir, 'bad-desired');
     mkdirSync(d);

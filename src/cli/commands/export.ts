@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Settings } from '../../config/settings.js';
 import { displayPath, loadDesiredDir, type DesiredServer } from '../../desired/load.js';
@@ -117,6 +117,13 @@ function exportCommand(o: ExportOptions, globals: GlobalOptions, cmd: Command): 
     return Exit.Ok;
   }
   const dir = resolve(o.out);
+  const stale = previousExport(dir);
+  if (stale === null) {
+    process.stderr.write(`${displayPath(dir)} is not empty and holds no earlier export (no ${README_MARK} README.md): pick another --out\n`);
+    return Exit.Error;
+  }
+  // An earlier export's manifests go first: a server removed since must not be applied again by `kubectl apply -f`.
+  for (const f of stale) rmSync(join(dir, f));
   for (const f of result.files) {
     mkdirSync(join(dir, f.path, '..'), { recursive: true });
     writeFileSync(join(dir, f.path), renderFile(f));
@@ -127,11 +134,44 @@ function exportCommand(o: ExportOptions, globals: GlobalOptions, cmd: Command): 
   return Exit.Ok;
 }
 
+/** The first line of the README.md an export writes: marks a folder whose manifests a new export may replace. */
+export const README_MARK = '# mcp-reconciler export';
+
+/**
+ * The YAML files of an earlier export in `dir` (top level and secrets/), [] for a missing or empty
+ * folder, null for a folder with anything else in it (never ours to clear).
+ */
+function previousExport(dir: string): string[] | null {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  if (entries.length === 0) return [];
+  let first = '';
+  try {
+    first = readFileSync(join(dir, 'README.md'), 'utf8').split('\n', 1)[0] ?? '';
+  } catch {
+    return null;
+  }
+  if (!first.startsWith(README_MARK)) return null;
+  const yaml = (names: string[], sub: string): string[] => names.filter((f) => /\.ya?ml$/.test(f)).map((f) => join(sub, f));
+  let secrets: string[] = [];
+  try {
+    secrets = readdirSync(join(dir, 'secrets'));
+  } catch {
+    secrets = [];
+  }
+  return [...yaml(entries, ''), ...yaml(secrets, 'secrets')];
+}
+
 function readme(o: ExportOptions, notes: string[], templates: string[]): string {
   const lines = [
-    `# mcp-reconciler export --format ${o.format}`,
+    `${README_MARK} --format ${o.format}`,
     '',
-    'Generated; exporting again replaces these files. Validated against the schemas in schema/ of mcp-reconciler.',
+    'Generated: exporting again into this folder replaces every .yaml file here and in secrets/. Validated against the schemas in schema/ of mcp-reconciler.',
     '',
     '1. Namespace and secrets (the values stay in your env files; kubectl reads them itself):',
     '',
