@@ -138,6 +138,15 @@ describe('export: toolhive', () => {
     assert.deepEqual(templates.map((f) => f.documents[0]!['stringData']), [{ TOKEN: '', OTHER: '' }, { MCP_AUTH_AUTHED: '' }]);
   });
 
+  test('a plain env value wins over the env file key of the same name (as in Docker), so that key is no secretKeyRef', () => {
+    const d = desired('both', 'image: x/y:1\ntransport: http\nport: 80\nenv: {MODE: ro}\n');
+    const r2 = exportManifests('toolhive', [{ desired: d, host: { envFile: { path: '/s/mcp-both.env', keys: ['MODE', 'TOKEN'] }, mounts: [] } }], OPTS);
+    const spec = r2.files[0]!.documents.find((x) => x.kind === 'MCPServer')!['spec'] as Record<string, unknown>;
+    assert.deepEqual(spec['env'], [{ name: 'MODE', value: 'ro' }]);
+    const c = (spec['podTemplateSpec'] as { spec: { containers: Record<string, unknown>[] } }).spec.containers[0]!;
+    assert.deepEqual((c['env'] as { name: string }[]).map((e) => e.name), ['TOKEN']);
+  });
+
   test('egress: false is profile none and a NetworkPolicy with no egress; ingress only from its proxy', () => {
     const r2 = exportManifests('toolhive', [{ desired: desired('quiet', 'image: x/y:1\ntransport: http\nport: 3000\negress: false\n'), host: noHost }], OPTS);
     const docs = r2.files[0]!.documents;

@@ -37,8 +37,12 @@ function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; note
   // resources is a field of MCPServer itself; the pod patch carries the rest of the container.
   type Parts = { image: string; args?: string[]; env?: { name: string; value: string }[]; resources: object } & Record<string, unknown>;
   const { image, args, env, resources, ...patch } = parts.container as Parts;
+  // A plain env value wins over the env file's, as in Docker (src/docker/runtime.ts, like compose): that key is left out.
+  const plain = new Set(Object.keys(spec.env ?? {}));
   const secretEnv = s.host.envFile
-    ? s.host.envFile.keys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: envSecretName(s.host.envFile!.path), key } } }))
+    ? s.host.envFile.keys
+        .filter((key) => !plain.has(key))
+        .map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: envSecretName(s.host.envFile!.path), key } } }))
     : [];
   const container = { name: 'mcp', ...patch, ...(secretEnv.length ? { env: secretEnv } : {}) };
   const mcpServer: Manifest = {
