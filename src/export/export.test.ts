@@ -96,17 +96,23 @@ describe('export: toolhive', () => {
   const server = (name: string): Manifest & { spec: Record<string, unknown> } =>
     r.files.flatMap((f) => f.documents).find((d) => d.kind === 'MCPServer' && d.metadata.name === name) as Manifest & { spec: Record<string, unknown> };
 
-  test("LiteLLM reaches each server through the operator's proxy Service (mcp-<name>-proxy:8080)", () => {
+  test("LiteLLM reaches each server through the operator's proxy Service (mcp-<name>-proxy:8080), http ones via the edge", () => {
     assert.deepEqual(
       Object.fromEntries(Object.entries(config.mcp_servers).map(([k, v]) => [k, `${v['transport']} ${v['url']}`])),
       {
-        mcp_authed: 'http http://mcp-authed-proxy.mcp.svc.cluster.local:8080/mcp',
+        mcp_authed: 'http http://mcp-edge.mcp.svc.cluster.local:8080/mcp-authed-proxy/8080/mcp',
         mcp_sse: 'sse http://mcp-sse-proxy.mcp.svc.cluster.local:8080/events',
         mcp_stdio: 'http http://mcp-stdio-proxy.mcp.svc.cluster.local:8080/mcp',
-        mcp_tuned: 'http http://mcp-tuned-proxy.mcp.svc.cluster.local:8080/mcp',
+        mcp_tuned: 'http http://mcp-edge.mcp.svc.cluster.local:8080/mcp-tuned-proxy/8080/mcp',
       },
     );
     assert.equal(config.mcp_servers['mcp_authed']!['authentication_token'], 'os.environ/MCP_AUTH_AUTHED');
+    const docs = r.files.flatMap((f) => f.documents);
+    const edge = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'mcp-edge')!;
+    assert.match(JSON.stringify(edge), /"args":\["edge","--port","8080","--allow-prefix","mcp-"\]/);
+    const policy = (name: string): unknown => (docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === name)!['spec'] as Record<string, unknown>)['ingress'];
+    assert.deepEqual(policy('mcp-tuned-proxy'), [{ from: [{ podSelector: { matchLabels: { 'io.mcp-reconciler/role': 'edge' } } }], ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    assert.deepEqual(policy('mcp-sse-proxy'), [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'litellm' } } }], ports: [{ protocol: 'TCP', port: 8080 }] }]);
   });
 
   test('transport, ports, args, limits, profile and hardening map onto MCPServer', () => {
@@ -268,7 +274,7 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
       assert.equal(r.status, 0, r.stderr);
       const written = files(out).sort();
       const expected = format === 'toolhive'
-        ? ['README.md', 'litellm.yaml', 'mcp-everything.yaml', 'mcp-memory.yaml', 'mcp-postgresql.yaml', 'secrets/mcp-postgresql-env.yaml']
+        ? ['README.md', 'litellm.yaml', 'mcp-edge.yaml', 'mcp-everything.yaml', 'mcp-memory.yaml', 'mcp-postgresql.yaml', 'secrets/mcp-postgresql-env.yaml']
         : ['README.md', 'litellm.yaml', 'mcp-edge.yaml', 'mcp-everything.yaml', 'mcp-postgresql.yaml', 'secrets/mcp-postgresql-env.yaml'];
       assert.deepEqual(written, expected);
       const docs = written.filter((f) => f.endsWith('.yaml')).flatMap((f) =>
@@ -289,6 +295,7 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
       const kinds = parseAllDocuments(r.stdout).map((d) => (d.toJS() as Manifest).kind);
       assert.ok(kinds.includes('ConfigMap'));
       assert.ok(!kinds.includes('Secret'));
+      assert.match(r.stderr, /run first: kubectl -n mcp create secret generic mcp-postgresql-env --from-env-file=\S+mcp-postgresql\.env\n/);
       assert.ok(!`${r.stdout}${r.stderr}`.includes(VALUE));
     });
   }

@@ -49,9 +49,10 @@ export function litellmFile(o: ExportOptions, entries: [string, Record<string, u
 }
 
 /** Secret templates: one per env file (keys, empty values) and one for LiteLLM's upstream credentials. */
-export function secretFiles(o: ExportOptions, servers: readonly ExportServer[]): { files: ExportFile[]; notes: string[] } {
+export function secretFiles(o: ExportOptions, servers: readonly ExportServer[]): { files: ExportFile[]; notes: string[]; commands: string[] } {
   const files: ExportFile[] = [];
   const notes: string[] = [];
+  const commands: string[] = [];
   const byName = new Map<string, { path: string; keys: Set<string> }>();
   for (const s of servers) {
     const f = s.host.envFile;
@@ -63,7 +64,7 @@ export function secretFiles(o: ExportOptions, servers: readonly ExportServer[]):
   }
   for (const [name, { path, keys }] of [...byName].sort(([a], [b]) => a.localeCompare(b))) {
     files.push(secretTemplate(o, name, [...keys], [`Keys of ${path}; the values stay in that file. Create the Secret from it:`, createFromEnvFile(o, name, path)]));
-    notes.push(`${path}: ${createFromEnvFile(o, name, path)}`);
+    commands.push(createFromEnvFile(o, name, path));
   }
   const auth = servers.filter((s) => s.desired.spec.auth);
   if (auth.length > 0) {
@@ -73,7 +74,7 @@ export function secretFiles(o: ExportOptions, servers: readonly ExportServer[]):
     files.push(secretTemplate(o, name, keys, ['Credentials LiteLLM sends upstream (desired auth:), one key per server:', ...from]));
     notes.push(`${name}: fill the template secrets/${name}.yaml (${from.join('; ')}) and give it to LiteLLM (chart value environmentSecrets)`);
   }
-  return { files, notes };
+  return { files, notes, commands };
 }
 
 /** kubectl reads the file itself: the values never pass through argv or this program. */

@@ -47,7 +47,7 @@ function selector(name: string): Record<string, string> {
   return { [LABEL_SERVER]: name, [LABEL_ROLE]: 'server' };
 }
 
-function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; notes: string[] } {
+function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; notes: string[]; commands: string[] } {
   const d = s.desired;
   const spec = d.spec;
   const name = `${o.prefix}${d.name}`;
@@ -103,11 +103,15 @@ function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; note
   return {
     file: { path: `${name}.yaml`, apply: true, comment: [`From ${d.file} (mcp-reconciler export --format kubernetes).`], documents: [...parts.extra, deployment, service, policy] },
     notes: parts.notes,
+    commands: parts.commands,
   };
 }
 
-/** The edge: LiteLLM 1.77.3 sends mcp-protocol-version twice, which SDK http servers refuse (ADR 0003). */
-function edgeFile(o: ExportOptions): ExportFile {
+/**
+ * The edge: LiteLLM 1.77.3 sends mcp-protocol-version twice, which SDK http servers refuse (ADR 0003).
+ * `allowPrefix`: the names it routes to (our Services, or toolhive's `mcp-<name>-proxy`).
+ */
+export function edgeFile(o: ExportOptions, allowPrefix: string = o.prefix): ExportFile {
   const name = edgeName(o);
   const labels = { [LABEL_ROLE]: 'edge' };
   const deployment: Manifest = {
@@ -126,7 +130,7 @@ function edgeFile(o: ExportOptions): ExportFile {
               name: 'edge',
               image: o.edgeImage,
               // No --gateway-host: a peer check by address cannot name pods; the NetworkPolicy admits only LiteLLM.
-              args: ['edge', '--port', String(o.edgePort), '--allow-prefix', o.prefix],
+              args: ['edge', '--port', String(o.edgePort), '--allow-prefix', allowPrefix],
               ports: [{ name: 'http', containerPort: o.edgePort, protocol: 'TCP' }],
               readinessProbe: { httpGet: { path: '/healthz', port: o.edgePort }, periodSeconds: 10 },
               securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
@@ -173,12 +177,14 @@ export function exportKubernetes(servers: readonly ExportServer[], o: ExportOpti
   }
   const files: ExportFile[] = [];
   const notes: string[] = [];
+  const commands: string[] = [];
   const entries: [string, Record<string, unknown>][] = [];
   const svc = (n: string): string => `${n}.${o.namespace}.svc.cluster.local`;
   for (const s of ok) {
-    const { file, notes: n } = serverFile(s, o);
+    const { file, notes: n, commands: c } = serverFile(s, o);
     files.push(file);
     notes.push(...n);
+    commands.push(...c);
     const spec = s.desired.spec;
     const name = `${o.prefix}${s.desired.name}`;
     entries.push(
@@ -190,5 +196,5 @@ export function exportKubernetes(servers: readonly ExportServer[], o: ExportOpti
   if (ok.some((s) => s.desired.spec.transport === 'http')) files.push(edgeFile(o));
   files.push(litellmFile(o, entries, ok.some((s) => s.desired.spec.auth)));
   const secrets = secretFiles(o, ok);
-  return { files: [...files, ...secrets.files], refusals, notes: [...notes, ...secrets.notes] };
+  return { files: [...files, ...secrets.files], refusals, notes: [...notes, ...secrets.notes], commands: [...secrets.commands, ...commands] };
 }

@@ -57,6 +57,8 @@ export interface ExportResult {
   files: ExportFile[];
   /** Servers left out, with why; nothing of theirs is in `files`. */
   refusals: Refusal[];
-  /** What the user does besides `kubectl apply` (create Secrets and ConfigMaps from local files, Helm values). */
+  /** What the user should know (replacements, what is not carried over), each naming its desired file. */
   notes: string[];
+  /** Shell commands to run before `kubectl apply`: Secrets and ConfigMaps created from local files by kubectl. */
+  commands: string[];
 }

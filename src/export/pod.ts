@@ -111,6 +111,8 @@ export interface ContainerParts {
   /** Objects the pod needs besides itself (PersistentVolumeClaim). */
   extra: Manifest[];
   notes: string[];
+  /** kubectl commands that create the ConfigMaps of `mounts:` from the local files. */
+  commands: string[];
 }
 
 /**
@@ -124,6 +126,7 @@ export function containerParts(s: ExportServer, o: ExportOptions): ContainerPart
   const spec = d.spec;
   const sec = security(spec);
   const notes: string[] = [];
+  const commands: string[] = [];
   const securityContext: Record<string, unknown> = {
     readOnlyRootFilesystem: sec.readOnlyRootFilesystem,
     allowPrivilegeEscalation: !sec.noNewPrivileges,
@@ -168,10 +171,12 @@ export function containerParts(s: ExportServer, o: ExportOptions): ContainerPart
     volumes.push({ name, configMap: { name: cm } });
     if (host.kind === 'file') {
       volumeMounts.push({ name, mountPath: g.dst, subPath: basename(host.source), readOnly: true });
-      notes.push(`${d.file}: mounts.${i}: kubectl -n ${o.namespace} create configmap ${cm} ${shellWord(`--from-file=${basename(host.source)}=${host.source}`)}`);
+      commands.push(`kubectl -n ${o.namespace} create configmap ${cm} ${shellWord(`--from-file=${basename(host.source)}=${host.source}`)}`);
+      notes.push(`${d.file}: mounts.${i}: the ConfigMap ${cm}, created from ${host.source}, mounted at ${g.dst} (subPath)`);
     } else {
       volumeMounts.push({ name, mountPath: g.dst, readOnly: true });
-      notes.push(`${d.file}: mounts.${i}: kubectl -n ${o.namespace} create configmap ${cm} ${shellWord(`--from-file=${host.source}`)} (top-level files only, 1 MiB in all)`);
+      commands.push(`kubectl -n ${o.namespace} create configmap ${cm} ${shellWord(`--from-file=${host.source}`)}`);
+      notes.push(`${d.file}: mounts.${i}: the ConfigMap ${cm}, created from the folder ${host.source} (its top-level files only, 1 MiB in all), mounted at ${g.dst}`);
     }
   });
   if ((spec.networks ?? []).length > 0) {
@@ -186,7 +191,7 @@ export function containerParts(s: ExportServer, o: ExportOptions): ContainerPart
     resources: { limits },
     ...(volumeMounts.length ? { volumeMounts } : {}),
   };
-  return { container, volumes, extra, notes };
+  return { container, volumes, extra, notes, commands };
 }
 
 /** LiteLLM's entry for a server reached at `url` (the same fields the reconciler writes, without its marker). */

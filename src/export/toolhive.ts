@@ -14,10 +14,17 @@
  *   secretKeyRef env of the `mcp` container, which is what the operator makes of `secrets` itself (WithSecrets);
  * - `permissionProfile` is accepted but not enforced there (client.go: "TODO: Implement permission profile
  *   support for Kubernetes").
+ * - the server's pods are labelled `app: <container name>`, which is the MCPServer's name (mcpserver_runconfig.go
+ *   `runner.WithName(m.Name)`, pkg/runner/config.go ContainerName, client.go DeployWorkload).
+ * - the transparent proxy (http servers) forwards request headers as they came (pkg/transport/proxy/transparent),
+ *   so LiteLLM 1.77.3's doubled mcp-protocol-version would reach an SDK server, which refuses it (ADR 0003): LiteLLM
+ *   reaches http servers through our edge, which routes to `mcp-<name>-proxy`. The stdio proxy reads the header
+ *   with Header.Get (the first value) and validates it only in its opt-in strict mode (streamable_proxy.go).
  */
 import type { ExportFile, ExportOptions, ExportResult, ExportServer, Manifest, Refusal } from './model.js';
 import { litellmFile, secretFiles, secretNameClashes } from './gateway.js';
-import { commonRefusals, containerParts, envSecretName, gatewayEntry, LABEL_SERVER, LITELLM_POD_LABELS, mcpPath, meta } from './pod.js';
+import { commonRefusals, containerParts, envSecretName, gatewayEntry, LABEL_ROLE, LABEL_SERVER, LITELLM_POD_LABELS, mcpPath, meta } from './pod.js';
+import { edgeFile, edgeName } from './kubernetes.js';
 
 export const TOOLHIVE_VERSION = 'v0.44.0';
 export const TOOLHIVE_API = 'toolhive.stacklok.dev/v1beta1';
@@ -25,12 +32,16 @@ export const TOOLHIVE_API = 'toolhive.stacklok.dev/v1beta1';
 export const PROXY_PORT = 8080;
 
 const TRANSPORT = { http: 'streamable-http', sse: 'sse', stdio: 'stdio' } as const;
+const FROM_LITELLM = { namespaceSelector: {}, podSelector: { matchLabels: { ...LITELLM_POD_LABELS } } };
+const FROM_EDGE = { podSelector: { matchLabels: { [LABEL_ROLE]: 'edge' } } };
+/** toolhive names every proxy Service `mcp-<name>-proxy`, whatever our prefix: the edge routes to those. */
+const PROXY_PREFIX = 'mcp-';
 
 export function proxyServiceName(name: string): string {
   return `mcp-${name}-proxy`;
 }
 
-function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; notes: string[] } {
+function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; notes: string[]; commands: string[] } {
   const d = s.desired;
   const spec = d.spec;
   const parts = containerParts(s, o);
@@ -83,7 +94,8 @@ function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; note
     spec: {
       podSelector: { matchLabels: proxy },
       policyTypes: ['Ingress'],
-      ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { ...LITELLM_POD_LABELS } } }], ports: [{ protocol: 'TCP', port: PROXY_PORT }] }],
+      // http: only the edge (which LiteLLM goes through); sse and stdio: LiteLLM itself.
+      ingress: [{ from: [spec.transport === 'http' ? FROM_EDGE : FROM_LITELLM], ports: [{ protocol: 'TCP', port: PROXY_PORT }] }],
     },
   };
   return {
@@ -94,6 +106,7 @@ function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; note
       documents: [...parts.extra, mcpServer, serverPolicy, proxyPolicy],
     },
     notes: parts.notes,
+    commands: parts.commands,
   };
 }
 
@@ -108,18 +121,24 @@ export function exportToolhive(servers: readonly ExportServer[], o: ExportOption
   }
   const files: ExportFile[] = [];
   const notes: string[] = [];
+  const commands: string[] = [];
   const entries: [string, Record<string, unknown>][] = [];
   for (const s of ok) {
-    const { file, notes: n } = serverFile(s, o);
+    const { file, notes: n, commands: c } = serverFile(s, o);
     files.push(file);
     notes.push(...n);
+    commands.push(...c);
     const spec = s.desired.spec;
-    const base = `http://${proxyServiceName(s.desired.name)}.${o.namespace}.svc.cluster.local:${PROXY_PORT}`;
-    entries.push(
-      spec.transport === 'sse' ? gatewayEntry(s.desired, `${base}${mcpPath(spec)}`, 'sse') : gatewayEntry(s.desired, `${base}${spec.transport === 'stdio' ? '/mcp' : mcpPath(spec)}`, 'http'),
-    );
+    const proxy = proxyServiceName(s.desired.name);
+    const base = `http://${proxy}.${o.namespace}.svc.cluster.local:${PROXY_PORT}`;
+    if (spec.transport === 'sse') entries.push(gatewayEntry(s.desired, `${base}${mcpPath(spec)}`, 'sse'));
+    // stdio: toolhive's own streamable proxy answers (it reads the header's first value only).
+    else if (spec.transport === 'stdio') entries.push(gatewayEntry(s.desired, `${base}/mcp`, 'http'));
+    // http: the transparent proxy passes LiteLLM's doubled mcp-protocol-version on, so the edge goes in front (ADR 0003).
+    else entries.push(gatewayEntry(s.desired, `http://${edgeName(o)}.${o.namespace}.svc.cluster.local:${o.edgePort}/${proxy}/${PROXY_PORT}${mcpPath(spec)}`, 'http'));
   }
+  if (ok.some((s) => s.desired.spec.transport === 'http')) files.push(edgeFile(o, PROXY_PREFIX));
   files.push(litellmFile(o, entries, ok.some((s) => s.desired.spec.auth)));
   const secrets = secretFiles(o, ok);
-  return { files: [...files, ...secrets.files], refusals, notes: [...notes, ...secrets.notes] };
+  return { files: [...files, ...secrets.files], refusals, notes: [...notes, ...secrets.notes], commands: [...secrets.commands, ...commands] };
 }

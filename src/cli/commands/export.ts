@@ -9,6 +9,7 @@ import { InputError, mountBinds, serverEnvFile } from '../../desired/resolve.js'
 import { errorMessage, formatIssue, type LocatedIssue } from '../../errors/index.js';
 import { EXPORT_FORMATS, exportManifests, renderFile, type ExportFormat, type ExportServer, type HostFacts } from '../../export/index.js';
 import { schemaCheck } from '../../export/validate.js';
+import { LABEL_ROLE } from '../../export/pod.js';
 import { defineCommand, onRun, usageError, Exit } from '../command.js';
 import { settingsFrom, type GlobalOptions } from '../shared.js';
 
@@ -113,6 +114,7 @@ function exportCommand(o: ExportOptions, globals: GlobalOptions, cmd: Command): 
   }
   if (o.out === undefined) {
     process.stdout.write(result.files.filter((f) => f.apply).map(renderFile).join(''));
+    for (const c of result.commands) process.stderr.write(`run first: ${c}\n`);
     for (const n of result.notes) process.stderr.write(`note: ${n}\n`);
     return Exit.Ok;
   }
@@ -128,7 +130,9 @@ function exportCommand(o: ExportOptions, globals: GlobalOptions, cmd: Command): 
     mkdirSync(join(dir, f.path, '..'), { recursive: true });
     writeFileSync(join(dir, f.path), renderFile(f));
   }
-  writeFileSync(join(dir, 'README.md'), readme(o, result.notes, result.files.filter((f) => !f.apply).map((f) => f.path)));
+  const edge = result.files.find((f) => f.documents.some((d) => d.kind === 'Deployment' && d.metadata.labels?.[LABEL_ROLE] === 'edge'));
+  const templates = result.files.filter((f) => !f.apply).map((f) => f.path);
+  writeFileSync(join(dir, 'README.md'), readme(o, result.notes, result.commands, templates, edge ? edge.path : null));
   const docs = result.files.reduce((n, f) => n + f.documents.length, 0);
   process.stdout.write(`${result.files.length} file(s), ${docs} document(s) in ${displayPath(dir)}; next steps: ${displayPath(join(dir, 'README.md'))}\n`);
   return Exit.Ok;
@@ -167,7 +171,7 @@ function previousExport(dir: string): string[] | null {
   return [...yaml(entries, ''), ...yaml(secrets, 'secrets')];
 }
 
-function readme(o: ExportOptions, notes: string[], templates: string[]): string {
+function readme(o: ExportOptions, notes: string[], commands: string[], templates: string[], edge: string | null): string {
   const lines = [
     `${README_MARK} --format ${o.format}`,
     '',
@@ -177,11 +181,16 @@ function readme(o: ExportOptions, notes: string[], templates: string[]): string 
     '',
     '```',
     `kubectl create namespace ${o.namespace}`,
-    ...notes.filter((n) => n.includes('kubectl')).map((n) => n.slice(n.indexOf('kubectl'))),
+    ...commands,
     '```',
     '',
     ...(templates.length ? [`   Templates (keys only, never apply as they are): ${templates.join(', ')}`, ''] : []),
-    ...(o.format === 'toolhive' ? ['2. The toolhive operator and its CRDs (v0.44.0) are installed in the cluster.', ''] : ['2. The reconciler image the edge runs is in a registry the cluster pulls from.', '']),
+    `2. ${[
+      ...(o.format === 'toolhive' ? ['The toolhive operator and its CRDs (v0.44.0) are installed in the cluster.'] : []),
+      ...(edge ? [`The reconciler's image, which ${edge} runs, is in a registry the cluster pulls from.`] : []),
+      ...(o.format !== 'toolhive' && !edge ? ['Nothing else to install.'] : []),
+    ].join(' ')}`,
+    '',
     `3. \`kubectl apply -f .\` here (not recursive: secrets/ is left out).`,
     '',
     '4. LiteLLM: see the comment at the top of litellm.yaml for the Helm chart values.',
