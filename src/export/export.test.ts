@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse } from 'yaml';
 import { parseDesiredFile, type DesiredServer } from '../desired/load.js';
 import { envFileKeys } from '../desired/env-file.js';
-import { exportManifests, renderFile, type ExportFormat, type ExportOptions, type ExportServer, type HostFacts, type Manifest } from './index.js';
+import { exportManifests, renderFile } from './index.js';
+import type { ExportFormat, ExportOptions, ExportServer, HostFacts, Manifest } from './index.js';
 import { closedCrdSchema, schemaCheck } from './validate.js';
 import { shellWord } from './pod.js';
 
@@ -24,6 +25,9 @@ function desired(name: string, text: string): DesiredServer {
   return r.server;
 }
 const noHost: HostFacts = { envFile: null, mounts: [] };
+/** The smallest http server's desired file. */
+const HTTP = 'image: x/y:1\ntransport: http\nport: 80\n';
+const SECRET_TEMPLATE = 'secrets/mcp-postgresql-env.yaml';
 
 /** Every document of every file, each checked against the checked-in schemas. */
 function assertValid(files: { path: string; documents: Manifest[] }[]): number {
@@ -43,9 +47,12 @@ const CASES: Record<string, string> = {
   sse: 'image: ghcr.io/x/sse-server:1.2\ntransport: sse\nport: 9000\npath: /events\negress: true\n',
   authed: 'image: ghcr.io/x/api:2\ntransport: http\nport: 8000\nauth: {type: bearer_token, secret: TOKEN}\n',
   tuned:
-    'image: ghcr.io/x/tuned:3\ntransport: http\nport: 80\nnetworks: [pg-net]\nsecurity:\n  readOnlyRootFilesystem: false\n  dropAllCapabilities: false\n' +
-    '  capAdd: [NET_BIND_SERVICE]\n  noNewPrivileges: false\n  user: "1000:1000"\n  memory: 1g\n  cpus: 0.5\n  pids: 64\n',
-  stdio: 'image: ghcr.io/x/stdio:1\ntransport: stdio\ncommand: [serve, --stdio]\ndata: /state\nsecurity: {tmpfs: [/tmp, /cache], user: root}\n',
+    'image: ghcr.io/x/tuned:3\ntransport: http\nport: 80\nnetworks: [pg-net]\nsecurity:\n' +
+    '  readOnlyRootFilesystem: false\n  dropAllCapabilities: false\n  capAdd: [NET_BIND_SERVICE]\n  noNewPrivileges: false\n' +
+    '  user: "1000:1000"\n  memory: 1g\n  cpus: 0.5\n  pids: 64\n',
+  stdio:
+    'image: ghcr.io/x/stdio:1\ntransport: stdio\ncommand: [serve, --stdio]\ndata: /state\n' +
+    'security: {tmpfs: [/tmp, /cache], user: root}\n',
 };
 const hostOf: Record<string, HostFacts> = {
   authed: { envFile: { path: '/home/u/projects/secrets/mcp-authed.env', keys: ['TOKEN', 'OTHER'] }, mounts: [] },
@@ -64,9 +71,8 @@ describe('export: every document is valid against the checked-in schemas (Kubern
 
   test('the validator fails a wrong document (so the tests above can fail)', () => {
     const check = schemaCheck();
-    const [server] = exportManifests('toolhive', [{ desired: desired('sse', CASES['sse']!), host: noHost }], OPTS).files[0]!.documents.filter(
-      (d) => d.kind === 'MCPServer',
-    );
+    const files = exportManifests('toolhive', [{ desired: desired('sse', CASES['sse']!), host: noHost }], OPTS).files;
+    const server = files[0]!.documents.find((d) => d.kind === 'MCPServer');
     const bad = structuredClone(server!) as Manifest & { spec: Record<string, unknown> };
     bad.spec['transport'] = 'websocket';
     bad.spec['toolsFilter'] = ['x'];
@@ -75,12 +81,15 @@ describe('export: every document is valid against the checked-in schemas (Kubern
     assert.match(problems, /\/spec\/transport must be equal to one of the allowed values/);
     assert.match(problems, /must NOT have additional properties \(toolsFilter\)/);
     assert.match(problems, /spec\.podTemplateSpec\/spec\/containers\/1 must have required property 'name'/);
-    assert.match(check.validate({ apiVersion: 'v1', kind: 'Service', metadata: { name: '1bad' }, spec: { ports: [{ port: 'x' }] } }).join('\n'), /DNS-1035/);
-    assert.match(check.validate({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { replicas: 'one' } }).join('\n'), /replicas/);
+    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: '1bad' }, spec: { ports: [{ port: 'x' }] } };
+    assert.match(check.validate(service).join('\n'), /DNS-1035/);
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { replicas: 'one' } };
+    assert.match(check.validate(deployment).join('\n'), /replicas/);
   });
 
   test('the CRD schema is closed where Kubernetes prunes and open where it preserves', () => {
-    const s = closedCrdSchema(readFileSync(join(REPO, 'schema/toolhive/v0.44.0/toolhive.stacklok.dev_mcpservers.yaml'), 'utf8'), 'v1beta1') as {
+    const crd = readFileSync(join(REPO, 'schema/toolhive/v0.44.0/toolhive.stacklok.dev_mcpservers.yaml'), 'utf8');
+    const s = closedCrdSchema(crd, 'v1beta1') as {
       properties: { spec: { additionalProperties: unknown; properties: { podTemplateSpec: Record<string, unknown> } } };
     };
     assert.equal(s.properties.spec.additionalProperties, false);
@@ -89,12 +98,15 @@ describe('export: every document is valid against the checked-in schemas (Kubern
 });
 
 describe('export: toolhive', () => {
-  const r = exportManifests('toolhive', Object.entries(CASES).map(([n, t]) => ({ desired: desired(n, t), host: hostOf[n] ?? noHost })), OPTS);
-  const config = parse(String((r.files.find((f) => f.path === 'litellm.yaml')!.documents[0]!['data'] as Record<string, string>)['config.yaml'])) as {
+  const all = (): ExportServer[] => Object.entries(CASES).map(([n, t]) => ({ desired: desired(n, t), host: hostOf[n] ?? noHost }));
+  const r = exportManifests('toolhive', all(), OPTS);
+  const cm = r.files.find((f) => f.path === 'litellm.yaml')!.documents[0]!;
+  const config = parse((cm['data'] as Record<string, string>)['config.yaml']!) as {
     mcp_servers: Record<string, Record<string, string>>;
   };
-  const server = (name: string): Manifest & { spec: Record<string, unknown> } =>
-    r.files.flatMap((f) => f.documents).find((d) => d.kind === 'MCPServer' && d.metadata.name === name) as Manifest & { spec: Record<string, unknown> };
+  type WithSpec = Manifest & { spec: Record<string, unknown> };
+  const server = (name: string): WithSpec =>
+    r.files.flatMap((f) => f.documents).find((d) => d.kind === 'MCPServer' && d.metadata.name === name) as WithSpec;
 
   test("LiteLLM reaches each server through the operator's proxy Service (mcp-<name>-proxy:8080), http ones via the edge", () => {
     assert.deepEqual(
@@ -110,9 +122,13 @@ describe('export: toolhive', () => {
     const docs = r.files.flatMap((f) => f.documents);
     const edge = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'mcp-edge')!;
     assert.match(JSON.stringify(edge), /"args":\["edge","--port","8080","--allow-prefix","mcp-"\]/);
-    const policy = (name: string): unknown => (docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === name)!['spec'] as Record<string, unknown>)['ingress'];
-    assert.deepEqual(policy('mcp-tuned-proxy'), [{ from: [{ podSelector: { matchLabels: { 'io.mcp-reconciler/role': 'edge' } } }], ports: [{ protocol: 'TCP', port: 8080 }] }]);
-    assert.deepEqual(policy('mcp-sse-proxy'), [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'litellm' } } }], ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    const ingress = (name: string): unknown =>
+      (docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === name)!['spec'] as Record<string, unknown>)['ingress'];
+    const port = [{ protocol: 'TCP', port: 8080 }];
+    const edgePods = { podSelector: { matchLabels: { 'io.mcp-reconciler/role': 'edge' } } };
+    assert.deepEqual(ingress('mcp-tuned-proxy'), [{ from: [edgePods], ports: port }]);
+    const litellm = { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'litellm' } } };
+    assert.deepEqual(ingress('mcp-sse-proxy'), [{ from: [litellm], ports: port }]);
   });
 
   test('transport, ports, args, limits, profile and hardening map onto MCPServer', () => {
@@ -122,7 +138,13 @@ describe('export: toolhive', () => {
     assert.deepEqual(tuned['resources'], { limits: { memory: '1Gi', cpu: '500m' } });
     assert.deepEqual(tuned['permissionProfile'], { type: 'builtin', name: 'network' });
     const c = (tuned['podTemplateSpec'] as { spec: { containers: Record<string, unknown>[] } }).spec.containers[0]!;
-    assert.deepEqual(c['securityContext'], { readOnlyRootFilesystem: false, allowPrivilegeEscalation: true, capabilities: { add: ['NET_BIND_SERVICE'] }, runAsUser: 1000, runAsGroup: 1000 });
+    assert.deepEqual(c['securityContext'], {
+      readOnlyRootFilesystem: false,
+      allowPrivilegeEscalation: true,
+      capabilities: { add: ['NET_BIND_SERVICE'] },
+      runAsUser: 1000,
+      runAsGroup: 1000,
+    });
     const stdio = server('stdio').spec;
     assert.equal(stdio['transport'], 'stdio');
     assert.equal(stdio['proxyMode'], 'streamable-http');
@@ -146,7 +168,8 @@ describe('export: toolhive', () => {
 
   test('a plain env value wins over the env file key of the same name (as in Docker), so that key is no secretKeyRef', () => {
     const d = desired('both', 'image: x/y:1\ntransport: http\nport: 80\nenv: {MODE: ro}\n');
-    const r2 = exportManifests('toolhive', [{ desired: d, host: { envFile: { path: '/s/mcp-both.env', keys: ['MODE', 'TOKEN'] }, mounts: [] } }], OPTS);
+    const host = { envFile: { path: '/s/mcp-both.env', keys: ['MODE', 'TOKEN'] }, mounts: [] };
+    const r2 = exportManifests('toolhive', [{ desired: d, host }], OPTS);
     const spec = r2.files[0]!.documents.find((x) => x.kind === 'MCPServer')!['spec'] as Record<string, unknown>;
     assert.deepEqual(spec['env'], [{ name: 'MODE', value: 'ro' }]);
     const c = (spec['podTemplateSpec'] as { spec: { containers: Record<string, unknown>[] } }).spec.containers[0]!;
@@ -154,13 +177,16 @@ describe('export: toolhive', () => {
   });
 
   test('egress: false is profile none and a NetworkPolicy with no egress; ingress only from its proxy', () => {
-    const r2 = exportManifests('toolhive', [{ desired: desired('quiet', 'image: x/y:1\ntransport: http\nport: 3000\negress: false\n'), host: noHost }], OPTS);
+    const quiet = desired('quiet', 'image: x/y:1\ntransport: http\nport: 3000\negress: false\n');
+    const r2 = exportManifests('toolhive', [{ desired: quiet, host: noHost }], OPTS);
     const docs = r2.files[0]!.documents;
-    assert.deepEqual((docs.find((d) => d.kind === 'MCPServer')!['spec'] as Record<string, unknown>)['permissionProfile'], { type: 'builtin', name: 'none' });
+    const spec = docs.find((d) => d.kind === 'MCPServer')!['spec'] as Record<string, unknown>;
+    assert.deepEqual(spec['permissionProfile'], { type: 'builtin', name: 'none' });
     const policy = docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === 'mcp-quiet')!['spec'] as Record<string, unknown>;
     assert.deepEqual(policy['egress'], []);
     assert.deepEqual(policy['podSelector'], { matchLabels: { app: 'quiet' } });
-    assert.deepEqual(policy['ingress'], [{ from: [{ podSelector: { matchLabels: { app: 'mcpserver', 'app.kubernetes.io/instance': 'quiet' } } }], ports: [{ protocol: 'TCP', port: 3000 }] }]);
+    const proxy = { podSelector: { matchLabels: { app: 'mcpserver', 'app.kubernetes.io/instance': 'quiet' } } };
+    assert.deepEqual(policy['ingress'], [{ from: [proxy], ports: [{ protocol: 'TCP', port: 3000 }] }]);
   });
 });
 
@@ -182,8 +208,10 @@ describe('export: kubernetes', () => {
   });
 
   test('NetworkPolicies: an http server admits only the edge, an sse server only LiteLLM, the edge only LiteLLM', () => {
-    const policy = (name: string): Record<string, unknown> => docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === name)!['spec'] as Record<string, unknown>;
-    assert.deepEqual(policy('mcp-tuned')['ingress'], [{ from: [{ podSelector: { matchLabels: { 'io.mcp-reconciler/role': 'edge' } } }], ports: [{ protocol: 'TCP', port: 80 }] }]);
+    const policy = (name: string): Record<string, unknown> =>
+      docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === name)!['spec'] as Record<string, unknown>;
+    const edge = { podSelector: { matchLabels: { 'io.mcp-reconciler/role': 'edge' } } };
+    assert.deepEqual(policy('mcp-tuned')['ingress'], [{ from: [edge], ports: [{ protocol: 'TCP', port: 80 }] }]);
     const litellm = [{ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'litellm' } } }];
     assert.deepEqual(policy('mcp-sse')['ingress'], [{ from: litellm, ports: [{ protocol: 'TCP', port: 9000 }] }]);
     assert.deepEqual(policy('mcp-edge')['ingress'], [{ from: litellm, ports: [{ protocol: 'TCP', port: 8080 }] }]);
@@ -200,8 +228,8 @@ describe('export: kubernetes', () => {
 
 describe('export refuses what Kubernetes cannot express, naming the file and the field', () => {
   const cases: [string, string, RegExp][] = [
-    ['named', 'image: x/y:1\ntransport: http\nport: 80\nsecurity: {user: app}\n', /^desired\/mcp-named\.yaml:4:18 security\.user: "app" is a user name/],
-    ['walled', 'image: x/y:1\ntransport: http\nport: 80\negress: false\nnetworks: [pg]\n', /^desired\/mcp-walled\.yaml:5:11 networks: a Docker network has no Kubernetes equivalent/],
+    ['named', `${HTTP}security: {user: app}\n`, /^desired\/mcp-named\.yaml:4:18 security\.user: "app" is a user name/],
+    ['walled', `${HTTP}egress: false\nnetworks: [pg]\n`, /^desired\/mcp-walled\.yaml:5:11 networks: a Docker network has no Kubernetes equivalent/],
   ];
   for (const format of FORMATS) {
     for (const [name, text, re] of cases) {
@@ -219,8 +247,8 @@ describe('export refuses what Kubernetes cannot express, naming the file and the
 describe('export refuses two env files that would be one Secret', () => {
   for (const format of FORMATS) {
     test(format, () => {
-      const a = { desired: desired('a', 'image: x/y:1\ntransport: http\nport: 80\n'), host: { envFile: { path: '/s/a_b.env', keys: ['K'] }, mounts: [] } };
-      const b = { desired: desired('b', 'image: x/y:1\ntransport: http\nport: 80\nenvFile: a-b.env\n'), host: { envFile: { path: '/s/a-b.env', keys: ['K'] }, mounts: [] } };
+      const a = { desired: desired('a', HTTP), host: { envFile: { path: '/s/a_b.env', keys: ['K'] }, mounts: [] } };
+      const b = { desired: desired('b', `${HTTP}envFile: a-b.env\n`), host: { envFile: { path: '/s/a-b.env', keys: ['K'] }, mounts: [] } };
       const r = exportManifests(format, [a, b], OPTS);
       assert.deepEqual(r.refusals.map((x) => `${x.file}:${x.line} ${x.path}: ${x.message}`), [
         'desired/mcp-b.yaml:4 envFile: /s/a-b.env and /s/a_b.env would both be the Secret a-b-env; rename one of the files',
@@ -251,7 +279,13 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
   const envFile = join(secrets, 'mcp-postgresql.env');
   writeFileSync(envFile, `DSN=postgres://ro:${VALUE}@db:5432/x\nexport API_KEY="${VALUE}-2"\n`);
   chmodSync(envFile, 0o600);
-  const env = { PATH: process.env['PATH'] ?? '', HOME: dir, XDG_CONFIG_HOME: join(dir, 'cfg'), MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: secrets };
+  const env = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: dir,
+    XDG_CONFIG_HOME: join(dir, 'cfg'),
+    MCP_RECONCILER_PROJECTS_ROOT: dir,
+    MCP_RECONCILER_SECRETS_DIR: secrets,
+  };
   const run = (args: string[]): { status: number | null; stdout: string; stderr: string } => {
     const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env, cwd: dir, timeout: 30_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -274,8 +308,8 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
       assert.equal(r.status, 0, r.stderr);
       const written = files(out).sort();
       const expected = format === 'toolhive'
-        ? ['README.md', 'litellm.yaml', 'mcp-edge.yaml', 'mcp-everything.yaml', 'mcp-memory.yaml', 'mcp-postgresql.yaml', 'secrets/mcp-postgresql-env.yaml']
-        : ['README.md', 'litellm.yaml', 'mcp-edge.yaml', 'mcp-everything.yaml', 'mcp-postgresql.yaml', 'secrets/mcp-postgresql-env.yaml'];
+        ? ['README.md', 'litellm.yaml', 'mcp-edge.yaml', 'mcp-everything.yaml', 'mcp-memory.yaml', 'mcp-postgresql.yaml', SECRET_TEMPLATE]
+        : ['README.md', 'litellm.yaml', 'mcp-edge.yaml', 'mcp-everything.yaml', 'mcp-postgresql.yaml', SECRET_TEMPLATE];
       assert.deepEqual(written, expected);
       const docs = written.filter((f) => f.endsWith('.yaml')).flatMap((f) =>
         parseAllDocuments(readFileSync(join(out, f), 'utf8')).map((d) => d.toJS() as Manifest).filter((d) => d !== null),

@@ -42,14 +42,18 @@ export function litellmFile(o: ExportOptions, entries: [string, Record<string, u
       ...(withAuth ? [`  environmentSecrets: [${authSecretName(o)}]`] : []),
       `  masterkeySecretName: <your Secret>   # the chart gives its key to LiteLLM as ${HELM_MASTER_KEY_VAR}`,
       'Or keep the chart\'s own ConfigMap and copy mcp_servers under proxy_config: in its values.',
-      `Run the chart in namespace ${o.namespace}, or keep its pods labelled app.kubernetes.io/name: litellm: the NetworkPolicies admit only those.`,
+      `Run the chart in namespace ${o.namespace}, or anywhere with its pods labelled app.kubernetes.io/name: litellm:`,
+      'the NetworkPolicies admit only those.',
     ],
     documents: [cm],
   };
 }
 
 /** Secret templates: one per env file (keys, empty values) and one for LiteLLM's upstream credentials. */
-export function secretFiles(o: ExportOptions, servers: readonly ExportServer[]): { files: ExportFile[]; notes: string[]; commands: string[] } {
+export function secretFiles(
+  o: ExportOptions,
+  servers: readonly ExportServer[],
+): { files: ExportFile[]; notes: string[]; commands: string[] } {
   const files: ExportFile[] = [];
   const notes: string[] = [];
   const commands: string[] = [];
@@ -63,16 +67,20 @@ export function secretFiles(o: ExportOptions, servers: readonly ExportServer[]):
     byName.set(name, seen);
   }
   for (const [name, { path, keys }] of [...byName].sort(([a], [b]) => a.localeCompare(b))) {
-    files.push(secretTemplate(o, name, [...keys], [`Keys of ${path}; the values stay in that file. Create the Secret from it:`, createFromEnvFile(o, name, path)]));
+    const comment = [`Keys of ${path}; the values stay in that file. Create the Secret from it:`, createFromEnvFile(o, name, path)];
+    files.push(secretTemplate(o, name, [...keys], comment));
     commands.push(createFromEnvFile(o, name, path));
   }
   const auth = servers.filter((s) => s.desired.spec.auth);
   if (auth.length > 0) {
     const name = authSecretName(o);
     const keys = auth.map((s) => authVar(s.desired.name));
-    const from = auth.map((s) => `${authVar(s.desired.name)} = ${s.desired.spec.auth!.secret} of ${s.host.envFile?.path ?? `${s.desired.name}'s env file`}`);
+    const from = auth.map((s) => {
+      const file = s.host.envFile?.path ?? `${s.desired.name}'s env file`;
+      return `${authVar(s.desired.name)} = ${s.desired.spec.auth!.secret} of ${file}`;
+    });
     files.push(secretTemplate(o, name, keys, ['Credentials LiteLLM sends upstream (desired auth:), one key per server:', ...from]));
-    notes.push(`${name}: fill the template secrets/${name}.yaml (${from.join('; ')}) and give it to LiteLLM (chart value environmentSecrets)`);
+    notes.push(`${name}: fill the template secrets/${name}.yaml (${from.join('; ')}); the chart gives it to LiteLLM (environmentSecrets)`);
   }
   return { files, notes, commands };
 }

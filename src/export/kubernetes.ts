@@ -101,7 +101,12 @@ function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; note
     },
   };
   return {
-    file: { path: `${name}.yaml`, apply: true, comment: [`From ${d.file} (mcp-reconciler export --format kubernetes).`], documents: [...parts.extra, deployment, service, policy] },
+    file: {
+      path: `${name}.yaml`,
+      apply: true,
+      comment: [`From ${d.file} (mcp-reconciler export --format kubernetes).`],
+      documents: [...parts.extra, deployment, service, policy],
+    },
     notes: parts.notes,
     commands: parts.commands,
   };
@@ -196,5 +201,10 @@ export function exportKubernetes(servers: readonly ExportServer[], o: ExportOpti
   if (ok.some((s) => s.desired.spec.transport === 'http')) files.push(edgeFile(o));
   files.push(litellmFile(o, entries, ok.some((s) => s.desired.spec.auth)));
   const secrets = secretFiles(o, ok);
-  return { files: [...files, ...secrets.files], refusals, notes: [...notes, ...secrets.notes], commands: [...secrets.commands, ...commands] };
+  return {
+    files: [...files, ...secrets.files],
+    refusals,
+    notes: [...notes, ...secrets.notes],
+    commands: [...secrets.commands, ...commands],
+  };
 }

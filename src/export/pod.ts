@@ -54,7 +54,12 @@ export function dataClaimName(o: ExportOptions, name: string): string {
   return `${o.prefix}${name}-data`;
 }
 
-export function meta(o: ExportOptions, name: string, labels: Record<string, string> = {}, annotations?: Record<string, string>): Manifest['metadata'] {
+export function meta(
+  o: ExportOptions,
+  name: string,
+  labels: Record<string, string> = {},
+  annotations?: Record<string, string>,
+): Manifest['metadata'] {
   return { name, namespace: o.namespace, labels: { ...PART_OF, ...labels }, ...(annotations ? { annotations } : {}) };
 }
 
@@ -90,7 +95,8 @@ export function commonRefusals(s: ExportServer): Refusal[] {
   const out: Refusal[] = [];
   const user = d.spec.security?.user;
   if (user !== undefined && numericUser(user) === null) {
-    out.push(refusal(d, 'security.user', `"${user}" is a user name; Kubernetes runs a container as a numeric uid[:gid] (runAsUser): write the number`));
+    const why = `"${user}" is a user name; Kubernetes runs a container as a numeric uid[:gid] (runAsUser): write the number`;
+    out.push(refusal(d, 'security.user', why));
   }
   if ((d.spec.networks ?? []).length > 0 && d.spec.egress === false) {
     out.push(
@@ -176,11 +182,13 @@ export function containerParts(s: ExportServer, o: ExportOptions): ContainerPart
     } else {
       volumeMounts.push({ name, mountPath: g.dst, readOnly: true });
       commands.push(`kubectl -n ${o.namespace} create configmap ${cm} ${shellWord(`--from-file=${host.source}`)}`);
-      notes.push(`${d.file}: mounts.${i}: the ConfigMap ${cm}, created from the folder ${host.source} (its top-level files only, 1 MiB in all), mounted at ${g.dst}`);
+      const what = `the ConfigMap ${cm}, created from the folder ${host.source} (its top-level files only, 1 MiB in all)`;
+      notes.push(`${d.file}: mounts.${i}: ${what}, mounted at ${g.dst}`);
     }
   });
   if ((spec.networks ?? []).length > 0) {
-    notes.push(`${d.file}: networks: ${spec.networks!.join(', ')} have no Kubernetes equivalent; the server keeps all egress (egress: true)`);
+    const nets = spec.networks!.join(', ');
+    notes.push(`${d.file}: networks: ${nets} have no Kubernetes equivalent; the server keeps all egress (egress: true)`);
   }
   const env = Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value: String(value) }));
   const container: Record<string, unknown> = {

@@ -23,7 +23,17 @@
  */
 import type { ExportFile, ExportOptions, ExportResult, ExportServer, Manifest, Refusal } from './model.js';
 import { litellmFile, secretFiles, secretNameClashes } from './gateway.js';
-import { commonRefusals, containerParts, envSecretName, gatewayEntry, LABEL_ROLE, LABEL_SERVER, LITELLM_POD_LABELS, mcpPath, meta } from './pod.js';
+import {
+  commonRefusals,
+  containerParts,
+  envSecretName,
+  gatewayEntry,
+  LABEL_ROLE,
+  LABEL_SERVER,
+  LITELLM_POD_LABELS,
+  mcpPath,
+  meta,
+} from './pod.js';
 import { edgeFile, edgeName } from './kubernetes.js';
 
 export const TOOLHIVE_VERSION = 'v0.44.0';
@@ -70,11 +80,14 @@ function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; note
       // builtin "none": no network; "network": outbound allowed (the desired egress), recorded for toolhive.
       permissionProfile: { type: 'builtin', name: spec.egress === false ? 'none' : 'network' },
       resources,
-      podTemplateSpec: { spec: { automountServiceAccountToken: false, containers: [container], ...(parts.volumes.length ? { volumes: parts.volumes } : {}) } },
+      podTemplateSpec: {
+        spec: { automountServiceAccountToken: false, containers: [container], ...(parts.volumes.length ? { volumes: parts.volumes } : {}) },
+      },
     },
   };
   const backend = { app: d.name };
   const proxy = { app: 'mcpserver', 'app.kubernetes.io/instance': d.name };
+  const fromProxy = { from: [{ podSelector: { matchLabels: proxy } }], ports: [{ protocol: 'TCP', port: spec.port! }] };
   const serverPolicy: Manifest = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -83,7 +96,7 @@ function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; note
       podSelector: { matchLabels: backend },
       policyTypes: ['Ingress', 'Egress'],
       // stdio: the proxy attaches through the Kubernetes API, no connection to the pod at all.
-      ingress: spec.transport === 'stdio' ? [] : [{ from: [{ podSelector: { matchLabels: proxy } }], ports: [{ protocol: 'TCP', port: spec.port! }] }],
+      ingress: spec.transport === 'stdio' ? [] : [fromProxy],
       egress: spec.egress === false ? [] : [{}],
     },
   };
@@ -135,10 +148,18 @@ export function exportToolhive(servers: readonly ExportServer[], o: ExportOption
     // stdio: toolhive's own streamable proxy answers (it reads the header's first value only).
     else if (spec.transport === 'stdio') entries.push(gatewayEntry(s.desired, `${base}/mcp`, 'http'));
     // http: the transparent proxy passes LiteLLM's doubled mcp-protocol-version on, so the edge goes in front (ADR 0003).
-    else entries.push(gatewayEntry(s.desired, `http://${edgeName(o)}.${o.namespace}.svc.cluster.local:${o.edgePort}/${proxy}/${PROXY_PORT}${mcpPath(spec)}`, 'http'));
+    else {
+      const edge = `http://${edgeName(o)}.${o.namespace}.svc.cluster.local:${o.edgePort}`;
+      entries.push(gatewayEntry(s.desired, `${edge}/${proxy}/${PROXY_PORT}${mcpPath(spec)}`, 'http'));
+    }
   }
   if (ok.some((s) => s.desired.spec.transport === 'http')) files.push(edgeFile(o, PROXY_PREFIX));
   files.push(litellmFile(o, entries, ok.some((s) => s.desired.spec.auth)));
   const secrets = secretFiles(o, ok);
-  return { files: [...files, ...secrets.files], refusals, notes: [...notes, ...secrets.notes], commands: [...secrets.commands, ...commands] };
+  return {
+    files: [...files, ...secrets.files],
+    refusals,
+    notes: [...notes, ...secrets.notes],
+    commands: [...secrets.commands, ...commands],
+  };
 }

@@ -32,9 +32,14 @@ const DEFS_ID = 'https://kubernetes.io/api/_definitions.json';
  * does not list (silently), so for us an unknown field is an error. Open where the CRD says so
  * (x-kubernetes-preserve-unknown-fields, additionalProperties).
  */
+interface CrdVersion {
+  name: string;
+  schema: { openAPIV3Schema: Record<string, unknown> };
+}
+
 export function closedCrdSchema(crdYaml: string, version: string): Record<string, unknown> {
   const crd = parseAllDocuments(crdYaml)
-    .map((d) => d.toJS() as { kind?: string; spec?: { versions?: { name: string; schema: { openAPIV3Schema: Record<string, unknown> } }[] } })
+    .map((d) => d.toJS() as { kind?: string; spec?: { versions?: CrdVersion[] } })
     .find((d) => d?.kind === 'CustomResourceDefinition');
   const v = crd?.spec?.versions?.find((x) => x.name === version);
   if (!v) throw new Error(`CRD has no version ${version}`);
@@ -42,7 +47,8 @@ export function closedCrdSchema(crdYaml: string, version: string): Record<string
     if (Array.isArray(node)) return node.forEach(close);
     if (node === null || typeof node !== 'object') return;
     const o = node as Record<string, unknown>;
-    if (o['properties'] && o['additionalProperties'] === undefined && !o['x-kubernetes-preserve-unknown-fields']) o['additionalProperties'] = false;
+    const open = o['additionalProperties'] !== undefined || o['x-kubernetes-preserve-unknown-fields'];
+    if (o['properties'] && !open) o['additionalProperties'] = false;
     Object.values(o).forEach(close);
   };
   const schema = structuredClone(v.schema.openAPIV3Schema);
@@ -67,12 +73,16 @@ export function schemaCheck(): SchemaCheck {
   ajv.addFormat('date-time', { type: 'string', validate: (s: string) => !Number.isNaN(Date.parse(s)) });
   ajv.addSchema(JSON.parse(readFileSync(join(KUBERNETES_SCHEMA_DIR, '_definitions.json'), 'utf8')) as object);
   const byKind = new Map<string, ValidateFunction>();
-  for (const [key, file] of Object.entries(KINDS)) byKind.set(key, ajv.compile(JSON.parse(readFileSync(join(KUBERNETES_SCHEMA_DIR, file), 'utf8')) as object));
-  const podTemplate = ajv.compile(JSON.parse(readFileSync(join(KUBERNETES_SCHEMA_DIR, 'podtemplatespec-v1.json'), 'utf8')) as object);
+  const kindSchema = (file: string): object => JSON.parse(readFileSync(join(KUBERNETES_SCHEMA_DIR, file), 'utf8')) as object;
+  for (const [key, file] of Object.entries(KINDS)) byKind.set(key, ajv.compile(kindSchema(file)));
+  const podTemplate = ajv.compile(kindSchema('podtemplatespec-v1.json'));
   const objectMeta = ajv.compile({ $ref: `${DEFS_ID}#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta` });
   byKind.set('toolhive.stacklok.dev/v1beta1/MCPServer', ajv.compile(closedCrdSchema(readFileSync(TOOLHIVE_CRD_FILE, 'utf8'), 'v1beta1')));
   const errors = (fn: ValidateFunction, at: string): string[] =>
-    (fn.errors ?? []).map((e) => `${at}${e.instancePath || '/'} ${e.message ?? 'invalid'}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params['additionalProperty'])})` : ''}`);
+    (fn.errors ?? []).map((e) => {
+      const extra = e.params && 'additionalProperty' in e.params ? ` (${String(e.params['additionalProperty'])})` : '';
+      return `${at}${e.instancePath || '/'} ${e.message ?? 'invalid'}${extra}`;
+    });
   cached = {
     validate(doc) {
       const where = `${doc.kind}/${doc.metadata?.name ?? '?'}: `;
@@ -82,7 +92,8 @@ export function schemaCheck(): SchemaCheck {
       // Names the schemas do not check: DNS-1123 labels, a Service's a DNS-1035 label (starts with a letter).
       const name = String(doc.metadata?.name ?? '');
       const label = doc.kind === 'Service' ? /^[a-z]([-a-z0-9]*[a-z0-9])?$/ : /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-      if (!label.test(name) || name.length > 63) out.push(`${where}metadata.name is not a ${doc.kind === 'Service' ? 'DNS-1035' : 'DNS-1123'} label`);
+      const rule = doc.kind === 'Service' ? 'DNS-1035' : 'DNS-1123';
+      if (!label.test(name) || name.length > 63) out.push(`${where}metadata.name is not a ${rule} label`);
       if (doc.kind === 'MCPServer') {
         if (!objectMeta(doc.metadata)) out.push(...errors(objectMeta, `${where}metadata`));
         const pts = (doc['spec'] as { podTemplateSpec?: unknown } | undefined)?.podTemplateSpec;

@@ -30,7 +30,11 @@ export function register(program: Command): void {
       [Exit.Error, 'an invalid desired file, a server the format cannot express (nothing written), or settings that do not load'],
     ],
   })
-    .addOption(new Option('--format <format>', 'toolhive: MCPServer resources; kubernetes: Deployments, Services, NetworkPolicies').choices(EXPORT_FORMATS).makeOptionMandatory())
+    .addOption(
+      new Option('--format <format>', 'toolhive: MCPServer resources; kubernetes: Deployments, Services, NetworkPolicies')
+        .choices(EXPORT_FORMATS)
+        .makeOptionMandatory(),
+    )
     .option('--namespace <ns>', 'namespace of every object', DEFAULT_NAMESPACE)
     .option('--out <dir>', 'write one file per server, litellm.yaml, secrets/ templates and README.md there (default: documents on stdout)')
     .option('--skip-refused', 'export the other servers when one cannot be expressed (it is named on stderr)');
@@ -39,7 +43,10 @@ export function register(program: Command): void {
 
 /** The env file's keys and each mount source's kind: what the pure export needs from this machine. Never a value. */
 function hostFacts(settings: Settings, d: DesiredServer): HostFacts | LocatedIssue[] {
-  const at = (path: string, message: string): LocatedIssue => ({ file: d.file, ...(d.positions[path] ?? { line: 1, col: 1 }), path, message, severity: 'error' });
+  const at = (path: string, message: string): LocatedIssue => {
+    const pos = d.positions[path] ?? { line: 1, col: 1 };
+    return { file: d.file, ...pos, path, message, severity: 'error' };
+  };
   const problems: LocatedIssue[] = [];
   let envFile: HostFacts['envFile'] = null;
   const envField = typeof d.spec.envFile === 'object' ? 'envFile.path' : 'envFile';
@@ -67,7 +74,9 @@ function hostFacts(settings: Settings, d: DesiredServer): HostFacts | LocatedIss
 export const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 function exportCommand(o: ExportOptions, globals: GlobalOptions, cmd: Command): number {
-  if (!NAMESPACE_RE.test(o.namespace)) usageError(cmd, `--namespace ${o.namespace}: a namespace is lowercase letters, digits and -, at most 63`);
+  if (!NAMESPACE_RE.test(o.namespace)) {
+    usageError(cmd, `--namespace ${o.namespace}: a namespace is lowercase letters, digits and -, at most 63`);
+  }
   let settings: Settings;
   try {
     settings = settingsFrom(globals);
@@ -102,7 +111,8 @@ function exportCommand(o: ExportOptions, globals: GlobalOptions, cmd: Command): 
   refused.push(...result.refusals);
   for (const r of refused) process.stderr.write(`${formatIssue(r)}\n`);
   if (refused.length > 0 && !o.skipRefused) {
-    process.stderr.write(`${new Set(refused.map((r) => r.file)).size} server(s) cannot be exported as ${o.format}: nothing written (--skip-refused exports the others)\n`);
+    const n = new Set(refused.map((r) => r.file)).size;
+    process.stderr.write(`${n} server(s) cannot be exported as ${o.format}: nothing written (--skip-refused exports the others)\n`);
     return Exit.Error;
   }
   const check = schemaCheck();
@@ -121,7 +131,8 @@ function exportCommand(o: ExportOptions, globals: GlobalOptions, cmd: Command): 
   const dir = resolve(o.out);
   const stale = previousExport(dir);
   if (stale === null) {
-    process.stderr.write(`${displayPath(dir)} is not empty and holds no earlier export (no ${README_MARK} README.md): pick another --out\n`);
+    const why = `is not empty and holds no earlier export (no ${README_MARK} README.md)`;
+    process.stderr.write(`${displayPath(dir)} ${why}: pick another --out\n`);
     return Exit.Error;
   }
   // An earlier export's manifests go first: a server removed since must not be applied again by `kubectl apply -f`.
@@ -134,7 +145,8 @@ function exportCommand(o: ExportOptions, globals: GlobalOptions, cmd: Command): 
   const templates = result.files.filter((f) => !f.apply).map((f) => f.path);
   writeFileSync(join(dir, 'README.md'), readme(o, result.notes, result.commands, templates, edge ? edge.path : null));
   const docs = result.files.reduce((n, f) => n + f.documents.length, 0);
-  process.stdout.write(`${result.files.length} file(s), ${docs} document(s) in ${displayPath(dir)}; next steps: ${displayPath(join(dir, 'README.md'))}\n`);
+  const next = displayPath(join(dir, 'README.md'));
+  process.stdout.write(`${result.files.length} file(s), ${docs} document(s) in ${displayPath(dir)}; next steps: ${next}\n`);
   return Exit.Ok;
 }
 
@@ -175,7 +187,8 @@ function readme(o: ExportOptions, notes: string[], commands: string[], templates
   const lines = [
     `${README_MARK} --format ${o.format}`,
     '',
-    'Generated: exporting again into this folder replaces every .yaml file here and in secrets/. Validated against the schemas in schema/ of mcp-reconciler.',
+    'Generated: exporting again into this folder replaces every .yaml file here and in secrets/.',
+    'Every document was validated against the schemas in schema/ of mcp-reconciler.',
     '',
     '1. Namespace and secrets (the values stay in your env files; kubectl reads them itself):',
     '',
