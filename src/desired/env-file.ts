@@ -38,6 +38,27 @@ export function envFileKeys(text: string): string[] {
 }
 
 /**
+ * Lines that `kubectl create secret --from-env-file` reads differently from us (it takes `KEY=VALUE`
+ * literally): an `export ` prefix or spaces around `=` (it refuses the line), a quoted value (it keeps
+ * the quotes). Each names its line number and key; a value is looked at for its quotes only, never quoted.
+ */
+export function kubectlEnvFileProblems(text: string): string[] {
+  const out: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trimStart();
+    const m = /^(export\s+)?([A-Za-z_][A-Za-z0-9_]*)(\s*)=(\s*)(.*)$/s.exec(line);
+    if (!m) return;
+    const [, exp, key, before, after, rest] = m as unknown as [string, string | undefined, string, string, string, string];
+    const v = rest.trimEnd();
+    const quoted = v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'")));
+    if (exp) out.push(`line ${i + 1} (${key}): kubectl refuses the export prefix`);
+    else if (before || after) out.push(`line ${i + 1} (${key}): kubectl refuses spaces around =`);
+    else if (quoted) out.push(`line ${i + 1} (${key}): kubectl keeps the quotes around the value`);
+  });
+  return out;
+}
+
+/**
  * A secrets file is private: group and others have no access, and it belongs to the user the
  * reconciler runs as (root may read anyone's). The message names the file, never its content.
  */

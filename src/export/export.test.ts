@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse } from 'yaml';
 import { parseDesiredFile, type DesiredServer } from '../desired/load.js';
-import { envFileKeys } from '../desired/env-file.js';
+import { envFileKeys, kubectlEnvFileProblems } from '../desired/env-file.js';
 import { exportManifests, renderFile } from './index.js';
 import type { ExportFormat, ExportOptions, ExportServer, HostFacts, Manifest } from './index.js';
 import { closedCrdSchema, schemaCheck } from './validate.js';
@@ -262,6 +262,18 @@ test('shell words in the printed commands: plain paths as they are, others singl
   assert.equal(shellWord("--from-file=/home/u/my files/it's.toml"), "'--from-file=/home/u/my files/it'\\''s.toml'");
 });
 
+test('kubectlEnvFileProblems names the lines kubectl reads differently, by line and key, without the value', () => {
+  const text = 'OK=plain\nexport EXP=1\nSP = 2\nQ="secret words"\nS=\'x\'\n# c\n';
+  const problems = kubectlEnvFileProblems(text);
+  assert.deepEqual(problems, [
+    'line 2 (EXP): kubectl refuses the export prefix',
+    'line 3 (SP): kubectl refuses spaces around =',
+    'line 4 (Q): kubectl keeps the quotes around the value',
+    "line 5 (S): kubectl keeps the quotes around the value",
+  ]);
+  assert.ok(!problems.join('').includes('secret words'));
+});
+
 test('envFileKeys names the variables and never carries a value', () => {
   const keys = envFileKeys('# c\nA=1\nexport B="two words"\n\nA=again\nbad line\nC_3=\n');
   assert.deepEqual(keys, ['A', 'B', 'C_3']);
@@ -321,6 +333,7 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
       assert.match(readFileSync(join(out, 'secrets/mcp-postgresql-env.yaml'), 'utf8'), /stringData:\n {2}DSN: ""\n {2}API_KEY: ""/);
       assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /create secret generic mcp-postgresql-env --from-env-file=/);
       assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /create configmap mcp-postgresql-mount-0 --from-file=dbhub\.toml=/);
+      assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /mcp-postgresql\.env: line 2 \(API_KEY\): kubectl refuses the export prefix/);
     });
 
     test(`${format}: to stdout, without the Secret templates, and no secret value`, () => {

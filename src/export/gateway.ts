@@ -62,9 +62,11 @@ export function secretFiles(
     const f = s.host.envFile;
     if (!f) continue;
     const name = envSecretName(f.path);
-    const seen = byName.get(name) ?? { path: f.path, keys: new Set<string>() };
-    for (const k of f.keys) seen.keys.add(k);
-    byName.set(name, seen);
+    const seen = byName.get(name);
+    if (!seen) for (const p of f.kubectlProblems ?? []) notes.push(`${f.path}: ${p}; fix the line before creating the Secret ${name}`);
+    const entry = seen ?? { path: f.path, keys: new Set<string>() };
+    for (const k of f.keys) entry.keys.add(k);
+    byName.set(name, entry);
   }
   for (const [name, { path, keys }] of [...byName].sort(([a], [b]) => a.localeCompare(b))) {
     const comment = [`Keys of ${path}; the values stay in that file. Create the Secret from it:`, createFromEnvFile(o, name, path)];

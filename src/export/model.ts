@@ -19,7 +19,7 @@ export interface Manifest {
 /** What the export needs to know about a server besides its desired file: paths and names, never a value. */
 export interface HostFacts {
   /** The env file the server gets (confined to the secrets dir, as the reconciler resolves it) and its variable names. */
-  envFile: { path: string; keys: string[] } | null;
+  envFile: { path: string; keys: string[]; kubectlProblems?: string[] } | null;
   /** Per `mounts:` entry: its source on this machine and whether that is a file or a folder. */
   mounts: { source: string; kind: 'file' | 'dir' }[];
 }

@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join, resolve } from 'node:path';
 import type { Settings } from '../../config/settings.js';
 import { displayPath, loadDesiredDir, type DesiredServer } from '../../desired/load.js';
-import { envFileKeys, readSecretsFile } from '../../desired/env-file.js';
+import { envFileKeys, kubectlEnvFileProblems, readSecretsFile } from '../../desired/env-file.js';
 import { InputError, mountBinds, serverEnvFile } from '../../desired/resolve.js';
 import { errorMessage, formatIssue, type LocatedIssue } from '../../errors/index.js';
 import { EXPORT_FORMATS, exportManifests, renderFile, type ExportFormat, type ExportServer, type HostFacts } from '../../export/index.js';
@@ -52,7 +52,10 @@ function hostFacts(settings: Settings, d: DesiredServer): HostFacts | LocatedIss
   const envField = typeof d.spec.envFile === 'object' ? 'envFile.path' : 'envFile';
   try {
     const path = serverEnvFile(settings, d);
-    if (path) envFile = { path, keys: envFileKeys(readSecretsFile(path)) };
+    if (path) {
+      const text = readSecretsFile(path);
+      envFile = { path, keys: envFileKeys(text), kubectlProblems: kubectlEnvFileProblems(text) };
+    }
   } catch (err) {
     problems.push(err instanceof InputError ? at(err.path, err.message.slice(err.path.length + 2)) : at(envField, errorMessage(err)));
   }
