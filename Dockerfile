@@ -26,6 +26,8 @@ COPY --from=build /src/dist/src ./dist/src
 COPY systemd/ ./systemd/
 # `add` reads its templates from here (docs/adr/0020).
 COPY catalog/ ./catalog/
+# The schemas `export` checks its manifests against (docs/adr/0018).
+COPY schema/ ./schema/
 # Unprivileged; give it the Docker socket's group at run time:
 #   docker run --group-add "$(stat -c %g /var/run/docker.sock)" -v /var/run/docker.sock:/var/run/docker.sock ...
 USER node
