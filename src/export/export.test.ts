@@ -13,6 +13,7 @@ import { exportManifests, renderFile } from './index.js';
 import type { ExportFormat, ExportOptions, ExportServer, HostFacts, Manifest } from './index.js';
 import { closedCrdSchema, schemaCheck } from './validate.js';
 import { shellWord } from './pod.js';
+import { planAdd, templateNames, writeAdd } from '../catalog/catalog.js';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../main.js');
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -229,7 +230,7 @@ describe('export: kubernetes', () => {
 describe('export refuses what Kubernetes cannot express, naming the file and the field', () => {
   const cases: [string, string, RegExp][] = [
     ['named', `${HTTP}security: {user: app}\n`, /^desired\/mcp-named\.yaml:4:18 security\.user: "app" is a user name/],
-    ['walled', `${HTTP}egress: false\nnetworks: [pg]\n`, /^desired\/mcp-walled\.yaml:5:11 networks: a Docker network has no Kubernetes equivalent/],
+    ['walled', `${HTTP}egress: false\nnetworks: [pg]\n`, /^desired\/mcp-walled\.yaml:5:11 networks: a Docker network has no Kubernetes/],
   ];
   for (const format of FORMATS) {
     for (const [name, text, re] of cases) {
@@ -333,7 +334,7 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
       assert.match(readFileSync(join(out, 'secrets/mcp-postgresql-env.yaml'), 'utf8'), /stringData:\n {2}DSN: ""\n {2}API_KEY: ""/);
       assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /create secret generic mcp-postgresql-env --from-env-file=/);
       assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /create configmap mcp-postgresql-mount-0 --from-file=dbhub\.toml=/);
-      assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /mcp-postgresql\.env: line 2 \(API_KEY\): kubectl refuses the export prefix/);
+      assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /mcp-postgresql\.env: line 2 \(API_KEY\): kubectl refuses the export/);
     });
 
     test(`${format}: to stdout, without the Secret templates, and no secret value`, () => {
@@ -394,6 +395,66 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
     assert.equal(r.status, 2);
     assert.match(r.stderr, /Allowed choices are toolhive, kubernetes/);
   });
+});
+
+describe('export through the CLI: every catalog template, both formats', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'export-catalog-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const target = {
+    desiredDir: join(dir, 'desired'),
+    projectsRoot: join(dir, 'projects'),
+    secretsDir: join(dir, 'secrets'),
+    namePrefix: 'mcp-',
+  };
+  mkdirSync(target.desiredDir);
+  mkdirSync(target.projectsRoot);
+  mkdirSync(target.secretsDir, { mode: 0o700 });
+  const VALUE = `c-${randomBytes(12).toString('hex')}`;
+  const templates = templateNames();
+  const stdio: string[] = [];
+  for (const t of templates) {
+    const plan = planAdd(target, t);
+    writeAdd(plan);
+    if (plan.server.spec.transport === 'stdio') stdio.push(t);
+    // The keys the template asks for, with a value no output may contain.
+    if (plan.secrets.length > 0) {
+      writeFileSync(plan.envFile, plan.secrets.map((x, i) => `${x.key}=${VALUE}-${i}\n`).join(''));
+      chmodSync(plan.envFile, 0o600);
+    }
+  }
+  const env = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: dir,
+    XDG_CONFIG_HOME: join(dir, 'cfg'),
+    MCP_RECONCILER_PROJECTS_ROOT: target.projectsRoot,
+    MCP_RECONCILER_SECRETS_DIR: target.secretsDir,
+  };
+
+  test('the catalog has templates of every transport kind (so the export below covers them)', () => {
+    assert.ok(templates.length >= 7, templates.join(','));
+    assert.ok(stdio.length >= 1 && stdio.length < templates.length);
+  });
+
+  for (const format of FORMATS) {
+    test(`${format}: every template exports, every document is valid, no secret value in the output`, () => {
+      const out = join(dir, `out-${format}`);
+      const args = ['export', '--desired', target.desiredDir, '--format', format, '--out', out, '--skip-refused'];
+      const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env, cwd: dir, timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const refused = [...r.stderr.matchAll(/mcp-([a-z0-9-]+)\.yaml:\d+:\d+ transport: stdio/g)].map((m) => m[1]).sort();
+      assert.deepEqual(refused, format === 'kubernetes' ? [...stdio].sort() : []);
+      const written = readdirSync(out).filter((f) => f.endsWith('.yaml'));
+      const exported = templates.filter((t) => format === 'toolhive' || !stdio.includes(t));
+      for (const t of exported) assert.ok(written.includes(`mcp-${t}.yaml`), `mcp-${t}.yaml in ${written.join(',')}`);
+      const paths = [...written.map((f) => join(out, f)), ...readdirSync(join(out, 'secrets')).map((f) => join(out, 'secrets', f))];
+      const texts = paths.map((p) => readFileSync(p, 'utf8'));
+      const docs = texts.flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as Manifest));
+      assertValid([{ path: format, documents: docs }]);
+      const servers = docs.filter((d) => d.kind === (format === 'toolhive' ? 'MCPServer' : 'Deployment') && d.metadata.name !== 'mcp-edge');
+      assert.equal(servers.length, exported.length);
+      assert.ok(![r.stdout, r.stderr, ...texts, readFileSync(join(out, 'README.md'), 'utf8')].join('\n').includes(VALUE));
+    });
+  }
 });
 
 test('renderFile writes the comment, then one document per object, without YAML aliases', () => {
