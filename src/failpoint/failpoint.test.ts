@@ -33,7 +33,7 @@ describe('failpoints', () => {
   });
 
   test('every step has a before and an after point', () => {
-    assert.equal(FAILPOINTS.length, 20);
+    assert.equal(FAILPOINTS.length, 22);
     assert.ok(FAILPOINTS.includes('after:stop-old') && FAILPOINTS.includes('before:api-create'));
   });
 });

@@ -14,6 +14,7 @@ export const STEPS = [
   'stop-old',
   'remove-old',
   'rename',
+  'write-guard',
   'write-config',
   'recreate-gateway',
   'api-delete',

@@ -1,5 +1,6 @@
-import { Document, parseDocument, isMap, isPair, isScalar, YAMLMap } from 'yaml';
+import { Document, parseDocument, isMap, isPair, isScalar, isSeq, YAMLMap, YAMLSeq, Scalar } from 'yaml';
 import { memoize } from '../memo/memo.js';
+import { GUARD_CALLBACK } from './guard.js';
 
 /**
  * Ownership marker inside an `mcp_servers` entry. LiteLLM 1.77.3 reads only the keys it knows
@@ -12,7 +13,8 @@ export const OWNER_VALUE = 'mcp-reconciler';
 
 export const NEW_CONFIG_HEADER = [
   ' LiteLLM 1.77.3 config. mcp-reconciler owns the mcp_servers entries marked x-mcp-reconciler',
-  ' and rewrites them; everything else in this file is yours and is kept as written.',
+  ' and rewrites them; for the gateway it runs it adds mcp_reconciler_guard.guard to litellm_settings.callbacks',
+  ' (the file mcp_reconciler_guard.py beside this one). Everything else in this file is yours and is kept as written.',
   ' The gateway reads this file once at start-up; the reconciler restarts it when the file changes.',
 ].join('\n');
 
@@ -21,6 +23,10 @@ export interface GatewayConfigView {
   owned: Record<string, Record<string, unknown>>;
   /** Names of entries the user wrote. */
   foreign: string[];
+  /** `litellm_settings.callbacks` lists the guard (GUARD_CALLBACK, ADR 0019). */
+  guard: boolean;
+  /** Why the guard cannot be added to `litellm_settings.callbacks` (a shape LiteLLM or we cannot extend), else null. */
+  callbacksProblem: string | null;
   /** Parse problems; when present the file is not rewritten. */
   errors: string[];
 }
@@ -46,13 +52,15 @@ export const readGatewayConfig: (text: string | null) => GatewayConfigView = mem
 );
 
 function readGatewayConfigText(text: string | null): GatewayConfigView {
-  if (text === null || text.trim() === '') return { owned: {}, foreign: [], errors: [] };
+  const none = { owned: {}, foreign: [], guard: false, callbacksProblem: null };
+  if (text === null || text.trim() === '') return { ...none, errors: [] };
   const doc = parse(text);
-  if (doc.errors.length > 0) return { owned: {}, foreign: [], errors: doc.errors.map((e) => e.message.split('\n')[0] ?? '') };
+  if (doc.errors.length > 0) return { ...none, errors: doc.errors.map((e) => e.message.split('\n')[0] ?? '') };
   const js = doc.toJS({ maxAliasCount: 50 }) as unknown;
   if (js !== null && (typeof js !== 'object' || Array.isArray(js))) {
-    return { owned: {}, foreign: [], errors: ['the config must be a mapping'] };
+    return { ...none, errors: ['the config must be a mapping'] };
   }
+  const { guard, callbacksProblem } = readCallbacks((js as Record<string, unknown> | null)?.['litellm_settings']);
   const servers = (js as Record<string, unknown> | null)?.['mcp_servers'];
   const owned: GatewayConfigView['owned'] = {};
   const foreign: string[] = [];
@@ -63,21 +71,42 @@ function readGatewayConfigText(text: string | null): GatewayConfigView {
       } else foreign.push(name);
     }
   } else if (servers !== undefined && servers !== null) {
-    return { owned: {}, foreign: [], errors: ['mcp_servers must be a mapping of name -> settings'] };
+    return { ...none, errors: ['mcp_servers must be a mapping of name -> settings'] };
   }
-  return { owned, foreign, errors: [] };
+  return { owned, foreign, guard, callbacksProblem, errors: [] };
+}
+
+/**
+ * Ownership of `litellm_settings.callbacks` (ADR 0019): the one item equal to GUARD_CALLBACK is ours,
+ * every other item is the user's. LiteLLM reads a list, or a single string as a list of one (the
+ * renderer turns that string into a list of it and the guard). Anything else is left alone.
+ */
+function readCallbacks(settings: unknown): { guard: boolean; callbacksProblem: string | null } {
+  if (settings === undefined || settings === null) return { guard: false, callbacksProblem: null };
+  if (typeof settings !== 'object' || Array.isArray(settings)) {
+    return { guard: false, callbacksProblem: 'litellm_settings is not a mapping' };
+  }
+  const cb = (settings as Record<string, unknown>)['callbacks'];
+  if (cb === undefined || cb === null || typeof cb === 'string') return { guard: cb === GUARD_CALLBACK, callbacksProblem: null };
+  if (Array.isArray(cb)) return { guard: cb.includes(GUARD_CALLBACK), callbacksProblem: null };
+  return { guard: false, callbacksProblem: 'litellm_settings.callbacks is neither a list nor a string' };
 }
 
 /**
  * Rewrite config.yaml so its owned entries are exactly `entries` (each carrying the owner
- * marker, see ownedEntry); every other key, entry and
+ * marker, see ownedEntry) and, with `guard`, `litellm_settings.callbacks` lists GUARD_CALLBACK
+ * (added, never removed: without `guard` the callbacks stay as they are); every other key, entry and
  * comment stays as the user wrote it. A name the user already uses is left alone (the caller
  * reports the conflict). Returns the new text (identical text when nothing changes).
  */
-export const renderGatewayConfig: (text: string | null, entries: Record<string, Record<string, unknown>>) => string = memoize(
-  (text: string | null, entries: Record<string, Record<string, unknown>>) => renderGatewayConfigText(text, entries),
-  // Exact: the text as read, and the entries with their key order at every depth (it decides the output).
-  (text, entries) => `${text === null ? '\u0000null' : text}\u0000${Object.keys(entries).map((k) => `${JSON.stringify(k)}:${entryJson(entries[k])}`).join(',')}`,
+type Entries = Record<string, Record<string, unknown>>;
+export const renderGatewayConfig: (text: string | null, entries: Entries, guard?: boolean) => string = memoize(
+  (text: string | null, entries: Entries, guard = false) => renderGatewayConfigText(text, entries, guard),
+  // Exact: the text as read, the entries with their key order at every depth (it decides the output), the guard.
+  (text, entries, guard = false) => {
+    const json = Object.keys(entries).map((k) => `${JSON.stringify(k)}:${entryJson(entries[k])}`).join(',');
+    return `${guard ? 'g' : '-'}${text === null ? '\u0000null' : text}\u0000${json}`;
+  },
   4,
 );
 
@@ -96,6 +125,7 @@ function entryJson(e: Record<string, unknown> | undefined): string {
 function renderGatewayConfigText(
   text: string | null,
   entries: Record<string, Record<string, unknown>>,
+  guard: boolean,
 ): string {
   const fresh = text === null || text.trim() === '';
   const doc: Document = fresh ? new Document({ general_settings: { master_key: 'os.environ/LITELLM_MASTER_KEY' } }) : parse(text);
@@ -124,9 +154,30 @@ function renderGatewayConfigText(
     if (isMap(entry)) entry.flow = false;
     map.add(doc.createPair(name, entry));
   }
+  if (guard && !current.guard && current.callbacksProblem === null) addGuardCallback(doc);
   const out = doc.toString({ lineWidth: 0 });
   if (!fresh && out === (text as string)) return text as string;
   return out;
+}
+
+/** Append GUARD_CALLBACK to `litellm_settings.callbacks` (readCallbacks accepted its shape). */
+function addGuardCallback(doc: Document): void {
+  let settings = doc.get('litellm_settings', true);
+  if (!isMap(settings)) {
+    settings = new YAMLMap();
+    doc.set('litellm_settings', settings);
+  }
+  const map = settings as YAMLMap;
+  const cb = map.get('callbacks', true);
+  if (isSeq(cb)) {
+    cb.add(doc.createNode(GUARD_CALLBACK));
+    return;
+  }
+  const seq = new YAMLSeq();
+  // A single string is LiteLLM's list of one: it stays first.
+  if (isScalar(cb) && typeof (cb as Scalar).value === 'string') seq.add(cb);
+  seq.add(doc.createNode(GUARD_CALLBACK));
+  map.set('callbacks', seq);
 }
 
 function sameEntry(a: Record<string, unknown>, b: Record<string, unknown>): boolean {

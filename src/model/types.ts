@@ -113,6 +113,8 @@ export interface Observed {
   containers: ObservedContainer[];
   /** Current LiteLLM config.yaml text, null when the file does not exist. */
   gatewayConfigText: string | null;
+  /** The gateway guard file beside config.yaml (ADR 0019); null or absent: missing. */
+  gatewayGuardText?: string | null;
   /** config.yaml's mtime (ms) and the unmanaged gateway container (gateway.restartContainer). */
   gatewayConfigMtime?: number | null;
   restartTarget?: { id: string; startedAt: number; running: boolean } | null;
@@ -202,6 +204,8 @@ export const OperationType = {
   StartContainer: 'start-container',
   RemoveContainer: 'remove-container',
   WriteGatewayConfig: 'write-gateway-config',
+  /** The gateway guard beside config.yaml (ADR 0019). */
+  WriteGatewayGuard: 'write-gateway-guard',
   ApiCreate: 'api-create',
   ApiDelete: 'api-delete',
   /** Reported only: a name clash with something we do not own. */
@@ -233,6 +237,7 @@ export type Operation =
   | (OpBase & { type: 'start-container'; containerId: string; role: ContainerRole })
   | (OpBase & { type: 'remove-container'; containerId: string; role: ContainerRole })
   | (OpBase & { type: 'write-gateway-config'; path: string; text: string })
+  | (OpBase & { type: 'write-gateway-guard'; path: string; text: string })
   | (OpBase & { type: 'api-create'; serverId: string; body: Record<string, unknown> })
   | (OpBase & { type: 'api-delete'; serverId: string })
   | (OpBase & { type: 'restart-gateway'; containerId: string })

@@ -126,7 +126,8 @@ export function renderDeploymentNotes(input: NotesInput): string {
     '3. `mcp-reconciler validate` (errors with file:line:col), then `mcp-reconciler plan`.',
     '4. The daemon applies the file within seconds of the save; `mcp-reconciler status <name>` shows it ready.',
     '',
-    'Change a server: edit its file. Remove one: delete its file. Never edit the entries marked `x-mcp-reconciler` in config.yaml by hand.',
+    'Change a server: edit its file. Remove one: delete its file. Never edit the entries marked `x-mcp-reconciler` in config.yaml,' +
+      ' the callback `mcp_reconciler_guard.guard` or the file `mcp_reconciler_guard.py` beside it by hand (the daemon rewrites them).',
     '',
   );
   return lines.join('\n');

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { dirname, join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { loadDesiredDir, type DesiredLoad } from '../desired/load.js';
 import { resolveServers, edgeSpec, edgeDockerSpec, gatewaySpec, gatewayProblem, gatewayCredentialProblems } from '../desired/resolve.js';
@@ -6,6 +7,7 @@ import { readEnvFile, readSecretsFile } from '../desired/env-file.js';
 
 import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
 import { apiIdPrefix } from '../litellm/api.js';
+import { GUARD_FILE } from '../litellm/guard.js';
 import { execute, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
 import { isReportOnly, type ChangeFailure, type ApiServerRow, type ContainerSpec, type ObservedContainer, type Operation, type Plan, type ServerModel } from '../model/types.js';
@@ -152,6 +154,7 @@ export class Reconciler {
         volumes: snap.volumes,
         imageIds: snap.imageIds ?? {},
         gatewayConfigText,
+        gatewayGuardText: this.#deps.config.read(join(dirname(s.gateway.configPath), GUARD_FILE)),
         apiServers: gm.apiServers,
         gatewayConfigMtime: this.#deps.config.mtime(s.gateway.configPath),
         restartTarget: !s.gateway.managed && s.gateway.restartContainer ? await this.#deps.runtime.inspectByName(s.gateway.restartContainer) : null,

@@ -32,7 +32,7 @@ describe('executor against in-memory fakes', () => {
       const second = await r.reconcile();
       assert.deepEqual(writeOps(second.plan), []);
       assert.equal(runtime.calls.writes, writesAfterFirst, 'no Docker writes');
-      assert.equal(config.writes, 1, 'config written once');
+      assert.equal(config.writes, 2, 'config.yaml and the guard beside it, each written once');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -54,7 +54,7 @@ describe('executor against in-memory fakes', () => {
       'endpoint:mcp-edge@mcp-net.b',
     ]);
     assert.deepEqual([...l.servers.keys()], ['a', 'b']);
-    assert.deepEqual(l.stack.map((o) => o.type), ['write-gateway-config', 'create-container']);
+    assert.deepEqual(l.stack.map((o) => o.type), ['write-gateway-guard', 'write-gateway-config', 'create-container']);
     assert.deepEqual(l.last, []);
   });
 });

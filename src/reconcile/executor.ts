@@ -68,7 +68,7 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
     const edgeOp = 'role' in op && (op.role === 'edge' || op.role === 'edge-docker') && op.type !== 'remove-container';
     if (op.type === 'create-network' || leftover || edgeOp || (op.type === 'create-volume' && !op.server)) first.push(op);
     else if (op.type === 'remove-container' || op.type === 'remove-network') last.push(op);
-    else if (op.type === 'write-gateway-config' || op.type === 'api-create' || op.type === 'api-delete' || op.type === 'restart-gateway' || ('role' in op && op.role === 'gateway')) stack.push(op);
+    else if (op.type === 'write-gateway-config' || op.type === 'write-gateway-guard' || op.type === 'api-create' || op.type === 'api-delete' || op.type === 'restart-gateway' || ('role' in op && op.role === 'gateway')) stack.push(op);
     else {
       const key = op.server ?? op.resourceId;
       servers.set(key, [...(servers.get(key) ?? []), op]);
@@ -135,6 +135,8 @@ async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
       return rt.start(op.containerId);
     case 'remove-container':
       return rt.remove(op.containerId);
+    case 'write-gateway-guard':
+      return step('write-guard', () => deps.config.writeAtomic(op.path, op.text));
     case 'write-gateway-config':
       return step('write-config', () => deps.config.writeAtomic(op.path, op.text));
     case 'restart-gateway':

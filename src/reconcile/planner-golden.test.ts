@@ -172,7 +172,8 @@ const GOLDEN: Record<string, string[]> = {
     'create-container container:mcp-b: not found',
     'connect-network endpoint:mcp-edge@mcp-net.a: edge reaches server "a" on its own network',
     'connect-network endpoint:mcp-edge@mcp-net.b: edge reaches server "b" on its own network',
-    'write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: add mcp_a, mcp_b',
+    'write-gateway-guard file:/srv/projects/mcp/litellm/mcp_reconciler_guard.py: not found',
+    'write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: add mcp_a, mcp_b; litellm_settings.callbacks: add mcp_reconciler_guard.guard',
     'create-container container:mcp-litellm: not found',
   ],
   OWNERSHIP: [

@@ -1,6 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { plan, describeDrift } from './planner.js';
+import { plan, describeDrift, gatewayHash } from './planner.js';
+import { specHash, sha256Hex } from './hash.js';
+import { GUARD_PY } from '../litellm/guard.js';
+import { readGatewayConfig } from '../litellm/config-file.js';
 import { renderPlan } from './render-plan.js';
 import { writeOps } from '../model/types.js';
 import { testSettings, model, HTTP, baseInput, converged, runningFor } from '../testing/fixtures.js';
@@ -30,7 +33,8 @@ describe('planner', () => {
         '+ create-network network:mcp-net.legacy: not found',
         '+ create-container container:mcp-legacy: not found',
         '+ connect-network endpoint:mcp-edge@mcp-net.everything: edge reaches server "everything" on its own network',
-        '~ write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: add mcp_everything, mcp_legacy',
+        '~ write-gateway-guard file:/srv/projects/mcp/litellm/mcp_reconciler_guard.py: not found',
+        '~ write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: add mcp_everything, mcp_legacy; litellm_settings.callbacks: add mcp_reconciler_guard.guard',
         '+ create-container container:mcp-litellm: not found',
         '+ connect-network endpoint:mcp-litellm@mcp-net.legacy: gateway reaches server "legacy" on its own network',
       ].join('\n'),
@@ -193,7 +197,57 @@ describe('planner', () => {
     const p = plan(baseInput(s, [everything], { observed: { networkExists: true, containers: [], volumes: [], gatewayConfigText: user } }));
     const conflict = p.operations.find((o) => o.type === 'conflict');
     assert.equal(conflict?.resourceId, 'gateway-entry:mcp_everything');
-    assert.equal(p.operations.find((o) => o.type === 'write-gateway-config'), undefined);
+    const write = p.operations.find((o) => o.type === 'write-gateway-config');
+    assert.ok(write?.type === 'write-gateway-config');
+    assert.equal(write.cause, 'litellm_settings.callbacks: add mcp_reconciler_guard.guard', 'only the guard callback is added');
+    assert.ok(write.text.startsWith(user), write.text);
+  });
+
+  test('the guard (ADR 0019): written beside config.yaml before config.yaml names it; a managed gateway gets it in API mode too', () => {
+    const api = baseInput(s, [everything], { gateway: { ...baseInput(s, []).gateway, mode: 'api' } });
+    const ops = plan({ ...api, observed: { ...api.observed, apiServers: [] } }).operations;
+    const guard = ops.findIndex((o) => o.type === 'write-gateway-guard');
+    const config = ops.find((o) => o.type === 'write-gateway-config');
+    assert.ok(guard >= 0 && config?.type === 'write-gateway-config' && guard < ops.indexOf(config));
+    assert.deepEqual(ops[guard], {
+      type: 'write-gateway-guard', resourceId: 'file:/srv/projects/mcp/litellm/mcp_reconciler_guard.py', cause: 'not found',
+      path: '/srv/projects/mcp/litellm/mcp_reconciler_guard.py', text: GUARD_PY,
+    });
+    assert.equal(config.cause, 'litellm_settings.callbacks: add mcp_reconciler_guard.guard');
+    assert.doesNotMatch(config.text, /mcp_everything/, 'API mode: no entries, only the callback');
+  });
+
+  test('the guard: edited on disk it is written back; another guard version recreates the gateway (its digest is in the hash)', () => {
+    const input = baseInput(s, [everything]);
+    const text = configAfter(input);
+    const steady = converged(input, text);
+    assert.deepEqual(writeOps(plan({ ...input, observed: { ...steady, gatewayGuardText: 'edited\n' } })).map((o) => `${o.type} ${o.cause}`), ['write-gateway-guard content differs']);
+    const older = specHash({ spec: input.gateway.spec, config: sha256Hex(text), guard: sha256Hex('an older guard') });
+    assert.notEqual(older, gatewayHash(input.gateway.spec, text).hash);
+    const containers = steady.containers.map((c) => (c.role === 'gateway' ? { ...c, specHash: older } : c));
+    assert.deepEqual(writeOps(plan({ ...input, observed: { ...steady, containers } })).map((o) => `${o.type} ${o.resourceId}`), ['recreate-container container:mcp-litellm']);
+  });
+
+  test('the guard: an unmanaged gateway gets no callback; one its config lists is kept current and restarts it', () => {
+    const base = baseInput(s, [everything]);
+    const input = { ...base, gateway: { ...base.gateway, managed: false, restartContainer: 'my-litellm' } };
+    const observed = { ...converged(input, configAfter(input)), restartTarget: { id: 'id-my', startedAt: 2000, running: true }, gatewayConfigMtime: 1000 };
+    assert.equal(readGatewayConfig(observed.gatewayConfigText).guard, false);
+    assert.deepEqual(writeOps(plan({ ...input, observed })), []);
+    const listed = `${observed.gatewayConfigText}litellm_settings:\n  callbacks:\n    - mcp_reconciler_guard.guard\n`;
+    assert.deepEqual(writeOps(plan({ ...input, observed: { ...observed, gatewayConfigText: listed } })).map((o) => `${o.type}: ${o.cause}`), [
+      'write-gateway-guard: not found',
+      'restart-gateway: mcp_reconciler_guard.py changes now; gateway.restartContainer allows a restart',
+    ]);
+  });
+
+  test('the guard: callbacks of a shape it cannot join are a conflict; nothing of it is written', () => {
+    const input = baseInput(s, [everything], { observed: { networkExists: true, containers: [], volumes: [], gatewayConfigText: 'litellm_settings:\n  callbacks: {a: 1}\n' } });
+    const ops = plan(input).operations;
+    assert.deepEqual(ops.filter((o) => o.type === 'conflict').map((o) => `${o.resourceId}: ${o.cause}`), [
+      'gateway-callback:mcp_reconciler_guard.guard: litellm_settings.callbacks is neither a list nor a string; the guard that refuses a key\'s calls to other servers is not loaded (make it a list)',
+    ]);
+    assert.ok(!ops.some((o) => o.type === 'write-gateway-guard'));
   });
 
   test('stdio servers run with stdin open behind the edge; no edge for sse only', () => {

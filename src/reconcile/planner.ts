@@ -1,4 +1,6 @@
+import { dirname, join } from 'node:path';
 import { readGatewayConfig, renderGatewayConfig, ownedEntry } from '../litellm/config-file.js';
+import { GUARD_CALLBACK, GUARD_FILE, GUARD_PY } from '../litellm/guard.js';
 import { Labels, ownerLabels } from '../docker/labels.js';
 import { gatewayServerName } from '../desired/schema.js';
 import { canonicalJson, sha256Hex, specHash } from './hash.js';
@@ -41,8 +43,9 @@ export interface PlanInput {
  *   2. the edge runs while any http or stdio server is wanted, attached to every http server's
  *      network (and the gateway to every sse server's), and to no other server network;
  *   3. each wanted server has exactly one owned, running container with its spec hash;
- *   4. config.yaml holds exactly the owned entries of the wanted servers;
- *   5. the gateway runs with a spec hash that includes that file's content;
+ *   4. config.yaml holds exactly the owned entries of the wanted servers, and a managed gateway's
+ *      also the guard callback, with the guard file beside it (ADR 0019);
+ *   5. the gateway runs with a spec hash that includes that file's content (and the guard's);
  *   6. owned containers and server networks nobody wants are removed — unless pruning is held.
  * A container change that failed before is reported as `backoff-held` (not tried) until its wait
  * runs out, while the desired hash is the one that failed; the last working container keeps running.
@@ -202,12 +205,32 @@ export function plan(input: PlanInput): Plan {
         ops.push({ type: 'api-delete', resourceId: `gateway-api:${row.server_id}`, cause: 'gateway in config mode: the entry moves to config.yaml', serverId: row.server_id });
       }
     }
-    const next = renderGatewayConfig(observed.gatewayConfigText, entries);
+    // The guard (ADR 0019): a managed gateway gets it; wherever config.yaml lists it, the file
+    // beside config.yaml is ours and is written before config.yaml names it.
+    const guard = input.gateway.managed;
+    if (guard && view.callbacksProblem !== null) {
+      ops.push({
+        type: 'conflict',
+        resourceId: `gateway-callback:${GUARD_CALLBACK}`,
+        cause: `${view.callbacksProblem}; the guard that refuses a key's calls to other servers is not loaded (make it a list)`,
+      });
+    }
+    const next = renderGatewayConfig(observed.gatewayConfigText, entries, guard);
+    const guardPath = join(dirname(input.gateway.configPath), GUARD_FILE);
+    if (readGatewayConfig(next).guard && (observed.gatewayGuardText ?? null) !== GUARD_PY) {
+      ops.push({
+        type: 'write-gateway-guard',
+        resourceId: `file:${guardPath}`,
+        cause: observed.gatewayGuardText === null || observed.gatewayGuardText === undefined ? 'not found' : 'content differs',
+        path: guardPath,
+        text: GUARD_PY,
+      });
+    }
     if (next !== observed.gatewayConfigText) {
       ops.push({
         type: 'write-gateway-config',
         resourceId: `file:${input.gateway.configPath}`,
-        cause: describeEntryChange(view.owned, entries),
+        cause: describeConfigChange(view, entries, readGatewayConfig(next).guard),
         path: input.gateway.configPath,
         text: next,
       });
@@ -219,10 +242,11 @@ export function plan(input: PlanInput): Plan {
   // when the file is newer than its start — level-triggered, so a crash after the write is caught.
   const target = observed.restartTarget;
   if (!input.gateway.managed && input.gateway.restartContainer && input.gateway.mode === 'config' && target) {
-    const written = ops.some((o) => o.type === 'write-gateway-config');
+    const written = ops.some((o) => o.type === 'write-gateway-config') ? 'config.yaml' : ops.some((o) => o.type === 'write-gateway-guard') ? GUARD_FILE : null;
     const stale = observed.gatewayConfigMtime !== null && observed.gatewayConfigMtime !== undefined && observed.gatewayConfigMtime > target.startedAt;
-    if (written || stale) {
-      ops.push({ type: 'restart-gateway', resourceId: `container:${input.gateway.restartContainer}`, cause: `${written ? 'config.yaml changes now' : 'config.yaml is newer than the running gateway'}; gateway.restartContainer allows a restart`, containerId: target.id });
+    if (written !== null || stale) {
+      const why = written !== null ? `${written} changes now` : 'config.yaml is newer than the running gateway';
+      ops.push({ type: 'restart-gateway', resourceId: `container:${input.gateway.restartContainer}`, cause: `${why}; gateway.restartContainer allows a restart`, containerId: target.id });
     }
   }
 
@@ -232,9 +256,8 @@ export function plan(input: PlanInput): Plan {
     if (input.gateway.problem !== null) {
       ops.push({ type: 'blocked', resourceId: `container:${g.name}`, cause: input.gateway.problem });
     } else {
-      const config = sha256Hex(configText);
-      const hash = specHash({ spec: g, config });
-      ops.push(...ensure(g, hash, 'gateway', undefined, { config }));
+      const { hash, summary } = gatewayHash(g, configText);
+      ops.push(...ensure(g, hash, 'gateway', undefined, summary));
       // LiteLLM reaches sse servers directly (ADR 0003), so it joins their networks (ADR 0007).
       ops.push(...attachments(g.name, 'gateway', ops, byName.get(g.name), placed.filter((s) => s.transport === 'sse')));
     }
@@ -277,6 +300,17 @@ export function plan(input: PlanInput): Plan {
     ops.push({ type: 'remove-network', resourceId: `network:${n.name}`, cause: `no desired server uses it (server "${n.server}")`, network: n.name });
   }
   return { operations: ops };
+}
+
+/**
+ * The managed gateway's spec hash: its container spec, config.yaml's content and, while config.yaml
+ * lists the guard, the guard's content (LiteLLM reads both only at start-up, so a change of either
+ * recreates it). `summary`: what its spec label records besides the spec.
+ */
+export function gatewayHash(spec: ContainerSpec, configText: string): { hash: string; summary: Record<string, string> } {
+  const config = sha256Hex(configText);
+  const summary: Record<string, string> = readGatewayConfig(configText).guard ? { config, guard: sha256Hex(GUARD_PY) } : { config };
+  return { hash: specHash({ spec, ...summary }), summary };
 }
 
 /**
@@ -411,6 +445,7 @@ const FIELD_NAMES: Record<string, string> = {
   volumes: 'data',
   hardening: 'security',
   config: 'config.yaml',
+  guard: GUARD_FILE,
   upstreamImage: 'image',
   image: 'image (resolved)',
 };
@@ -442,10 +477,22 @@ function changedPaths(a: unknown, b: unknown, prefix: string): string[] {
   return canonicalJson(a) === canonicalJson(b) ? [] : [prefix || '(root)'];
 }
 
+/** `mcp_servers: add mcp_a; litellm_settings.callbacks: add mcp_reconciler_guard.guard` */
+function describeConfigChange(
+  view: { owned: Record<string, Record<string, unknown>>; guard: boolean },
+  after: Record<string, Record<string, unknown>>,
+  guard: boolean,
+): string {
+  const servers = describeEntryChange(view.owned, after);
+  const callbacks = guard && !view.guard ? `litellm_settings.callbacks: add ${GUARD_CALLBACK}` : null;
+  if (callbacks === null) return servers ?? 'file rewritten (format)';
+  return servers === null ? callbacks : `${servers}; ${callbacks}`;
+}
+
 function describeEntryChange(
   before: Record<string, Record<string, unknown>>,
   after: Record<string, Record<string, unknown>>,
-): string {
+): string | null {
   const added = Object.keys(after).filter((k) => !(k in before));
   const removed = Object.keys(before).filter((k) => !(k in after));
   const changed = Object.keys(after).filter(
@@ -455,7 +502,7 @@ function describeEntryChange(
   if (added.length) parts.push(`add ${added.join(', ')}`);
   if (changed.length) parts.push(`update ${changed.join(', ')}`);
   if (removed.length) parts.push(`remove ${removed.join(', ')}`);
-  return parts.length ? `mcp_servers: ${parts.join('; ')}` : 'file rewritten (format)';
+  return parts.length ? `mcp_servers: ${parts.join('; ')}` : null;
 }
 
 /** The API-mode registrations: DELETE then POST for a change, never touching rows we do not own. */

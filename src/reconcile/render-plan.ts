@@ -12,6 +12,7 @@ const SYMBOL: Record<Operation['type'], string> = {
   'start-container': '>',
   'remove-container': '-',
   'write-gateway-config': '~',
+  'write-gateway-guard': '~',
   'api-create': '+',
   'api-delete': '-',
   'restart-gateway': '~',

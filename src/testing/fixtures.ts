@@ -1,9 +1,11 @@
 import { loadSettings, type Settings } from '../config/settings.js';
 import { parseDesiredFile } from '../desired/load.js';
 import { resolveServer, edgeSpec, edgeDockerSpec, gatewaySpec } from '../desired/resolve.js';
-import type { PlanInput } from '../reconcile/planner.js';
+import { gatewayHash, type PlanInput } from '../reconcile/planner.js';
 import type { ObservedContainer, ServerModel } from '../model/types.js';
-import { specHash, sha256Hex } from '../reconcile/hash.js';
+import { specHash } from '../reconcile/hash.js';
+import { readGatewayConfig } from '../litellm/config-file.js';
+import { GUARD_PY } from '../litellm/guard.js';
 
 /** Builders for unit tests of the planner and friends. Not used by production code. */
 export function testSettings(overrides: Record<string, string> = {}): Settings {
@@ -70,12 +72,13 @@ export function converged(input: PlanInput, configText: string): PlanInput['obse
     if (input.edgeDocker) containers.push({ ...other(input.edgeDocker.name, 'edge-docker', specHash(input.edgeDocker)), networks: ['none'] });
   }
   containers.push({
-    ...other(input.gateway.spec.name, 'gateway', specHash({ spec: input.gateway.spec, config: sha256Hex(configText) })),
+    ...other(input.gateway.spec.name, 'gateway', gatewayHash(input.gateway.spec, configText).hash),
     networks: [input.network, ...netsOf('sse')],
   });
   const volumes = [...input.servers, ...(input.edgeDocker ? [{ container: input.edgeDocker }] : [])].flatMap((s) => s.container.volumes.map((v) => ({ name: v.name, owned: true })));
   const networks = runnable.map((s) => ({ name: s.network.name, owned: true, internal: s.network.internal, server: s.name }));
-  return { networkExists: true, networks, containers, volumes, gatewayConfigText: configText };
+  const guard = readGatewayConfig(configText).guard ? { gatewayGuardText: GUARD_PY } : {};
+  return { networkExists: true, networks, containers, volumes, gatewayConfigText: configText, ...guard };
 }
 
 function other(name: string, role: 'edge' | 'edge-docker' | 'gateway', hash: string): ObservedContainer {

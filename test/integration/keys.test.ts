@@ -15,11 +15,15 @@ import { Reconciler } from '../../src/reconcile/controller.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { createLogger } from '../../src/log/logger.js';
 import { InMemoryRuntime, MemoryConfigStore } from '../../src/testing/fake-runtime.js';
+import { renderGatewayConfig } from '../../src/litellm/config-file.js';
+import { GUARD_FILE, GUARD_PY } from '../../src/litellm/guard.js';
 
 /**
  * Per-client keys (`keys create|list|revoke`, `clients --create-key`) through the real CLI against the
  * real LiteLLM 1.77.3 in database mode: its /key/* handlers, its key auth (user_api_key_auth ->
  * combined_view query) and its /mcp/ permission filter, on the Prisma double (test/litellm-db/, ADR 0008).
+ * LiteLLM runs with the config.yaml the reconciler writes for a managed gateway in API mode (no entries,
+ * the guard callback) and the guard file beside it (ADR 0019).
  */
 const KEY = 'sk-keys-master';
 const HTTP = (d: string) => `image: mcp/everything:1\ntransport: http\nport: 3001\ndescription: ${d}\n`;
@@ -68,7 +72,7 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
   before(async () => {
     edge = new FakeEdge();
     const edgeUrl = await edge.listen();
-    p = new DbProxy({ masterKey: KEY, env: { STORE_MODEL_IN_DB: 'True' } });
+    p = new DbProxy({ masterKey: KEY, env: { STORE_MODEL_IN_DB: 'True' }, config: renderGatewayConfig(null, {}, true), files: { [GUARD_FILE]: GUARD_PY } });
     await p.start();
     dir = mkdtempSync(join(tmpdir(), 'keys-'));
     mkdirSync(join(dir, 'desired-state'));
@@ -77,6 +81,9 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     writeFileSync(join(dir, 'secrets', 'mcp-litellm.env'), `LITELLM_MASTER_KEY=${KEY}\n${UNUSED_DATABASE_URL}\n`, { mode: 0o600 });
     settingsFile = join(dir, 'settings.yaml');
     writeFileSync(settingsFile, `projectsRoot: ${dir}\nsecretsDir: ${dir}/secrets\ngateway:\n  managed: false\n  url: ${p.url}\nedge:\n  url: ${edgeUrl}\n`);
+    // The gateway's config as the proxy runs it: `keys create` reads from it that the guard is loaded.
+    mkdirSync(join(dir, 'litellm'));
+    writeFileSync(join(dir, 'litellm', 'config.yaml'), renderGatewayConfig(null, {}, true));
     writeFileSync(join(dir, 'desired-state', 'mcp-alpha.yaml'), HTTP('first'));
     writeFileSync(join(dir, 'desired-state', 'mcp-beta.yaml'), HTTP('second'));
     const settings = loadSettings({ file: settingsFile, env: {} });
@@ -98,7 +105,7 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     assert.match(r.stdout, /^sk-[A-Za-z0-9_-]{16,}\n$/);
     clientKey = r.stdout.trim();
     assert.match(r.stderr, /new key of client "laptop" \(LiteLLM alias mcp-reconciler\/default\/laptop\): servers alpha; expires \S+; budget \$5\. Shown once/);
-    assert.match(r.stderr, /note: LiteLLM 1\.77\.3 hides the other servers' tools from this key but does not refuse a call to them by name/);
+    assert.match(r.stderr, /note: this key lists and calls only these servers' tools through \/mcp\/: the gateway guard refuses a call to another server's tool; LiteLLM's \/mcp-rest\/tools\/call is not guarded \(ADR 0019\)/);
     assert.doesNotMatch(r.stderr, new RegExp(clientKey));
     const rows = await p.rows();
     const token = rows['litellm_verificationtoken']!.find((x) => x['key_alias'] === 'mcp-reconciler/default/laptop')!;
@@ -125,39 +132,62 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     }
   });
 
-  test('tools/call: its own server answers; KNOWN GAP of 1.77.3: a call to the other server\'s tool by name is not refused', async () => {
+  test('tools/call: its own server answers; a call to the other server\'s tool by name is refused by the guard before the upstream sees it; the master key still calls it', async () => {
     const c = await mcp(clientKey);
     try {
       const own = await c.callTool({ name: 'mcp_alpha-whoami', arguments: {} });
       assert.deepEqual(own.content, [{ type: 'text', text: 'mcp-alpha' }]);
       edge.calls.length = 0;
-      // object_permission.mcp_servers filters tools/list only: MCPServerManager.call_tool resolves the
-      // server from the tool name and never asks get_allowed_mcp_servers (ADR 0015). When LiteLLM (or a
-      // hook of ours) refuses this call, this assertion fails and the docs must change with it.
+      // LiteLLM's call_tool never checks object_permission; the guard's pre-call hook does (ADR 0019).
+      // LiteLLM turns the hook's HTTPException(403) into a text result, not a JSON-RPC error.
       const other = await c.callTool({ name: 'mcp_beta-whoami', arguments: {} });
-      assert.deepEqual({ content: other.content, upstream: edge.calls }, { content: [{ type: 'text', text: 'mcp-beta' }], upstream: ['mcp-beta:whoami'] });
+      assert.deepEqual(
+        { content: other.content, upstream: edge.calls },
+        { content: [{ type: 'text', text: 'Error: tool mcp_beta-whoami: its server is not allowed for this key' }], upstream: [] },
+      );
+      assert.match(p.log, /Guardrail blocked MCP tool call pre call: .*tool mcp_beta-whoami: its server is not allowed for this key/);
     } finally {
       await c.close();
     }
+    const master = await mcp(KEY);
+    try {
+      const beta = await master.callTool({ name: 'mcp_beta-whoami', arguments: {} });
+      assert.deepEqual({ content: beta.content, upstream: edge.calls }, { content: [{ type: 'text', text: 'mcp-beta' }], upstream: ['mcp-beta:whoami'] });
+    } finally {
+      await master.close();
+    }
   });
 
-  test('audit: each call with the client key is a LiteLLM_SpendLogs row with the key hash and its alias, the cross-server call too; the server is in mcp_namespaced_tool_name', async () => {
+  test('audit: the client key\'s call is a LiteLLM_SpendLogs row with the key hash and its alias (the server is in mcp_namespaced_tool_name); the refused call leaves none', async () => {
     const hash = createHash('sha256').update(clientKey).digest('hex');
-    const rows = await waitFor('both spend log rows of the client key', async () => {
-      const mine = ((await p.rows())['litellm_spendlogs'] ?? []).filter((x) => x['api_key'] === hash);
-      return mine.length >= 2 ? mine : null;
+    const all = (): Promise<Record<string, unknown>[]> => p.rows().then((r) => r['litellm_spendlogs'] ?? []);
+    // The master key's call to beta came after the refused one: once its row is written, so is any row of the refused call.
+    await waitFor('the spend log row of the master key\'s call to beta', async () => {
+      const rows = await all();
+      return rows.some((x) => x['mcp_namespaced_tool_name'] === 'mcp_beta/whoami' && x['api_key'] !== hash) ? rows : null;
     }, 60_000, 500);
-    const seen = rows.map((x) => {
-      const meta = x['metadata'] as { user_api_key_alias: string; mcp_tool_call_metadata: { mcp_server_name: string; name: string } };
-      return [x['call_type'], x['mcp_namespaced_tool_name'], meta.mcp_tool_call_metadata.mcp_server_name, meta.user_api_key_alias, x['status']].join(' ');
+    const seen = (await all()).map((x) => {
+      const meta = x['metadata'] as { user_api_key_alias: string | null };
+      return [x['call_type'], x['mcp_namespaced_tool_name'], meta.user_api_key_alias ?? 'no-alias', x['api_key'] === hash ? 'client-key' : 'other-key', x['status']].join(' ');
     }).sort();
-    // The server is the prefix of mcp_namespaced_tool_name. metadata.mcp_server_name is not reliable: LiteLLM
-    // resolves it from the bare tool name ("whoami") through a global map that the last tools/list filled,
-    // here with alpha's tools, so the call to beta's whoami is logged with mcp_server_name "mcp_alpha".
+    // The server is the prefix of mcp_namespaced_tool_name. metadata.mcp_tool_call_metadata.mcp_server_name is not
+    // reliable: LiteLLM resolves it from the bare tool name ("whoami") through a global map the last tools/list filled.
     assert.deepEqual(seen, [
-      'call_mcp_tool mcp_alpha/whoami mcp_alpha mcp-reconciler/default/laptop success',
-      'call_mcp_tool mcp_beta/whoami mcp_alpha mcp-reconciler/default/laptop success',
+      'call_mcp_tool mcp_alpha/whoami mcp-reconciler/default/laptop client-key success',
+      'call_mcp_tool mcp_beta/whoami no-alias other-key success',
     ]);
+  });
+
+  test('KNOWN GAP beside the guard: /mcp-rest/tools/call with the key reaches the other server (1.77.3 runs the hooks there without the key)', async () => {
+    // call_tool_rest_api calls call_mcp_tool without user_api_key_auth, and ProxyLogging.pre_call_hook skips a
+    // CustomLogger for an mcp_call without one (ADR 0019). When this is refused, this assertion fails and the docs change with it.
+    edge.calls.length = 0;
+    const r = await p.call('POST', '/mcp-rest/tools/call', { name: 'mcp_beta-whoami', arguments: {} }, clientKey);
+    assert.deepEqual({ status: r.status, body: r.json, upstream: edge.calls }, {
+      status: 200,
+      body: [{ type: 'text', text: 'mcp-beta', annotations: null, _meta: null }],
+      upstream: ['mcp-beta:whoami'],
+    });
   });
 
   test('keys list: the client, its server and expiry, LiteLLM\'s abbreviation; never the key', async () => {

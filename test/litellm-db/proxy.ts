@@ -36,6 +36,8 @@ export interface DbProxyOptions {
   masterKey: string;
   /** config.yaml text; default: no servers. */
   config?: string;
+  /** Further files beside config.yaml, by name (e.g. the gateway guard, which LiteLLM loads from the config's folder). */
+  files?: Record<string, string>;
   /** Extra environment (e.g. STORE_MODEL_IN_DB=True, as the managed gateway gets with a database). */
   env?: Record<string, string>;
 }
@@ -53,6 +55,7 @@ export class DbProxy {
     if (!existsSync(VENV_PYTHON)) throw new Error(`no LiteLLM venv at ${VENV_PYTHON}: run scripts/setup-litellm-venv.sh`);
     this.#dir = mkdtempSync(join(tmpdir(), 'litellm-db-'));
     writeFileSync(join(this.#dir, 'config.yaml'), o.config ?? 'mcp_servers: {}\n');
+    for (const [name, text] of Object.entries(o.files ?? {})) writeFileSync(join(this.#dir, name), text);
   }
 
   get log(): string {

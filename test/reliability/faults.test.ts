@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { request } from 'undici';
 import { parseDocument } from 'yaml';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -10,6 +10,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { createStack, docker, waitFor, freePort, REPO, type Stack } from '../integration/harness.js';
 import { DbProxy } from '../litellm-db/proxy.js';
 import { readGatewayConfig } from '../../src/litellm/config-file.js';
+import { GUARD_FILE, GUARD_PY } from '../../src/litellm/guard.js';
 import { apiIdPrefix } from '../../src/litellm/api.js';
 import { writeOps } from '../../src/model/types.js';
 import { FAILPOINT_ENV, STEPS } from '../../src/failpoint/index.js';
@@ -145,6 +146,9 @@ describe('crash points in config mode (real dockerd and LiteLLM)', { timeout: 1_
       const gatewayPoint = /write-config|recreate-gateway/.test(point);
       stack.writeDesired('alpha', alphaYaml({ ROUND: String(round) }, gatewayPoint ? `alpha round ${round}` : 'alpha'));
       stack.writeDesired('memory', memoryYaml({ ROUND: String(round) }));
+      // The guard file is written only when it differs (ADR 0019): an edited one makes its points reachable.
+      const guardPath = join(dirname(stack.settings.gateway.configPath), GUARD_FILE);
+      if (point.endsWith(':write-guard')) writeFileSync(guardPath, '# edited\n');
       const killed = await apply(stack.settingsFile, point);
       assert.equal(killed.signal, 'SIGKILL', `the failpoint ${point} was reached (status ${killed.status}): ${killed.stderr}`);
       const t0 = Date.now();
@@ -159,6 +163,7 @@ describe('crash points in config mode (real dockerd and LiteLLM)', { timeout: 1_
       assert.deepEqual(faults, { duplicates: [], orphans: [], missing: [], notRunning: [] });
       assert.deepEqual(counts, { mcp_alpha: 1, mcp_memory: 1 }, 'each wanted entry exactly once');
       assert.deepEqual(owned, ['mcp_alpha', 'mcp_memory'], 'no unwanted entry');
+      assert.ok(readGatewayConfig(text).guard && readFileSync(guardPath, 'utf8') === GUARD_PY, 'config.yaml lists the guard, the guard file is current');
       for (const name of ['alpha', 'memory']) {
         const env = (await docker.getContainer(`${stack.id}-${name}`).inspect()).Config.Env;
         assert.ok(env.includes(`ROUND=${round}`), `${name} runs round ${round}`);

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { CLIENTS, KEY_ENV, renderAll, renderClient, checkHost, shellQuote, type ClientName } from '../../clients/render.js';
 import { defineCommand, onRun, usageError, Exit } from '../command.js';
 import { settingsFrom, type GlobalOptions } from '../shared.js';
-import { newKeyOptions, createClientKey, describeKey, refusals, type NewKeyOptions } from './keys.js';
+import { newKeyOptions, createClientKey, describeKey, gatewayGuarded, refusals, type NewKeyOptions } from './keys.js';
 
 interface ClientsOptions extends GlobalOptions, NewKeyOptions {
   host: string;
@@ -45,7 +45,7 @@ export function register(program: Command): void {
     if (client && values.createKey) {
       return refusals(async () => {
         const k = await createClientKey(settings, client, values);
-        process.stderr.write(describeKey(client, k));
+        process.stderr.write(describeKey(client, k, gatewayGuarded(settings)));
         const snippet = renderClient(client, values.host, settings.gateway.hostPort);
         const once = 'the key is shown once; keep it in your secret store or environment, never in a file you commit';
         process.stdout.write(`# ${snippet.title}: ${once}\n`);

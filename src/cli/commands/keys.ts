@@ -8,6 +8,9 @@ import { readEnvFile } from '../../desired/env-file.js';
 import { displayPath } from '../../desired/load.js';
 import { LiteLLMApi } from '../../litellm/api.js';
 import { LiteLLMKeyApi } from '../../litellm/keys-api.js';
+import { readGatewayConfig } from '../../litellm/config-file.js';
+import { FileConfigStore } from '../../litellm/file-store.js';
+import { GUARD_CALLBACK } from '../../litellm/guard.js';
 import { masterKeyFrom } from '../../reconcile/controller.js';
 import {
   KeyCommandError, createKey, databaseProblem, listKeys, parseBudget, parseExpires, renderKeys, revokeKey, type CreatedKey,
@@ -60,13 +63,30 @@ export async function createClientKey(settings: Settings, client: string, o: New
   return createKey(api.keys, () => api.servers.list(), { instance: settings.instance, client, servers: names, budget, expires, rotate: o.rotate });
 }
 
-/** What was made, for stderr: never the key. */
-export function describeKey(client: string, k: CreatedKey): string {
+/**
+ * Whether the gateway loads the guard that refuses calls to other servers' tools (ADR 0019): the
+ * reconciler lists it in a managed gateway's config.yaml; an unmanaged one has it when its config lists it.
+ */
+export function gatewayGuarded(settings: Settings): boolean {
+  if (settings.gateway.managed) return true;
+  try {
+    return readGatewayConfig(new FileConfigStore().read(settings.gateway.configPath)).guard;
+  } catch {
+    return false; // unreadable: not known to be guarded
+  }
+}
+
+/** What was made, for stderr: never the key. `guarded`: see gatewayGuarded. */
+export function describeKey(client: string, k: CreatedKey, guarded: boolean): string {
   const servers = k.servers.map((s) => s.name).join(', ');
   return `${k.rotated ? 'replaced the key' : 'new key'} of client "${client}" (LiteLLM alias ${k.alias}): servers ${servers}; ` +
     `expires ${k.expires ?? 'never'}; budget ${k.budget === null ? 'none' : `$${k.budget}`}. Shown once, stored nowhere by mcp-reconciler; ` +
     `revoke: mcp-reconciler keys revoke ${client}\n` +
-    'note: LiteLLM 1.77.3 hides the other servers\' tools from this key but does not refuse a call to them by name (ADR 0015)\n';
+    (guarded
+      ? 'note: this key lists and calls only these servers\' tools through /mcp/: ' +
+        'the gateway guard refuses a call to another server\'s tool; LiteLLM\'s /mcp-rest/tools/call is not guarded (ADR 0019)\n'
+      : 'note: LiteLLM 1.77.3 alone hides the other servers\' tools from this key but does not refuse a call to them by name; ' +
+        `list ${GUARD_CALLBACK} under litellm_settings.callbacks in your gateway's config.yaml to refuse it (ADR 0019)\n`);
 }
 
 /** Runs a key action; a KeyCommandError is the user's to fix: its message on stderr, exit 1. */
@@ -94,8 +114,9 @@ export function register(program: Command): void {
   );
   onRun(create, (client: string, _o: unknown, c: Command) =>
     refusals(async () => {
-      const k = await createClientKey(settingsFrom(c.optsWithGlobals<GlobalOptions>()), client, c.opts<NewKeyOptions>());
-      process.stderr.write(describeKey(client, k));
+      const settings = settingsFrom(c.optsWithGlobals<GlobalOptions>());
+      const k = await createClientKey(settings, client, c.opts<NewKeyOptions>());
+      process.stderr.write(describeKey(client, k, gatewayGuarded(settings)));
       process.stdout.write(`${k.key}\n`); // e.g. export LITELLM_API_KEY=$(mcp-reconciler keys create ...)
       return Exit.Ok;
     }),
