@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StdioBridge, BRIDGE_LIMITS } from './stdio-bridge.js';
 import type { StdioPipe } from '../docker/attach.js';
 import { createLogger } from '../log/logger.js';
+import { CompiledPolicy, UNFILTERED_HEADER } from '../policy/tool-policy.js';
 
 type Msg = { id?: string | number; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code: number; message: string } };
 
@@ -141,5 +142,68 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
     assert.equal(bridge.stats().pending, 0, 'the session ended: its calls were cancelled upstream');
     const cancelled = fake.seen.filter((m) => m.method === 'notifications/cancelled' && (m.params as { reason: string }).reason === 'client session closed');
     assert.equal(cancelled.length, 2);
+  });
+});
+
+describe('stdio bridge under a tool policy (ADR 0018)', () => {
+  const fake = new FakeProcess();
+  let http: Server;
+  let url = '';
+  let bridge: StdioBridge;
+  let current: CompiledPolicy | null = new CompiledPolicy({ deny: ['slow'], rename: { echo: 'say' } });
+  before(async () => {
+    bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }), policy: () => current });
+    http = createServer((req, res) => void bridge.handle(req, res));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+  });
+  after(() => {
+    bridge.close();
+    http.close();
+    http.closeAllConnections();
+  });
+  const connect = async (headers: Record<string, string> = {}): Promise<Client> => {
+    const c = new Client({ name: 't', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+    return c;
+  };
+
+  test('the listing hides denied tools and shows renames; a denied call is refused and never reaches the process', async () => {
+    const c = await connect();
+    try {
+      assert.deepEqual((await c.listTools()).tools.map((t) => t.name), ['say']);
+      fake.seen.length = 0;
+      await assert.rejects(c.callTool({ name: 'slow', arguments: {} }), /-32602.*Unknown tool: slow/);
+      await assert.rejects(c.callTool({ name: 'echo', arguments: {} }), /Unknown tool: echo/);
+      assert.ok(!fake.seen.some((m) => m.method === 'tools/call'), 'nothing was forwarded');
+      const r = await c.callTool({ name: 'say', arguments: { x: 1 } });
+      assert.deepEqual(r.content, [{ type: 'text', text: '{"x":1}' }]);
+      assert.equal((fake.seen.find((m) => m.method === 'tools/call')?.params as { name: string }).name, 'echo');
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a policy change applies to the next request of the same session', async () => {
+    const c = await connect();
+    try {
+      current = new CompiledPolicy({ allow: ['slow'] });
+      assert.deepEqual((await c.listTools()).tools.map((t) => t.name), ['slow']);
+      current = null;
+      assert.deepEqual((await c.listTools()).tools.map((t) => t.name), ['echo', 'slow']);
+    } finally {
+      current = new CompiledPolicy({ deny: ['slow'], rename: { echo: 'say' } });
+      await c.close();
+    }
+  });
+
+  test('a listing the edge marked unfiltered is whole; calls stay policed', async () => {
+    const c = await connect({ [UNFILTERED_HEADER]: '1' });
+    try {
+      assert.deepEqual((await c.listTools()).tools.map((t) => t.name), ['echo', 'slow']);
+      await assert.rejects(c.callTool({ name: 'slow', arguments: {} }), /Unknown tool: slow/);
+    } finally {
+      await c.close();
+    }
   });
 });

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { StdioPipe } from '../docker/attach.js';
+import { UNFILTERED_HEADER, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
 
 /** Limits of one bridge (docs/adr/0004-stdio-bridge-in-the-edge.md). */
 /**
@@ -12,6 +13,7 @@ import type { StdioPipe } from '../docker/attach.js';
  * get this one in the initialize answer (the spec's negotiation) and decide.
  */
 export const BRIDGE_PROTOCOL_VERSION = '2025-06-18';
+
 
 export const BRIDGE_LIMITS = {
   /** Concurrent HTTP sessions; LiteLLM opens one per call and DELETEs it after. */
@@ -49,6 +51,8 @@ interface Pending {
   clientId: Id;
   progress: string | null;
   timer: NodeJS.Timeout;
+  /** A tools/list under a tool policy: its answer is filtered (ADR 0018). */
+  listPolicy: CompiledPolicy | null;
 }
 
 export interface BridgeStats {
@@ -72,6 +76,8 @@ export interface BridgeDeps {
   log: Logger;
   /** Default BRIDGE_PROTOCOL_VERSION. */
   protocolVersion?: string;
+  /** This server's tool policy now (ADR 0018); absent or null: every tool as the server lists it. */
+  policy?: () => CompiledPolicy | null;
 }
 
 /**
@@ -151,7 +157,7 @@ export class StdioBridge {
         this.#dropSession(id);
       },
     });
-    session.transport.onmessage = (m) => void this.#fromClient(session, m as JsonRpc);
+    session.transport.onmessage = (m, extra) => void this.#fromClient(session, m as JsonRpc, extra?.requestInfo?.headers?.[UNFILTERED_HEADER] === '1');
     session.transport.onclose = () => {
       if (session.id) this.#dropSession(session.id);
     };
@@ -197,7 +203,8 @@ export class StdioBridge {
     return this.#reply(s, { jsonrpc: '2.0', id, error: { code, message } });
   }
 
-  async #fromClient(s: Session, m: JsonRpc): Promise<void> {
+  /** `unfiltered`: a tools/list the edge let through whole (a probe from the host; ADR 0018). */
+  async #fromClient(s: Session, m: JsonRpc, unfiltered = false): Promise<void> {
     s.lastActive = Date.now();
     if (m.method === 'initialize' && m.id !== undefined) {
       try {
@@ -220,6 +227,18 @@ export class StdioBridge {
       return;
     }
     if (m.id === undefined || !m.method) return; // a response to a request we never forwarded
+    const policy = this.#d.policy?.() ?? null;
+    let params = m.params;
+    if (policy && m.method === 'tools/call') {
+      const name = m.params?.['name'];
+      const decision = typeof name === 'string' ? policy.resolveCall(name) : ({ ok: false, message: 'tools/call without a tool name' } as const);
+      if (!decision.ok) {
+        this.#d.log.info({ container: this.#d.container, tool: name }, 'edge: tools/call refused by the tool policy');
+        await this.#error(s, m.id, -32602, decision.message);
+        return;
+      }
+      params = { ...m.params, name: decision.name };
+    }
     if (this.#pending.size >= BRIDGE_LIMITS.maxPending) {
       await this.#error(s, m.id, -32000, `stdio server ${this.#d.container} is busy (${BRIDGE_LIMITS.maxPending} calls waiting); try again`);
       return;
@@ -232,12 +251,11 @@ export class StdioBridge {
     }
     const upstreamId = `b${this.#next++}`;
     let progress: string | null = null;
-    let params = m.params;
     const token = m.params?._meta?.['progressToken'] as Id | undefined;
     if (token !== undefined) {
       progress = `p${upstreamId}`;
       this.#progress.set(progress, { session: s, token, relatedId: m.id });
-      params = { ...m.params, _meta: { ...m.params!._meta, progressToken: progress } };
+      params = { ...params, _meta: { ...m.params!._meta, progressToken: progress } };
     }
     const timer = setTimeout(() => {
       const p = this.#pending.get(upstreamId);
@@ -246,7 +264,7 @@ export class StdioBridge {
       this.#settle(upstreamId);
       void this.#error(p.session, p.clientId, -32001, `no answer from ${this.#d.container} within ${BRIDGE_LIMITS.callTimeoutMs} ms`);
     }, BRIDGE_LIMITS.callTimeoutMs);
-    this.#pending.set(upstreamId, { session: s, clientId: m.id, progress, timer });
+    this.#pending.set(upstreamId, { session: s, clientId: m.id, progress, timer, listPolicy: policy && m.method === 'tools/list' && !unfiltered ? policy : null });
     this.#pipe!.send({ jsonrpc: '2.0', id: upstreamId, method: m.method, ...(params ? { params } : {}) });
   }
 
@@ -268,7 +286,9 @@ export class StdioBridge {
       const p = this.#settle(String(m.id));
       if (!p) return;
       this.#stats.callsServed++;
-      void this.#reply(p.session, { ...m, id: p.clientId });
+      const tools = m.result?.['tools'];
+      const result = p.listPolicy && Array.isArray(tools) ? { ...m.result, tools: p.listPolicy.filterTools(tools as ListedTool[]) } : m.result;
+      void this.#reply(p.session, { ...m, id: p.clientId, ...(result !== undefined ? { result } : {}) });
       return;
     }
     if (m.id !== undefined && m.method) {

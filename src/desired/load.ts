@@ -11,8 +11,10 @@ import {
   SERVER_NAME_MAX,
   SERVER_NAME_RE,
   isRootUser,
+  gatewayServerName,
   type ServerSpec,
 } from './schema.js';
+import { LLM_FUNCTION_NAME_RE } from '../policy/tool-policy.js';
 
 /** A desired file that parsed and validated. */
 export interface DesiredServer {
@@ -143,6 +145,23 @@ export function parseDesiredFile(
   at(['security', 'user']);
   at(['data']);
   (parsed.data.mounts ?? []).forEach((_, i) => at(['mounts', i]));
+  const tools = parsed.data.tools;
+  if (tools) at(['tools']);
+  for (const field of ['allow', 'deny'] as const) (tools?.[field] ?? []).forEach((_, i) => at(['tools', field, i]));
+  for (const field of ['rename', 'description'] as const) for (const k of Object.keys(tools?.[field] ?? {})) at(['tools', field, k]);
+  // A name LiteLLM shows as mcp_<name>-<tool>: LLM APIs take [A-Za-z0-9_-]{1,64} as a function name (ADR 0018).
+  for (const [from, to] of Object.entries(tools?.rename ?? {})) {
+    const shown = `${gatewayServerName(name)}-${to}`;
+    if (!LLM_FUNCTION_NAME_RE.test(shown)) {
+      warnings.push({
+        file,
+        ...y.positionOf(['tools', 'rename', from]),
+        path: `tools.rename.${from}`,
+        message: `LiteLLM shows it as ${shown}: LLM APIs (OpenAI, Anthropic) take only letters, digits, _ and - up to 64 characters as a tool name`,
+        severity: 'warning',
+      });
+    }
+  }
   return { server: { name, file, source, spec: parsed.data, warnings, positions }, invalid: null };
 }
 

@@ -174,11 +174,15 @@ describe('the containers we create, field by field (what Docker is given)', () =
     assert.deepEqual(h.container.hardening, { ...locked, memoryBytes: 536870912, pids: 256 });
   });
 
-  test('the edge: our own image, its port published on 127.0.0.1, no Docker socket, serving only the managed gateway', () => {
+  test('the edge: our own image, its port published on 127.0.0.1, no Docker socket, serving only the managed gateway; the tool policy folder read-only', () => {
     assert.deepEqual(edgeSpec(s), {
       name: 'mcp-edge', image: 'mcp-reconciler:0.1.0', upstreamImage: 'mcp-reconciler:0.1.0',
-      cmd: ['edge', '--port', '8080', '--allow-prefix', 'mcp-', '--instance', 'default', '--gateway-host', 'mcp-litellm'],
-      env: { DOCKER_HOST: 'unix:///run/mcp-docker/docker.sock' }, envFiles: [], secretDigest: null, binds: [], exposedPort: 8080,
+      cmd: [
+        'edge', '--port', '8080', '--allow-prefix', 'mcp-', '--instance', 'default', '--tool-policy', '/etc/mcp-edge/tool-policy.json',
+        '--gateway-host', 'mcp-litellm',
+      ],
+      env: { DOCKER_HOST: 'unix:///run/mcp-docker/docker.sock' }, envFiles: [], secretDigest: null,
+      binds: [`${s.projectsRoot}/edge:/etc/mcp-edge:ro`], exposedPort: 8080,
       publish: { hostIp: '127.0.0.1', hostPort: null }, networks: [{ name: 'mcp-net', aliases: ['mcp-edge'] }], labels: owner('edge'),
       init: true, restart: 'unless-stopped', volumes: [{ name: 'mcp-edge.docker', target: '/run/mcp-docker' }],
       hardening: { ...locked, memoryBytes: 134217728, pids: 128 },

@@ -340,6 +340,7 @@ function buildModel(settings: Settings, d: DesiredServer, io: HostInputs): Serve
     gatewayEntry,
     blocked,
     auth,
+    toolPolicy: s.tools ? { ...s.tools } : null,
     health: (() => {
       const h = HealthSchema.parse(s.health ?? {});
       return { intervalMs: h.intervalSeconds * 1000, timeoutMs: h.timeoutSeconds * 1000, failureThreshold: h.failureThreshold, restartOnHang: h.restartOnHang };
@@ -355,6 +356,13 @@ export function edgeDockerName(settings: Pick<Settings, 'namePrefix'>): string {
 /** Where the proxy's socket lives in both containers. */
 export const EDGE_DOCKER_DIR = '/run/mcp-docker';
 
+/** The tool policy file the reconciler writes and the edge reads (ADR 0018): `<projectsRoot>/edge/tool-policy.json`. */
+export function toolPolicyPath(settings: Pick<Settings, 'projectsRoot'>): string {
+  return join(settings.projectsRoot, 'edge', 'tool-policy.json');
+}
+/** Where the edge sees that file's folder (mounted read-only). */
+export const EDGE_POLICY_DIR = '/etc/mcp-edge';
+
 export function edgeSpec(settings: Settings): ContainerSpec {
   const name = edgeContainerName(settings);
   const edgeClient = settings.gateway.managed ? gatewayContainerName(settings) : (settings.gateway.restartContainer ?? null);
@@ -364,6 +372,8 @@ export function edgeSpec(settings: Settings): ContainerSpec {
     upstreamImage: settings.edge.image,
     cmd: [
       'edge', '--port', String(settings.edge.port), '--allow-prefix', settings.namePrefix, '--instance', settings.instance,
+      // Tool policy (ADR 0018): re-read when the file changes, so a policy change restarts nothing.
+      '--tool-policy', `${EDGE_POLICY_DIR}/${basename(toolPolicyPath(settings))}`,
       // The only container the edge serves (ADR 0007): the managed gateway, or the user's named one.
       ...(edgeClient ? ['--gateway-host', edgeClient] : ['--host-only']),
       // reach: network: the daemon probes through the edge from its own container on <network> (ADR 0016).
@@ -373,7 +383,8 @@ export function edgeSpec(settings: Settings): ContainerSpec {
     env: { DOCKER_HOST: `unix://${EDGE_DOCKER_DIR}/docker.sock` },
     envFiles: [],
     secretDigest: null,
-    binds: [],
+    // The folder, not the file: the reconciler replaces the file by rename, which a file mount would not show.
+    binds: [`${dirname(toolPolicyPath(settings))}:${EDGE_POLICY_DIR}:ro`],
     // Published on 127.0.0.1 only: the daemon probes stdio servers through it.
     exposedPort: settings.edge.port,
     publish: { hostIp: settings.publishHostIp, hostPort: settings.edge.hostPort ?? null },

@@ -13,6 +13,7 @@ export const SERVER_NAME_MAX = 40;
 export const RESERVED_NAMES = ['litellm', 'edge', 'net', 'reconciler', 'desired-state', 'secrets'] as const;
 
 import { TRANSPORTS, type Transport } from '../model/types.js';
+import { CompiledPolicy, globProblem, TOOL_NAME_RE } from '../policy/tool-policy.js';
 export { TRANSPORTS, type Transport };
 
 /** LiteLLM 1.77.3 rejects `-` in server names (the tool-prefix separator): mcp-foo-bar -> mcp_foo_bar. */
@@ -215,6 +216,64 @@ export const CheckToolSchema = z.strictObject({
 });
 export type CheckTool = z.output<typeof CheckToolSchema>;
 
+const toolGlob = z
+  .string()
+  .max(256)
+  .superRefine((g, ctx) => {
+    const why = globProblem(g);
+    if (why) ctx.addIssue({ code: 'custom', message: why });
+  });
+const toolName = z
+  .string()
+  .regex(TOOL_NAME_RE, 'a tool name: 1-128 letters, digits, _ . : / - (no wildcards)');
+
+/**
+ * Which tools LiteLLM sees and may call (docs/adr/0018): enforced by the edge on every tools/list
+ * and tools/call, changed without restarting the server or LiteLLM. Names are the server's own.
+ */
+export const ToolsSchema = z
+  .strictObject({
+    allow: z
+      .array(toolGlob)
+      .refine((a) => a.length > 0, 'an empty allow would hide every tool; leave allow out to allow all')
+      .optional()
+      .describe("globs over the server's tool names (* any characters, ? one); only matching tools are exposed; default all"),
+    deny: z.array(toolGlob).optional().describe('globs; a matching tool is hidden and a call to it refused, even when allow matches it'),
+    rename: z
+      .record(toolName, toolName)
+      .optional()
+      .describe("server's tool name -> the name LiteLLM shows (as mcp_<server>-<name>); calls to the new name reach the tool"),
+    description: z
+      .record(
+        toolName,
+        z
+          .string()
+          .min(1)
+          .max(2000)
+          .refine((d) => !d.includes('\0'), 'contains a NUL byte'),
+      )
+      .optional()
+      .describe("server's tool name -> the description LiteLLM shows instead of the server's own"),
+  })
+  .superRefine((t, ctx) => {
+    const policy = new CompiledPolicy(t);
+    const seen = new Map<string, string>();
+    for (const [from, to] of Object.entries(t.rename ?? {})) {
+      if (from === to) ctx.addIssue({ code: 'custom', path: ['rename', from], message: 'renames a tool to its own name' });
+      const other = seen.get(to);
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['rename', from], message: `${other} is renamed to ${to} too (each new name once)` });
+      seen.set(to, from);
+    }
+    for (const field of ['rename', 'description'] as const) {
+      for (const name of Object.keys(t[field] ?? {})) {
+        if (!policy.permits(name)) {
+          ctx.addIssue({ code: 'custom', path: [field, name], message: `${name} is hidden by ${new CompiledPolicy({ allow: t.allow }).permits(name) ? 'deny' : 'allow'}; a ${field} for it would never show` });
+        }
+      }
+    }
+  });
+export type Tools = z.output<typeof ToolsSchema>;
+
 /** One MCP server, one file `desired-state/mcp-<name>.yaml`. The single source of its types. */
 export const ServerSpecSchema = z
   .strictObject({
@@ -327,6 +386,9 @@ export const ServerSpecSchema = z
       })
       .optional()
       .describe('a credential LiteLLM must send to this server (config mode; the 1.77.3 API has no field for it)'),
+    tools: ToolsSchema.optional().describe(
+      'tool policy: allow/deny globs, rename, description; enforced by the edge (http, stdio), changed without a restart',
+    ),
     check: CheckToolSchema.optional().describe(
       'the harmless tool `mcp-reconciler check` calls through LiteLLM; default: the first listed tool marked read-only (readOnlyHint) that needs no arguments',
     ),
@@ -341,6 +403,16 @@ export const ServerSpecSchema = z
         path: [s.port !== undefined ? 'port' : 'path'],
         message: 'a stdio server has no port or path',
       });
+    }
+    if (s.transport === 'sse' && s.tools !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tools'],
+        message: 'an sse server is reached by LiteLLM directly, not through the edge that enforces tool policy (ADR 0003, 0018)',
+      });
+    }
+    if (s.check !== undefined && s.tools !== undefined && new CompiledPolicy(s.tools).resolveCall(s.check.tool).ok === false) {
+      ctx.addIssue({ code: 'custom', path: ['check', 'tool'], message: `${s.check.tool} is not exposed under tools: (check calls the name LiteLLM shows)` });
     }
     if (s.transport === 'stdio' && s.auth !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['auth'], message: 'a stdio server takes no credential (the edge bridges it; nothing would send it)' });
@@ -377,6 +449,7 @@ export function knownSpecKeys(path: PropertyKey[]): string[] {
   if (path.length === 1 && path[0] === 'auth') return ['type', 'secret'];
   if (path.length === 1 && path[0] === 'envFile') return ['path', 'shared'];
   if (path.length === 1 && path[0] === 'check') return Object.keys(CheckToolSchema.shape);
+  if (path.length === 1 && path[0] === 'tools') return Object.keys(ToolsSchema.shape);
   return [];
 }
 

@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { StdioBridge, BRIDGE_LIMITS, type BridgeStats } from '../bridge/stdio-bridge.js';
 import { NotAttachable, attachStdio, waitRunning, type StdioPipe } from './attach.js';
+import type { CompiledPolicy } from '../policy/tool-policy.js';
 
 /** The local engine (/var/run/docker.sock or DOCKER_HOST), for the edge's Docker proxy. */
 export function localDocker(): Docker {
@@ -41,6 +42,8 @@ export class BridgeRegistry {
     readonly log: Logger,
     docker: Docker = new Docker(),
     io?: BridgeIo,
+    /** A container's tool policy now (ADR 0018), asked on every call. */
+    readonly policyFor?: (container: string) => CompiledPolicy | null,
   ) {
     this.#io = io ?? {
       attach: (c, onMessage, onStderr) => attachStdio(docker, c, instance, onMessage, onStderr),
@@ -72,6 +75,7 @@ export class BridgeRegistry {
       // A container that is missing, not ours or not stdio will not come back by waiting.
       waitRunning: () => (permanent ? Promise.resolve(false) : this.#io.waitRunning(container)),
       log: this.log,
+      ...(this.policyFor ? { policy: () => this.policyFor!(container) } : {}),
     });
     this.#bridges.set(container, b);
     return b;

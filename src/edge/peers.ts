@@ -62,6 +62,8 @@ export function bridgeGateways(ifaces: ReturnType<typeof networkInterfaces>): st
 export class PeerPolicy {
   readonly #d: Required<PeerPolicyDeps>;
   #allowed = new Set<string>();
+  /** The gateway container's own addresses (of the last refresh). */
+  #gateway = new Set<string>();
   #at = -Infinity;
   #refreshing: Promise<void> | null = null;
 
@@ -87,14 +89,31 @@ export class PeerPolicy {
     return this.#allowed.has(a);
   }
 
+  /**
+   * Whether an allowed peer is the gateway (ask after `allows`): the host and the daemon's own
+   * container may see a server's unfiltered tool list, the gateway never (ADR 0018). When in
+   * doubt (no address), it counts as the gateway.
+   */
+  isGateway(remote: string | undefined): boolean {
+    if (!remote) return true;
+    const a = normalizeAddress(remote);
+    if (a === '127.0.0.1' || a === '::1') return false;
+    return this.#gateway.has(a) || !this.#allowed.has(a);
+  }
+
   #refresh(): Promise<void> {
     this.#refreshing ??= (async () => {
       const next = new Set(bridgeGateways(this.#d.interfaces()));
+      const gateway = new Set<string>();
       for (const host of [this.#d.gatewayHost, ...this.#d.peerHosts]) {
         if (!host) continue;
-        for (const ip of await this.#d.resolve(host).catch(() => [])) next.add(ip);
+        for (const ip of await this.#d.resolve(host).catch(() => [])) {
+          next.add(ip);
+          if (host === this.#d.gatewayHost) gateway.add(ip);
+        }
       }
       this.#allowed = next;
+      this.#gateway = gateway;
       this.#at = this.#d.now();
     })().finally(() => {
       this.#refreshing = null;

@@ -5,8 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { forwardHeaders, upstreamFor, createEdgeServer } from './server.js';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { forwardHeaders, upstreamFor, createEdgeServer, type EdgeOptions } from './server.js';
 import { createLogger } from '../log/logger.js';
+import { PolicyFile, staticPolicy } from './tool-policy-file.js';
+import { CompiledPolicy, UNFILTERED_HEADER, renderPolicyFile } from '../policy/tool-policy.js';
 
 describe('edge routing and header normalization', () => {
   test('mcp-protocol-version sent twice is forwarded once (the negotiated, last value)', () => {
@@ -120,6 +125,156 @@ describe('the edge refuses peers that are not the gateway', () => {
     } finally {
       edge.close();
       edge.closeAllConnections();
+    }
+  });
+});
+
+describe('the edge applies a tool policy (ADR 0018)', () => {
+  let upstream: Server;
+  let upPort = 0;
+  const calls: string[] = [];
+  before(async () => {
+    upstream = createServer((req, res) => {
+      const server = new McpServer({ name: 'fs', version: '1.0.0' });
+      for (const name of ['read_file', 'write_file', 'move_file', 'list_directory']) {
+        server.registerTool(name, { description: `the ${name}` }, () => {
+          calls.push(name);
+          return { content: [{ type: 'text', text: `did ${name}` }] };
+        });
+      }
+      // ?json: JSON answers; otherwise SSE answers (the SDK's default), so both shapes are policed.
+      const t = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: (req.url ?? '').includes('json') });
+      res.on('close', () => void t.close());
+      void server.connect(t).then(() => t.handleRequest(req, res));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    upPort = (upstream.address() as AddressInfo).port;
+  });
+  after(() => {
+    upstream.close();
+    upstream.closeAllConnections();
+  });
+
+  async function withEdge(opts: Partial<EdgeOptions>, fn: (port: number) => Promise<void>): Promise<void> {
+    const edge = createEdgeServer({ port: 0, allowPrefix: 'mcp-', log: createLogger({ level: 'silent' }), origin: (_n, p) => `http://127.0.0.1:${p}`, ...opts });
+    await new Promise<void>((r) => edge.listen(0, '127.0.0.1', r));
+    try {
+      await fn((edge.address() as AddressInfo).port);
+    } finally {
+      edge.close();
+      edge.closeAllConnections();
+    }
+  }
+  const policy = staticPolicy({ fs: new CompiledPolicy({ deny: ['write_*', 'move_*'], rename: { list_directory: 'ls' }, description: { read_file: 'Read one file' } }) });
+  const rpc = async (port: number, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; msg: { result?: { tools?: { name: string; description?: string }[]; content?: { text: string }[] }; error?: { code: number; message: string } } }> => {
+    const r = await request(`http://127.0.0.1:${port}/mcp-fs/${upPort}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18', ...headers },
+      body: JSON.stringify(body),
+    });
+    const text = await r.body.text();
+    const json = text.startsWith('{') ? text : (/^data: (.*)$/m.exec(text)?.[1] ?? 'null');
+    return { status: r.statusCode, msg: JSON.parse(json) };
+  };
+  const list = { jsonrpc: '2.0', id: 7, method: 'tools/list', params: {} };
+  const call = (name: string) => ({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name, arguments: {} } });
+
+  for (const path of ['/mcp', '/mcp?json']) {
+    test(`tools/list (${path.includes('json') ? 'JSON' : 'SSE'} answer): denied tools absent, renames and descriptions applied`, async () => {
+      await withEdge({ toolPolicy: policy }, async (port) => {
+        const { status, msg } = await rpc(port, path, list);
+        assert.equal(status, 200);
+        assert.deepEqual(msg.result?.tools?.map((t) => [t.name, t.description]), [['read_file', 'Read one file'], ['ls', 'the list_directory']]);
+      });
+    });
+  }
+
+  test('tools/call of a denied tool, or of a renamed tool by its old name, is a JSON-RPC error and never reaches the server', async () => {
+    await withEdge({ toolPolicy: policy }, async (port) => {
+      calls.length = 0;
+      for (const name of ['write_file', 'move_file', 'list_directory']) {
+        const { status, msg } = await rpc(port, '/mcp', call(name));
+        assert.equal(status, 200);
+        assert.deepEqual(msg, { jsonrpc: '2.0', id: 8, error: { code: -32602, message: `Unknown tool: ${name}` } } as never);
+      }
+      assert.deepEqual(calls, []);
+    });
+  });
+
+  test('tools/call by a new name reaches the tool under its own name', async () => {
+    await withEdge({ toolPolicy: policy }, async (port) => {
+      calls.length = 0;
+      const { msg } = await rpc(port, '/mcp', call('ls'));
+      assert.equal(msg.result?.content?.[0]?.text, 'did list_directory');
+      assert.deepEqual(calls, ['list_directory']);
+    });
+  });
+
+  test('a server without a policy is untouched; a batch with tools requests is refused under a policy', async () => {
+    await withEdge({ toolPolicy: staticPolicy({}) }, async (port) => {
+      const { msg } = await rpc(port, '/mcp', list);
+      assert.equal(msg.result?.tools?.length, 4);
+    });
+    await withEdge({ toolPolicy: policy }, async (port) => {
+      const r = await rpc(port, '/mcp', [list]);
+      assert.equal(r.status, 400);
+      assert.equal(r.msg.error?.code, -32600);
+    });
+  });
+
+  test('the unfiltered list only for a peer that is not the gateway; calls stay policed', async () => {
+    const peers = (gateway: boolean) => ({ allows: async () => true, isGateway: () => gateway });
+    await withEdge({ toolPolicy: policy, peers: peers(false) }, async (port) => {
+      assert.equal((await rpc(port, '/mcp', list, { [UNFILTERED_HEADER]: '1' })).msg.result?.tools?.length, 4);
+      assert.equal((await rpc(port, '/mcp', call('write_file'), { [UNFILTERED_HEADER]: '1' })).msg.error?.code, -32602);
+    });
+    await withEdge({ toolPolicy: policy, peers: peers(true) }, async (port) => {
+      assert.equal((await rpc(port, '/mcp', list, { [UNFILTERED_HEADER]: '1' })).msg.result?.tools?.length, 2, 'the gateway never');
+    });
+    await withEdge({ toolPolicy: policy }, async (port) => {
+      assert.equal((await rpc(port, '/mcp', list, { [UNFILTERED_HEADER]: '1' })).msg.result?.tools?.length, 2, 'nor anyone when peers are unknown');
+    });
+  });
+
+  test('before a policy file was read, MCP routes answer 503 (fail closed); /healthz stays open', async () => {
+    const bridgeFor = (): never => {
+      throw new Error('no bridge before the policy is there');
+    };
+    await withEdge({ toolPolicy: { ready: () => false, forServer: () => null }, bridgeFor }, async (port) => {
+      const r = await request(`http://127.0.0.1:${port}/mcp-fs/${upPort}/mcp`, { method: 'POST', body: JSON.stringify(list) });
+      assert.equal(r.statusCode, 503);
+      await r.body.dump();
+      const s = await request(`http://127.0.0.1:${port}/mcp-fs/stdio/mcp`, { method: 'POST', body: JSON.stringify(list) });
+      assert.equal(s.statusCode, 503);
+      await s.body.dump();
+      assert.equal((await request(`http://127.0.0.1:${port}/healthz`)).statusCode, 200);
+    });
+  });
+});
+
+describe('the policy file as the edge reads it', () => {
+  test('re-read when it changes; a bad file keeps the last good policy; missing at first: not ready', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policy-'));
+    try {
+      const path = join(dir, 'tool-policy.json');
+      const file = new PolicyFile(path, createLogger({ level: 'silent' }));
+      assert.equal(file.ready(), false);
+      writeFileSync(path, renderPolicyFile({ fs: { deny: ['write_*'] } }));
+      assert.equal(file.ready(), true);
+      assert.equal(file.forServer('fs')?.permits('write_file'), false);
+      assert.equal(file.forServer('other'), null);
+      // Replaced by rename, as the reconciler writes it: seen on the next lookup.
+      writeFileSync(`${path}.tmp`, renderPolicyFile({ fs: { deny: ['move_*'] } }));
+      renameSync(`${path}.tmp`, path);
+      assert.equal(file.forServer('fs')?.permits('write_file'), true);
+      assert.equal(file.forServer('fs')?.permits('move_file'), false);
+      writeFileSync(path, '{"version": 1, "servers": {"fs": {"deny": "oops"}}}');
+      assert.equal(file.ready(), true);
+      assert.equal(file.forServer('fs')?.permits('move_file'), false, 'the last good policy stays');
+      rmSync(path);
+      assert.equal(file.forServer('fs')?.permits('move_file'), false, 'also when the file is gone');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

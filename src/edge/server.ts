@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import type { StdioBridge } from '../bridge/stdio-bridge.js';
+import { UNFILTERED_HEADER, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
+import type { PolicyLookup } from './tool-policy-file.js';
 
 /**
  * The edge: a stateless reverse proxy between LiteLLM and streamable-HTTP MCP servers.
@@ -28,8 +30,14 @@ export interface EdgeOptions {
   /** Stats of every bridge, served at /_bridges. */
   bridgeStats?: () => unknown;
   /** Who may use the edge (ADR 0007); absent: everyone (tests of the routing alone). */
-  peers?: { allows(remote: string | undefined): Promise<boolean> };
+  peers?: { allows(remote: string | undefined): Promise<boolean>; isGateway?(remote: string | undefined): boolean };
+  /** Tool policy per server (ADR 0018); absent: every tool passes as the server lists it. */
+  toolPolicy?: PolicyLookup;
 }
+
+
+/** A request body the edge reads to apply a tool policy: MCP requests are small. */
+export const MAX_POLICED_BODY_BYTES = 4 * 1024 * 1024;
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -98,6 +106,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: EdgeOptio
     res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'only the gateway may use the edge' }));
     return;
   }
+  if (req.headers[UNFILTERED_HEADER] !== undefined) {
+    const remote = req.socket.remoteAddress;
+    const trusted = req.headers[UNFILTERED_HEADER] === '1' && opts.peers?.isGateway !== undefined && !opts.peers.isGateway(remote);
+    if (!trusted) dropHeader(req, UNFILTERED_HEADER);
+  }
   if (req.url === '/_bridges' && opts.bridgeStats) {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(opts.bridgeStats()));
     return;
@@ -109,6 +122,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: EdgeOptio
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unknown route' }));
       return;
     }
+    if (!policyReady(opts, res)) return;
     normalizeProtocolHeader(req);
     try {
       await opts.bridgeFor(name).handle(req, res);
@@ -122,6 +136,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: EdgeOptio
   const target = upstreamFor(req.url ?? '', opts.allowPrefix, opts.origin);
   if (!target) {
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unknown route' }));
+    return;
+  }
+  if (!policyReady(opts, res)) return;
+  const container = /^\/([a-z0-9][a-z0-9-]*)\//.exec(req.url ?? '')?.[1] ?? '';
+  const policy = opts.toolPolicy?.forServer(container.slice(opts.allowPrefix.length)) ?? null;
+  if (policy && req.method === 'POST') {
+    await proxyPoliced(req, res, target, policy, opts, req.headers[UNFILTERED_HEADER] === '1');
     return;
   }
   const abort = new AbortController();
@@ -167,5 +188,159 @@ export function normalizeProtocolHeader(req: IncomingMessage): void {
     else raw.push(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
   }
   if (last !== null) raw.push('mcp-protocol-version', lastProtocolVersion(last));
+  req.rawHeaders.splice(0, req.rawHeaders.length, ...raw);
+}
+
+/** Before a good policy file was read, MCP routes answer 503 (fail closed; ADR 0018). */
+function policyReady(opts: EdgeOptions, res: ServerResponse): boolean {
+  if (!opts.toolPolicy || opts.toolPolicy.ready()) return true;
+  res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'tool policy not loaded yet' }));
+  return false;
+}
+
+type Message = { jsonrpc?: string; id?: string | number | null; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown> };
+
+/** A JSON-RPC error answer for a request the edge refuses itself. */
+function refuse(res: ServerResponse, id: Message['id'], code: number, message: string, status = 200): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: { code, message } }));
+}
+
+/**
+ * A tools/list answer with the policy applied, as JSON-RPC text; other messages unchanged.
+ * `id` is the request's: only its answer is filtered.
+ */
+export function policeAnswer(text: string, id: Message['id'], policy: CompiledPolicy): string {
+  let m: Message;
+  try {
+    m = JSON.parse(text) as Message;
+  } catch {
+    return text;
+  }
+  if (m === null || typeof m !== 'object' || m.id !== id || !Array.isArray(m.result?.['tools'])) return text;
+  return JSON.stringify({ ...m, result: { ...m.result, tools: policy.filterTools(m.result['tools'] as ListedTool[]) } });
+}
+
+/** One SSE event block (`event: message\ndata: {...}`) with its data policed. */
+export function policeEvent(block: string, id: Message['id'], policy: CompiledPolicy): string {
+  const lines = block.split(/\r?\n/);
+  const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, ''));
+  if (data.length === 0) return block;
+  const policed = policeAnswer(data.join('\n'), id, policy);
+  if (policed === data.join('\n')) return block;
+  return [...lines.filter((l) => !l.startsWith('data:')), `data: ${policed}`].join('\n');
+}
+
+/**
+ * A POST to a server with a tool policy: the body is read whole (capped), a tools/call for a name
+ * the policy does not expose is answered with a JSON-RPC error here and never forwarded, a renamed
+ * tool is called by the server's name, and the answer to a tools/list is filtered (JSON or SSE).
+ */
+async function proxyPoliced(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: string,
+  policy: CompiledPolicy,
+  opts: EdgeOptions,
+  unfiltered: boolean,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_POLICED_BODY_BYTES) {
+      refuse(res, null, -32600, `request larger than ${MAX_POLICED_BODY_BYTES} bytes`, 413);
+      return;
+    }
+    chunks.push(c as Buffer);
+  }
+  let body = Buffer.concat(chunks).toString('utf8');
+  let msg: Message | Message[] | null = null;
+  try {
+    msg = JSON.parse(body) as Message | Message[];
+  } catch {
+    msg = null; // not JSON: the server answers it (a parse error), nothing of a tool in it
+  }
+  if (Array.isArray(msg)) {
+    // JSON-RPC batches left MCP in 2025-06-18 and LiteLLM sends none; refusing is simpler than policing each.
+    if (msg.some((m) => m?.method === 'tools/call' || m?.method === 'tools/list')) {
+      refuse(res, null, -32600, 'batched tools requests are not served for a server with a tool policy', 400);
+      return;
+    }
+    msg = null;
+  }
+  let listId: Message['id'] | undefined;
+  if (msg && typeof msg === 'object' && msg.method === 'tools/call') {
+    const name = msg.params?.['name'];
+    const decision = typeof name === 'string' ? policy.resolveCall(name) : ({ ok: false, message: 'tools/call without a tool name' } as const);
+    if (!decision.ok) {
+      opts.log.info({ target, tool: name }, 'edge: tools/call refused by the tool policy');
+      refuse(res, msg.id, -32602, decision.message);
+      return;
+    }
+    if (decision.name !== name) body = JSON.stringify({ ...msg, params: { ...msg.params, name: decision.name } });
+  } else if (!unfiltered && msg && typeof msg === 'object' && msg.method === 'tools/list' && msg.id !== undefined) {
+    listId = msg.id;
+  }
+  const abort = new AbortController();
+  res.on('close', () => abort.abort());
+  try {
+    const fwd = forwardHeaders(req.rawHeaders);
+    delete fwd[UNFILTERED_HEADER];
+    const up = await request(target, {
+      method: 'POST',
+      headers: fwd,
+      body,
+      signal: abort.signal,
+      headersTimeout: 30_000,
+      bodyTimeout: 0,
+    });
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(up.headers)) {
+      if (v !== undefined && !HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v;
+    }
+    const type = String(up.headers['content-type'] ?? '');
+    if (listId === undefined) {
+      res.writeHead(up.statusCode, headers);
+      res.flushHeaders();
+      for await (const chunk of up.body) {
+        if (!res.write(chunk as Buffer)) await new Promise((r) => res.once('drain', r));
+      }
+      res.end();
+      return;
+    }
+    if (type.includes('application/json')) {
+      const text = policeAnswer(await up.body.text(), listId, policy);
+      res.writeHead(up.statusCode, headers).end(text);
+      return;
+    }
+    // An SSE answer: events pass one by one, each complete event policed.
+    res.writeHead(up.statusCode, headers);
+    res.flushHeaders();
+    let buf = '';
+    for await (const chunk of up.body) {
+      buf += (chunk as Buffer).toString('utf8');
+      let m: RegExpExecArray | null;
+      while ((m = /\r?\n\r?\n/.exec(buf)) !== null) {
+        const block = buf.slice(0, m.index);
+        buf = buf.slice(m.index + m[0].length);
+        if (!res.write(`${type.includes('text/event-stream') ? policeEvent(block, listId, policy) : block}\n\n`)) await new Promise((r) => res.once('drain', r));
+      }
+    }
+    res.end(buf);
+  } catch (err) {
+    if (abort.signal.aborted) return;
+    opts.log.warn({ target, err: (err as Error).message }, 'edge: upstream failed');
+    if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'upstream unavailable' }));
+    else res.destroy();
+  }
+}
+
+/** Remove a header from a request handled further on (parsed and raw forms). */
+function dropHeader(req: IncomingMessage, name: string): void {
+  delete req.headers[name];
+  const raw: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    if ((req.rawHeaders[i] as string).toLowerCase() !== name) raw.push(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
+  }
   req.rawHeaders.splice(0, req.rawHeaders.length, ...raw);
 }

@@ -8,6 +8,7 @@ import { readGatewayConfig } from '../litellm/config-file.js';
 import { probeMcp, type ProbeResult } from './probe.js';
 import type { Metrics } from '../server/metrics.js';
 import { errorMessage } from '../errors/index.js';
+import { CompiledPolicy, UNFILTERED_HEADER } from '../policy/tool-policy.js';
 import {
   ConditionType as C,
   CONDITION_ORDER,
@@ -45,6 +46,11 @@ export interface ServerHealth {
   container: { name: string; id: string | null; state: string; hostPort: number | null; image: string; imageId: string | null; created: number | null };
   conditions: Condition[];
   tools: string[] | null;
+  /**
+   * Under a tool policy (desired `tools:`; ADR 0018): how many of `tools` (the server's whole list)
+   * LiteLLM is shown and which are hidden. Null without a policy or before a probe.
+   */
+  toolPolicy?: { exposed: number; hidden: string[] } | null;
   gatewayTools: string[];
   consecutiveFailures: number;
   hungRestarts: number;
@@ -350,7 +356,9 @@ export class HealthMonitor {
       edge: edge ? { name: edge.name, port: edgePort, hostPort: edge.hostPorts[edgePort] ?? null } : null,
     });
     if (running && 'url' in target) {
-      direct = await probeMcp({ url: target.url, transport: target.transport, timeoutMs: m.health.timeoutMs, headers: authHeaders(m) });
+      // Under a tool policy the edge filters tools/list; the probe asks for the whole list to count what is hidden.
+      const headers = { ...authHeaders(m), ...(m.toolPolicy ? { [UNFILTERED_HEADER]: '1' } : {}) };
+      direct = await probeMcp({ url: target.url, transport: target.transport, timeoutMs: m.health.timeoutMs, headers });
       this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'direct', result: direct.ok ? 'ok' : 'fail' }, direct.latencyMs / 1000);
     }
     if (direct?.ok) {
@@ -360,8 +368,11 @@ export class HealthMonitor {
         this.#event(h, `tools changed: +[${diff.added.join(', ')}] -[${diff.removed.join(', ')}]`);
       }
       h.tools = direct.tools;
+      const policy = m.toolPolicy ? new CompiledPolicy(m.toolPolicy) : null;
+      h.toolPolicy = policy ? { exposed: policy.count(direct.tools).exposed, hidden: direct.tools.filter((t) => policy.exposedName(t) === null) } : null;
       h.consecutiveFailures = 0;
-      next.push(cond(C.McpReady, 'True', R.ToolsListed, `${direct.tools.length} tools in ${Math.round(direct.latencyMs)} ms`));
+      const counted = h.toolPolicy ? ` (${h.toolPolicy.exposed} exposed, ${h.toolPolicy.hidden.length} hidden by tools:)` : '';
+      next.push(cond(C.McpReady, 'True', R.ToolsListed, `${direct.tools.length} tools${counted} in ${Math.round(direct.latencyMs)} ms`));
       this.#deps.metrics?.tools.set({ server: m.name }, direct.tools.length);
     } else if (direct) {
       h.consecutiveFailures++;

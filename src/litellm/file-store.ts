@@ -1,4 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { ConfigStore } from '../ports/index.js';
 import { readRegularFile } from '../fs/safe-read.js';
@@ -19,6 +20,13 @@ export class FileConfigStore implements ConfigStore {
   /** Keeps an existing file's mode and owner; a new config.yaml is 0600 (LiteLLM configs often hold provider keys). */
   writeAtomic(path: string, text: string): void {
     writeFileAtomic(path, text, { newMode: 0o600 });
+  }
+
+  /** A file the edge container reads as its own user: no secret in it, so world-readable, folder too (any umask). */
+  writeShared(path: string, text: string): void {
+    writeFileAtomic(path, text, { newMode: 0o644, dirMode: 0o755 });
+    chmodSync(dirname(path), 0o755);
+    chmodSync(path, 0o644);
   }
 
 }

@@ -3,6 +3,14 @@
  * rest; imports nothing of ours.
  */
 
+/** A server's tool policy (desired `tools:`), as the edge's policy file carries it. */
+export interface ToolPolicy {
+  allow?: string[] | undefined;
+  deny?: string[] | undefined;
+  rename?: Record<string, string> | undefined;
+  description?: Record<string, string> | undefined;
+}
+
 /** What an MCP server itself speaks. */
 export const TRANSPORTS = ['http', 'sse', 'stdio'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
@@ -118,6 +126,8 @@ export interface Observed {
   /** config.yaml's mtime (ms) and the unmanaged gateway container (gateway.restartContainer). */
   gatewayConfigMtime?: number | null;
   restartTarget?: { id: string; startedAt: number; running: boolean } | null;
+  /** The edge's tool policy file (ADR 0018); null when missing, absent when not read. */
+  toolPolicyText?: string | null;
   /** Rows of LiteLLM's GET /v1/mcp/server when its database is there; null when not read. */
   apiServers?: ApiServerRow[] | null;
   /** Local image id (`sha256:...`) of each wanted image reference; null when not present locally. */
@@ -189,6 +199,11 @@ export interface ServerModel {
    * internal (no route out) when the desired file says `egress: false`.
    */
   network: { name: string; internal: boolean };
+  /**
+   * Tool policy (desired `tools:`; docs/adr/0018): written to the edge's policy file, applied by the
+   * edge. Not part of the container spec hash or the gateway entry: changing it restarts nothing.
+   */
+  toolPolicy?: ToolPolicy | null;
   /** Probe settings (desired `health:` with defaults). Not part of the container spec hash. */
   health: { intervalMs: number; timeoutMs: number; failureThreshold: number; restartOnHang: boolean };
 }
@@ -206,6 +221,7 @@ export const OperationType = {
   WriteGatewayConfig: 'write-gateway-config',
   /** The gateway guard beside config.yaml (ADR 0019). */
   WriteGatewayGuard: 'write-gateway-guard',
+  WriteToolPolicy: 'write-tool-policy',
   ApiCreate: 'api-create',
   ApiDelete: 'api-delete',
   /** Reported only: a name clash with something we do not own. */
@@ -238,6 +254,7 @@ export type Operation =
   | (OpBase & { type: 'remove-container'; containerId: string; role: ContainerRole })
   | (OpBase & { type: 'write-gateway-config'; path: string; text: string })
   | (OpBase & { type: 'write-gateway-guard'; path: string; text: string })
+  | (OpBase & { type: 'write-tool-policy'; path: string; text: string })
   | (OpBase & { type: 'api-create'; serverId: string; body: Record<string, unknown> })
   | (OpBase & { type: 'api-delete'; serverId: string })
   | (OpBase & { type: 'restart-gateway'; containerId: string })

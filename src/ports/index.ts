@@ -88,6 +88,8 @@ export interface ConfigStore {
   read(path: string): string | null;
   /** temp file in the same folder, fsync, rename. */
   writeAtomic(path: string, text: string): void;
+  /** The same for a file another container reads (the edge's tool policy): 0644 in a 0755 folder. */
+  writeShared(path: string, text: string): void;
   /** Last modification time in ms, null when missing. */
   mtime(path: string): number | null;
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { dirname, join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { loadDesiredDir, type DesiredLoad } from '../desired/load.js';
-import { resolveServers, edgeSpec, edgeDockerSpec, gatewaySpec, gatewayProblem, gatewayCredentialProblems } from '../desired/resolve.js';
+import { resolveServers, toolPolicyPath, edgeSpec, edgeDockerSpec, gatewaySpec, gatewayProblem, gatewayCredentialProblems } from '../desired/resolve.js';
 import { readEnvFile, readSecretsFile } from '../desired/env-file.js';
 
 import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
@@ -155,12 +155,14 @@ export class Reconciler {
         imageIds: snap.imageIds ?? {},
         gatewayConfigText,
         gatewayGuardText: this.#deps.config.read(join(dirname(s.gateway.configPath), GUARD_FILE)),
+        toolPolicyText: this.#deps.config.read(toolPolicyPath(s)),
         apiServers: gm.apiServers,
         gatewayConfigMtime: this.#deps.config.mtime(s.gateway.configPath),
         restartTarget: !s.gateway.managed && s.gateway.restartContainer ? await this.#deps.runtime.inspectByName(s.gateway.restartContainer) : null,
       },
       prune,
       held: this.#failures.held(this.#now()),
+      toolPolicy: { path: toolPolicyPath(s) },
     };
     return { plan: makePlan(input), load, input, problems, gatewayMode: { mode: gm.mode, why: gm.why } };
   }

@@ -54,7 +54,7 @@ export const SERVER_CONCURRENCY = 4;
 
 /**
  * Split a plan into lanes, keeping the planner's order inside each:
- * first (networks, leftovers, edge and its attachments) -> per-server lanes beside the stack lane (config, gateway)
+ * first (networks, the tool policy file, leftovers, edge and its attachments) -> per-server lanes beside the stack lane (config, gateway)
  * -> last (removals, so a server is deregistered before its container goes, and its network after it).
  */
 export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, Operation[]>; stack: Operation[]; last: Operation[] } {
@@ -66,7 +66,7 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
     if (isReportOnly(op)) continue;
     const leftover = op.type === 'remove-container' && op.resourceId.endsWith(NEXT_SUFFIX);
     const edgeOp = 'role' in op && (op.role === 'edge' || op.role === 'edge-docker') && op.type !== 'remove-container';
-    if (op.type === 'create-network' || leftover || edgeOp || (op.type === 'create-volume' && !op.server)) first.push(op);
+    if (op.type === 'create-network' || op.type === 'write-tool-policy' || leftover || edgeOp || (op.type === 'create-volume' && !op.server)) first.push(op);
     else if (op.type === 'remove-container' || op.type === 'remove-network') last.push(op);
     else if (op.type === 'write-gateway-config' || op.type === 'write-gateway-guard' || op.type === 'api-create' || op.type === 'api-delete' || op.type === 'restart-gateway' || ('role' in op && op.role === 'gateway')) stack.push(op);
     else {
@@ -139,6 +139,9 @@ async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
       return step('write-guard', () => deps.config.writeAtomic(op.path, op.text));
     case 'write-gateway-config':
       return step('write-config', () => deps.config.writeAtomic(op.path, op.text));
+    case 'write-tool-policy':
+      // The edge runs as another user: the file holds no secret and is readable by it (ADR 0018).
+      return deps.config.writeShared(op.path, op.text);
     case 'restart-gateway':
       await deps.runtime.stop(op.containerId);
       return deps.runtime.start(op.containerId);

@@ -5,6 +5,8 @@ import { Labels, ownerLabels } from '../docker/labels.js';
 import { gatewayServerName } from '../desired/schema.js';
 import { canonicalJson, sha256Hex, specHash } from './hash.js';
 import { deepFreeze } from '../memo/memo.js';
+import { parsePolicyFile, renderPolicyFile } from '../policy/tool-policy.js';
+import type { ToolPolicy } from '../model/types.js';
 import { NEXT_SUFFIX, type HeldChange, type ContainerRole, type ContainerSpec, type Observed, type ObservedContainer, type Operation, type Plan, type ServerModel } from '../model/types.js';
 
 export interface PlanInput {
@@ -35,6 +37,20 @@ export interface PlanInput {
   prune: { allowed: boolean; reason: string };
   /** Changes that failed and wait for their backoff (the reconciler's failure memory; ADR 0005). */
   held?: readonly HeldChange[];
+  /** The edge's tool policy file (ADR 0018); absent: no policy file is kept (older callers, tests of other parts). */
+  toolPolicy?: { path: string };
+}
+
+/** The policy file's text: every desired server's `tools:`, held servers' as they are in the file now. */
+export function policyFileText(input: Pick<PlanInput, 'servers' | 'hold' | 'observed'>): string {
+  const servers: Record<string, ToolPolicy> = {};
+  for (const s of input.servers) if (s.toolPolicy) servers[s.name] = s.toolPolicy;
+  const before = input.observed.toolPolicyText ? parsePolicyFile(input.observed.toolPolicyText) : null;
+  for (const name of input.hold) {
+    const kept = before?.ok ? before.servers[name] : undefined;
+    if (kept) servers[name] = kept;
+  }
+  return renderPolicyFile(servers);
 }
 
 /**
@@ -71,6 +87,21 @@ export function plan(input: PlanInput): Plan {
       network: input.network,
       labels: ownerLabels(input.instance, 'network'),
     });
+  }
+
+  // The edge's tool policy file comes before the edge and any registration, so no tool is ever
+  // served without its policy (ADR 0018). Writing it restarts nothing: the edge re-reads it.
+  if (input.toolPolicy) {
+    const text = policyFileText(input);
+    if (text !== observed.toolPolicyText) {
+      ops.push({
+        type: 'write-tool-policy',
+        resourceId: `file:${input.toolPolicy.path}`,
+        cause: observed.toolPolicyText === null || observed.toolPolicyText === undefined ? 'not found' : 'tool policy changed',
+        path: input.toolPolicy.path,
+        text,
+      });
+    }
   }
 
   // Leftovers of an interrupted recreate go first: they would block the next swap by name.

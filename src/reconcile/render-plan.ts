@@ -13,6 +13,7 @@ const SYMBOL: Record<Operation['type'], string> = {
   'remove-container': '-',
   'write-gateway-config': '~',
   'write-gateway-guard': '~',
+  'write-tool-policy': '~',
   'api-create': '+',
   'api-delete': '-',
   'restart-gateway': '~',

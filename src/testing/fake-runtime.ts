@@ -168,6 +168,13 @@ export class MemoryConfigStore {
     this.files.set(path, text);
     this.mtimes.set(path, Date.now());
   }
+  /** Writes of shared files (the edge's tool policy), counted apart from config writes. */
+  sharedWrites = 0;
+  writeShared(path: string, text: string): void {
+    this.sharedWrites++;
+    this.files.set(path, text);
+    this.mtimes.set(path, Date.now());
+  }
   readonly mtimes = new Map<string, number>();
   mtime(path: string): number | null {
     return this.mtimes.get(path) ?? null;

@@ -4,6 +4,7 @@ import { BridgeRegistry, localDocker } from '../../docker/bridges.js';
 import { createDockerProxy } from '../../edge/docker-proxy.js';
 import { PeerPolicy } from '../../edge/peers.js';
 import { createEdgeServer } from '../../edge/server.js';
+import { PolicyFile } from '../../edge/tool-policy-file.js';
 import { createLogger } from '../../log/logger.js';
 import { defineCommand, onRun, Exit } from '../command.js';
 
@@ -14,12 +15,13 @@ interface EdgeOptions {
   hostOnly?: boolean;
   peerHost: string[];
   instance: string;
+  toolPolicy?: string;
 }
 
 /** `edge` and `edge-docker`: what the two edge containers run (the reconciler starts them; ADR 0003, 0004, 0007). */
 export function register(program: Command): void {
   const edge = defineCommand(program, 'edge', 'serve the header-normalizing proxy and the stdio bridge (inside the mcp-edge container)', {
-    examples: ['--port 8080 --allow-prefix mcp- --instance default --gateway-host mcp-litellm'],
+    examples: ['--port 8080 --allow-prefix mcp- --instance default --gateway-host mcp-litellm --tool-policy /etc/mcp-edge/tool-policy.json'],
     exits: [[Exit.Ok, 'stopped by SIGTERM or SIGINT']],
   })
     .option('--port <port>', 'listen port', '8080')
@@ -32,17 +34,20 @@ export function register(program: Command): void {
       (v: string, all: string[]) => [...all, v],
       [] as string[],
     )
-    .option('--instance <name>', 'reconciler instance whose stdio servers the bridge attaches to', 'default');
+    .option('--instance <name>', 'reconciler instance whose stdio servers the bridge attaches to', 'default')
+    .option('--tool-policy <file>', 'tool policy file the reconciler writes, re-read when it changes (ADR 0018); MCP requests wait for it');
   onRun(edge, async (o: EdgeOptions) => {
     const port = Number(o.port);
     const log = createLogger();
-    const bridges = new BridgeRegistry(o.instance, log);
+    const policy = o.toolPolicy ? new PolicyFile(o.toolPolicy, log) : null;
+    const bridges = new BridgeRegistry(o.instance, log, undefined, undefined, policy ? (c) => policy.forServer(c.slice(o.allowPrefix.length)) : undefined);
     const server = createEdgeServer({
       port,
       allowPrefix: o.allowPrefix,
       log,
       bridgeFor: (name) => bridges.get(name),
       bridgeStats: () => bridges.stats(),
+      ...(policy ? { toolPolicy: policy } : {}),
       // The daemon always passes one of the two (ADR 0007); an edge started by hand without them serves everyone.
       ...(o.gatewayHost || o.hostOnly ? { peers: new PeerPolicy({ gatewayHost: o.gatewayHost ?? null, peerHosts: o.peerHost }) } : {}),
     });

@@ -6,6 +6,9 @@ import { loadDesiredDir, parseDesiredFile, displayPath, readDesiredFile, type De
 import { checkServerInputs } from '../../desired/resolve.js';
 import { formatIssue, errorMessage, type LocatedIssue } from '../../errors/index.js';
 import { defineCommand, onRun, Exit } from '../command.js';
+import { request } from 'undici';
+import { gatewayServerName } from '../../desired/schema.js';
+import { CompiledPolicy, LLM_FUNCTION_NAME_RE } from '../../policy/tool-policy.js';
 import { settingsFrom, type GlobalOptions } from '../shared.js';
 
 export function register(program: Command): void {
@@ -16,7 +19,7 @@ export function register(program: Command): void {
   onRun(cmd, (path: string | undefined, _o: unknown, c: Command) => validate(path, c.optsWithGlobals<GlobalOptions>()));
 }
 
-function validate(path: string | undefined, values: GlobalOptions): number {
+async function validate(path: string | undefined, values: GlobalOptions): Promise<number> {
   const issues: LocatedIssue[] = [];
   let count = 0;
   let target = path;
@@ -72,8 +75,61 @@ function validate(path: string | undefined, values: GlobalOptions): number {
     }
   }
   if (settings) for (const d of valid) issues.push(...checkServerInputs(settings, d));
+  if (settings && valid.some((d) => d.spec.tools)) {
+    const probed = await lastProbedTools(settings);
+    if (probed === null) process.stderr.write('note: no running daemon answered; tools: patterns not checked against the last probe\n');
+    else for (const d of valid) issues.push(...toolPolicyWarnings(d, probed.get(d.name) ?? null));
+  }
   for (const i of issues) process.stderr.write(`${formatIssue(i)}\n`);
   const errors = issues.filter((i) => i.severity === 'error').length;
   process.stdout.write(`${count} file(s) checked, ${errors} error(s), ${issues.length - errors} warning(s)\n`);
   return errors > 0 ? Exit.Error : Exit.Ok;
+}
+
+/** The server's whole tool list from the running daemon's last probe (`/status`), by server; null: no daemon. */
+async function lastProbedTools(settings: Settings): Promise<Map<string, string[]> | null> {
+  if (settings.statusPort <= 0) return null;
+  try {
+    const r = await request(`http://${settings.statusAddress}:${settings.statusPort}/status`, { signal: AbortSignal.timeout(1_500) });
+    if (r.statusCode !== 200) {
+      await r.body.dump();
+      return null;
+    }
+    const doc = (await r.body.json()) as { servers?: { name?: unknown; tools?: unknown }[] };
+    const out = new Map<string, string[]>();
+    for (const s of doc.servers ?? []) {
+      if (typeof s.name === 'string' && Array.isArray(s.tools)) out.set(s.name, s.tools.filter((t): t is string => typeof t === 'string'));
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Warnings for a server's `tools:` against its last probed tool list: a pattern or key that matched
+ * nothing, and an exposed name LLM APIs would refuse once LiteLLM prefixed it (rename it).
+ */
+export function toolPolicyWarnings(d: DesiredServer, tools: string[] | null): LocatedIssue[] {
+  if (!d.spec.tools || tools === null) return [];
+  const policy = new CompiledPolicy(d.spec.tools);
+  const out: LocatedIssue[] = [];
+  const at = (path: string): { line: number; col: number } => d.positions[path] ?? d.positions['tools'] ?? { line: 1, col: 1 };
+  for (const u of policy.unmatched(tools)) {
+    const idx = u.field === 'allow' || u.field === 'deny' ? (d.spec.tools[u.field] ?? []).indexOf(u.pattern) : u.pattern;
+    const path = `tools.${u.field}.${idx}`;
+    out.push({ file: d.file, ...at(path), path, message: `${u.pattern} matched none of the ${tools.length} tools at the last probe`, severity: 'warning' });
+  }
+  for (const t of tools) {
+    const shown = policy.exposedName(t);
+    if (shown === null || LLM_FUNCTION_NAME_RE.test(`${gatewayServerName(d.name)}-${shown}`)) continue;
+    out.push({
+      file: d.file,
+      ...at('tools'),
+      path: 'tools',
+      message: `LiteLLM shows ${t} as ${gatewayServerName(d.name)}-${shown}, which LLM APIs refuse as a tool name ([A-Za-z0-9_-], 64 at most): add tools.rename.${t}`,
+      severity: 'warning',
+    });
+  }
+  return out;
 }
