@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { StdioPipe } from '../docker/attach.js';
-import { UNFILTERED_HEADER, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
+import { UNFILTERED_HEADER, refusedCallResult, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
 
 /** Limits of one bridge (docs/adr/0004-stdio-bridge-in-the-edge.md). */
 /**
@@ -234,7 +234,7 @@ export class StdioBridge {
       const decision = typeof name === 'string' ? policy.resolveCall(name) : ({ ok: false, message: 'tools/call without a tool name' } as const);
       if (!decision.ok) {
         this.#d.log.info({ container: this.#d.container, tool: name }, 'edge: tools/call refused by the tool policy');
-        await this.#error(s, m.id, -32602, decision.message);
+        await this.#reply(s, { jsonrpc: '2.0', id: m.id, result: refusedCallResult(decision.message) });
         return;
       }
       params = { ...m.params, name: decision.name };

@@ -189,15 +189,18 @@ describe('the edge applies a tool policy (ADR 0018)', () => {
     });
   }
 
-  test('tools/call of a denied tool, or of a renamed tool by its old name, is a JSON-RPC error and never reaches the server', async () => {
+  test('tools/call of a denied tool, or of a renamed tool by its old name, is refused as the SDK refuses a missing tool, never forwarded', async () => {
     await withEdge({ toolPolicy: policy }, async (port) => {
       calls.length = 0;
       for (const name of ['write_file', 'move_file', 'list_directory']) {
         const { status, msg } = await rpc(port, '/mcp', call(name));
         assert.equal(status, 200);
-        assert.deepEqual(msg, { jsonrpc: '2.0', id: 8, error: { code: -32602, message: `Unknown tool: ${name}` } } as never);
+        assert.deepEqual(msg, { jsonrpc: '2.0', id: 8, result: { content: [{ type: 'text', text: `MCP error -32602: Unknown tool: ${name}` }], isError: true } } as never);
       }
       assert.deepEqual(calls, []);
+      // The server's own answer for a tool it does not have, for comparison: the same shape and wording.
+      const missing = await rpc(port, '/mcp', call('delete_everything'));
+      assert.deepEqual(missing.msg.result, { content: [{ type: 'text', text: 'MCP error -32602: Tool delete_everything not found' }], isError: true } as never);
     });
   });
 
@@ -226,7 +229,7 @@ describe('the edge applies a tool policy (ADR 0018)', () => {
     const peers = (gateway: boolean) => ({ allows: async () => true, isGateway: () => gateway });
     await withEdge({ toolPolicy: policy, peers: peers(false) }, async (port) => {
       assert.equal((await rpc(port, '/mcp', list, { [UNFILTERED_HEADER]: '1' })).msg.result?.tools?.length, 4);
-      assert.equal((await rpc(port, '/mcp', call('write_file'), { [UNFILTERED_HEADER]: '1' })).msg.error?.code, -32602);
+      assert.deepEqual((await rpc(port, '/mcp', call('write_file'), { [UNFILTERED_HEADER]: '1' })).msg.result?.content, [{ type: 'text', text: 'MCP error -32602: Unknown tool: write_file' }]);
     });
     await withEdge({ toolPolicy: policy, peers: peers(true) }, async (port) => {
       assert.equal((await rpc(port, '/mcp', list, { [UNFILTERED_HEADER]: '1' })).msg.result?.tools?.length, 2, 'the gateway never');

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import type { StdioBridge } from '../bridge/stdio-bridge.js';
-import { UNFILTERED_HEADER, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
+import { UNFILTERED_HEADER, refusedCallResult, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
 import type { PolicyLookup } from './tool-policy-file.js';
 
 /**
@@ -232,7 +232,7 @@ export function policeEvent(block: string, id: Message['id'], policy: CompiledPo
 
 /**
  * A POST to a server with a tool policy: the body is read whole (capped), a tools/call for a name
- * the policy does not expose is answered with a JSON-RPC error here and never forwarded, a renamed
+ * the policy does not expose is answered here with a tool error (refusedCallResult) and never forwarded, a renamed
  * tool is called by the server's name, and the answer to a tools/list is filtered (JSON or SSE).
  */
 async function proxyPoliced(
@@ -274,7 +274,7 @@ async function proxyPoliced(
     const decision = typeof name === 'string' ? policy.resolveCall(name) : ({ ok: false, message: 'tools/call without a tool name' } as const);
     if (!decision.ok) {
       opts.log.info({ target, tool: name }, 'edge: tools/call refused by the tool policy');
-      refuse(res, msg.id, -32602, decision.message);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id ?? null, result: refusedCallResult(decision.message) }));
       return;
     }
     if (decision.name !== name) body = JSON.stringify({ ...msg, params: { ...msg.params, name: decision.name } });
