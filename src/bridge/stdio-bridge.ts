@@ -157,7 +157,9 @@ export class StdioBridge {
         this.#dropSession(id);
       },
     });
-    session.transport.onmessage = (m, extra) => void this.#fromClient(session, m as JsonRpc, extra?.requestInfo?.headers?.[UNFILTERED_HEADER] === '1');
+    session.transport.onmessage = (m, extra) => {
+      void this.#fromClient(session, m as JsonRpc, extra?.requestInfo?.headers?.[UNFILTERED_HEADER] === '1');
+    };
     session.transport.onclose = () => {
       if (session.id) this.#dropSession(session.id);
     };
@@ -231,7 +233,7 @@ export class StdioBridge {
     let params = m.params;
     if (policy && m.method === 'tools/call') {
       const name = m.params?.['name'];
-      const decision = typeof name === 'string' ? policy.resolveCall(name) : ({ ok: false, message: 'tools/call without a tool name' } as const);
+      const decision = policy.resolveCall(name);
       if (!decision.ok) {
         this.#d.log.info({ container: this.#d.container, tool: name }, 'edge: tools/call refused by the tool policy');
         await this.#reply(s, { jsonrpc: '2.0', id: m.id, result: refusedCallResult(decision.message) });
@@ -264,7 +266,8 @@ export class StdioBridge {
       this.#settle(upstreamId);
       void this.#error(p.session, p.clientId, -32001, `no answer from ${this.#d.container} within ${BRIDGE_LIMITS.callTimeoutMs} ms`);
     }, BRIDGE_LIMITS.callTimeoutMs);
-    this.#pending.set(upstreamId, { session: s, clientId: m.id, progress, timer, listPolicy: policy && m.method === 'tools/list' && !unfiltered ? policy : null });
+    const listPolicy = policy && m.method === 'tools/list' && !unfiltered ? policy : null;
+    this.#pending.set(upstreamId, { session: s, clientId: m.id, progress, timer, listPolicy });
     this.#pipe!.send({ jsonrpc: '2.0', id: upstreamId, method: m.method, ...(params ? { params } : {}) });
   }
 
@@ -287,7 +290,8 @@ export class StdioBridge {
       if (!p) return;
       this.#stats.callsServed++;
       const tools = m.result?.['tools'];
-      const result = p.listPolicy && Array.isArray(tools) ? { ...m.result, tools: p.listPolicy.filterTools(tools as ListedTool[]) } : m.result;
+      const listed = p.listPolicy && Array.isArray(tools);
+      const result = listed ? { ...m.result, tools: p.listPolicy!.filterTools(tools as ListedTool[]) } : m.result;
       void this.#reply(p.session, { ...m, id: p.clientId, ...(result !== undefined ? { result } : {}) });
       return;
     }

@@ -192,6 +192,11 @@ export function renderStatus(v: StatusView): string {
   return lines.join('\n');
 }
 
+/** `policy     8 exposed, 5 hidden by tools: get-env, ...` */
+function policyLine(p: { exposed: number; hidden: string[] }): string {
+  return `policy     ${p.exposed} exposed, ${p.hidden.length} hidden by tools: ${p.hidden.join(', ') || '-'}`;
+}
+
 /** `status <name>`: conditions and recent events of one server, and its held or failed changes (given `v`). */
 export function renderServer(s: ServerHealth, v?: StatusView): string {
   const rows = [['CONDITION', 'STATUS', 'REASON', 'SINCE', 'MESSAGE']];
@@ -202,7 +207,7 @@ export function renderServer(s: ServerHealth, v?: StatusView): string {
     `image      ${s.container.image} ${s.container.imageId ?? ''}`,
     `litellm    ${s.gatewayName}  tools through gateway: ${s.gatewayTools.length}`,
     `tools      ${s.tools ? s.tools.join(', ') : '-'}`,
-    ...(s.toolPolicy ? [`policy     ${s.toolPolicy.exposed} exposed, ${s.toolPolicy.hidden.length} hidden by tools: ${s.toolPolicy.hidden.join(', ') || '-'}`] : []),
+    ...(s.toolPolicy ? [policyLine(s.toolPolicy)] : []),
     '',
     table(rows),
     '',

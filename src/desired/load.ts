@@ -157,7 +157,9 @@ export function parseDesiredFile(
         file,
         ...y.positionOf(['tools', 'rename', from]),
         path: `tools.rename.${from}`,
-        message: `LiteLLM shows it as ${shown}: LLM APIs (OpenAI, Anthropic) take only letters, digits, _ and - up to 64 characters as a tool name`,
+        message:
+          `LiteLLM shows it as ${shown}: LLM APIs (OpenAI, Anthropic) take only letters, digits, _ and - ` +
+          'up to 64 characters as a tool name',
         severity: 'warning',
       });
     }

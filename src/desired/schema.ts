@@ -261,13 +261,16 @@ export const ToolsSchema = z
     for (const [from, to] of Object.entries(t.rename ?? {})) {
       if (from === to) ctx.addIssue({ code: 'custom', path: ['rename', from], message: 'renames a tool to its own name' });
       const other = seen.get(to);
-      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['rename', from], message: `${other} is renamed to ${to} too (each new name once)` });
+      if (other !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['rename', from], message: `${other} is renamed to ${to} too (each new name once)` });
+      }
       seen.set(to, from);
     }
     for (const field of ['rename', 'description'] as const) {
       for (const name of Object.keys(t[field] ?? {})) {
         if (!policy.permits(name)) {
-          ctx.addIssue({ code: 'custom', path: [field, name], message: `${name} is hidden by ${new CompiledPolicy({ allow: t.allow }).permits(name) ? 'deny' : 'allow'}; a ${field} for it would never show` });
+          const by = new CompiledPolicy({ allow: t.allow }).permits(name) ? 'deny' : 'allow';
+          ctx.addIssue({ code: 'custom', path: [field, name], message: `${name} is hidden by ${by}; a ${field} for it would never show` });
         }
       }
     }
@@ -412,7 +415,8 @@ export const ServerSpecSchema = z
       });
     }
     if (s.check !== undefined && s.tools !== undefined && new CompiledPolicy(s.tools).resolveCall(s.check.tool).ok === false) {
-      ctx.addIssue({ code: 'custom', path: ['check', 'tool'], message: `${s.check.tool} is not exposed under tools: (check calls the name LiteLLM shows)` });
+      const message = `${s.check.tool} is not exposed under tools: (check calls the name LiteLLM shows)`;
+      ctx.addIssue({ code: 'custom', path: ['check', 'tool'], message });
     }
     if (s.transport === 'stdio' && s.auth !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['auth'], message: 'a stdio server takes no credential (the edge bridges it; nothing would send it)' });

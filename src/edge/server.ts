@@ -198,11 +198,18 @@ function policyReady(opts: EdgeOptions, res: ServerResponse): boolean {
   return false;
 }
 
-type Message = { jsonrpc?: string; id?: string | number | null; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown> };
+interface Message {
+  jsonrpc?: string;
+  id?: string | number | null;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: Record<string, unknown>;
+}
 
 /** A JSON-RPC error answer for a request the edge refuses itself. */
 function refuse(res: ServerResponse, id: Message['id'], code: number, message: string, status = 200): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: { code, message } }));
+  const body = JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: { code, message } });
+  res.writeHead(status, { 'content-type': 'application/json' }).end(body);
 }
 
 /**
@@ -271,10 +278,11 @@ async function proxyPoliced(
   let listId: Message['id'] | undefined;
   if (msg && typeof msg === 'object' && msg.method === 'tools/call') {
     const name = msg.params?.['name'];
-    const decision = typeof name === 'string' ? policy.resolveCall(name) : ({ ok: false, message: 'tools/call without a tool name' } as const);
+    const decision = policy.resolveCall(name);
     if (!decision.ok) {
       opts.log.info({ target, tool: name }, 'edge: tools/call refused by the tool policy');
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id ?? null, result: refusedCallResult(decision.message) }));
+      const answer = JSON.stringify({ jsonrpc: '2.0', id: msg.id ?? null, result: refusedCallResult(decision.message) });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
       return;
     }
     if (decision.name !== name) body = JSON.stringify({ ...msg, params: { ...msg.params, name: decision.name } });
@@ -323,7 +331,8 @@ async function proxyPoliced(
       while ((m = /\r?\n\r?\n/.exec(buf)) !== null) {
         const block = buf.slice(0, m.index);
         buf = buf.slice(m.index + m[0].length);
-        if (!res.write(`${type.includes('text/event-stream') ? policeEvent(block, listId, policy) : block}\n\n`)) await new Promise((r) => res.once('drain', r));
+        const out = type.includes('text/event-stream') ? policeEvent(block, listId, policy) : block;
+        if (!res.write(`${out}\n\n`)) await new Promise((r) => res.once('drain', r));
       }
     }
     res.end(buf);

@@ -50,7 +50,11 @@ export class PolicyFile implements PolicyLookup {
     if (stamp === this.#stamp) return;
     this.#stamp = stamp;
     const why = this.#read();
-    if (why) this.log.warn({ path: this.path, err: why }, this.#good ? 'edge: tool policy file unusable; keeping the last good policy' : 'edge: no usable tool policy file; MCP requests refused until there is one');
+    if (!why) return;
+    const msg = this.#good
+      ? 'edge: tool policy file unusable; keeping the last good policy'
+      : 'edge: no usable tool policy file; MCP requests refused until there is one';
+    this.log.warn({ path: this.path, err: why }, msg);
   }
 
   /** Reads the file; null when it was good (and is now in force), else why not. */

@@ -369,7 +369,8 @@ export class HealthMonitor {
       }
       h.tools = direct.tools;
       const policy = m.toolPolicy ? new CompiledPolicy(m.toolPolicy) : null;
-      h.toolPolicy = policy ? { exposed: policy.count(direct.tools).exposed, hidden: direct.tools.filter((t) => policy.exposedName(t) === null) } : null;
+      const hidden = policy ? direct.tools.filter((t) => policy.exposedName(t) === null) : [];
+      h.toolPolicy = policy ? { exposed: direct.tools.length - hidden.length, hidden } : null;
       h.consecutiveFailures = 0;
       const counted = h.toolPolicy ? ` (${h.toolPolicy.exposed} exposed, ${h.toolPolicy.hidden.length} hidden by tools:)` : '';
       next.push(cond(C.McpReady, 'True', R.ToolsListed, `${direct.tools.length} tools${counted} in ${Math.round(direct.latencyMs)} ms`));

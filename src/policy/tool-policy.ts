@@ -90,8 +90,9 @@ export class CompiledPolicy {
     return original;
   }
 
-  /** What a tools/call for `exposed` becomes: the server's name, or a refusal (hidden or unknown). */
-  resolveCall(exposed: string): CallDecision {
+  /** What a tools/call for `exposed` becomes: the server's name, or a refusal (hidden, unknown, or no name). */
+  resolveCall(exposed: unknown): CallDecision {
+    if (typeof exposed !== 'string') return { ok: false, message: 'tools/call without a tool name' };
     const from = this.#renamedFrom.get(exposed);
     const original = from ?? exposed;
     if (this.exposedName(original) !== exposed) return { ok: false, message: `Unknown tool: ${exposed}` };
@@ -171,7 +172,9 @@ export function parsePolicyFile(text: string): { ok: true; servers: Record<strin
   } catch (err) {
     return { ok: false, error: `not JSON: ${(err as Error).message}` };
   }
-  if (typeof doc !== 'object' || doc === null || (doc as { version?: unknown }).version !== 1) return { ok: false, error: 'not a version 1 tool policy file' };
+  if (typeof doc !== 'object' || doc === null || (doc as { version?: unknown }).version !== 1) {
+    return { ok: false, error: 'not a version 1 tool policy file' };
+  }
   const servers = (doc as { servers?: unknown }).servers;
   if (typeof servers !== 'object' || servers === null || Array.isArray(servers)) return { ok: false, error: 'servers: not an object' };
   const out: Record<string, ToolPolicy> = {};

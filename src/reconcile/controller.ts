@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import { dirname, join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { loadDesiredDir, type DesiredLoad } from '../desired/load.js';
-import { resolveServers, toolPolicyPath, edgeSpec, edgeDockerSpec, gatewaySpec, gatewayProblem, gatewayCredentialProblems } from '../desired/resolve.js';
+import {
+  resolveServers, toolPolicyPath, edgeSpec, edgeDockerSpec, gatewaySpec, gatewayProblem, gatewayCredentialProblems,
+} from '../desired/resolve.js';
 import { readEnvFile, readSecretsFile } from '../desired/env-file.js';
 
 import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';

@@ -66,7 +66,8 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
     if (isReportOnly(op)) continue;
     const leftover = op.type === 'remove-container' && op.resourceId.endsWith(NEXT_SUFFIX);
     const edgeOp = 'role' in op && (op.role === 'edge' || op.role === 'edge-docker') && op.type !== 'remove-container';
-    if (op.type === 'create-network' || op.type === 'write-tool-policy' || leftover || edgeOp || (op.type === 'create-volume' && !op.server)) first.push(op);
+    const early = op.type === 'create-network' || op.type === 'write-tool-policy' || (op.type === 'create-volume' && !op.server);
+    if (early || leftover || edgeOp) first.push(op);
     else if (op.type === 'remove-container' || op.type === 'remove-network') last.push(op);
     else if (op.type === 'write-gateway-config' || op.type === 'write-gateway-guard' || op.type === 'api-create' || op.type === 'api-delete' || op.type === 'restart-gateway' || ('role' in op && op.role === 'gateway')) stack.push(op);
     else {

@@ -99,6 +99,7 @@ function serverSection(s: ServerHealth, now: number): Html {
   const port = s.container.hostPort ? html`, 127.0.0.1:${s.container.hostPort}` : '';
   const through = s.gatewayTools.length ? html`, ${s.gatewayTools.length} through LiteLLM` : '';
   const open = s.tools && s.tools.length <= 12 ? html` open` : '';
+  const exposed = s.tools ? (s.toolPolicy ? s.toolPolicy.exposed : s.tools.length) : 'not listed yet';
   const hidden = s.toolPolicy ? html`, ${s.toolPolicy.hidden.length} hidden by tools: (${s.toolPolicy.hidden.join(', ') || '-'})` : '';
   return html`<section class="server" id="server-${s.name}">
 <h3>${s.name} <span class="muted">${s.transport}, LiteLLM name <code>${s.gatewayName}</code>, ${s.file}</span></h3>
@@ -106,7 +107,7 @@ function serverSection(s: ServerHealth, now: number): Html {
 <dt>Image</dt><dd><code>${s.container.image}</code></dd>
 <dt>Last probe</dt><dd>${s.lastProbeAt ? `${ageOf(s.lastProbeAt, now)} ago` : 'not yet'}</dd></dl>
 ${table(html``, ['Condition', 'Status', 'Reason', 'Age', 'Message'], conditions, 'not probed yet')}
-<details${open}><summary>Tools exposed: ${s.tools ? (s.toolPolicy ? s.toolPolicy.exposed : s.tools.length) : 'not listed yet'}${hidden}${through}</summary>
+<details${open}><summary>Tools exposed: ${exposed}${hidden}${through}</summary>
 <p class="tools">${(s.tools ?? []).map((t, i) => html`${i ? ', ' : ''}<code>${t}</code>`)}</p></details>
 </section>`;
 }

@@ -21,7 +21,9 @@ interface EdgeOptions {
 /** `edge` and `edge-docker`: what the two edge containers run (the reconciler starts them; ADR 0003, 0004, 0007). */
 export function register(program: Command): void {
   const edge = defineCommand(program, 'edge', 'serve the header-normalizing proxy and the stdio bridge (inside the mcp-edge container)', {
-    examples: ['--port 8080 --allow-prefix mcp- --instance default --gateway-host mcp-litellm --tool-policy /etc/mcp-edge/tool-policy.json'],
+    examples: [
+      '--port 8080 --allow-prefix mcp- --instance default --gateway-host mcp-litellm --tool-policy /etc/mcp-edge/tool-policy.json',
+    ],
     exits: [[Exit.Ok, 'stopped by SIGTERM or SIGINT']],
   })
     .option('--port <port>', 'listen port', '8080')
@@ -40,7 +42,8 @@ export function register(program: Command): void {
     const port = Number(o.port);
     const log = createLogger();
     const policy = o.toolPolicy ? new PolicyFile(o.toolPolicy, log) : null;
-    const bridges = new BridgeRegistry(o.instance, log, undefined, undefined, policy ? (c) => policy.forServer(c.slice(o.allowPrefix.length)) : undefined);
+    const policyFor = policy ? (c: string) => policy.forServer(c.slice(o.allowPrefix.length)) : undefined;
+    const bridges = new BridgeRegistry(o.instance, log, undefined, undefined, policyFor);
     const server = createEdgeServer({
       port,
       allowPrefix: o.allowPrefix,

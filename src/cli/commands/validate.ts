@@ -118,7 +118,8 @@ export function toolPolicyWarnings(d: DesiredServer, tools: string[] | null): Lo
   for (const u of policy.unmatched(tools)) {
     const idx = u.field === 'allow' || u.field === 'deny' ? (d.spec.tools[u.field] ?? []).indexOf(u.pattern) : u.pattern;
     const path = `tools.${u.field}.${idx}`;
-    out.push({ file: d.file, ...at(path), path, message: `${u.pattern} matched none of the ${tools.length} tools at the last probe`, severity: 'warning' });
+    const message = `${u.pattern} matched none of the ${tools.length} tools at the last probe`;
+    out.push({ file: d.file, ...at(path), path, message, severity: 'warning' });
   }
   for (const t of tools) {
     const shown = policy.exposedName(t);
@@ -127,7 +128,9 @@ export function toolPolicyWarnings(d: DesiredServer, tools: string[] | null): Lo
       file: d.file,
       ...at('tools'),
       path: 'tools',
-      message: `LiteLLM shows ${t} as ${gatewayServerName(d.name)}-${shown}, which LLM APIs refuse as a tool name ([A-Za-z0-9_-], 64 at most): add tools.rename.${t}`,
+      message:
+        `LiteLLM shows ${t} as ${gatewayServerName(d.name)}-${shown}, which LLM APIs refuse as a tool name ` +
+        `([A-Za-z0-9_-], 64 at most): add tools.rename.${t}`,
       severity: 'warning',
     });
   }
