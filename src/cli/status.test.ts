@@ -62,3 +62,16 @@ test('status <name>: exit 0 only when that server is ready and nothing of its ow
   assert.equal(serverReady(clean, clean.doc.servers[0]!), true);
   assert.doesNotMatch(renderServer(clean.doc.servers[0]!, clean), /held/);
 });
+
+test('status: under a tool policy TOOLS shows the exposed count and how many are hidden; status <name> names them', () => {
+  const v = readyView();
+  const fs = { ...serverHealth('everything', NOW), toolPolicy: { exposed: 1, hidden: ['get-sum', 'print-env'] } };
+  v.doc.servers = [fs, serverHealth('github', NOW)];
+  const table = renderStatus(v).split('\n');
+  const header = table.find((l) => l.startsWith('NAME'))!;
+  const row = table.find((l) => l.startsWith('everything'))!;
+  assert.equal(row.slice(header.indexOf('TOOLS')).split(/\s{2,}/)[0], '1 (2 hidden)');
+  assert.equal(table.find((l) => l.startsWith('github'))!.slice(header.indexOf('TOOLS')).split(/\s{2,}/)[0], '3', 'no policy: the count');
+  assert.match(renderServer(fs, v), /^policy {5}1 exposed, 2 hidden by tools: get-sum, print-env$/m);
+  assert.doesNotMatch(renderServer(serverHealth('github', NOW), v), /^policy/m);
+});
