@@ -7,7 +7,7 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/rootfs-lib.sh"
 tag=${1:-local/mcp-reconciler:prod}
 bash "$here/build-node22.sh" >/dev/null
-hash=$(cd "$repo" && inputs_hash Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json systemd/mcp-reconciler.service "$(find src -type f | sort | xargs cat | sha256sum)" "$(docker image inspect -f '{{.Id}}' local/node-build:22 local/node-base:22)")
+hash=$(cd "$repo" && inputs_hash Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json systemd/mcp-reconciler.service "$(find src catalog schema -type f | sort | xargs cat | sha256sum)" "$(docker image inspect -f '{{.Id}}' local/node-build:22 local/node-base:22)")
 if image_current "$tag" "$hash"; then echo "image $tag current"; exit 0; fi
 DOCKER_BUILDKIT=0 docker build -q \
   --build-arg NODE_IMAGE=local/node-build:22 \
