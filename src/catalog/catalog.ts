@@ -1,17 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  fchmodSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -19,6 +7,7 @@ import { z } from 'zod';
 import type { Settings } from '../config/settings.js';
 import { parseDesiredFile, type DesiredServer } from '../desired/load.js';
 import { mountRe } from '../desired/schema.js';
+import { writeNewFile } from '../fs/atomic-write.js';
 import { clip } from '../fs/safe-read.js';
 
 /**
@@ -204,18 +193,6 @@ function refuseExisting(target: AddTarget, plan: AddPlan): void {
 export const FILE_MODE = 0o644;
 export const DIR_MODE = 0o755;
 
-/** A new file, never an existing one nor through a symlink (O_EXCL), with FILE_MODE; `created` once it exists. */
-function writeNew(path: string, text: string, created: () => void = () => {}): void {
-  const fd = openSync(path, 'wx', FILE_MODE);
-  created();
-  try {
-    fchmodSync(fd, FILE_MODE);
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** `rel`'s folders below `root` (a folder this call made), each a real folder with DIR_MODE. */
 function makeDirs(root: string, rel: string): void {
   let p = root;
@@ -255,7 +232,7 @@ export function writeAdd(plan: AddPlan): string[] {
       for (const f of plan.files) {
         makeDirs(plan.folder, dirname(f.path));
         const p = join(plan.folder, f.path);
-        writeNew(p, f.text);
+        writeNewFile(p, f.text, FILE_MODE);
         written.push(p);
       }
       for (const d of plan.dirs) {
@@ -263,7 +240,7 @@ export function writeAdd(plan: AddPlan): string[] {
         written.push(`${join(plan.folder, d)}/`);
       }
     }
-    writeNew(tmp, plan.text, () => (madeTmp = true));
+    writeNewFile(tmp, plan.text, FILE_MODE, () => (madeTmp = true));
     try {
       linkSync(tmp, plan.desiredFile);
     } catch (err) {
