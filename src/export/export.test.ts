@@ -564,7 +564,8 @@ describe('export through the CLI: every catalog template, both formats', () => {
 
 test('renderFile: a comment line with line breaks (a path holding \n---\n, U+2028, U+0085) stays comment; no extra document', () => {
   const evil = '/srv/a\n---\napiVersion: v1\nkind: Secret\rb\u2028---\u2028c\u0085---\u0085d\u0007';
-  const f = { path: 'x.yaml', apply: true, comment: [`From ${evil}`], documents: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }] };
+  const documents = [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }];
+  const f = { path: 'x.yaml', apply: true, comment: [`From ${evil}`], documents };
   const text = renderFile(f);
   const head = text.slice(0, text.indexOf('\n---\n'));
   for (const line of head.split('\n')) assert.match(line, /^#( |$)/, JSON.stringify(line));
@@ -573,7 +574,8 @@ test('renderFile: a comment line with line breaks (a path holding \n---\n, U+202
 });
 
 test('values with newlines, ---, anchors, tags and comments in env, args and description stay scalars: one document each', () => {
-  const tricky = ['a\n---\nkind: Secret', '--- x', '*ref', '&anchor v', '!!binary AAAA', 'a # not a comment', '...', 'x\u2028---\u2028y', "'\"q"];
+  const tricky = ['a\n---\nkind: Secret', '--- x', '*ref', '&anchor v', '!!binary AAAA', 'a # not a comment', '...'];
+  tricky.push('x\u2028---\u2028y', "'\"q");
   const text = [
     'image: x/y:1',
     'transport: sse',
