@@ -1,7 +1,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,6 +163,60 @@ describe('add refuses to replace anything and refuses names the desired-file rul
     assert.deepEqual(readdirSync(s.settings.projectsRoot), ['desired-state']);
     assert.deepEqual(readdirSync(s.desired), ['mcp-postgresql.yaml']);
   });
+  test('a symlink named like the desired file or the server folder (dangling or not) is refused; nothing written through it', () => {
+    const s = stack();
+    const elsewhere = join(s.root, 'elsewhere');
+    mkdirSync(elsewhere);
+    symlinkSync(join(elsewhere, 'target.yaml'), join(s.desired, 'mcp-time.yaml'));
+    symlinkSync(elsewhere, join(s.settings.projectsRoot, 'postgresql'));
+    const exists = (e: unknown): boolean => e instanceof CatalogError && e.kind === 'exists';
+    assert.throws(() => planAdd(s.settings, 'time'), exists);
+    assert.throws(() => planAdd(s.settings, 'postgresql'), exists);
+    assert.deepEqual(readdirSync(elsewhere), []);
+  });
+  test('symlinks planted between plan and write: refused, nothing written through them, nothing of this call left', () => {
+    const s = stack();
+    const elsewhere = join(s.root, 'elsewhere');
+    mkdirSync(elsewhere);
+    const folderPlan = planAdd(s.settings, 'postgresql');
+    symlinkSync(elsewhere, folderPlan.folder!);
+    assert.throws(() => writeAdd(folderPlan), (e: unknown) => e instanceof CatalogError && e.kind === 'exists');
+    const filePlan = planAdd(s.settings, 'time');
+    symlinkSync(join(elsewhere, 'target.yaml'), filePlan.desiredFile);
+    assert.throws(() => writeAdd(filePlan), (e: unknown) => e instanceof CatalogError && e.kind === 'exists');
+    assert.deepEqual(readdirSync(elsewhere), []);
+    assert.deepEqual(readdirSync(s.desired).sort(), ['mcp-time.yaml']);
+    assert.ok(lstatSync(filePlan.desiredFile).isSymbolicLink());
+  });
+  test('a failure midway (the desired dir gone, a file that cannot be written) leaves no half-written server folder', () => {
+    const s = stack();
+    const plan = planAdd(s.settings, 'postgresql');
+    rmSync(s.desired, { recursive: true });
+    assert.throws(() => writeAdd(plan), /ENOENT/);
+    assert.deepEqual(readdirSync(s.settings.projectsRoot), []);
+    mkdirSync(s.desired);
+    const blocked = planAdd(s.settings, 'postgresql');
+    // The second file would go below the first, which is a file: refused after the folder and one file exist.
+    blocked.files = [{ path: 'a', text: 'x\n' }, { path: 'a/b', text: 'y\n' }];
+    assert.throws(() => writeAdd(blocked), /EEXIST|ENOTDIR/);
+    assert.deepEqual(readdirSync(s.settings.projectsRoot), ['desired-state']);
+    assert.deepEqual(readdirSync(s.desired), []);
+  });
+  for (const umask of [0o000, 0o077]) {
+    test(`files are written 0644 and folders 0755 whatever the umask (${umask.toString(8).padStart(3, '0')})`, () => {
+      const s = stack();
+      const was = process.umask(umask);
+      let written: string[];
+      try {
+        written = writeAdd(planAdd(s.settings, 'filesystem', 'notes'));
+      } finally {
+        process.umask(was);
+      }
+      const modes = written.map((p) => `${p.slice(s.root.length)} ${(statSync(p).mode & 0o777).toString(8)}`);
+      assert.deepEqual(modes, ['/mcp/desired-state/mcp-notes.yaml 644', '/mcp/notes/files/ 755']);
+      assert.equal(statSync(join(s.settings.projectsRoot, 'notes')).mode & 0o777, 0o755);
+    });
+  }
   const bad: Array<[string, RegExp]> = [
     ['litellm', /reserved for the stack itself/],
     ['edge', /reserved/],
@@ -174,6 +228,8 @@ describe('add refuses to replace anything and refuses names the desired-file rul
     ['-x', /lowercase letters/],
     ['x\ny: 1', /file name must be mcp-<name>\.yaml/],
     ['a'.repeat(41), /at most 40 characters/],
+    ['', /lowercase letters|file name must be/],
+    ['.', /lowercase letters/],
   ];
   for (const [name, says] of bad) {
     test(`--name ${JSON.stringify(name)}: bad-name, nothing written`, () => {

@@ -1,4 +1,5 @@
-import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -6,6 +7,7 @@ import { z } from 'zod';
 import type { Settings } from '../config/settings.js';
 import { parseDesiredFile, type DesiredServer } from '../desired/load.js';
 import { mountRe } from '../desired/schema.js';
+import { writeNewFile } from '../fs/atomic-write.js';
 import { clip } from '../fs/safe-read.js';
 
 /**
@@ -187,43 +189,70 @@ function refuseExisting(target: AddTarget, plan: AddPlan): void {
   }
 }
 
+/** Modes of what `add` writes, whatever the umask: nothing in it is secret, and a server's container may run as another uid. */
+export const FILE_MODE = 0o644;
+export const DIR_MODE = 0o755;
+
+/** `rel`'s folders below `root` (a folder this call made), each a real folder with DIR_MODE. */
+function makeDirs(root: string, rel: string): void {
+  let p = root;
+  for (const part of rel.split('/').filter((x) => x !== '' && x !== '.')) {
+    p = join(p, part);
+    try {
+      mkdirSync(p, { mode: DIR_MODE });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !lstatSync(p).isDirectory()) throw err;
+    }
+    chmodSync(p, DIR_MODE);
+  }
+}
+
 /**
  * Write a plan: the server folder first (created, never reused) with its files, then the desired file
  * through a hidden temp file and a hard link, so the daemon's watcher never sees half a file and an
- * existing file is never replaced, even one that appeared after planAdd. Returns the paths written.
+ * existing file is never replaced, even one that appeared after planAdd. Nothing is written through a
+ * symlink (O_EXCL, link(2)). Whatever fails midway (a full disk, a folder gone), what this call made
+ * is removed again: no half-written server folder stays behind. Returns the paths written.
  */
 export function writeAdd(plan: AddPlan): string[] {
   const written: string[] = [];
-  if (plan.folder !== null) {
+  let madeFolder = false;
+  let madeTmp = false;
+  const tmp = join(dirname(plan.desiredFile), `.mcp-${plan.name}.yaml.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    if (plan.folder !== null) {
+      try {
+        mkdirSync(plan.folder, { mode: DIR_MODE });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CatalogError('exists', `${plan.folder} exists; not replaced`);
+        throw err;
+      }
+      madeFolder = true;
+      chmodSync(plan.folder, DIR_MODE);
+      for (const f of plan.files) {
+        makeDirs(plan.folder, dirname(f.path));
+        const p = join(plan.folder, f.path);
+        writeNewFile(p, f.text, FILE_MODE);
+        written.push(p);
+      }
+      for (const d of plan.dirs) {
+        makeDirs(plan.folder, d);
+        written.push(`${join(plan.folder, d)}/`);
+      }
+    }
+    writeNewFile(tmp, plan.text, FILE_MODE, () => (madeTmp = true));
     try {
-      mkdirSync(plan.folder);
+      linkSync(tmp, plan.desiredFile);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CatalogError('exists', `${plan.folder} exists; not replaced`);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CatalogError('exists', `${plan.desiredFile} exists; not replaced`);
       throw err;
     }
-    for (const f of plan.files) {
-      const p = join(plan.folder, f.path);
-      mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, f.text, { flag: 'wx', mode: 0o644 });
-      written.push(p);
-    }
-    for (const d of plan.dirs) {
-      const p = join(plan.folder, d);
-      mkdirSync(p, { recursive: true });
-      written.push(`${p}/`);
-    }
-  }
-  const tmp = join(dirname(plan.desiredFile), `.mcp-${plan.name}.yaml.${process.pid}.tmp`);
-  writeFileSync(tmp, plan.text, { flag: 'wx', mode: 0o644 });
-  try {
-    linkSync(tmp, plan.desiredFile);
   } catch (err) {
-    // Only what this call created is removed again.
-    if (plan.folder !== null) rmSync(plan.folder, { recursive: true, force: true });
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CatalogError('exists', `${plan.desiredFile} exists; not replaced`);
+    // Only what this call created is removed again (rm never follows a symlink put in its place).
+    if (madeFolder) rmSync(plan.folder!, { recursive: true, force: true });
     throw err;
   } finally {
-    unlinkSync(tmp);
+    if (madeTmp) rmSync(tmp, { force: true });
   }
   written.unshift(plan.desiredFile);
   return written;

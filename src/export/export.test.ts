@@ -2,7 +2,19 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -386,6 +398,99 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
     assert.throws(() => statSync(out), /ENOENT/);
   });
 
+  test('env files with odd lines: keys only, as kubectl reads them named by line; no value on any output or in any file', () => {
+    const d = join(dir, 'odd-desired');
+    mkdirSync(d);
+    writeFileSync(join(d, 'mcp-odd.yaml'), 'image: x/y:1\ntransport: http\nport: 80\nenvFile: odd.env\n');
+    const lines = [
+      `export EXPORTED=${VALUE}-a`,
+      `DOUBLE="${VALUE}-b"`,
+      `SINGLE='${VALUE}-c'`,
+      `NOEQUALS${VALUE.replace(/-/g, '_')}`,
+      `${VALUE}`,
+      `LONG=${VALUE}${'y'.repeat(40_000)}`,
+      `NUL=${VALUE}\0after`,
+      `SPACED = ${VALUE}-d`,
+    ];
+    const binary = Buffer.concat([Buffer.from(`${lines.join('\n')}\n`), Buffer.from([0xff, 0xfe, 0x00, 0x80]), Buffer.from(`${VALUE}\n`)]);
+    writeFileSync(join(secrets, 'odd.env'), binary, { mode: 0o600 });
+    const out = join(dir, 'out-odd');
+    const r = run(['export', '--desired', d, '--format', 'kubernetes', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    const template = parse(readFileSync(join(out, 'secrets/odd-env.yaml'), 'utf8')) as { stringData: Record<string, string> };
+    assert.deepEqual(Object.keys(template.stringData), ['EXPORTED', 'DOUBLE', 'SINGLE', 'LONG', 'NUL', 'SPACED']);
+    const readme = readFileSync(join(out, 'README.md'), 'utf8');
+    assert.match(readme, /line 1 \(EXPORTED\): kubectl refuses the export prefix/);
+    assert.match(readme, /line 8 \(SPACED\): kubectl refuses spaces around =/);
+    const all = [r.stdout, r.stderr, ...files(out).map((f) => readFileSync(join(out, f), 'utf8'))].join('\n');
+    assert.ok(!all.includes(VALUE), 'a value of the env file reached the export');
+    // Larger than the cap (64 KiB): refused by name, nothing of it printed.
+    writeFileSync(join(secrets, 'odd.env'), `BIG=${VALUE}${'z'.repeat(70_000)}\n`, { mode: 0o600 });
+    const big = run(['export', '--desired', d, '--format', 'kubernetes', '--out', join(dir, 'out-big')]);
+    assert.equal(big.status, 1);
+    assert.match(big.stderr, /odd\.env is larger than 65536 bytes/);
+    assert.ok(!`${big.stdout}${big.stderr}`.includes(VALUE));
+  });
+
+  describe('--out never deletes or writes through a symlink, nor outside --out', () => {
+    const src = join(dir, 'link-desired');
+    mkdirSync(src);
+    writeFileSync(join(src, 'mcp-one.yaml'), 'image: x/y:1\ntransport: sse\nport: 80\nenvFile: one.env\n');
+    writeFileSync(join(secrets, 'one.env'), 'K=v\n', { mode: 0o600 });
+    const exportTo = (out: string): ReturnType<typeof run> => run(['export', '--desired', src, '--format', 'kubernetes', '--out', out]);
+    /** An earlier export in a fresh folder, and a folder outside it holding a file of the user's. */
+    const earlier = (name: string): { out: string; outside: string; theirs: string } => {
+      const out = join(dir, name);
+      assert.equal(exportTo(out).status, 0);
+      const outside = join(dir, `${name}-outside`);
+      mkdirSync(outside);
+      writeFileSync(join(outside, 'theirs.yaml'), 'kind: Mine\n');
+      return { out, outside, theirs: join(outside, 'theirs.yaml') };
+    };
+
+    test('secrets/ a symlink to a folder outside: refused, nothing deleted there', () => {
+      const e = earlier('out-link-secrets');
+      rmSync(join(e.out, 'secrets'), { recursive: true });
+      symlinkSync(e.outside, join(e.out, 'secrets'));
+      const r = exportTo(e.out);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /holds secrets\/ that is not a folder of its own/);
+      assert.deepEqual(readdirSync(e.outside), ['theirs.yaml']);
+    });
+    test('README.md a symlink to a file outside (with the mark): refused, the file not overwritten', () => {
+      const e = earlier('out-link-readme');
+      const mine = join(e.outside, 'README.md');
+      writeFileSync(mine, '# mcp-reconciler export --format kubernetes\nmine\n');
+      rmSync(join(e.out, 'README.md'));
+      symlinkSync(mine, join(e.out, 'README.md'));
+      const r = exportTo(e.out);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /holds no earlier export/);
+      assert.equal(readFileSync(mine, 'utf8'), '# mcp-reconciler export --format kubernetes\nmine\n');
+    });
+    test('a .yaml that is a symlink to a file outside: the link is removed, the file it points to kept and unchanged', () => {
+      const e = earlier('out-link-yaml');
+      rmSync(join(e.out, 'mcp-one.yaml'));
+      symlinkSync(e.theirs, join(e.out, 'mcp-one.yaml'));
+      symlinkSync(e.theirs, join(e.out, 'secrets', 'stale.yaml'));
+      const r = exportTo(e.out);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(readFileSync(e.theirs, 'utf8'), 'kind: Mine\n');
+      assert.ok(!lstatSync(join(e.out, 'mcp-one.yaml')).isSymbolicLink());
+      assert.deepEqual(readdirSync(join(e.out, 'secrets')), ['one-env.yaml']);
+    });
+    test('--out itself a symlink to a folder: refused (name the folder itself), nothing deleted there', () => {
+      const e = earlier('out-link-self');
+      const link = join(dir, 'out-link-self-link');
+      symlinkSync(e.out, link);
+      const before = files(e.out).sort();
+      const r = exportTo(link);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /is a symlink \(name the folder itself\)/);
+      assert.deepEqual(files(e.out).sort(), before);
+    });
+  });
+
   test('--format is required and checked; a namespace must be a DNS label', () => {
     assert.equal(run(['export']).status, 2);
     const ns = run(['export', '--format', 'toolhive', '--namespace', 'My_NS']);
@@ -454,6 +559,40 @@ describe('export through the CLI: every catalog template, both formats', () => {
       assert.equal(servers.length, exported.length);
       assert.ok(![r.stdout, r.stderr, ...texts, readFileSync(join(out, 'README.md'), 'utf8')].join('\n').includes(VALUE));
     });
+  }
+});
+
+test('renderFile: a comment line with line breaks (a path holding \n---\n, U+2028, U+0085) stays comment; no extra document', () => {
+  const evil = '/srv/a\n---\napiVersion: v1\nkind: Secret\rb\u2028---\u2028c\u0085---\u0085d\u0007';
+  const documents = [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }];
+  const f = { path: 'x.yaml', apply: true, comment: [`From ${evil}`], documents };
+  const text = renderFile(f);
+  const head = text.slice(0, text.indexOf('\n---\n'));
+  for (const line of head.split('\n')) assert.match(line, /^#( |$)/, JSON.stringify(line));
+  assert.ok(!/[\r\u0085\u2028\u2029\u0007]/.test(text));
+  assert.deepEqual(parseAllDocuments(text).map((d) => (d.toJS() as Manifest).kind), ['ConfigMap']);
+});
+
+test('values with newlines, ---, anchors, tags and comments in env, args and description stay scalars: one document each', () => {
+  const tricky = ['a\n---\nkind: Secret', '--- x', '*ref', '&anchor v', '!!binary AAAA', 'a # not a comment', '...'];
+  tricky.push('x\u2028---\u2028y', "'\"q");
+  const text = [
+    'image: x/y:1',
+    'transport: sse',
+    'port: 80',
+    `description: ${JSON.stringify(tricky.join(' | '))}`,
+    `command: ${JSON.stringify(tricky)}`,
+    'env:',
+    ...tricky.map((v, i) => `  V${i}: ${JSON.stringify(v)}`),
+    '',
+  ].join('\n');
+  for (const format of FORMATS) {
+    const r = exportManifests(format, [{ desired: desired('tricky', text), host: noHost }], OPTS);
+    for (const f of r.files) {
+      const docs = parseAllDocuments(renderFile(f));
+      assert.equal(docs.length, f.documents.length, `${format} ${f.path}`);
+      assert.deepEqual(docs.map((d) => d.toJS() as unknown), f.documents, `${format} ${f.path}`);
+    }
   }
 });
 

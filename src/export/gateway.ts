@@ -4,7 +4,7 @@
  * credentials LiteLLM sends.
  */
 import { stringify } from 'yaml';
-import type { ExportFile, ExportOptions, ExportServer, Manifest } from './model.js';
+import type { ExportFile, ExportOptions, ExportResult, ExportServer, Manifest } from './model.js';
 import { authSecretName, authVar, envSecretName, meta, refusal, shellWord, LABEL_ROLE } from './pod.js';
 import type { Refusal } from './model.js';
 
@@ -127,4 +127,45 @@ export function secretNameClashes(servers: readonly ExportServer[]): Map<ExportS
     }
   }
   return out;
+}
+
+/** What one server adds to an export: its file, the notes on it and the commands it needs first. */
+export interface ServerOutput {
+  file: ExportFile;
+  notes: string[];
+  commands: string[];
+}
+
+/** What makes a format: what it refuses, a server's file, LiteLLM's entry for a server, the edge in front of http servers. */
+export interface Format {
+  refusals: (s: ExportServer) => Refusal[];
+  serverFile: (s: ExportServer, o: ExportOptions) => ServerOutput;
+  entry: (s: ExportServer) => [string, Record<string, unknown>];
+  edge: () => ExportFile;
+}
+
+/**
+ * An export in a format: every server it can express (the others refused, and so are env files that
+ * would share a Secret name), the edge when an http server needs it, LiteLLM's ConfigMap, Secret templates.
+ */
+export function exportWith(servers: readonly ExportServer[], o: ExportOptions, format: Format): ExportResult {
+  const refusals: Refusal[] = [];
+  const ok: ExportServer[] = [];
+  const clashes = secretNameClashes(servers);
+  for (const s of servers) {
+    const r = [...format.refusals(s), ...(clashes.has(s) ? [clashes.get(s)!] : [])];
+    if (r.length) refusals.push(...r);
+    else ok.push(s);
+  }
+  const outputs = ok.map((s) => format.serverFile(s, o));
+  const files = outputs.map((x) => x.file);
+  if (ok.some((s) => s.desired.spec.transport === 'http')) files.push(format.edge());
+  files.push(litellmFile(o, ok.map(format.entry), ok.some((s) => s.desired.spec.auth)));
+  const secrets = secretFiles(o, ok);
+  return {
+    files: [...files, ...secrets.files],
+    refusals,
+    notes: [...outputs.flatMap((x) => x.notes), ...secrets.notes],
+    commands: [...secrets.commands, ...outputs.flatMap((x) => x.commands)],
+  };
 }

@@ -5,7 +5,7 @@
  * the edge's bridge attaches through the Docker API, which a cluster does not offer (ADR 0018).
  */
 import type { ExportFile, ExportOptions, ExportResult, ExportServer, Manifest, Refusal } from './model.js';
-import { litellmFile, secretFiles, secretNameClashes } from './gateway.js';
+import { exportWith, type ServerOutput } from './gateway.js';
 import {
   commonRefusals,
   containerParts,
@@ -16,6 +16,7 @@ import {
   LITELLM_POD_LABELS,
   mcpPath,
   meta,
+  networkPolicy,
   refusal,
 } from './pod.js';
 import { memoryBytes } from '../desired/schema.js';
@@ -47,7 +48,7 @@ function selector(name: string): Record<string, string> {
   return { [LABEL_SERVER]: name, [LABEL_ROLE]: 'server' };
 }
 
-function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; notes: string[]; commands: string[] } {
+function serverFile(s: ExportServer, o: ExportOptions): ServerOutput {
   const d = s.desired;
   const spec = d.spec;
   const name = `${o.prefix}${d.name}`;
@@ -88,18 +89,7 @@ function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; note
   };
   // Who may connect (ADR 0007): the edge for http, LiteLLM for sse; nobody else, no other server.
   const from = spec.transport === 'http' ? [{ podSelector: { matchLabels: { [LABEL_ROLE]: 'edge' } } }] : [FROM_LITELLM];
-  const policy: Manifest = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: meta(o, name, labels),
-    spec: {
-      podSelector: { matchLabels: labels },
-      policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ from, ports: [{ protocol: 'TCP', port }] }],
-      // egress: false = a Docker internal network: nothing out (no DNS either).
-      egress: spec.egress === false ? [] : [{}],
-    },
-  };
+  const policy = networkPolicy(o, name, labels, labels, [{ from, ports: [{ protocol: 'TCP', port }] }], spec.egress !== false);
   return {
     file: {
       path: `${name}.yaml`,
@@ -152,16 +142,7 @@ export function edgeFile(o: ExportOptions, allowPrefix: string = o.prefix): Expo
     metadata: meta(o, name, labels),
     spec: { selector: labels, ports: [{ name: 'http', port: o.edgePort, targetPort: o.edgePort, protocol: 'TCP' }] },
   };
-  const policy: Manifest = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: meta(o, name, labels),
-    spec: {
-      podSelector: { matchLabels: labels },
-      policyTypes: ['Ingress'],
-      ingress: [{ from: [FROM_LITELLM], ports: [{ protocol: 'TCP', port: o.edgePort }] }],
-    },
-  };
+  const policy = networkPolicy(o, name, labels, labels, [{ from: [FROM_LITELLM], ports: [{ protocol: 'TCP', port: o.edgePort }] }]);
   return {
     path: `${name}.yaml`,
     apply: true,
@@ -172,39 +153,17 @@ export function edgeFile(o: ExportOptions, allowPrefix: string = o.prefix): Expo
 
 /** Every server that can be expressed, plus the edge, LiteLLM's ConfigMap and the Secret templates. */
 export function exportKubernetes(servers: readonly ExportServer[], o: ExportOptions): ExportResult {
-  const refusals: Refusal[] = [];
-  const ok: ExportServer[] = [];
-  const clashes = secretNameClashes(servers);
-  for (const s of servers) {
-    const r = [...kubernetesRefusals(s), ...(clashes.has(s) ? [clashes.get(s)!] : [])];
-    if (r.length) refusals.push(...r);
-    else ok.push(s);
-  }
-  const files: ExportFile[] = [];
-  const notes: string[] = [];
-  const commands: string[] = [];
-  const entries: [string, Record<string, unknown>][] = [];
   const svc = (n: string): string => `${n}.${o.namespace}.svc.cluster.local`;
-  for (const s of ok) {
-    const { file, notes: n, commands: c } = serverFile(s, o);
-    files.push(file);
-    notes.push(...n);
-    commands.push(...c);
-    const spec = s.desired.spec;
-    const name = `${o.prefix}${s.desired.name}`;
-    entries.push(
-      spec.transport === 'http'
+  return exportWith(servers, o, {
+    refusals: kubernetesRefusals,
+    serverFile,
+    entry: (s) => {
+      const spec = s.desired.spec;
+      const name = `${o.prefix}${s.desired.name}`;
+      return spec.transport === 'http'
         ? gatewayEntry(s.desired, `http://${svc(edgeName(o))}:${o.edgePort}/${name}/${spec.port}${mcpPath(spec)}`, 'http')
-        : gatewayEntry(s.desired, `http://${svc(name)}:${spec.port}${mcpPath(spec)}`, 'sse'),
-    );
-  }
-  if (ok.some((s) => s.desired.spec.transport === 'http')) files.push(edgeFile(o));
-  files.push(litellmFile(o, entries, ok.some((s) => s.desired.spec.auth)));
-  const secrets = secretFiles(o, ok);
-  return {
-    files: [...files, ...secrets.files],
-    refusals,
-    notes: [...notes, ...secrets.notes],
-    commands: [...secrets.commands, ...commands],
-  };
+        : gatewayEntry(s.desired, `http://${svc(name)}:${spec.port}${mcpPath(spec)}`, 'sse');
+    },
+    edge: () => edgeFile(o),
+  });
 }

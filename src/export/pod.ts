@@ -63,6 +63,31 @@ export function meta(
   return { name, namespace: o.namespace, labels: { ...PART_OF, ...labels }, ...(annotations ? { annotations } : {}) };
 }
 
+/**
+ * A NetworkPolicy for the pods `select` matches: `ingress` as given; with `egress` (the desired egress)
+ * an Egress policy too, all out or nothing (a Docker internal network: no DNS either).
+ */
+export function networkPolicy(
+  o: ExportOptions,
+  name: string,
+  labels: Record<string, string>,
+  select: Record<string, string>,
+  ingress: unknown[],
+  egress?: boolean,
+): Manifest {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(o, name, labels),
+    spec: {
+      podSelector: { matchLabels: select },
+      policyTypes: egress === undefined ? ['Ingress'] : ['Ingress', 'Egress'],
+      ingress,
+      ...(egress === undefined ? {} : { egress: egress ? [{}] : [] }),
+    },
+  };
+}
+
 /** A memory limit as a Kubernetes quantity, exact (512m -> 512Mi). */
 export function memoryQuantity(bytes: number): string {
   for (const [unit, size] of [['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]] as const) {

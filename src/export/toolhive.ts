@@ -21,8 +21,8 @@
  *   reaches http servers through our edge, which routes to `mcp-<name>-proxy`. The stdio proxy reads the header
  *   with Header.Get (the first value) and validates it only in its opt-in strict mode (streamable_proxy.go).
  */
-import type { ExportFile, ExportOptions, ExportResult, ExportServer, Manifest, Refusal } from './model.js';
-import { litellmFile, secretFiles, secretNameClashes } from './gateway.js';
+import type { ExportOptions, ExportResult, ExportServer, Manifest } from './model.js';
+import { exportWith, type ServerOutput } from './gateway.js';
 import {
   commonRefusals,
   containerParts,
@@ -33,6 +33,7 @@ import {
   LITELLM_POD_LABELS,
   mcpPath,
   meta,
+  networkPolicy,
 } from './pod.js';
 import { edgeFile, edgeName } from './kubernetes.js';
 
@@ -51,7 +52,7 @@ export function proxyServiceName(name: string): string {
   return `mcp-${name}-proxy`;
 }
 
-function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; notes: string[]; commands: string[] } {
+function serverFile(s: ExportServer, o: ExportOptions): ServerOutput {
   const d = s.desired;
   const spec = d.spec;
   const parts = containerParts(s, o);
@@ -88,29 +89,13 @@ function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; note
   const backend = { app: d.name };
   const proxy = { app: 'mcpserver', 'app.kubernetes.io/instance': d.name };
   const fromProxy = { from: [{ podSelector: { matchLabels: proxy } }], ports: [{ protocol: 'TCP', port: spec.port! }] };
-  const serverPolicy: Manifest = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: meta(o, `${o.prefix}${d.name}`, { [LABEL_SERVER]: d.name }),
-    spec: {
-      podSelector: { matchLabels: backend },
-      policyTypes: ['Ingress', 'Egress'],
-      // stdio: the proxy attaches through the Kubernetes API, no connection to the pod at all.
-      ingress: spec.transport === 'stdio' ? [] : [fromProxy],
-      egress: spec.egress === false ? [] : [{}],
-    },
-  };
-  const proxyPolicy: Manifest = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: meta(o, proxyServiceName(d.name), { [LABEL_SERVER]: d.name }),
-    spec: {
-      podSelector: { matchLabels: proxy },
-      policyTypes: ['Ingress'],
-      // http: only the edge (which LiteLLM goes through); sse and stdio: LiteLLM itself.
-      ingress: [{ from: [spec.transport === 'http' ? FROM_EDGE : FROM_LITELLM], ports: [{ protocol: 'TCP', port: PROXY_PORT }] }],
-    },
-  };
+  const labels = { [LABEL_SERVER]: d.name };
+  // stdio: the proxy attaches through the Kubernetes API, no connection to the pod at all.
+  const serverIngress = spec.transport === 'stdio' ? [] : [fromProxy];
+  const serverPolicy = networkPolicy(o, `${o.prefix}${d.name}`, labels, backend, serverIngress, spec.egress !== false);
+  // http: only the edge (which LiteLLM goes through); sse and stdio: LiteLLM itself.
+  const fromProxyClients = { from: [spec.transport === 'http' ? FROM_EDGE : FROM_LITELLM], ports: [{ protocol: 'TCP', port: PROXY_PORT }] };
+  const proxyPolicy = networkPolicy(o, proxyServiceName(d.name), labels, proxy, [fromProxyClients]);
   return {
     file: {
       path: `${o.prefix}${d.name}.yaml`,
@@ -124,42 +109,20 @@ function serverFile(s: ExportServer, o: ExportOptions): { file: ExportFile; note
 }
 
 export function exportToolhive(servers: readonly ExportServer[], o: ExportOptions): ExportResult {
-  const refusals: Refusal[] = [];
-  const ok: ExportServer[] = [];
-  const clashes = secretNameClashes(servers);
-  for (const s of servers) {
-    const r = [...commonRefusals(s), ...(clashes.has(s) ? [clashes.get(s)!] : [])];
-    if (r.length) refusals.push(...r);
-    else ok.push(s);
-  }
-  const files: ExportFile[] = [];
-  const notes: string[] = [];
-  const commands: string[] = [];
-  const entries: [string, Record<string, unknown>][] = [];
-  for (const s of ok) {
-    const { file, notes: n, commands: c } = serverFile(s, o);
-    files.push(file);
-    notes.push(...n);
-    commands.push(...c);
-    const spec = s.desired.spec;
-    const proxy = proxyServiceName(s.desired.name);
-    const base = `http://${proxy}.${o.namespace}.svc.cluster.local:${PROXY_PORT}`;
-    if (spec.transport === 'sse') entries.push(gatewayEntry(s.desired, `${base}${mcpPath(spec)}`, 'sse'));
-    // stdio: toolhive's own streamable proxy answers (it reads the header's first value only).
-    else if (spec.transport === 'stdio') entries.push(gatewayEntry(s.desired, `${base}/mcp`, 'http'));
-    // http: the transparent proxy passes LiteLLM's doubled mcp-protocol-version on, so the edge goes in front (ADR 0003).
-    else {
+  return exportWith(servers, o, {
+    refusals: commonRefusals,
+    serverFile,
+    entry: (s) => {
+      const spec = s.desired.spec;
+      const proxy = proxyServiceName(s.desired.name);
+      const base = `http://${proxy}.${o.namespace}.svc.cluster.local:${PROXY_PORT}`;
+      if (spec.transport === 'sse') return gatewayEntry(s.desired, `${base}${mcpPath(spec)}`, 'sse');
+      // stdio: toolhive's own streamable proxy answers (it reads the header's first value only).
+      if (spec.transport === 'stdio') return gatewayEntry(s.desired, `${base}/mcp`, 'http');
+      // http: the transparent proxy passes LiteLLM's doubled mcp-protocol-version on, so the edge goes in front (ADR 0003).
       const edge = `http://${edgeName(o)}.${o.namespace}.svc.cluster.local:${o.edgePort}`;
-      entries.push(gatewayEntry(s.desired, `${edge}/${proxy}/${PROXY_PORT}${mcpPath(spec)}`, 'http'));
-    }
-  }
-  if (ok.some((s) => s.desired.spec.transport === 'http')) files.push(edgeFile(o, PROXY_PREFIX));
-  files.push(litellmFile(o, entries, ok.some((s) => s.desired.spec.auth)));
-  const secrets = secretFiles(o, ok);
-  return {
-    files: [...files, ...secrets.files],
-    refusals,
-    notes: [...notes, ...secrets.notes],
-    commands: [...secrets.commands, ...commands],
-  };
+      return gatewayEntry(s.desired, `${edge}/${proxy}/${PROXY_PORT}${mcpPath(spec)}`, 'http');
+    },
+    edge: () => edgeFile(o, PROXY_PREFIX),
+  });
 }

@@ -41,3 +41,19 @@ export function writeFileAtomic(path: string, text: string, opts: { newMode?: nu
     closeSync(dfd);
   }
 }
+
+/**
+ * Create a new file with exactly `mode` (whatever the umask): never an existing file and never through
+ * a symlink (O_CREAT|O_EXCL: EEXIST for both). `created` runs once the file exists, before its text is
+ * written, so a caller can remove it again when writing fails.
+ */
+export function writeNewFile(path: string, text: string, mode: number, created: () => void = () => {}): void {
+  const fd = openSync(path, 'wx', mode);
+  created();
+  try {
+    fchmodSync(fd, mode);
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,15 @@ const CASES: [string, string, string][] = [
   ['slack xoxb-1234567890-abcdefghij failed', 'xoxb-1234567890-abcdefghij', 'slack'],
   ['aws AKIAIOSFODNN7EXAMPLE here', 'AKIAIOSFODNN7EXAMPLE', 'aws'],
   ['DATABASE_URL=postgres://u:pw12345@h/db', 'pw12345', 'DATABASE_URL='],
+  // By name, in the quoting servers and LiteLLM use (Python's repr, JSON in JSON, escaped quotes, lower-case schemes).
+  ["Python's repr: {'password': 'abc123def', 'x': 1}", 'abc123def', "{'password': '"],
+  ['an escaped quote inside the value: {"password":"ab\\"cdsecretpart"}', 'cdsecretpart', '{"password":"'],
+  ['spaces inside the quoted value: {"password": "correct horse battery"}', 'horse', '"password": "'],
+  ['JSON in JSON: {\\"api_key\\":\\"k3y-v4lue-9\\",\\"n\\":1}', 'k3y-v4lue-9', '{\\"api_key\\":\\"'],
+  ['error: {"token": "t0k3n-abcdef"} (a secret-named key in the value of another)', 't0k3n-abcdef', 'error: {"token": "'],
+  ['authorization: bearer abcdefghijk123 (lower case scheme)', 'abcdefghijk123', 'authorization: bearer '],
+  ['authorization: basic dXNlcjpwYXNzd29yZA== (lower case scheme)', 'dXNlcjpwYXNzd29yZA', 'authorization: basic '],
+  ['"Authorization": "Token tok-0123456789"', 'tok-0123456789', '"Authorization": "Token '],
 ];
 
 for (const [input, secret, kept] of CASES) {
@@ -95,4 +104,42 @@ test('SecretMask: the values of the files it is told, read again after the TTL; 
   now = 1000;
   assert.equal(mask.text('changed-value-3'), MASK);
   assert.deepEqual(mask.deep({ m: ['changed-value-3', 'password=hunter22'] }), { m: [MASK, `password=${MASK}`] });
+});
+
+describe('a known secret quoted in another form is masked too', () => {
+  // A value with what JSON, URLs and Go escape: a quote, a backslash, a slash, &<>, +, a space, non-ASCII.
+  const secret = 'Pa"ss\\wo/rd&<>+ é-end';
+  const forms: [string, string][] = [
+    ['JSON-escaped (a probe error quoting a JSON body)', JSON.stringify({ error: `bad key ${secret}` })],
+    ['JSON in JSON (escaped twice)', JSON.stringify(JSON.stringify({ error: `bad key ${secret}` }))],
+    ["Go's JSON (\\u0026 and the like)", JSON.stringify({ e: secret }).replace(/[&<>]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)],
+    ['ASCII-only JSON (Python ensure_ascii: \\u00e9)', JSON.stringify({ e: secret }).replace(/é/g, '\\u00e9')],
+    ['every character as \\u00XX', `x ${[...secret].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')} y`],
+    ['percent-encoded (%2F)', `GET /q?x=${encodeURIComponent(secret)} failed`],
+    ['percent-encoded, lowercase hex (%2f)', `GET /q?x=${encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())}`],
+    ['form-encoded (+ for a space)', `body x=${encodeURIComponent(secret).replace(/%20/g, '+')}`],
+    ['upper case', `echo ${secret.toUpperCase()}`],
+    ['lower case', `echo ${secret.toLowerCase()}`],
+  ];
+  for (const [what, text] of forms) {
+    test(what, () => {
+      const out = redactText(text, [secret]);
+      assert.ok(out.includes(MASK), out);
+      for (const part of ['pa', 'ss', 'wo', 'rd', 'end']) assert.ok(!out.toLowerCase().includes(part), `${part} left: ${out}`);
+    });
+  }
+  test('cut short by clipText inside its JSON form, even inside an escape: no start of it is left', () => {
+    const body = JSON.stringify({ detail: `denied ${secret}` });
+    // `Pa\"` (4) keeps 3 characters, `Pa\"ss` (6) and `Pa\"ss\` (7) cut after and inside an escape.
+    for (const keep of [4, 6, 7, 12, 20]) {
+      const at = body.indexOf('Pa') + keep;
+      const clipped = `HTTP 401 for tools/list: ${clipText(body, at)}`;
+      const out = redactText(clipped, [secret]);
+      assert.ok(out.endsWith(`${MASK}${CLIP_MARK}`), `${keep}: ${out}`);
+      assert.ok(!out.includes('Pa"') && !out.includes('Pa\\'), `${keep}: ${out}`);
+    }
+  });
+  test('a text that merely resembles it stays', () => {
+    assert.equal(redactText('Pa"ss is a word', [secret]), 'Pa"ss is a word');
+  });
 });

@@ -21,11 +21,21 @@ const PATTERNS: { hint: RegExp; re: RegExp; to: string | ((...m: string[]) => st
   { hint: /:\/\/[^@\s]*@/, re: /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]+@/gi, to: `$1${MASK}@` },
   // Authorization: Bearer xyz, Basic xyz, Token xyz
   { hint: /Bearer|Basic|Token/, re: /\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/=-]{4,}/g, to: `$1$2${MASK}` },
-  // KEY=value, key: value, "key": "value", key="value": whole name tokens only, then the name decides (linear).
+  // KEY=value, key: value, "key": "value", 'key': 'value' (Python's repr), \"key\":\"value\" (JSON in JSON): whole
+  // name tokens only, and only names SECRET_NAME takes (a lookahead inside the token: linear, and a value after
+  // another name is not consumed, so a secret-named key inside it is still seen). A scheme after the name
+  // (`authorization: bearer x`, any case) is kept and what follows it masked. A value in unescaped quotes runs
+  // to its closing quote (spaces and \" inside it too); any other to a space, quote or separator, escapes whole.
   {
     hint: /[=:]/,
-    re: /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)("?\s*[=:]\s*"?)(?!\[redacted\]|(?:Bearer|Basic|Token)\s)([^\s"',;&]{2,})/g,
-    to: (all: string, name: string, sep: string) => (SECRET_NAME.test(name) ? `${name}${sep}${MASK}` : all),
+    re: new RegExp(
+      String.raw`(?<![A-Za-z0-9_.-])(?=[A-Za-z0-9_.-]*?(?:${SECRET_NAME.source}))([A-Za-z0-9_.-]+)` +
+        String.raw`((?:\\*["'])?\s*[=:]\s*(?:\\*["'])?)(?!\[redacted\])` +
+        String.raw`((?:bearer|basic|token|digest)\s+)?` +
+        String.raw`((?<=(?<!\\)")(?:\\.|[^"\\\n]){2,}|(?<=(?<!\\)')(?:\\.|[^'\\\n]){2,}|(?:\\.|[^\s"'\\,;&]){2,})`,
+      'gi',
+    ),
+    to: (_all: string, name: string, sep: string, scheme: string | undefined) => `${name}${sep}${scheme ?? ''}${MASK}`,
   },
   // Well-known key shapes: OpenAI/LiteLLM sk-..., GitHub ghp_/gho_/github_pat_, Slack xox?-, AWS AKIA...
   { hint: /sk-/, re: /\bsk-[A-Za-z0-9_-]{8,}/g, to: MASK },
@@ -43,14 +53,54 @@ interface Known {
   clipped: RegExp;
 }
 
+/** How many characters of a value the clipped pattern follows (clipText cuts at 200 to 300). */
+const CLIPPED_MAX = 1024;
+/** A cut may fall inside an escape: `\`, `\u00`, `%2`. */
+const PARTIAL_ESCAPE = String.raw`(?:\\{1,4}(?:u[0-9a-f]{0,3})?|%[0-9a-f]?)?`;
+
+/**
+ * One character of a known value as it may appear in text that quotes it: itself (any case: the
+ * regexp is case-insensitive), JSON-escaped once or twice (`\"`, `\\\"`, `\/`), as `\u0041` (Go
+ * escapes `<>&` so), percent-encoded (`%2F`, `%2f`), a space as `+`.
+ */
+function charPattern(c: string): string {
+  const forms = new Set<string>([c]);
+  const json1 = JSON.stringify(c).slice(1, -1);
+  forms.add(json1);
+  forms.add(JSON.stringify(json1).slice(1, -1));
+  if (c === '/') forms.add('\\/');
+  const units = Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
+  forms.add(units);
+  forms.add(units.replace(/\\/g, '\\\\'));
+  if (!/^[A-Za-z0-9]$/.test(c)) {
+    forms.add([...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''));
+    if (c === ' ') forms.add('+');
+  }
+  const alts = [...forms].sort((a, b) => b.length - a.length).map(escapeRe);
+  return alts.length === 1 ? alts[0]! : `(?:${alts.join('|')})`;
+}
+
+let cached: { key: string; known: Known | null } = { key: '', known: null };
+
 function knownPattern(known: readonly string[]): Known | null {
   const values = [...new Set(known)].filter((v) => v.length >= MIN_KNOWN_SECRET).sort((a, b) => b.length - a.length);
-  if (!values.length) return null;
-  const starts = values.flatMap((v) => Array.from({ length: v.length - 3 }, (_, i) => v.slice(0, v.length - 1 - i)));
-  return {
-    whole: new RegExp(values.map(escapeRe).join('|'), 'g'),
-    clipped: new RegExp(`(?:${[...new Set(starts)].sort((a, b) => b.length - a.length).map(escapeRe).join('|')})${CLIP_MARK}`, 'g'),
+  const key = values.join('\0');
+  // The mask reads its files every second; the patterns are built again only when a value changed.
+  if (key === cached.key) return cached.known;
+  const pieces = values.map((v) => [...v].map(charPattern));
+  // `p0p1p2(?:p3(?:p4)?)?`: the first 3 or more characters, the longest that runs up to the mark.
+  const prefix = (p: string[]): string => {
+    const ps = p.slice(0, CLIPPED_MAX);
+    return ps.slice(0, 3).join('') + ps.slice(3).reduceRight((inner, x) => `(?:${x}${inner})?`, '');
   };
+  const result = values.length
+    ? {
+        whole: new RegExp(pieces.map((p) => p.join('')).join('|'), 'gi'),
+        clipped: new RegExp(`(?:${pieces.map(prefix).join('|')})${PARTIAL_ESCAPE}${CLIP_MARK}`, 'gi'),
+      }
+    : null;
+  cached = { key, known: result };
+  return result;
 }
 
 function redactWith(text: string, known: Known | null): string {

@@ -1,13 +1,23 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Settings } from '../../config/settings.js';
 import { displayPath, loadDesiredDir, type DesiredServer } from '../../desired/load.js';
 import { envFileKeys, kubectlEnvFileProblems, readSecretsFile } from '../../desired/env-file.js';
 import { InputError, mountBinds, serverEnvFile } from '../../desired/resolve.js';
 import { errorMessage, formatIssue, type LocatedIssue } from '../../errors/index.js';
-import { EXPORT_FORMATS, exportManifests, renderFile, type ExportFormat, type ExportServer, type HostFacts } from '../../export/index.js';
+import {
+  EXPORT_FORMATS,
+  exportManifests,
+  renderFile,
+  type ExportFile,
+  type ExportFormat,
+  type ExportServer,
+  type HostFacts,
+} from '../../export/index.js';
+import { writeNewFile } from '../../fs/atomic-write.js';
+import { readRegularFile } from '../../fs/safe-read.js';
 import { schemaCheck } from '../../export/validate.js';
 import { LABEL_ROLE } from '../../export/pod.js';
 import { defineCommand, onRun, usageError, Exit } from '../command.js';
@@ -133,57 +143,89 @@ function exportCommand(o: ExportOptions, globals: GlobalOptions, cmd: Command): 
   }
   const dir = resolve(o.out);
   const stale = previousExport(dir);
-  if (stale === null) {
-    const why = `is not empty and holds no earlier export (no ${README_MARK} README.md)`;
-    process.stderr.write(`${displayPath(dir)} ${why}: pick another --out\n`);
+  if (typeof stale === 'string') {
+    process.stderr.write(`${displayPath(dir)} ${stale}: pick another --out\n`);
     return Exit.Error;
   }
-  // An earlier export's manifests go first: a server removed since must not be applied again by `kubectl apply -f`.
-  for (const f of stale) rmSync(join(dir, f));
-  for (const f of result.files) {
-    mkdirSync(join(dir, f.path, '..'), { recursive: true });
-    writeFileSync(join(dir, f.path), renderFile(f));
+  try {
+    writeExport(dir, stale, result.files, readme(o, result.notes, result.commands, templatesOf(result.files), edgeFileOf(result.files)));
+  } catch (err) {
+    process.stderr.write(`${displayPath(dir)}: ${errorMessage(err)}\n`);
+    return Exit.Error;
   }
-  const edge = result.files.find((f) => f.documents.some((d) => d.kind === 'Deployment' && d.metadata.labels?.[LABEL_ROLE] === 'edge'));
-  const templates = result.files.filter((f) => !f.apply).map((f) => f.path);
-  writeFileSync(join(dir, 'README.md'), readme(o, result.notes, result.commands, templates, edge ? edge.path : null));
   const docs = result.files.reduce((n, f) => n + f.documents.length, 0);
   const next = displayPath(join(dir, 'README.md'));
   process.stdout.write(`${result.files.length} file(s), ${docs} document(s) in ${displayPath(dir)}; next steps: ${next}\n`);
   return Exit.Ok;
 }
 
+function edgeFileOf(files: ExportFile[]): string | null {
+  const edge = files.find((f) => f.documents.some((d) => d.kind === 'Deployment' && d.metadata.labels?.[LABEL_ROLE] === 'edge'));
+  return edge ? edge.path : null;
+}
+
+function templatesOf(files: ExportFile[]): string[] {
+  return files.filter((f) => !f.apply).map((f) => f.path);
+}
+
+/**
+ * An earlier export's manifests go first (a server removed since must not be applied again by
+ * `kubectl apply -f`), then every file is created anew (`wx`: never written through a symlink put in
+ * its place, nor over anything that appeared meanwhile), README.md last.
+ */
+function writeExport(dir: string, stale: string[], files: ExportFile[], readmeText: string): void {
+  for (const f of stale) rmSync(join(dir, f)); // unlink: a symlink goes, never what it points to
+  mkdirSync(dir, { recursive: true });
+  for (const f of files) {
+    const sub = dirname(f.path);
+    if (sub !== '.') realDir(join(dir, sub));
+    writeNewFile(join(dir, f.path), renderFile(f), OUT_FILE_MODE);
+  }
+  writeNewFile(join(dir, 'README.md'), readmeText, OUT_FILE_MODE);
+}
+
+/** What --out holds carries keys and paths, never a value. */
+const OUT_FILE_MODE = 0o644;
+
+/** `p` made, or there as a folder of its own (a symlink to one is refused: nothing is written through it). */
+function realDir(p: string): void {
+  try {
+    mkdirSync(p, { mode: 0o755 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !lstatSync(p).isDirectory()) throw err;
+  }
+}
+
 /** The first line of the README.md an export writes: marks a folder whose manifests a new export may replace. */
 export const README_MARK = '# mcp-reconciler export';
 
 /**
- * The YAML files of an earlier export in `dir` (top level and secrets/), [] for a missing or empty
- * folder, null for a folder with anything else in it (never ours to clear).
+ * What an earlier export left in `dir` that a new one removes: its .yaml files (top level and secrets/)
+ * and its README.md; [] for a missing or empty folder. A string says why `dir` is not ours to clear:
+ * anything else in it, `dir` or its secrets/ or README.md a symlink (never followed: clearing stays
+ * inside --out and deletes through no link).
  */
-function previousExport(dir: string): string[] | null {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+function previousExport(dir: string): string[] | string {
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  if (st === undefined) return [];
+  if (st.isSymbolicLink()) return 'is a symlink (name the folder itself)';
+  if (!st.isDirectory()) return 'is not a folder';
+  const entries = readdirSync(dir);
   if (entries.length === 0) return [];
   let first = '';
   try {
-    first = readFileSync(join(dir, 'README.md'), 'utf8').split('\n', 1)[0] ?? '';
+    first = readRegularFile(join(dir, 'README.md'), { maxBytes: 1024 * 1024, noFollow: true }).split('\n', 1)[0] ?? '';
   } catch {
-    return null;
+    first = '';
   }
-  if (!first.startsWith(README_MARK)) return null;
-  const yaml = (names: string[], sub: string): string[] => names.filter((f) => /\.ya?ml$/.test(f)).map((f) => join(sub, f));
-  let secrets: string[] = [];
-  try {
-    secrets = readdirSync(join(dir, 'secrets'));
-  } catch {
-    secrets = [];
-  }
-  return [...yaml(entries, ''), ...yaml(secrets, 'secrets')];
+  if (!first.startsWith(README_MARK)) return `is not empty and holds no earlier export (no ${README_MARK} README.md)`;
+  const secrets = lstatSync(join(dir, 'secrets'), { throwIfNoEntry: false });
+  if (secrets !== undefined && !secrets.isDirectory()) return 'holds secrets/ that is not a folder of its own (a symlink?)';
+  const yaml = (sub: string, names: string[]): string[] =>
+    names
+      .filter((f) => /\.ya?ml$/.test(f) && !lstatSync(join(dir, sub, f)).isDirectory())
+      .map((f) => join(sub, f));
+  return [...yaml('', entries), ...yaml('secrets', secrets ? readdirSync(join(dir, 'secrets')) : []), 'README.md'];
 }
 
 function readme(o: ExportOptions, notes: string[], commands: string[], templates: string[], edge: string | null): string {
