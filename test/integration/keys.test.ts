@@ -63,9 +63,9 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
   let clientKey = '';
 
   /** The real CLI (dist/src/main.js) with a settings file; spawned asynchronously (the harness's servers live in this process). */
-  const cliWith = (file: string, ...args: string[]): Promise<Run> =>
+  const cliEnv = (env: Record<string, string>, file: string, ...args: string[]): Promise<Run> =>
     new Promise((resolve, reject) => {
-      const c = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', file], { env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'silent' } });
+      const c = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', file], { env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'silent', ...env } });
       let stdout = '';
       let stderr = '';
       c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -73,6 +73,7 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
       c.on('error', reject);
       c.on('close', (code) => resolve({ code, stdout, stderr }));
     });
+  const cliWith = (file: string, ...args: string[]): Promise<Run> => cliEnv({}, file, ...args);
   const cli = (...args: string[]): Promise<Run> => cliWith(settingsFile, ...args);
 
   /** An MCP client on the gateway's /mcp/ with a key (x-litellm-api-key: Bearer ...). */
@@ -248,6 +249,13 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     } finally {
       assert.equal((await cli('keys', 'revoke', 'chat')).code, 0);
     }
+  });
+
+  test('check --key-env with the key: /v1/models is a SKIP (the key is limited to /mcp/), its server PASSes', async () => {
+    const r = await cliEnv({ CLIENT_KEY: clientKey }, settingsFile, 'check', '--key-env', 'CLIENT_KEY', '--audit-wait', '1');
+    assert.match(r.stdout, /^SKIP models: GET \/v1\/models → HTTP 500: Internal Server Error: LiteLLM answers so to a key limited to \/mcp\//m);
+    assert.match(r.stdout, /^PASS alpha: /m);
+    assert.doesNotMatch(r.stdout + r.stderr, new RegExp(clientKey));
   });
 
   test('keys list: the client, its server and expiry, LiteLLM\'s abbreviation; never the key', async () => {
