@@ -131,7 +131,8 @@ export async function runCheck(input: CheckInput, deps: CheckDeps): Promise<Chec
       for (const s of input.servers) steps.push({ step: s.name, status: 'skip', message: 'not called: the gateway refused the key' });
       return finish(steps);
     }
-    steps.push(routeLimited(err, msg, input) ?? { step: 'models', status: 'fail', message: `GET /v1/models → ${msg}`, fix: fixFor(err, msg, input, null) });
+    const fail: StepResult = { step: 'models', status: 'fail', message: `GET /v1/models → ${msg}`, fix: fixFor(err, msg, input, null) };
+    steps.push(routeLimited(err, msg, input) ?? fail);
   }
 
   const calls: MadeCall[] = [];

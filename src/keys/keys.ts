@@ -61,7 +61,7 @@ export const DEFAULT_ROUTES: readonly RouteSet[] = ['mcp'];
 export function parseRoutes(text: string): RouteSet[] {
   const parts = text.split(',').map((x) => x.trim());
   if (parts.some((x) => !Object.hasOwn(ROUTE_SETS, x))) {
-    throw new KeyCommandError(`--routes "${text}": mcp (the default: LiteLLM's /mcp/ only) or mcp,llm (also its LLM API: chat, responses, models)`);
+    throw new KeyCommandError(`--routes "${text}": mcp (the default: LiteLLM's /mcp/ only) or mcp,llm (also its LLM API: chat, responses, ...)`);
   }
   return parts.includes('llm') ? ['mcp', 'llm'] : ['mcp'];
 }
@@ -199,7 +199,8 @@ export async function createKey(api: KeyApi, registered: () => Promise<ApiServer
     }
     // An empty allowed_routes would mean every route to LiteLLM: never hand out a key whose limit did not stick.
     if (JSON.stringify(stored.allowedRoutes) !== JSON.stringify(allowedRoutes(routes))) {
-      throw new KeyCommandError(`the new key of "${input.client}" is not listed with allowed_routes ${allowedRoutes(routes).join(', ')} afterwards`);
+      const want = allowedRoutes(routes).join(', ');
+      throw new KeyCommandError(`the new key of "${input.client}" is not listed with allowed_routes ${want} afterwards`);
     }
     return { key, alias, servers, routes, expires, budget: input.budget ?? null, rotated: existing.length > 0 };
   } catch (err) {

@@ -35,7 +35,7 @@ export function newKeyOptions(cmd: Command, serversRequired: boolean): Command {
     .option('--budget <usd>', "LiteLLM's max_budget for the key, in USD (MCP calls cost 0 unless a server declares a cost)")
     .option('--expires <duration>', 'the key ends after this long: 90m, 12h, 30d, 8w (exact, from now)')
     .option('--rotate', 'replace the key this client already has (the old one stops working at once)')
-    .option('--routes <sets>', "what the key may call: mcp (default: LiteLLM's /mcp/ only) or mcp,llm (also its LLM API: chat, responses, models)");
+    .option('--routes <sets>', "what the key may call: mcp (default: LiteLLM's /mcp/ only) or mcp,llm (also its LLM API)");
 }
 
 /** The gateway's key API, or why keys cannot work here (no database: what to run). */
@@ -63,7 +63,8 @@ export async function createClientKey(settings: Settings, client: string, o: New
   const expires = o.expires !== undefined ? parseExpires(o.expires) : undefined;
   const routes = o.routes !== undefined ? parseRoutes(o.routes) : undefined;
   const api = await keyApiFor(settings);
-  return createKey(api.keys, () => api.servers.list(), { instance: settings.instance, client, servers: names, budget, expires, rotate: o.rotate, routes });
+  const input = { instance: settings.instance, client, servers: names, budget, expires, rotate: o.rotate, routes };
+  return createKey(api.keys, () => api.servers.list(), input);
 }
 
 /**
@@ -93,7 +94,8 @@ export function describeKey(client: string, k: CreatedKey, guarded: boolean): st
       : 'note: LiteLLM accepts this key only on /mcp/ (allowed_routes mcp_routes); /mcp-rest/, the LLM API and the management API ' +
         'refuse it (add --routes mcp,llm for a client that also uses models)\n') +
     (guarded
-      ? "note: through /mcp/ it lists and calls only these servers' tools: the gateway guard refuses a call to another server's tool (ADR 0019)\n"
+      ? "note: through /mcp/ it lists and calls only these servers' tools: " +
+        "the gateway guard refuses a call to another server's tool (ADR 0019)\n"
       : "note: LiteLLM 1.77.3 alone hides the other servers' tools from this key but does not refuse a call to them by name; " +
         `list ${GUARD_CALLBACK} under litellm_settings.callbacks in your gateway's config.yaml to refuse it (ADR 0019)\n`);
 }
@@ -116,7 +118,12 @@ export function register(program: Command): void {
   });
   const create = newKeyOptions(
     defineCommand(keys, 'create <client>', 'a key for one client, printed once on stdout (alias mcp-reconciler/<instance>/<client>, one per client)', {
-      examples: ['laptop --servers memory,postgresql', 'ci --servers github --expires 8w --budget 5', 'laptop --servers memory --rotate'],
+      examples: [
+        'laptop --servers memory,postgresql',
+        'ci --servers github --expires 8w --budget 5',
+        'laptop --servers memory --rotate',
+        'webui --servers memory --routes mcp,llm',
+      ],
       exits: [[Exit.Ok, 'created: the key alone on stdout'], [Exit.Error, 'refused (the reason on stderr); nothing created']],
     }),
     true,
