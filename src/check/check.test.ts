@@ -335,6 +335,22 @@ describe('check: PASS, FAIL with the fix, SKIP with why', () => {
     assert.ok(!lines.some((l) => / (chat|llm-tool-call): /.test(l)), lines.join('\n'));
   });
 
+  test('a client key limited to /mcp/: /v1/models is a bare 500 → SKIP models (not FAIL), the servers are called; the master key\'s 500 is a FAIL', async () => {
+    const refused = (): FakeHttp => new FakeHttp({ models: new GatewayCallError('HTTP 500: Internal Server Error', 500) });
+    const mcp = new FakeMcp(TOOLS);
+    const r = await runCheck(input({ keySource: '$CLIENT_KEY', clientKey: true }), { mcp, http: refused(), audit: null });
+    const lines = renderReport(r).split('\n');
+    assert.deepEqual(lines.slice(1, 2), [
+      'SKIP models: GET /v1/models → HTTP 500: Internal Server Error: LiteLLM answers so to a key limited to /mcp/ (keys create without ' +
+        '--routes mcp,llm; its log says "Virtual key is not allowed to call this route"); no chat or LLM tool call with this key',
+    ]);
+    assert.equal(mcp.calls.length, 2);
+    assert.equal(r.ok, true);
+    const master = await runCheck(input(), { mcp: new FakeMcp(TOOLS), http: refused(), audit: null });
+    assert.equal(master.ok, false);
+    assert.equal(renderReport(master).split('\n')[1], 'FAIL models: GET /v1/models → HTTP 500: Internal Server Error');
+  });
+
   test('pickHarmlessTool: argument-free, read-only, neither destructive nor open-world, first listed', () => {
     const cases: [GatewayTool[], string | null][] = [
       [[tool('a', { required: ['x'] }), tool('b')], 'b'],

@@ -54,6 +54,8 @@ export interface CheckInput {
   key: string;
   /** Where the key came from, for fixes (`LITELLM_MASTER_KEY in ~/projects/secrets/mcp-litellm.env`). */
   keySource: string;
+  /** A client's key (`--key-env`/`--key-file`), not the master key: it may be limited to /mcp/ (`keys create`, ADR 0019). */
+  clientKey?: boolean;
   /** `--model`, or null: the first model the gateway serves. */
   model: string | null;
   /** Models whose config.yaml entry has a string `mock_response` (they cannot drive a tool call in 1.77.3). */
@@ -129,7 +131,8 @@ export async function runCheck(input: CheckInput, deps: CheckDeps): Promise<Chec
       for (const s of input.servers) steps.push({ step: s.name, status: 'skip', message: 'not called: the gateway refused the key' });
       return finish(steps);
     }
-    steps.push({ step: 'models', status: 'fail', message: `GET /v1/models → ${msg}`, fix: fixFor(err, msg, input, null) });
+    const fail: StepResult = { step: 'models', status: 'fail', message: `GET /v1/models → ${msg}`, fix: fixFor(err, msg, input, null) };
+    steps.push(routeLimited(err, msg, input) ?? fail);
   }
 
   const calls: MadeCall[] = [];
@@ -290,6 +293,23 @@ function keyRefusal(err: unknown, msg: string, input: CheckInput): StepResult | 
     return { step: 'key', status: 'fail', message: `GET /v1/models → ${msg}`, fix: fixFor(err, msg, input, null) };
   }
   return null;
+}
+
+/**
+ * A client key limited to /mcp/ (`keys create` without `--routes mcp,llm`: allowed_routes mcp_routes) is refused
+ * /v1/models by LiteLLM 1.77.3's route check with a bare `500 Internal Server Error` (route_checks.py raises a plain
+ * Exception). Then the model steps do not apply to that key: a SKIP saying so, not a failure; the servers show the key works.
+ */
+function routeLimited(err: unknown, msg: string, input: CheckInput): StepResult | null {
+  const status = err instanceof GatewayCallError ? err.status : statusOf(err);
+  if (!input.clientKey || status !== 500 || msg !== 'HTTP 500: Internal Server Error') return null;
+  return {
+    step: 'models',
+    status: 'skip',
+    message:
+      `GET /v1/models → ${msg}: LiteLLM answers so to a key limited to /mcp/ (keys create without --routes mcp,llm; ` +
+      `its log says "Virtual key is not allowed to call this route"); no chat or LLM tool call with this key`,
+  };
 }
 
 function statusOf(err: unknown): number | null | undefined {

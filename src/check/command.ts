@@ -106,6 +106,7 @@ export function checkInput(
     gatewayContainer: gatewayContainerName(settings),
     key: key.key,
     keySource: key.source,
+    clientKey: opts.keyEnv !== undefined || opts.keyFile !== undefined,
     model: opts.model ?? null,
     stringMockModels: mocks,
     noAuditWhy:

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { KeyApi } from '../ports/index.js';
 import type { ApiServerRow, NewVirtualKey, VirtualKeyRow } from '../model/types.js';
 import {
-  KeyCommandError, checkClientName, createKey, databaseProblem, keyAlias, listKeys, parseBudget, parseExpires, renderKeys, resolveServers, revokeKey,
+  KeyCommandError, checkClientName, createKey, databaseProblem, keyAlias, listKeys, parseBudget, parseExpires, parseRoutes, renderKeys, resolveServers, revokeKey,
 } from './keys.js';
 
 /** An in-memory /key/* with LiteLLM 1.77.3's unique-alias rule; records what was sent. */
@@ -12,6 +12,8 @@ class FakeKeyApi implements KeyApi {
   sent: NewVirtualKey[] = [];
   calls: string[] = [];
   failDuration = false;
+  /** Store the key without its allowed_routes (as a LiteLLM that ignored the field would). */
+  dropRoutes = false;
   #n = 0;
 
   async generate(body: NewVirtualKey): Promise<{ key: string; row: VirtualKeyRow }> {
@@ -22,6 +24,7 @@ class FakeKeyApi implements KeyApi {
     const row: VirtualKeyRow = {
       token: n.toString(16).padStart(64, '0'), key_alias: body.key_alias, key_name: `sk-...000${n}`, expires: body.duration ? '2027-01-01T00:00:00Z' : null,
       max_budget: body.max_budget ?? null, spend: 0, created_at: '2026-12-01T00:00:00Z', blocked: null, mcpServers: body.object_permission.mcp_servers,
+      allowedRoutes: this.dropRoutes ? [] : body.allowed_routes,
     };
     this.rows.push(row);
     return { key: `sk-secret-${n}`, row: { ...row } };
@@ -49,18 +52,36 @@ const registered = async (): Promise<ApiServerRow[]> => ROWS;
 const base = { instance: 'default', client: 'laptop', servers: ['alpha'] };
 
 describe('createKey', () => {
-  test('sends the alias, the server ids as object_permission.mcp_servers, the budget; corrects the expiry through /key/update', async () => {
+  test('sends the alias, the server ids as object_permission.mcp_servers, allowed_routes mcp_routes, the budget; corrects the expiry through /key/update', async () => {
     const api = new FakeKeyApi();
     const k = await createKey(api, registered, { ...base, servers: ['alpha', 'user-made'], budget: 5, expires: '30d' });
     assert.deepEqual(api.sent, [{
-      key_alias: 'mcp-reconciler/default/laptop', object_permission: { mcp_servers: ['mcp-reconciler~default~alpha', 'user-made'] }, max_budget: 5, duration: '30d',
+      key_alias: 'mcp-reconciler/default/laptop', object_permission: { mcp_servers: ['mcp-reconciler~default~alpha', 'user-made'] },
+      allowed_routes: ['mcp_routes'], max_budget: 5, duration: '30d',
       metadata: { 'mcp-reconciler': { instance: 'default', client: 'laptop' } },
     }]);
     assert.deepEqual(api.calls, ['generate mcp-reconciler/default/laptop', 'update 30d']);
     assert.deepEqual(
-      { key: k.key, alias: k.alias, servers: k.servers, expires: k.expires, budget: k.budget, rotated: k.rotated },
-      { key: 'sk-secret-1', alias: 'mcp-reconciler/default/laptop', servers: [{ name: 'alpha', id: 'mcp-reconciler~default~alpha' }, { name: 'user-made', id: 'user-made' }], expires: '2026-12-31T06:40:53Z', budget: 5, rotated: false },
+      { key: k.key, alias: k.alias, servers: k.servers, routes: k.routes, expires: k.expires, budget: k.budget, rotated: k.rotated },
+      {
+        key: 'sk-secret-1', alias: 'mcp-reconciler/default/laptop', servers: [{ name: 'alpha', id: 'mcp-reconciler~default~alpha' }, { name: 'user-made', id: 'user-made' }],
+        routes: ['mcp'], expires: '2026-12-31T06:40:53Z', budget: 5, rotated: false,
+      },
     );
+  });
+
+  test('--routes mcp,llm: allowed_routes mcp_routes and llm_api_routes', async () => {
+    const api = new FakeKeyApi();
+    const k = await createKey(api, registered, { ...base, routes: parseRoutes('mcp,llm') });
+    assert.deepEqual(api.sent.map((b) => b.allowed_routes), [['mcp_routes', 'llm_api_routes']]);
+    assert.deepEqual(k.routes, ['mcp', 'llm']);
+  });
+
+  test('a key stored without its allowed_routes (every route to LiteLLM) is deleted again and refused', async () => {
+    const api = new FakeKeyApi();
+    api.dropRoutes = true;
+    await assert.rejects(createKey(api, registered, base), /not listed with allowed_routes mcp_routes afterwards; the new key was deleted again/);
+    assert.deepEqual(api.rows, []);
   });
 
   test('without --expires: no duration, no /key/update; the key never expires', async () => {
@@ -120,28 +141,33 @@ describe('listKeys and revokeKey', () => {
   test('only this instance\'s keys, by client, servers by our names, expired marked; other keys untouched', async () => {
     const api = new FakeKeyApi();
     const row = (alias: string | null, over: Partial<VirtualKeyRow> = {}): VirtualKeyRow => ({
-      token: 'f'.repeat(64), key_alias: alias, key_name: 'sk-...abcd', expires: null, max_budget: null, spend: 0, created_at: null, blocked: null, mcpServers: [], ...over,
+      token: 'f'.repeat(64), key_alias: alias, key_name: 'sk-...abcd', expires: null, max_budget: null, spend: 0, created_at: null, blocked: null, mcpServers: [], allowedRoutes: ['mcp_routes'], ...over,
     });
     api.rows = [
       row('mcp-reconciler/default/zed', { mcpServers: ['mcp-reconciler~default~beta', 'user-made'], expires: '2026-01-01T00:00:00Z', max_budget: 2, spend: 0.5 }),
-      row('mcp-reconciler/default/ann', { mcpServers: ['mcp-reconciler~default~alpha'] }),
+      row('mcp-reconciler/default/ann', { mcpServers: ['mcp-reconciler~default~alpha'], allowedRoutes: ['mcp_routes', 'llm_api_routes'] }),
+      row('mcp-reconciler/default/old', { mcpServers: ['mcp-reconciler~default~alpha'], allowedRoutes: [] }),
       row('mcp-reconciler/demo/ann'),
       row('my-own-key'),
       row(null),
     ];
     const keys = await listKeys(api, 'default', new Date('2026-12-01T00:00:00Z'));
-    assert.deepEqual(keys.map((k) => [k.client, k.servers.join(','), k.expired]), [['ann', 'alpha', false], ['zed', 'beta,user-made', true]]);
+    assert.deepEqual(keys.map((k) => [k.client, k.servers.join(','), k.routes.join(','), k.expired]), [
+      ['ann', 'alpha', 'mcp,llm', false], ['old', 'alpha', '', false], ['zed', 'beta,user-made', 'mcp', true],
+    ]);
     assert.equal(
       renderKeys(keys),
       [
-        'CLIENT  KEY         SERVERS         EXPIRES                         SPEND',
-        'ann     sk-...abcd  alpha           never                           $0.00 spent',
-        'zed     sk-...abcd  beta,user-made  2026-01-01T00:00:00Z (expired)  $0.50 of $2.00',
+        'CLIENT  KEY         SERVERS         ROUTES   EXPIRES                         SPEND',
+        'ann     sk-...abcd  alpha           mcp,llm  never                           $0.00 spent',
+        'old     sk-...abcd  alpha           all      never                           $0.00 spent',
+        'zed     sk-...abcd  beta,user-made  mcp      2026-01-01T00:00:00Z (expired)  $0.50 of $2.00',
+        'ROUTES all: old may call every route, /mcp-rest/ included (ADR 0019); replace: mcp-reconciler keys create <client> --servers ... --rotate',
       ].join('\n'),
     );
     assert.equal(await revokeKey(api, 'default', 'ann'), true);
     assert.equal(await revokeKey(api, 'default', 'ann'), false);
-    assert.deepEqual(api.rows.map((r) => r.key_alias), ['mcp-reconciler/default/zed', 'mcp-reconciler/demo/ann', 'my-own-key', null]);
+    assert.deepEqual(api.rows.map((r) => r.key_alias), ['mcp-reconciler/default/zed', 'mcp-reconciler/default/old', 'mcp-reconciler/demo/ann', 'my-own-key', null]);
   });
 });
 
@@ -154,6 +180,10 @@ describe('inputs', () => {
     for (const ok of ['laptop', 'claude-code', 'ci.runner_2']) assert.equal(checkClientName(ok), null);
     for (const bad of ['', '-x', 'a/b', 'a b', 'x'.repeat(65), 'ü']) assert.notEqual(checkClientName(bad), null, bad);
     assert.equal(keyAlias('demo', 'laptop'), 'mcp-reconciler/demo/laptop');
+    for (const [text, want] of [['mcp', ['mcp']], ['mcp,llm', ['mcp', 'llm']], ['llm', ['mcp', 'llm']], ['llm, mcp', ['mcp', 'llm']]] as const) {
+      assert.deepEqual(parseRoutes(text), want, text);
+    }
+    for (const bad of ['', 'all', 'mcp,', 'mcp_routes', 'toString']) assert.throws(() => parseRoutes(bad), /--routes .*mcp \(the default/, bad);
   });
 
   test('databaseProblem: what to run when there is no database', () => {

@@ -44,6 +44,40 @@ export function parseBudget(text: string): number {
 }
 
 /**
+ * What a key may call (`--routes`), as LiteLLM 1.77.3 `allowed_routes`: names of `LiteLLMRoutes` members, which
+ * `RouteChecks.is_virtual_key_allowed_to_call_route` expands for every request the key authenticates (route_checks.py).
+ * - `mcp` = `mcp_routes`: /mcp, /mcp/, /mcp/{subpath}, /mcp/tools, /mcp/tools/list, /mcp/tools/call. The streamable
+ *   endpoint every client uses, and nothing else: not /mcp-rest/ (there LiteLLM runs the hooks without the key, so
+ *   the guard cannot refuse a call to another server's tool), not the LLM API, not the management API.
+ * - `llm` adds `llm_api_routes` (chat, responses, models, embeddings, provider pass-through, and mcp_routes again),
+ *   for a client that also uses the gateway's models. LiteLLM's MCP tools in /v1/responses ignore the key's servers.
+ * Why `mcp` alone is the default: ADR 0019.
+ */
+export const ROUTE_SETS = { mcp: 'mcp_routes', llm: 'llm_api_routes' } as const;
+export type RouteSet = keyof typeof ROUTE_SETS;
+export const DEFAULT_ROUTES: readonly RouteSet[] = ['mcp'];
+
+/** `--routes`: `mcp` or `mcp,llm` (`llm` alone means the same: a key for MCP servers always has mcp). */
+export function parseRoutes(text: string): RouteSet[] {
+  const parts = text.split(',').map((x) => x.trim());
+  if (parts.some((x) => !Object.hasOwn(ROUTE_SETS, x))) {
+    throw new KeyCommandError(`--routes "${text}": mcp (the default: LiteLLM's /mcp/ only) or mcp,llm (also its LLM API: chat, responses, ...)`);
+  }
+  return parts.includes('llm') ? ['mcp', 'llm'] : ['mcp'];
+}
+
+/** Our route sets as LiteLLM's allowed_routes. */
+export function allowedRoutes(sets: readonly RouteSet[]): string[] {
+  return sets.map((x) => ROUTE_SETS[x]);
+}
+
+/** A key's allowed_routes in our words (`mcp`, `llm`; anything else as stored); empty = no limit. */
+export function routeNames(allowed: string[]): string[] {
+  const names = Object.fromEntries(Object.entries(ROUTE_SETS).map(([k, v]) => [v, k])) as Record<string, string>;
+  return allowed.map((r) => names[r] ?? r);
+}
+
+/**
  * Why keys cannot work against this gateway, or null when they can. Virtual keys are rows in LiteLLM's
  * database; without one `/key/generate` refuses.
  */
@@ -106,6 +140,8 @@ export interface CreateKeyInput {
   expires?: string | undefined;
   /** Replace an existing key of this client (the old one stops working at once). */
   rotate?: boolean | undefined;
+  /** What the key may call (parseRoutes); default DEFAULT_ROUTES. */
+  routes?: readonly RouteSet[] | undefined;
 }
 
 export interface CreatedKey {
@@ -113,6 +149,7 @@ export interface CreatedKey {
   key: string;
   alias: string;
   servers: ServerRef[];
+  routes: RouteSet[];
   expires: string | null;
   budget: number | null;
   /** True when an older key of this client was revoked first (--rotate). */
@@ -135,6 +172,7 @@ export async function createKey(api: KeyApi, registered: () => Promise<ApiServer
   if (bad) throw new KeyCommandError(bad);
   const servers = resolveServers(input.instance, input.servers, await registered());
   const alias = keyAlias(input.instance, input.client);
+  const routes = [...(input.routes ?? DEFAULT_ROUTES)];
   const existing = keysOf(await api.list(), alias);
   if (existing.length > 0 && !input.rotate) {
     const e = existing[0]!;
@@ -146,6 +184,7 @@ export async function createKey(api: KeyApi, registered: () => Promise<ApiServer
   const { key, row } = await api.generate({
     key_alias: alias,
     object_permission: { mcp_servers: servers.map((s) => s.id) },
+    allowed_routes: allowedRoutes(routes),
     ...(input.budget !== undefined ? { max_budget: input.budget } : {}),
     ...(input.expires !== undefined ? { duration: input.expires } : {}),
     metadata: { 'mcp-reconciler': { instance: input.instance, client: input.client } },
@@ -158,7 +197,12 @@ export async function createKey(api: KeyApi, registered: () => Promise<ApiServer
     if (!stored || JSON.stringify([...stored.mcpServers].sort()) !== JSON.stringify(want)) {
       throw new KeyCommandError(`the new key of "${input.client}" is not listed with servers ${want.join(', ')} afterwards`);
     }
-    return { key, alias, servers, expires, budget: input.budget ?? null, rotated: existing.length > 0 };
+    // An empty allowed_routes would mean every route to LiteLLM: never hand out a key whose limit did not stick.
+    if (JSON.stringify(stored.allowedRoutes) !== JSON.stringify(allowedRoutes(routes))) {
+      const want = allowedRoutes(routes).join(', ');
+      throw new KeyCommandError(`the new key of "${input.client}" is not listed with allowed_routes ${want} afterwards`);
+    }
+    return { key, alias, servers, routes, expires, budget: input.budget ?? null, rotated: existing.length > 0 };
   } catch (err) {
     await api.deleteByAlias(alias).catch(() => false);
     const why = err instanceof Error ? err.message : String(err);
@@ -173,6 +217,8 @@ export interface ClientKey {
   keyName: string | null;
   /** Our server names where the id is ours, else the server_id. */
   servers: string[];
+  /** routeNames of its allowed_routes; empty = every route (a key made before --routes, or by hand). */
+  routes: string[];
   expires: string | null;
   expired: boolean;
   budget: number | null;
@@ -192,6 +238,7 @@ export async function listKeys(api: KeyApi, instance: string, now: Date = new Da
       alias: r.key_alias!,
       keyName: r.key_name,
       servers: r.mcpServers.map((id) => (id.startsWith(idPrefix) ? id.slice(idPrefix.length) : id)).sort(),
+      routes: routeNames(r.allowedRoutes),
       expires: r.expires,
       expired: r.expires !== null && Date.parse(r.expires) < now.getTime(),
       budget: r.max_budget,
@@ -216,11 +263,17 @@ export function renderKeys(keys: ClientKey[]): string {
     k.client,
     k.keyName ?? '?',
     k.servers.join(',') || '(all: no restriction)',
+    k.routes.join(',') || 'all',
     k.expires ? `${k.expires}${k.expired ? ' (expired)' : ''}` : 'never',
     k.budget === null ? `$${k.spend.toFixed(2)} spent` : `$${k.spend.toFixed(2)} of $${k.budget.toFixed(2)}`,
     k.blocked ? 'blocked' : '',
   ]);
-  const head = ['CLIENT', 'KEY', 'SERVERS', 'EXPIRES', 'SPEND', ''];
+  const head = ['CLIENT', 'KEY', 'SERVERS', 'ROUTES', 'EXPIRES', 'SPEND', ''];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd()).join('\n');
+  const table = [head, ...rows].map((r) => r.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd()).join('\n');
+  const open = keys.filter((k) => k.routes.length === 0).map((k) => k.client);
+  if (open.length === 0) return table;
+  // Keys made before --routes (or by hand) can use /mcp-rest/, where the guard cannot refuse another server's tool.
+  return `${table}\nROUTES all: ${open.join(', ')} may call every route, /mcp-rest/ included (ADR 0019); ` +
+    'replace: mcp-reconciler keys create <client> --servers ... --rotate';
 }

@@ -19,6 +19,7 @@ const KeyRowSchema = z
     created_at: z.string().nullish(),
     blocked: z.boolean().nullish(),
     object_permission: z.object({ mcp_servers: z.array(z.string()).nullish() }).passthrough().nullish(),
+    allowed_routes: z.array(z.string()).nullish(),
   })
   .passthrough();
 
@@ -47,6 +48,7 @@ function toRow(r: z.infer<typeof KeyRowSchema>): VirtualKeyRow {
     created_at: r.created_at ?? null,
     blocked: r.blocked ?? null,
     mcpServers: r.object_permission?.mcp_servers ?? [],
+    allowedRoutes: r.allowed_routes ?? [],
   };
 }
 
@@ -99,6 +101,7 @@ export class LiteLLMKeyApi implements KeyApi {
       created_at: null,
       blocked: null,
       mcpServers: body.object_permission.mcp_servers,
+      allowedRoutes: body.allowed_routes,
     };
     return { key: g.key, row };
   }

@@ -160,12 +160,16 @@ export interface VirtualKeyRow {
   blocked: boolean | null;
   /** object_permission.mcp_servers: server ids; empty = no MCP restriction (LiteLLM then allows every server). */
   mcpServers: string[];
+  /** allowed_routes: routes or LiteLLMRoutes names (`mcp_routes`); empty = every route a key may call (no restriction). */
+  allowedRoutes: string[];
 }
 
 /** Body of POST /key/generate that mcp-reconciler sends (GenerateKeyRequest in 1.77.3, the fields we use). */
 export interface NewVirtualKey {
   key_alias: string;
   object_permission: { mcp_servers: string[] };
+  /** LiteLLM's route allowlist, checked for every request the key authenticates (route_checks.py); see ADR 0019. */
+  allowed_routes: string[];
   max_budget?: number;
   /** LiteLLM's calendar-aligned duration ("30d" = the 1st of next month); corrected by /key/update afterwards. */
   duration?: string;

@@ -27,6 +27,27 @@ import { GUARD_FILE, GUARD_PY } from '../../src/litellm/guard.js';
  */
 const KEY = 'sk-keys-master';
 const HTTP = (d: string) => `image: mcp/everything:1\ntransport: http\nport: 3001\ndescription: ${d}\n`;
+/**
+ * A mock model that asks for beta's whoami, on a provider without a native responses API (anthropic/: LiteLLM bridges
+ * /v1/responses to completion(), where the mock lives; as in check.test), so no request leaves the proxy.
+ */
+const MOCK_MODEL = [
+  'model_list:',
+  '  - model_name: mock-tools',
+  '    litellm_params:',
+  '      model: anthropic/mock-tools',
+  '      api_key: unused-mock',
+  '      mock_tool_calls:',
+  '        - id: call_beta',
+  '          type: function',
+  '          function:',
+  '            name: mcp_beta-whoami',
+  "            arguments: '{}'",
+  '',
+].join('\n');
+/** LiteLLM 1.77.3's refusal of a route outside the key's allowed_routes (route_checks.py); the client sees only a bare 500. */
+const routeRefused = (routes: string, route: string): string =>
+  `Virtual key is not allowed to call this route. Only allowed to call routes: ${routes}. Tried to call route: ${route}`;
 
 interface Run {
   code: number | null;
@@ -42,9 +63,9 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
   let clientKey = '';
 
   /** The real CLI (dist/src/main.js) with a settings file; spawned asynchronously (the harness's servers live in this process). */
-  const cliWith = (file: string, ...args: string[]): Promise<Run> =>
+  const cliEnv = (env: Record<string, string>, file: string, ...args: string[]): Promise<Run> =>
     new Promise((resolve, reject) => {
-      const c = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', file], { env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'silent' } });
+      const c = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', file], { env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'silent', ...env } });
       let stdout = '';
       let stderr = '';
       c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -52,6 +73,7 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
       c.on('error', reject);
       c.on('close', (code) => resolve({ code, stdout, stderr }));
     });
+  const cliWith = (file: string, ...args: string[]): Promise<Run> => cliEnv({}, file, ...args);
   const cli = (...args: string[]): Promise<Run> => cliWith(settingsFile, ...args);
 
   /** An MCP client on the gateway's /mcp/ with a key (x-litellm-api-key: Bearer ...). */
@@ -72,7 +94,7 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
   before(async () => {
     edge = new FakeEdge();
     const edgeUrl = await edge.listen();
-    p = new DbProxy({ masterKey: KEY, env: { STORE_MODEL_IN_DB: 'True' }, config: renderGatewayConfig(null, {}, true), files: { [GUARD_FILE]: GUARD_PY } });
+    p = new DbProxy({ masterKey: KEY, env: { STORE_MODEL_IN_DB: 'True' }, config: renderGatewayConfig(null, {}, true) + MOCK_MODEL, files: { [GUARD_FILE]: GUARD_PY } });
     await p.start();
     dir = mkdtempSync(join(tmpdir(), 'keys-'));
     mkdirSync(join(dir, 'desired-state'));
@@ -104,8 +126,9 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^sk-[A-Za-z0-9_-]{16,}\n$/);
     clientKey = r.stdout.trim();
-    assert.match(r.stderr, /new key of client "laptop" \(LiteLLM alias mcp-reconciler\/default\/laptop\): servers alpha; expires \S+; budget \$5\. Shown once/);
-    assert.match(r.stderr, /note: this key lists and calls only these servers' tools through \/mcp\/: the gateway guard refuses a call to another server's tool; LiteLLM's \/mcp-rest\/tools\/call is not guarded \(ADR 0019\)/);
+    assert.match(r.stderr, /new key of client "laptop" \(LiteLLM alias mcp-reconciler\/default\/laptop\): servers alpha; routes mcp; expires \S+; budget \$5\. Shown once/);
+    assert.match(r.stderr, /note: LiteLLM accepts this key only on \/mcp\/ \(allowed_routes mcp_routes\); \/mcp-rest\/, the LLM API and the management API refuse it/);
+    assert.match(r.stderr, /note: through \/mcp\/ it lists and calls only these servers' tools: the gateway guard refuses a call to another server's tool \(ADR 0019\)/);
     assert.doesNotMatch(r.stderr, new RegExp(clientKey));
     const rows = await p.rows();
     const token = rows['litellm_verificationtoken']!.find((x) => x['key_alias'] === 'mcp-reconciler/default/laptop')!;
@@ -114,6 +137,7 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     const perm = rows['litellm_objectpermissiontable']!.find((x) => x['object_permission_id'] === token['object_permission_id'])!;
     assert.deepEqual(perm['mcp_servers'], [apiServerId('default', 'alpha')]);
     assert.equal(token['max_budget'], 5);
+    assert.deepEqual(token['allowed_routes'], ['mcp_routes']);
     // /key/generate alone would give the 1st of next month (calendar-aligned); /key/update sets now + 30 d.
     const expires = Date.parse(String(token['expires']).replace(' ', 'T'));
     const days = (expires - t0) / 86_400_000;
@@ -178,23 +202,67 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     ]);
   });
 
-  test('KNOWN GAP beside the guard: /mcp-rest/tools/call with the key reaches the other server (1.77.3 runs the hooks there without the key)', async () => {
-    // call_tool_rest_api calls call_mcp_tool without user_api_key_auth, and ProxyLogging.pre_call_hook skips a
-    // CustomLogger for an mcp_call without one (ADR 0019). When this is refused, this assertion fails and the docs change with it.
+  test('/mcp-rest/ refuses the key (allowed_routes mcp_routes, checked by LiteLLM\'s own auth): the upstream never sees the call; /mcp/ still works', async () => {
+    // 1.77.3 runs the hooks of /mcp-rest/tools/call without the key, so the guard cannot refuse there (ADR 0019); the
+    // route check in user_api_key_auth does, before the handler. It raises a plain Exception: a bare 500 to the client.
     edge.calls.length = 0;
-    const r = await p.call('POST', '/mcp-rest/tools/call', { name: 'mcp_beta-whoami', arguments: {} }, clientKey);
-    assert.deepEqual({ status: r.status, body: r.json, upstream: edge.calls }, {
-      status: 200,
-      body: [{ type: 'text', text: 'mcp-beta', annotations: null, _meta: null }],
-      upstream: ['mcp-beta:whoami'],
-    });
+    const call = await p.call('POST', '/mcp-rest/tools/call', { name: 'mcp_beta-whoami', arguments: {} }, clientKey);
+    const list = await p.call('GET', '/mcp-rest/tools/list', undefined, clientKey);
+    assert.deepEqual(
+      { call: [call.status, call.text], list: [list.status, list.text], upstream: edge.calls },
+      { call: [500, 'Internal Server Error'], list: [500, 'Internal Server Error'], upstream: [] },
+    );
+    assert.ok(p.log.includes(routeRefused("['mcp_routes']", '/mcp-rest/tools/call')), p.log.slice(-3000));
+    assert.ok(p.log.includes(routeRefused("['mcp_routes']", '/mcp-rest/tools/list')));
+    const master = await p.call('POST', '/mcp-rest/tools/call', { name: 'mcp_beta-whoami', arguments: {} });
+    assert.equal(master.status, 200, 'the master key has no allowed_routes');
+    const c = await mcp(clientKey);
+    try {
+      assert.deepEqual((await c.callTool({ name: 'mcp_alpha-whoami', arguments: {} })).content, [{ type: 'text', text: 'mcp-alpha' }]);
+    } finally {
+      await c.close();
+    }
+    assert.deepEqual(edge.calls, ['mcp-beta:whoami', 'mcp-alpha:whoami']);
+  });
+
+  test('the LLM API: refused to the default key; a --routes mcp,llm key gets it, and KNOWN GAP: its LLM-driven MCP call reaches the other server', async () => {
+    const body = { model: 'mock-tools', input: 'who are you?', tools: [{ type: 'mcp', server_label: 'litellm', server_url: 'litellm_proxy', require_approval: 'never' }] };
+    edge.calls.length = 0;
+    const refused = await p.call('POST', '/v1/responses', body, clientKey);
+    assert.deepEqual([refused.status, refused.text, edge.calls], [500, 'Internal Server Error', []]);
+    assert.ok(p.log.includes(routeRefused("['mcp_routes']", '/v1/responses')));
+    const made = await cli('keys', 'create', 'chat', '--servers', 'alpha', '--routes', 'mcp,llm');
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stderr, /routes mcp,llm; .*\nnote: LiteLLM accepts this key on \/mcp\/ and its LLM API .*not limited to these servers/);
+    const llmKey = made.stdout.trim();
+    try {
+      assert.deepEqual((await p.rows())['litellm_verificationtoken']!.find((x) => x['key_alias'] === 'mcp-reconciler/default/chat')!['allowed_routes'], ['mcp_routes', 'llm_api_routes']);
+      assert.deepEqual(await toolsWith(llmKey), ['mcp_alpha-echo', 'mcp_alpha-whoami'], '/mcp/ still limits the listing');
+      assert.equal((await p.call('POST', '/mcp-rest/tools/call', { name: 'mcp_beta-whoami', arguments: {} }, llmKey)).status, 500, '/mcp-rest/ is not in llm_api_routes');
+      // responses() lists LiteLLM's MCP tools with kwargs["user_api_key_auth"] and calls them with
+      // litellm_metadata["user_api_key_auth"]; the proxy sets neither, so every server's tools are offered and
+      // call_tool runs without a key (the guard is skipped). When this is refused, this assertion fails and the docs change with it.
+      // The answer itself is the double's limit, not LiteLLM's: its follow-up model call looks up the previous response
+      // with raw SQL the double does not model (500 here; beta was called three times on the way, observed).
+      const r = await p.call('POST', '/v1/responses', body, llmKey);
+      assert.deepEqual([...new Set(edge.calls)], ['mcp-beta:whoami'], r.text.slice(0, 2000));
+    } finally {
+      assert.equal((await cli('keys', 'revoke', 'chat')).code, 0);
+    }
+  });
+
+  test('check --key-env with the key: /v1/models is a SKIP (the key is limited to /mcp/), its server PASSes', async () => {
+    const r = await cliEnv({ CLIENT_KEY: clientKey }, settingsFile, 'check', '--key-env', 'CLIENT_KEY', '--audit-wait', '1');
+    assert.match(r.stdout, /^SKIP models: GET \/v1\/models → HTTP 500: Internal Server Error: LiteLLM answers so to a key limited to \/mcp\//m);
+    assert.match(r.stdout, /^PASS alpha: /m);
+    assert.doesNotMatch(r.stdout + r.stderr, new RegExp(clientKey));
   });
 
   test('keys list: the client, its server and expiry, LiteLLM\'s abbreviation; never the key', async () => {
     const r = await cli('keys', 'list');
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stdout, new RegExp(clientKey));
-    assert.match(r.stdout, new RegExp(`^laptop\\s+sk-\\.\\.\\.${clientKey.slice(-4)}\\s+alpha\\s+20\\S+\\s+\\$0\\.00 of \\$5\\.00$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^laptop\\s+sk-\\.\\.\\.${clientKey.slice(-4)}\\s+alpha\\s+mcp\\s+20\\S+\\s+\\$0\\.00 of \\$5\\.00$`, 'm'));
     const again = await cli('keys', 'create', 'laptop', '--servers', 'beta');
     assert.equal(again.code, 1);
     assert.match(again.stderr, /client "laptop" already has a key .*--rotate/);

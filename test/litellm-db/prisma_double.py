@@ -183,7 +183,9 @@ SPEND_LOGS = Model(
 
 # schema.prisma 192-227: model LiteLLM_VerificationToken (virtual keys; `token` is the sha256 of the key).
 # The relations to LiteLLM_BudgetTable and LiteLLM_OrganizationTable are not modelled: a key with a
-# budget_id (soft budget) or organization_id is refused when read with them.
+# budget_id (soft budget) or organization_id is refused when read with them. `allowed_routes String[] @default([])`
+# (line 214) is a list field like `models`: [] when not given, None refused on create; key auth reads it back
+# through combined_view's `v.*` and RouteChecks enforces it (the reconciler's keys send ["mcp_routes"], ADR 0019).
 VERIFICATION_TOKEN = Model(
     "LiteLLM_VerificationToken",
     "token",

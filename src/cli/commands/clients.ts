@@ -31,7 +31,7 @@ export function register(program: Command): void {
       if (!values.client) usageError(cmd, '--create-key needs --client <name> (one key per client)');
       if (values.servers === undefined) usageError(cmd, '--create-key needs --servers <names>');
     } else {
-      for (const o of ['servers', 'budget', 'expires', 'rotate'] as const) {
+      for (const o of ['servers', 'budget', 'expires', 'rotate', 'routes'] as const) {
         if (values[o] !== undefined) usageError(cmd, `--${o} goes with --create-key`);
       }
     }

@@ -9,15 +9,22 @@ import { renderGatewayConfig } from '../../litellm/config-file.js';
 import type { Settings } from '../../config/settings.js';
 import type { CreatedKey } from '../../keys/keys.js';
 
-const key: CreatedKey = { key: 'sk-secret', alias: 'mcp-reconciler/default/laptop', servers: [{ name: 'alpha', id: 'x' }], expires: null, budget: null, rotated: false };
+const key: CreatedKey = { key: 'sk-secret', alias: 'mcp-reconciler/default/laptop', servers: [{ name: 'alpha', id: 'x' }], routes: ['mcp'], expires: null, budget: null, rotated: false };
 
 describe('keys: what stderr says the key enforces (ADR 0019)', () => {
   test('guarded: calls to other servers are refused through /mcp/; not guarded: how to load the guard; never the key', () => {
     const guarded = describeKey('laptop', key, true);
-    assert.match(guarded, /note: this key lists and calls only these servers' tools through \/mcp\/: the gateway guard refuses/);
+    assert.match(guarded, /note: through \/mcp\/ it lists and calls only these servers' tools: the gateway guard refuses/);
     const bare = describeKey('laptop', key, false);
     assert.match(bare, /does not refuse a call to them by name; list mcp_reconciler_guard\.guard under litellm_settings\.callbacks/);
     for (const t of [guarded, bare]) assert.doesNotMatch(t, /sk-secret/);
+  });
+
+  test('routes: mcp only by default (/mcp-rest/ refused); with llm, that the LLM API\'s MCP tools ignore the servers', () => {
+    const mcp = describeKey('laptop', key, true);
+    assert.match(mcp, /routes mcp;.*\nnote: LiteLLM accepts this key only on \/mcp\/ \(allowed_routes mcp_routes\); \/mcp-rest\/, the LLM API and the management API refuse it/);
+    const llm = describeKey('laptop', { ...key, routes: ['mcp', 'llm'] }, true);
+    assert.match(llm, /routes mcp,llm;.*\nnote: LiteLLM accepts this key on \/mcp\/ and its LLM API .* not limited to these servers/);
   });
 
   test('gatewayGuarded: a managed gateway always; an unmanaged one when its config.yaml lists the guard', () => {

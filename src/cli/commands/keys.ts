@@ -13,7 +13,7 @@ import { FileConfigStore } from '../../litellm/file-store.js';
 import { GUARD_CALLBACK } from '../../litellm/guard.js';
 import { masterKeyFrom } from '../../reconcile/controller.js';
 import {
-  KeyCommandError, createKey, databaseProblem, listKeys, parseBudget, parseExpires, renderKeys, revokeKey, type CreatedKey,
+  KeyCommandError, createKey, databaseProblem, listKeys, parseBudget, parseExpires, parseRoutes, renderKeys, revokeKey, type CreatedKey,
 } from '../../keys/keys.js';
 import { defineCommand, onRun, Exit } from '../command.js';
 import { settingsFrom, type GlobalOptions } from '../shared.js';
@@ -24,6 +24,7 @@ export interface NewKeyOptions {
   budget?: string | undefined;
   expires?: string | undefined;
   rotate?: boolean | undefined;
+  routes?: string | undefined;
 }
 
 /** Adds the new-key options to `cmd` (--servers required by the caller where it must be). */
@@ -33,7 +34,8 @@ export function newKeyOptions(cmd: Command, serversRequired: boolean): Command {
     .addOption(serversRequired ? servers.makeOptionMandatory() : servers)
     .option('--budget <usd>', "LiteLLM's max_budget for the key, in USD (MCP calls cost 0 unless a server declares a cost)")
     .option('--expires <duration>', 'the key ends after this long: 90m, 12h, 30d, 8w (exact, from now)')
-    .option('--rotate', 'replace the key this client already has (the old one stops working at once)');
+    .option('--rotate', 'replace the key this client already has (the old one stops working at once)')
+    .option('--routes <sets>', "what the key may call: mcp (default: LiteLLM's /mcp/ only) or mcp,llm (also its LLM API)");
 }
 
 /** The gateway's key API, or why keys cannot work here (no database: what to run). */
@@ -59,8 +61,10 @@ export async function createClientKey(settings: Settings, client: string, o: New
   const names = o.servers.split(',').map((x) => x.trim()).filter((x) => x !== '');
   const budget = o.budget !== undefined ? parseBudget(o.budget) : undefined;
   const expires = o.expires !== undefined ? parseExpires(o.expires) : undefined;
+  const routes = o.routes !== undefined ? parseRoutes(o.routes) : undefined;
   const api = await keyApiFor(settings);
-  return createKey(api.keys, () => api.servers.list(), { instance: settings.instance, client, servers: names, budget, expires, rotate: o.rotate });
+  const input = { instance: settings.instance, client, servers: names, budget, expires, rotate: o.rotate, routes };
+  return createKey(api.keys, () => api.servers.list(), input);
 }
 
 /**
@@ -79,13 +83,20 @@ export function gatewayGuarded(settings: Settings): boolean {
 /** What was made, for stderr: never the key. `guarded`: see gatewayGuarded. */
 export function describeKey(client: string, k: CreatedKey, guarded: boolean): string {
   const servers = k.servers.map((s) => s.name).join(', ');
+  const llm = k.routes.includes('llm');
   return `${k.rotated ? 'replaced the key' : 'new key'} of client "${client}" (LiteLLM alias ${k.alias}): servers ${servers}; ` +
-    `expires ${k.expires ?? 'never'}; budget ${k.budget === null ? 'none' : `$${k.budget}`}. Shown once, stored nowhere by mcp-reconciler; ` +
-    `revoke: mcp-reconciler keys revoke ${client}\n` +
+    `routes ${k.routes.join(',')}; expires ${k.expires ?? 'never'}; budget ${k.budget === null ? 'none' : `$${k.budget}`}. ` +
+    `Shown once, stored nowhere by mcp-reconciler; revoke: mcp-reconciler keys revoke ${client}\n` +
+    (llm
+      ? "note: LiteLLM accepts this key on /mcp/ and its LLM API (allowed_routes mcp_routes, llm_api_routes); it refuses /mcp-rest/ " +
+        "and the management API. The LLM API's MCP tools (/v1/responses with server_url litellm_proxy) are not limited to these " +
+        'servers: LiteLLM 1.77.3 runs them without the key (ADR 0019)\n'
+      : 'note: LiteLLM accepts this key only on /mcp/ (allowed_routes mcp_routes); /mcp-rest/, the LLM API and the management API ' +
+        'refuse it (add --routes mcp,llm for a client that also uses models)\n') +
     (guarded
-      ? 'note: this key lists and calls only these servers\' tools through /mcp/: ' +
-        'the gateway guard refuses a call to another server\'s tool; LiteLLM\'s /mcp-rest/tools/call is not guarded (ADR 0019)\n'
-      : 'note: LiteLLM 1.77.3 alone hides the other servers\' tools from this key but does not refuse a call to them by name; ' +
+      ? "note: through /mcp/ it lists and calls only these servers' tools: " +
+        "the gateway guard refuses a call to another server's tool (ADR 0019)\n"
+      : "note: LiteLLM 1.77.3 alone hides the other servers' tools from this key but does not refuse a call to them by name; " +
         `list ${GUARD_CALLBACK} under litellm_settings.callbacks in your gateway's config.yaml to refuse it (ADR 0019)\n`);
 }
 
@@ -107,7 +118,12 @@ export function register(program: Command): void {
   });
   const create = newKeyOptions(
     defineCommand(keys, 'create <client>', 'a key for one client, printed once on stdout (alias mcp-reconciler/<instance>/<client>, one per client)', {
-      examples: ['laptop --servers memory,postgresql', 'ci --servers github --expires 8w --budget 5', 'laptop --servers memory --rotate'],
+      examples: [
+        'laptop --servers memory,postgresql',
+        'ci --servers github --expires 8w --budget 5',
+        'laptop --servers memory --rotate',
+        'webui --servers memory --routes mcp,llm',
+      ],
       exits: [[Exit.Ok, 'created: the key alone on stdout'], [Exit.Error, 'refused (the reason on stderr); nothing created']],
     }),
     true,
