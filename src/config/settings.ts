@@ -74,6 +74,10 @@ const EdgeSchema = z
       .url()
       .optional()
       .describe('how LiteLLM reaches the edge; default http://mcp-edge:<port> (LiteLLM on mcp-net); e.g. http://127.0.0.1:8081 for a host LiteLLM'),
+    networks: z
+      .array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/))
+      .default([])
+      .describe('extra Docker networks the edge joins (they must exist), to reach a remote url: server that lives on one'),
   })
   .prefault({});
 

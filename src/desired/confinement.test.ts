@@ -70,13 +70,13 @@ describe('secrets confinement: a server gets its own env file or one inside secr
   });
 
   test("a server's env file is handed to its container, resolved; without one the container gets none", () => {
-    assert.deepEqual(resolveServer(settings, server('envFile: team.env\n')).container.envFiles, [join(secrets, 'team.env')]);
-    assert.deepEqual(resolveServer(settings, server('', 'z2')).container.envFiles, []);
+    assert.deepEqual(resolveServer(settings, server('envFile: team.env\n')).container!.envFiles, [join(secrets, 'team.env')]);
+    assert.deepEqual(resolveServer(settings, server('', 'z2')).container!.envFiles, []);
   });
 
   test('mount sources resolve with realpath and stay inside the server folder', () => {
     const m = resolveServer(settings, server('mounts: ["config.toml:/a", "inside-link:/b"]\n'));
-    assert.deepEqual(m.container.binds, [`${join(projects, 'x', 'config.toml')}:/a:ro`, `${join(projects, 'x', 'config.toml')}:/b:ro`]);
+    assert.deepEqual(m.container!.binds, [`${join(projects, 'x', 'config.toml')}:/a:ro`, `${join(projects, 'x', 'config.toml')}:/b:ro`]);
   });
 
   test('an env file owned by another user is refused (unless we are root)', () => {

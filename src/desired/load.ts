@@ -112,9 +112,10 @@ export function parseDesiredFile(
   // Stryker disable next-line all: equivalent; a failed parse or a null name always left an issue (returned above); this narrows the types
   if (!parsed.success || name === null) return { server: null, invalid: { name, file, issues } };
   const warnings: LocatedIssue[] = [];
-  const image = parsed.data.image;
+  // A url: server has no image (the schema refused one beside url:).
+  const image = parsed.data.image ?? '';
   const tag = image.includes('@') ? 'digest' : /:[^/]+$/.test(image) ? image.slice(image.lastIndexOf(':') + 1) : 'latest';
-  if (tag === 'latest') {
+  if (image !== '' && tag === 'latest') {
     warnings.push({
       file,
       ...y.positionOf(['image']),

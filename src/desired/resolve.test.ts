@@ -171,7 +171,7 @@ describe('the containers we create, field by field (what Docker is given)', () =
     const h = model(s, 'h', 'image: mcp/h:1\ntransport: http\nport: 3003\npath: /x/mcp\n');
     assert.deepEqual([h.mcpPath, h.gatewayEntry?.['url']], ['/x/mcp', 'http://mcp-edge:8080/mcp-h/3003/x/mcp']);
     assert.deepEqual(h.health, { intervalMs: 30000, timeoutMs: 10000, failureThreshold: 3, restartOnHang: true });
-    assert.deepEqual(h.container.hardening, { ...locked, memoryBytes: 536870912, pids: 256 });
+    assert.deepEqual(h.container!.hardening, { ...locked, memoryBytes: 536870912, pids: 256 });
   });
 
   test('the edge: our own image, its port published on 127.0.0.1, no Docker socket, serving only the managed gateway; the tool policy folder read-only', () => {

@@ -278,6 +278,7 @@ export function resolveServer(
 /** The model of a desired file from its host inputs: pure (no I/O). */
 function buildModel(settings: Settings, d: DesiredServer, io: HostInputs): ServerModel {
   const s = d.spec;
+  if (s.url !== undefined) return buildRemoteModel(settings, d, io, s.url);
   const name = containerName(settings, d.name);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(s.env ?? {})) env[k] = String(v);
@@ -285,8 +286,9 @@ function buildModel(settings: Settings, d: DesiredServer, io: HostInputs): Serve
   const network = { name: serverNetworkName(settings, d.name, s.egress === false), internal: s.egress === false };
   const spec: ContainerSpec = {
     name,
-    image: resolveImage(settings, s.image),
-    upstreamImage: s.image,
+    // The schema demands image: whenever url: is absent.
+    image: resolveImage(settings, s.image!),
+    upstreamImage: s.image!,
     ...(s.command ? { cmd: s.command } : {}),
     env,
     envFiles: envFile ? [envFile] : [],
@@ -306,10 +308,7 @@ function buildModel(settings: Settings, d: DesiredServer, io: HostInputs): Serve
     ...(s.transport === 'stdio' ? { stdin: true } : {}),
   };
   const gatewayName = gatewayServerName(d.name);
-  let auth: ServerModel['auth'] = null;
-  if (s.auth && envFile) {
-    auth = { type: s.auth.type, file: envFile, key: s.auth.secret, gatewayVar: `MCP_AUTH_${d.name.toUpperCase().replace(/-/g, '_')}` };
-  }
+  const auth = authOf(d, envFile);
   let gatewayEntry: Record<string, unknown> | null = null;
   let blocked: string | null = null;
   const description = s.description ?? `${d.name} (managed by mcp-reconciler)`;
@@ -323,10 +322,6 @@ function buildModel(settings: Settings, d: DesiredServer, io: HostInputs): Serve
     // stdio: the edge attaches to the process and serves it as streamable HTTP (ADR 0004).
     gatewayEntry = { url: `${edgeBaseUrl(settings)}/${name}/stdio/mcp`, transport: 'http', description };
   }
-  if (gatewayEntry && auth) {
-    // LiteLLM substitutes os.environ/VAR in mapping values; the gateway container gets VAR.
-    gatewayEntry = { ...gatewayEntry, auth_type: auth.type, authentication_token: `os.environ/${auth.gatewayVar}` };
-  }
   return {
     name: d.name,
     file: d.file,
@@ -334,18 +329,81 @@ function buildModel(settings: Settings, d: DesiredServer, io: HostInputs): Serve
     transport: s.transport,
     mcpPath: s.transport === 'stdio' ? null : (s.path ?? (s.transport === 'http' ? '/mcp' : '/sse')),
     container: spec,
+    remote: null,
     specHash: specHash(spec),
     network,
     gatewayName,
-    gatewayEntry,
+    gatewayEntry: withAuth(gatewayEntry, auth),
     blocked,
     auth,
     toolPolicy: s.tools ? { ...s.tools } : null,
-    health: (() => {
-      const h = HealthSchema.parse(s.health ?? {});
-      return { intervalMs: h.intervalSeconds * 1000, timeoutMs: h.timeoutSeconds * 1000, failureThreshold: h.failureThreshold, restartOnHang: h.restartOnHang };
-    })(),
+    health: healthOf(s),
   };
+}
+
+/** Where the gateway gets a server's credential (desired `auth:`): a variable of its own, read from the env file. */
+function authOf(d: DesiredServer, envFile: string | null): ServerModel['auth'] {
+  if (!d.spec.auth || !envFile) return null;
+  return { type: d.spec.auth.type, file: envFile, key: d.spec.auth.secret, gatewayVar: `MCP_AUTH_${d.name.toUpperCase().replace(/-/g, '_')}` };
+}
+
+/** LiteLLM substitutes os.environ/VAR in mapping values; the gateway container gets VAR (never the value in config.yaml). */
+function withAuth(entry: Record<string, unknown>, auth: ServerModel['auth']): Record<string, unknown> {
+  return auth ? { ...entry, auth_type: auth.type, authentication_token: `os.environ/${auth.gatewayVar}` } : entry;
+}
+
+function healthOf(s: ServerSpec): ServerModel['health'] {
+  const h = HealthSchema.parse(s.health ?? {});
+  // A url: server has no container to restart: restartOnHang never applies to it.
+  const restartOnHang = s.url === undefined && h.restartOnHang;
+  return { intervalMs: h.intervalSeconds * 1000, timeoutMs: h.timeoutSeconds * 1000, failureThreshold: h.failureThreshold, restartOnHang };
+}
+
+/**
+ * The edge's route to a remote streamable-HTTP server: `/<prefix><name>/remote`, mapped to the URL by
+ * the edge's `--remote` argument (it keeps one mcp-protocol-version, ADR 0003).
+ */
+export function remoteEdgeRoute(settings: Pick<Settings, 'namePrefix'>, name: string): string {
+  return `/${containerName(settings, name)}/remote`;
+}
+
+/**
+ * A `url:` server (ADR 0021): no container, no network. LiteLLM reaches an http one through the edge
+ * (1.77.3's duplicate mcp-protocol-version header breaks SDK servers) and an sse one directly, as for
+ * sse containers. Its spec hash covers what the gateway entry is made of.
+ */
+function buildRemoteModel(settings: Settings, d: DesiredServer, io: HostInputs, url: string): ServerModel {
+  const s = d.spec;
+  const auth = authOf(d, io.envFile);
+  const description = s.description ?? `${d.name} (remote, managed by mcp-reconciler)`;
+  const target = s.transport === 'http' ? `${edgeBaseUrl(settings)}${remoteEdgeRoute(settings, d.name)}` : url;
+  return {
+    name: d.name,
+    file: d.file,
+    source: d.source,
+    transport: s.transport,
+    mcpPath: null,
+    container: null,
+    remote: { url, object: containerName(settings, d.name) },
+    specHash: specHash({ remote: url, transport: s.transport, auth: auth ? { type: auth.type, key: auth.key } : null, digest: io.digest }),
+    network: null,
+    gatewayName: gatewayServerName(d.name),
+    gatewayEntry: withAuth({ url: target, transport: s.transport, description }, auth),
+    blocked: null,
+    auth,
+    // http: the edge applies it on the remote route as for containers (ADR 0021 tool policy, ADR 0022).
+    toolPolicy: s.tools ? { ...s.tools } : null,
+    health: healthOf(s),
+  };
+}
+
+/** `--remote <container name>=<url>` for every remote http server, sorted: the edge's only remote routes. */
+export function edgeRemoteArgs(settings: Pick<Settings, 'namePrefix'>, servers: readonly ServerModel[]): string[] {
+  return servers
+    .filter((m) => m.remote && m.transport === 'http')
+    .map((m) => `${m.remote!.object}=${m.remote!.url}`)
+    .sort()
+    .flatMap((r) => ['--remote', r]);
 }
 
 /** The edge container: stateless header-normalizing proxy between LiteLLM and http servers. */
@@ -363,7 +421,7 @@ export function toolPolicyPath(settings: Pick<Settings, 'projectsRoot'>): string
 /** Where the edge sees that file's folder (mounted read-only). */
 export const EDGE_POLICY_DIR = '/etc/mcp-edge';
 
-export function edgeSpec(settings: Settings): ContainerSpec {
+export function edgeSpec(settings: Settings, servers: readonly ServerModel[] = []): ContainerSpec {
   const name = edgeContainerName(settings);
   const edgeClient = settings.gateway.managed ? gatewayContainerName(settings) : (settings.gateway.restartContainer ?? null);
   return {
@@ -378,6 +436,8 @@ export function edgeSpec(settings: Settings): ContainerSpec {
       ...(edgeClient ? ['--gateway-host', edgeClient] : ['--host-only']),
       // reach: network: the daemon probes through the edge from its own container on <network> (ADR 0016).
       ...(settings.reach === 'network' ? ['--peer-host', reconcilerContainerName(settings)] : []),
+      // Remote streamable-HTTP servers (url:) the edge forwards to (ADR 0021).
+      ...edgeRemoteArgs(settings, servers),
     ],
     // No Docker socket: the stdio bridge reaches Docker only through the filtering proxy (ADR 0007).
     env: { DOCKER_HOST: `unix://${EDGE_DOCKER_DIR}/docker.sock` },
@@ -388,7 +448,11 @@ export function edgeSpec(settings: Settings): ContainerSpec {
     // Published on 127.0.0.1 only: the daemon probes stdio servers through it.
     exposedPort: settings.edge.port,
     publish: { hostIp: settings.publishHostIp, hostPort: settings.edge.hostPort ?? null },
-    networks: [{ name: settings.network, aliases: [name] }],
+    networks: [
+      { name: settings.network, aliases: [name] },
+      // Existing networks the edge joins to reach remote (url:) servers, e.g. a LAN service's own network.
+      ...settings.edge.networks.filter((n) => n !== settings.network).map((n) => ({ name: n, aliases: [] })),
+    ],
     labels: ownerLabels(settings.instance, 'edge'),
     init: true,
     restart: 'unless-stopped',

@@ -302,7 +302,20 @@ export const ServerSpecSchema = z
         const why = imageRefProblem(ref);
         if (why) ctx.addIssue({ code: 'custom', message: why });
       })
-      .describe('the unmodified upstream image, ideally pinned to a version tag or digest'),
+      .optional()
+      .describe('the unmodified upstream image, ideally pinned to a version tag or digest; required unless url: is given'),
+    url: z
+      .string()
+      .max(2048)
+      .superRefine((u, ctx) => {
+        const why = remoteUrlProblem(u);
+        if (why) ctx.addIssue({ code: 'custom', message: why });
+      })
+      .optional()
+      .describe(
+        'a remote or LAN MCP server (http(s)://host[:port]/path) that runs elsewhere: no container, only registered ' +
+          'with LiteLLM and probed; a credential goes in the env file, named under auth: (docs/adr/0021)',
+      ),
     transport: z.enum(TRANSPORTS).describe('what the server itself speaks'),
     command: z
       .array(z.string().refine((c) => !c.includes('\0'), 'contains a NUL byte'))
@@ -397,6 +410,13 @@ export const ServerSpecSchema = z
     ),
   })
   .superRefine((s, ctx) => {
+    if (s.url !== undefined) {
+      remoteSpecIssues(s, ctx);
+      return;
+    }
+    if (s.image === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['image'], message: 'required (or url: for a server that runs elsewhere)' });
+    }
     if ((s.transport === 'http' || s.transport === 'sse') && s.port === undefined) {
       ctx.addIssue({ code: 'custom', path: ['port'], message: `required for transport ${s.transport}` });
     }
@@ -444,6 +464,46 @@ export const ServerSpecSchema = z
   });
 
 export type ServerSpec = z.infer<typeof ServerSpecSchema>;
+
+/** Fields that describe a container: meaningless for a `url:` server, which has none. */
+export const CONTAINER_FIELDS = ['image', 'command', 'port', 'path', 'env', 'mounts', 'networks', 'egress', 'data', 'security'] as const;
+
+/** A `url:` server: no container fields, a transport LiteLLM can reach over HTTP. */
+function remoteSpecIssues(s: Record<string, unknown> & { transport: Transport }, ctx: z.RefinementCtx): void {
+  for (const f of CONTAINER_FIELDS) {
+    if (s[f] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [f], message: `a url: server runs elsewhere and has no container: ${f} does not apply (drop it or drop url:)` });
+    }
+  }
+  if (s.transport === 'stdio') {
+    ctx.addIssue({ code: 'custom', path: ['transport'], message: 'a url: server speaks http (streamable HTTP) or sse, not stdio' });
+  }
+}
+
+/** Query parameter names that carry a credential: such a URL would put a secret into config.yaml and logs. */
+const SECRET_QUERY_RE = /(token|secret|passw|pwd|api[-_]?key|^key$|^auth|credential|signature|^sig$)/i;
+
+/** Why a `url:` value cannot name a remote MCP server, or null. */
+export function remoteUrlProblem(raw: string): string | null {
+  if (/[\s\0]/.test(raw)) return 'a URL has no spaces or NUL bytes';
+  if (raw.includes(OS_ENVIRON)) return 'must not contain os.environ/ (LiteLLM would replace it with a secret from its environment)';
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return 'not a URL: write http(s)://host[:port]/path';
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `${u.protocol.replace(/:$/, '')}: is not http or https`;
+  if (u.hostname === '') return 'the URL names no host';
+  if (u.username !== '' || u.password !== '') {
+    return 'credentials inline (user:password@): put the secret in the env file and name it under auth:';
+  }
+  for (const k of u.searchParams.keys()) {
+    if (SECRET_QUERY_RE.test(k)) return `credentials inline (query parameter ${k}): put the secret in the env file and name it under auth:`;
+  }
+  if (u.hash !== '') return 'no #fragment (it is never sent to the server)';
+  return null;
+}
 
 /** Keys an object accepts at a path of the spec, for "did you mean". */
 export function knownSpecKeys(path: PropertyKey[]): string[] {

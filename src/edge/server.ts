@@ -29,6 +29,8 @@ export interface EdgeOptions {
   bridgeFor?: (container: string) => StdioBridge;
   /** Stats of every bridge, served at /_bridges. */
   bridgeStats?: () => unknown;
+  /** Remote streamable-HTTP servers (`url:`, ADR 0021): `/<name>/remote` -> this URL. Only these. */
+  remotes?: ReadonlyMap<string, string>;
   /** Who may use the edge (ADR 0007); absent: everyone (tests of the routing alone). */
   peers?: { allows(remote: string | undefined): Promise<boolean>; isGateway?(remote: string | undefined): boolean };
   /** Tool policy per server (ADR 0018); absent: every tool passes as the server lists it. */
@@ -88,6 +90,17 @@ export function upstreamFor(
   return `${origin(host, p)}${path ?? '/'}${query ?? ''}`;
 }
 
+/** `/mcp-x/remote?y=1` -> the remote URL given for mcp-x (its query and the request's joined), or null. */
+export function remoteFor(url: string, remotes: ReadonlyMap<string, string> | undefined): string | null {
+  const m = /^\/([a-z0-9][a-z0-9-]*)\/remote(\/[^?#]*)?(\?[^#]*)?$/.exec(url);
+  const base = m ? remotes?.get(m[1] as string) : undefined;
+  if (!m || base === undefined) return null;
+  const u = new URL(base);
+  if (m[2] && m[2] !== '/') u.pathname = `${u.pathname.replace(/\/$/, '')}${m[2]}`;
+  for (const [k, v] of new URLSearchParams(m[3] ?? '')) u.searchParams.append(k, v);
+  return u.toString();
+}
+
 export function createEdgeServer(opts: EdgeOptions): Server {
   const server = createServer((req, res) => {
     void handle(req, res, opts);
@@ -133,7 +146,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: EdgeOptio
     }
     return;
   }
-  const target = upstreamFor(req.url ?? '', opts.allowPrefix, opts.origin);
+  const target = remoteFor(req.url ?? '', opts.remotes) ?? upstreamFor(req.url ?? '', opts.allowPrefix, opts.origin);
   if (!target) {
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unknown route' }));
     return;

@@ -41,6 +41,8 @@ export const Reason = {
   RecreateFailed: 'RecreateFailed',
   CreateFailed: 'CreateFailed',
   StartFailed: 'StartFailed',
+  /** A url: server: no image, no container; it runs elsewhere (ADR 0021). */
+  Remote: 'Remote',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

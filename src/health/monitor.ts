@@ -187,7 +187,7 @@ export class HealthMonitor {
           file: m.file,
           transport: m.transport,
           gatewayName: m.gatewayName,
-          container: { name: m.container.name, id: null, state: 'unknown', hostPort: null, image: m.container.image, imageId: null, created: null },
+          container: containerShown(m),
           conditions: [],
           tools: null,
           gatewayTools: [],
@@ -203,7 +203,7 @@ export class HealthMonitor {
     }
     for (const e of this.#servers.values()) {
       const shown = e.health.conditions.find((c) => c.type === C.Progressing);
-      if (this.#failures.has(`container:${e.model.container.name}`) || shown?.status === 'False') this.#progress(e);
+      if (this.#failures.has(`container:${objectName(e.model)}`) || shown?.status === 'False') this.#progress(e);
     }
   }
 
@@ -241,7 +241,7 @@ export class HealthMonitor {
   /** Progressing from the failure memory, merged (and its transitions logged) without a probe. */
   #progress(e: Entry): void {
     const h = e.health;
-    const next = progressingCondition(this.#failures.get(`container:${e.model.container.name}`), this.#now());
+    const next = progressingCondition(this.#failures.get(`container:${objectName(e.model)}`), this.#now());
     const others = h.conditions.filter((c) => c.type !== C.Progressing);
     const prev = h.conditions.find((c) => c.type === C.Progressing);
     const merged = mergeConditions(prev ? [prev] : [], [next], new Date(this.#now()).toISOString());
@@ -305,14 +305,15 @@ export class HealthMonitor {
     } catch (err) {
       dockerError = errorMessage(err);
     }
-    const c = containers.find((x) => x.name === m.container.name);
-    const port = m.container.exposedPort;
+    const name = objectName(m);
+    const remote = m.remote;
+    const c = remote ? undefined : containers.find((x) => x.name === name);
+    const port = m.container?.exposedPort;
     h.container = {
-      name: m.container.name,
+      ...containerShown(m),
       id: c?.id.slice(0, 12) ?? null,
-      state: dockerError ? 'unknown' : c ? (c.owned ? c.state : 'conflict') : 'missing',
+      state: remote ? 'remote' : dockerError ? 'unknown' : c ? (c.owned ? c.state : 'conflict') : 'missing',
       hostPort: c && port !== undefined ? (c.hostPorts[port] ?? null) : null,
-      image: m.container.image,
       imageId: c?.imageId ?? null,
       created: c?.created ?? null,
     };
@@ -324,17 +325,20 @@ export class HealthMonitor {
     else next.push(cond(C.Valid, 'True', R.SpecValid, m.file));
 
     // ImageAvailable
-    if (problem?.reason === 'ImagePullFailed') next.push(cond(C.ImageAvailable, 'False', R.ImagePullFailed, problem.message));
-    else if (c?.owned) next.push(cond(C.ImageAvailable, 'True', R.ImagePresent, m.container.image));
+    if (remote) next.push(cond(C.ImageAvailable, 'True', R.Remote, `no image: runs at ${remote.url}`));
+    else if (problem?.reason === 'ImagePullFailed') next.push(cond(C.ImageAvailable, 'False', R.ImagePullFailed, problem.message));
+    else if (c?.owned) next.push(cond(C.ImageAvailable, 'True', R.ImagePresent, h.container.image));
     else next.push(cond(C.ImageAvailable, 'Unknown', R.NotFound, 'no container yet'));
 
     // Progressing: the last change of the container applied, or failed and waits (ADR 0005)
-    next.push(progressingCondition(this.#failures.get(`container:${m.container.name}`), this.#now()));
+    next.push(progressingCondition(this.#failures.get(`container:${name}`), this.#now()));
 
     // ContainerRunning
-    const running = !!c?.owned && c.running;
-    if (dockerError) next.push(cond(C.ContainerRunning, 'Unknown', R.NotFound, `Docker unavailable: ${dockerError}`));
-    else if (!c) next.push(cond(C.ContainerRunning, 'False', R.NotFound, `${m.container.name} does not exist`));
+    // A url: server counts as running: nothing of it is ours to run; McpReady tells whether it answers.
+    const running = remote !== null || (!!c?.owned && c.running);
+    if (remote) next.push(cond(C.ContainerRunning, 'True', R.Remote, `no container: runs at ${remote.url}`));
+    else if (dockerError) next.push(cond(C.ContainerRunning, 'Unknown', R.NotFound, `Docker unavailable: ${dockerError}`));
+    else if (!c) next.push(cond(C.ContainerRunning, 'False', R.NotFound, `${name} does not exist`));
     else if (!c.owned) next.push(cond(C.ContainerRunning, 'False', R.NameConflict, `${c.name} exists but is not managed by mcp-reconciler`));
     else if (c.state === 'restarting') next.push(cond(C.ContainerRunning, 'False', R.CrashLoop, 'the process keeps exiting; Docker restarts it'));
     else if (c.state === 'paused') next.push(cond(C.ContainerRunning, 'False', R.Exited, 'container paused (the next pass unpauses it)'));
@@ -348,8 +352,9 @@ export class HealthMonitor {
     const target = probeTarget({
       reach: this.#deps.reach ?? 'host',
       transport: m.transport,
-      internal: m.network.internal,
-      container: m.container.name,
+      internal: m.network?.internal ?? false,
+      container: name,
+      remoteUrl: remote?.url ?? null,
       port,
       mcpPath: m.mcpPath,
       hostPort: h.container.hostPort,
@@ -495,6 +500,17 @@ export class HealthMonitor {
     h.events.push({ time: new Date(this.#now()).toISOString(), message });
     if (h.events.length > EVENTS_KEPT) h.events.splice(0, h.events.length - EVENTS_KEPT);
   }
+}
+
+/** The container's name, or for a url: server the name of its edge route (`<prefix><name>`). */
+function objectName(m: ServerModel): string {
+  return m.container?.name ?? m.remote?.object ?? m.name;
+}
+
+/** What status shows in the container column before the first probe (a url: server: its URL as the image). */
+function containerShown(m: ServerModel): ServerHealth['container'] {
+  if (m.container) return { name: m.container.name, id: null, state: 'unknown', hostPort: null, image: m.container.image, imageId: null, created: null };
+  return { name: objectName(m), id: null, state: 'remote', hostPort: null, image: m.remote?.url ?? '', imageId: null, created: null };
 }
 
 /** The header LiteLLM would send for a server's `auth:` (client.py _get_auth_headers), for probes. */

@@ -16,6 +16,8 @@ export interface ProbeTargetInput {
   hostPort: number | null;
   /** The running edge: its container name, container port and published port. */
   edge: { name: string; port: number; hostPort: number | null } | null;
+  /** A url: server's URL (ADR 0021): sse is probed there, http through the edge's remote route, as LiteLLM reaches it. */
+  remoteUrl?: string | null;
 }
 
 /**
@@ -26,6 +28,12 @@ export interface ProbeTargetInput {
  * server's own network (ADR 0007), so an sse server (whose network only LiteLLM shares) is not probed.
  */
 export function probeTarget(i: ProbeTargetInput): { url: string; transport: 'http' | 'sse' } | { why: string } {
+  if (i.remoteUrl) {
+    if (i.transport === 'sse') return { url: i.remoteUrl, transport: 'sse' };
+    const base = i.reach === 'network' ? (i.edge ? `http://${i.edge.name}:${i.edge.port}` : null) : i.edge?.hostPort ? `http://127.0.0.1:${i.edge.hostPort}` : null;
+    if (base === null) return { why: 'the edge is not running (the probe goes through it)' };
+    return { url: `${base}/${i.container}/remote`, transport: 'http' };
+  }
   const route =
     i.transport === 'stdio' ? '/stdio/mcp' : i.transport === 'http' && i.port !== undefined ? `/${i.port}${i.mcpPath ?? ''}` : null;
   if (i.reach === 'network') {

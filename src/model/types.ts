@@ -189,7 +189,10 @@ export interface ServerModel {
   transport: Transport;
   /** Path of the MCP endpoint inside the container (http, sse); null for stdio. */
   mcpPath: string | null;
-  container: ContainerSpec;
+  /** The container to run; null for a `url:` server, which runs elsewhere (ADR 0021). */
+  container: ContainerSpec | null;
+  /** A `url:` server: where it runs. LiteLLM reaches an http one through the edge, an sse one directly. */
+  remote: { url: string; /** `<prefix><name>`: its edge route and failure-memory object. */ object: string } | null;
   specHash: string;
   /** LiteLLM `mcp_servers` entry (without ownership marker), or null when not yet supported. */
   gatewayName: string;
@@ -202,7 +205,7 @@ export interface ServerModel {
    * The server's own network (ADR 0007): shared only with the edge (http) or the gateway (sse);
    * internal (no route out) when the desired file says `egress: false`.
    */
-  network: { name: string; internal: boolean };
+  network: { name: string; internal: boolean } | null;
   /**
    * Tool policy (desired `tools:`; docs/adr/0018): written to the edge's policy file, applied by the
    * edge. Not part of the container spec hash or the gateway entry: changing it restarts nothing.

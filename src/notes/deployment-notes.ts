@@ -35,7 +35,7 @@ export function defaultClientHost(): string {
 
 /** Every file a server's secrets come from: its env file, single keys taken from other files, its `auth:` file. */
 export function secretFilesOf(m: ServerModel): string[] {
-  const files = [...m.container.envFiles, ...(m.container.envFromFiles ?? []).map((f) => f.file), ...(m.auth ? [m.auth.file] : [])];
+  const files = [...(m.container?.envFiles ?? []), ...(m.container?.envFromFiles ?? []).map((f) => f.file), ...(m.auth ? [m.auth.file] : [])];
   return [...new Set(files)];
 }
 
@@ -85,7 +85,8 @@ export function renderDeploymentNotes(input: NotesInput): string {
     for (const m of servers) {
       const tools = input.tools.get(m.name);
       const count = tools ? String(tools.length) : 'not listed yet';
-      const image = cell(m.container.upstreamImage);
+      // A url: server has no image: its URL stands there (ADR 0021).
+      const image = cell(m.container?.upstreamImage ?? m.remote?.url ?? '');
       lines.push(`| ${cell(m.name)} | ${m.transport} | \`${image}\` | \`${cell(m.gatewayName)}\` | ${count} | \`${cell(m.file)}\` |`);
     }
     for (const m of servers) {

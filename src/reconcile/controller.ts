@@ -129,7 +129,7 @@ export class Reconciler {
     for (const p of credentialProblems) problems.push({ name: p.name, file: p.file, message: `${p.message}; the gateway is left as it runs` });
     const broken = new Set(credentialProblems.map((p) => p.name));
     const gSpec = gatewaySpec(s, servers.filter((m) => m.blocked === null && !broken.has(m.name)));
-    const edge = edgeSpec(s);
+    const edge = edgeSpec(s, servers.filter((m) => m.blocked === null));
     const images = wantedImages(servers, edge, s.gateway.managed ? gSpec : null);
     const snap = await this.#deps.runtime.observe({ namePrefix: s.namePrefix, instance: s.instance, network: s.network, images });
     const gatewayConfigText = this.#deps.config.read(s.gateway.configPath);
@@ -346,7 +346,7 @@ function hashOf(op: Extract<Operation, { type: 'create-container' | 'recreate-co
  */
 /** Every image reference a pass may run: servers, the edge, the managed gateway (unique, in order). */
 export function wantedImages(servers: readonly ServerModel[], edge: ContainerSpec, gateway: ContainerSpec | null): string[] {
-  return [...new Set([...servers.map((m) => m.container.image), edge.image, ...(gateway ? [gateway.image] : [])])];
+  return [...new Set([...servers.flatMap((m) => (m.container ? [m.container.image] : [])), edge.image, ...(gateway ? [gateway.image] : [])])];
 }
 
 export function pruneDecision(load: DesiredLoad, runningServers: number, allowEmpty: boolean): PlanInput['prune'] {

@@ -34,7 +34,7 @@ describe('golden plans', () => {
     const c = settled(input);
     input.observed = {
       ...c,
-      containers: [...c.containers.filter((x) => x.role === 'gateway'), foreign(a.container.name), foreign('mcp-edge'), foreign('mcp-x.next')],
+      containers: [...c.containers.filter((x) => x.role === 'gateway'), foreign(a.container!.name), foreign('mcp-edge'), foreign('mcp-x.next')],
       volumes: [{ name: 'mcp-b-data', owned: false }],
     };
     golden('OWNERSHIP', show(input));
@@ -50,7 +50,7 @@ describe('golden plans', () => {
         ...c.containers.filter((x) => x.role !== 'server'),
         runningFor(a2, { specHash: 'old-hash-1234', specSummary: { ...a.container, labels: undefined } as unknown as Record<string, unknown> }),
         runningFor(b, { running: false, state: 'exited' }),
-        { ...runningFor(b), id: 'id-next', name: `${b.container.name}.next` },
+        { ...runningFor(b), id: 'id-next', name: `${b.container!.name}.next` },
       ],
     };
     golden('DRIFT', show(input));
@@ -58,10 +58,10 @@ describe('golden plans', () => {
 
   test('a rebuilt image tag recreates the container, naming both image ids', () => {
     const input = baseInput(settings, [a]);
-    input.observed = { ...settled(input), imageIds: { [a.container.image]: 'sha256:bbbbbbbbbbbbbbbbbbbb' } };
+    input.observed = { ...settled(input), imageIds: { [a.container!.image]: 'sha256:bbbbbbbbbbbbbbbbbbbb' } };
     input.observed.containers = input.observed.containers.map((x) => (x.role === 'server' ? { ...x, imageId: 'sha256:aaaaaaaaaaaaaaaaaaaa' } : x));
     assert.deepEqual(show(input).filter((l) => l.startsWith('recreate')), [
-      `recreate-container container:mcp-a: image ${a.container.image} now bbbbbbbbbbbb (container runs aaaaaaaaaaaa)`,
+      `recreate-container container:mcp-a: image ${a.container!.image} now bbbbbbbbbbbb (container runs aaaaaaaaaaaa)`,
     ]);
   });
 

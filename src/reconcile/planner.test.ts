@@ -117,7 +117,7 @@ describe('planner', () => {
   test('each server is on its own network only; the edge joins http servers\' networks, the gateway sse ones, nobody stdio ones', () => {
     const input = baseInput(s, [everything, sse, stdio]);
     for (const m of [everything, sse, stdio]) {
-      assert.deepEqual(m.container.networks, [{ name: `mcp-net.${m.name}`, aliases: [`mcp-${m.name}`] }]);
+      assert.deepEqual(m.container!.networks, [{ name: `mcp-net.${m.name}`, aliases: [`mcp-${m.name}`] }]);
     }
     const p = plan(input);
     const attach = p.operations.filter((o) => o.type === 'connect-network').map((o) => o.resourceId);
@@ -130,7 +130,7 @@ describe('planner', () => {
     const closed = model(s, 'everything', `${HTTP}egress: false\n`);
     const created = plan(baseInput(s, [closed])).operations.find((o) => o.type === 'create-network' && o.network === 'mcp-net.everything.internal');
     assert.ok(created?.type === 'create-network' && created.internal === true, 'an internal network');
-    assert.deepEqual(closed.container.networks.map((n) => n.name), ['mcp-net.everything.internal']);
+    assert.deepEqual(closed.container!.networks.map((n) => n.name), ['mcp-net.everything.internal']);
     const input = baseInput(s, [everything]);
     const observed = converged(input, configAfter(input));
     assert.deepEqual(

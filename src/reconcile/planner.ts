@@ -112,6 +112,7 @@ export function plan(input: PlanInput): Plan {
   }
 
   const runnable = input.servers.filter((s) => s.blocked === null);
+  // Remote http servers (url:) are reached through the edge too (ADR 0021).
   const edgeWanted = runnable.some((s) => s.transport === 'http' || s.transport === 'stdio');
   const volumes = new Map(observed.volumes.map((v) => [v.name, v]));
   if (edgeWanted) {
@@ -134,36 +135,39 @@ export function plan(input: PlanInput): Plan {
 
   const networks = new Map((observed.networks ?? []).map((n) => [n.name, n]));
   for (const s of input.servers) {
+    const { container, network } = s;
+    // A url: server runs elsewhere: no container, no network, only its gateway entry (ADR 0021).
+    if (container === null || network === null) continue;
     // A wanted server's container is never pruned, whatever stops this pass from changing it
     // (blocked, a name clash on its network or volume): never harm what runs.
-    kept.add(s.container.name);
+    kept.add(container.name);
     if (s.blocked !== null) {
       ops.push({ type: 'blocked', resourceId: `server:${s.name}`, server: s.name, cause: s.blocked });
       continue;
     }
-    const net = networks.get(s.network.name);
+    const net = networks.get(network.name);
     if (net && !net.owned) {
       conflicted.add(s.name);
       ops.push({
         type: 'conflict',
-        resourceId: `network:${s.network.name}`,
+        resourceId: `network:${network.name}`,
         server: s.name,
-        cause: `a network named ${s.network.name} exists but is not managed by mcp-reconciler; the server is not started on it`,
+        cause: `a network named ${network.name} exists but is not managed by mcp-reconciler; the server is not started on it`,
       });
       continue;
     }
     if (!net) {
       ops.push({
         type: 'create-network',
-        resourceId: `network:${s.network.name}`,
+        resourceId: `network:${network.name}`,
         server: s.name,
-        cause: s.network.internal ? 'not found (internal: egress: false)' : 'not found',
-        network: s.network.name,
+        cause: network.internal ? 'not found (internal: egress: false)' : 'not found',
+        network: network.name,
         labels: ownerLabels(input.instance, 'network', { server: s.name }),
-        ...(s.network.internal ? { internal: true } : {}),
+        ...(network.internal ? { internal: true } : {}),
       });
     }
-    const foreignVolume = s.container.volumes.find((v) => volumes.get(v.name)?.owned === false);
+    const foreignVolume = container.volumes.find((v) => volumes.get(v.name)?.owned === false);
     if (foreignVolume) {
       conflicted.add(s.name);
       ops.push({
@@ -174,21 +178,21 @@ export function plan(input: PlanInput): Plan {
       });
       continue;
     }
-    for (const v of s.container.volumes) {
+    for (const v of container.volumes) {
       if (!volumes.has(v.name)) {
         ops.push({ type: 'create-volume', resourceId: `volume:${v.name}`, server: s.name, cause: 'not found', volume: v.name, labels: ownerLabels(input.instance, 'volume', { server: s.name }) });
       }
     }
-    const current = byName.get(s.container.name);
+    const current = byName.get(container.name);
     if (current && !current.owned) conflicted.add(s.name); // never register someone else's container
-    ops.push(...ensure(s.container, s.specHash, 'server', s.name));
+    ops.push(...ensure(container, s.specHash, 'server', s.name));
   }
   const holdNames = new Set(input.hold);
   for (const c of observed.containers) {
     if (c.owned && c.role === 'server' && c.server !== null && holdNames.has(c.server)) kept.add(c.name);
   }
   // Server networks that stay: every wanted server's, every held server's, all of them while pruning is held.
-  const wantedNetworks = new Set(input.servers.map((s) => s.network.name));
+  const wantedNetworks = new Set(input.servers.flatMap((s) => (s.network ? [s.network.name] : [])));
   const keepNetwork = (name: string): boolean => {
     const n = networks.get(name);
     if (!n || !n.owned || n.server === null || !input.prune.allowed || holdNames.has(n.server)) return true;
@@ -316,7 +320,7 @@ export function plan(input: PlanInput): Plan {
     // A container (re)created or removed in this plan leaves its old attachments with it.
     if (!c?.owned || ops.some((o) => o.resourceId === `container:${name}` && o.type !== 'start-container')) continue;
     const wanted = new Set(
-      placed.filter((s) => (role === 'edge' ? edgeWanted && s.transport === 'http' : s.transport === 'sse')).map((s) => s.network.name),
+      placed.filter((s) => (role === 'edge' ? edgeWanted && s.transport === 'http' : s.transport === 'sse')).flatMap((s) => (s.network ? [s.network.name] : [])),
     );
     for (const n of c.networks ?? []) {
       const net = networks.get(n);
@@ -392,13 +396,14 @@ function attachments(container: string, role: ContainerRole, ops: readonly Opera
   if (current && !current.owned) return [];
   const fresh = !current || ops.some((o) => (o.type === 'create-container' || o.type === 'recreate-container') && o.resourceId === `container:${container}`);
   const on = new Set(fresh ? [] : (current.networks ?? []));
+  // url: servers have no network of their own (ADR 0021).
   return servers
-    .filter((s) => !on.has(s.network.name))
+    .flatMap((s) => (s.network && !on.has(s.network.name) ? [{ name: s.name, network: s.network.name }] : []))
     .map((s) => ({
       type: 'connect-network' as const,
-      resourceId: `endpoint:${container}@${s.network.name}`,
+      resourceId: `endpoint:${container}@${s.network}`,
       cause: `${role} reaches server "${s.name}" on its own network`,
-      network: s.network.name,
+      network: s.network,
       container,
       aliases: [],
       role,

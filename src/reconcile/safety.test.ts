@@ -34,7 +34,7 @@ describe('secrets digest in the spec hash', () => {
     assert.notEqual(after.specHash, before.specHash, 'a new secret must give a new hash');
     const input = baseInput(settings, [after]);
     input.observed = { ...converged(input, ''), containers: [runningFor(before)] };
-    const ops = plan(input).operations.filter((o) => o.resourceId === `container:${after.container.name}`);
+    const ops = plan(input).operations.filter((o) => o.resourceId === `container:${after.container!.name}`);
     assert.deepEqual(ops.map((o) => o.type), ['recreate-container']);
   });
 
@@ -48,7 +48,7 @@ describe('secrets digest in the spec hash', () => {
     const { secrets, settings } = stack();
     writeFileSync(join(secrets, 'mcp-gh.env'), 'TOKEN=very-secret-value\n', { mode: 0o600 });
     const m = resolveServer(settings, desired('gh'));
-    assert.match(m.container.secretDigest ?? '', /^[0-9a-f]{32}$/);
+    assert.match(m.container!.secretDigest ?? '', /^[0-9a-f]{32}$/);
     assert.ok(!JSON.stringify(m).includes('very-secret-value'));
   });
 });
@@ -120,7 +120,7 @@ describe('mass-deletion guard (prune)', () => {
     const ops = plan(input).operations;
     assert.deepEqual(ops.filter((o) => o.type === 'remove-container'), []);
     const held = ops.filter((o) => o.type === 'prune-held');
-    assert.deepEqual(held.map((o) => o.resourceId), [`container:${m.container.name}`]);
+    assert.deepEqual(held.map((o) => o.resourceId), [`container:${m.container!.name}`]);
     assert.match(held[0]?.cause ?? '', /held for the test/);
   });
 
@@ -130,7 +130,7 @@ describe('mass-deletion guard (prune)', () => {
     const input = baseInput(settings, []);
     input.observed = { ...converged(baseInput(settings, [m]), ''), gatewayConfigText: '' };
     const removed = plan(input).operations.filter((o) => o.type === 'remove-container').map((o) => o.resourceId);
-    assert.ok(removed.includes(`container:${m.container.name}`), JSON.stringify(removed));
+    assert.ok(removed.includes(`container:${m.container!.name}`), JSON.stringify(removed));
   });
 });
 

@@ -29,6 +29,7 @@ export const HTTP = 'image: mcp/everything:1\ntransport: http\nport: 3001\n';
 
 /** A running, owned container exactly as the reconciler would have created it. */
 export function runningFor(m: ServerModel, over: Partial<ObservedContainer> = {}): ObservedContainer {
+  if (!m.container) throw new Error(`${m.name} is a url: server: it has no container`);
   return {
     id: `id-${m.container.name}`,
     name: m.container.name,
@@ -65,8 +66,9 @@ export function baseInput(settings: Settings, servers: ServerModel[], over: Part
 /** Observed state after a perfect apply of `input` (what Docker would then report). */
 export function converged(input: PlanInput, configText: string): PlanInput['observed'] {
   const runnable = input.servers.filter((s) => s.blocked === null);
-  const containers: ObservedContainer[] = runnable.map((m) => ({ ...runningFor(m), networks: m.container.networks.map((n) => n.name) }));
-  const netsOf = (t: string): string[] => runnable.filter((s) => s.transport === t).map((s) => s.network.name);
+  const local = runnable.filter((m) => m.container !== null);
+  const containers: ObservedContainer[] = local.map((m) => ({ ...runningFor(m), networks: m.container!.networks.map((n) => n.name) }));
+  const netsOf = (t: string): string[] => runnable.filter((s) => s.transport === t).flatMap((s) => (s.network ? [s.network.name] : []));
   if (runnable.some((s) => s.transport === 'http' || s.transport === 'stdio')) {
     containers.push({ ...other(input.edge.name, 'edge', specHash(input.edge)), networks: [input.network, ...netsOf('http')] });
     if (input.edgeDocker) containers.push({ ...other(input.edgeDocker.name, 'edge-docker', specHash(input.edgeDocker)), networks: ['none'] });
@@ -75,8 +77,8 @@ export function converged(input: PlanInput, configText: string): PlanInput['obse
     ...other(input.gateway.spec.name, 'gateway', gatewayHash(input.gateway.spec, configText).hash),
     networks: [input.network, ...netsOf('sse')],
   });
-  const volumes = [...input.servers, ...(input.edgeDocker ? [{ container: input.edgeDocker }] : [])].flatMap((s) => s.container.volumes.map((v) => ({ name: v.name, owned: true })));
-  const networks = runnable.map((s) => ({ name: s.network.name, owned: true, internal: s.network.internal, server: s.name }));
+  const volumes = [...input.servers, ...(input.edgeDocker ? [{ container: input.edgeDocker }] : [])].flatMap((s) => (s.container?.volumes ?? []).map((v) => ({ name: v.name, owned: true })));
+  const networks = runnable.flatMap((s) => (s.network ? [{ name: s.network.name, owned: true, internal: s.network.internal, server: s.name }] : []));
   const guard = readGatewayConfig(configText).guard ? { gatewayGuardText: GUARD_PY } : {};
   return { networkExists: true, networks, containers, volumes, gatewayConfigText: configText, ...guard };
 }

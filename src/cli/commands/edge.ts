@@ -14,6 +14,7 @@ interface EdgeOptions {
   gatewayHost?: string;
   hostOnly?: boolean;
   peerHost: string[];
+  remote: string[];
   instance: string;
   toolPolicy?: string;
 }
@@ -37,7 +38,13 @@ export function register(program: Command): void {
       [] as string[],
     )
     .option('--instance <name>', 'reconciler instance whose stdio servers the bridge attaches to', 'default')
-    .option('--tool-policy <file>', 'tool policy file the reconciler writes, re-read when it changes (ADR 0018); MCP requests wait for it');
+    .option('--tool-policy <file>', 'tool policy file the reconciler writes, re-read when it changes (ADR 0018); MCP requests wait for it')
+    .option(
+      '--remote <name=url>',
+      'forward /<name>/remote to this remote streamable-HTTP MCP server (repeatable; url: servers, ADR 0021)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    );
   onRun(edge, async (o: EdgeOptions) => {
     const port = Number(o.port);
     const log = createLogger();
@@ -51,6 +58,7 @@ export function register(program: Command): void {
       bridgeFor: (name) => bridges.get(name),
       bridgeStats: () => bridges.stats(),
       ...(policy ? { toolPolicy: policy } : {}),
+      remotes: new Map(o.remote.filter((r) => r.includes('=')).map((r) => [r.slice(0, r.indexOf('=')), r.slice(r.indexOf('=') + 1)])),
       // The daemon always passes one of the two (ADR 0007); an edge started by hand without them serves everyone.
       ...(o.gatewayHost || o.hostOnly ? { peers: new PeerPolicy({ gatewayHost: o.gatewayHost ?? null, peerHosts: o.peerHost }) } : {}),
     });
