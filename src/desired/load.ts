@@ -142,6 +142,7 @@ export function parseDesiredFile(
   at(['envFile', 'path']);
   at(['auth', 'secret']);
   at(['transport']);
+  at(['url']);
   at(['networks']);
   at(['security', 'user']);
   at(['data']);

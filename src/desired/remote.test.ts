@@ -13,6 +13,7 @@ import { testSettings, model, HTTP, baseInput, converged } from '../testing/fixt
 import { projectFixture } from '../testing/project.js';
 import { probeTarget } from '../health/reach.js';
 import { remoteFor } from '../edge/server.js';
+import { EXPORT_FORMATS, exportManifests } from '../export/index.js';
 
 const F = 'desired-state/mcp-x.yaml';
 const REMOTE = 'url: https://mcp.example.lan:8443/mcp\ntransport: http\n';
@@ -95,7 +96,9 @@ describe('url: servers in the model and the plan', () => {
         '+ create-volume volume:mcp-edge.docker: not found',
         '+ create-container container:mcp-edge.docker: not found',
         '+ create-container container:mcp-edge: not found',
-        '~ write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: add mcp_lan, mcp_legacy_lan',
+        '~ write-gateway-guard file:/srv/projects/mcp/litellm/mcp_reconciler_guard.py: not found',
+        '~ write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: add mcp_lan, mcp_legacy_lan; ' +
+          'litellm_settings.callbacks: add mcp_reconciler_guard.guard',
         '+ create-container container:mcp-litellm: not found',
       ].join('\n'),
     );
@@ -190,5 +193,19 @@ describe("the edge's remote routes", () => {
     assert.equal(remoteFor('/mcp-other/remote', remotes), null);
     assert.equal(remoteFor('/mcp-lan/3001/mcp', remotes), null);
     assert.equal(remoteFor('/mcp-lan/remote', undefined), null);
+  });
+});
+
+describe('url: servers in the export (ADR 0018)', () => {
+  test('both formats leave a url: server out with a located refusal', () => {
+    const r = parseDesiredFile(REMOTE, F, 'mcp-x.yaml');
+    assert.ok(r.server);
+    const o = { namespace: 'mcp', prefix: 'mcp-', edgeImage: 'mcp-reconciler:0.1.0', edgePort: 8080 };
+    for (const format of EXPORT_FORMATS) {
+      const out = exportManifests(format, [{ desired: r.server, host: { envFile: null, mounts: [] } }], o);
+      assert.deepEqual(out.refusals.map(formatIssue), [
+        `${F}:1:6 url: a url: server runs elsewhere: there is no pod to export; register it with the exported LiteLLM by hand`,
+      ]);
+    }
   });
 });

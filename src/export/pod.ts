@@ -118,6 +118,10 @@ export function numericUser(user: string): { uid: number; gid?: number } | null 
 export function commonRefusals(s: ExportServer): Refusal[] {
   const d = s.desired;
   const out: Refusal[] = [];
+  if (d.spec.url !== undefined) {
+    // ADR 0021: nothing to run; the export does not register servers it does not run.
+    return [refusal(d, 'url', 'a url: server runs elsewhere: there is no pod to export; register it with the exported LiteLLM by hand')];
+  }
   const user = d.spec.security?.user;
   if (user !== undefined && numericUser(user) === null) {
     const why = `"${user}" is a user name; Kubernetes runs a container as a numeric uid[:gid] (runAsUser): write the number`;
