@@ -23,7 +23,7 @@ function errors(text: string): string[] {
   return r.invalid ? r.invalid.issues.map(formatIssue) : [];
 }
 
-describe('url: servers in the desired file (ADR 0021)', () => {
+describe('url: servers in the desired file (ADR 0022)', () => {
   test('a url: server with transport http or sse is valid without image or port', () => {
     assert.deepEqual(errors(REMOTE), []);
     assert.deepEqual(errors('url: http://10.0.0.5:3001/sse\ntransport: sse\ndescription: LAN box\n'), []);

@@ -368,7 +368,7 @@ export function remoteEdgeRoute(settings: Pick<Settings, 'namePrefix'>, name: st
 }
 
 /**
- * A `url:` server (ADR 0021): no container, no network. LiteLLM reaches an http one through the edge
+ * A `url:` server (ADR 0022): no container, no network. LiteLLM reaches an http one through the edge
  * (1.77.3's duplicate mcp-protocol-version header breaks SDK servers) and an sse one directly, as for
  * sse containers. Its spec hash covers what the gateway entry is made of.
  */
@@ -436,7 +436,7 @@ export function edgeSpec(settings: Settings, servers: readonly ServerModel[] = [
       ...(edgeClient ? ['--gateway-host', edgeClient] : ['--host-only']),
       // reach: network: the daemon probes through the edge from its own container on <network> (ADR 0016).
       ...(settings.reach === 'network' ? ['--peer-host', reconcilerContainerName(settings)] : []),
-      // Remote streamable-HTTP servers (url:) the edge forwards to (ADR 0021).
+      // Remote streamable-HTTP servers (url:) the edge forwards to (ADR 0022).
       ...edgeRemoteArgs(settings, servers),
     ],
     // No Docker socket: the stdio bridge reaches Docker only through the filtering proxy (ADR 0007).

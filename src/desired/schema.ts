@@ -314,7 +314,7 @@ export const ServerSpecSchema = z
       .optional()
       .describe(
         'a remote or LAN MCP server (http(s)://host[:port]/path) that runs elsewhere: no container, only registered ' +
-          'with LiteLLM and probed; a credential goes in the env file, named under auth: (docs/adr/0021)',
+          'with LiteLLM and probed; a credential goes in the env file, named under auth: (docs/adr/0022)',
       ),
     transport: z.enum(TRANSPORTS).describe('what the server itself speaks'),
     command: z

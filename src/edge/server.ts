@@ -29,7 +29,7 @@ export interface EdgeOptions {
   bridgeFor?: (container: string) => StdioBridge;
   /** Stats of every bridge, served at /_bridges. */
   bridgeStats?: () => unknown;
-  /** Remote streamable-HTTP servers (`url:`, ADR 0021): `/<name>/remote` -> this URL. Only these. */
+  /** Remote streamable-HTTP servers (`url:`, ADR 0022): `/<name>/remote` -> this URL. Only these. */
   remotes?: ReadonlyMap<string, string>;
   /** Who may use the edge (ADR 0007); absent: everyone (tests of the routing alone). */
   peers?: { allows(remote: string | undefined): Promise<boolean>; isGateway?(remote: string | undefined): boolean };

@@ -119,7 +119,7 @@ export function commonRefusals(s: ExportServer): Refusal[] {
   const d = s.desired;
   const out: Refusal[] = [];
   if (d.spec.url !== undefined) {
-    // ADR 0021: nothing to run; the export does not register servers it does not run.
+    // ADR 0022: nothing to run; the export does not register servers it does not run.
     return [refusal(d, 'url', 'a url: server runs elsewhere: there is no pod to export; register it with the exported LiteLLM by hand')];
   }
   const user = d.spec.security?.user;

@@ -41,7 +41,7 @@ export const Reason = {
   RecreateFailed: 'RecreateFailed',
   CreateFailed: 'CreateFailed',
   StartFailed: 'StartFailed',
-  /** A url: server: no image, no container; it runs elsewhere (ADR 0021). */
+  /** A url: server: no image, no container; it runs elsewhere (ADR 0022). */
   Remote: 'Remote',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

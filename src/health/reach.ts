@@ -16,7 +16,7 @@ export interface ProbeTargetInput {
   hostPort: number | null;
   /** The running edge: its container name, container port and published port. */
   edge: { name: string; port: number; hostPort: number | null } | null;
-  /** A url: server's URL (ADR 0021): sse is probed there, http through the edge's remote route, as LiteLLM reaches it. */
+  /** A url: server's URL (ADR 0022): sse is probed there, http through the edge's remote route, as LiteLLM reaches it. */
   remoteUrl?: string | null;
 }
 

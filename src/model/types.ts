@@ -189,7 +189,7 @@ export interface ServerModel {
   transport: Transport;
   /** Path of the MCP endpoint inside the container (http, sse); null for stdio. */
   mcpPath: string | null;
-  /** The container to run; null for a `url:` server, which runs elsewhere (ADR 0021). */
+  /** The container to run; null for a `url:` server, which runs elsewhere (ADR 0022). */
   container: ContainerSpec | null;
   /** A `url:` server: where it runs. LiteLLM reaches an http one through the edge, an sse one directly. */
   remote: { url: string; /** `<prefix><name>`: its edge route and failure-memory object. */ object: string } | null;

@@ -85,7 +85,7 @@ export function renderDeploymentNotes(input: NotesInput): string {
     for (const m of servers) {
       const tools = input.tools.get(m.name);
       const count = tools ? String(tools.length) : 'not listed yet';
-      // A url: server has no image: its URL stands there (ADR 0021).
+      // A url: server has no image: its URL stands there (ADR 0022).
       const image = cell(m.container?.upstreamImage ?? m.remote?.url ?? '');
       lines.push(`| ${cell(m.name)} | ${m.transport} | \`${image}\` | \`${cell(m.gatewayName)}\` | ${count} | \`${cell(m.file)}\` |`);
     }

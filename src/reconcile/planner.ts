@@ -112,7 +112,7 @@ export function plan(input: PlanInput): Plan {
   }
 
   const runnable = input.servers.filter((s) => s.blocked === null);
-  // Remote http servers (url:) are reached through the edge too (ADR 0021).
+  // Remote http servers (url:) are reached through the edge too (ADR 0022).
   const edgeWanted = runnable.some((s) => s.transport === 'http' || s.transport === 'stdio');
   const volumes = new Map(observed.volumes.map((v) => [v.name, v]));
   if (edgeWanted) {
@@ -136,7 +136,7 @@ export function plan(input: PlanInput): Plan {
   const networks = new Map((observed.networks ?? []).map((n) => [n.name, n]));
   for (const s of input.servers) {
     const { container, network } = s;
-    // A url: server runs elsewhere: no container, no network, only its gateway entry (ADR 0021).
+    // A url: server runs elsewhere: no container, no network, only its gateway entry (ADR 0022).
     if (container === null || network === null) continue;
     // A wanted server's container is never pruned, whatever stops this pass from changing it
     // (blocked, a name clash on its network or volume): never harm what runs.
@@ -396,7 +396,7 @@ function attachments(container: string, role: ContainerRole, ops: readonly Opera
   if (current && !current.owned) return [];
   const fresh = !current || ops.some((o) => (o.type === 'create-container' || o.type === 'recreate-container') && o.resourceId === `container:${container}`);
   const on = new Set(fresh ? [] : (current.networks ?? []));
-  // url: servers have no network of their own (ADR 0021).
+  // url: servers have no network of their own (ADR 0022).
   return servers
     .flatMap((s) => (s.network && !on.has(s.network.name) ? [{ name: s.name, network: s.network.name }] : []))
     .map((s) => ({

@@ -14,7 +14,7 @@ import { problemsOf } from '../../src/reconcile/controller.js';
 import { Labels } from '../../src/docker/labels.js';
 
 /**
- * url: servers (ADR 0021) against the real LiteLLM 1.77.3: two MCP servers the test itself starts on a
+ * url: servers (ADR 0022) against the real LiteLLM 1.77.3: two MCP servers the test itself starts on a
  * network it created (a stand-in for a LAN service), which only the edge joins (settings edge.networks).
  * The reconciler creates nothing for them, registers them, and LiteLLM lists and calls their tools;
  * one of them refuses requests without its bearer token, which comes from its env file.

@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .option('--tool-policy <file>', 'tool policy file the reconciler writes, re-read when it changes (ADR 0018); MCP requests wait for it')
     .option(
       '--remote <name=url>',
-      'forward /<name>/remote to this remote streamable-HTTP MCP server (repeatable; url: servers, ADR 0021)',
+      'forward /<name>/remote to this remote streamable-HTTP MCP server (repeatable; url: servers, ADR 0022)',
       (v: string, all: string[]) => [...all, v],
       [] as string[],
     );
