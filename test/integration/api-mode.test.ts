@@ -166,6 +166,25 @@ describe('reconciler in API mode against the real LiteLLM 1.77.3 in database mod
     assert.deepEqual(writeOps((await r.reconcile()).plan), []);
   });
 
+  test('a url: server (ADR 0022) is a row through the edge route, served at once, no container; with auth: it waits, said why', async () => {
+    writeFileSync(join(desired(), 'mcp-lan.yaml'), 'url: https://mcp.example.lan/mcp\ntransport: http\ndescription: remote\n');
+    writeFileSync(join(dir, 'secrets', 'mcp-vault.env'), 'VAULT_TOKEN=v4ult\n', { mode: 0o600 });
+    writeFileSync(join(desired(), 'mcp-vault.yaml'), 'url: https://vault.example/mcp\ntransport: http\nauth:\n  type: bearer_token\n  secret: VAULT_TOKEN\n');
+    const runtime = new InMemoryRuntime();
+    r = new Reconciler(settings, { runtime, config, gateway: null, api: new LiteLLMApi(p.url, () => KEY), log: createLogger({ level: 'silent' }) });
+    const out = await r.reconcile();
+    assert.deepEqual(out.result.failed, []);
+    const row = ((await p.rows())['litellm_mcpservertable'] ?? []).find((x) => x['server_id'] === apiServerId('default', 'lan'));
+    assert.equal(row?.['url'], `${edgeUrl}/mcp-lan/remote`);
+    assert.equal(row?.['transport'], 'http');
+    assert.deepEqual(await listed(p.url, ['mcp_lan']), ['mcp_lan-echo', 'mcp_lan-whoami'], 'through the (fake) edge route');
+    assert.deepEqual([...runtime.containers.values()].map((c) => c.name).filter((n) => n === 'mcp-lan' || n === 'mcp-vault'), []);
+    const blocked = out.plan.operations.find((o) => o.type === 'blocked' && o.server === 'vault');
+    assert.match(blocked?.cause ?? '', /needs an upstream credential \(auth:\), which LiteLLM 1\.77\.3's management API cannot carry/);
+    assert.ok(!JSON.stringify(await p.rows()).includes('v4ult'), 'the token is in no row');
+    assert.deepEqual(writeOps((await r.reconcile()).plan), []);
+  });
+
   test('status in API mode: Registered=True InGatewayDatabase from the rows (not config.yaml); False before the POST', async () => {
     const runtime = new InMemoryRuntime();
     const api = new LiteLLMApi(p.url, () => KEY);
