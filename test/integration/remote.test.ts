@@ -23,6 +23,7 @@ describe('url: servers (remote, no container)', { timeout: 300_000 }, () => {
   const lan = `lan${randomBytes(3).toString('hex')}`;
   const everything = `${lan}-everything`;
   const tools = `${lan}-tools`;
+  const legacy = `${lan}-legacy`;
   const TOKEN = `tok-${randomBytes(8).toString('hex')}`;
   const work = mkdtempSync(join(tmpdir(), `mcpr-${lan}-`));
   let stack: Stack;
@@ -58,9 +59,12 @@ describe('url: servers (remote, no container)', { timeout: 300_000 }, () => {
       `${join(work, 'tools', 'server.mjs')}:/app/server.mjs:ro`,
       `${join(work, 'tools', 'tools.json')}:/config/tools.json:ro`,
     ]);
-    stack = await createStack({ edge: { networks: [lan] } });
+    await startServer(legacy, ['node', 'dist/index.js', 'sse'], [], []);
+    // http goes through the edge, sse straight from LiteLLM: each joins the network it needs.
+    stack = await createStack({ edge: { networks: [lan] }, gateway: { networks: [lan] } });
     writeFileSync(join(stack.settings.secretsDir, `${stack.settings.namePrefix}secured.env`), `TOOLS_TOKEN=${TOKEN}\n`, { mode: 0o600 });
     stack.writeDesired('remote', `url: http://${everything}:3001/mcp\ntransport: http\ndescription: a LAN server\n`);
+    stack.writeDesired('legacy', `url: http://${legacy}:3001/sse\ntransport: sse\n`);
     stack.writeDesired('secured', `url: http://${tools}:3001/mcp\ntransport: http\nauth:\n  type: bearer_token\n  secret: TOOLS_TOKEN\n`);
     const out = await stack.reconciler.reconcile();
     assert.deepEqual(out.result.failed, []);
@@ -77,7 +81,7 @@ describe('url: servers (remote, no container)', { timeout: 300_000 }, () => {
   after(async () => {
     monitor?.stop();
     await stack?.cleanup();
-    for (const n of [everything, tools]) await docker.getContainer(n).remove({ force: true }).catch(() => undefined);
+    for (const n of [everything, tools, legacy]) await docker.getContainer(n).remove({ force: true }).catch(() => undefined);
     await docker.getNetwork(lan).remove().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
   });
@@ -118,6 +122,23 @@ describe('url: servers (remote, no container)', { timeout: 300_000 }, () => {
       assert.match(JSON.stringify(echoed.content), /through the edge/);
       const alpha = await c.callTool({ name: 'mcp_secured-alpha', arguments: {} });
       assert.deepEqual(alpha.content, [{ type: 'text', text: 'alpha' }]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('an sse url: server is registered with its own URL and reached by LiteLLM directly', async () => {
+    const config = readFileSync(stack.settings.gateway.configPath, 'utf8');
+    assert.match(config, new RegExp(`mcp_legacy:\\n\\s+url: http://${legacy}:3001/sse\\n\\s+transport: sse`));
+    // McpReady is probed from the daemon's side (the host), which cannot resolve a name on the test's network.
+    await waitFor('legacy GatewayReady', async () => {
+      await monitor.probe('legacy');
+      return cond('legacy', 'GatewayReady')?.status === 'True';
+    });
+    const c = await mcp();
+    try {
+      const echoed = await c.callTool({ name: 'mcp_legacy-echo', arguments: { message: 'over sse' } });
+      assert.match(JSON.stringify(echoed.content), /over sse/);
     } finally {
       await c.close();
     }
