@@ -48,7 +48,8 @@ describe('url: servers in the desired file (ADR 0022)', () => {
       `${F}:3:7 port: a url: server runs elsewhere and has no container: port does not apply (drop it or drop url:)`],
     ['url together with env', `${REMOTE}env:\n  A: b\n`,
       `${F}:4:3 env: a url: server runs elsewhere and has no container: env does not apply (drop it or drop url:)`],
-    ['url with stdio', 'url: https://host/mcp\ntransport: stdio\n', `${F}:2:12 transport: a url: server speaks http (streamable HTTP) or sse, not stdio`],
+    ['url with stdio', 'url: https://host/mcp\ntransport: stdio\n',
+      `${F}:2:12 transport: a url: server speaks http (streamable HTTP) or sse, not stdio`],
   ];
   for (const [name, text, expected] of cases) {
     test(`located error: ${name}`, () => {
@@ -145,7 +146,8 @@ describe('url: servers with auth: (fake Docker, real files)', () => {
       const write = out.plan.operations.find((o) => o.type === 'write-gateway-config');
       assert.ok(write && write.type === 'write-gateway-config');
       const config = write.text;
-      assert.match(config, /mcp_lan:\n\s+url: http:\/\/mcp-edge:8080\/mcp-lan\/remote\n\s+transport: http\n(.*\n)*\s+auth_type: bearer_token\n\s+authentication_token: os\.environ\/MCP_AUTH_LAN/);
+      assert.match(config, /mcp_lan:\n\s+url: http:\/\/mcp-edge:8080\/mcp-lan\/remote\n\s+transport: http\n/);
+      assert.match(config, /\s+auth_type: bearer_token\n\s+authentication_token: os\.environ\/MCP_AUTH_LAN/);
       assert.ok(!config.includes('t0ps3cret'), 'the secret is not in config.yaml');
       assert.ok(!JSON.stringify(out).includes('t0ps3cret'), 'nor in the plan or the outcome');
       const gateway = [...f.runtime.containers.values()].find((c) => c.spec.name === 'mcp-litellm');

@@ -344,7 +344,8 @@ function buildModel(settings: Settings, d: DesiredServer, io: HostInputs): Serve
 /** Where the gateway gets a server's credential (desired `auth:`): a variable of its own, read from the env file. */
 function authOf(d: DesiredServer, envFile: string | null): ServerModel['auth'] {
   if (!d.spec.auth || !envFile) return null;
-  return { type: d.spec.auth.type, file: envFile, key: d.spec.auth.secret, gatewayVar: `MCP_AUTH_${d.name.toUpperCase().replace(/-/g, '_')}` };
+  const gatewayVar = `MCP_AUTH_${d.name.toUpperCase().replace(/-/g, '_')}`;
+  return { type: d.spec.auth.type, file: envFile, key: d.spec.auth.secret, gatewayVar };
 }
 
 /** LiteLLM substitutes os.environ/VAR in mapping values; the gateway container gets VAR (never the value in config.yaml). */

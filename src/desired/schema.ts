@@ -472,7 +472,8 @@ export const CONTAINER_FIELDS = ['image', 'command', 'port', 'path', 'env', 'mou
 function remoteSpecIssues(s: Record<string, unknown> & { transport: Transport }, ctx: z.RefinementCtx): void {
   for (const f of CONTAINER_FIELDS) {
     if (s[f] !== undefined) {
-      ctx.addIssue({ code: 'custom', path: [f], message: `a url: server runs elsewhere and has no container: ${f} does not apply (drop it or drop url:)` });
+      const message = `a url: server runs elsewhere and has no container: ${f} does not apply (drop it or drop url:)`;
+      ctx.addIssue({ code: 'custom', path: [f], message });
     }
   }
   if (s.transport === 'stdio') {

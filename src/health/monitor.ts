@@ -509,8 +509,9 @@ function objectName(m: ServerModel): string {
 
 /** What status shows in the container column before the first probe (a url: server: its URL as the image). */
 function containerShown(m: ServerModel): ServerHealth['container'] {
-  if (m.container) return { name: m.container.name, id: null, state: 'unknown', hostPort: null, image: m.container.image, imageId: null, created: null };
-  return { name: objectName(m), id: null, state: 'remote', hostPort: null, image: m.remote?.url ?? '', imageId: null, created: null };
+  const unseen = { id: null, hostPort: null, imageId: null, created: null };
+  if (m.container) return { ...unseen, name: m.container.name, state: 'unknown', image: m.container.image };
+  return { ...unseen, name: objectName(m), state: 'remote', image: m.remote?.url ?? '' };
 }
 
 /** The header LiteLLM would send for a server's `auth:` (client.py _get_auth_headers), for probes. */

@@ -30,7 +30,8 @@ export interface ProbeTargetInput {
 export function probeTarget(i: ProbeTargetInput): { url: string; transport: 'http' | 'sse' } | { why: string } {
   if (i.remoteUrl) {
     if (i.transport === 'sse') return { url: i.remoteUrl, transport: 'sse' };
-    const base = i.reach === 'network' ? (i.edge ? `http://${i.edge.name}:${i.edge.port}` : null) : i.edge?.hostPort ? `http://127.0.0.1:${i.edge.hostPort}` : null;
+    const byName = i.edge ? `http://${i.edge.name}:${i.edge.port}` : null;
+    const base = i.reach === 'network' ? byName : i.edge?.hostPort ? `http://127.0.0.1:${i.edge.hostPort}` : null;
     if (base === null) return { why: 'the edge is not running (the probe goes through it)' };
     return { url: `${base}/${i.container}/remote`, transport: 'http' };
   }

@@ -35,7 +35,8 @@ export function defaultClientHost(): string {
 
 /** Every file a server's secrets come from: its env file, single keys taken from other files, its `auth:` file. */
 export function secretFilesOf(m: ServerModel): string[] {
-  const files = [...(m.container?.envFiles ?? []), ...(m.container?.envFromFiles ?? []).map((f) => f.file), ...(m.auth ? [m.auth.file] : [])];
+  const fromFiles = (m.container?.envFromFiles ?? []).map((f) => f.file);
+  const files = [...(m.container?.envFiles ?? []), ...fromFiles, ...(m.auth ? [m.auth.file] : [])];
   return [...new Set(files)];
 }
 

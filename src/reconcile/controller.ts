@@ -346,7 +346,8 @@ function hashOf(op: Extract<Operation, { type: 'create-container' | 'recreate-co
  */
 /** Every image reference a pass may run: servers, the edge, the managed gateway (unique, in order). */
 export function wantedImages(servers: readonly ServerModel[], edge: ContainerSpec, gateway: ContainerSpec | null): string[] {
-  return [...new Set([...servers.flatMap((m) => (m.container ? [m.container.image] : [])), edge.image, ...(gateway ? [gateway.image] : [])])];
+  const own = servers.flatMap((m) => (m.container ? [m.container.image] : [])); // url: servers run no image
+  return [...new Set([...own, edge.image, ...(gateway ? [gateway.image] : [])])];
 }
 
 export function pruneDecision(load: DesiredLoad, runningServers: number, allowEmpty: boolean): PlanInput['prune'] {

@@ -34,7 +34,12 @@ describe('golden plans', () => {
     const c = settled(input);
     input.observed = {
       ...c,
-      containers: [...c.containers.filter((x) => x.role === 'gateway'), foreign(a.container!.name), foreign('mcp-edge'), foreign('mcp-x.next')],
+      containers: [
+        ...c.containers.filter((x) => x.role === 'gateway'),
+        foreign(a.container!.name),
+        foreign('mcp-edge'),
+        foreign('mcp-x.next'),
+      ],
       volumes: [{ name: 'mcp-b-data', owned: false }],
     };
     golden('OWNERSHIP', show(input));

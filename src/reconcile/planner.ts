@@ -320,7 +320,9 @@ export function plan(input: PlanInput): Plan {
     // A container (re)created or removed in this plan leaves its old attachments with it.
     if (!c?.owned || ops.some((o) => o.resourceId === `container:${name}` && o.type !== 'start-container')) continue;
     const wanted = new Set(
-      placed.filter((s) => (role === 'edge' ? edgeWanted && s.transport === 'http' : s.transport === 'sse')).flatMap((s) => (s.network ? [s.network.name] : [])),
+      placed
+        .filter((s) => (role === 'edge' ? edgeWanted && s.transport === 'http' : s.transport === 'sse'))
+        .flatMap((s) => (s.network ? [s.network.name] : [])),
     );
     for (const n of c.networks ?? []) {
       const net = networks.get(n);

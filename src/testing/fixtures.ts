@@ -77,8 +77,9 @@ export function converged(input: PlanInput, configText: string): PlanInput['obse
     ...other(input.gateway.spec.name, 'gateway', gatewayHash(input.gateway.spec, configText).hash),
     networks: [input.network, ...netsOf('sse')],
   });
-  const volumes = [...input.servers, ...(input.edgeDocker ? [{ container: input.edgeDocker }] : [])].flatMap((s) => (s.container?.volumes ?? []).map((v) => ({ name: v.name, owned: true })));
-  const networks = runnable.flatMap((s) => (s.network ? [{ name: s.network.name, owned: true, internal: s.network.internal, server: s.name }] : []));
+  const volumes = [...input.servers, ...(input.edgeDocker ? [{ container: input.edgeDocker }] : [])]
+    .flatMap((s) => (s.container?.volumes ?? []).map((v) => ({ name: v.name, owned: true })));
+  const networks = runnable.flatMap((s) => (s.network ? [{ ...s.network, owned: true, server: s.name }] : []));
   const guard = readGatewayConfig(configText).guard ? { gatewayGuardText: GUARD_PY } : {};
   return { networkExists: true, networks, containers, volumes, gatewayConfigText: configText, ...guard };
 }

@@ -166,12 +166,14 @@ describe('reconciler in API mode against the real LiteLLM 1.77.3 in database mod
     assert.deepEqual(writeOps((await r.reconcile()).plan), []);
   });
 
-  test('a url: server (ADR 0022) is a row through the edge route, served at once, no container; with auth: it waits, said why', async () => {
+  test('a url: server (ADR 0022) is a row through the edge route, served at once; with auth: it waits, said why', async () => {
     writeFileSync(join(desired(), 'mcp-lan.yaml'), 'url: https://mcp.example.lan/mcp\ntransport: http\ndescription: remote\n');
     writeFileSync(join(dir, 'secrets', 'mcp-vault.env'), 'VAULT_TOKEN=v4ult\n', { mode: 0o600 });
-    writeFileSync(join(desired(), 'mcp-vault.yaml'), 'url: https://vault.example/mcp\ntransport: http\nauth:\n  type: bearer_token\n  secret: VAULT_TOKEN\n');
+    const vault = 'url: https://vault.example/mcp\ntransport: http\nauth:\n  type: bearer_token\n  secret: VAULT_TOKEN\n';
+    writeFileSync(join(desired(), 'mcp-vault.yaml'), vault);
     const runtime = new InMemoryRuntime();
-    r = new Reconciler(settings, { runtime, config, gateway: null, api: new LiteLLMApi(p.url, () => KEY), log: createLogger({ level: 'silent' }) });
+    const api = new LiteLLMApi(p.url, () => KEY);
+    r = new Reconciler(settings, { runtime, config, gateway: null, api, log: createLogger({ level: 'silent' }) });
     const out = await r.reconcile();
     assert.deepEqual(out.result.failed, []);
     const row = ((await p.rows())['litellm_mcpservertable'] ?? []).find((x) => x['server_id'] === apiServerId('default', 'lan'));

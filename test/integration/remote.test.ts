@@ -45,7 +45,8 @@ describe('url: servers (remote, no container)', { timeout: 300_000 }, () => {
   async function mcp(): Promise<Client> {
     const c = new Client({ name: 'remote-test', version: '1' });
     const url = new URL(`${stack.settings.gateway.url}/mcp/`);
-    await c.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${stack.masterKey}` } } }));
+    const headers = { 'x-litellm-api-key': `Bearer ${stack.masterKey}` };
+    await c.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
     return c;
   }
 
@@ -92,14 +93,16 @@ describe('url: servers (remote, no container)', { timeout: 300_000 }, () => {
     const edge = await docker.getContainer(`${stack.settings.namePrefix}edge`).inspect();
     assert.ok(Object.keys(edge.NetworkSettings.Networks).includes(lan), JSON.stringify(Object.keys(edge.NetworkSettings.Networks)));
     const routes = edge.Config.Cmd.filter((_, i, all) => all[i - 1] === '--remote');
-    assert.deepEqual(routes, [`${stack.settings.namePrefix}remote=http://${everything}:3001/mcp`, `${stack.settings.namePrefix}secured=http://${tools}:3001/mcp`]);
+    const prefix = stack.settings.namePrefix;
+    assert.deepEqual(routes, [`${prefix}remote=http://${everything}:3001/mcp`, `${prefix}secured=http://${tools}:3001/mcp`]);
     const nets = await docker.listNetworks({ filters: { label: [`${Labels.Instance}=${stack.id}`] } });
     assert.deepEqual(nets.map((n) => n.Name), [stack.settings.network], 'the gateway network only, no server network');
   });
 
   test('config.yaml registers them through the edge and names the credential only as os.environ/', () => {
     const config = readFileSync(stack.settings.gateway.configPath, 'utf8');
-    assert.match(config, new RegExp(`mcp_remote:\\n\\s+url: http://${stack.settings.namePrefix}edge:8080/${stack.settings.namePrefix}remote/remote\\n\\s+transport: http`));
+    const prefix = stack.settings.namePrefix;
+    assert.match(config, new RegExp(`mcp_remote:\\n\\s+url: http://${prefix}edge:8080/${prefix}remote/remote\\n\\s+transport: http`));
     assert.match(config, /auth_type: bearer_token\n\s+authentication_token: os\.environ\/MCP_AUTH_SECURED/);
     assert.ok(!config.includes(TOKEN), 'the token is not in config.yaml');
   });
@@ -147,7 +150,8 @@ describe('url: servers (remote, no container)', { timeout: 300_000 }, () => {
   test('the secured server refuses a request without its token (so LiteLLM sent it)', async () => {
     const edge = (await stack.containers()).find((c) => c.Names.includes(`/${stack.settings.namePrefix}edge`))!;
     const port = edge.Ports.find((p) => p.PrivatePort === 8080)!.PublicPort;
-    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+    const params = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } };
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params };
     const post = (headers: Record<string, string>) =>
       fetch(`http://127.0.0.1:${port}/${stack.settings.namePrefix}secured/remote`, {
         method: 'POST',
