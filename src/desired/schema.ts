@@ -410,14 +410,12 @@ export const ServerSpecSchema = z
     ),
   })
   .superRefine((s, ctx) => {
-    if (s.url !== undefined) {
-      remoteSpecIssues(s, ctx);
-      return;
-    }
-    if (s.image === undefined) {
+    // A url: server has no container fields; the checks below that are about other fields still apply.
+    if (s.url !== undefined) remoteSpecIssues(s, ctx);
+    else if (s.image === undefined) {
       ctx.addIssue({ code: 'custom', path: ['image'], message: 'required (or url: for a server that runs elsewhere)' });
     }
-    if ((s.transport === 'http' || s.transport === 'sse') && s.port === undefined) {
+    if (s.url === undefined && (s.transport === 'http' || s.transport === 'sse') && s.port === undefined) {
       ctx.addIssue({ code: 'custom', path: ['port'], message: `required for transport ${s.transport}` });
     }
     if (s.transport === 'stdio' && (s.port !== undefined || s.path !== undefined)) {
