@@ -4,7 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDesiredFile } from './load.js';
 import { remoteUrlProblem } from './schema.js';
-import { edgeSpec, edgeRemoteArgs } from './resolve.js';
+import { edgeSpec, edgeRemoteArgs, toolPolicyPath } from './resolve.js';
+import { parsePolicyFile } from '../policy/tool-policy.js';
 import { formatIssue } from '../errors/index.js';
 import { plan } from '../reconcile/planner.js';
 import { renderPlan } from '../reconcile/render-plan.js';
@@ -209,5 +210,23 @@ describe('url: servers in the export (ADR 0018)', () => {
         `${F}:1:6 url: a url: server runs elsewhere: there is no pod to export; register it with the exported LiteLLM by hand`,
       ]);
     }
+  });
+});
+
+describe('url: servers under a tool policy (ADR 0021, 0022)', () => {
+  test('tools: on an http url: server is written to the policy file; on an sse one it is a located error', () => {
+    const s = testSettings();
+    const lan = model(s, 'lan', 'url: https://mcp.example.lan/mcp\ntransport: http\ntools:\n  deny: ["write_*"]\n');
+    assert.deepEqual(lan.toolPolicy, { deny: ['write_*'] });
+    const path = toolPolicyPath(s);
+    const op = plan(baseInput(s, [lan], { toolPolicy: { path } })).operations.find((o) => o.type === 'write-tool-policy');
+    assert.ok(op && op.type === 'write-tool-policy');
+    const back = parsePolicyFile(op.text);
+    assert.ok(back.ok);
+    assert.deepEqual(back.servers['lan']?.deny, ['write_*']);
+    assert.ok(
+      errors('url: http://h:3001/sse\ntransport: sse\ntools:\n  deny: [x]\n').some((e) => e.startsWith(`${F}:4:3 tools: an sse server is reached`)),
+      JSON.stringify(errors('url: http://h:3001/sse\ntransport: sse\ntools:\n  deny: [x]\n')),
+    );
   });
 });

@@ -204,6 +204,26 @@ describe('the edge applies a tool policy (ADR 0018)', () => {
     });
   });
 
+  test('a remote (url:) route is policed like a container route: by the server name in its first segment (ADR 0022)', async () => {
+    const remotes = new Map([['mcp-fs', `http://127.0.0.1:${upPort}/mcp`]]);
+    await withEdge({ toolPolicy: policy, remotes }, async (port) => {
+      calls.length = 0;
+      const post = async (body: unknown): Promise<string> => {
+        const r = await request(`http://127.0.0.1:${port}/mcp-fs/remote`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+          body: JSON.stringify(body),
+        });
+        return r.body.text();
+      };
+      const listed = await post(list);
+      assert.match(listed, /"read_file"/);
+      assert.doesNotMatch(listed, /write_file|move_file/);
+      assert.match(await post(call('write_file')), /MCP error -32602: Unknown tool: write_file/);
+      assert.deepEqual(calls, [], 'the refused call never reached the server');
+    });
+  });
+
   test('tools/call by a new name reaches the tool under its own name', async () => {
     await withEdge({ toolPolicy: policy }, async (port) => {
       calls.length = 0;

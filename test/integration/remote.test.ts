@@ -66,7 +66,9 @@ describe('url: servers (remote, no container)', { timeout: 300_000 }, () => {
     writeFileSync(join(stack.settings.secretsDir, `${stack.settings.namePrefix}secured.env`), `TOOLS_TOKEN=${TOKEN}\n`, { mode: 0o600 });
     stack.writeDesired('remote', `url: http://${everything}:3001/mcp\ntransport: http\ndescription: a LAN server\n`);
     stack.writeDesired('legacy', `url: http://${legacy}:3001/sse\ntransport: sse\n`);
-    stack.writeDesired('secured', `url: http://${tools}:3001/mcp\ntransport: http\nauth:\n  type: bearer_token\n  secret: TOOLS_TOKEN\n`);
+    const auth = 'auth:\n  type: bearer_token\n  secret: TOOLS_TOKEN\n';
+    // The edge applies a tool policy on the remote route too (ADR 0021): beta is hidden and refused.
+    stack.writeDesired('secured', `url: http://${tools}:3001/mcp\ntransport: http\n${auth}tools:\n  deny: [beta]\n`);
     const out = await stack.reconciler.reconcile();
     assert.deepEqual(out.result.failed, []);
     monitor = new HealthMonitor({
@@ -117,7 +119,7 @@ describe('url: servers (remote, no container)', { timeout: 300_000 }, () => {
       for (const c of h.conditions) assert.equal(c.status, 'True', `${name} ${c.type}: ${c.message}`);
       assert.equal(cond(name, 'ContainerRunning')?.reason, 'Remote');
     }
-    assert.deepEqual(health('secured')!.gatewayTools.sort(), ['mcp_secured-alpha', 'mcp_secured-beta']);
+    assert.deepEqual(health('secured')!.gatewayTools.sort(), ['mcp_secured-alpha'], 'beta hidden by the tool policy');
     assert.ok(health('remote')!.gatewayTools.includes('mcp_remote-echo'), JSON.stringify(health('remote')!.gatewayTools));
     const c = await mcp();
     try {
@@ -125,6 +127,8 @@ describe('url: servers (remote, no container)', { timeout: 300_000 }, () => {
       assert.match(JSON.stringify(echoed.content), /through the edge/);
       const alpha = await c.callTool({ name: 'mcp_secured-alpha', arguments: {} });
       assert.deepEqual(alpha.content, [{ type: 'text', text: 'alpha' }]);
+      const beta = await c.callTool({ name: 'mcp_secured-beta', arguments: {} });
+      assert.deepEqual(beta.content, [{ type: 'text', text: 'MCP error -32602: Unknown tool: beta' }], 'refused at the edge');
     } finally {
       await c.close();
     }
