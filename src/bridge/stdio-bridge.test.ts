@@ -145,7 +145,7 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
   });
 });
 
-describe('stdio bridge under a tool policy (ADR 0018)', () => {
+describe('stdio bridge under a tool policy (ADR 0021)', () => {
   const fake = new FakeProcess();
   let http: Server;
   let url = '';

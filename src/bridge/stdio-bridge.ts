@@ -51,7 +51,7 @@ interface Pending {
   clientId: Id;
   progress: string | null;
   timer: NodeJS.Timeout;
-  /** A tools/list under a tool policy: its answer is filtered (ADR 0018). */
+  /** A tools/list under a tool policy: its answer is filtered (ADR 0021). */
   listPolicy: CompiledPolicy | null;
 }
 
@@ -76,7 +76,7 @@ export interface BridgeDeps {
   log: Logger;
   /** Default BRIDGE_PROTOCOL_VERSION. */
   protocolVersion?: string;
-  /** This server's tool policy now (ADR 0018); absent or null: every tool as the server lists it. */
+  /** This server's tool policy now (ADR 0021); absent or null: every tool as the server lists it. */
   policy?: () => CompiledPolicy | null;
 }
 
@@ -205,7 +205,7 @@ export class StdioBridge {
     return this.#reply(s, { jsonrpc: '2.0', id, error: { code, message } });
   }
 
-  /** `unfiltered`: a tools/list the edge let through whole (a probe from the host; ADR 0018). */
+  /** `unfiltered`: a tools/list the edge let through whole (a probe from the host; ADR 0021). */
   async #fromClient(s: Session, m: JsonRpc, unfiltered = false): Promise<void> {
     s.lastActive = Date.now();
     if (m.method === 'initialize' && m.id !== undefined) {

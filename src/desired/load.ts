@@ -151,7 +151,7 @@ export function parseDesiredFile(
   if (tools) at(['tools']);
   for (const field of ['allow', 'deny'] as const) (tools?.[field] ?? []).forEach((_, i) => at(['tools', field, i]));
   for (const field of ['rename', 'description'] as const) for (const k of Object.keys(tools?.[field] ?? {})) at(['tools', field, k]);
-  // A name LiteLLM shows as mcp_<name>-<tool>: LLM APIs take [A-Za-z0-9_-]{1,64} as a function name (ADR 0018).
+  // A name LiteLLM shows as mcp_<name>-<tool>: LLM APIs take [A-Za-z0-9_-]{1,64} as a function name (ADR 0021).
   for (const [from, to] of Object.entries(tools?.rename ?? {})) {
     const shown = `${gatewayServerName(name)}-${to}`;
     if (!LLM_FUNCTION_NAME_RE.test(shown)) {

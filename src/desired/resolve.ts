@@ -415,7 +415,7 @@ export function edgeDockerName(settings: Pick<Settings, 'namePrefix'>): string {
 /** Where the proxy's socket lives in both containers. */
 export const EDGE_DOCKER_DIR = '/run/mcp-docker';
 
-/** The tool policy file the reconciler writes and the edge reads (ADR 0018): `<projectsRoot>/edge/tool-policy.json`. */
+/** The tool policy file the reconciler writes and the edge reads (ADR 0021): `<projectsRoot>/edge/tool-policy.json`. */
 export function toolPolicyPath(settings: Pick<Settings, 'projectsRoot'>): string {
   return join(settings.projectsRoot, 'edge', 'tool-policy.json');
 }
@@ -431,7 +431,7 @@ export function edgeSpec(settings: Settings, servers: readonly ServerModel[] = [
     upstreamImage: settings.edge.image,
     cmd: [
       'edge', '--port', String(settings.edge.port), '--allow-prefix', settings.namePrefix, '--instance', settings.instance,
-      // Tool policy (ADR 0018): re-read when the file changes, so a policy change restarts nothing.
+      // Tool policy (ADR 0021): re-read when the file changes, so a policy change restarts nothing.
       '--tool-policy', `${EDGE_POLICY_DIR}/${basename(toolPolicyPath(settings))}`,
       // The only container the edge serves (ADR 0007): the managed gateway, or the user's named one.
       ...(edgeClient ? ['--gateway-host', edgeClient] : ['--host-only']),

@@ -42,7 +42,7 @@ export class BridgeRegistry {
     readonly log: Logger,
     docker: Docker = new Docker(),
     io?: BridgeIo,
-    /** A container's tool policy now (ADR 0018), asked on every call. */
+    /** A container's tool policy now (ADR 0021), asked on every call. */
     readonly policyFor?: (container: string) => CompiledPolicy | null,
   ) {
     this.#io = io ?? {

@@ -91,7 +91,7 @@ export class PeerPolicy {
 
   /**
    * Whether an allowed peer is the gateway (ask after `allows`): the host and the daemon's own
-   * container may see a server's unfiltered tool list, the gateway never (ADR 0018). When in
+   * container may see a server's unfiltered tool list, the gateway never (ADR 0021). When in
    * doubt (no address), it counts as the gateway.
    */
   isGateway(remote: string | undefined): boolean {

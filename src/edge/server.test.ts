@@ -129,7 +129,7 @@ describe('the edge refuses peers that are not the gateway', () => {
   });
 });
 
-describe('the edge applies a tool policy (ADR 0018)', () => {
+describe('the edge applies a tool policy (ADR 0021)', () => {
   let upstream: Server;
   let upPort = 0;
   const calls: string[] = [];

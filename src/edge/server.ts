@@ -33,7 +33,7 @@ export interface EdgeOptions {
   remotes?: ReadonlyMap<string, string>;
   /** Who may use the edge (ADR 0007); absent: everyone (tests of the routing alone). */
   peers?: { allows(remote: string | undefined): Promise<boolean>; isGateway?(remote: string | undefined): boolean };
-  /** Tool policy per server (ADR 0018); absent: every tool passes as the server lists it. */
+  /** Tool policy per server (ADR 0021); absent: every tool passes as the server lists it. */
   toolPolicy?: PolicyLookup;
 }
 
@@ -204,7 +204,7 @@ export function normalizeProtocolHeader(req: IncomingMessage): void {
   req.rawHeaders.splice(0, req.rawHeaders.length, ...raw);
 }
 
-/** Before a good policy file was read, MCP routes answer 503 (fail closed; ADR 0018). */
+/** Before a good policy file was read, MCP routes answer 503 (fail closed; ADR 0021). */
 function policyReady(opts: EdgeOptions, res: ServerResponse): boolean {
   if (!opts.toolPolicy || opts.toolPolicy.ready()) return true;
   res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'tool policy not loaded yet' }));

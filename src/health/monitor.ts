@@ -47,7 +47,7 @@ export interface ServerHealth {
   conditions: Condition[];
   tools: string[] | null;
   /**
-   * Under a tool policy (desired `tools:`; ADR 0018): how many of `tools` (the server's whole list)
+   * Under a tool policy (desired `tools:`; ADR 0021): how many of `tools` (the server's whole list)
    * LiteLLM is shown and which are hidden. Null without a policy or before a probe.
    */
   toolPolicy?: { exposed: number; hidden: string[] } | null;

@@ -126,7 +126,7 @@ export interface Observed {
   /** config.yaml's mtime (ms) and the unmanaged gateway container (gateway.restartContainer). */
   gatewayConfigMtime?: number | null;
   restartTarget?: { id: string; startedAt: number; running: boolean } | null;
-  /** The edge's tool policy file (ADR 0018); null when missing, absent when not read. */
+  /** The edge's tool policy file (ADR 0021); null when missing, absent when not read. */
   toolPolicyText?: string | null;
   /** Rows of LiteLLM's GET /v1/mcp/server when its database is there; null when not read. */
   apiServers?: ApiServerRow[] | null;

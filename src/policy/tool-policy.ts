@@ -135,7 +135,7 @@ export class CompiledPolicy {
  * The answer to a tools/call the policy refuses: a tool error result, worded as current MCP SDK
  * servers answer a tool they do not have (`MCP error -32602: ...`), so a hidden tool looks like a
  * missing one. Not a JSON-RPC error: LiteLLM 1.77.3 answers an upstream JSON-RPC error to tools/call
- * with a 500 and then hangs every later /mcp request (measured; ADR 0018).
+ * with a 500 and then hangs every later /mcp request (measured; ADR 0021).
  */
 export function refusedCallResult(message: string): { content: { type: 'text'; text: string }[]; isError: true } {
   return { content: [{ type: 'text', text: `MCP error -32602: ${message}` }], isError: true };

@@ -141,7 +141,7 @@ async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
     case 'write-gateway-config':
       return step('write-config', () => deps.config.writeAtomic(op.path, op.text));
     case 'write-tool-policy':
-      // The edge runs as another user: the file holds no secret and is readable by it (ADR 0018).
+      // The edge runs as another user: the file holds no secret and is readable by it (ADR 0021).
       return deps.config.writeShared(op.path, op.text);
     case 'restart-gateway':
       await deps.runtime.stop(op.containerId);

@@ -154,7 +154,7 @@ describe('planner', () => {
 
   test('the edge has no Docker socket; its Docker proxy holds it, on no network, and shares only a socket volume with it', () => {
     const input = baseInput(s, [everything]);
-    assert.deepEqual(input.edge.binds, [`${s.projectsRoot}/edge:/etc/mcp-edge:ro`]); // the tool policy folder (ADR 0018), no socket
+    assert.deepEqual(input.edge.binds, [`${s.projectsRoot}/edge:/etc/mcp-edge:ro`]); // the tool policy folder (ADR 0021), no socket
     assert.equal(input.edge.groupAdd, undefined);
     assert.equal(input.edge.env['DOCKER_HOST'], 'unix:///run/mcp-docker/docker.sock');
     const d = input.edgeDocker!;

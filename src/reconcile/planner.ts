@@ -37,7 +37,7 @@ export interface PlanInput {
   prune: { allowed: boolean; reason: string };
   /** Changes that failed and wait for their backoff (the reconciler's failure memory; ADR 0005). */
   held?: readonly HeldChange[];
-  /** The edge's tool policy file (ADR 0018); absent: no policy file is kept (older callers, tests of other parts). */
+  /** The edge's tool policy file (ADR 0021); absent: no policy file is kept (older callers, tests of other parts). */
   toolPolicy?: { path: string };
 }
 
@@ -90,7 +90,7 @@ export function plan(input: PlanInput): Plan {
   }
 
   // The edge's tool policy file comes before the edge and any registration, so no tool is ever
-  // served without its policy (ADR 0018). Writing it restarts nothing: the edge re-reads it.
+  // served without its policy (ADR 0021). Writing it restarts nothing: the edge re-reads it.
   if (input.toolPolicy) {
     const text = policyFileText(input);
     if (text !== observed.toolPolicyText) {

@@ -25,7 +25,7 @@ function steady(): ReturnType<typeof baseInput> {
   return { ...input, observed: { ...converged(input, text), toolPolicyText: renderPolicyFile({ fs: fs1.toolPolicy! }) } };
 }
 
-describe('the tool policy file in the plan (ADR 0018)', () => {
+describe('the tool policy file in the plan (ADR 0021)', () => {
   test('from nothing, the policy file is written first, before the edge and any registration', () => {
     const p = plan(baseInput(s, [fs1, plain], { toolPolicy: { path } }));
     const lines = renderPlan(p).split('\n');

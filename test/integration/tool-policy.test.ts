@@ -10,7 +10,7 @@ import { writeOps } from '../../src/model/types.js';
 import { toolPolicyPath } from '../../src/desired/resolve.js';
 
 /**
- * Tool policy (desired `tools:`, ADR 0018) through the real LiteLLM 1.77.3 in config mode: the
+ * Tool policy (desired `tools:`, ADR 0021) through the real LiteLLM 1.77.3 in config mode: the
  * edge hides denied tools from tools/list, refuses calls to them even by a guessed name, serves
  * renames, and a policy change applies with no container restarted (servers, edge, LiteLLM).
  * One http server (mcp/everything over streamable HTTP) and one stdio server (the same image over stdio).

@@ -38,7 +38,7 @@ export function register(program: Command): void {
       [] as string[],
     )
     .option('--instance <name>', 'reconciler instance whose stdio servers the bridge attaches to', 'default')
-    .option('--tool-policy <file>', 'tool policy file the reconciler writes, re-read when it changes (ADR 0018); MCP requests wait for it')
+    .option('--tool-policy <file>', 'tool policy file the reconciler writes, re-read when it changes (ADR 0021); MCP requests wait for it')
     .option(
       '--remote <name=url>',
       'forward /<name>/remote to this remote streamable-HTTP MCP server (repeatable; url: servers, ADR 0022)',
