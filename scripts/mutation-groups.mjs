@@ -45,7 +45,7 @@ export const GROUPS = [
   {
     name: 'planner',
     mutate: ['src/reconcile/planner.ts'],
-    tests: t('reconcile/safety', 'reconcile/planner', 'reconcile/planner-golden', 'reconcile/image-identity', 'reconcile/credentials', 'reconcile/backoff'),
+    tests: t('reconcile/safety', 'reconcile/planner', 'reconcile/planner-golden', 'reconcile/planner-branches', 'reconcile/image-identity', 'reconcile/credentials', 'reconcile/backoff'),
   },
   {
     name: 'gateway-config',

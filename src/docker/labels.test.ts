@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Labels, MANAGED_BY, isOwned, ownerLabels, parseRole } from './labels.js';
+import { Labels, MANAGED_BY, isOwned, ownerLabels, parseRole, parseSpecLabel } from './labels.js';
 import { SCHEMA_VERSION } from '../desired/schema.js';
 
 test('label names are the documented contract (docker ps --filter label=io.mcp-reconciler.managed-by)', () => {
@@ -47,4 +47,27 @@ test('only the four known roles (server, gateway, edge, edge-docker) are read ba
   assert.equal(parseRole('edge'), 'edge');
   assert.equal(parseRole('edge-docker'), 'edge-docker');
   for (const v of ['', 'Server', 'network', undefined]) assert.equal(parseRole(v), null);
+});
+
+test('a spec label reads back as the object it was written from', () => {
+  assert.deepEqual(parseSpecLabel('{"image":"a:1","env":{"A":"1"}}'), { image: 'a:1', env: { A: '1' } });
+});
+
+test('each spec label text reads as its own object (remembered per text, never one for all)', () => {
+  assert.deepEqual(parseSpecLabel('{"image":"a:1"}'), { image: 'a:1' });
+  assert.deepEqual(parseSpecLabel('{"image":"b:2"}'), { image: 'b:2' });
+  assert.deepEqual(parseSpecLabel('{"image":"a:1"}'), { image: 'a:1' });
+  assert.equal(parseSpecLabel(undefined), null);
+  assert.deepEqual(parseSpecLabel('{"image":"c:3"}'), { image: 'c:3' }, 'a missing label is not remembered under a text');
+});
+
+test('a missing, empty, malformed or non-object spec label is no spec (null), never a throw', () => {
+  for (const v of [undefined, '', '{', 'not json', 'null', '[]', '[{"image":"a:1"}]', '"text"', '42', 'true', 'false']) {
+    assert.equal(parseSpecLabel(v), null, String(v));
+  }
+});
+
+test('a spec label read back is frozen: one container\'s spec cannot change what the next reader sees', () => {
+  const spec = parseSpecLabel('{"env":{"A":"1"}}');
+  assert.ok(spec && Object.isFrozen(spec) && Object.isFrozen(spec['env']));
 });

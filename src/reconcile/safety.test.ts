@@ -10,8 +10,9 @@ import { checkServerName, parseDesiredFile, type DesiredLoad } from '../desired/
 import { resolveServer, resolveServers } from '../desired/resolve.js';
 import { pruneDecision } from './controller.js';
 import { checkPrivate } from '../desired/env-file.js';
-import { plan } from './planner.js';
-import { baseInput, converged, runningFor } from '../testing/fixtures.js';
+import { plan, type PlanInput } from './planner.js';
+import { SCHEMA_VERSION } from '../desired/schema.js';
+import { baseInput, converged, model, runningFor, testSettings, HTTP } from '../testing/fixtures.js';
 
 function stack(): { dir: string; secrets: string; settings: Settings } {
   const dir = mkdtempSync(join(tmpdir(), 'safety-'));
@@ -155,5 +156,80 @@ describe('owner of secrets files', () => {
     assert.doesNotThrow(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, 0));
     assert.doesNotThrow(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, undefined));
     assert.throws(() => checkPrivate('/s/mcp-x.env', { mode: 0o100640, uid: 0 }, 0), /chmod 600 \/s\/mcp-x.env/);
+  });
+});
+
+describe('ownership of what the planner creates and touches', () => {
+  const settings = testSettings();
+  const a = model(settings, 'a', HTTP);
+  const legacy = model(settings, 'legacy', 'image: a:1\ntransport: sse\nport: 8000\n');
+  const settled = (input: PlanInput): PlanInput['observed'] => {
+    const w = plan(input).operations.find((o) => o.type === 'write-gateway-config');
+    return converged(input, w?.type === 'write-gateway-config' ? w.text : '');
+  };
+  // Written out, not built with ownerLabels: a mutated label must not mutate the expectation too.
+  const owner = (role: string, server?: string): Record<string, string> => ({
+    'io.mcp-reconciler.managed-by': 'mcp-reconciler',
+    'io.mcp-reconciler.instance': settings.instance,
+    'io.mcp-reconciler.role': role,
+    'io.mcp-reconciler.schema-version': SCHEMA_VERSION,
+    ...(server ? { 'io.mcp-reconciler.server': server } : {}),
+  });
+
+  test('the gateway network, server networks and volumes are created with our owner labels, their role and server', () => {
+    const b = model(settings, 'b', `${HTTP}data: /data\n`);
+    const ops = plan(baseInput(settings, [b])).operations;
+    const labelsOf = (id: string): Record<string, string> | undefined => {
+      const o = ops.find((x) => x.resourceId === id);
+      return o?.type === 'create-network' || o?.type === 'create-volume' ? o.labels : undefined;
+    };
+    assert.deepEqual(labelsOf('network:mcp-net'), owner('network'));
+    assert.deepEqual(labelsOf('network:mcp-net.b'), owner('network', 'b'));
+    assert.deepEqual(labelsOf('volume:mcp-b-data'), owner('volume', 'b'));
+    assert.deepEqual(labelsOf('volume:mcp-edge.docker'), owner('volume'));
+  });
+
+  test('an edge or gateway container we do not own is never connected to a server network', () => {
+    const input = baseInput(settings, [a, legacy]);
+    const o = settled(input);
+    o.containers = o.containers.map((c) => (c.role === 'edge' || c.role === 'gateway' ? { ...c, owned: false, role: null, networks: ['mcp-net'] } : c));
+    const ops = plan({ ...input, observed: o }).operations;
+    assert.deepEqual(ops.filter((x) => x.type === 'conflict').map((x) => x.resourceId), ['container:mcp-edge', 'container:mcp-litellm']);
+    assert.deepEqual(ops.filter((x) => x.type === 'connect-network' || x.type === 'disconnect-network'), []);
+  });
+
+  test('a network we do not own is never detached from or removed, even when it carries a server label', () => {
+    const input = baseInput(settings, [a]);
+    const o = settled(input);
+    o.networks = [...(o.networks ?? []), { name: 'mcp-net.x', owned: false, internal: false, server: 'x' }];
+    o.containers = o.containers.map((c) => (c.role === 'edge' ? { ...c, networks: [...(c.networks ?? []), 'mcp-net.x'] } : c));
+    assert.deepEqual(plan({ ...input, observed: o }).operations, []);
+  });
+
+  test('while pruning is held, a wanted server whose container we do not own still loses its config.yaml entry', () => {
+    const input = baseInput(settings, [a]);
+    const o = settled(input);
+    assert.match(o.gatewayConfigText ?? '', /mcp_a:/);
+    o.containers = o.containers.map((c) => (c.role === 'server' ? { ...c, owned: false, role: null, server: null, specHash: null } : c));
+    const ops = plan({ ...input, observed: o, prune: { allowed: false, reason: 'held' } }).operations;
+    const w = ops.find((x) => x.type === 'write-gateway-config');
+    assert.ok(w?.type === 'write-gateway-config' && !w.text.includes('mcp_a:'), 'LiteLLM never points at a container we do not own');
+  });
+
+  test('API mode never registers a server whose container we do not own', () => {
+    const input = baseInput(settings, [a]);
+    const o = settled(input);
+    o.containers = o.containers.map((c) => (c.role === 'server' ? { ...c, owned: false, role: null, server: null, specHash: null } : c));
+    const api: PlanInput = { ...input, gateway: { ...input.gateway, mode: 'api' }, observed: { ...o, apiServers: [] } };
+    assert.deepEqual(plan(api).operations.filter((x) => x.resourceId.startsWith('gateway-api')), []);
+  });
+
+  test('holding a server keeps only its own server container, not a container of another role carrying its name', () => {
+    const input = baseInput(settings, [], { hold: ['legacy'] });
+    input.observed = {
+      networkExists: true, volumes: [], gatewayConfigText: null,
+      containers: [runningFor(legacy), runningFor(legacy, { id: 'e1', name: 'mcp-edge', role: 'edge' })],
+    };
+    assert.deepEqual(plan(input).operations.filter((x) => x.type === 'remove-container').map((x) => x.resourceId), ['container:mcp-edge']);
   });
 });
