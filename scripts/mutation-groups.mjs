@@ -51,7 +51,7 @@ export const GROUPS = [
     name: 'gateway-config',
     // Which LiteLLM config entries are ours.
     mutate: ['src/litellm/config-file.ts'],
-    tests: t('litellm/config-file', 'reconcile/planner'),
+    tests: t('litellm/config-file', 'litellm/config-file-ownership', 'reconcile/planner'),
   },
   {
     name: 'bridge',
