@@ -34,7 +34,7 @@ export const GROUPS = [
     name: 'resolve',
     // Which env file and mount sources a server gets (confinement), the model and its hash input.
     mutate: ['src/desired/resolve.ts'],
-    tests: t('desired/confinement', 'desired/resolve', 'reconcile/safety'),
+    tests: t('desired/confinement', 'desired/resolve', 'desired/gateway-inputs', 'reconcile/safety'),
   },
   {
     name: 'parse',
