@@ -54,10 +54,15 @@ describe('config.yaml: which entries are ours', () => {
 
 describe('config.yaml: files that are not rewritten', () => {
   test('a file that is not a mapping, or whose mcp_servers is not a mapping, is reported', () => {
-    assert.deepEqual(readGatewayConfig('just text\n').errors, ['the config must be a mapping']);
-    assert.deepEqual(readGatewayConfig('- a\n- b\n').errors, ['the config must be a mapping']);
-    assert.deepEqual(readGatewayConfig('mcp_servers: text\n').errors, ['mcp_servers must be a mapping of name -> settings']);
-    assert.deepEqual(readGatewayConfig('mcp_servers: [1]\n').errors, ['mcp_servers must be a mapping of name -> settings']);
+    const refused = (errors: string[]) => ({ owned: {}, foreign: [], errors });
+    assert.deepEqual(readGatewayConfig('just text\n'), refused(['the config must be a mapping']));
+    assert.deepEqual(readGatewayConfig('- a\n- b\n'), refused(['the config must be a mapping']));
+    assert.deepEqual(readGatewayConfig('mcp_servers: text\n'), refused(['mcp_servers must be a mapping of name -> settings']));
+    assert.deepEqual(readGatewayConfig('mcp_servers: [1]\n'), refused(['mcp_servers must be a mapping of name -> settings']));
+    const unparsed = readGatewayConfig('mcp_servers: [\n');
+    assert.deepEqual({ ...unparsed, errors: [] }, refused([]));
+    assert.equal(unparsed.errors.length, 1);
+    assert.match(unparsed.errors[0] ?? '', /^Flow sequence in block collection [^\n]+$/, 'the first line of the YAML error only');
     assert.deepEqual(readGatewayConfig('mcp_servers:\n  a: 1\n  a: 2\n').errors.length, 1, 'a duplicate key is a parse error');
   });
 
@@ -74,7 +79,12 @@ describe('config.yaml: rendering', () => {
   test('a blank file becomes a new file with the header and the master key from the environment', () => {
     for (const blank of [null, '', '  \n']) {
       const text = renderGatewayConfig(blank, { mcp_a: entry('http://a/mcp') });
-      assert.ok(text.startsWith('# LiteLLM 1.77.3 config. mcp-reconciler owns the mcp_servers entries marked x-mcp-reconciler\n'), text);
+      assert.ok(text.startsWith([
+        '# LiteLLM 1.77.3 config. mcp-reconciler owns the mcp_servers entries marked x-mcp-reconciler',
+        '# and rewrites them; everything else in this file is yours and is kept as written.',
+        '# The gateway reads this file once at start-up; the reconciler restarts it when the file changes.',
+        '',
+      ].join('\n')), text);
       assert.equal((parse(text) as { general_settings: { master_key: string } }).general_settings.master_key, 'os.environ/LITELLM_MASTER_KEY');
     }
   });
@@ -98,6 +108,11 @@ describe('config.yaml: rendering', () => {
       '      source: desired-state/mcp-a.yaml',
       '',
     ].join('\n'));
+  });
+
+  test('a long value stays on one line (no folding), as LiteLLM and a reader expect it', () => {
+    const url = `http://mcp-edge:8080/mcp-${'a'.repeat(100)}/3001/mcp`;
+    assert.ok(renderGatewayConfig(null, { mcp_a: entry(url) }).includes(`    url: ${url}\n`));
   });
 
   test('an owned entry with the same content in another key order is unchanged; other content replaces it', () => {
