@@ -54,7 +54,7 @@ describe('config.yaml: which entries are ours', () => {
 
 describe('config.yaml: files that are not rewritten', () => {
   test('a file that is not a mapping, or whose mcp_servers is not a mapping, is reported', () => {
-    const refused = (errors: string[]) => ({ owned: {}, foreign: [], errors });
+    const refused = (errors: string[]) => ({ owned: {}, foreign: [], guard: false, callbacksProblem: null, errors });
     assert.deepEqual(readGatewayConfig('just text\n'), refused(['the config must be a mapping']));
     assert.deepEqual(readGatewayConfig('- a\n- b\n'), refused(['the config must be a mapping']));
     assert.deepEqual(readGatewayConfig('mcp_servers: text\n'), refused(['mcp_servers must be a mapping of name -> settings']));
@@ -68,7 +68,7 @@ describe('config.yaml: files that are not rewritten', () => {
 
   test('an empty file, comments only, no mcp_servers or an empty one are fine and own nothing', () => {
     for (const text of [null, '', '  \n', '# only a comment\n', 'model_list: []\n', 'mcp_servers:\n', 'mcp_servers: {}\n']) {
-      assert.deepEqual(readGatewayConfig(text), { owned: {}, foreign: [], errors: [] }, String(text));
+      assert.deepEqual(readGatewayConfig(text), { owned: {}, foreign: [], guard: false, callbacksProblem: null, errors: [] }, String(text));
     }
   });
 });
@@ -79,12 +79,8 @@ describe('config.yaml: rendering', () => {
   test('a blank file becomes a new file with the header and the master key from the environment', () => {
     for (const blank of [null, '', '  \n']) {
       const text = renderGatewayConfig(blank, { mcp_a: entry('http://a/mcp') });
-      assert.ok(text.startsWith([
-        '# LiteLLM 1.77.3 config. mcp-reconciler owns the mcp_servers entries marked x-mcp-reconciler',
-        '# and rewrites them; everything else in this file is yours and is kept as written.',
-        '# The gateway reads this file once at start-up; the reconciler restarts it when the file changes.',
-        '',
-      ].join('\n')), text);
+      assert.ok(text.startsWith('# LiteLLM 1.77.3 config. mcp-reconciler owns the mcp_servers entries marked x-mcp-reconciler\n'), text);
+      assert.ok(text.includes('# The gateway reads this file once at start-up; the reconciler restarts it when the file changes.\n'), text);
       assert.equal((parse(text) as { general_settings: { master_key: string } }).general_settings.master_key, 'os.environ/LITELLM_MASTER_KEY');
     }
   });
