@@ -138,9 +138,9 @@ describe('when a server’s model is rebuilt', () => {
     const a = stack();
     const b = { ...a, settings: { ...a.settings, network: 'other-net' } };
     const d = desired('x');
-    assert.equal(resolveServer(a.settings, d).network.name, 'mcp-net.x');
-    assert.equal(resolveServer(b.settings, d).network.name, 'other-net.x');
-    assert.equal(resolveServers(a.settings, [d]).models[0]?.network.name, 'mcp-net.x');
-    assert.equal(resolveServers(b.settings, [d]).models[0]?.network.name, 'other-net.x');
+    assert.equal(resolveServer(a.settings, d).network?.name, 'mcp-net.x');
+    assert.equal(resolveServer(b.settings, d).network?.name, 'other-net.x');
+    assert.equal(resolveServers(a.settings, [d]).models[0]?.network?.name, 'mcp-net.x');
+    assert.equal(resolveServers(b.settings, [d]).models[0]?.network?.name, 'other-net.x');
   });
 });
