@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, TEST_IMAGES, assertImages, createStack, docker, freePort, waitFor } from './harness.js';
 
@@ -10,8 +11,10 @@ import { REPO, TEST_IMAGES, assertImages, createStack, docker, freePort, waitFor
  * from debootstrap plus Debian's systemd), `mcp-reconciler install` run there as an operator would,
  * a desired file dropped in, and the answer read the way CLAUDE.md says: `systemctl status` and
  * `journalctl -u mcp-reconciler MCP_SERVER=...`. The container shares the host's network (the daemon
- * probes servers on their 127.0.0.1 ports, as on a host) and its Docker socket; everything the daemon
- * creates carries the test's random prefix and is removed at the end, the systemd container first.
+ * probes servers on their 127.0.0.1 ports, as on a host), its Docker socket, and root's home at the
+ * same path as on the host (on a host, the daemon and dockerd see one filesystem: the binds the daemon
+ * asks for, such as the edge's tool policy folder, name host paths); everything the daemon creates
+ * carries the test's random prefix and is removed at the end, the systemd container first.
  */
 const IMAGE = 'local/debian-systemd:12';
 
@@ -20,6 +23,8 @@ describe('installed as a systemd service', { timeout: 900_000 }, () => {
     await assertImages([IMAGE]);
     const stack = await createStack({ gateway: { managed: false } });
     const box = `${stack.id}-systemd`;
+    // root's home in the box: a host folder bound at its own path, so install's projects folder is one dockerd sees.
+    const root = mkdtempSync(join(tmpdir(), 'mcp-systemd-home-'));
     const sh = (script: string, input?: string): { status: number | null; stdout: string; stderr: string } =>
       spawnSync('docker', ['exec', '-i', box, 'sh', '-c', script], { encoding: 'utf8', ...(input === undefined ? {} : { input }) });
     const c = await docker.createContainer({
@@ -28,7 +33,7 @@ describe('installed as a systemd service', { timeout: 900_000 }, () => {
       HostConfig: {
         NetworkMode: 'host',
         Tmpfs: { '/run': 'rw,mode=755', '/run/lock': 'rw' },
-        Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:ro', '/var/run/docker.sock:/var/run/docker.sock', `${REPO}:${REPO}:ro`],
+        Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:ro', '/var/run/docker.sock:/var/run/docker.sock', `${REPO}:${REPO}:ro`, `${root}:${root}`],
       },
     });
     try {
@@ -36,7 +41,9 @@ describe('installed as a systemd service', { timeout: 900_000 }, () => {
       await waitFor('systemd up', async () => /^(running|degraded)$/m.test(sh('systemctl is-system-running').stdout), 120_000, 250);
 
       // Settings first (install keeps an existing file): this test's prefix, network, instance and images.
-      const home = '/root/projects';
+      const moved = sh(`sed -i 's#^root:\\(.*\\):/root:#root:\\1:${root}:#' /etc/passwd && getent passwd root`);
+      assert.match(moved.stdout, new RegExp(`:${root}:`), moved.stderr);
+      const home = `${root}/projects`;
       const settings = {
         projectsRoot: `${home}/mcp`,
         desiredDir: `${home}/mcp/desired-state`,
@@ -54,7 +61,7 @@ describe('installed as a systemd service', { timeout: 900_000 }, () => {
           envFile: `${home}/secrets/mcp-litellm.env`,
         },
       };
-      const conf = '/root/.config/mcp-reconciler';
+      const conf = `${root}/.config/mcp-reconciler`;
       const put = sh(`mkdir -p -m 700 ${conf} && umask 077 && cat > ${conf}/settings.yaml`, JSON.stringify(settings));
       assert.equal(put.status, 0, put.stderr);
 
@@ -112,6 +119,7 @@ describe('installed as a systemd service', { timeout: 900_000 }, () => {
     } finally {
       await c.remove({ force: true }).catch(() => undefined);
       await stack.cleanup();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
