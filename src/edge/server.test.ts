@@ -6,11 +6,12 @@ import { request } from 'undici';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forwardHeaders, upstreamFor, createEdgeServer, type EdgeOptions } from './server.js';
 import { createLogger } from '../log/logger.js';
-import { PolicyFile, staticPolicy } from './tool-policy-file.js';
+import { MAX_POLICY_BYTES, PolicyFile, staticPolicy } from './tool-policy-file.js';
 import { CompiledPolicy, UNFILTERED_HEADER, renderPolicyFile } from '../policy/tool-policy.js';
 
 describe('edge routing and header normalization', () => {
@@ -296,6 +297,23 @@ describe('the policy file as the edge reads it', () => {
       assert.equal(file.forServer('fs')?.permits('move_file'), false, 'the last good policy stays');
       rmSync(path);
       assert.equal(file.forServer('fs')?.permits('move_file'), false, 'also when the file is gone');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a FIFO or an oversized file in its place is refused without blocking: the last good policy stays, none before', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policy-'));
+    try {
+      const path = join(dir, 'tool-policy.json');
+      execFileSync('mkfifo', [path]);
+      const fresh = new PolicyFile(path, createLogger({ level: 'silent' }));
+      assert.equal(fresh.ready(), false, 'a FIFO is no policy (and reading it must not hang)');
+      rmSync(path);
+      writeFileSync(path, renderPolicyFile({ fs: { deny: ['write_*'] } }));
+      assert.equal(fresh.ready(), true);
+      writeFileSync(path, `${renderPolicyFile({ fs: {} })}${' '.repeat(MAX_POLICY_BYTES)}`);
+      assert.equal(fresh.forServer('fs')?.permits('write_file'), false, 'an oversized file keeps the last good policy');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

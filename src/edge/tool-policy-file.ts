@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readRegularFile } from '../fs/safe-read.js';
 import type { Logger } from 'pino';
 import { CompiledPolicy, parsePolicyFile } from '../policy/tool-policy.js';
 
@@ -14,7 +15,7 @@ export interface PolicyLookup {
 }
 
 /**
- * The edge's view of the tool policy file (docs/adr/0018). Each lookup compares the file's
+ * The edge's view of the tool policy file (docs/adr/0021). Each lookup compares the file's
  * identity (inode, size, mtime, ctime: one stat) with the last read and re-reads it when it
  * changed, so a policy the reconciler writes applies to the very next request: no watcher to
  * miss an event, no restart. A file that cannot be read or parsed keeps the last good policy (and
@@ -57,14 +58,11 @@ export class PolicyFile implements PolicyLookup {
     this.log.warn({ path: this.path, err: why }, msg);
   }
 
-  /** Reads the file; null when it was good (and is now in force), else why not. */
+  /** Reads the file (regular files only, capped while reading); null when it was good (and is now in force), else why not. */
   #read(): string | null {
     let text: string;
     try {
-      const st = statSync(this.path);
-      if (!st.isFile()) return 'not a regular file';
-      if (st.size > MAX_POLICY_BYTES) return `larger than ${MAX_POLICY_BYTES} bytes`;
-      text = readFileSync(this.path, 'utf8');
+      text = readRegularFile(this.path, { maxBytes: MAX_POLICY_BYTES });
     } catch (err) {
       return (err as Error).message;
     }
