@@ -19,10 +19,16 @@ node_bin=$(readlink -f "$(command -v node)")
 hash=$(inputs_hash "$0" "$here/rootfs-lib.sh" "$suite" "$(node --version)" "$node_bin")
 if image_current "$tag" "$hash"; then echo "image $tag current"; exit 0; fi
 root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
+# debootstrap mounts proc (and may leave it mounted, seen here): unmount everything under the root
+# before it is packed or removed, so tar never reads the host's /proc and rm never walks into it.
+unmount_under() {
+  awk -v r="$1/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+}
+trap 'unmount_under "$root"; rm -rf "$root"' EXIT
 debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,ca-certificates "$suite" "$root" "$mirror" >"$root.log" 2>&1 \
   || { tail -20 "$root.log" >&2; rm -f "$root.log"; exit 1; }
 rm -f "$root.log"
+unmount_under "$root"
 mkdir -p "$root/usr/local/bin"
 copy_with_libs "$root" "$node_bin"
 cp -L "$node_bin" "$root/usr/local/bin/node"
@@ -32,7 +38,7 @@ for u in getty@tty1.service console-getty.service systemd-modules-load.service; 
   ln -sf /dev/null "$root/etc/systemd/system/$u"
 done
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-tar -C "$root" -c . | docker import \
+tar -C "$root" --exclude=./proc/* --exclude=./sys/* -c . | docker import \
   -c 'ENV container=docker' -c 'CMD ["/lib/systemd/systemd"]' \
   -c "LABEL io.mcp-reconciler.build-inputs=$hash" - "$tag" >/dev/null
 echo "built $tag"
