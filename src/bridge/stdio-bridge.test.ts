@@ -47,6 +47,10 @@ class FakeProcess {
         return reply({ tools: [{ name: 'echo', inputSchema: { type: 'object' } }, { name: 'slow', inputSchema: { type: 'object' } }] });
       case 'tools/call': {
         const name = (m.params as { name: string }).name;
+        if (name === 'fail') {
+          setImmediate(() => this.#emit({ jsonrpc: '2.0', id: m.id, error: { code: -32602, message: 'Invalid arguments for tool fail' } }));
+          return;
+        }
         if (name === 'slow') {
           this.#slow.set(m.id!, () => reply({ content: [{ type: 'text', text: 'late' }] }));
           return;
@@ -132,7 +136,10 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
     try {
       const slow = [c.callTool({ name: 'slow', arguments: {} }).catch(() => 'x'), c.callTool({ name: 'slow', arguments: {} }).catch(() => 'x')];
       await new Promise((r) => setTimeout(r, 100));
-      await assert.rejects(c.callTool({ name: 'echo', arguments: {} }), /busy \(2 calls waiting\)/);
+      // A tools/call's failure is a tool error: LiteLLM 1.77.3 cannot take a JSON-RPC error there (ADR 0021).
+      const busy = await c.callTool({ name: 'echo', arguments: {} });
+      assert.equal(busy.isError, true);
+      assert.match((busy.content as { text: string }[])[0]!.text, /^MCP error -32000: stdio server fake is busy \(2 calls waiting\); try again$/);
       void slow;
     } finally {
       BRIDGE_LIMITS.maxPending = saved;
@@ -205,6 +212,94 @@ describe('stdio bridge under a tool policy (ADR 0021)', () => {
       assert.equal((await c.callTool({ name: 'slow', arguments: {} })).isError, true);
     } finally {
       await c.close();
+    }
+  });
+});
+
+describe('stdio bridge: a failed tools/call is a tool error, other failures stay JSON-RPC errors (ADR 0021)', () => {
+  const fake = new FakeProcess();
+  let http: Server;
+  let url = '';
+  let bridge: StdioBridge;
+  let attachFails = false;
+  let exit: () => void = () => undefined;
+  before(async () => {
+    bridge = new StdioBridge({
+      container: 'fake',
+      attach: async (on) => {
+        if (attachFails) throw new Error('no such container');
+        const closed = new Promise<void>((r) => (exit = r));
+        return { ...fake.pipe(on), closed };
+      },
+      waitRunning: async () => false,
+      log: createLogger({ level: 'silent' }),
+    });
+    http = createServer((req, res) => void bridge.handle(req, res));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+  });
+  after(() => {
+    bridge.close();
+    http.close();
+    http.closeAllConnections();
+  });
+
+  test('the server answers a JSON-RPC error: the client gets a tool error with its code and message', async () => {
+    const c = new Client({ name: 't', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(url)));
+    try {
+      const r = await c.callTool({ name: 'fail', arguments: {} });
+      assert.deepEqual(r, { content: [{ type: 'text', text: 'MCP error -32602: Invalid arguments for tool fail' }], isError: true });
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('the server exits and cannot be attached again: tools/call gets a tool error, tools/list a JSON-RPC error', async () => {
+    const c = new Client({ name: 't', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(url)));
+    try {
+      attachFails = true;
+      exit();
+      await new Promise((r) => setImmediate(r));
+      const r = await c.callTool({ name: 'echo', arguments: {} });
+      assert.equal(r.isError, true);
+      assert.deepEqual(r.content, [{ type: 'text', text: 'MCP error -32603: stdio server fake unavailable: no such container' }]);
+      await assert.rejects(c.listTools(), /MCP error -32603: stdio server fake unavailable: no such container/);
+    } finally {
+      attachFails = false;
+      await c.close();
+    }
+  });
+});
+
+describe('stdio bridge: a process that exits during initialize', () => {
+  test('the caller learns it at once, not after initTimeoutMs', async () => {
+    const saved = BRIDGE_LIMITS.initTimeoutMs;
+    BRIDGE_LIMITS.initTimeoutMs = 60_000; // a wait this long would time the test out
+    let attaches = 0;
+    const bridge = new StdioBridge({
+      container: 'crashy',
+      // The process reads nothing and exits as soon as it is attached.
+      attach: async () => {
+        attaches++;
+        return { send: () => undefined, closed: new Promise<void>((r) => setImmediate(r)), close: () => undefined };
+      },
+      waitRunning: async () => false,
+      log: createLogger({ level: 'silent' }),
+    });
+    const http = createServer((req, res) => void bridge.handle(req, res));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    try {
+      const c = new Client({ name: 't', version: '1' });
+      const url = new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`);
+      await assert.rejects(c.connect(new StreamableHTTPClientTransport(url), { timeout: 10_000 }), /initialize failed: the process exited during initialize/);
+      assert.equal(attaches, 1);
+    } finally {
+      BRIDGE_LIMITS.initTimeoutMs = saved;
+      bridge.close();
+      http.close();
+      http.closeAllConnections();
     }
   });
 });

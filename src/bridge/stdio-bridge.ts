@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { StdioPipe } from '../docker/attach.js';
-import { UNFILTERED_HEADER, refusedCallResult, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
+import { UNFILTERED_HEADER, refusedCallResult, rpcErrorAsToolResult, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
 
 /** Limits of one bridge (docs/adr/0004-stdio-bridge-in-the-edge.md). */
 /**
@@ -26,8 +26,12 @@ export const BRIDGE_LIMITS = {
   callTimeoutMs: 120_000,
   /** initialize after (re)attach. */
   initTimeoutMs: 30_000,
-  /** How long to wait for Docker to restart an exited process. */
-  restartWaitMs: 30_000,
+  /**
+   * How long to wait for Docker to restart an exited process. A one-off exit is restarted within
+   * about 100 ms (Docker's first backoff; 200, 400 ms for the next quick exits); a server in a crash loop waits in Docker's growing backoff, and LiteLLM 1.77.3 lists
+   * servers one after another, so waiting long here held every client's tools/list (it was 30 s).
+   */
+  restartWaitMs: 2_000,
 };
 
 type Id = string | number;
@@ -49,6 +53,8 @@ interface Session {
 interface Pending {
   session: Session;
   clientId: Id;
+  /** The request's method: a tools/call's errors are answered as tool errors (ADR 0021). */
+  method: string;
   progress: string | null;
   timer: NodeJS.Timeout;
   /** A tools/list under a tool policy: its answer is filtered (ADR 0021). */
@@ -201,7 +207,12 @@ export class StdioBridge {
     }
   }
 
-  #error(s: Session, id: Id, code: number, message: string): Promise<void> {
+  /**
+   * A failed request. For a tools/call the error is a tool error: LiteLLM 1.77.3 cannot take a JSON-RPC error
+   * to tools/call (its /mcp/ hangs afterwards for every client; ADR 0021).
+   */
+  #error(s: Session, id: Id, code: number, message: string, method?: string): Promise<void> {
+    if (method === 'tools/call') return this.#reply(s, { jsonrpc: '2.0', id, result: rpcErrorAsToolResult({ code, message }) });
     return this.#reply(s, { jsonrpc: '2.0', id, error: { code, message } });
   }
 
@@ -242,13 +253,13 @@ export class StdioBridge {
       params = { ...m.params, name: decision.name };
     }
     if (this.#pending.size >= BRIDGE_LIMITS.maxPending) {
-      await this.#error(s, m.id, -32000, `stdio server ${this.#d.container} is busy (${BRIDGE_LIMITS.maxPending} calls waiting); try again`);
+      await this.#error(s, m.id, -32000, `stdio server ${this.#d.container} is busy (${BRIDGE_LIMITS.maxPending} calls waiting); try again`, m.method);
       return;
     }
     try {
       await this.#ensureUpstream();
     } catch (err) {
-      await this.#error(s, m.id, -32603, `stdio server ${this.#d.container} unavailable: ${(err as Error).message}`);
+      await this.#error(s, m.id, -32603, `stdio server ${this.#d.container} unavailable: ${(err as Error).message}`, m.method);
       return;
     }
     const upstreamId = `b${this.#next++}`;
@@ -264,10 +275,10 @@ export class StdioBridge {
       if (!p) return;
       this.#pipe?.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: upstreamId, reason: 'timeout' } });
       this.#settle(upstreamId);
-      void this.#error(p.session, p.clientId, -32001, `no answer from ${this.#d.container} within ${BRIDGE_LIMITS.callTimeoutMs} ms`);
+      void this.#error(p.session, p.clientId, -32001, `no answer from ${this.#d.container} within ${BRIDGE_LIMITS.callTimeoutMs} ms`, p.method);
     }, BRIDGE_LIMITS.callTimeoutMs);
     const listPolicy = policy && m.method === 'tools/list' && !unfiltered ? policy : null;
-    this.#pending.set(upstreamId, { session: s, clientId: m.id, progress, timer, listPolicy });
+    this.#pending.set(upstreamId, { session: s, clientId: m.id, method: m.method, progress, timer, listPolicy });
     this.#pipe!.send({ jsonrpc: '2.0', id: upstreamId, method: m.method, ...(params ? { params } : {}) });
   }
 
@@ -289,6 +300,10 @@ export class StdioBridge {
       const p = this.#settle(String(m.id));
       if (!p) return;
       this.#stats.callsServed++;
+      if (p.method === 'tools/call' && m.error !== undefined) {
+        void this.#reply(p.session, { jsonrpc: '2.0', id: p.clientId, result: rpcErrorAsToolResult(m.error) });
+        return;
+      }
       const tools = m.result?.['tools'];
       const listed = p.listPolicy && Array.isArray(tools);
       const result = listed ? { ...m.result, tools: p.listPolicy!.filterTools(tools as ListedTool[]) } : m.result;
@@ -310,7 +325,7 @@ export class StdioBridge {
     }
     if (m.method === 'notifications/cancelled') {
       const p = this.#settle(String(m.params?.['requestId']));
-      if (p) void this.#error(p.session, p.clientId, -32800, 'cancelled by the server');
+      if (p) void this.#error(p.session, p.clientId, -32800, 'cancelled by the server', p.method);
       return;
     }
     // Server-wide notifications (list_changed, log messages): to every session's standalone stream.
@@ -372,10 +387,12 @@ export class StdioBridge {
     if (this.#pipe !== pipe) return;
     this.#pipe = null;
     this.#state = 'down';
+    // Exited during initialize: fail it now, not after initTimeoutMs.
+    this.#initWaiter?.({ jsonrpc: '2.0', error: { code: -32000, message: 'the process exited during initialize' } });
     // Fail every call in flight at once, instead of letting it hang.
     for (const k of [...this.#pending.keys()]) {
       const p = this.#settle(k);
-      if (p) void this.#error(p.session, p.clientId, -32000, `stdio server ${this.#d.container} exited; the call did not complete (Docker restarts it; try again)`);
+      if (p) void this.#error(p.session, p.clientId, -32000, `stdio server ${this.#d.container} exited; the call did not complete (Docker restarts it; try again)`, p.method);
     }
     this.#d.log.warn({ container: this.#d.container }, 'stdio server exited; the next call re-attaches');
   }

@@ -319,3 +319,65 @@ describe('the policy file as the edge reads it', () => {
     }
   });
 });
+
+describe('a JSON-RPC error to tools/call reaches LiteLLM as a tool error (ADR 0021)', () => {
+  // An upstream that answers tools/call of `fail` with a JSON-RPC error, as JSON (?json) or as an SSE
+  // event, and every other request with a fixed answer. LiteLLM 1.77.3 hangs after such an error.
+  let upstream: Server;
+  let upPort = 0;
+  before(async () => {
+    upstream = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        const m = JSON.parse(text) as { id: number; method: string; params?: { name?: string } };
+        const answer = m.method === 'tools/call' && m.params?.name === 'fail'
+          ? { jsonrpc: '2.0', id: m.id, error: { code: -32602, message: 'Invalid arguments for tool fail' } }
+          : m.method === 'tools/call' && m.params?.name === 'other-id'
+            ? { jsonrpc: '2.0', id: 999, error: { code: -32000, message: 'an error for another request' } }
+            : { jsonrpc: '2.0', id: m.id, error: { code: -32601, message: `no ${m.method} here` } };
+        if ((req.url ?? '').includes('json')) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+        else res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`event: message\ndata: ${JSON.stringify(answer)}\n\n`);
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    upPort = (upstream.address() as AddressInfo).port;
+  });
+  after(() => {
+    upstream.close();
+    upstream.closeAllConnections();
+  });
+  const post = async (path: string, body: unknown, toolPolicy?: EdgeOptions['toolPolicy']): Promise<unknown> => {
+    const edge = createEdgeServer({ port: 0, allowPrefix: 'mcp-', log: createLogger({ level: 'silent' }), origin: (_n, p) => `http://127.0.0.1:${p}`, ...(toolPolicy ? { toolPolicy } : {}) });
+    await new Promise<void>((r) => edge.listen(0, '127.0.0.1', r));
+    try {
+      const port = (edge.address() as AddressInfo).port;
+      const r = await request(`http://127.0.0.1:${port}/mcp-x/${upPort}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify(body),
+      });
+      const text = await r.body.text();
+      return JSON.parse(text.startsWith('{') ? text : (/^data: (.*)$/m.exec(text)?.[1] ?? 'null'));
+    } finally {
+      edge.close();
+      edge.closeAllConnections();
+    }
+  };
+  const call = (name: string) => ({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name, arguments: {} } });
+  const softened = { jsonrpc: '2.0', id: 5, result: { content: [{ type: 'text', text: 'MCP error -32602: Invalid arguments for tool fail' }], isError: true } };
+
+  for (const path of ['/mcp', '/mcp?json']) {
+    test(`${path.includes('json') ? 'JSON' : 'SSE'} answer, server without a policy: the error becomes a tool error with its code and message`, async () => {
+      assert.deepEqual(await post(path, call('fail')), softened);
+    });
+  }
+  test('the same under a tool policy that exposes the tool', async () => {
+    const policy = staticPolicy({ x: new CompiledPolicy({ allow: ['fail'] }) });
+    assert.deepEqual(await post('/mcp', call('fail'), policy), softened);
+  });
+  test('errors to other methods, and an error carrying another id, pass unchanged', async () => {
+    assert.deepEqual(await post('/mcp?json', { jsonrpc: '2.0', id: 6, method: 'resources/list', params: {} }), { jsonrpc: '2.0', id: 6, error: { code: -32601, message: 'no resources/list here' } });
+    assert.deepEqual(await post('/mcp', call('other-id')), { jsonrpc: '2.0', id: 999, error: { code: -32000, message: 'an error for another request' } });
+  });
+});

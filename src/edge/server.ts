@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import type { StdioBridge } from '../bridge/stdio-bridge.js';
-import { UNFILTERED_HEADER, refusedCallResult, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
+import { UNFILTERED_HEADER, refusedCallResult, rpcErrorAsToolResult, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
 import type { PolicyLookup } from './tool-policy-file.js';
 
 /**
@@ -154,8 +154,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: EdgeOptio
   if (!policyReady(opts, res)) return;
   const container = /^\/([a-z0-9][a-z0-9-]*)\//.exec(req.url ?? '')?.[1] ?? '';
   const policy = opts.toolPolicy?.forServer(container.slice(opts.allowPrefix.length)) ?? null;
-  if (policy && req.method === 'POST') {
-    await proxyPoliced(req, res, target, policy, opts, req.headers[UNFILTERED_HEADER] === '1');
+  if (req.method === 'POST') {
+    await proxyPost(req, res, target, policy, opts, req.headers[UNFILTERED_HEADER] === '1');
     return;
   }
   const abort = new AbortController();
@@ -217,6 +217,7 @@ interface Message {
   method?: string;
   params?: Record<string, unknown>;
   result?: Record<string, unknown>;
+  error?: unknown;
 }
 
 /** A JSON-RPC error answer for a request the edge refuses itself. */
@@ -240,26 +241,48 @@ export function policeAnswer(text: string, id: Message['id'], policy: CompiledPo
   return JSON.stringify({ ...m, result: { ...m.result, tools: policy.filterTools(m.result['tools'] as ListedTool[]) } });
 }
 
-/** One SSE event block (`event: message\ndata: {...}`) with its data policed. */
-export function policeEvent(block: string, id: Message['id'], policy: CompiledPolicy): string {
+/** The answer to the tools/call `id`, when it is a JSON-RPC error, as a tool error (rpcErrorAsToolResult); other text unchanged. */
+export function softenCallError(text: string, id: Message['id']): string {
+  let m: Message;
+  try {
+    m = JSON.parse(text) as Message;
+  } catch {
+    return text;
+  }
+  if (m === null || typeof m !== 'object' || m.id !== id || m.error === undefined) return text;
+  return JSON.stringify({ jsonrpc: '2.0', id, result: rpcErrorAsToolResult(m.error) });
+}
+
+/** What the edge changes in the answer to one request: nothing, a tools/list (policy), a tools/call (errors). */
+type Rewrite = ((text: string) => string) | null;
+
+/** One SSE event block (`event: message\ndata: {...}`) with its data rewritten. */
+export function rewriteEvent(block: string, rewrite: (text: string) => string): string {
   const lines = block.split(/\r?\n/);
   const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, ''));
   if (data.length === 0) return block;
-  const policed = policeAnswer(data.join('\n'), id, policy);
-  if (policed === data.join('\n')) return block;
-  return [...lines.filter((l) => !l.startsWith('data:')), `data: ${policed}`].join('\n');
+  const out = rewrite(data.join('\n'));
+  if (out === data.join('\n')) return block;
+  return [...lines.filter((l) => !l.startsWith('data:')), `data: ${out}`].join('\n');
+}
+
+/** One SSE event block with its data policed. */
+export function policeEvent(block: string, id: Message['id'], policy: CompiledPolicy): string {
+  return rewriteEvent(block, (text) => policeAnswer(text, id, policy));
 }
 
 /**
- * A POST to a server with a tool policy: the body is read whole (capped), a tools/call for a name
- * the policy does not expose is answered here with a tool error (refusedCallResult) and never forwarded, a renamed
- * tool is called by the server's name, and the answer to a tools/list is filtered (JSON or SSE).
+ * A POST to an MCP server: the body is read whole (capped). With a tool policy, a tools/call for a
+ * name the policy does not expose is answered here with a tool error (refusedCallResult) and never
+ * forwarded, a renamed tool is called by the server's name, and the answer to a tools/list is
+ * filtered (JSON or SSE). With or without one, a JSON-RPC error answered to a tools/call reaches
+ * LiteLLM as a tool error (softenCallError): 1.77.3 cannot take the error itself (ADR 0021).
  */
-async function proxyPoliced(
+async function proxyPost(
   req: IncomingMessage,
   res: ServerResponse,
   target: string,
-  policy: CompiledPolicy,
+  policy: CompiledPolicy | null,
   opts: EdgeOptions,
   unfiltered: boolean,
 ): Promise<void> {
@@ -282,16 +305,16 @@ async function proxyPoliced(
   }
   if (Array.isArray(msg)) {
     // JSON-RPC batches left MCP in 2025-06-18 and LiteLLM sends none; refusing is simpler than policing each.
-    if (msg.some((m) => m?.method === 'tools/call' || m?.method === 'tools/list')) {
+    if (policy && msg.some((m) => m?.method === 'tools/call' || m?.method === 'tools/list')) {
       refuse(res, null, -32600, 'batched tools requests are not served for a server with a tool policy', 400);
       return;
     }
     msg = null;
   }
-  let listId: Message['id'] | undefined;
+  let rewrite: Rewrite = null;
   if (msg && typeof msg === 'object' && msg.method === 'tools/call') {
     const name = msg.params?.['name'];
-    const decision = policy.resolveCall(name);
+    const decision = policy ? policy.resolveCall(name) : { ok: true as const, name };
     if (!decision.ok) {
       opts.log.info({ target, tool: name }, 'edge: tools/call refused by the tool policy');
       const answer = JSON.stringify({ jsonrpc: '2.0', id: msg.id ?? null, result: refusedCallResult(decision.message) });
@@ -299,8 +322,11 @@ async function proxyPoliced(
       return;
     }
     if (decision.name !== name) body = JSON.stringify({ ...msg, params: { ...msg.params, name: decision.name } });
-  } else if (!unfiltered && msg && typeof msg === 'object' && msg.method === 'tools/list' && msg.id !== undefined) {
-    listId = msg.id;
+    const callId = msg.id;
+    if (callId !== undefined) rewrite = (text) => softenCallError(text, callId);
+  } else if (policy && !unfiltered && msg && typeof msg === 'object' && msg.method === 'tools/list' && msg.id !== undefined) {
+    const listId = msg.id;
+    rewrite = (text) => policeAnswer(text, listId, policy);
   }
   const abort = new AbortController();
   res.on('close', () => abort.abort());
@@ -320,7 +346,7 @@ async function proxyPoliced(
       if (v !== undefined && !HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v;
     }
     const type = String(up.headers['content-type'] ?? '');
-    if (listId === undefined) {
+    if (rewrite === null) {
       res.writeHead(up.statusCode, headers);
       res.flushHeaders();
       for await (const chunk of up.body) {
@@ -330,7 +356,7 @@ async function proxyPoliced(
       return;
     }
     if (type.includes('application/json')) {
-      const text = policeAnswer(await up.body.text(), listId, policy);
+      const text = rewrite(await up.body.text());
       res.writeHead(up.statusCode, headers).end(text);
       return;
     }
@@ -344,7 +370,7 @@ async function proxyPoliced(
       while ((m = /\r?\n\r?\n/.exec(buf)) !== null) {
         const block = buf.slice(0, m.index);
         buf = buf.slice(m.index + m[0].length);
-        const out = type.includes('text/event-stream') ? policeEvent(block, listId, policy) : block;
+        const out = type.includes('text/event-stream') ? rewriteEvent(block, rewrite) : block;
         if (!res.write(`${out}\n\n`)) await new Promise((r) => res.once('drain', r));
       }
     }

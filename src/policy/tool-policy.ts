@@ -141,6 +141,19 @@ export function refusedCallResult(message: string): { content: { type: 'text'; t
   return { content: [{ type: 'text', text: `MCP error -32602: ${message}` }], isError: true };
 }
 
+/**
+ * A JSON-RPC error answered to a tools/call, as the tool error a current SDK server would answer
+ * (`MCP error <code>: <message>`, isError). LiteLLM 1.77.3 cannot take the error itself: its client
+ * disconnects inside the request's task and every later /mcp/ request hangs (ADR 0021), so the edge
+ * and the stdio bridge never pass one on for a tools/call.
+ */
+export function rpcErrorAsToolResult(error: unknown): { content: { type: 'text'; text: string }[]; isError: true } {
+  const e = (error ?? {}) as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'number' ? e.code : -32603;
+  const message = typeof e.message === 'string' ? e.message : 'the server answered an error without a message';
+  return { content: [{ type: 'text', text: `MCP error ${code}: ${message}` }], isError: true };
+}
+
 /** The file the reconciler writes and the edge reads: policies by container name. */
 export interface ToolPolicyFile {
   version: 1;
