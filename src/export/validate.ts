@@ -24,6 +24,10 @@ const KINDS: Record<string, string> = {
   'v1/ConfigMap': 'configmap-v1.json',
   'networking.k8s.io/v1/NetworkPolicy': 'networkpolicy-networking-v1.json',
   'v1/PersistentVolumeClaim': 'persistentvolumeclaim-v1.json',
+  'apps/v1/StatefulSet': 'statefulset-apps-v1.json',
+  'v1/ServiceAccount': 'serviceaccount-v1.json',
+  'rbac.authorization.k8s.io/v1/Role': 'role-rbac-v1.json',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'rolebinding-rbac-v1.json',
 };
 const DEFS_ID = 'https://kubernetes.io/api/_definitions.json';
 
