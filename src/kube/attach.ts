@@ -11,14 +11,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, WebSocket, request, type Dispatcher } from 'undici';
 import { NotAttachable, type StdioPipe } from '../docker/attach.js';
+import { STDIO_POD_LABELS } from './names.js';
 
 /** Where Kubernetes puts a pod's ServiceAccount token, CA and namespace. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export const CHANNEL_PROTOCOL = 'v4.channel.k8s.io';
-/** The container of a stdio server's pod that runs the server (the export names it so). */
-export const SERVER_CONTAINER = 'server';
-/** Labels the export puts on a stdio server's pod; the edge attaches to no other pod. */
-export const STDIO_POD_LABELS = { 'io.mcp-reconciler/role': 'server', 'io.mcp-reconciler/transport': 'stdio' } as const;
+export { SERVER_CONTAINER, STDIO_POD_LABELS } from './names.js';
 
 const STDIN = 0;
 const STDOUT = 1;

@@ -5,12 +5,10 @@
  */
 import { BRIDGE_LIMITS } from '../bridge/stdio-bridge.js';
 import type { BridgeIo } from '../docker/bridges.js';
-import { SERVER_CONTAINER, kubeAttachStdio, kubeWaitRunning, type KubeApi } from './attach.js';
+import { kubeAttachStdio, kubeWaitRunning, type KubeApi } from './attach.js';
+import { SERVER_CONTAINER, stdioPodName } from './names.js';
 
-/** The pod of a stdio server's StatefulSet (replicas: 1). */
-export function stdioPodName(server: string): string {
-  return `${server}-0`;
-}
+export { stdioPodName } from './names.js';
 
 export function kubeBridgeIo(api: KubeApi, restartWaitMs: number = BRIDGE_LIMITS.restartWaitMs): BridgeIo {
   return {
