@@ -249,7 +249,7 @@ function edgeRbac(o: ExportOptions, name: string, labels: Record<string, string>
       metadata: meta(o, name, labels),
       rules: [
         { apiGroups: [''], resources: ['pods'], verbs: ['get'], resourceNames },
-        // The attach WebSocket is a GET upgraded; the API server authorizes it as create (and get, before 1.30).
+        // A WebSocket attach is an upgraded GET, authorized as get; newer API servers check create as well (as for POST).
         { apiGroups: [''], resources: ['pods/attach'], verbs: ['create', 'get'], resourceNames },
       ],
     },

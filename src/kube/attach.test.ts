@@ -20,8 +20,9 @@ const NS = 'mcp';
 const TOKEN = 'sa-token-of-the-edge';
 const log = createLogger({ level: 'silent' });
 
-async function edgeWith(api: KubeApi): Promise<{ url: string; bridges: BridgeRegistry; server: Server }> {
-  const bridges = new BridgeRegistry('default', log, undefined, kubeBridgeIo(api, 5_000));
+async function edgeWith(api: KubeApi, lines: string[] = []): Promise<{ url: string; bridges: BridgeRegistry; server: Server }> {
+  const capture = createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } });
+  const bridges = new BridgeRegistry('default', log, undefined, kubeBridgeIo(api, 5_000, capture));
   const server = createEdgeServer({ port: 0, allowPrefix: 'mcp-', log, bridgeFor: (n) => bridges.get(n) });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/mcp-echo/stdio/mcp`;
@@ -110,8 +111,12 @@ describe('the attach adapter is refused what the API server refuses (the fake is
       assert.match(e.message, /refused the edge \(HTTP 401\)/);
       return true;
     });
-    const edge = await edgeWith(api);
-    await assert.rejects(client(edge.url), /unavailable|401/);
+    const lines: string[] = [];
+    const edge = await edgeWith(api, lines);
+    await assert.rejects(client(edge.url), /stdio server mcp-echo unavailable: pod mcp-echo-0: the API server refused the edge \(HTTP 401\)/);
+    const warned = lines.map((l) => JSON.parse(l) as { msg: string; pod: string; err: string });
+    assert.deepEqual(warned.map((w) => [w.msg, w.pod]), [['edge: pods/attach failed', 'mcp-echo-0']]);
+    assert.ok(!lines.join('').includes('not-the-token'), 'the token is never logged');
     edge.bridges.close();
     edge.server.closeAllConnections();
     await new Promise<void>((r) => edge.server.close(() => r()));

@@ -59,7 +59,7 @@ export function register(program: Command): void {
     const policy = o.toolPolicy ? new PolicyFile(o.toolPolicy, log) : null;
     const policyFor = policy ? (c: string) => policy.forServer(c.slice(o.allowPrefix.length)) : undefined;
     // In a cluster (ADR 0018): server mcp-<name> is pod mcp-<name>-0, reached with this pod's ServiceAccount token.
-    const io = o.attach === 'kubernetes' ? kubeBridgeIo(inClusterApi()) : undefined;
+    const io = o.attach === 'kubernetes' ? kubeBridgeIo(inClusterApi(), undefined, log) : undefined;
     const bridges = new BridgeRegistry(o.instance, log, undefined, io, policyFor);
     const server = createEdgeServer({
       port,
