@@ -153,7 +153,10 @@ describe('export: toolhive', () => {
     const docs = r.files.flatMap((f) => f.documents);
     const tc = docs.find((d) => d.kind === 'MCPToolConfig')!;
     assert.equal(tc.metadata.name, 'mcp-stdio-tools');
-    assert.deepEqual(tc['spec'], { toolsFilter: ['read', 'store'], toolsOverride: { read: { description: 'Reads a note.' }, write: { name: 'store' } } });
+    assert.deepEqual(tc['spec'], {
+      toolsFilter: ['read', 'store'],
+      toolsOverride: { read: { description: 'Reads a note.' }, write: { name: 'store' } },
+    });
     assert.deepEqual(server('stdio').spec['toolConfigRef'], { name: 'mcp-stdio-tools' });
     assert.equal(server('tuned').spec['toolConfigRef'], undefined);
     assert.equal(docs.filter((d) => d.kind === 'MCPToolConfig').length, 1);
@@ -176,7 +179,8 @@ describe('export: toolhive', () => {
     assert.match(out.refusals[1]!.message, /no deny list/);
     assert.ok(!out.files.some((f) => f.path.startsWith('mcp-pat') || f.path.startsWith('mcp-den')));
     // The same files are exported in the kubernetes format, where the edge enforces them.
-    assert.deepEqual(exportManifests('kubernetes', [{ desired: pattern, host: noHost }, { desired: deny, host: noHost }], OPTS).refusals, []);
+    const both = [{ desired: pattern, host: noHost }, { desired: deny, host: noHost }];
+    assert.deepEqual(exportManifests('kubernetes', both, OPTS).refusals, []);
   });
 
   test('transport, ports, args, limits, profile and hardening map onto MCPServer', () => {
@@ -253,7 +257,8 @@ describe('export: kubernetes', () => {
       mcp_tuned: 'http://mcp-edge.mcp.svc.cluster.local:8080/mcp-tuned/80/mcp',
     });
     const edge = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'mcp-edge')!;
-    const args = ['edge', '--port', '8080', '--allow-prefix', 'mcp-', '--tool-policy', '/etc/mcp-edge/tool-policy.json', '--attach', 'kubernetes'];
+    const policyArg = ['--tool-policy', '/etc/mcp-edge/tool-policy.json'];
+    const args = ['edge', '--port', '8080', '--allow-prefix', 'mcp-', ...policyArg, '--attach', 'kubernetes'];
     assert.ok(JSON.stringify(edge).includes(`"args":${JSON.stringify(args)}`), JSON.stringify(edge));
   });
 
@@ -276,7 +281,7 @@ describe('export: kubernetes', () => {
     assert.deepEqual([policy['ingress'], policy['policyTypes']], [[], ['Ingress', 'Egress']]);
   });
 
-  test("the edge may attach to the stdio servers' pods only: its own ServiceAccount, a Role naming those pods, the token only there", () => {
+  test("the edge may attach to the stdio servers' pods only: a ServiceAccount, a Role naming those pods, the token only there", () => {
     const role = docs.find((d) => d.kind === 'Role')!;
     assert.equal(role.metadata.name, 'mcp-edge-attach');
     assert.deepEqual(role['rules'], [
@@ -290,7 +295,9 @@ describe('export: kubernetes', () => {
     const podSpecs = docs
       .filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet')
       .map((d) => [d.metadata.name, ((d['spec'] as { template: { spec: Record<string, unknown> } }).template.spec)] as const);
-    const withToken = podSpecs.filter(([, p]) => p['automountServiceAccountToken'] !== false).map(([n, p]) => `${n} ${String(p['serviceAccountName'])}`);
+    const withToken = podSpecs
+      .filter(([, p]) => p['automountServiceAccountToken'] !== false)
+      .map(([n, p]) => `${n} ${String(p['serviceAccountName'])}`);
     assert.deepEqual(withToken, ['mcp-edge mcp-edge-attach']);
     // One edge at a time: two would both read every stdio process's stdout.
     const edge = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'mcp-edge')!['spec'] as Record<string, unknown>;
@@ -433,7 +440,8 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
       const r = run(args);
       assert.equal(r.status, 0, r.stderr);
       const written = files(out).sort();
-      const expected = ['README.md', 'litellm.yaml', 'mcp-edge.yaml', 'mcp-everything.yaml', 'mcp-memory.yaml', 'mcp-postgresql.yaml', SECRET_TEMPLATE];
+      const servers = ['mcp-everything.yaml', 'mcp-memory.yaml', 'mcp-postgresql.yaml'];
+      const expected = ['README.md', 'litellm.yaml', 'mcp-edge.yaml', ...servers, SECRET_TEMPLATE];
       assert.deepEqual(written, expected);
       const docs = written.filter((f) => f.endsWith('.yaml')).flatMap((f) =>
         parseAllDocuments(readFileSync(join(out, f), 'utf8')).map((d) => d.toJS() as Manifest).filter((d) => d !== null),

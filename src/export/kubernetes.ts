@@ -178,7 +178,8 @@ export function edgeFile(o: ExportOptions, allowPrefix: string, needs: EdgeNeeds
   const attach = needs.stdio.length > 0;
   const rbac = edgeAttachName(o);
   const policyCm = edgePolicyConfigMapName(o);
-  const args = ['edge', '--port', String(o.edgePort), '--allow-prefix', allowPrefix, '--tool-policy', `${EDGE_POLICY_DIR}/${EDGE_POLICY_FILE}`];
+  const policyArg = ['--tool-policy', `${EDGE_POLICY_DIR}/${EDGE_POLICY_FILE}`];
+  const args = ['edge', '--port', String(o.edgePort), '--allow-prefix', allowPrefix, ...policyArg];
   const deployment: Manifest = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -281,7 +282,8 @@ export function exportKubernetes(servers: readonly ExportServer[], o: ExportOpti
     edge: (ok) => {
       const behind = ok.filter((s) => s.desired.spec.transport !== 'sse');
       if (behind.length === 0) return null;
-      const policies = Object.fromEntries(behind.filter((s) => s.desired.spec.tools).map((s) => [s.desired.name, { ...s.desired.spec.tools! }]));
+      const withTools = behind.filter((s) => s.desired.spec.tools);
+      const policies = Object.fromEntries(withTools.map((s) => [s.desired.name, { ...s.desired.spec.tools! }]));
       const stdio = behind.filter((s) => s.desired.spec.transport === 'stdio').map((s) => `${o.prefix}${s.desired.name}`);
       return edgeFile(o, o.prefix, { stdio, policies });
     },

@@ -183,7 +183,8 @@ export function exportToolhive(servers: readonly ExportServer[], o: ExportOption
       const http = ok.filter((s) => s.desired.spec.transport === 'http');
       if (http.length === 0) return null;
       // The edge looks a policy up by the routed name without PROXY_PREFIX: `<name>-proxy`.
-      const policies = Object.fromEntries(http.filter((s) => s.desired.spec.tools).map((s) => [`${s.desired.name}-proxy`, { ...s.desired.spec.tools! }]));
+      const withTools = http.filter((s) => s.desired.spec.tools);
+      const policies = Object.fromEntries(withTools.map((s) => [`${s.desired.name}-proxy`, { ...s.desired.spec.tools! }]));
       return edgeFile(o, PROXY_PREFIX, { stdio: [], policies });
     },
   });

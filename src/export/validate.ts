@@ -15,7 +15,13 @@ export const KUBERNETES_SCHEMA_VERSION = 'v1.34.0';
 export const TOOLHIVE_CRD_VERSION = 'v0.44.0';
 export const KUBERNETES_SCHEMA_DIR = join(APP_ROOT, 'schema', 'kubernetes', KUBERNETES_SCHEMA_VERSION);
 export const TOOLHIVE_CRD_FILE = join(APP_ROOT, 'schema', 'toolhive', TOOLHIVE_CRD_VERSION, 'toolhive.stacklok.dev_mcpservers.yaml');
-export const TOOLHIVE_TOOLCONFIG_CRD_FILE = join(APP_ROOT, 'schema', 'toolhive', TOOLHIVE_CRD_VERSION, 'toolhive.stacklok.dev_mcptoolconfigs.yaml');
+export const TOOLHIVE_TOOLCONFIG_CRD_FILE = join(
+  APP_ROOT,
+  'schema',
+  'toolhive',
+  TOOLHIVE_CRD_VERSION,
+  'toolhive.stacklok.dev_mcptoolconfigs.yaml',
+);
 
 /** apiVersion/kind -> the schema file of that kind. */
 const KINDS: Record<string, string> = {

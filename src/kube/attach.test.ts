@@ -19,6 +19,7 @@ import { kubeBridgeIo, stdioPodName } from './bridge-io.js';
 const NS = 'mcp';
 const TOKEN = 'sa-token-of-the-edge';
 const log = createLogger({ level: 'silent' });
+const SERVER: [string, string] = [process.execPath, STDIO_SERVER_SCRIPT];
 
 async function edgeWith(api: KubeApi, lines: string[] = []): Promise<{ url: string; bridges: BridgeRegistry; server: Server }> {
   const capture = createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } });
@@ -49,7 +50,7 @@ describe('the edge bridges a stdio server through pods/attach (v4.channel.k8s.io
   let edge: Awaited<ReturnType<typeof edgeWith>>;
 
   before(async () => {
-    fake = new FakeKubeApi({ namespace: NS, pod: stdioPodName('mcp-echo'), token: TOKEN, command: [process.execPath, STDIO_SERVER_SCRIPT] });
+    fake = new FakeKubeApi({ namespace: NS, pod: stdioPodName('mcp-echo'), token: TOKEN, command: SERVER });
     fake.start();
     api = { server: await fake.listen(), namespace: NS, token: () => TOKEN };
     edge = await edgeWith(api);
@@ -97,7 +98,7 @@ describe('the attach adapter is refused what the API server refuses (the fake is
   let server: string;
 
   before(async () => {
-    fake = new FakeKubeApi({ namespace: NS, pod: 'mcp-echo-0', token: TOKEN, command: [process.execPath, STDIO_SERVER_SCRIPT] });
+    fake = new FakeKubeApi({ namespace: NS, pod: 'mcp-echo-0', token: TOKEN, command: SERVER });
     fake.start();
     server = await fake.listen();
   });
@@ -113,7 +114,8 @@ describe('the attach adapter is refused what the API server refuses (the fake is
     });
     const lines: string[] = [];
     const edge = await edgeWith(api, lines);
-    await assert.rejects(client(edge.url), /stdio server mcp-echo unavailable: pod mcp-echo-0: the API server refused the edge \(HTTP 401\)/);
+    const why = /stdio server mcp-echo unavailable: pod mcp-echo-0: the API server refused the edge \(HTTP 401\)/;
+    await assert.rejects(client(edge.url), why);
     const warned = lines.map((l) => JSON.parse(l) as { msg: string; pod: string; err: string });
     assert.deepEqual(warned.map((w) => [w.msg, w.pod]), [['edge: pods/attach failed', 'mcp-echo-0']]);
     assert.ok(!lines.join('').includes('not-the-token'), 'the token is never logged');
@@ -127,7 +129,7 @@ describe('the attach adapter is refused what the API server refuses (the fake is
   test('a pod of another namespace or name does not exist for the adapter; a pod without our labels is refused', async () => {
     const api: KubeApi = { server, namespace: 'other', token: () => TOKEN };
     await assert.rejects(kubeAttachStdio(api, 'mcp-echo-0', 'server', () => undefined), /pod mcp-echo-0 does not exist/);
-    const foreign = new FakeKubeApi({ namespace: NS, pod: 'mcp-x-0', token: TOKEN, command: [process.execPath, '-e', ''], labels: { app: 'x' } });
+    const foreign = new FakeKubeApi({ namespace: NS, pod: 'mcp-x-0', token: TOKEN, command: SERVER, labels: { app: 'x' } });
     const api2: KubeApi = { server: await foreign.listen(), namespace: NS, token: () => TOKEN };
     await assert.rejects(kubeAttachStdio(api2, 'mcp-x-0', 'server', () => undefined), /not a stdio server exported by mcp-reconciler/);
     assert.equal(foreign.attaches, 0);
@@ -169,7 +171,8 @@ test('inClusterApi: the API server from KUBERNETES_SERVICE_HOST/PORT, namespace 
     assert.equal(api.token(), 'tok-1');
     writeFileSync(join(dir, 'token'), 'tok-2\n'); // the kubelet rotates a projected token
     assert.equal(api.token(), 'tok-2');
-    assert.equal(inClusterApi({ KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443' }, dir).server, 'https://[fd00::1]:6443');
+    const v6 = inClusterApi({ KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443' }, dir);
+    assert.equal(v6.server, 'https://[fd00::1]:6443');
     assert.throws(() => inClusterApi({}, dir), /KUBERNETES_SERVICE_HOST/);
     rmSync(join(dir, 'token'));
     assert.throws(() => inClusterApi({ KUBERNETES_SERVICE_HOST: 'h', KUBERNETES_SERVICE_PORT: '1' }, dir), /cannot read .*token: ENOENT/);

@@ -62,13 +62,12 @@ function parseFrames(buf: Buffer): { frames: Frame[]; rest: Buffer; error?: stri
 
 /** A server frame (unmasked). */
 function frame(opcode: number, payload: Buffer): Buffer {
-  const head =
-    payload.length < 126
-      ? Buffer.from([0x80 | opcode, payload.length])
-      : payload.length < 65536
-        ? Buffer.from([0x80 | opcode, 126, payload.length >> 8, payload.length & 0xff])
-        : Buffer.concat([Buffer.from([0x80 | opcode, 127]), (() => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(payload.length)); return b; })()]);
-  return Buffer.concat([head, payload]);
+  if (payload.length < 126) return Buffer.concat([Buffer.from([0x80 | opcode, payload.length]), payload]);
+  const n = payload.length;
+  if (n < 65536) return Buffer.concat([Buffer.from([0x80 | opcode, 126, n >> 8, n & 0xff]), payload]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64BE(BigInt(payload.length));
+  return Buffer.concat([Buffer.from([0x80 | opcode, 127]), len, payload]);
 }
 
 export class FakeKubeApi {
@@ -135,6 +134,7 @@ export class FakeKubeApi {
 
   pod(): Record<string, unknown> {
     const labels = this.#o.labels ?? { 'io.mcp-reconciler/role': 'server', 'io.mcp-reconciler/transport': 'stdio' };
+    const state = this.#running ? { running: { startedAt: '2026-12-01T00:00:00Z' } } : { waiting: { reason: 'CrashLoopBackOff' } };
     return {
       kind: 'Pod',
       apiVersion: 'v1',
@@ -142,7 +142,7 @@ export class FakeKubeApi {
       spec: { containers: [{ name: 'server', image: 'x', stdin: true, stdinOnce: false, tty: false }] },
       status: {
         containerStatuses: [
-          { name: 'server', state: this.#running ? { running: { startedAt: '2026-12-01T00:00:00Z' } } : { waiting: { reason: 'CrashLoopBackOff' } } },
+          { name: 'server', state },
         ],
       },
     };
@@ -176,7 +176,9 @@ export class FakeKubeApi {
     if (url.pathname !== `${this.#podPath()}/attach`) return this.#refuse(socket, 404, `path ${url.pathname}`);
     const query = Object.fromEntries(url.searchParams);
     const want = Object.entries(ATTACH_QUERY);
-    if (url.searchParams.size !== want.length || want.some(([k, v]) => query[k] !== v)) return this.#refuse(socket, 400, `query ${url.search}`);
+    if (url.searchParams.size !== want.length || want.some(([k, v]) => query[k] !== v)) {
+      return this.#refuse(socket, 400, `query ${url.search}`);
+    }
     const protocols = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!protocols.includes('v4.channel.k8s.io')) return this.#refuse(socket, 400, 'subprotocol');
     const key = req.headers['sec-websocket-key'];
