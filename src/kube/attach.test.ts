@@ -13,6 +13,7 @@ import { createEdgeServer } from '../edge/server.js';
 import { createLogger } from '../log/logger.js';
 import { FakeKubeApi } from '../testing/fake-kube-api.js';
 import { STDIO_SERVER_SCRIPT } from '../testing/stdio-server.js';
+import { TEST_TLS_CERT, TEST_TLS_KEY } from '../testing/tls-fixture.js';
 import { inClusterApi, kubeAttachStdio, type KubeApi } from './attach.js';
 import { kubeBridgeIo, stdioPodName } from './bridge-io.js';
 
@@ -156,6 +157,46 @@ describe('the attach adapter is refused what the API server refuses (the fake is
     assert.equal(await attempt('container=server&stdin=true&stdout=true&stderr=true&tty=false', ['v5.channel.k8s.io']), 'refused');
     assert.equal(await attempt('container=server&stdin=true&stdout=true&stderr=true&tty=false', ['v4.channel.k8s.io']), 'open');
     assert.deepEqual(fake.refused.slice(before).map((r) => r.split(' ')[1]), ['query', 'query', 'subprotocol']);
+  });
+});
+
+describe('in a pod: inClusterApi over TLS, trusting only the ServiceAccount CA', () => {
+  let fake: FakeKubeApi;
+  let dir: string;
+  let port: string;
+
+  before(async () => {
+    const tls = { cert: TEST_TLS_CERT, key: TEST_TLS_KEY };
+    fake = new FakeKubeApi({ namespace: NS, pod: 'mcp-echo-0', token: TOKEN, command: SERVER, tls });
+    fake.start();
+    port = new URL(await fake.listen()).port;
+    dir = mkdtempSync(join(tmpdir(), 'sa-'));
+    writeFileSync(join(dir, 'namespace'), `${NS}\n`);
+    writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
+    writeFileSync(join(dir, 'ca.crt'), TEST_TLS_CERT);
+  });
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await fake.close();
+  });
+
+  test('an MCP client through the edge reaches the stdio server over wss:// with the CA and token from the folder', async () => {
+    const api = inClusterApi({ KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port }, dir);
+    assert.match(api.server, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const edge = await edgeWith(api);
+    const c = await client(edge.url);
+    assert.equal(text(await c.callTool({ name: 'echo', arguments: { text: 'over tls' } })), 'over tls');
+    await c.close();
+    edge.bridges.close();
+    edge.server.closeAllConnections();
+    await new Promise<void>((r) => edge.server.close(() => r()));
+    assert.equal(fake.attaches, 1);
+  });
+
+  test('without that CA (the system CAs only) the API server is not trusted: no attach', async () => {
+    const api: KubeApi = { server: `https://127.0.0.1:${port}`, namespace: NS, token: () => TOKEN };
+    await assert.rejects(kubeAttachStdio(api, 'mcp-echo-0', 'server', () => undefined), /self[- ]signed certificate/);
+    assert.equal(fake.attaches, 1);
   });
 });
 

@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -22,6 +23,8 @@ export interface FakeKubeOptions {
   command: [string, ...string[]];
   /** Pod labels; default the ones the export writes for a stdio server. */
   labels?: Record<string, string>;
+  /** Serve HTTPS with this certificate (as the real API server does); default plain HTTP. */
+  tls?: { cert: string; key: string };
 }
 
 /** One WebSocket frame as the client sent it. */
@@ -85,7 +88,7 @@ export class FakeKubeApi {
 
   constructor(o: FakeKubeOptions) {
     this.#o = o;
-    this.server = createServer((req, res) => {
+    const handler: RequestListener = (req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       if (req.headers.authorization !== `Bearer ${o.token}`) {
         this.refused.push('401 token');
@@ -99,7 +102,8 @@ export class FakeKubeApi {
       }
       this.podGets++;
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.pod()));
-    });
+    };
+    this.server = o.tls ? createTlsServer({ cert: o.tls.cert, key: o.tls.key }, handler) : createServer(handler);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.#upgrade(req, socket));
   }
 
@@ -150,7 +154,7 @@ export class FakeKubeApi {
 
   async listen(): Promise<string> {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+    return `${this.#o.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as { port: number }).port}`;
   }
 
   async close(): Promise<void> {
