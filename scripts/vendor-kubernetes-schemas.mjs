@@ -15,6 +15,10 @@ const KINDS = [
   'networkpolicy-networking-v1.json',
   'persistentvolumeclaim-v1.json',
   'podtemplatespec-v1.json',
+  'statefulset-apps-v1.json',
+  'serviceaccount-v1.json',
+  'role-rbac-v1.json',
+  'rolebinding-rbac-v1.json',
 ];
 
 const [src, dest] = process.argv.slice(2);

@@ -25,6 +25,7 @@ import { exportManifests, renderFile } from './index.js';
 import type { ExportFormat, ExportOptions, ExportServer, HostFacts, Manifest } from './index.js';
 import { closedCrdSchema, schemaCheck } from './validate.js';
 import { shellWord } from './pod.js';
+import { GUARD_CALLBACK, GUARD_FILE, GUARD_PY } from '../litellm/guard.js';
 import { planAdd, templateNames, writeAdd } from '../catalog/catalog.js';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../main.js');
@@ -62,10 +63,11 @@ const CASES: Record<string, string> = {
   tuned:
     'image: ghcr.io/x/tuned:3\ntransport: http\nport: 80\nnetworks: [pg-net]\nsecurity:\n' +
     '  readOnlyRootFilesystem: false\n  dropAllCapabilities: false\n  capAdd: [NET_BIND_SERVICE]\n  noNewPrivileges: false\n' +
-    '  user: "1000:1000"\n  memory: 1g\n  cpus: 0.5\n  pids: 64\n',
+    '  user: "1000:1000"\n  memory: 1g\n  cpus: 0.5\n  pids: 64\ntools: {deny: [drop_*]}\n',
   stdio:
     'image: ghcr.io/x/stdio:1\ntransport: stdio\ncommand: [serve, --stdio]\ndata: /state\n' +
-    'security: {tmpfs: [/tmp, /cache], user: root}\n',
+    'security: {tmpfs: [/tmp, /cache], user: root}\n' +
+    'tools: {allow: [read, write], rename: {write: store}, description: {read: Reads a note.}}\n',
 };
 const hostOf: Record<string, HostFacts> = {
   authed: { envFile: { path: '/home/u/projects/secrets/mcp-authed.env', keys: ['TOKEN', 'OTHER'] }, mounts: [] },
@@ -76,8 +78,7 @@ describe('export: every document is valid against the checked-in schemas (Kubern
     test(`${format}: the field cases`, () => {
       const servers: ExportServer[] = Object.entries(CASES).map(([n, t]) => ({ desired: desired(n, t), host: hostOf[n] ?? noHost }));
       const r = exportManifests(format, servers, OPTS);
-      const expectRefused = format === 'kubernetes' ? ['desired/mcp-stdio.yaml'] : [];
-      assert.deepEqual(r.refusals.map((x) => x.file), expectRefused);
+      assert.deepEqual(r.refusals.map((x) => x.file), []);
       assert.ok(assertValid(r.files) >= 6);
     });
   }
@@ -134,7 +135,11 @@ describe('export: toolhive', () => {
     assert.equal(config.mcp_servers['mcp_authed']!['authentication_token'], 'os.environ/MCP_AUTH_AUTHED');
     const docs = r.files.flatMap((f) => f.documents);
     const edge = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'mcp-edge')!;
-    assert.match(JSON.stringify(edge), /"args":\["edge","--port","8080","--allow-prefix","mcp-"\]/);
+    const args = '"args":["edge","--port","8080","--allow-prefix","mcp-","--tool-policy","/etc/mcp-edge/tool-policy.json"]';
+    assert.ok(JSON.stringify(edge).includes(args), JSON.stringify(edge));
+    // No stdio server for the edge to attach to under toolhive: no ServiceAccount, no token.
+    assert.match(JSON.stringify(edge), /"automountServiceAccountToken":false/);
+    assert.ok(!docs.some((d) => d.kind === 'Role' || d.kind === 'ServiceAccount' || d.kind === 'RoleBinding'));
     const ingress = (name: string): unknown =>
       (docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === name)!['spec'] as Record<string, unknown>)['ingress'];
     const port = [{ protocol: 'TCP', port: 8080 }];
@@ -142,6 +147,40 @@ describe('export: toolhive', () => {
     assert.deepEqual(ingress('mcp-tuned-proxy'), [{ from: [edgePods], ports: port }]);
     const litellm = { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'litellm' } } };
     assert.deepEqual(ingress('mcp-sse-proxy'), [{ from: [litellm], ports: port }]);
+  });
+
+  test("tools: a stdio server's becomes an MCPToolConfig (filter after rename, overrides); an http server's the edge's policy", () => {
+    const docs = r.files.flatMap((f) => f.documents);
+    const tc = docs.find((d) => d.kind === 'MCPToolConfig')!;
+    assert.equal(tc.metadata.name, 'mcp-stdio-tools');
+    assert.deepEqual(tc['spec'], {
+      toolsFilter: ['read', 'store'],
+      toolsOverride: { read: { description: 'Reads a note.' }, write: { name: 'store' } },
+    });
+    assert.deepEqual(server('stdio').spec['toolConfigRef'], { name: 'mcp-stdio-tools' });
+    assert.equal(server('tuned').spec['toolConfigRef'], undefined);
+    assert.equal(docs.filter((d) => d.kind === 'MCPToolConfig').length, 1);
+    const policy = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'mcp-edge-tool-policy')!;
+    // The edge looks a policy up by the routed name (mcp-tuned-proxy) without its prefix.
+    const file = JSON.parse((policy['data'] as Record<string, string>)['tool-policy.json']!) as unknown;
+    assert.deepEqual(file, { version: 1, servers: { 'tuned-proxy': { deny: ['drop_*'] } } });
+  });
+
+  test("tools: what toolhive's filter cannot say for a stdio server (a pattern, deny) is refused at that entry", () => {
+    const stdio = 'image: x/y:1\ntransport: stdio\n';
+    const pattern = desired('pat', `${stdio}tools:\n  allow: [read, "get_*"]\n`);
+    const deny = desired('den', `${stdio}tools:\n  deny: [drop]\n`);
+    const out = exportManifests('toolhive', [{ desired: pattern, host: noHost }, { desired: deny, host: noHost }], OPTS);
+    assert.deepEqual(out.refusals.map((x) => `${x.file}:${x.line}:${x.col} ${x.path}`), [
+      'desired/mcp-pat.yaml:4:17 tools.allow.1',
+      'desired/mcp-den.yaml:4:10 tools.deny.0',
+    ]);
+    assert.match(out.refusals[0]!.message, /"get_\*" is a pattern; toolhive's MCPToolConfig toolsFilter lists exact tool names/);
+    assert.match(out.refusals[1]!.message, /no deny list/);
+    assert.ok(!out.files.some((f) => f.path.startsWith('mcp-pat') || f.path.startsWith('mcp-den')));
+    // The same files are exported in the kubernetes format, where the edge enforces them.
+    const both = [{ desired: pattern, host: noHost }, { desired: deny, host: noHost }];
+    assert.deepEqual(exportManifests('kubernetes', both, OPTS).refusals, []);
   });
 
   test('transport, ports, args, limits, profile and hardening map onto MCPServer', () => {
@@ -208,16 +247,93 @@ describe('export: kubernetes', () => {
   const r = exportManifests('kubernetes', servers, OPTS);
   const docs = r.files.flatMap((f) => f.documents);
 
-  test('http servers go through the edge, sse servers are reached directly', () => {
-    const cm = docs.find((d) => d.kind === 'ConfigMap')!;
+  test('http and stdio servers go through the edge, sse servers are reached directly', () => {
+    const cm = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'mcp-litellm-config')!;
     const config = parse((cm['data'] as Record<string, string>)['config.yaml']!) as { mcp_servers: Record<string, { url: string }> };
     assert.deepEqual(Object.fromEntries(Object.entries(config.mcp_servers).map(([k, v]) => [k, v.url])), {
       mcp_authed: 'http://mcp-edge.mcp.svc.cluster.local:8080/mcp-authed/8000/mcp',
       mcp_sse: 'http://mcp-sse.mcp.svc.cluster.local:9000/events',
+      mcp_stdio: 'http://mcp-edge.mcp.svc.cluster.local:8080/mcp-stdio/stdio/mcp',
       mcp_tuned: 'http://mcp-edge.mcp.svc.cluster.local:8080/mcp-tuned/80/mcp',
     });
     const edge = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'mcp-edge')!;
-    assert.match(JSON.stringify(edge), /"args":\["edge","--port","8080","--allow-prefix","mcp-"\]/);
+    const policyArg = ['--tool-policy', '/etc/mcp-edge/tool-policy.json'];
+    const args = ['edge', '--port', '8080', '--allow-prefix', 'mcp-', ...policyArg, '--attach', 'kubernetes'];
+    assert.ok(JSON.stringify(edge).includes(`"args":${JSON.stringify(args)}`), JSON.stringify(edge));
+  });
+
+  test('a stdio server: a StatefulSet of one pod, its image unmodified as container server with stdin open, no Service, no ingress', () => {
+    const sts = docs.find((d) => d.kind === 'StatefulSet')! as Manifest & { spec: Record<string, unknown> };
+    assert.equal(sts.metadata.name, 'mcp-stdio');
+    assert.equal(sts.spec['replicas'], 1);
+    const template = sts.spec['template'] as { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> };
+    assert.equal(template.metadata.labels['io.mcp-reconciler/transport'], 'stdio');
+    assert.equal(template.metadata.labels['io.mcp-reconciler/role'], 'server');
+    assert.equal(template.spec['automountServiceAccountToken'], false);
+    const [c] = template.spec['containers'] as Record<string, unknown>[];
+    assert.deepEqual([c!['name'], c!['image'], c!['args'], c!['stdin'], c!['stdinOnce'], c!['tty']], [
+      'server', 'ghcr.io/x/stdio:1', ['serve', '--stdio'], true, false, false,
+    ]);
+    assert.equal(c!['ports'], undefined);
+    assert.ok(!docs.some((d) => d.kind === 'Service' && d.metadata.name === 'mcp-stdio'));
+    assert.ok(!docs.some((d) => d.kind === 'Deployment' && d.metadata.name === 'mcp-stdio'));
+    const policy = docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === 'mcp-stdio')!['spec'] as Record<string, unknown>;
+    assert.deepEqual([policy['ingress'], policy['policyTypes']], [[], ['Ingress', 'Egress']]);
+  });
+
+  test("the edge may attach to the stdio servers' pods only: a ServiceAccount, a Role naming those pods, the token only there", () => {
+    const role = docs.find((d) => d.kind === 'Role')!;
+    assert.equal(role.metadata.name, 'mcp-edge-attach');
+    assert.deepEqual(role['rules'], [
+      { apiGroups: [''], resources: ['pods'], verbs: ['get'], resourceNames: ['mcp-stdio-0'] },
+      { apiGroups: [''], resources: ['pods/attach'], verbs: ['create', 'get'], resourceNames: ['mcp-stdio-0'] },
+    ]);
+    const binding = docs.find((d) => d.kind === 'RoleBinding')!;
+    assert.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'mcp-edge-attach' });
+    assert.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'mcp-edge-attach', namespace: 'mcp' }]);
+    assert.equal(docs.find((d) => d.kind === 'ServiceAccount')!.metadata.name, 'mcp-edge-attach');
+    const podSpecs = docs
+      .filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet')
+      .map((d) => [d.metadata.name, ((d['spec'] as { template: { spec: Record<string, unknown> } }).template.spec)] as const);
+    const withToken = podSpecs
+      .filter(([, p]) => p['automountServiceAccountToken'] !== false)
+      .map(([n, p]) => `${n} ${String(p['serviceAccountName'])}`);
+    assert.deepEqual(withToken, ['mcp-edge mcp-edge-attach']);
+    // One edge at a time: two would both read every stdio process's stdout.
+    const edge = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'mcp-edge')!['spec'] as Record<string, unknown>;
+    assert.deepEqual(edge['strategy'], { type: 'Recreate' });
+  });
+
+  test('tools: every policy goes to the edge (http and stdio), as the same file the Docker edge reads, mounted from a ConfigMap', () => {
+    const policy = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'mcp-edge-tool-policy')!;
+    assert.deepEqual(JSON.parse((policy['data'] as Record<string, string>)['tool-policy.json']!), {
+      version: 1,
+      servers: {
+        stdio: { allow: ['read', 'write'], rename: { write: 'store' }, description: { read: 'Reads a note.' } },
+        tuned: { deny: ['drop_*'] },
+      },
+    });
+    const edge = JSON.stringify(docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'mcp-edge'));
+    assert.ok(edge.includes('"volumeMounts":[{"name":"tool-policy","mountPath":"/etc/mcp-edge","readOnly":true}]'), edge);
+    assert.ok(edge.includes('"volumes":[{"name":"tool-policy","configMap":{"name":"mcp-edge-tool-policy"}}]'), edge);
+  });
+
+  test("LiteLLM's ConfigMap carries the gateway guard beside config.yaml and lists it under litellm_settings.callbacks", () => {
+    for (const format of FORMATS) {
+      const files = exportManifests(format, servers, OPTS).files;
+      const cm = files.find((f) => f.path === 'litellm.yaml')!;
+      const data = cm.documents[0]!['data'] as Record<string, string>;
+      assert.deepEqual(Object.keys(data).sort(), ['config.yaml', GUARD_FILE]);
+      assert.equal(data[GUARD_FILE], GUARD_PY);
+      assert.deepEqual((parse(data['config.yaml']!) as { litellm_settings: unknown }).litellm_settings, { callbacks: [GUARD_CALLBACK] });
+      const note = cm.comment.join('\n');
+      assert.ok(note.includes(`mountPath: /etc/litellm/${GUARD_FILE}, subPath: ${GUARD_FILE}`), note);
+    }
+  });
+
+  test('an export without http and stdio servers has no edge', () => {
+    const only = exportManifests('kubernetes', [{ desired: desired('sse', CASES['sse']!), host: noHost }], OPTS);
+    assert.deepEqual(only.files.map((f) => f.path), ['mcp-sse.yaml', 'litellm.yaml']);
   });
 
   test('NetworkPolicies: an http server admits only the edge, an sse server only LiteLLM, the edge only LiteLLM', () => {
@@ -231,11 +347,10 @@ describe('export: kubernetes', () => {
     assert.deepEqual(policy('mcp-sse')['egress'], [{}]);
   });
 
-  test('the env file is the Secret of envFrom; a stdio server is refused at its transport line', () => {
+  test('the env file is the Secret of envFrom; nothing is refused', () => {
     const dep = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'mcp-authed')!;
     assert.match(JSON.stringify(dep), /"envFrom":\[\{"secretRef":\{"name":"mcp-authed-env"\}\}\]/);
-    assert.deepEqual(r.refusals.map((x) => `${x.file}:${x.line}:${x.col} ${x.path}`), ['desired/mcp-stdio.yaml:2:12 transport']);
-    assert.match(r.refusals[0]!.message, /--format toolhive/);
+    assert.deepEqual(r.refusals, []);
   });
 });
 
@@ -322,19 +437,11 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
     test(`${format}: every example of desired-state/ exports into files whose every document is valid`, () => {
       const out = join(dir, `out-${format}`);
       const args = ['export', '--desired', join(REPO, 'desired-state'), '--format', format, '--out', out];
-      if (format === 'kubernetes') {
-        const refused = run(args);
-        assert.equal(refused.status, 1, refused.stderr);
-        assert.match(refused.stderr, /mcp-memory\.yaml:\d+:\d+ transport: stdio/);
-        assert.throws(() => statSync(out), /ENOENT/, 'nothing written when a server is refused');
-        args.push('--skip-refused');
-      }
       const r = run(args);
       assert.equal(r.status, 0, r.stderr);
       const written = files(out).sort();
-      const expected = format === 'toolhive'
-        ? ['README.md', 'litellm.yaml', 'mcp-edge.yaml', 'mcp-everything.yaml', 'mcp-memory.yaml', 'mcp-postgresql.yaml', SECRET_TEMPLATE]
-        : ['README.md', 'litellm.yaml', 'mcp-edge.yaml', 'mcp-everything.yaml', 'mcp-postgresql.yaml', SECRET_TEMPLATE];
+      const servers = ['mcp-everything.yaml', 'mcp-memory.yaml', 'mcp-postgresql.yaml'];
+      const expected = ['README.md', 'litellm.yaml', 'mcp-edge.yaml', ...servers, SECRET_TEMPLATE];
       assert.deepEqual(written, expected);
       const docs = written.filter((f) => f.endsWith('.yaml')).flatMap((f) =>
         parseAllDocuments(readFileSync(join(out, f), 'utf8')).map((d) => d.toJS() as Manifest).filter((d) => d !== null),
@@ -350,7 +457,7 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
     });
 
     test(`${format}: to stdout, without the Secret templates, and no secret value`, () => {
-      const r = run(['export', '--desired', join(REPO, 'desired-state'), '--format', format, '--skip-refused']);
+      const r = run(['export', '--desired', join(REPO, 'desired-state'), '--format', format]);
       assert.equal(r.status, 0, r.stderr);
       const kinds = parseAllDocuments(r.stdout).map((d) => (d.toJS() as Manifest).kind);
       assert.ok(kinds.includes('ConfigMap'));
@@ -546,17 +653,24 @@ describe('export through the CLI: every catalog template, both formats', () => {
       const args = ['export', '--desired', target.desiredDir, '--format', format, '--out', out, '--skip-refused'];
       const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env, cwd: dir, timeout: 30_000 });
       assert.equal(r.status, 0, r.stderr);
-      const refused = [...r.stderr.matchAll(/mcp-([a-z0-9-]+)\.yaml:\d+:\d+ transport: stdio/g)].map((m) => m[1]).sort();
-      assert.deepEqual(refused, format === 'kubernetes' ? [...stdio].sort() : []);
+      assert.doesNotMatch(r.stderr, /refused/);
       const written = readdirSync(out).filter((f) => f.endsWith('.yaml'));
-      const exported = templates.filter((t) => format === 'toolhive' || !stdio.includes(t));
+      const exported = templates;
       for (const t of exported) assert.ok(written.includes(`mcp-${t}.yaml`), `mcp-${t}.yaml in ${written.join(',')}`);
       const paths = [...written.map((f) => join(out, f)), ...readdirSync(join(out, 'secrets')).map((f) => join(out, 'secrets', f))];
       const texts = paths.map((p) => readFileSync(p, 'utf8'));
       const docs = texts.flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as Manifest));
       assertValid([{ path: format, documents: docs }]);
-      const servers = docs.filter((d) => d.kind === (format === 'toolhive' ? 'MCPServer' : 'Deployment') && d.metadata.name !== 'mcp-edge');
+      const kinds = format === 'toolhive' ? ['MCPServer'] : ['Deployment', 'StatefulSet'];
+      const servers = docs.filter((d) => kinds.includes(d.kind) && d.metadata.name !== 'mcp-edge');
       assert.equal(servers.length, exported.length);
+      if (format === 'kubernetes') {
+        // Each stdio template is a StatefulSet whose pod the edge's Role names.
+        const stateful = docs.filter((d) => d.kind === 'StatefulSet').map((d) => d.metadata.name).sort();
+        assert.deepEqual(stateful, stdio.map((t) => `mcp-${t}`).sort());
+        const role = docs.find((d) => d.kind === 'Role')!['rules'] as { resourceNames: string[] }[];
+        assert.deepEqual(role[1]!.resourceNames, stdio.map((t) => `mcp-${t}-0`).sort());
+      }
       assert.ok(![r.stdout, r.stderr, ...texts, readFileSync(join(out, 'README.md'), 'utf8')].join('\n').includes(VALUE));
     });
   }

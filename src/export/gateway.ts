@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import type { ExportFile, ExportOptions, ExportResult, ExportServer, Manifest } from './model.js';
 import { authSecretName, authVar, envSecretName, meta, refusal, shellWord, LABEL_ROLE } from './pod.js';
 import type { Refusal } from './model.js';
+import { GUARD_CALLBACK, GUARD_FILE, GUARD_PY } from '../litellm/guard.js';
 
 /** The ConfigMap LiteLLM's chart is pointed at (values `proxyConfigMap`). */
 export function litellmConfigMapName(o: ExportOptions): string {
@@ -16,13 +17,18 @@ export function litellmConfigMapName(o: ExportOptions): string {
 /** The env var LiteLLM's Helm chart fills from its master key Secret (templates/deployment.yaml). */
 export const HELM_MASTER_KEY_VAR = 'PROXY_MASTER_KEY';
 
+/** Where LiteLLM's Helm chart mounts config.yaml (templates/deployment.yaml: `--config /etc/litellm/config.yaml`). */
+export const HELM_CONFIG_DIR = '/etc/litellm';
+
 /**
- * LiteLLM's config.yaml as a ConfigMap: the master key from the chart's env var and our mcp_servers.
- * A model_list of the user's goes in beside it.
+ * LiteLLM's config.yaml as a ConfigMap: the master key from the chart's env var, our mcp_servers and the
+ * gateway guard (ADR 0019: GUARD_FILE, which LiteLLM loads from config.yaml's folder, listed under
+ * litellm_settings.callbacks). A model_list of the user's goes in beside it.
  */
 export function litellmFile(o: ExportOptions, entries: [string, Record<string, unknown>][], withAuth: boolean): ExportFile {
   const config = {
     general_settings: { master_key: `os.environ/${HELM_MASTER_KEY_VAR}` },
+    litellm_settings: { callbacks: [GUARD_CALLBACK] },
     mcp_servers: Object.fromEntries([...entries].sort(([a], [b]) => a.localeCompare(b))),
   };
   const name = litellmConfigMapName(o);
@@ -30,7 +36,7 @@ export function litellmFile(o: ExportOptions, entries: [string, Record<string, u
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: meta(o, name, { [LABEL_ROLE]: 'gateway' }),
-    data: { 'config.yaml': stringify(config, { lineWidth: 0, aliasDuplicateObjects: false }) },
+    data: { 'config.yaml': stringify(config, { lineWidth: 0, aliasDuplicateObjects: false }), [GUARD_FILE]: GUARD_PY },
   };
   return {
     path: 'litellm.yaml',
@@ -41,7 +47,12 @@ export function litellmFile(o: ExportOptions, entries: [string, Record<string, u
       `  proxyConfigMap: {create: false, name: ${name}, key: config.yaml}`,
       ...(withAuth ? [`  environmentSecrets: [${authSecretName(o)}]`] : []),
       `  masterkeySecretName: <your Secret>   # the chart gives its key to LiteLLM as ${HELM_MASTER_KEY_VAR}`,
-      'Or keep the chart\'s own ConfigMap and copy mcp_servers under proxy_config: in its values.',
+      `  volumes: [{name: mcp-reconciler-guard, configMap: {name: ${name}, items: [{key: ${GUARD_FILE}, path: ${GUARD_FILE}}]}}]`,
+      `  volumeMounts: [{name: mcp-reconciler-guard, mountPath: ${HELM_CONFIG_DIR}/${GUARD_FILE}, subPath: ${GUARD_FILE}, readOnly: true}]`,
+      `The guard (ADR 0019) must sit beside config.yaml: LiteLLM loads ${GUARD_CALLBACK} from config.yaml's folder;`,
+      'without it LiteLLM stops at start (ImportError: the callback cannot be loaded). It keeps a client key to its servers.',
+      'Or keep the chart\'s own ConfigMap: copy mcp_servers and litellm_settings.callbacks under proxy_config: in its values,',
+      `and mount ${GUARD_FILE} from this ConfigMap as above.`,
       `Run the chart in namespace ${o.namespace}, or anywhere with its pods labelled app.kubernetes.io/name: litellm:`,
       'the NetworkPolicies admit only those.',
     ],
@@ -141,7 +152,8 @@ export interface Format {
   refusals: (s: ExportServer) => Refusal[];
   serverFile: (s: ExportServer, o: ExportOptions) => ServerOutput;
   entry: (s: ExportServer) => [string, Record<string, unknown>];
-  edge: () => ExportFile;
+  /** The edge, when the exported servers need one (null: none). */
+  edge: (ok: readonly ExportServer[]) => ExportFile | null;
 }
 
 /**
@@ -159,7 +171,8 @@ export function exportWith(servers: readonly ExportServer[], o: ExportOptions, f
   }
   const outputs = ok.map((s) => format.serverFile(s, o));
   const files = outputs.map((x) => x.file);
-  if (ok.some((s) => s.desired.spec.transport === 'http')) files.push(format.edge());
+  const edge = format.edge(ok);
+  if (edge) files.push(edge);
   files.push(litellmFile(o, ok.map(format.entry), ok.some((s) => s.desired.spec.auth)));
   const secrets = secretFiles(o, ok);
   return {

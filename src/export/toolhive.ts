@@ -16,15 +16,20 @@
  *   support for Kubernetes").
  * - the server's pods are labelled `app: <container name>`, which is the MCPServer's name (mcpserver_runconfig.go
  *   `runner.WithName(m.Name)`, pkg/runner/config.go ContainerName, client.go DeployWorkload).
+ * - `toolConfigRef` names an MCPToolConfig (v1beta1): `toolsFilter` exact names (after `toolsOverride`), calls to
+ *   other tools answered `tool not found`; `toolsOverride` maps a server's tool name to {name, description}
+ *   (pkg/mcp/tool_filter.go, pkg/runner/middleware.go: applied to every transport).
  * - the transparent proxy (http servers) forwards request headers as they came (pkg/transport/proxy/transparent),
  *   so LiteLLM 1.77.3's doubled mcp-protocol-version would reach an SDK server, which refuses it (ADR 0003): LiteLLM
  *   reaches http servers through our edge, which routes to `mcp-<name>-proxy`. The stdio proxy reads the header
  *   with Header.Get (the first value) and validates it only in its opt-in strict mode (streamable_proxy.go).
  */
-import type { ExportOptions, ExportResult, ExportServer, Manifest } from './model.js';
+import type { ExportOptions, ExportResult, ExportServer, Manifest, Refusal } from './model.js';
 import { exportWith, type ServerOutput } from './gateway.js';
+import type { Tools } from '../desired/schema.js';
 import {
   commonRefusals,
+  refusal,
   containerParts,
   envSecretName,
   gatewayEntry,
@@ -52,6 +57,50 @@ export function proxyServiceName(name: string): string {
   return `mcp-${name}-proxy`;
 }
 
+export function toolConfigName(o: ExportOptions, name: string): string {
+  return `${o.prefix}${name}-tools`;
+}
+
+/**
+ * `tools:` of a stdio server goes to toolhive's own tool filter (MCPToolConfig), whose filter is a list
+ * of exact names with no deny list; http servers keep the edge's policy (ADR 0021), sse has none.
+ */
+export function toolhiveRefusals(s: ExportServer): Refusal[] {
+  const out = commonRefusals(s);
+  const d = s.desired;
+  const tools = d.spec.tools;
+  if (d.spec.transport !== 'stdio' || !tools) return out;
+  const i = (tools.allow ?? []).findIndex((g) => /[*?]/.test(g));
+  if (i >= 0) {
+    const why = `"${tools.allow![i]}" is a pattern; toolhive's MCPToolConfig toolsFilter lists exact tool names: list them`;
+    out.push(refusal(d, `tools.allow.${i}`, why));
+  }
+  if ((tools.deny ?? []).length > 0) {
+    out.push(refusal(d, 'tools.deny.0', "toolhive's MCPToolConfig has no deny list: list the tools to keep under allow instead"));
+  }
+  return out;
+}
+
+/** The MCPToolConfig of a stdio server's `tools:` (refusals above rule out patterns and deny). */
+function toolConfig(o: ExportOptions, name: string, tools: Tools): Manifest {
+  const rename = tools.rename ?? {};
+  const description = tools.description ?? {};
+  const overridden = [...new Set([...Object.keys(rename), ...Object.keys(description)])].sort();
+  const toolsOverride = Object.fromEntries(
+    overridden.map((t) => [t, { ...(rename[t] ? { name: rename[t] } : {}), ...(description[t] ? { description: description[t] } : {}) }]),
+  );
+  return {
+    apiVersion: TOOLHIVE_API,
+    kind: 'MCPToolConfig',
+    metadata: meta(o, toolConfigName(o, name), { [LABEL_SERVER]: name }),
+    spec: {
+      // The filter is matched against the names clients see, after the override.
+      ...(tools.allow ? { toolsFilter: [...new Set(tools.allow.map((t) => rename[t] ?? t))].sort() } : {}),
+      ...(overridden.length ? { toolsOverride } : {}),
+    },
+  };
+}
+
 function serverFile(s: ExportServer, o: ExportOptions): ServerOutput {
   const d = s.desired;
   const spec = d.spec;
@@ -77,6 +126,7 @@ function serverFile(s: ExportServer, o: ExportOptions): ServerOutput {
       ...(spec.transport === 'stdio' ? { proxyMode: 'streamable-http' } : { mcpPort: spec.port! }),
       proxyPort: PROXY_PORT,
       ...(args ? { args } : {}),
+      ...(spec.transport === 'stdio' && spec.tools ? { toolConfigRef: { name: toolConfigName(o, d.name) } } : {}),
       ...(env ? { env } : {}),
       // builtin "none": no network; "network": outbound allowed (the desired egress), recorded for toolhive.
       permissionProfile: { type: 'builtin', name: spec.egress === false ? 'none' : 'network' },
@@ -101,7 +151,13 @@ function serverFile(s: ExportServer, o: ExportOptions): ServerOutput {
       path: `${o.prefix}${d.name}.yaml`,
       apply: true,
       comment: [`From ${d.file} (mcp-reconciler export --format toolhive, operator ${TOOLHIVE_VERSION}).`],
-      documents: [...parts.extra, mcpServer, serverPolicy, proxyPolicy],
+      documents: [
+        ...parts.extra,
+        ...(spec.transport === 'stdio' && spec.tools ? [toolConfig(o, d.name, spec.tools)] : []),
+        mcpServer,
+        serverPolicy,
+        proxyPolicy,
+      ],
     },
     notes: parts.notes,
     commands: parts.commands,
@@ -110,7 +166,7 @@ function serverFile(s: ExportServer, o: ExportOptions): ServerOutput {
 
 export function exportToolhive(servers: readonly ExportServer[], o: ExportOptions): ExportResult {
   return exportWith(servers, o, {
-    refusals: commonRefusals,
+    refusals: toolhiveRefusals,
     serverFile,
     entry: (s) => {
       const spec = s.desired.spec;
@@ -123,6 +179,13 @@ export function exportToolhive(servers: readonly ExportServer[], o: ExportOption
       const edge = `http://${edgeName(o)}.${o.namespace}.svc.cluster.local:${o.edgePort}`;
       return gatewayEntry(s.desired, `${edge}/${proxy}/${PROXY_PORT}${mcpPath(spec)}`, 'http');
     },
-    edge: () => edgeFile(o, PROXY_PREFIX),
+    edge: (ok) => {
+      const http = ok.filter((s) => s.desired.spec.transport === 'http');
+      if (http.length === 0) return null;
+      // The edge looks a policy up by the routed name without PROXY_PREFIX: `<name>-proxy`.
+      const withTools = http.filter((s) => s.desired.spec.tools);
+      const policies = Object.fromEntries(withTools.map((s) => [`${s.desired.name}-proxy`, { ...s.desired.spec.tools! }]));
+      return edgeFile(o, PROXY_PREFIX, { stdio: [], policies });
+    },
   });
 }

@@ -15,6 +15,13 @@ export const KUBERNETES_SCHEMA_VERSION = 'v1.34.0';
 export const TOOLHIVE_CRD_VERSION = 'v0.44.0';
 export const KUBERNETES_SCHEMA_DIR = join(APP_ROOT, 'schema', 'kubernetes', KUBERNETES_SCHEMA_VERSION);
 export const TOOLHIVE_CRD_FILE = join(APP_ROOT, 'schema', 'toolhive', TOOLHIVE_CRD_VERSION, 'toolhive.stacklok.dev_mcpservers.yaml');
+export const TOOLHIVE_TOOLCONFIG_CRD_FILE = join(
+  APP_ROOT,
+  'schema',
+  'toolhive',
+  TOOLHIVE_CRD_VERSION,
+  'toolhive.stacklok.dev_mcptoolconfigs.yaml',
+);
 
 /** apiVersion/kind -> the schema file of that kind. */
 const KINDS: Record<string, string> = {
@@ -24,6 +31,10 @@ const KINDS: Record<string, string> = {
   'v1/ConfigMap': 'configmap-v1.json',
   'networking.k8s.io/v1/NetworkPolicy': 'networkpolicy-networking-v1.json',
   'v1/PersistentVolumeClaim': 'persistentvolumeclaim-v1.json',
+  'apps/v1/StatefulSet': 'statefulset-apps-v1.json',
+  'v1/ServiceAccount': 'serviceaccount-v1.json',
+  'rbac.authorization.k8s.io/v1/Role': 'role-rbac-v1.json',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'rolebinding-rbac-v1.json',
 };
 const DEFS_ID = 'https://kubernetes.io/api/_definitions.json';
 
@@ -78,6 +89,8 @@ export function schemaCheck(): SchemaCheck {
   const podTemplate = ajv.compile(kindSchema('podtemplatespec-v1.json'));
   const objectMeta = ajv.compile({ $ref: `${DEFS_ID}#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta` });
   byKind.set('toolhive.stacklok.dev/v1beta1/MCPServer', ajv.compile(closedCrdSchema(readFileSync(TOOLHIVE_CRD_FILE, 'utf8'), 'v1beta1')));
+  const toolConfig = closedCrdSchema(readFileSync(TOOLHIVE_TOOLCONFIG_CRD_FILE, 'utf8'), 'v1beta1');
+  byKind.set('toolhive.stacklok.dev/v1beta1/MCPToolConfig', ajv.compile(toolConfig));
   const errors = (fn: ValidateFunction, at: string): string[] =>
     (fn.errors ?? []).map((e) => {
       const extra = e.params && 'additionalProperty' in e.params ? ` (${String(e.params['additionalProperty'])})` : '';
@@ -94,8 +107,10 @@ export function schemaCheck(): SchemaCheck {
       const label = doc.kind === 'Service' ? /^[a-z]([-a-z0-9]*[a-z0-9])?$/ : /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
       const rule = doc.kind === 'Service' ? 'DNS-1035' : 'DNS-1123';
       if (!label.test(name) || name.length > 63) out.push(`${where}metadata.name is not a ${rule} label`);
-      if (doc.kind === 'MCPServer') {
+      if (doc.kind === 'MCPServer' || doc.kind === 'MCPToolConfig') {
         if (!objectMeta(doc.metadata)) out.push(...errors(objectMeta, `${where}metadata`));
+      }
+      if (doc.kind === 'MCPServer') {
         const pts = (doc['spec'] as { podTemplateSpec?: unknown } | undefined)?.podTemplateSpec;
         if (pts !== undefined && !podTemplate(pts)) out.push(...errors(podTemplate, `${where}spec.podTemplateSpec`));
       }

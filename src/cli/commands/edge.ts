@@ -1,6 +1,8 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { chmodSync, rmSync } from 'node:fs';
 import { BridgeRegistry, localDocker } from '../../docker/bridges.js';
+import { inClusterApi } from '../../kube/attach.js';
+import { kubeBridgeIo } from '../../kube/bridge-io.js';
 import { createDockerProxy } from '../../edge/docker-proxy.js';
 import { PeerPolicy } from '../../edge/peers.js';
 import { createEdgeServer } from '../../edge/server.js';
@@ -17,6 +19,7 @@ interface EdgeOptions {
   remote: string[];
   instance: string;
   toolPolicy?: string;
+  attach: string;
 }
 
 /** `edge` and `edge-docker`: what the two edge containers run (the reconciler starts them; ADR 0003, 0004, 0007). */
@@ -38,6 +41,11 @@ export function register(program: Command): void {
       [] as string[],
     )
     .option('--instance <name>', 'reconciler instance whose stdio servers the bridge attaches to', 'default')
+    .addOption(
+      new Option('--attach <api>', "how the stdio bridge reaches a server's stdin/stdout: Docker's attach API, or pods/attach in a cluster")
+        .choices(['docker', 'kubernetes'])
+        .default('docker'),
+    )
     .option('--tool-policy <file>', 'tool policy file the reconciler writes, re-read when it changes (ADR 0021); MCP requests wait for it')
     .option(
       '--remote <name=url>',
@@ -50,7 +58,9 @@ export function register(program: Command): void {
     const log = createLogger();
     const policy = o.toolPolicy ? new PolicyFile(o.toolPolicy, log) : null;
     const policyFor = policy ? (c: string) => policy.forServer(c.slice(o.allowPrefix.length)) : undefined;
-    const bridges = new BridgeRegistry(o.instance, log, undefined, undefined, policyFor);
+    // In a cluster (ADR 0018): server mcp-<name> is pod mcp-<name>-0, reached with this pod's ServiceAccount token.
+    const io = o.attach === 'kubernetes' ? kubeBridgeIo(inClusterApi(), undefined, log) : undefined;
+    const bridges = new BridgeRegistry(o.instance, log, undefined, io, policyFor);
     const server = createEdgeServer({
       port,
       allowPrefix: o.allowPrefix,
