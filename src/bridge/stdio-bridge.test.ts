@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -66,22 +66,28 @@ class FakeProcess {
   }
 }
 
+/** The bridge behind an HTTP server on 127.0.0.1: its /mcp URL, and how to stop both. */
+async function serve(bridge: StdioBridge): Promise<{ url: string; stop: () => void }> {
+  const http = createServer((req, res) => void bridge.handle(req, res));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const stop = (): void => {
+    bridge.close();
+    http.close();
+    http.closeAllConnections();
+  };
+  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`, stop };
+}
+
 describe('stdio bridge (hermetic: a fake process behind the real SDK transport)', () => {
   const fake = new FakeProcess();
-  let http: Server;
+  let stop: () => void = () => undefined;
   let url = '';
   let bridge: StdioBridge;
   before(async () => {
     bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }) });
-    http = createServer((req, res) => void bridge.handle(req, res));
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+    ({ url, stop } = await serve(bridge));
   });
-  after(() => {
-    bridge.close();
-    http.close();
-    http.closeAllConnections();
-  });
+  after(() => stop());
   const connect = async (): Promise<Client> => {
     const c = new Client({ name: 't', version: '1' });
     await c.connect(new StreamableHTTPClientTransport(new URL(url)));
@@ -154,21 +160,15 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
 
 describe('stdio bridge under a tool policy (ADR 0021)', () => {
   const fake = new FakeProcess();
-  let http: Server;
+  let stop: () => void = () => undefined;
   let url = '';
   let bridge: StdioBridge;
   let current: CompiledPolicy | null = new CompiledPolicy({ deny: ['slow'], rename: { echo: 'say' } });
   before(async () => {
     bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }), policy: () => current });
-    http = createServer((req, res) => void bridge.handle(req, res));
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+    ({ url, stop } = await serve(bridge));
   });
-  after(() => {
-    bridge.close();
-    http.close();
-    http.closeAllConnections();
-  });
+  after(() => stop());
   const connect = async (headers: Record<string, string> = {}): Promise<Client> => {
     const c = new Client({ name: 't', version: '1' });
     await c.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
@@ -218,7 +218,7 @@ describe('stdio bridge under a tool policy (ADR 0021)', () => {
 
 describe('stdio bridge: a failed tools/call is a tool error, other failures stay JSON-RPC errors (ADR 0021)', () => {
   const fake = new FakeProcess();
-  let http: Server;
+  let stop: () => void = () => undefined;
   let url = '';
   let bridge: StdioBridge;
   let attachFails = false;
@@ -234,15 +234,9 @@ describe('stdio bridge: a failed tools/call is a tool error, other failures stay
       waitRunning: async () => false,
       log: createLogger({ level: 'silent' }),
     });
-    http = createServer((req, res) => void bridge.handle(req, res));
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+    ({ url, stop } = await serve(bridge));
   });
-  after(() => {
-    bridge.close();
-    http.close();
-    http.closeAllConnections();
-  });
+  after(() => stop());
 
   test('the server answers a JSON-RPC error: the client gets a tool error with its code and message', async () => {
     const c = new Client({ name: 't', version: '1' });
@@ -288,18 +282,15 @@ describe('stdio bridge: a process that exits during initialize', () => {
       waitRunning: async () => false,
       log: createLogger({ level: 'silent' }),
     });
-    const http = createServer((req, res) => void bridge.handle(req, res));
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const { url, stop } = await serve(bridge);
     try {
       const c = new Client({ name: 't', version: '1' });
-      const url = new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`);
-      await assert.rejects(c.connect(new StreamableHTTPClientTransport(url), { timeout: 10_000 }), /initialize failed: the process exited during initialize/);
+      const transport = new StreamableHTTPClientTransport(new URL(url));
+      await assert.rejects(c.connect(transport, { timeout: 10_000 }), /initialize failed: the process exited during initialize/);
       assert.equal(attaches, 1);
     } finally {
       BRIDGE_LIMITS.initTimeoutMs = saved;
-      bridge.close();
-      http.close();
-      http.closeAllConnections();
+      stop();
     }
   });
 });
