@@ -100,6 +100,12 @@ export class CountingRuntime implements ContainerRuntime {
   ensureImage(i: string): Promise<void> {
     return this.#w(`ensureImage ${i}`, this.inner.ensureImage(i));
   }
+  buildImage(b: Parameters<ContainerRuntime['buildImage']>[0], onLine: Parameters<ContainerRuntime['buildImage']>[1]): Promise<void> {
+    return this.#w(`buildImage ${b.tag}`, this.inner.buildImage(b, onLine));
+  }
+  removeImage(id: string): Promise<void> {
+    return this.#w(`removeImage ${id}`, this.inner.removeImage(id));
+  }
   create(s: ContainerSpec, name?: string): Promise<string> {
     return this.#w(`create ${name ?? s.name}`, this.inner.create(s, name));
   }
