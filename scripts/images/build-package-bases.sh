@@ -52,6 +52,11 @@ while read -r so; do
   done
 done < "$root/.solist"
 rm "$root/.solist"
+# What manylinux wheels (pydantic-core, cryptography, ...) expect of the system, as python:3.12-slim has it.
+for lib in libgcc_s.so.1 libstdc++.so.6 libz.so.1 libffi.so.8 libssl.so.3 libcrypto.so.3; do
+  f=/lib/x86_64-linux-gnu/$lib
+  if [ -e "$f" ] && [ ! -e "$root$f" ]; then mkdir -p "$root/lib/x86_64-linux-gnu"; cp -L "$f" "$root$f"; fi
+done
 mkdir -p "$root/usr/local/bin"
 ln -sf "$prefix/bin/python$pyver" "$root/usr/local/bin/python3"
 ln -sf "$prefix/bin/python$pyver" "$root/usr/local/bin/python"

@@ -51,19 +51,17 @@ export function packageDockerfile(pkg: PackageRef, base: string, needEntry: bool
   } else {
     const script = `${PYPI_VENV}/bin/${pkg.name}`;
     const check = needEntry
-      ? ` && { test -x ${sh(script)} || { echo "mcp-reconciler: ${pkg.name} has no console script named ${pkg.name}; set command: in the desired file" >&2; exit 1; }; }` +
-        ` && ln -s ${sh(script)} ${ENTRY}`
+      ? ` && { test -x ${sh(script)} || { echo "mcp-reconciler: ${pkg.name} has no console script named ${pkg.name}; set command: in the desired file" >&2; exit 1; }; }`
       : '';
     lines.push(
       'ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1',
       `RUN python3 -m venv ${PYPI_VENV} && ${PYPI_VENV}/bin/pip install --no-cache-dir --disable-pip-version-check ${sh(`${pkg.name}==${pkg.version}`)}${check}`,
       `ENV PATH=${PYPI_VENV}/bin:$PATH`,
     );
-    if (needEntry) lines.splice(2, 0, 'WORKDIR /app');
   }
   // Not root at run time; the bases have a user 1000 (node:22-slim: node).
   lines.push('USER 1000:1000');
-  if (needEntry) lines.push(`CMD ["${ENTRY}"]`);
+  if (needEntry) lines.push(`CMD [${JSON.stringify(pkg.ecosystem === 'npm' ? ENTRY : `${PYPI_VENV}/bin/${pkg.name}`)}]`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -143,6 +143,9 @@ export function parseDesiredFile(
   at(['auth', 'secret']);
   at(['transport']);
   at(['url']);
+  at(['build']);
+  at(['build', 'context']);
+  at(['build', 'dockerfile']);
   at(['networks']);
   at(['security', 'user']);
   at(['data']);

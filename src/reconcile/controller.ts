@@ -184,6 +184,7 @@ export class Reconciler {
         containers: snap.containers,
         volumes: snap.volumes,
         imageIds: snap.imageIds ?? {},
+        ...(snap.builtImages ? { builtImages: snap.builtImages } : {}),
         gatewayConfigText,
         gatewayGuardText: this.#deps.config.read(join(dirname(s.gateway.configPath), GUARD_FILE)),
         toolPolicyText: this.#deps.config.read(toolPolicyPath(s)),

@@ -26,6 +26,12 @@ export class InMemoryRuntime implements ContainerRuntime {
   readonly hostPorts = new Map<string, number>();
   /** Names of the containers stopped, in order (to count how often a working one was stopped). */
   readonly stopped: string[] = [];
+  /** Is a reference present? Everything is, but `missingImages` and built tags (ADR 0023) not built yet here. */
+  present(ref: string): boolean {
+    if (this.missingImages.has(ref)) return false;
+    return !ref.startsWith('mcp-reconciler-build/') || this.built.includes(ref);
+  }
+
   /** References that are not present locally (observe reports null; a build makes its tag present). */
   readonly missingImages = new Set<string>();
   /** Builds carried out (tags, in order), and tags whose build fails with these output lines. */
@@ -79,7 +85,7 @@ export class InMemoryRuntime implements ContainerRuntime {
       });
     }
     const volumes = [...this.volumes].map(([name, labels]) => ({ name, owned: isOwned(labels, q.instance) }));
-    const imageIds = Object.fromEntries((q.images ?? []).map((r) => [r, this.missingImages.has(r) ? null : this.imageId(r)]));
+    const imageIds = Object.fromEntries((q.images ?? []).map((r) => [r, this.present(r) ? this.imageId(r) : null]));
     const networks = [...this.networks].map((name) => {
       const n = this.networkLabels.get(name);
       const owned = isOwned(n?.labels, q.instance);
@@ -106,6 +112,7 @@ export class InMemoryRuntime implements ContainerRuntime {
   async removeImage(id: string): Promise<void> {
     await this.#wait('writes');
     this.removedImages.push(id);
+    for (const t of this.builtImages.get(id)?.tags ?? []) this.built.splice(this.built.indexOf(t), 1);
     this.builtImages.delete(id);
   }
   async createNetwork(name: string, labels: Record<string, string> = {}, opts: { internal?: boolean } = {}): Promise<void> {
