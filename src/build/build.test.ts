@@ -241,3 +241,13 @@ describe('resolving build: and package: servers', () => {
     }
   });
 });
+
+test('export refuses build: and package: servers at their field (the image exists only on this machine)', async () => {
+  const { commonRefusals } = await import('../export/pod.js');
+  for (const [yaml, at] of [['package: npm:x@1.0.0\ntransport: stdio\n', '1:10 package'], ['transport: stdio\nbuild: .\n', '2:8 build']] as const) {
+    const desired = parseDesiredFile(yaml, '/d/mcp-x.yaml', 'mcp-x.yaml').server!;
+    const r = commonRefusals({ desired, host: {} as never });
+    assert.deepEqual(r.map((x) => `${x.line}:${x.col} ${x.path}`), [at]);
+    assert.match(r[0]!.message, /push it to a registry the cluster pulls from and name it under image:/);
+  }
+});

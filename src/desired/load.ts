@@ -144,6 +144,7 @@ export function parseDesiredFile(
   at(['transport']);
   at(['url']);
   at(['build']);
+  at(['package']);
   at(['build', 'context']);
   at(['build', 'dockerfile']);
   at(['networks']);
