@@ -53,7 +53,9 @@ while read -r so; do
 done < "$root/.solist"
 rm "$root/.solist"
 # What manylinux wheels (pydantic-core, cryptography, ...) expect of the system, as python:3.12-slim has it.
-for lib in libgcc_s.so.1 libstdc++.so.6 libz.so.1 libffi.so.8 libssl.so.3 libcrypto.so.3; do
+for lib in libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 libutil.so.1 libresolv.so.2 libgcc_s.so.1 \
+  libstdc++.so.6 libz.so.1 libbz2.so.1.0 liblzma.so.5 libffi.so.8 libssl.so.3 libcrypto.so.3 libexpat.so.1 libuuid.so.1 \
+  libsqlite3.so.0 libnss_dns.so.2 libnss_files.so.2; do
   f=/lib/x86_64-linux-gnu/$lib
   if [ -e "$f" ] && [ ! -e "$root$f" ]; then mkdir -p "$root/lib/x86_64-linux-gnu"; cp -L "$f" "$root$f"; fi
 done

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { projectFixture, type ProjectFixture } from '../testing/project.js';
 import { writeOps, type Operation } from '../model/types.js';
 import { laneOf } from './executor.js';
+import { progressingCondition } from '../health/conditions.js';
 
 /** build: and package: servers in the planner and executor (ADR 0023), on the in-memory Docker. */
 const HELLO = 'build: .\ntransport: stdio\n';
@@ -88,6 +89,8 @@ describe('planning builds', () => {
       assert.equal(failure?.object, 'container:mcp-hello');
       assert.equal(failure?.change, 'build-image');
       assert.match(failure?.reason ?? '', /npm ERR! 404 Not Found: nope@1\.0\.0/);
+      const cond = progressingCondition(failure, p.clock.now);
+      assert.equal(`${cond.status} ${cond.reason}`, 'False BuildFailed', 'status <name> says the build failed');
       const b = p.r.builds().find((x) => x.server === 'hello');
       assert.equal(b?.state, 'failed');
       assert.equal(b?.step, 'Step 2/2 : RUN npm ci');

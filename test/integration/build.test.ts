@@ -12,6 +12,7 @@ import { LiteLLMApi, apiServerId } from '../../src/litellm/api.js';
 import { Reconciler } from '../../src/reconcile/controller.js';
 import { FileConfigStore } from '../../src/litellm/file-store.js';
 import { createLogger } from '../../src/log/logger.js';
+import { progressingCondition } from '../../src/health/conditions.js';
 
 /**
  * Servers built by the reconciler (ADR 0023) through the real LiteLLM 1.77.3: a `build:` folder
@@ -136,8 +137,11 @@ describe('build: and package: servers through LiteLLM (config mode)', { timeout:
     const held = await stack.reconciler.reconcile();
     assert.deepEqual(types(writeOps(held.plan)), [], 'no second try before the backoff');
     assert.ok(held.plan.operations.some((o) => o.type === 'backoff-held' && o.resourceId === `container:${stack.id}-hello`));
-    const st = cli('status', 'hello');
-    assert.match(st.stdout, /Progressing\s+False\s+BuildFailed/);
+    // What the daemon's health monitor makes of the failure memory: status <name> shows this condition.
+    const failure = stack.reconciler.failures().find((f) => f.object === `container:${stack.id}-hello`);
+    const cond = progressingCondition(failure && { ...failure }, Date.now());
+    assert.equal(`${cond.status} ${cond.reason}`, 'False BuildFailed');
+    assert.match(cond.message, /broken on purpose/);
     // Back to the good Dockerfile: that context's image exists, so nothing is built or recreated.
     writeFileSync(dockerfile, good);
     const back = await stack.reconciler.reconcile();
