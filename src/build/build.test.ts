@@ -32,7 +32,9 @@ describe('package: specs', () => {
       ecosystem: 'npm', name: '@modelcontextprotocol/server-sequential-thinking', version: '2026.8.31',
     });
     assert.deepEqual(parsePackageSpec('npm:left-pad@1.3.0-beta.2'), { ecosystem: 'npm', name: 'left-pad', version: '1.3.0-beta.2' });
-    assert.deepEqual(parsePackageSpec('pypi:mcp-server-time==2026.10.19'), { ecosystem: 'pypi', name: 'mcp-server-time', version: '2026.10.19' });
+    assert.deepEqual(parsePackageSpec('pypi:mcp-server-time==2026.10.19'), {
+      ecosystem: 'pypi', name: 'mcp-server-time', version: '2026.10.19',
+    });
     assert.deepEqual(parsePackageSpec('pypi:Foo.Bar==1.0rc1.post2'), { ecosystem: 'pypi', name: 'Foo.Bar', version: '1.0rc1.post2' });
   });
 
@@ -57,12 +59,17 @@ describe('package: specs', () => {
     assert.deepEqual(issues('transport: stdio\n'), [
       '1:1 image: required (or build: for a Dockerfile folder, package: for an npm/PyPI package, url: for a server that runs elsewhere)',
     ]);
-    assert.deepEqual(issues('image: a:1\npackage: npm:x@1.0.0\ntransport: stdio\n'), ['2:10 package: image: and package: both name what runs: keep one']);
+    assert.deepEqual(issues('image: a:1\npackage: npm:x@1.0.0\ntransport: stdio\n'), [
+      '2:10 package: image: and package: both name what runs: keep one',
+    ]);
     assert.deepEqual(issues('build: .\nimage: a:1\ntransport: stdio\n'), ['1:8 build: image: and build: both name what runs: keep one']);
     assert.deepEqual(issues('package: npm:x@~1.0.0\ntransport: stdio\n'), [
-      '1:10 package: not pinned: "~1.0.0" is a range or tag, not an exact version; write npm:x@1.2.3 (`npm view x version` shows the newest)',
+      '1:10 package: not pinned: "~1.0.0" is a range or tag, not an exact version; ' +
+        'write npm:x@1.2.3 (`npm view x version` shows the newest)',
     ]);
-    assert.deepEqual(issues('build: ../other\ntransport: stdio\n'), ['1:8 build: must stay inside the server folder <projectsRoot>/<name>/ (no ..)']);
+    assert.deepEqual(issues('build: ../other\ntransport: stdio\n'), [
+      '1:8 build: must stay inside the server folder <projectsRoot>/<name>/ (no ..)',
+    ]);
     assert.deepEqual(issues('build: {context: /srv/x}\ntransport: stdio\n'), [
       '1:18 build.context: a path relative to the server folder <projectsRoot>/<name>/, not an absolute one',
     ]);
@@ -98,7 +105,8 @@ describe('generated Dockerfiles', () => {
   });
 
   test('base images of a Dockerfile: ARG defaults and build arguments substituted, stages and scratch left out', () => {
-    const df = 'ARG NODE_BASE=node:22-slim\nARG X\nFROM ${NODE_BASE} AS build\nRUN x\nFROM build\nFROM --platform=linux/amd64 $X\nFROM scratch\n';
+    const df =
+      'ARG NODE_BASE=node:22-slim\nARG X\nFROM ${NODE_BASE} AS build\nRUN x\nFROM build\nFROM --platform=linux/amd64 $X\nFROM scratch\n';
     assert.deepEqual(baseImagesOf(df, {}), ['node:22-slim']);
     assert.deepEqual(baseImagesOf(df, { NODE_BASE: 'local/node-pkg:22', X: 'alpine:3' }), ['local/node-pkg:22', 'alpine:3']);
   });
@@ -155,7 +163,8 @@ describe('build contexts', () => {
       assert.throws(() => readContext(root, app, { ...opts, maxBytes: 50 }), /is larger than 50 bytes \(settings build\.maxContextBytes\)/);
       assert.throws(() => readContext(root, app, { ...opts, dockerfile: 'Other' }), /no Other in/);
       symlinkSync('/etc', join(root, 'etc'));
-      assert.throws(() => readContext(root, join(root, 'etc'), opts), (e: unknown) => e instanceof BuildContextError && /resolves outside the server folder/.test(e.message));
+      const outside = (e: unknown): boolean => e instanceof BuildContextError && /resolves outside the server folder/.test(e.message);
+      assert.throws(() => readContext(root, join(root, 'etc'), opts), outside);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -213,7 +222,11 @@ describe('resolving build: and package: servers', () => {
   test('a package: server: generated Dockerfile on packages.nodeBase (imageOverrides apply), stdin open for stdio', () => {
     const { root, settings } = project();
     try {
-      const s = { ...settings, packages: { nodeBase: 'node:22-slim', pythonBase: 'python:3.12-slim' }, imageOverrides: { 'node:22-slim': 'local/node-pkg:22' } };
+      const s = {
+        ...settings,
+        packages: { nodeBase: 'node:22-slim', pythonBase: 'python:3.12-slim' },
+        imageOverrides: { 'node:22-slim': 'local/node-pkg:22' },
+      };
       const m = resolveServer(s, desired('package: npm:@modelcontextprotocol/server-sequential-thinking@2026.8.31\ntransport: stdio\n'));
       assert.equal(m.build?.kind, 'npm');
       assert.deepEqual(m.build?.baseImages, ['local/node-pkg:22']);
@@ -228,11 +241,13 @@ describe('resolving build: and package: servers', () => {
   test('validate locates missing folders and Dockerfiles at build / build.dockerfile', () => {
     const { root, settings } = project();
     try {
-      const at = (yaml: string): string[] => checkServerInputs(settings, desired(yaml)).map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
+      const at = (yaml: string): string[] =>
+        checkServerInputs(settings, desired(yaml)).map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
       assert.match(at('build: app\ntransport: stdio\n').join(), /^1:8 build: .*\/hello\/app does not exist$/);
       mkdirSync(join(root, 'hello', 'app'), { recursive: true });
       assert.match(at('build: app\ntransport: stdio\n').join(), /^1:8 build: no Dockerfile in .*\/hello\/app$/);
-      assert.match(at('build: {context: app, dockerfile: Dockerfile.mcp}\ntransport: stdio\n').join(), /^1:35 build.dockerfile: no Dockerfile.mcp in /);
+      const custom = at('build: {context: app, dockerfile: Dockerfile.mcp}\ntransport: stdio\n').join();
+      assert.match(custom, /^1:35 build.dockerfile: no Dockerfile.mcp in /);
       symlinkSync(tmpdir(), join(root, 'hello', 'out'));
       assert.match(at('build: out\ntransport: stdio\n').join(), /^1:8 build: .*\/hello\/out resolves outside the server folder /);
       assert.equal(buildSpecOf(settings, desired('image: a:1\ntransport: stdio\n')), null);
@@ -244,7 +259,8 @@ describe('resolving build: and package: servers', () => {
 
 test('export refuses build: and package: servers at their field (the image exists only on this machine)', async () => {
   const { commonRefusals } = await import('../export/pod.js');
-  for (const [yaml, at] of [['package: npm:x@1.0.0\ntransport: stdio\n', '1:10 package'], ['transport: stdio\nbuild: .\n', '2:8 build']] as const) {
+  const cases = [['package: npm:x@1.0.0\ntransport: stdio\n', '1:10 package'], ['transport: stdio\nbuild: .\n', '2:8 build']] as const;
+  for (const [yaml, at] of cases) {
     const desired = parseDesiredFile(yaml, '/d/mcp-x.yaml', 'mcp-x.yaml').server!;
     const r = commonRefusals({ desired, host: {} as never });
     assert.deepEqual(r.map((x) => `${x.line}:${x.col} ${x.path}`), [at]);

@@ -138,7 +138,8 @@ export function readContext(root: string, contextDir: string, opts: ReadContextO
       } else if (s.isFile()) {
         bytes += s.size;
         if (bytes > opts.maxBytes) {
-          throw new BuildContextError(`${contextDir} is larger than ${opts.maxBytes} bytes (settings build.maxContextBytes); leave files out with .dockerignore`);
+          const why = `is larger than ${opts.maxBytes} bytes (settings build.maxContextBytes); leave files out with .dockerignore`;
+          throw new BuildContextError(`${contextDir} ${why}`);
         }
         entries.push({ path, kind: 'file', mode: s.mode & 0o7777, size: s.size, digest: fileDigest(full, s) });
       } else {
@@ -187,14 +188,20 @@ export interface TarMember {
  * caller checks the hash of what was read against the tag it builds (a file edited since the plan
  * gives another hash: that build waits for the next pass).
  */
-export function readContextMembers(root: string, contextDir: string, opts: ReadContextOptions): { entries: ContextEntry[]; members: TarMember[] } {
+export function readContextMembers(
+  root: string,
+  contextDir: string,
+  opts: ReadContextOptions,
+): { entries: ContextEntry[]; members: TarMember[] } {
   const entries = readContext(root, contextDir, opts);
   const realContext = realpathInside(root, contextDir);
   const members: TarMember[] = [];
   for (const e of entries) {
     if (e.kind === 'file') {
       const content = readRegularFileBytes(join(realContext, e.path), { maxBytes: e.size, noFollow: true });
-      if (sha256(content) !== e.digest) throw new BuildContextError(`${join(contextDir, e.path)} changed while it was read; the next pass builds it`);
+      if (sha256(content) !== e.digest) {
+        throw new BuildContextError(`${join(contextDir, e.path)} changed while it was read; the next pass builds it`);
+      }
       members.push({ path: e.path, kind: 'file', mode: e.mode, content });
     } else if (e.kind === 'dir') members.push({ path: e.path, kind: 'dir', mode: e.mode });
     else members.push({ path: e.path, kind: 'symlink', mode: 0o777, linkTarget: e.linkTarget ?? '' });
@@ -213,7 +220,9 @@ export function tarOf(members: readonly TarMember[]): Buffer {
       const cut = name.lastIndexOf('/', name.length - 2 > 155 ? 155 : name.length - 2);
       prefix = name.slice(0, cut);
       name = name.slice(cut + 1);
-      if (Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155) throw new BuildContextError(`${m.path}: path too long for a tar header`);
+      if (Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155) {
+        throw new BuildContextError(`${m.path}: path too long for a tar header`);
+      }
     }
     const size = m.kind === 'file' ? (m.content?.length ?? 0) : 0;
     header.write(name, 0, 100, 'utf8');

@@ -22,7 +22,8 @@ function npmEntryScript(name: string): string {
     "const short=n.replace(/^@[^/]+\\//,'');",
     "const b=typeof p.bin==='string'?{[short]:p.bin}:(p.bin||{});",
     'const k=Object.keys(b);',
-    "if(k.length!==1){console.error('mcp-reconciler: '+n+' has '+(k.length?'several bins ('+k.join(', ')+')':'no bin')+'; set command: in the desired file');process.exit(1)}",
+    "if(k.length!==1){console.error('mcp-reconciler: '+n+' has '+(k.length?'several bins ('+k.join(', ')+')':'no bin')",
+    "+'; set command: in the desired file');process.exit(1)}",
     "const f=require('path').join('/app/node_modules',n,b[k[0]]);",
     "require('fs').writeFileSync('/app/mcp-entry','#!/bin/sh\\nexec node '+JSON.stringify(f)+' \"$@\"\\n',{mode:0o755});",
   ].join('');
@@ -44,18 +45,21 @@ export function packageDockerfile(pkg: PackageRef, base: string, needEntry: bool
     lines.push(
       `WORKDIR ${NPM_APP_DIR}`,
       'ENV NODE_ENV=production',
-      `RUN printf '{"private":true}\\n' > package.json && npm install --omit=dev --no-audit --no-fund --save-exact --loglevel=error ${sh(`${pkg.name}@${pkg.version}`)}` +
+      `RUN printf '{"private":true}\\n' > package.json` +
+        ` && npm install --omit=dev --no-audit --no-fund --save-exact --loglevel=error ${sh(`${pkg.name}@${pkg.version}`)}` +
         (needEntry ? ` && node -e ${sh(npmEntryScript(pkg.name))}` : ''),
       `ENV PATH=${NPM_APP_DIR}/node_modules/.bin:$PATH`,
     );
   } else {
     const script = `${PYPI_VENV}/bin/${pkg.name}`;
     const check = needEntry
-      ? ` && { test -x ${sh(script)} || { echo "mcp-reconciler: ${pkg.name} has no console script named ${pkg.name}; set command: in the desired file" >&2; exit 1; }; }`
+      ? ` && { test -x ${sh(script)} || { echo "mcp-reconciler: ${pkg.name} has no console script named ${pkg.name};` +
+        ' set command: in the desired file" >&2; exit 1; }; }'
       : '';
     lines.push(
       'ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1',
-      `RUN python3 -m venv ${PYPI_VENV} && ${PYPI_VENV}/bin/pip install --no-cache-dir --disable-pip-version-check ${sh(`${pkg.name}==${pkg.version}`)}${check}`,
+      `RUN python3 -m venv ${PYPI_VENV}` +
+        ` && ${PYPI_VENV}/bin/pip install --no-cache-dir --disable-pip-version-check ${sh(`${pkg.name}==${pkg.version}`)}${check}`,
       `ENV PATH=${PYPI_VENV}/bin:$PATH`,
     );
   }
@@ -88,7 +92,8 @@ export function baseImagesOf(dockerfile: string, args: Readonly<Record<string, s
     } else if (kw === 'FROM') {
       seenFrom = true;
       const words = rest.filter((w) => !w.startsWith('--'));
-      const image = (words[0] ?? '').replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a?: string, b?: string) => vars[(a ?? b)!] ?? '');
+      const varRe = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+      const image = (words[0] ?? '').replace(varRe, (_m, a?: string, b?: string) => vars[(a ?? b)!] ?? '');
       if (image !== '' && image !== 'scratch' && !stages.has(image.toLowerCase()) && !out.includes(image)) out.push(image);
       if (words[1]?.toUpperCase() === 'AS' && words[2]) stages.add(words[2].toLowerCase());
     }

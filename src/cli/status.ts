@@ -136,7 +136,8 @@ const heldLine = (h: StatusView['held'][number]): string => `! ${h.type} ${h.res
 /** `hello building mcp-reconciler-build/default/hello:ab12 (build: .) since 12s: Step 4/9 : RUN npm ci | added 91 packages` */
 export const buildLine = (b: NonNullable<StatusDocument['builds']>[number]): string => {
   const last = b.lastLines.at(-1);
-  return `${b.server} ${b.state} ${b.tag} (${b.source}) since ${age(b.startedAt)}: ${b.step ?? '-'}${last && last !== b.step ? ` | ${last}` : ''}`;
+  const tail = last && last !== b.step ? ` | ${last}` : '';
+  return `${b.server} ${b.state} ${b.tag} (${b.source}) since ${age(b.startedAt)}: ${b.step ?? '-'}${tail}`;
 };
 
 function age(fromIso: string | number | null, now = Date.now()): string {

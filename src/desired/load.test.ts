@@ -30,7 +30,8 @@ describe('desired file validation', () => {
     [
       'missing image',
       'transport: http\nport: 1\n',
-      `${F}:1:1 image: required (or build: for a Dockerfile folder, package: for an npm/PyPI package, url: for a server that runs elsewhere)`,
+      `${F}:1:1 image: required (or build: for a Dockerfile folder, package: for an npm/PyPI package, ` +
+        'url: for a server that runs elsewhere)',
     ],
     ['port required for http', 'image: a:1\ntransport: http\n', `${F}:1:1 port: required for transport http`],
     ['port has the wrong type', 'image: a:1\ntransport: http\nport: "x"\n', `${F}:3:7 port: expected number`],

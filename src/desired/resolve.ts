@@ -187,7 +187,10 @@ export function buildRepository(settings: Pick<Settings, 'instance'>, name: stri
 
 /** Build arguments every build gets: the package bases (a Dockerfile may take them with ARG NODE_BASE / PYTHON_BASE). */
 function baseArgs(settings: Settings): { NODE_BASE: string; PYTHON_BASE: string } {
-  return { NODE_BASE: resolveImage(settings, settings.packages.nodeBase), PYTHON_BASE: resolveImage(settings, settings.packages.pythonBase) };
+  return {
+    NODE_BASE: resolveImage(settings, settings.packages.nodeBase),
+    PYTHON_BASE: resolveImage(settings, settings.packages.pythonBase),
+  };
 }
 
 /**
@@ -234,7 +237,8 @@ export function buildSpecOf(settings: Settings, d: Pick<DesiredServer, 'name' | 
   try {
     entries = readContext(root, contextDir, { maxBytes: settings.build.maxContextBytes, dockerfile });
   } catch (err) {
-    const where = err instanceof BuildContextError && /^no |Dockerfile|is not a regular file$/.test(err.message) && b.dockerfile ? 'build.dockerfile' : at;
+    const aboutDockerfile = err instanceof BuildContextError && /^no |Dockerfile|is not a regular file$/.test(err.message);
+    const where = aboutDockerfile && b.dockerfile ? 'build.dockerfile' : at;
     throw new InputError(where, errorMessage(err));
   }
   let dockerfileText: string;

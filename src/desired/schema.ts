@@ -182,7 +182,8 @@ export function packageSpecProblem(p: string): string | null {
     const name = at > 4 ? p.slice(4, at) : p.slice(4);
     if (!new RegExp(`^${NPM_NAME}$`).test(name)) return `"${name.slice(0, 80)}" is not an npm package name (lowercase, @scope/name)`;
     if (at <= 4) return `not pinned: write an exact version, npm:${name}@1.2.3 (\`npm view ${name} version\` shows the newest)`;
-    return `not pinned: "${p.slice(at + 1, at + 40)}" is a range or tag, not an exact version; write npm:${name}@1.2.3 (\`npm view ${name} version\` shows the newest)`;
+    const fix = `write npm:${name}@1.2.3 (\`npm view ${name} version\` shows the newest)`;
+    return `not pinned: "${p.slice(at + 1, at + 40)}" is a range or tag, not an exact version; ${fix}`;
   }
   if (p.startsWith('pypi:')) {
     const m = /^pypi:([^=<>!~\[ ]*)(.*)$/.exec(p);
@@ -190,7 +191,8 @@ export function packageSpecProblem(p: string): string | null {
     if (!new RegExp(`^${PYPI_NAME}$`).test(name)) return `"${name.slice(0, 80)}" is not a PyPI project name`;
     const rest = m?.[2] ?? '';
     if (rest === '') return `not pinned: write an exact version, pypi:${name}==1.2.3 (\`pip index versions ${name}\` shows them)`;
-    return `not pinned: "${rest.slice(0, 40)}" is not ==<exact version>; write pypi:${name}==1.2.3 (\`pip index versions ${name}\` shows them)`;
+    const fix = `write pypi:${name}==1.2.3 (\`pip index versions ${name}\` shows them)`;
+    return `not pinned: "${rest.slice(0, 40)}" is not ==<exact version>; ${fix}`;
   }
   return 'npm:<name>@<exact version> or pypi:<name>==<exact version>';
 }
@@ -371,7 +373,9 @@ export const ServerSpecSchema = z
         if (why) ctx.addIssue({ code: 'custom', message: why });
       })
       .optional()
-      .describe('the unmodified upstream image, ideally pinned to a version tag or digest; required unless url:, build: or package: is given'),
+      .describe(
+        'the unmodified upstream image, ideally pinned to a version tag or digest; required unless url:, build: or package: is given',
+      ),
     build: z
       .union([
         buildDir,
@@ -567,7 +571,9 @@ export const ServerSpecSchema = z
 export type ServerSpec = z.infer<typeof ServerSpecSchema>;
 
 /** Fields that describe a container: meaningless for a `url:` server, which has none. */
-export const CONTAINER_FIELDS = ['image', 'build', 'package', 'command', 'port', 'path', 'env', 'mounts', 'networks', 'egress', 'data', 'security'] as const;
+export const CONTAINER_FIELDS = [
+  'image', 'build', 'package', 'command', 'port', 'path', 'env', 'mounts', 'networks', 'egress', 'data', 'security',
+] as const;
 
 /** Exactly one of image:, build:, package: names what a container server runs (url: servers have none). */
 function imageSourceIssues(s: { image?: unknown; build?: unknown; package?: unknown }, ctx: z.RefinementCtx): void {

@@ -1,7 +1,9 @@
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { Readable } from 'node:stream';
-import type { BuildProgress, ContainerLogs, ContainerRuntime, LogLine, LogOptions, RuntimeEvent, ObserveQuery, RuntimeSnapshot } from '../ports/index.js';
+import type {
+  BuildProgress, ContainerLogs, ContainerRuntime, LogLine, LogOptions, RuntimeEvent, ObserveQuery, RuntimeSnapshot,
+} from '../ports/index.js';
 import type { BuildSpec, ContainerSpec, ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume } from '../model/types.js';
 import { BuildContextError, contextHash, readContextMembers, tarOf } from '../build/context.js';
 import { ReconcilerError, ErrorCode, clipText, errorMessage } from '../errors/index.js';
@@ -156,7 +158,10 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
         tar = tarOf(members);
       }
     } catch (err) {
-      throw new ReconcilerError(ErrorCode.BuildFailed, `build of ${build.tag}: ${errorMessage(err)}`, { location: `image:${build.tag}`, retryable: false });
+      throw new ReconcilerError(ErrorCode.BuildFailed, `build of ${build.tag}: ${errorMessage(err)}`, {
+        location: `image:${build.tag}`,
+        retryable: false,
+      });
     }
     for (const base of build.baseImages) await this.#ensureBase(base, build);
     this.#log?.info({ image: build.tag, source: build.source }, `building ${build.tag} (${build.source})`);
@@ -215,7 +220,8 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
     try {
       await this.docker.getImage(build.tag).inspect();
     } catch (err) {
-      throw new ReconcilerError(ErrorCode.BuildFailed, `build of ${build.tag} ended without the image: ${tail.slice(-BUILD_TAIL_IN_ERROR).join(' | ')}`, {
+      const last = tail.slice(-BUILD_TAIL_IN_ERROR).join(' | ');
+      throw new ReconcilerError(ErrorCode.BuildFailed, `build of ${build.tag} ended without the image: ${last}`, {
         location: `image:${build.tag}`,
         cause: err,
       });

@@ -125,7 +125,9 @@ export function commonRefusals(s: ExportServer): Refusal[] {
   for (const f of ['build', 'package'] as const) {
     if (d.spec[f] === undefined) continue;
     // ADR 0023: the image exists only in this machine's Docker; a cluster cannot pull it.
-    const why = `the image is built on this machine (mcp-reconciler-build/...); push it to a registry the cluster pulls from and name it under image:`;
+    const why =
+      'the image is built on this machine (mcp-reconciler-build/...); ' +
+      'push it to a registry the cluster pulls from and name it under image:';
     return [refusal(d, f, why)];
   }
   const user = d.spec.security?.user;

@@ -97,7 +97,10 @@ export class Reconciler {
     const now = (): string => new Date(this.#now()).toISOString();
     return {
       started: (server, tag, source) => {
-        this.#builds.set(server, { server, tag, source, state: 'building', startedAt: now(), finishedAt: null, step: null, lastLines: [], error: null });
+        const started: BuildState = {
+          server, tag, source, state: 'building', startedAt: now(), finishedAt: null, step: null, lastLines: [], error: null,
+        };
+        this.#builds.set(server, started);
       },
       line: (server, line) => {
         const b = this.#builds.get(server);
@@ -303,8 +306,9 @@ export class Reconciler {
         const reason = f.error.split('\n')[0] ?? f.error;
         const r = this.#failures.fail(object, op.specHash, reason, now);
         this.#changes.set(object, op.type);
+        const fields = { resourceId: op.resourceId, op: op.type, failures: r.failures, nextTryAt: new Date(r.until).toISOString() };
         this.#deps.log.warn(
-          { resourceId: op.resourceId, op: op.type, failures: r.failures, nextTryAt: new Date(r.until).toISOString(), ...(op.server ? { server: op.server } : {}) },
+          { ...fields, ...(op.server ? { server: op.server } : {}) },
           `${op.type} ${op.resourceId} failed (${r.failures}): ${reason}; next try in ${formatWait(r.until - now)}`,
         );
         continue;

@@ -377,17 +377,21 @@ function pruneImages(input: PlanInput, holdNames: ReadonlySet<string>): Operatio
 /** Build a server's image (its tag is missing locally). */
 function buildOp(s: ServerModel, container: ContainerSpec, current: ObservedContainer | undefined): Operation {
   const b = s.build!;
-  const old = current?.image.startsWith(`${b.tag.slice(0, b.tag.lastIndexOf(':'))}:`) ? current.image.slice(current.image.lastIndexOf(':') + 1) : null;
+  const repo = b.tag.slice(0, b.tag.lastIndexOf(':'));
+  const old = current?.image.startsWith(`${repo}:`) ? current.image.slice(repo.length + 1) : null;
   const cause = old !== null && old !== b.tag.slice(b.tag.lastIndexOf(':') + 1)
     ? `${b.kind === 'dir' ? 'build context' : 'package'} changed (${old.slice(0, 8)} -> ${b.contextHash.slice(0, 8)})`
     : `image ${b.tag} not built yet (${b.source})`;
-  return { type: 'build-image', resourceId: `image:${b.tag}`, server: s.name, cause, build: b, container: container.name, specHash: s.specHash };
+  return {
+    type: 'build-image', resourceId: `image:${b.tag}`, server: s.name, cause, build: b, container: container.name, specHash: s.specHash,
+  };
 }
 
 /** A held change reported for an object that has no change planned this pass (a build that waits). */
 function heldOp(resourceId: string, server: string, held: HeldChange): Operation {
   const tries = `${held.failures} failed ${held.failures === 1 ? 'try' : 'tries'}`;
-  return { type: 'backoff-held', resourceId, server, failures: held.failures, until: held.until, cause: `${held.reason}; next try in ${held.nextTryIn} (${tries})` };
+  const cause = `${held.reason}; next try in ${held.nextTryIn} (${tries})`;
+  return { type: 'backoff-held', resourceId, server, failures: held.failures, until: held.until, cause };
 }
 
 /**

@@ -92,7 +92,8 @@ export class InMemoryRuntime implements ContainerRuntime {
       return { name, owned, internal: n?.internal ?? false, server: owned ? (n?.labels[Labels.Server] ?? null) : null };
     });
     const builtImages = q.images?.length ? [...this.builtImages.values()] : undefined;
-    return { networkExists: this.networks.has(q.network), networks, containers, volumes, imageIds, ...(builtImages ? { builtImages } : {}) };
+    const built = builtImages ? { builtImages } : {};
+    return { networkExists: this.networks.has(q.network), networks, containers, volumes, imageIds, ...built };
   }
 
   async buildImage(build: BuildSpec, onLine: BuildProgress): Promise<void> {

@@ -22,13 +22,16 @@ import { progressingCondition } from '../../src/health/conditions.js';
  */
 const BASES = { packages: { nodeBase: 'local/node-pkg:22', pythonBase: 'local/python-pkg:3.11' } };
 const THINK = 'package: npm:@modelcontextprotocol/server-sequential-thinking@2026.8.31\ntransport: stdio\negress: false\n';
-const CLOCK = 'package: pypi:mcp-server-time==2026.10.19\ntransport: stdio\negress: false\ncommand: [mcp-server-time, --local-timezone, UTC]\n';
+const CLOCK =
+  'package: pypi:mcp-server-time==2026.10.19\ntransport: stdio\negress: false\ncommand: [mcp-server-time, --local-timezone, UTC]\n';
+const THOUGHT = (thought: string) => ({ thought, thoughtNumber: 1, totalThoughts: 1, nextThoughtNeeded: false });
 
 function gatewayCaller(stack: () => Stack) {
   return async (name: string, args: Record<string, unknown>): Promise<string> => {
     const s = stack();
     const c = new Client({ name: 'itest', version: '1' });
-    await c.connect(new StreamableHTTPClientTransport(new URL(s.gateway.mcpUrl), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${s.masterKey}` } } }));
+    const headers = { 'x-litellm-api-key': `Bearer ${s.masterKey}` };
+    await c.connect(new StreamableHTTPClientTransport(new URL(s.gateway.mcpUrl), { requestInit: { headers } }));
     try {
       return JSON.stringify((await c.callTool({ name, arguments: args }, undefined, { timeout: 60_000 })).content);
     } finally {
@@ -45,7 +48,10 @@ describe('build: and package: servers through LiteLLM (config mode)', { timeout:
   let hello = '';
   const call = gatewayCaller(() => stack);
   const cli = (...args: string[]) =>
-    spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', stack.settingsFile], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' } });
+    spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', stack.settingsFile], {
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+    });
   const tag = async (name: string): Promise<string> => (await docker.getContainer(`${stack.id}-${name}`).inspect()).Config.Image;
 
   before(async () => {
@@ -81,7 +87,7 @@ describe('build: and package: servers through LiteLLM (config mode)', { timeout:
       return r.ok && ['mcp_hello-greet', 'mcp_think-sequentialthinking', 'mcp_clock-get_current_time'].every((t) => r.tools.includes(t));
     }, 180_000, 1_000);
     assert.match(await call('mcp_hello-greet', { name: 'Ada' }), /Hello, Ada!/);
-    assert.match(await call('mcp_think-sequentialthinking', { thought: 'one', thoughtNumber: 1, totalThoughts: 1, nextThoughtNeeded: false }), /thoughtNumber/);
+    assert.match(await call('mcp_think-sequentialthinking', THOUGHT('one')), /thoughtNumber/);
     assert.match(await call('mcp_clock-get_current_time', { timezone: 'UTC' }), /"timezone\\?":\s*\\?"UTC/);
     const builds = stack.reconciler.builds().map((b) => `${b.server} ${b.state}`).sort();
     assert.deepEqual(builds, ['clock built', 'hello built', 'think built']);
@@ -110,10 +116,14 @@ describe('build: and package: servers through LiteLLM (config mode)', { timeout:
     assert.deepEqual(out.result.failed.map((f) => f.error), []);
     const build = out.plan.operations.find((o) => o.type === 'build-image');
     assert.match(build?.cause ?? '', /^build context changed \([0-9a-f]{8} -> [0-9a-f]{8}\)$/);
-    assert.deepEqual(types(writeOps(out.plan)).filter((t) => t.includes('hello')), [`build-image ${build!.resourceId}`, `recreate-container container:${stack.id}-hello`]);
+    assert.deepEqual(types(writeOps(out.plan)).filter((t) => t.includes('hello')), [
+      `build-image ${build!.resourceId}`,
+      `recreate-container container:${stack.id}-hello`,
+    ]);
     const after = await tag('hello');
     assert.notEqual(after, before);
-    await waitFor('the new greeting through LiteLLM', async () => /Howdy, Ada!/.test(await call('mcp_hello-greet', { name: 'Ada' })), 60_000, 1_000);
+    const greeting = async (): Promise<boolean> => /Howdy, Ada!/.test(await call('mcp_hello-greet', { name: 'Ada' }));
+    await waitFor('the new greeting through LiteLLM', greeting, 60_000, 1_000);
     const next = await stack.reconciler.reconcile();
     assert.deepEqual(types(writeOps(next.plan)), [`remove-image image:${before}`]);
     await assert.rejects(docker.getImage(before).inspect(), /no such image/i);
@@ -186,7 +196,7 @@ describe('a package: server in API mode (managed gateway on the Prisma double)',
       const t = await stack.gateway.listTools({ servers: ['mcp_think'], timeoutMs: 10_000 });
       return t.ok && t.tools.includes('mcp_think-sequentialthinking');
     }, 300_000, 1_000);
-    assert.match(await call('mcp_think-sequentialthinking', { thought: 'api', thoughtNumber: 1, totalThoughts: 1, nextThoughtNeeded: false }), /thoughtNumber/);
+    assert.match(await call('mcp_think-sequentialthinking', THOUGHT('api')), /thoughtNumber/);
     const fresh = new Reconciler(stack.settings, {
       runtime: stack.runtime,
       config: new FileConfigStore(),
