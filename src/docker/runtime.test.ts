@@ -113,8 +113,10 @@ describe('DockerRuntime.buildImage (ADR 0023)', () => {
     const sent: { tar: Buffer; options: Record<string, unknown> }[] = [];
     const docker = {
       getImage: (ref: string) => ({
-        inspect: () =>
-          present.has(ref) ? Promise.resolve({ Id: 'sha256:1' }) : Promise.reject(Object.assign(new Error('no such image'), { statusCode: 404 })),
+        inspect: () => {
+          if (present.has(ref)) return Promise.resolve({ Id: 'sha256:1' });
+          return Promise.reject(Object.assign(new Error('no such image'), { statusCode: 404 }));
+        },
       }),
       pull: () => Promise.reject(new Error('registry unreachable')),
       buildImage: async (stream: AsyncIterable<Buffer>, options: Record<string, unknown>) => {
