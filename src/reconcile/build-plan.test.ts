@@ -144,3 +144,16 @@ describe('planning builds', () => {
     }
   });
 });
+
+test('apply --pull never asks a registry for a built image (it exists only here)', async () => {
+  const p = withHello();
+  try {
+    await p.r.reconcile();
+    const pulled = await p.r.pullWanted();
+    assert.equal(pulled.some((x) => x.image.startsWith('mcp-reconciler-build/')), false);
+    assert.equal(p.runtime.pulled.some((x) => x.startsWith('mcp-reconciler-build/')), false);
+    assert.ok(p.runtime.pulled.length > 0, 'the other images were pulled');
+  } finally {
+    p.cleanup();
+  }
+});

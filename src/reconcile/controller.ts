@@ -239,7 +239,8 @@ export class Reconciler {
    */
   async pullWanted(): Promise<{ image: string; id: string | null; error: string | null }[]> {
     const { input } = await this.plan();
-    const refs = wantedImages(input.servers, input.edge, input.gateway.managed ? input.gateway.spec : null);
+    // Built images (build:, package:; ADR 0023) exist only here: there is no registry to pull them from.
+    const refs = wantedImages(input.servers.filter((m) => !m.build), input.edge, input.gateway.managed ? input.gateway.spec : null);
     const out: { image: string; id: string | null; error: string | null }[] = [];
     for (const image of refs) {
       try {
