@@ -43,6 +43,7 @@ bash scripts/images/build-npm-server.sh @modelcontextprotocol/server-everything 
 bash scripts/images/build-npm-server.sh @modelcontextprotocol/server-memory 2026.8.31 local/mcp-memory:test mcp-memory
 bash scripts/images/build-litellm.sh
 bash scripts/images/build-node22.sh
+bash scripts/images/build-package-bases.sh   # local bases of build:/package: servers (ADR 0023), after node22
 bash scripts/images/build-prod.sh
 bash scripts/images/build-postgres.sh
 bash scripts/images/build-dbhub.sh

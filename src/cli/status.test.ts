@@ -75,3 +75,16 @@ test('status: under a tool policy TOOLS shows the exposed count and how many are
   assert.match(renderServer(fs, v), /^policy {5}1 exposed, 2 hidden by tools: get-sum, print-env$/m);
   assert.doesNotMatch(renderServer(serverHealth('github', NOW), v), /^policy/m);
 });
+
+test('status: a build in progress or failed is listed under the table with its step and last line; a finished one is not', () => {
+  const v = readyView();
+  const build = (server: string, state: 'building' | 'built' | 'failed', last: string) => ({
+    server, tag: `mcp-reconciler-build/default/${server}:ab12`, source: 'build: .', state, startedAt: new Date().toISOString(),
+    finishedAt: null, step: 'Step 4/9 : RUN npm ci', lastLines: ['Step 4/9 : RUN npm ci', last], error: null,
+  });
+  v.doc.builds = [build('hello', 'building', 'added 91 packages'), build('think', 'built', 'done'), build('bad', 'failed', 'npm ERR! 404')];
+  const text = renderStatus(v);
+  assert.match(text, /\nbuilds:\n {2}hello building mcp-reconciler-build\/default\/hello:ab12 \(build: \.\) since \d+s: Step 4\/9 /);
+  assert.match(text, /RUN npm ci \| added 91 packages\n {2}bad failed .*\| npm ERR! 404\n/);
+  assert.doesNotMatch(text, /think built/);
+});

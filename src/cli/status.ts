@@ -133,6 +133,12 @@ function heldFor(v: StatusView, s: ServerHealth): string[] {
 const failureLine = (f: NonNullable<StatusDocument['failures']>[number]): string =>
   `${f.object}: ${f.change} failed ${f.failures}x: ${f.reason}; next try ${f.nextTryAt}`;
 const heldLine = (h: StatusView['held'][number]): string => `! ${h.type} ${h.resourceId}: ${h.cause}`;
+/** `hello building mcp-reconciler-build/default/hello:ab12 (build: .) since 12s: Step 4/9 : RUN npm ci | added 91 packages` */
+export const buildLine = (b: NonNullable<StatusDocument['builds']>[number]): string => {
+  const last = b.lastLines.at(-1);
+  const tail = last && last !== b.step ? ` | ${last}` : '';
+  return `${b.server} ${b.state} ${b.tag} (${b.source}) since ${age(b.startedAt)}: ${b.step ?? '-'}${tail}`;
+};
 
 function age(fromIso: string | number | null, now = Date.now()): string {
   if (fromIso === null) return '-';
@@ -172,6 +178,12 @@ export function renderStatus(v: StatusView): string {
     '',
     table(rows),
   ];
+  // Builds of build:/package: servers (ADR 0023) the daemon runs now or that failed last.
+  const builds = (v.doc.builds ?? []).filter((b) => b.state !== 'built');
+  if (builds.length) {
+    lines.push('', 'builds:');
+    for (const b of builds) lines.push(`  ${buildLine(b)}`);
+  }
   const failed = v.doc.failures ?? [];
   if (failed.length) {
     lines.push('', 'changes that failed, waiting for their next try (edit the file or `apply --once` to try now):');

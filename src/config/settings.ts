@@ -105,6 +105,32 @@ export const SettingsSchema = z.strictObject({
         .describe('missing: pull an image that is not present locally; never: a missing image is an error (tests, offline)'),
     })
     .prefault({}),
+  build: z
+    .strictObject({
+      extraHosts: z
+        .array(z.string().regex(/^[A-Za-z0-9.-]+:[0-9A-Fa-f.:]+$/, 'host:ip, as compose build.extra_hosts'))
+        .default([])
+        .describe("compose's build.extra_hosts: name resolution the build container gets (a registry on a private address)"),
+      maxContextBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(64 * 1024 * 1024)
+        .describe('a build: folder larger than this is refused (leave node_modules and data out with .dockerignore)'),
+    })
+    .prefault({})
+    .describe('building images from build: folders and package: specs (docs/adr/0023)'),
+  packages: z
+    .strictObject({
+      nodeBase: z.string().min(1).default('node:22-slim').describe('base image of npm: packages (needs npm); NODE_BASE build argument'),
+      pythonBase: z
+        .string()
+        .min(1)
+        .default('python:3.12-slim')
+        .describe('base image of pypi: packages (needs python3 -m venv); PYTHON_BASE build argument'),
+    })
+    .prefault({})
+    .describe('base images for package: servers; a missing one is pulled unless images.pull is never'),
   probeTimeoutMs: z.number().int().positive().default(10_000),
   dockerSocket: z.string().default('/var/run/docker.sock').describe('the edge attaches to stdio servers through it'),
   statusAddress: z

@@ -27,7 +27,12 @@ describe('desired file validation', () => {
   const cases: [string, string, string][] = [
     ['bad transport, located at the value', 'image: a:1\nport: 1\ntransport: websocket\n', `${F}:3:12 transport: expected one of http, sse, stdio`],
     ['unknown key with a suggestion', 'imgae: a:1\ntransport: http\nport: 1\n', `${F}:1:1 imgae: unknown key (did you mean "image"?)`],
-    ['missing image', 'transport: http\nport: 1\n', `${F}:1:1 image: required (or url: for a server that runs elsewhere)`],
+    [
+      'missing image',
+      'transport: http\nport: 1\n',
+      `${F}:1:1 image: required (or build: for a Dockerfile folder, package: for an npm/PyPI package, ` +
+        'url: for a server that runs elsewhere)',
+    ],
     ['port required for http', 'image: a:1\ntransport: http\n', `${F}:1:1 port: required for transport http`],
     ['port has the wrong type', 'image: a:1\ntransport: http\nport: "x"\n', `${F}:3:7 port: expected number`],
     ['stdio has no port', 'image: a:1\ntransport: stdio\nport: 3\n', `${F}:3:7 port: a stdio server has no port or path`],

@@ -143,6 +143,10 @@ export function parseDesiredFile(
   at(['auth', 'secret']);
   at(['transport']);
   at(['url']);
+  at(['build']);
+  at(['package']);
+  at(['build', 'context']);
+  at(['build', 'dockerfile']);
   at(['networks']);
   at(['security', 'user']);
   at(['data']);

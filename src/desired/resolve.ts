@@ -2,12 +2,16 @@ import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { resolveImage, LITELLM_IMAGE, LITELLM_DATABASE_IMAGE } from '../config/settings.js';
-import { ownerLabels } from '../docker/labels.js';
+import { Labels, ownerLabels } from '../docker/labels.js';
 import { errorMessage } from '../errors/index.js';
-import { secretDigest, specHash } from '../reconcile/hash.js';
-import type { ContainerSpec, Hardening, ServerModel } from '../model/types.js';
-import { HealthSchema, SecuritySchema, gatewayServerName, memoryBytes, mountRe, type Security, type ServerSpec } from './schema.js';
-import { realpathInside, UnsafeFileError } from '../fs/safe-read.js';
+import { secretDigest, sha256Hex, specHash } from '../reconcile/hash.js';
+import type { BuildSpec, ContainerSpec, Hardening, ServerModel } from '../model/types.js';
+import {
+  HealthSchema, SecuritySchema, gatewayServerName, memoryBytes, mountRe, parsePackageSpec, type Security, type ServerSpec,
+} from './schema.js';
+import { BuildContextError, contextHash, readContext } from '../build/context.js';
+import { baseImagesOf, packageDockerfile } from '../build/dockerfile.js';
+import { readRegularFile, realpathInside, UnsafeFileError } from '../fs/safe-read.js';
 import { deepFreeze } from '../memo/memo.js';
 import type { LocatedIssue } from '../errors/index.js';
 
@@ -176,6 +180,90 @@ export function mountBinds(settings: Settings, d: Pick<DesiredServer, 'name' | '
   });
 }
 
+/** The repository of images built for a server: `mcp-reconciler-build/<instance>/<name>` (the tag is the context hash). */
+export function buildRepository(settings: Pick<Settings, 'instance'>, name: string): string {
+  return `mcp-reconciler-build/${settings.instance}/${name}`;
+}
+
+/** Build arguments every build gets: the package bases (a Dockerfile may take them with ARG NODE_BASE / PYTHON_BASE). */
+function baseArgs(settings: Settings): { NODE_BASE: string; PYTHON_BASE: string } {
+  return {
+    NODE_BASE: resolveImage(settings, settings.packages.nodeBase),
+    PYTHON_BASE: resolveImage(settings, settings.packages.pythonBase),
+  };
+}
+
+/**
+ * What a `build:` or `package:` server builds (ADR 0023), from the files as they are now: the context
+ * is read with the safe readers (confined to `<projectsRoot>/<name>/`, regular files, capped) and
+ * hashed into the tag. Throws InputError at `build` / `build.context` / `build.dockerfile`.
+ */
+export function buildSpecOf(settings: Settings, d: Pick<DesiredServer, 'name' | 'spec' | 'source'>): BuildSpec | null {
+  const s = d.spec;
+  const labels = (hash: string): Record<string, string> => ({
+    ...ownerLabels(settings.instance, 'server', { server: d.name, source: d.source }),
+    [Labels.BuildContext]: hash,
+  });
+  const common = { extraHosts: [...settings.build.extraHosts], maxContextBytes: settings.build.maxContextBytes };
+  if (s.package !== undefined) {
+    // The schema parsed it (package: only passes when pinned and well formed).
+    const pkg = parsePackageSpec(s.package)!;
+    const base = pkg.ecosystem === 'npm' ? baseArgs(settings).NODE_BASE : baseArgs(settings).PYTHON_BASE;
+    const text = packageDockerfile(pkg, base, s.command === undefined);
+    const hash = sha256Hex(text);
+    return {
+      tag: `${buildRepository(settings, d.name)}:${hash.slice(0, 20)}`,
+      kind: pkg.ecosystem,
+      source: s.package,
+      root: null,
+      contextDir: null,
+      dockerfile: 'Dockerfile',
+      dockerfileText: text,
+      args: {},
+      baseImages: [base],
+      contextHash: hash,
+      labels: labels(hash),
+      ...common,
+    };
+  }
+  if (s.build === undefined) return null;
+  const b = typeof s.build === 'string' ? { context: s.build } : s.build;
+  const at = typeof s.build === 'string' ? 'build' : 'build.context';
+  const root = join(settings.projectsRoot, d.name);
+  const contextDir = join(root, b.context);
+  const dockerfile = b.dockerfile ?? 'Dockerfile';
+  const args = { ...baseArgs(settings), ...(b.args ?? {}) };
+  let entries;
+  try {
+    entries = readContext(root, contextDir, { maxBytes: settings.build.maxContextBytes, dockerfile });
+  } catch (err) {
+    const aboutDockerfile = err instanceof BuildContextError && /^no |Dockerfile|is not a regular file$/.test(err.message);
+    const where = aboutDockerfile && b.dockerfile ? 'build.dockerfile' : at;
+    throw new InputError(where, errorMessage(err));
+  }
+  let dockerfileText: string;
+  try {
+    dockerfileText = readRegularFile(join(realpathInside(root, contextDir), dockerfile), { maxBytes: 1024 * 1024, noFollow: true });
+  } catch (err) {
+    throw new InputError(b.dockerfile ? 'build.dockerfile' : at, errorMessage(err));
+  }
+  const hash = contextHash(entries, { dockerfile, args });
+  return {
+    tag: `${buildRepository(settings, d.name)}:${hash.slice(0, 20)}`,
+    kind: 'dir',
+    source: `build: ${b.context}`,
+    root,
+    contextDir,
+    dockerfile,
+    dockerfileText: null,
+    args,
+    baseImages: baseImagesOf(dockerfileText, args),
+    contextHash: hash,
+    labels: labels(hash),
+    ...common,
+  };
+}
+
 /**
  * Check a server's host inputs without writing anything (for `validate`): env file confined, regular,
  * mode 600, ours; mount sources present and inside the server folder; auth.secret in the env file.
@@ -209,6 +297,11 @@ export function checkServerInputs(settings: Settings, d: DesiredServer): Located
   } catch (err) {
     add(err);
   }
+  try {
+    buildSpecOf(settings, d);
+  } catch (err) {
+    add(err);
+  }
   return issues;
 }
 
@@ -236,6 +329,8 @@ interface HostInputs {
   /** Keyed digest of the env file's content (null: no env file). */
   digest: string | null;
   binds: string[];
+  /** The image to build (build:, package:), its tag the hash of the context as read now. */
+  build: BuildSpec | null;
 }
 
 /**
@@ -268,7 +363,7 @@ export function resolveServer(
     if (!envFile) throw new Error(`auth.secret ${s.auth.secret} needs the server's env file (${join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`)})`);
     if (!(s.auth.secret in parseEnvFile(envText))) throw new Error(`auth.secret: ${envFile} has no ${s.auth.secret}`);
   }
-  const io: HostInputs = { envFile, digest, binds: mountBinds(settings, d) };
+  const io: HostInputs = { envFile, digest, binds: mountBinds(settings, d), build: buildSpecOf(settings, d) };
   const key = `${ctx.settingsKey}\u0000${JSON.stringify(io)}`;
   const hit = modelMemo.get(d);
   // Stryker disable next-line ConditionalExpression: equivalent; a memo (a miss builds an equal model)
@@ -286,13 +381,14 @@ function buildModel(settings: Settings, d: DesiredServer, io: HostInputs): Serve
   const name = containerName(settings, d.name);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(s.env ?? {})) env[k] = String(v);
-  const { envFile, digest, binds } = io;
+  const { envFile, digest, binds, build } = io;
+  // The schema demands image: whenever url:, build: and package: are absent.
+  const image = build ? build.tag : resolveImage(settings, s.image!);
   const network = { name: serverNetworkName(settings, d.name, s.egress === false), internal: s.egress === false };
   const spec: ContainerSpec = {
     name,
-    // The schema demands image: whenever url: is absent.
-    image: resolveImage(settings, s.image!),
-    upstreamImage: s.image!,
+    image,
+    upstreamImage: build ? build.tag : s.image!,
     ...(s.command ? { cmd: s.command } : {}),
     env,
     envFiles: envFile ? [envFile] : [],
@@ -341,6 +437,7 @@ function buildModel(settings: Settings, d: DesiredServer, io: HostInputs): Serve
     blocked,
     auth,
     toolPolicy: s.tools ? { ...s.tools } : null,
+    build,
     health: healthOf(s),
   };
 }

@@ -127,6 +127,76 @@ export function envFileNameProblem(p: string): string | null {
   return null;
 }
 
+/** Why a path relative to the server folder (build context, Dockerfile) is unusable, or null. */
+export function relativePathProblem(p: string): string | null {
+  if (p.length === 0) return 'must not be empty (use . for the server folder itself)';
+  if (p.includes('\0')) return 'contains a NUL byte';
+  if (p.startsWith('/') || p.startsWith('~')) return 'a path relative to the server folder <projectsRoot>/<name>/, not an absolute one';
+  if (p.split('/').includes('..')) return 'must stay inside the server folder <projectsRoot>/<name>/ (no ..)';
+  if (p.includes('\\')) return 'use / as the separator';
+  return null;
+}
+
+const buildDir = z
+  .string()
+  .max(255)
+  .superRefine((p, ctx) => {
+    const why = relativePathProblem(p);
+    if (why) ctx.addIssue({ code: 'custom', message: why });
+  });
+
+/** npm package names (scoped or not), as the registry accepts new ones. */
+const NPM_NAME = '(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*';
+/** An exact semver version: 1.2.3, 1.2.3-beta.1, 2026.8.31 (no range, no tag). */
+const SEMVER = '(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?';
+/** PyPI project names (PEP 508) and exact PEP 440 versions (no wildcard, no local part). */
+const PYPI_NAME = '[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?';
+const PEP440 = '(?:\\d+!)?\\d+(?:\\.\\d+)*(?:(?:a|b|rc)\\d+)?(?:\\.post\\d+)?(?:\\.dev\\d+)?';
+export const NPM_PACKAGE_RE = new RegExp(`^npm:(?<name>${NPM_NAME})@(?<version>${SEMVER})$`);
+export const PYPI_PACKAGE_RE = new RegExp(`^pypi:(?<name>${PYPI_NAME})==(?<version>${PEP440})$`);
+
+/** A `package:` value, parsed: which registry, the name and the exact version. */
+export interface PackageRef {
+  ecosystem: 'npm' | 'pypi';
+  name: string;
+  version: string;
+}
+
+export function parsePackageSpec(p: string): PackageRef | null {
+  const npm = NPM_PACKAGE_RE.exec(p)?.groups;
+  if (npm) return { ecosystem: 'npm', name: npm['name']!, version: npm['version']! };
+  const py = PYPI_PACKAGE_RE.exec(p)?.groups;
+  if (py) return { ecosystem: 'pypi', name: py['name']!, version: py['version']! };
+  return null;
+}
+
+/**
+ * Why a `package:` value is refused, or null. Unpinned versions are refused (ADR 0023): a build
+ * must give the same image tomorrow, and the context hash cannot see a registry's "latest".
+ */
+export function packageSpecProblem(p: string): string | null {
+  if (parsePackageSpec(p) !== null) return null;
+  if (/\s|\0/.test(p)) return 'no spaces or NUL bytes';
+  if (p.startsWith('npm:')) {
+    const at = p.lastIndexOf('@');
+    const name = at > 4 ? p.slice(4, at) : p.slice(4);
+    if (!new RegExp(`^${NPM_NAME}$`).test(name)) return `"${name.slice(0, 80)}" is not an npm package name (lowercase, @scope/name)`;
+    if (at <= 4) return `not pinned: write an exact version, npm:${name}@1.2.3 (\`npm view ${name} version\` shows the newest)`;
+    const fix = `write npm:${name}@1.2.3 (\`npm view ${name} version\` shows the newest)`;
+    return `not pinned: "${p.slice(at + 1, at + 40)}" is a range or tag, not an exact version; ${fix}`;
+  }
+  if (p.startsWith('pypi:')) {
+    const m = /^pypi:([^=<>!~\[ ]*)(.*)$/.exec(p);
+    const name = m?.[1] ?? '';
+    if (!new RegExp(`^${PYPI_NAME}$`).test(name)) return `"${name.slice(0, 80)}" is not a PyPI project name`;
+    const rest = m?.[2] ?? '';
+    if (rest === '') return `not pinned: write an exact version, pypi:${name}==1.2.3 (\`pip index versions ${name}\` shows them)`;
+    const fix = `write pypi:${name}==1.2.3 (\`pip index versions ${name}\` shows them)`;
+    return `not pinned: "${rest.slice(0, 40)}" is not ==<exact version>; ${fix}`;
+  }
+  return 'npm:<name>@<exact version> or pypi:<name>==<exact version>';
+}
+
 const envFileName = z.string().superRefine((p, ctx) => {
   const why = envFileNameProblem(p);
   if (why) ctx.addIssue({ code: 'custom', message: why });
@@ -303,7 +373,46 @@ export const ServerSpecSchema = z
         if (why) ctx.addIssue({ code: 'custom', message: why });
       })
       .optional()
-      .describe('the unmodified upstream image, ideally pinned to a version tag or digest; required unless url: is given'),
+      .describe(
+        'the unmodified upstream image, ideally pinned to a version tag or digest; required unless url:, build: or package: is given',
+      ),
+    build: z
+      .union([
+        buildDir,
+        z.strictObject({
+          context: buildDir.describe('the build context, relative to <projectsRoot>/<name>/'),
+          dockerfile: z
+            .string()
+            .max(255)
+            .superRefine((p, ctx) => {
+              const why = relativePathProblem(p);
+              if (why) ctx.addIssue({ code: 'custom', message: why });
+            })
+            .optional()
+            .describe('the Dockerfile, relative to the context (default Dockerfile)'),
+          args: z
+            .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a build argument name'), z.string().max(1024))
+            .optional()
+            .describe('build arguments (ARG); not for secrets (they stay in the image history)'),
+        }),
+      ])
+      .optional()
+      .describe(
+        "compose's build: a folder inside <projectsRoot>/<name>/ with a Dockerfile; built by the reconciler, tagged by " +
+          'a hash of the context, rebuilt when it changes (docs/adr/0023)',
+      ),
+    package: z
+      .string()
+      .max(300)
+      .superRefine((p, ctx) => {
+        const why = packageSpecProblem(p);
+        if (why) ctx.addIssue({ code: 'custom', message: why });
+      })
+      .optional()
+      .describe(
+        'npm:<name>@<exact version> or pypi:<name>==<exact version>: the reconciler writes the Dockerfile on a pinned base ' +
+          "(settings packages.nodeBase / pythonBase) and runs the package's entry point (docs/adr/0023)",
+      ),
     url: z
       .string()
       .max(2048)
@@ -412,9 +521,7 @@ export const ServerSpecSchema = z
   .superRefine((s, ctx) => {
     // A url: server has no container fields; the checks below that are about other fields still apply.
     if (s.url !== undefined) remoteSpecIssues(s, ctx);
-    else if (s.image === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['image'], message: 'required (or url: for a server that runs elsewhere)' });
-    }
+    else imageSourceIssues(s, ctx);
     if (s.url === undefined && (s.transport === 'http' || s.transport === 'sse') && s.port === undefined) {
       ctx.addIssue({ code: 'custom', path: ['port'], message: `required for transport ${s.transport}` });
     }
@@ -464,7 +571,21 @@ export const ServerSpecSchema = z
 export type ServerSpec = z.infer<typeof ServerSpecSchema>;
 
 /** Fields that describe a container: meaningless for a `url:` server, which has none. */
-export const CONTAINER_FIELDS = ['image', 'command', 'port', 'path', 'env', 'mounts', 'networks', 'egress', 'data', 'security'] as const;
+export const CONTAINER_FIELDS = [
+  'image', 'build', 'package', 'command', 'port', 'path', 'env', 'mounts', 'networks', 'egress', 'data', 'security',
+] as const;
+
+/** Exactly one of image:, build:, package: names what a container server runs (url: servers have none). */
+function imageSourceIssues(s: { image?: unknown; build?: unknown; package?: unknown }, ctx: z.RefinementCtx): void {
+  const given = (['image', 'build', 'package'] as const).filter((f) => s[f] !== undefined);
+  if (given.length === 0) {
+    const message = 'required (or build: for a Dockerfile folder, package: for an npm/PyPI package, url: for a server that runs elsewhere)';
+    ctx.addIssue({ code: 'custom', path: ['image'], message });
+  }
+  for (const f of given.slice(1)) {
+    ctx.addIssue({ code: 'custom', path: [f], message: `${given[0]}: and ${f}: both name what runs: keep one` });
+  }
+}
 
 /** A `url:` server: no container fields, a transport LiteLLM can reach over HTTP. */
 function remoteSpecIssues(s: Record<string, unknown> & { transport: Transport }, ctx: z.RefinementCtx): void {
@@ -512,6 +633,7 @@ export function knownSpecKeys(path: PropertyKey[]): string[] {
   if (path.length === 1 && path[0] === 'auth') return ['type', 'secret'];
   if (path.length === 1 && path[0] === 'envFile') return ['path', 'shared'];
   if (path.length === 1 && path[0] === 'check') return Object.keys(CheckToolSchema.shape);
+  if (path.length === 1 && path[0] === 'build') return ['context', 'dockerfile', 'args'];
   if (path.length === 1 && path[0] === 'tools') return Object.keys(ToolsSchema.shape);
   return [];
 }

@@ -13,6 +13,7 @@ test('label names are the documented contract (docker ps --filter label=io.mcp-r
     SpecHash: 'io.mcp-reconciler.spec-hash',
     Spec: 'io.mcp-reconciler.spec',
     SchemaVersion: 'io.mcp-reconciler.schema-version',
+    BuildContext: 'io.mcp-reconciler.build-context',
   });
   assert.equal(MANAGED_BY, 'mcp-reconciler');
 });

@@ -20,6 +20,8 @@ export const Labels = {
   /** Canonical JSON of the spec (no secret values: env files appear only as a keyed digest). */
   Spec: `${LABEL_PREFIX}.spec`,
   SchemaVersion: `${LABEL_PREFIX}.schema-version`,
+  /** On images the reconciler built (ADR 0023): the context hash. With the owner labels it marks the image as ours. */
+  BuildContext: `${LABEL_PREFIX}.build-context`,
 } as const;
 export const MANAGED_BY = 'mcp-reconciler';
 

@@ -106,3 +106,91 @@ describe('local image ids of wanted references', () => {
     });
   });
 });
+
+describe('DockerRuntime.buildImage (ADR 0023)', () => {
+  /** A dockerode stand-in for POST /build: present images, the build's progress events, what it was sent. */
+  function builder(present: Set<string>, events: Record<string, unknown>[]) {
+    const sent: { tar: Buffer; options: Record<string, unknown> }[] = [];
+    const docker = {
+      getImage: (ref: string) => ({
+        inspect: () => {
+          if (present.has(ref)) return Promise.resolve({ Id: 'sha256:1' });
+          return Promise.reject(Object.assign(new Error('no such image'), { statusCode: 404 }));
+        },
+      }),
+      pull: () => Promise.reject(new Error('registry unreachable')),
+      buildImage: async (stream: AsyncIterable<Buffer>, options: Record<string, unknown>) => {
+        const chunks: Buffer[] = [];
+        for await (const c of stream) chunks.push(c);
+        sent.push({ tar: Buffer.concat(chunks), options });
+        if (!events.some((e) => e['error'])) present.add(String(options['t']));
+        return 'stream';
+      },
+      modem: {
+        followProgress: (_s: unknown, done: (e: Error | null, out: unknown[]) => void, progress: (e: unknown) => void) => {
+          for (const e of events) progress(e);
+          done(null, events);
+        },
+      },
+    } as unknown as Docker;
+    return { docker, sent };
+  }
+  const pkgBuild = async (): Promise<import('../model/types.js').BuildSpec> => {
+    const { packageDockerfile } = await import('../build/dockerfile.js');
+    const text = packageDockerfile({ ecosystem: 'npm', name: 'x', version: '1.0.0' }, 'local/node-pkg:22', true);
+    return {
+      tag: 'mcp-reconciler-build/default/x:abc', kind: 'npm', source: 'npm:x@1.0.0', root: null, contextDir: null, dockerfile: 'Dockerfile',
+      dockerfileText: text, args: {}, baseImages: ['local/node-pkg:22'], contextHash: 'abc', maxContextBytes: 1 << 20,
+      labels: { 'io.mcp-reconciler.managed-by': 'mcp-reconciler' }, extraHosts: ['registry.npmjs.org:203.0.113.80'],
+    };
+  };
+
+  test('sends the Dockerfile as a tar with tag, labels, extra hosts, classic builder, no pull; every line to onLine', async () => {
+    const events = [
+      { stream: 'Step 1/4 : FROM local/node-pkg:22\n ---> 1a2b\n' },
+      { stream: '\u001b[91mnpm warn x\n\u001b[0m' },
+      { stream: 'Successfully tagged x\n' },
+    ];
+    const { docker, sent } = builder(new Set(['local/node-pkg:22']), events);
+    const lines: string[] = [];
+    await new DockerRuntime(docker, undefined, { pull: 'never' }).buildImage(await pkgBuild(), (l) => lines.push(l));
+    assert.deepEqual(lines, ['Step 1/4 : FROM local/node-pkg:22', ' ---> 1a2b', 'npm warn x', 'Successfully tagged x']);
+    const o = sent[0]!.options;
+    assert.deepEqual([o['t'], o['pull'], o['version']], ['mcp-reconciler-build/default/x:abc', false, '1']);
+    assert.equal(o['extrahosts'], 'registry.npmjs.org:203.0.113.80');
+    assert.deepEqual(o['labels'], { 'io.mcp-reconciler.managed-by': 'mcp-reconciler' });
+    const tar = sent[0]!.tar;
+    assert.equal(tar.subarray(0, 10).toString(), 'Dockerfile');
+    assert.match(tar.toString('utf8'), /FROM local\/node-pkg:22\n/);
+  });
+
+  test('a missing base with images.pull never: ImageUnavailable naming the script that builds the local bases; nothing built', async () => {
+    const { docker, sent } = builder(new Set(), []);
+    const rt = new DockerRuntime(docker, undefined, { pull: 'never' });
+    await assert.rejects(rt.buildImage(await pkgBuild(), () => undefined), (err: unknown) => {
+      assert.ok(err instanceof ReconcilerError);
+      assert.equal(err.code, 'ImageUnavailable');
+      assert.match(err.message, /base image of mcp-reconciler-build\/default\/x:abc \(npm:x@1\.0\.0\): /);
+      assert.match(err.message, /image local\/node-pkg:22 is not present/);
+      assert.match(err.message, /scripts\/images\/build-package-bases\.sh/);
+      return true;
+    });
+    assert.deepEqual(sent, []);
+  });
+
+  test('a failing step: BuildFailed with the last lines of the output', async () => {
+    const events = [
+      { stream: 'Step 3/4 : RUN npm install\n' },
+      { stream: 'npm error 404 Not Found - x@1.0.0\n' },
+      { error: 'The command returned a non-zero code: 1' },
+    ];
+    const { docker } = builder(new Set(['local/node-pkg:22']), events);
+    await assert.rejects(new DockerRuntime(docker).buildImage(await pkgBuild(), () => undefined), (err: unknown) => {
+      assert.ok(err instanceof ReconcilerError);
+      assert.equal(err.code, 'BuildFailed');
+      assert.match(err.message, /failed: Step 3\/4 : RUN npm install \| npm error 404 Not Found - x@1\.0\.0 \| /);
+      assert.match(err.message, /\| The command returned a non-zero code: 1$/);
+      return true;
+    });
+  });
+});

@@ -1,8 +1,11 @@
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { Readable } from 'node:stream';
-import type { ContainerLogs, ContainerRuntime, LogLine, LogOptions, RuntimeEvent, ObserveQuery, RuntimeSnapshot } from '../ports/index.js';
-import type { ContainerSpec, ObservedContainer, ObservedNetwork, ObservedVolume } from '../model/types.js';
+import type {
+  BuildProgress, ContainerLogs, ContainerRuntime, LogLine, LogOptions, RuntimeEvent, ObserveQuery, RuntimeSnapshot,
+} from '../ports/index.js';
+import type { BuildSpec, ContainerSpec, ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume } from '../model/types.js';
+import { BuildContextError, contextHash, readContextMembers, tarOf } from '../build/context.js';
 import { ReconcilerError, ErrorCode, clipText, errorMessage } from '../errors/index.js';
 import { readEnvFile } from '../desired/env-file.js';
 import { Labels, MANAGED_BY, isOwned, parseRole, parseSpecLabel } from './labels.js';
@@ -26,6 +29,9 @@ function countRequests(docker: Docker): void {
 export const STOP_TIMEOUT_S = 5;
 /** At most one pull-progress log line this often. */
 const PULL_PROGRESS_EVERY_MS = 2_000;
+/** Lines of build output kept for the error message, and how many of them it quotes. */
+const BUILD_TAIL_LINES = 20;
+const BUILD_TAIL_IN_ERROR = 5;
 /** Poll interval while waiting for a container to settle. */
 const POLL_MS = 100;
 
@@ -119,7 +125,131 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
         const owned = isOwned(n.Labels ?? undefined, q.instance);
         return { name: n.Name, owned, internal: n.Internal === true, server: owned ? (n.Labels?.[Labels.Server] ?? null) : null };
       });
-    return { networkExists: networks.some((n) => n.Name === q.network), networks: observedNetworks, containers, volumes, imageIds };
+    const builtImages: ObservedImage[] = images
+      .filter((i) => isOwned(i.Labels ?? undefined, q.instance) && i.Labels?.[Labels.BuildContext] !== undefined)
+      .map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), server: i.Labels?.[Labels.Server] ?? '' }));
+    return {
+      networkExists: networks.some((n) => n.Name === q.network),
+      networks: observedNetworks,
+      containers,
+      volumes,
+      imageIds,
+      ...(q.images?.length ? { builtImages } : {}),
+    };
+  }
+
+  /**
+   * Build an image (ADR 0023) with the classic builder (`POST /build`, no BuildKit here): the context
+   * read again through the safe readers and checked against the planned hash, base images checked
+   * first (images.pull: never never pulls one), every output line to `onLine` and, at most every
+   * 2 s, to the log. A failure carries the last lines of the output.
+   */
+  async buildImage(build: BuildSpec, onLine: BuildProgress): Promise<void> {
+    let tar: Buffer;
+    try {
+      if (build.dockerfileText !== null) {
+        tar = tarOf([{ path: 'Dockerfile', kind: 'file', mode: 0o644, content: Buffer.from(build.dockerfileText) }]);
+      } else {
+        const opts = { maxBytes: build.maxContextBytes, dockerfile: build.dockerfile };
+        const { entries, members } = readContextMembers(build.root!, build.contextDir!, opts);
+        if (contextHash(entries, { dockerfile: build.dockerfile, args: build.args }) !== build.contextHash) {
+          throw new BuildContextError(`${build.contextDir} changed since the plan; the next pass builds what is there then`);
+        }
+        tar = tarOf(members);
+      }
+    } catch (err) {
+      throw new ReconcilerError(ErrorCode.BuildFailed, `build of ${build.tag}: ${errorMessage(err)}`, {
+        location: `image:${build.tag}`,
+        retryable: false,
+      });
+    }
+    for (const base of build.baseImages) await this.#ensureBase(base, build);
+    this.#log?.info({ image: build.tag, source: build.source }, `building ${build.tag} (${build.source})`);
+    const tail: string[] = [];
+    let lastLog = 0;
+    const line = (text: string): void => {
+      for (const l of text.split(/\r?\n/)) {
+        const t = l.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').trimEnd();
+        if (t === '') continue;
+        tail.push(t);
+        if (tail.length > BUILD_TAIL_LINES) tail.shift();
+        onLine(t);
+        const step = /^Step \d+\/\d+ :/.test(t);
+        if (step || Date.now() - lastLog >= PULL_PROGRESS_EVERY_MS) {
+          lastLog = Date.now();
+          this.#log?.info({ image: build.tag, line: clipText(t, 300) }, `building ${build.tag}`);
+        }
+      }
+    };
+    const started = Date.now();
+    try {
+      const stream = await this.docker.buildImage(Readable.from([tar]), {
+        t: build.tag,
+        dockerfile: build.dockerfile,
+        buildargs: build.args,
+        labels: build.labels,
+        ...(build.extraHosts.length ? { extrahosts: build.extraHosts.join(',') } : {}),
+        rm: true,
+        forcerm: true,
+        pull: false,
+        version: '1',
+      } as Docker.ImageBuildOptions);
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(
+          stream,
+          (e: Error | null, out: { error?: string; errorDetail?: { message?: string } }[] | undefined) => {
+            const failed = e ?? out?.find((o) => o.error)?.error;
+            if (failed) reject(failed instanceof Error ? failed : new Error(failed));
+            else resolve();
+          },
+          (p: { stream?: string; status?: string; error?: string }) => {
+            if (p.stream) line(p.stream);
+            else if (p.status) line(p.status);
+            if (p.error) line(p.error);
+          },
+        );
+      });
+    } catch (err) {
+      const last = tail.slice(-BUILD_TAIL_IN_ERROR).join(' | ') || errorMessage(err);
+      throw new ReconcilerError(ErrorCode.BuildFailed, `build of ${build.tag} (${build.source}) failed: ${last}`, {
+        location: `image:${build.tag}`,
+        retryable: false,
+        cause: err,
+      });
+    }
+    try {
+      await this.docker.getImage(build.tag).inspect();
+    } catch (err) {
+      const last = tail.slice(-BUILD_TAIL_IN_ERROR).join(' | ');
+      throw new ReconcilerError(ErrorCode.BuildFailed, `build of ${build.tag} ended without the image: ${last}`, {
+        location: `image:${build.tag}`,
+        cause: err,
+      });
+    }
+    this.#log?.info({ image: build.tag, ms: Date.now() - started }, `built ${build.tag} (${build.source})`);
+  }
+
+  /** A build's base image: present, or pulled when images.pull allows it. */
+  async #ensureBase(base: string, build: BuildSpec): Promise<void> {
+    try {
+      await this.ensureImage(base);
+    } catch (err) {
+      const hint = this.#pull === 'never' ? ' (tests: scripts/images/build-package-bases.sh builds the local bases)' : '';
+      throw new ReconcilerError(ErrorCode.ImageUnavailable, `base image of ${build.tag} (${build.source}): ${errorMessage(err)}${hint}`, {
+        location: `image:${base}`,
+        retryable: false,
+        cause: err,
+      });
+    }
+  }
+
+  async removeImage(id: string): Promise<void> {
+    try {
+      await this.docker.getImage(id).remove({ noprune: false });
+    } catch (err) {
+      if (statusOf(err) === 404) return;
+      throw dockerError(`remove image ${id}`, err, `image:${id}`);
+    }
   }
 
   async createNetwork(name: string, labels: Record<string, string>, opts: { internal?: boolean } = {}): Promise<void> {

@@ -3,6 +3,7 @@ export const ErrorCode = {
   SpecInvalid: 'SpecInvalid',
   SettingsInvalid: 'SettingsInvalid',
   ImageUnavailable: 'ImageUnavailable',
+  BuildFailed: 'BuildFailed',
   DockerUnavailable: 'DockerUnavailable',
   DockerOperationFailed: 'DockerOperationFailed',
   GatewayConfigInvalid: 'GatewayConfigInvalid',

@@ -122,6 +122,14 @@ export function commonRefusals(s: ExportServer): Refusal[] {
     // ADR 0022: nothing to run; the export does not register servers it does not run.
     return [refusal(d, 'url', 'a url: server runs elsewhere: there is no pod to export; register it with the exported LiteLLM by hand')];
   }
+  for (const f of ['build', 'package'] as const) {
+    if (d.spec[f] === undefined) continue;
+    // ADR 0023: the image exists only in this machine's Docker; a cluster cannot pull it.
+    const why =
+      'the image is built on this machine (mcp-reconciler-build/...); ' +
+      'push it to a registry the cluster pulls from and name it under image:';
+    return [refusal(d, f, why)];
+  }
   const user = d.spec.security?.user;
   if (user !== undefined && numericUser(user) === null) {
     const why = `"${user}" is a user name; Kubernetes runs a container as a numeric uid[:gid] (runAsUser): write the number`;

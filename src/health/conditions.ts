@@ -20,6 +20,8 @@ export const Reason = {
   Blocked: 'Blocked',
   ImagePresent: 'ImagePresent',
   ImagePullFailed: 'ImagePullFailed',
+  /** The image of a build: / package: server could not be built (ADR 0023). */
+  BuildFailed: 'BuildFailed',
   Running: 'Running',
   NotFound: 'NotFound',
   Exited: 'Exited',
@@ -123,7 +125,11 @@ export function progressingCondition(
   now: number,
 ): { type: ConditionType; status: ConditionStatus; reason: Reason; message: string } {
   if (!failure) return { type: ConditionType.Progressing, status: 'True', reason: Reason.Applied, message: 'the desired spec is applied' };
-  const reason = failure.change === 'create-container' ? Reason.CreateFailed : failure.change === 'start-container' ? Reason.StartFailed : Reason.RecreateFailed;
+  const reason =
+    failure.change === 'build-image' ? Reason.BuildFailed
+    : failure.change === 'create-container' ? Reason.CreateFailed
+    : failure.change === 'start-container' ? Reason.StartFailed
+    : Reason.RecreateFailed;
   const wait = failure.nextTryAt - now;
   const next = wait > 0 ? `next try in ${Math.max(1, Math.ceil(wait / 1000))} s` : 'next try now';
   return { type: ConditionType.Progressing, status: 'False', reason, message: `${failure.reason}; ${next} (${failure.failures} failed ${failure.failures === 1 ? 'try' : 'tries'})` };

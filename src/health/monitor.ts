@@ -34,7 +34,7 @@ export const EVENTS_KEPT = 20;
 
 /** Why a server's desired state is not what runs (from the last reconcile pass). */
 export interface ServerProblem {
-  reason: 'SpecInvalid' | 'InputsUnusable' | 'ImagePullFailed' | 'NameConflict' | 'EntryConflict';
+  reason: 'SpecInvalid' | 'InputsUnusable' | 'ImagePullFailed' | 'BuildFailed' | 'NameConflict' | 'EntryConflict';
   message: string;
 }
 
@@ -327,6 +327,7 @@ export class HealthMonitor {
     // ImageAvailable
     if (remote) next.push(cond(C.ImageAvailable, 'True', R.Remote, `no image: runs at ${remote.url}`));
     else if (problem?.reason === 'ImagePullFailed') next.push(cond(C.ImageAvailable, 'False', R.ImagePullFailed, problem.message));
+    else if (problem?.reason === 'BuildFailed') next.push(cond(C.ImageAvailable, 'False', R.BuildFailed, problem.message));
     else if (c?.owned) next.push(cond(C.ImageAvailable, 'True', R.ImagePresent, h.container.image));
     else next.push(cond(C.ImageAvailable, 'Unknown', R.NotFound, 'no container yet'));
 

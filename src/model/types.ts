@@ -52,6 +52,37 @@ export interface ContainerSpec {
   healthcheck?: { test: string[]; intervalS: number; timeoutS: number; startPeriodS: number; retries: number };
 }
 
+/**
+ * An image the reconciler builds itself (desired `build:` or `package:`, ADR 0023). Plain data:
+ * where the context is and how it hashes; the executor reads the files again when it builds.
+ */
+export interface BuildSpec {
+  /** The image to produce: `mcp-reconciler-build/<instance>/<name>:<context hash>`. */
+  tag: string;
+  kind: 'dir' | 'npm' | 'pypi';
+  /** What the desired file says (`build: ./app`, `npm:x@1.2.3`), for messages. */
+  source: string;
+  /** dir: the server folder (root of confinement) and the resolved context folder; null for packages. */
+  root: string | null;
+  contextDir: string | null;
+  /** The Dockerfile's path inside the context. */
+  dockerfile: string;
+  /** packages: the generated Dockerfile (the whole context); null for dir builds. */
+  dockerfileText: string | null;
+  /** Build arguments (the desired ones, plus NODE_BASE / PYTHON_BASE from settings). */
+  args: Record<string, string>;
+  /** FROM images, checked before building (a missing one is pulled only when images.pull allows). */
+  baseImages: string[];
+  /** sha256 of the context (entries and contents), the arguments and the Dockerfile. */
+  contextHash: string;
+  /** Ownership labels of the image (prune never removes an image without them). */
+  labels: Record<string, string>;
+  /** compose's build.extra_hosts (settings build.extraHosts). */
+  extraHosts: string[];
+  /** The cap the context was read with (settings build.maxContextBytes). */
+  maxContextBytes: number;
+}
+
 /** Docker HostConfig hardening, on by default for MCP servers (desired `security:` block). */
 export interface Hardening {
   readOnlyRootFilesystem: boolean;
@@ -132,6 +163,15 @@ export interface Observed {
   apiServers?: ApiServerRow[] | null;
   /** Local image id (`sha256:...`) of each wanted image reference; null when not present locally. */
   imageIds?: Record<string, string | null>;
+  /** Images this instance built (build:, package:; ADR 0023), by their labels. Absent: not observed (none removed). */
+  builtImages?: ObservedImage[];
+}
+
+/** An image the reconciler built (owner labels and a build-context label). */
+export interface ObservedImage {
+  id: string;
+  tags: string[];
+  server: string;
 }
 
 /** What the planner reads of a LiteLLM API row. */
@@ -211,6 +251,8 @@ export interface ServerModel {
    * edge. Not part of the container spec hash or the gateway entry: changing it restarts nothing.
    */
   toolPolicy?: ToolPolicy | null;
+  /** The image is built by the reconciler from a folder or a package (ADR 0023); absent or null: image: runs as named. */
+  build?: BuildSpec | null;
   /** Probe settings (desired `health:` with defaults). Not part of the container spec hash. */
   health: { intervalMs: number; timeoutMs: number; failureThreshold: number; restartOnHang: boolean };
 }
@@ -229,6 +271,10 @@ export const OperationType = {
   /** The gateway guard beside config.yaml (ADR 0019). */
   WriteGatewayGuard: 'write-gateway-guard',
   WriteToolPolicy: 'write-tool-policy',
+  /** Build a server's image from its folder or package (ADR 0023), before its container is (re)created. */
+  BuildImage: 'build-image',
+  /** Remove an image this instance built that nothing wants any more. */
+  RemoveImage: 'remove-image',
   ApiCreate: 'api-create',
   ApiDelete: 'api-delete',
   /** Reported only: a name clash with something we do not own. */
@@ -262,6 +308,8 @@ export type Operation =
   | (OpBase & { type: 'write-gateway-config'; path: string; text: string })
   | (OpBase & { type: 'write-gateway-guard'; path: string; text: string })
   | (OpBase & { type: 'write-tool-policy'; path: string; text: string })
+  | (OpBase & { type: 'build-image'; build: BuildSpec; container: string; specHash: string })
+  | (OpBase & { type: 'remove-image'; imageId: string })
   | (OpBase & { type: 'api-create'; serverId: string; body: Record<string, unknown> })
   | (OpBase & { type: 'api-delete'; serverId: string })
   | (OpBase & { type: 'restart-gateway'; containerId: string })

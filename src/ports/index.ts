@@ -1,4 +1,4 @@
-import type { ContainerSpec, ObservedContainer, ObservedNetwork, ObservedVolume } from '../model/types.js';
+import type { BuildSpec, ContainerSpec, ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume } from '../model/types.js';
 
 /** What one observation asks Docker for. */
 export interface ObserveQuery {
@@ -17,7 +17,12 @@ export interface RuntimeSnapshot {
   volumes: ObservedVolume[];
   /** Local image id per asked reference; null when not present locally. */
   imageIds: Record<string, string | null>;
+  /** Images this instance built (ADR 0023); absent when images were not listed. */
+  builtImages?: ObservedImage[];
 }
+
+/** One line of a build's output (`Step 3/7 : RUN npm install`, an npm or pip line), as it comes. */
+export type BuildProgress = (line: string) => void;
 
 /** Docker as the reconciler needs it. One real adapter: docker/runtime.ts (dockerode). */
 export interface ContainerRuntime {
@@ -39,6 +44,14 @@ export interface ContainerRuntime {
   pull(image: string): Promise<string>;
   /** Image present locally, pulled if missing; throws ImageUnavailable naming the image. */
   ensureImage(image: string): Promise<void>;
+  /**
+   * Build `build.tag` from its context (read again here, safely; the hash must still match) with
+   * Docker's classic builder, `onLine` getting each output line. Throws BuildFailed with the last
+   * lines, or ImageUnavailable for a missing base image that may not be pulled.
+   */
+  buildImage(build: BuildSpec, onLine: BuildProgress): Promise<void>;
+  /** Remove an image by id (an owned built one; the caller checked the labels). Gone already is fine. */
+  removeImage(id: string): Promise<void>;
   /** Create (already labelled, not started) under `name`; env files are read here and nowhere earlier. */
   create(spec: ContainerSpec, name?: string): Promise<string>;
   start(id: string): Promise<void>;

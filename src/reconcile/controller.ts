@@ -10,7 +10,7 @@ import { readEnvFile, readSecretsFile } from '../desired/env-file.js';
 import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
 import { apiIdPrefix } from '../litellm/api.js';
 import { GUARD_FILE } from '../litellm/guard.js';
-import { execute, type ExecuteResult } from './executor.js';
+import { execute, type BuildListener, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
 import { isReportOnly, type ChangeFailure, type ApiServerRow, type ContainerSpec, type ObservedContainer, type Operation, type Plan, type ServerModel } from '../model/types.js';
 import { Labels } from '../docker/labels.js';
@@ -62,6 +62,7 @@ export class Reconciler {
   readonly #lastGood = new Map<string, ServerModel>();
   readonly #failures: FailureMemory;
   readonly #changes = new Map<string, string>();
+  readonly #builds = new Map<string, BuildState>();
 
   constructor(settings: Settings, deps: ReconcilerDeps) {
     this.settings = settings;
@@ -85,6 +86,37 @@ export class Reconciler {
   /** Changes that failed and wait (or are due) for their next try. */
   failures(): ChangeFailure[] {
     return this.#failures.entries().map((f) => ({ object: f.object, change: this.#changes.get(f.object) ?? 'recreate-container', failures: f.failures, reason: f.reason, nextTryAt: f.until }));
+  }
+
+  /** Builds of this daemon (ADR 0023), the newest per server: running ones with their last output lines. */
+  builds(): BuildState[] {
+    return [...this.#builds.values()].map((b) => ({ ...b, lastLines: [...b.lastLines] }));
+  }
+
+  #buildListener(): BuildListener {
+    const now = (): string => new Date(this.#now()).toISOString();
+    return {
+      started: (server, tag, source) => {
+        const started: BuildState = {
+          server, tag, source, state: 'building', startedAt: now(), finishedAt: null, step: null, lastLines: [], error: null,
+        };
+        this.#builds.set(server, started);
+      },
+      line: (server, line) => {
+        const b = this.#builds.get(server);
+        if (!b) return;
+        if (/^Step \d+\/\d+ :/.test(line)) b.step = line.slice(0, 200);
+        b.lastLines.push(line.slice(0, 300));
+        if (b.lastLines.length > BUILD_LINES_KEPT) b.lastLines.shift();
+      },
+      finished: (server, error) => {
+        const b = this.#builds.get(server);
+        if (!b) return;
+        b.state = error === null ? 'built' : 'failed';
+        b.error = error;
+        b.finishedAt = now();
+      },
+    };
   }
 
   /** When the earliest held change becomes due (the daemon requests a pass then), or null. */
@@ -155,6 +187,7 @@ export class Reconciler {
         containers: snap.containers,
         volumes: snap.volumes,
         imageIds: snap.imageIds ?? {},
+        ...(snap.builtImages ? { builtImages: snap.builtImages } : {}),
         gatewayConfigText,
         gatewayGuardText: this.#deps.config.read(join(dirname(s.gateway.configPath), GUARD_FILE)),
         toolPolicyText: this.#deps.config.read(toolPolicyPath(s)),
@@ -206,7 +239,8 @@ export class Reconciler {
    */
   async pullWanted(): Promise<{ image: string; id: string | null; error: string | null }[]> {
     const { input } = await this.plan();
-    const refs = wantedImages(input.servers, input.edge, input.gateway.managed ? input.gateway.spec : null);
+    // Built images (build:, package:; ADR 0023) exist only here: there is no registry to pull them from.
+    const refs = wantedImages(input.servers.filter((m) => !m.build), input.edge, input.gateway.managed ? input.gateway.spec : null);
     const out: { image: string; id: string | null; error: string | null }[] = [];
     for (const image of refs) {
       try {
@@ -246,8 +280,11 @@ export class Reconciler {
       gateway: this.#deps.gateway,
       api: this.#deps.api ?? null,
       log: this.#deps.log,
+      onBuild: this.#buildListener(),
     });
     this.#remember(outcome, result);
+    // Builds of servers no longer desired are not shown.
+    for (const name of [...this.#builds.keys()]) if (!outcome.input.servers.some((m) => m.name === name)) this.#builds.delete(name);
     return { ...outcome, result };
   }
 
@@ -263,6 +300,20 @@ export class Reconciler {
     }
     for (const f of result.failed) {
       const op = f.op;
+      if (op.type === 'build-image') {
+        // A failed build holds the server's container change (ADR 0023): same backoff, same status.
+        const object = `container:${op.container}`;
+        touched.add(object);
+        const reason = f.error.split('\n')[0] ?? f.error;
+        const r = this.#failures.fail(object, op.specHash, reason, now);
+        this.#changes.set(object, op.type);
+        const fields = { resourceId: op.resourceId, op: op.type, failures: r.failures, nextTryAt: new Date(r.until).toISOString() };
+        this.#deps.log.warn(
+          { ...fields, ...(op.server ? { server: op.server } : {}) },
+          `${op.type} ${op.resourceId} failed (${r.failures}): ${reason}; next try in ${formatWait(r.until - now)}`,
+        );
+        continue;
+      }
       if (!isContainerChange(op)) continue;
       touched.add(op.resourceId);
       if (held.has(op.resourceId)) continue; // starting the last working version failed: Docker's view, not a new try
@@ -285,6 +336,23 @@ export class Reconciler {
     this.#failures.forget(object);
     this.#changes.delete(object);
   }
+}
+
+/** Output lines of a build kept for the status document. */
+export const BUILD_LINES_KEPT = 5;
+
+/** One server's newest build (ADR 0023), as `/status` shows it. */
+export interface BuildState {
+  server: string;
+  tag: string;
+  source: string;
+  state: 'building' | 'built' | 'failed';
+  startedAt: string;
+  finishedAt: string | null;
+  /** The last `Step n/m : ...` line. */
+  step: string | null;
+  lastLines: string[];
+  error: string | null;
 }
 
 /** A pass: its plan, what the executor did, the status line after it, its Docker API requests. */
@@ -386,6 +454,7 @@ export function problemsOf(outcome: PlanOutcome & { result?: ExecuteResult }): M
   }
   for (const f of outcome.result?.failed ?? []) {
     if (f.op.server && f.code === 'ImageUnavailable') out.set(f.op.server, { reason: 'ImagePullFailed', message: f.error });
+    if (f.op.server && f.code === 'BuildFailed') out.set(f.op.server, { reason: 'BuildFailed', message: f.error });
   }
   return out;
 }

@@ -22,6 +22,15 @@ export interface ExecuteDeps {
   /** LiteLLM's management API (API mode). */
   api?: GatewayApi | null;
   log: Logger;
+  /** Each line of a build's output (ADR 0023), for the status document. */
+  onBuild?: BuildListener;
+}
+
+/** Build progress as the status shows it: started, each output line, done or failed. */
+export interface BuildListener {
+  started(server: string, tag: string, source: string): void;
+  line(server: string, line: string): void;
+  finished(server: string, error: string | null): void;
 }
 
 export interface ExecuteResult {
@@ -38,7 +47,11 @@ export async function execute(plan: Plan, deps: ExecuteDeps, opts: { readyTimeou
   const result: ExecuteResult = { done: [], failed: [] };
   const lanes = laneOf(plan);
   const runLane = async (ops: Operation[]): Promise<void> => {
-    for (const op of ops) await runOne(op, deps, opts, result);
+    for (const op of ops) {
+      const ok = await runOne(op, deps, opts, result);
+      // The rest of a server's lane needs the image it was building: it waits for the next try.
+      if (!ok && op.type === 'build-image') return;
+    }
   };
   await runLane(lanes.first);
   // Each server is its own lane, so one slow pull or failing server never holds up the others,
@@ -68,7 +81,7 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
     const edgeOp = 'role' in op && (op.role === 'edge' || op.role === 'edge-docker') && op.type !== 'remove-container';
     const early = op.type === 'create-network' || op.type === 'write-tool-policy' || (op.type === 'create-volume' && !op.server);
     if (early || leftover || edgeOp) first.push(op);
-    else if (op.type === 'remove-container' || op.type === 'remove-network') last.push(op);
+    else if (op.type === 'remove-container' || op.type === 'remove-network' || op.type === 'remove-image') last.push(op);
     else if (op.type === 'write-gateway-config' || op.type === 'write-gateway-guard' || op.type === 'api-create' || op.type === 'api-delete' || op.type === 'restart-gateway' || ('role' in op && op.role === 'gateway')) stack.push(op);
     else {
       const key = op.server ?? op.resourceId;
@@ -78,7 +91,7 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
   return { first, servers, stack, last };
 }
 
-async function runOne(op: Operation, deps: ExecuteDeps, opts: { readyTimeoutMs?: number }, result: ExecuteResult): Promise<void> {
+async function runOne(op: Operation, deps: ExecuteDeps, opts: { readyTimeoutMs?: number }, result: ExecuteResult): Promise<boolean> {
   const log = deps.log.child({ resourceId: op.resourceId, op: op.type, ...(op.server ? { server: op.server } : {}) });
   const gatewayReady = 'role' in op && op.role === 'gateway' && op.type !== 'remove-container' && deps.gateway
     ? (): Promise<void> => deps.gateway!.waitReady(opts.readyTimeoutMs ?? GATEWAY_READY_TIMEOUT_MS)
@@ -87,7 +100,7 @@ async function runOne(op: Operation, deps: ExecuteDeps, opts: { readyTimeoutMs?:
     // A recreate is never retried within a pass: each try may stop the working container once,
     // so further tries wait for the reconciler's backoff (ADR 0005).
     await pRetry(() => run(op, deps), {
-      retries: op.type === 'recreate-container' ? 0 : OP_RETRIES,
+      retries: op.type === 'recreate-container' || op.type === 'build-image' ? 0 : OP_RETRIES,
       minTimeout: 200,
       maxTimeout: 2_000,
       shouldRetry: ({ error }) => error instanceof ReconcilerError && error.retryable && error.code !== ErrorCode.ImageUnavailable,
@@ -98,10 +111,25 @@ async function runOne(op: Operation, deps: ExecuteDeps, opts: { readyTimeoutMs?:
     if (gatewayReady) await gatewayReady();
     result.done.push(op);
     log.info({ cause: op.cause }, `${op.type} ${op.resourceId}`);
+    return true;
   } catch (err) {
     const code = err instanceof ReconcilerError ? err.code : ErrorCode.DockerOperationFailed;
     result.failed.push({ op, error: errorMessage(err), code });
     log.error({ code, err: errorMessage(err) }, `${op.type} ${op.resourceId} failed`);
+    return false;
+  }
+}
+
+/** A build, reported to the listener from start to end (never retried within a pass: builds are slow). */
+async function build(op: Extract<Operation, { type: 'build-image' }>, deps: ExecuteDeps): Promise<void> {
+  const server = op.server ?? op.container;
+  deps.onBuild?.started(server, op.build.tag, op.build.source);
+  try {
+    await deps.runtime.buildImage(op.build, (line) => deps.onBuild?.line(server, line));
+    deps.onBuild?.finished(server, null);
+  } catch (err) {
+    deps.onBuild?.finished(server, errorMessage(err));
+    throw err;
   }
 }
 
@@ -118,6 +146,10 @@ async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
       return rt.removeNetwork(op.network);
     case 'create-volume':
       return rt.createVolume(op.volume, op.labels);
+    case 'build-image':
+      return build(op, deps);
+    case 'remove-image':
+      return rt.removeImage(op.imageId);
     case 'create-container': {
       await rt.ensureImage(op.spec.image);
       const id = await rt.create(op.spec);

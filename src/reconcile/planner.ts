@@ -187,6 +187,18 @@ export function plan(input: PlanInput): Plan {
     }
     const current = byName.get(container.name);
     if (current && !current.owned) conflicted.add(s.name); // never register someone else's container
+    // A built image (ADR 0023) whose tag (the context hash) is not present is built first, in the
+    // server's lane; a build that failed towards this spec waits for its backoff like a recreate.
+    if (s.build && imageOf(container) === null && current?.owned !== false) {
+      const h = held.get(`container:${container.name}`);
+      if (h && h.specHash === s.specHash) {
+        const ensured = ensure(container, s.specHash, 'server', s.name);
+        ops.push(...ensured);
+        if (!ensured.some((o) => o.type === 'backoff-held')) ops.push(heldOp(`container:${container.name}`, s.name, h));
+        continue;
+      }
+      ops.push(buildOp(s, container, current));
+    }
     ops.push(...ensure(container, s.specHash, 'server', s.name));
   }
   const holdNames = new Set(input.hold);
@@ -341,7 +353,45 @@ export function plan(input: PlanInput): Plan {
     if (keepNetwork(n)) continue;
     ops.push({ type: 'remove-network', resourceId: `network:${n.name}`, cause: `no desired server uses it (server "${n.server}")`, network: n.name });
   }
+  if (input.prune.allowed) ops.push(...pruneImages(input, holdNames));
   return { operations: ops };
+}
+
+/**
+ * Images this instance built (its labels) that no desired server names and no container runs:
+ * removed after everything else. Images without our labels are never touched; a held server's
+ * images stay, and an image a container still runs goes at a later pass (after its recreate).
+ */
+function pruneImages(input: PlanInput, holdNames: ReadonlySet<string>): Operation[] {
+  const wanted = new Set(input.servers.flatMap((s) => (s.container ? [s.container.image] : [])));
+  const running = new Set(input.observed.containers.map((c) => c.imageId));
+  const out: Operation[] = [];
+  for (const img of input.observed.builtImages ?? []) {
+    if (holdNames.has(img.server) || running.has(img.id) || img.tags.some((t) => wanted.has(t))) continue;
+    const cause = `built for server "${img.server}"; no desired file names it any more`;
+    out.push({ type: 'remove-image', resourceId: `image:${img.tags[0] ?? img.id}`, cause, imageId: img.id, server: img.server });
+  }
+  return out;
+}
+
+/** Build a server's image (its tag is missing locally). */
+function buildOp(s: ServerModel, container: ContainerSpec, current: ObservedContainer | undefined): Operation {
+  const b = s.build!;
+  const repo = b.tag.slice(0, b.tag.lastIndexOf(':'));
+  const old = current?.image.startsWith(`${repo}:`) ? current.image.slice(repo.length + 1) : null;
+  const cause = old !== null && old !== b.tag.slice(b.tag.lastIndexOf(':') + 1)
+    ? `${b.kind === 'dir' ? 'build context' : 'package'} changed (${old.slice(0, 8)} -> ${b.contextHash.slice(0, 8)})`
+    : `image ${b.tag} not built yet (${b.source})`;
+  return {
+    type: 'build-image', resourceId: `image:${b.tag}`, server: s.name, cause, build: b, container: container.name, specHash: s.specHash,
+  };
+}
+
+/** A held change reported for an object that has no change planned this pass (a build that waits). */
+function heldOp(resourceId: string, server: string, held: HeldChange): Operation {
+  const tries = `${held.failures} failed ${held.failures === 1 ? 'try' : 'tries'}`;
+  const cause = `${held.reason}; next try in ${held.nextTryIn} (${tries})`;
+  return { type: 'backoff-held', resourceId, server, failures: held.failures, until: held.until, cause };
 }
 
 /**

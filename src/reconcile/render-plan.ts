@@ -14,6 +14,8 @@ const SYMBOL: Record<Operation['type'], string> = {
   'write-gateway-config': '~',
   'write-gateway-guard': '~',
   'write-tool-policy': '~',
+  'build-image': '+',
+  'remove-image': '-',
   'api-create': '+',
   'api-delete': '-',
   'restart-gateway': '~',

@@ -66,3 +66,16 @@ test('recent events: the daemon and every server together, newest first, at most
   ]);
   assert.ok(events.every((e, i) => i === 0 || events[i - 1]!.time >= e.time));
 });
+
+test('builds: one row per server with state, image, age and the last line (escaped); no table without builds', () => {
+  const doc = statusDocument(NOW);
+  assert.doesNotMatch(renderStatusPage(doc, { now: NOW, clientUrl: null }), /id="builds"/);
+  doc.builds = [{
+    server: 'hello', tag: 'mcp-reconciler-build/default/hello:ab12', source: 'build: .', state: 'failed', startedAt: ago(NOW, 30) as string,
+    finishedAt: null, step: 'Step 4/9 : RUN npm ci', lastLines: ['npm ERR! <404>'], error: 'build failed: npm ERR! <404>',
+  }];
+  const page = renderStatusPage(doc, { now: NOW, clientUrl: null });
+  assert.match(page, /<table id="builds">/);
+  assert.match(page, /<td>hello<\/td><td class="False">failed<\/td><td><code>mcp-reconciler-build\/default\/hello:ab12<\/code><\/td>/);
+  assert.match(page, /<td class="msg">build failed: npm ERR! &lt;404&gt;<\/td>/);
+});

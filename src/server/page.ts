@@ -137,6 +137,11 @@ export function renderStatusPage(doc: StatusDocument, opts: { now: number; clien
     (f) => html`<tr><td>${f.object}</td><td>${f.change}</td><td>${f.failures}</td><td>${f.nextTryAt}</td>
 <td class="msg">${f.reason}</td></tr>`,
   );
+  // Builds of build:/package: servers (ADR 0023): the newest per server, a running one with its step and last line.
+  const builds = (doc.builds ?? []).map(
+    (b) => html`<tr><td>${b.server}</td><td class="${b.state === 'failed' ? 'False' : ''}">${b.state}</td><td><code>${b.tag}</code></td>
+<td title="${b.startedAt}">${ageOf(b.startedAt, now)}</td><td class="msg">${b.error ?? b.lastLines.at(-1) ?? b.step ?? ''}</td></tr>`,
+  );
   const events = recentEvents(doc).map(
     (e) => html`<tr><td title="${e.time}">${ageOf(e.time, now)}</td><td>${e.source}</td><td class="msg">${e.message}</td></tr>`,
   );
@@ -178,6 +183,12 @@ ${
   failures.length
     ? html`<h2>Changes waiting for their next try</h2>
 ${table(html` id="failures"`, ['Object', 'Change', 'Failures', 'Next try', 'Reason'], failures, '')}`
+    : ''
+}
+${
+  builds.length
+    ? html`<h2>Builds</h2>
+${table(html` id="builds"`, ['Server', 'State', 'Image', 'Started', 'Last line'], builds, '')}`
     : ''
 }
 ${doc.servers.map((s) => serverSection(s, now))}

@@ -1,5 +1,6 @@
 import type { ServerHealth } from '../health/monitor.js';
 import type { ServerModel } from '../model/types.js';
+import type { BuildState } from '../reconcile/controller.js';
 import { secretFilesOf } from '../notes/deployment-notes.js';
 import type { SecretMask } from './redact.js';
 
@@ -19,6 +20,11 @@ export interface DaemonState {
   gateway: { url: string; mcpUrl: string } | null;
   /** Container changes (servers, edge, gateway) that failed and wait for their next try (ADR 0005). */
   failures?: { object: string; change: string; failures: number; reason: string; nextTryAt: string }[];
+  /**
+   * Builds of build: / package: servers (ADR 0023), the newest per server, read live (a build in
+   * progress shows its step and last output lines; masked like every other string here).
+   */
+  builds?: BuildState[];
   /** The daemon's own transitions (summary, gateway mode, failed passes, reloads), oldest first, bounded. */
   events?: { time: string; message: string }[];
   /** The gateway's published port, for the client URL the status page shows (settings gateway.hostPort). */

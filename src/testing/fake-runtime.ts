@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { ContainerLogs, ContainerRuntime, LogLine, LogOptions, ObserveQuery, RuntimeSnapshot } from '../ports/index.js';
-import type { ContainerSpec, ObservedContainer } from '../model/types.js';
+import type { BuildProgress, ContainerLogs, ContainerRuntime, LogLine, LogOptions, ObserveQuery, RuntimeSnapshot } from '../ports/index.js';
+import type { BuildSpec, ContainerSpec, ObservedContainer, ObservedImage } from '../model/types.js';
 import { Labels, isOwned, parseRole, parseSpecLabel } from '../docker/labels.js';
 import { countApiCall } from '../ports/api-calls.js';
+import { ReconcilerError, ErrorCode } from '../errors/index.js';
 
 /**
  * In-memory ContainerRuntime: what Docker would report after each call, with optional latency
@@ -25,6 +26,20 @@ export class InMemoryRuntime implements ContainerRuntime {
   readonly hostPorts = new Map<string, number>();
   /** Names of the containers stopped, in order (to count how often a working one was stopped). */
   readonly stopped: string[] = [];
+  /** Is a reference present? Everything is, but `missingImages` and built tags (ADR 0023) not built yet here. */
+  present(ref: string): boolean {
+    if (this.missingImages.has(ref)) return false;
+    return !ref.startsWith('mcp-reconciler-build/') || this.built.includes(ref);
+  }
+
+  /** References that are not present locally (observe reports null; a build makes its tag present). */
+  readonly missingImages = new Set<string>();
+  /** Builds carried out (tags, in order), and tags whose build fails with these output lines. */
+  readonly built: string[] = [];
+  readonly failingBuilds = new Map<string, string[]>();
+  /** Images this instance "built" (observe reports them as builtImages); removeImage drops them. */
+  readonly builtImages = new Map<string, ObservedImage>();
+  readonly removedImages: string[] = [];
   readonly #latencyMs: number;
 
   constructor(opts: { latencyMs?: number } = {}) {
@@ -70,13 +85,36 @@ export class InMemoryRuntime implements ContainerRuntime {
       });
     }
     const volumes = [...this.volumes].map(([name, labels]) => ({ name, owned: isOwned(labels, q.instance) }));
-    const imageIds = Object.fromEntries((q.images ?? []).map((r) => [r, this.imageId(r)]));
+    const imageIds = Object.fromEntries((q.images ?? []).map((r) => [r, this.present(r) ? this.imageId(r) : null]));
     const networks = [...this.networks].map((name) => {
       const n = this.networkLabels.get(name);
       const owned = isOwned(n?.labels, q.instance);
       return { name, owned, internal: n?.internal ?? false, server: owned ? (n?.labels[Labels.Server] ?? null) : null };
     });
-    return { networkExists: this.networks.has(q.network), networks, containers, volumes, imageIds };
+    const builtImages = q.images?.length ? [...this.builtImages.values()] : undefined;
+    const built = builtImages ? { builtImages } : {};
+    return { networkExists: this.networks.has(q.network), networks, containers, volumes, imageIds, ...built };
+  }
+
+  async buildImage(build: BuildSpec, onLine: BuildProgress): Promise<void> {
+    await this.#wait('writes');
+    onLine(`Step 1/1 : FROM ${build.baseImages[0] ?? 'scratch'}`);
+    const failing = this.failingBuilds.get(build.tag);
+    if (failing) {
+      for (const l of failing) onLine(l);
+      throw new ReconcilerError(ErrorCode.BuildFailed, `build of ${build.tag} failed: ${failing.slice(-3).join(' | ')}`);
+    }
+    this.missingImages.delete(build.tag);
+    this.built.push(build.tag);
+    const server = build.labels[Labels.Server] ?? '';
+    this.builtImages.set(this.imageId(build.tag), { id: this.imageId(build.tag), tags: [build.tag], server });
+  }
+
+  async removeImage(id: string): Promise<void> {
+    await this.#wait('writes');
+    this.removedImages.push(id);
+    for (const t of this.builtImages.get(id)?.tags ?? []) this.built.splice(this.built.indexOf(t), 1);
+    this.builtImages.delete(id);
   }
   async createNetwork(name: string, labels: Record<string, string> = {}, opts: { internal?: boolean } = {}): Promise<void> {
     await this.#wait('writes');

@@ -37,6 +37,7 @@ test('SIGHUP during a pass: that pass ends on the old settings, the next one sta
         return { plan: { operations: [] }, result: { done: [], failed: [] }, input: { servers: [] }, problems: [], gatewayMode: { mode: 'config', why: 'test' }, summary: '0 servers: 0 running', dockerApiCalls: 0 };
       },
       failures: () => [],
+      builds: () => [],
       nextRetryAt: () => null,
     };
     const done = runDaemon(fake as unknown as Reconciler, createLogger({ level: 'silent' }), {
@@ -84,6 +85,7 @@ test('the page shows the daemon events, masks the gateway env value; the notes f
         dockerApiCalls: 4,
       }),
       failures: () => [],
+      builds: () => [],
       nextRetryAt: () => null,
     };
     const lines: string[] = [];

@@ -112,6 +112,8 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     events: [],
     clientPort: reconciler.settings.gateway.hostPort,
   };
+  // Live: /status shows a build's progress while the pass that runs it is still going.
+  Object.defineProperty(state, 'builds', { get: () => reconciler.builds(), enumerable: true });
   const metrics = opts.metrics;
   /** The servers of the last pass: whose env files' values the status server masks, what the notes list. */
   let models: readonly ServerModel[] = [];

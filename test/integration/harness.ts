@@ -41,6 +41,9 @@ export const IMAGE_BUILDERS: Record<string, string> = {
   'local/mcp-reconciler:prod': 'scripts/images/build-prod.sh',
   'local/postgres:15': 'scripts/images/build-postgres.sh',
   'local/node-base:20': 'scripts/images/build-node-base.sh',
+  // Bases of build: / package: servers (ADR 0023): settings packages.nodeBase / pythonBase in build.test.ts.
+  'local/node-pkg:22': 'scripts/images/build-package-bases.sh',
+  'local/python-pkg:3.11': 'scripts/images/build-package-bases.sh',
 };
 
 /** Images only some tests need (not checked by createStack): the systemd box. */
@@ -99,6 +102,12 @@ export class CountingRuntime implements ContainerRuntime {
   }
   ensureImage(i: string): Promise<void> {
     return this.#w(`ensureImage ${i}`, this.inner.ensureImage(i));
+  }
+  buildImage(b: Parameters<ContainerRuntime['buildImage']>[0], onLine: Parameters<ContainerRuntime['buildImage']>[1]): Promise<void> {
+    return this.#w(`buildImage ${b.tag}`, this.inner.buildImage(b, onLine));
+  }
+  removeImage(id: string): Promise<void> {
+    return this.#w(`removeImage ${id}`, this.inner.removeImage(id));
   }
   create(s: ContainerSpec, name?: string): Promise<string> {
     return this.#w(`create ${name ?? s.name}`, this.inner.create(s, name));
@@ -223,6 +232,9 @@ export async function createStack(extra: Record<string, unknown> = {}): Promise<
       await docker.getNetwork(`${id}-net`).remove().catch(() => undefined);
       // The edge's Docker proxy socket volume (ADR 0007); server data volumes are the tests' own business.
       await docker.getVolume(`${id}-edge.docker`).remove().catch(() => undefined);
+      // Images the stack built (build:, package:; ADR 0023) carry its instance label.
+      const images = await docker.listImages({ filters: { label: [`${Labels.Instance}=${id}`] } });
+      for (const i of images) await docker.getImage(i.Id).remove({ force: true }).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
