@@ -19,6 +19,12 @@ export const STEPS = [
   'recreate-gateway',
   'api-delete',
   'api-create',
+  // Blue/green handover of the gateway (ADR 0025).
+  'create-standby',
+  'await-gateway',
+  'switch-gateway',
+  'drain-gateway',
+  'retire-gateway',
 ] as const;
 export type Step = (typeof STEPS)[number];
 

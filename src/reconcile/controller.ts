@@ -4,10 +4,11 @@ import type { Settings } from '../config/settings.js';
 import { loadDesiredDir, type DesiredLoad } from '../desired/load.js';
 import {
   resolveServers, toolPolicyPath, edgeSpec, edgeDockerSpec, gatewaySpec, gatewayProblem, gatewayCredentialProblems,
+  frontSpec, gatewayColourSpec, frontActivePath,
 } from '../desired/resolve.js';
 import { readEnvFile, readSecretsFile } from '../desired/env-file.js';
 
-import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
+import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayHandover, GatewayReadiness } from '../ports/index.js';
 import { apiIdPrefix } from '../litellm/api.js';
 import { GUARD_FILE } from '../litellm/guard.js';
 import { execute, type ExecuteResult } from './executor.js';
@@ -33,6 +34,8 @@ export interface ReconcilerDeps {
   gateway: GatewayReadiness | null;
   /** LiteLLM's management API; null: config mode only. */
   api?: GatewayApi | null;
+  /** The blue/green handover through the front (gateway.handover: blue-green; ADR 0025). */
+  handover?: GatewayHandover | null;
   log: Logger;
   /** Clock for the failure memory (tests). */
   now?: () => number;
@@ -141,6 +144,10 @@ export class Reconciler {
       : (gatewayProblem(s) ??
         (credentialProblems.length > 0 ? `upstream credentials unreadable (${credentialProblems.map((p) => p.message).join('; ')})` : null));
     const gm = await this.#gatewayMode();
+    // Blue/green (ADR 0025): two LiteLLM colours behind the front, in config and API mode alike.
+    const blueGreen = s.gateway.managed && s.gateway.handover === 'blue-green'
+      ? { front: frontSpec(s), colours: { blue: gatewayColourSpec(s, gSpec, 'blue'), green: gatewayColourSpec(s, gSpec, 'green') }, activePath: frontActivePath(s) }
+      : null;
     const input: PlanInput = {
       network: s.network,
       instance: s.instance,
@@ -148,7 +155,10 @@ export class Reconciler {
       hold,
       edge,
       edgeDocker: edgeDockerSpec(s),
-      gateway: { managed: s.gateway.managed, restartContainer: s.gateway.restartContainer, mode: gm.mode, apiIdPrefix: apiIdPrefix(s.instance), spec: gSpec, configPath: s.gateway.configPath, problem: gProblem },
+      gateway: {
+        managed: s.gateway.managed, restartContainer: s.gateway.restartContainer, mode: gm.mode, apiIdPrefix: apiIdPrefix(s.instance), spec: gSpec,
+        configPath: s.gateway.configPath, problem: gProblem, ...(blueGreen ? { blueGreen } : {}),
+      },
       observed: {
         networkExists: snap.networkExists,
         networks: snap.networks,
@@ -158,6 +168,7 @@ export class Reconciler {
         gatewayConfigText,
         gatewayGuardText: this.#deps.config.read(join(dirname(s.gateway.configPath), GUARD_FILE)),
         toolPolicyText: this.#deps.config.read(toolPolicyPath(s)),
+        ...(blueGreen ? { frontActiveText: this.#deps.config.read(blueGreen.activePath) } : {}),
         apiServers: gm.apiServers,
         gatewayConfigMtime: this.#deps.config.mtime(s.gateway.configPath),
         restartTarget: !s.gateway.managed && s.gateway.restartContainer ? await this.#deps.runtime.inspectByName(s.gateway.restartContainer) : null,
@@ -245,6 +256,7 @@ export class Reconciler {
       config: this.#deps.config,
       gateway: this.#deps.gateway,
       api: this.#deps.api ?? null,
+      handover: this.#deps.handover ?? null,
       log: this.#deps.log,
     });
     this.#remember(outcome, result);
@@ -347,6 +359,7 @@ function hashOf(op: Extract<Operation, { type: 'create-container' | 'recreate-co
 /** Every image reference a pass may run: servers, the edge, the managed gateway (unique, in order). */
 export function wantedImages(servers: readonly ServerModel[], edge: ContainerSpec, gateway: ContainerSpec | null): string[] {
   const own = servers.flatMap((m) => (m.container ? [m.container.image] : [])); // url: servers run no image
+  // The front (ADR 0025) runs the edge's image: nothing to add for it.
   return [...new Set([...own, edge.image, ...(gateway ? [gateway.image] : [])])];
 }
 
