@@ -85,12 +85,13 @@ export function createFront(opts: FrontOptions): Front {
       c.served++;
     };
     res.on('close', done);
-    void forward(req, res, opts, opts.upstreams[colour]).finally(done);
+    // A probe of the standby (the reconciler's, with the header) fails until it is up: not worth a warning each time.
+    void forward(req, res, opts, opts.upstreams[colour], asked === undefined ? 'warn' : 'debug').finally(done);
   });
   return { server, status };
 }
 
-async function forward(req: IncomingMessage, res: ServerResponse, opts: FrontOptions, upstream: string): Promise<void> {
+async function forward(req: IncomingMessage, res: ServerResponse, opts: FrontOptions, upstream: string, level: 'warn' | 'debug'): Promise<void> {
   const target = `${opts.origin ? opts.origin(upstream) : `http://${upstream}`}${req.url ?? '/'}`;
   const abort = new AbortController();
   res.on('close', () => {
@@ -119,7 +120,7 @@ async function forward(req: IncomingMessage, res: ServerResponse, opts: FrontOpt
     res.end();
   } catch (err) {
     if (abort.signal.aborted) return;
-    opts.log.warn({ upstream, err: (err as Error).message }, 'front: upstream failed');
+    opts.log[level]({ upstream, err: (err as Error).message }, 'front: upstream failed');
     if (!res.headersSent) {
       res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'gateway unavailable' }));
     } else res.destroy();

@@ -62,7 +62,9 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
       assert.deepEqual(handover.calls, ['ready green mcp_a,mcp_b', 'drain blue -> green']);
       assert.deepEqual(names(runtime), ['mcp-front', 'mcp-litellm-green']);
       assert.equal(parseActive(config.read(frontActivePath(p.settings))), 'green');
-      assert.deepEqual(writeOps((await r.reconcile()).plan), []);
+      const steady = await r.reconcile();
+      assert.deepEqual(writeOps(steady.plan), []);
+      assert.match(steady.gatewayMode.why, /; blue\/green, active: green$/, 'status names the active colour');
     } finally {
       rmSync(p.dir, { recursive: true, force: true });
     }

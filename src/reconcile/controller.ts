@@ -11,6 +11,7 @@ import { readEnvFile, readSecretsFile } from '../desired/env-file.js';
 import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayHandover, GatewayReadiness } from '../ports/index.js';
 import { apiIdPrefix } from '../litellm/api.js';
 import { GUARD_FILE } from '../litellm/guard.js';
+import { parseActive } from '../front/active.js';
 import { execute, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
 import { isReportOnly, type ChangeFailure, type ApiServerRow, type ContainerSpec, type ObservedContainer, type Operation, type Plan, type ServerModel } from '../model/types.js';
@@ -148,6 +149,9 @@ export class Reconciler {
     const blueGreen = s.gateway.managed && s.gateway.handover === 'blue-green'
       ? { front: frontSpec(s), colours: { blue: gatewayColourSpec(s, gSpec, 'blue'), green: gatewayColourSpec(s, gSpec, 'green') }, activePath: frontActivePath(s) }
       : null;
+    const activeText = blueGreen ? this.#deps.config.read(blueGreen.activePath) : null;
+    // status, the page and /status name the colour serving now (ADR 0025).
+    const why = blueGreen ? `${gm.why}; blue/green, active: ${parseActive(activeText) ?? 'none yet'}` : gm.why;
     const input: PlanInput = {
       network: s.network,
       instance: s.instance,
@@ -168,7 +172,7 @@ export class Reconciler {
         gatewayConfigText,
         gatewayGuardText: this.#deps.config.read(join(dirname(s.gateway.configPath), GUARD_FILE)),
         toolPolicyText: this.#deps.config.read(toolPolicyPath(s)),
-        ...(blueGreen ? { frontActiveText: this.#deps.config.read(blueGreen.activePath) } : {}),
+        ...(blueGreen ? { frontActiveText: activeText } : {}),
         apiServers: gm.apiServers,
         gatewayConfigMtime: this.#deps.config.mtime(s.gateway.configPath),
         restartTarget: !s.gateway.managed && s.gateway.restartContainer ? await this.#deps.runtime.inspectByName(s.gateway.restartContainer) : null,
@@ -177,7 +181,7 @@ export class Reconciler {
       held: this.#failures.held(this.#now()),
       toolPolicy: { path: toolPolicyPath(s) },
     };
-    return { plan: makePlan(input), load, input, problems, gatewayMode: { mode: gm.mode, why: gm.why } };
+    return { plan: makePlan(input), load, input, problems, gatewayMode: { mode: gm.mode, why } };
   }
 
   /**

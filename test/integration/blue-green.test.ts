@@ -82,6 +82,7 @@ describe('blue/green gateway: config changes under a steady stream of tool calls
     await loop;
     await client.close();
 
+    console.log(`# ${calls.ok} calls answered, ${calls.failed.length} failed, active colours ${seen.join(' -> ')}`);
     assert.deepEqual(calls.failed, []);
     assert.ok(calls.ok > 0);
     assert.deepEqual(seen.slice(1), seen[0] === 'blue' ? ['green', 'blue', 'green'] : ['blue', 'green', 'blue']);
