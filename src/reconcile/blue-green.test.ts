@@ -219,6 +219,18 @@ describe('blue/green gateway planner (ADR 0025)', () => {
     assert.ok(done.containers.find((c) => c.name === 'mcp-litellm-green')?.networks?.includes('mcp-net.legacy'));
   });
 
+  test('API mode: a handover (the gateway spec changed) awaits the rows already registered, and the registrations stay API calls', () => {
+    const start = settle([a], { networkExists: false, containers: [], volumes: [], gatewayConfigText: null });
+    const stale = { ...start, containers: start.containers.map((c) => (c.name === 'mcp-litellm-blue' ? { ...c, specHash: 'an-older-image' } : c)) };
+    const rows = [{ server_id: 'mcp-reconciler~default~a', server_name: 'mcp_a' }, { server_id: 'someone-else', server_name: 'theirs' }];
+    const input = bgInput([a], { ...stale, apiServers: rows });
+    const p = plan({ ...input, gateway: { ...input.gateway, mode: 'api' } });
+    const wait = p.operations.find((o) => o.type === 'await-gateway');
+    assert.ok(wait?.type === 'await-gateway');
+    assert.deepEqual(wait.expect, ['mcp_a']);
+    assert.ok(p.operations.some((o) => o.type === 'retire-gateway' && o.resourceId === 'container:mcp-litellm-blue'));
+  });
+
   test('without blue/green the plan is as before: one mcp-litellm, no front', () => {
     const p = plan(baseInput(s, [a]));
     assert.ok(p.operations.some((o) => o.resourceId === 'container:mcp-litellm' && o.type === 'create-container'));

@@ -317,7 +317,10 @@ export function plan(input: PlanInput): Plan {
         activePath: bg.activePath,
         activeText: observed.frontActiveText,
         legacy: legacy?.owned && legacy.role === 'gateway' ? legacy : undefined,
-        expect: Object.keys(readGatewayConfig(configText).owned).sort(),
+        // What the new colour must list: config mode its owned entries; API mode the rows already registered (it loads them at start).
+        expect: input.gateway.mode === 'api'
+          ? (observed.apiServers ?? []).filter((r) => r.server_id.startsWith(input.gateway.apiIdPrefix)).flatMap((r) => (r.server_name ? [r.server_name] : [])).sort()
+          : Object.keys(readGatewayConfig(configText).owned).sort(),
         byName: (name) => byName.get(name),
         ensure: (spec, h, role, extra) => ensure(spec, h, role, undefined, extra),
         attach: (name, current, fresh) => attachments(name, 'gateway', [], fresh ? undefined : current, sse),
