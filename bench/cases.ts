@@ -11,4 +11,7 @@ import { badEdit } from './bad-edit.js';
 import { daemonMemory } from './daemon-memory.js';
 import { configHandover } from './handover.js';
 
-export const CASES: readonly BenchCase[] = [probeCost, noopResync, noopResyncDocker, litellmRestart, stdioBridge, fileDrop, fileDropApi, configHandover, dockerBack, badEdit, daemonMemory];
+export const CASES: readonly BenchCase[] = [
+  probeCost, noopResync, noopResyncDocker, litellmRestart, stdioBridge, fileDrop, fileDropApi, configHandover,
+  dockerBack, badEdit, daemonMemory,
+];

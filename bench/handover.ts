@@ -31,12 +31,18 @@ async function coldStarts(docker: Docker, runtime: DockerRuntime, settings: Retu
   const base = gatewayColourSpec(settings, gatewaySpec(settings), 'blue');
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
-    const spec = { ...base, name: `${settings.namePrefix}coldstart`, networks: [{ name: settings.network, aliases: [] }], publish: { hostIp: '127.0.0.1', hostPort: null } };
+    const spec = {
+      ...base,
+      name: `${settings.namePrefix}coldstart`,
+      networks: [{ name: settings.network, aliases: [] }],
+      publish: { hostIp: '127.0.0.1', hostPort: null },
+    };
     const t0 = performance.now();
     const id = await runtime.create(spec);
     try {
       await runtime.start(id);
-      const port = Number((await docker.getContainer(id).inspect()).NetworkSettings.Ports[`${settings.gateway.containerPort}/tcp`]?.[0]?.HostPort);
+      const ports = (await docker.getContainer(id).inspect()).NetworkSettings.Ports;
+      const port = Number(ports[`${settings.gateway.containerPort}/tcp`]?.[0]?.HostPort);
       await waitUntil(async () => {
         const r = await request(`http://127.0.0.1:${port}/health/readiness`, { headersTimeout: 2_000, bodyTimeout: 2_000 });
         await r.body.dump();
@@ -60,7 +66,8 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
     const runtime = new DockerRuntime(docker);
     const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
     const handover = new FrontHandover(settings.gateway.url, () => masterKeyFrom(settings));
-    const r = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, handover, log: createLogger({ level: 'silent' }) });
+    const log = createLogger({ level: 'silent' });
+    const r = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, handover, log });
     writeFileSync(join(settings.desiredDir, 'mcp-base.yaml'), SERVER('base'));
     await r.reconcile();
     await waitUntil(async () => (await gateway.listTools({ servers: ['mcp_base'], timeoutMs: 5_000 })).ok, 300_000);
@@ -74,7 +81,8 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
     let stop = false;
     for (let c = 0; c < CLIENTS; c++) {
       const client = new Client({ name: `bench-${c}`, version: '1' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${s.key}` } } }));
+      const headers = { 'x-litellm-api-key': `Bearer ${s.key}` };
+      await client.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers } }));
       clients.push(client);
     }
     const loops = clients.map(async (client, c) => {
@@ -104,7 +112,8 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
       else unlinkSync(file);
       const out = await r.reconcile();
       passes.push(performance.now() - t0);
-      if (out.result.failed.length > 0) throw new Error(`change ${i} failed: ${out.result.failed.map((f) => `${f.op.type} ${f.op.resourceId}: ${f.error}`).join('; ')}`);
+      const failed = out.result.failed.map((f) => `${f.op.type} ${f.op.resourceId}: ${f.error}`);
+      if (failed.length > 0) throw new Error(`change ${i} failed: ${failed.join('; ')}`);
       await waitUntil(async () => {
         const t = await gateway.listTools({ timeoutMs: 10_000 });
         return t.ok && (i % 2 === 0) === t.tools.includes(`mcp_${name}-echo`);

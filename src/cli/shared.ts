@@ -31,7 +31,8 @@ export function buildReconciler(
   const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
   const api = new LiteLLMApi(settings.gateway.url, () => masterKeyFrom(settings));
   // Blue/green (ADR 0025): the gateway's address is the front's; the handover goes through it.
-  const handover = settings.gateway.managed && settings.gateway.handover === 'blue-green' ? new FrontHandover(settings.gateway.url, () => masterKeyFrom(settings)) : null;
+  const blueGreen = settings.gateway.managed && settings.gateway.handover === 'blue-green';
+  const handover = blueGreen ? new FrontHandover(settings.gateway.url, () => masterKeyFrom(settings)) : null;
   const deps: ReconcilerDeps = { runtime, config: new FileConfigStore(), gateway, api, handover, log };
   return { reconciler: new Reconciler(settings, deps), gateway, runtime, deps };
 }

@@ -244,6 +244,7 @@ export function loadSettings(
   const projectsRoot = abs(s.projectsRoot);
   const secretsDir = abs(s.secretsDir);
   const hostPort = s.gateway.hostPort;
+  const frontServes = s.gateway.managed && s.gateway.handover === 'blue-green';
   return {
     ...s,
     settingsFile: file,
@@ -261,7 +262,7 @@ export function loadSettings(
       url:
         s.gateway.url ??
         (s.reach === 'network'
-          ? `http://${s.namePrefix}${s.gateway.managed && s.gateway.handover === 'blue-green' ? 'front' : 'litellm'}:${s.gateway.containerPort}`
+          ? `http://${s.namePrefix}${frontServes ? 'front' : 'litellm'}:${s.gateway.containerPort}`
           : `http://127.0.0.1:${hostPort}`),
     },
   };

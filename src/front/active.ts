@@ -69,7 +69,10 @@ export class ActiveFile implements ActiveLookup {
         colour = null;
       }
       if (colour === null) {
-        this.log.warn({ path: this.path }, this.#good ? 'front: active file unusable; keeping the last good colour' : 'front: no usable active file; requests answered 503 until there is one');
+        const msg = this.#good
+          ? 'front: active file unusable; keeping the last good colour'
+          : 'front: no usable active file; requests answered 503 until there is one';
+        this.log.warn({ path: this.path }, msg);
       } else if (colour !== this.#good) {
         this.log.info({ path: this.path, active: colour, was: this.#good }, 'front: active gateway switched');
         this.#good = colour;

@@ -48,7 +48,8 @@ export class FrontHandover implements GatewayHandover {
 
   async #ready(colour: Colour): Promise<boolean> {
     try {
-      const res = await request(`${this.baseUrl}/health/readiness`, { headers: { [UPSTREAM_HEADER]: colour }, headersTimeout: 2_000, bodyTimeout: 2_000 });
+      const headers = { [UPSTREAM_HEADER]: colour };
+      const res = await request(`${this.baseUrl}/health/readiness`, { headers, headersTimeout: 2_000, bodyTimeout: 2_000 });
       await res.body.dump();
       return res.statusCode === 200;
     } catch {
@@ -69,7 +70,8 @@ export class FrontHandover implements GatewayHandover {
     const deadline = Date.now() + timeoutMs;
     while (!(await this.#ready(colour))) {
       if (Date.now() >= deadline) {
-        throw new ReconcilerError(ErrorCode.GatewayUnavailable, `gateway ${colour} not ready within ${timeoutMs} ms; the active one keeps serving`, { retryable: true });
+        const msg = `gateway ${colour} not ready within ${timeoutMs} ms; the active one keeps serving`;
+        throw new ReconcilerError(ErrorCode.GatewayUnavailable, msg, { retryable: true });
       }
       await sleep(HANDOVER_POLL_MS);
     }
@@ -87,7 +89,8 @@ export class FrontHandover implements GatewayHandover {
     const regress = missing.filter((s) => now?.has(s));
     if (seen === null || regress.length > 0) {
       const why = seen === null ? 'answers no tools/list' : `lists no tools of ${regress.join(', ')}, which the active one serves`;
-      throw new ReconcilerError(ErrorCode.GatewayUnavailable, `gateway ${colour} ${why}; the active one keeps serving`, { retryable: true });
+      const msg = `gateway ${colour} ${why}; the active one keeps serving`;
+      throw new ReconcilerError(ErrorCode.GatewayUnavailable, msg, { retryable: true });
     }
     return { missing };
   }

@@ -85,12 +85,18 @@ describe('front (ADR 0025)', () => {
     activate('blue');
     const r = await request(`${url}/mcp/?x=1`, {
       method: 'POST',
-      headers: { 'x-litellm-api-key': 'Bearer sk-test', authorization: 'Bearer sk-other', 'x-mcp-servers': 'mcp_a', 'content-type': 'application/json' },
+      headers: {
+        'x-litellm-api-key': 'Bearer sk-test',
+        authorization: 'Bearer sk-other',
+        'x-mcp-servers': 'mcp_a',
+        'content-type': 'application/json',
+      },
       body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
     });
     assert.equal(r.statusCode, 200);
     assert.equal(r.headers['x-colour'], 'blue');
-    assert.deepEqual(await r.body.json(), { colour: 'blue', url: '/mcp/?x=1', method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
+    const body = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
+    assert.deepEqual(await r.body.json(), { colour: 'blue', url: '/mcp/?x=1', method: 'POST', body });
     const h = blue.seen.at(-1)!;
     assert.equal(h['x-litellm-api-key'], 'Bearer sk-test');
     assert.equal(h['authorization'], 'Bearer sk-other');
@@ -165,7 +171,9 @@ describe('front (ADR 0025)', () => {
   });
 
   test('frontHeaders drops hop-by-hop headers and its own routing header only', () => {
-    assert.deepEqual(frontHeaders(['Host', 'x', 'Connection', 'keep-alive', UPSTREAM_HEADER, 'blue', 'X-LiteLLM-Api-Key', 'Bearer k', 'Accept', 'a', 'accept', 'b']), {
+    const raw = ['Host', 'x', 'Connection', 'keep-alive', UPSTREAM_HEADER, 'blue'];
+    raw.push('X-LiteLLM-Api-Key', 'Bearer k', 'Accept', 'a', 'accept', 'b');
+    assert.deepEqual(frontHeaders(raw), {
       'x-litellm-api-key': 'Bearer k',
       accept: 'a, b',
     });

@@ -28,7 +28,10 @@ export const FRONT_STATUS_PATH = '/_mcp-reconciler/front';
 /** A request carrying this header goes to the named colour (the reconciler probes the standby with it); dropped upstream. */
 export const UPSTREAM_HEADER = 'x-mcp-reconciler-upstream';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'host', 'content-length',
+]);
 
 export interface FrontStatus {
   active: Colour | null;
@@ -55,7 +58,10 @@ export function frontHeaders(rawHeaders: readonly string[]): Record<string, stri
 }
 
 export function createFront(opts: FrontOptions): Front {
-  const counts: Record<Colour, { inflight: number; served: number }> = { blue: { inflight: 0, served: 0 }, green: { inflight: 0, served: 0 } };
+  const counts: Record<Colour, { inflight: number; served: number }> = {
+    blue: { inflight: 0, served: 0 },
+    green: { inflight: 0, served: 0 },
+  };
   const status = (): FrontStatus => ({
     active: opts.active.active(),
     upstreams: {
@@ -69,7 +75,8 @@ export function createFront(opts: FrontOptions): Front {
       return;
     }
     const asked = req.headers[UPSTREAM_HEADER];
-    const colour = asked === undefined ? opts.active.active() : (COLOURS as readonly string[]).includes(String(asked)) ? (asked as Colour) : null;
+    const known = (COLOURS as readonly string[]).includes(String(asked));
+    const colour = asked === undefined ? opts.active.active() : known ? (asked as Colour) : null;
     if (colour === null) {
       const error = asked === undefined ? 'no active gateway yet' : `unknown ${UPSTREAM_HEADER}`;
       res.writeHead(asked === undefined ? 503 : 400, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
@@ -91,7 +98,13 @@ export function createFront(opts: FrontOptions): Front {
   return { server, status };
 }
 
-async function forward(req: IncomingMessage, res: ServerResponse, opts: FrontOptions, upstream: string, level: 'warn' | 'debug'): Promise<void> {
+async function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: FrontOptions,
+  upstream: string,
+  level: 'warn' | 'debug',
+): Promise<void> {
   const target = `${opts.origin ? opts.origin(upstream) : `http://${upstream}`}${req.url ?? '/'}`;
   const abort = new AbortController();
   res.on('close', () => {

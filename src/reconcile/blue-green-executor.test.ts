@@ -37,12 +37,17 @@ function project(): { dir: string; settings: Settings; write(name: string): void
   mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
   writeFileSync(join(dir, 'secrets', 'mcp-litellm.env'), 'LITELLM_MASTER_KEY=sk-x\n', { mode: 0o600 });
   const settings = loadSettings({
-    env: { MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: join(dir, 'secrets'), MCP_RECONCILER_GATEWAY_HANDOVER: 'blue-green' },
+    env: {
+      MCP_RECONCILER_PROJECTS_ROOT: dir,
+      MCP_RECONCILER_SECRETS_DIR: join(dir, 'secrets'),
+      MCP_RECONCILER_GATEWAY_HANDOVER: 'blue-green',
+    },
   });
   return { dir, settings, write: (name) => writeFileSync(join(desired, `mcp-${name}.yaml`), HTTP) };
 }
 
-const names = (rt: InMemoryRuntime): string[] => [...rt.containers.values()].map((c) => c.name).filter((n) => /litellm|front/.test(n)).sort();
+const names = (rt: InMemoryRuntime): string[] =>
+  [...rt.containers.values()].map((c) => c.name).filter((n) => /litellm|front/.test(n)).sort();
 
 describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
   test('a change hands over: the standby is awaited with the new tools, switched to, the old one drained and removed', async () => {
@@ -102,7 +107,8 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
       p.write('a');
       const runtime = new InMemoryRuntime();
       const config = new MemoryConfigStore();
-      const r = new Reconciler(p.settings, { runtime, config, gateway: null, handover: new FakeHandover(), log: createLogger({ level: 'silent' }) });
+      const log = createLogger({ level: 'silent' });
+      const r = new Reconciler(p.settings, { runtime, config, gateway: null, handover: new FakeHandover(), log });
       await r.reconcile();
       p.write('b');
       const { plan } = await r.plan();

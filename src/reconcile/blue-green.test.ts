@@ -20,7 +20,11 @@ function bgInput(servers: typeof a[], observed: PlanInput['observed']): PlanInpu
     ...base,
     gateway: {
       ...base.gateway,
-      blueGreen: { front: frontSpec(s), colours: { blue: gatewayColourSpec(s, g, 'blue'), green: gatewayColourSpec(s, g, 'green') }, activePath: frontActivePath(s) },
+      blueGreen: {
+        front: frontSpec(s),
+        colours: { blue: gatewayColourSpec(s, g, 'blue'), green: gatewayColourSpec(s, g, 'green') },
+        activePath: frontActivePath(s),
+      },
     },
   };
 }
@@ -41,7 +45,8 @@ function apply(observed: PlanInput['observed'], ops: readonly Operation[]): Plan
       case 'recreate-container': {
         o.containers = o.containers.filter((c) => c.name !== op.spec.name);
         const c: ObservedContainer = {
-          id: `id-${op.spec.name}-${o.containers.length}-${op.spec.labels[Labels.SpecHash]}`, name: op.spec.name, image: op.spec.image, state: 'running',
+          id: `id-${op.spec.name}-${o.containers.length}-${op.spec.labels[Labels.SpecHash]}`,
+          name: op.spec.name, image: op.spec.image, state: 'running',
           running: true, owned: true, role: op.role, server: op.server ?? null, specHash: op.spec.labels[Labels.SpecHash] ?? null,
           specSummary: null, source: null, hostPorts: {}, imageId: '', networks: op.spec.networks.map((n) => n.name),
         };
@@ -56,7 +61,8 @@ function apply(observed: PlanInput['observed'], ops: readonly Operation[]): Plan
         o.containers = o.containers.filter((c) => c.id !== op.containerId);
         break;
       case 'disconnect-network':
-        o.containers = o.containers.map((c) => (c.name === op.container ? { ...c, networks: (c.networks ?? []).filter((n) => n !== op.network) } : c));
+        o.containers = o.containers.map((c) =>
+          (c.name === op.container ? { ...c, networks: (c.networks ?? []).filter((n) => n !== op.network) } : c));
         break;
       case 'remove-network':
         o.networks = o.networks.filter((n) => n.name !== op.network);
@@ -91,7 +97,8 @@ function settle(servers: typeof a[], observed: PlanInput['observed']): PlanInput
   assert.fail(`no convergence: ${renderPlan(plan(bgInput(servers, o)))}`);
 }
 
-const names = (o: PlanInput['observed']): string[] => o.containers.map((c) => c.name).filter((n) => n.startsWith('mcp-litellm') || n === 'mcp-front').sort();
+const names = (o: PlanInput['observed']): string[] =>
+  o.containers.map((c) => c.name).filter((n) => n.startsWith('mcp-litellm') || n === 'mcp-front').sort();
 
 /** The colour the front sends to, running: null when it names none or a container that is not there. */
 function serving(o: PlanInput['observed']): string | null {
@@ -114,13 +121,14 @@ describe('blue/green gateway planner (ADR 0025)', () => {
     const blue = p.operations.find((o) => o.resourceId === 'container:mcp-litellm-blue');
     assert.ok(blue?.type === 'create-container');
     assert.equal(blue.spec.publish, undefined, 'a colour publishes no port: the front holds it');
-    assert.deepEqual(blue.spec.networks[0], { name: s.network, aliases: ['mcp-litellm'] }, 'the edge serves both colours by the gateway name');
+    const edgeServes = 'the edge serves both colours by the gateway name';
+    assert.deepEqual(blue.spec.networks[0], { name: s.network, aliases: ['mcp-litellm'] }, edgeServes);
     const done = settle([a], apply({ networkExists: false, containers: [], volumes: [], gatewayConfigText: null }, writeOps(p)));
     assert.deepEqual(names(done), ['mcp-front', 'mcp-litellm-blue']);
     assert.equal(done.frontActiveText, renderActive('blue'));
   });
 
-  test('a config change: standby created, awaited for the new tools, switched to, then the old colour drained and removed; the front untouched', () => {
+  test('a config change: standby created, awaited for the new tools, switched to, old colour drained and removed; front untouched', () => {
     const start = settle([a], { networkExists: false, containers: [], volumes: [], gatewayConfigText: null });
     const p = plan(bgInput([a, b], start));
     const lines = renderPlan(p).split('\n').filter((l) => /litellm-|front|gateway:/.test(l));
@@ -184,7 +192,8 @@ describe('blue/green gateway planner (ADR 0025)', () => {
   test('migration from handover: restart: the colour starts beside mcp-litellm, which is retired before the front takes its port', () => {
     const restart = bgInput([a], { networkExists: false, containers: [], volumes: [], gatewayConfigText: null });
     const { blueGreen: _bg, ...single } = restart.gateway;
-    const old = converged({ ...restart, gateway: single }, plan({ ...restart, gateway: single }).operations.flatMap((o) => (o.type === 'write-gateway-config' ? [o.text] : []))[0]!);
+    const first = plan({ ...restart, gateway: single }).operations.flatMap((o) => (o.type === 'write-gateway-config' ? [o.text] : []))[0]!;
+    const old = converged({ ...restart, gateway: single }, first);
     const p = plan(bgInput([a], old));
     const order = p.operations.filter((o) => /litellm|front/.test(o.resourceId)).map((o) => `${o.type} ${o.resourceId}`);
     assert.deepEqual(order, [
@@ -193,7 +202,8 @@ describe('blue/green gateway planner (ADR 0025)', () => {
       'retire-gateway container:mcp-litellm',
       'create-container container:mcp-front',
     ]);
-    assert.ok(p.operations.every((o) => o.type !== 'remove-container' || o.resourceId !== 'container:mcp-litellm'), 'retired once, not also pruned');
+    const pruned = p.operations.filter((o) => o.type === 'remove-container' && o.resourceId === 'container:mcp-litellm');
+    assert.deepEqual(pruned, [], 'retired once, not also pruned');
     assert.deepEqual(names(settle([a], apply(old, writeOps(p)))), ['mcp-front', 'mcp-litellm-blue']);
   });
 
@@ -203,8 +213,11 @@ describe('blue/green gateway planner (ADR 0025)', () => {
     const create = first.operations.find((o) => o.type === 'create-container' && o.colour === 'green');
     assert.ok(create?.type === 'create-container');
     const hash = create.spec.labels[Labels.SpecHash]!;
-    const p = plan({ ...bgInput([a, b], start), held: [{ object: 'container:mcp-litellm-green', specHash: hash, until: 1, failures: 1, reason: 'exited 1', nextTryIn: '10 s' }] });
-    const types = p.operations.filter((o) => /^(container|gateway):/.test(o.resourceId) && /litellm|front|gateway:/.test(o.resourceId)).map((o) => o.type);
+    const held = [{ object: 'container:mcp-litellm-green', specHash: hash, until: 1, failures: 1, reason: 'exited 1', nextTryIn: '10 s' }];
+    const p = plan({ ...bgInput([a, b], start), held });
+    const types = p.operations
+      .filter((o) => /^(container|gateway):/.test(o.resourceId) && /litellm|front|gateway:/.test(o.resourceId))
+      .map((o) => o.type);
     assert.deepEqual(types, ['backoff-held']);
   });
 
@@ -221,7 +234,8 @@ describe('blue/green gateway planner (ADR 0025)', () => {
 
   test('API mode: a handover (the gateway spec changed) awaits the rows already registered, and the registrations stay API calls', () => {
     const start = settle([a], { networkExists: false, containers: [], volumes: [], gatewayConfigText: null });
-    const stale = { ...start, containers: start.containers.map((c) => (c.name === 'mcp-litellm-blue' ? { ...c, specHash: 'an-older-image' } : c)) };
+    const older = (c: ObservedContainer): ObservedContainer => (c.name === 'mcp-litellm-blue' ? { ...c, specHash: 'an-older-image' } : c);
+    const stale = { ...start, containers: start.containers.map(older) };
     const rows = [{ server_id: 'mcp-reconciler~default~a', server_name: 'mcp_a' }, { server_id: 'someone-else', server_name: 'theirs' }];
     const input = bgInput([a], { ...stale, apiServers: rows });
     const p = plan({ ...input, gateway: { ...input.gateway, mode: 'api' } });

@@ -55,7 +55,8 @@ export function planBlueGreen(b: BlueGreenInput): { ops: Operation[]; kept: stri
     const l = b.legacy;
     if (!l?.owned) return;
     legacyStays = false;
-    ops.push({ type: 'retire-gateway', resourceId: `container:${l.name}`, cause: 'the blue/green gateway replaces it (gateway.handover: blue-green)', containerId: l.id, role: 'gateway', drainTo: null });
+    const cause = 'the blue/green gateway replaces it (gateway.handover: blue-green)';
+    ops.push({ type: 'retire-gateway', resourceId: `container:${l.name}`, cause, containerId: l.id, role: 'gateway', drainTo: null });
   };
   const switchTo = (c: GatewayColour, cause: string): void => {
     const text = renderActive(c);
@@ -72,7 +73,8 @@ export function planBlueGreen(b: BlueGreenInput): { ops: Operation[]; kept: stri
       if (op.type === 'recreate-container') {
         // Nothing uses a stale standby: remove it and create, no swap needed.
         retire(c, null, `${op.cause} (standby)`);
-        ops.push({ type: 'create-container', resourceId: op.resourceId, cause: op.cause, spec: op.spec, role: 'gateway', colour: c, halt: true });
+        const { resourceId, cause, spec: next } = op;
+        ops.push({ type: 'create-container', resourceId, cause, spec: next, role: 'gateway', colour: c, halt: true });
         fresh = true;
       } else if (op.type === 'create-container' || op.type === 'start-container') {
         ops.push({ ...op, colour: c, halt: true });
@@ -96,9 +98,12 @@ export function planBlueGreen(b: BlueGreenInput): { ops: Operation[]; kept: stri
     retireLegacy();
   } else if (frontRunning) {
     const standby: GatewayColour = active !== null ? otherColour(active) : good('green') && !good('blue') ? 'green' : 'blue';
-    const why = active === null ? 'no active gateway' : container(active) ? `gateway ${active} runs another spec` : `gateway ${active} is gone`;
+    const why = active === null
+      ? 'no active gateway'
+      : container(active) ? `gateway ${active} runs another spec` : `gateway ${active} is gone`;
     if (bringUp(standby)) {
-      ops.push({ type: 'await-gateway', resourceId: `gateway:${standby}`, cause: `${why}; ${standby} takes over once it lists the tools`, colour: standby, expect: b.expect, halt: true });
+      const cause = `${why}; ${standby} takes over once it lists the tools`;
+      ops.push({ type: 'await-gateway', resourceId: `gateway:${standby}`, cause, colour: standby, expect: b.expect, halt: true });
       switchTo(standby, `gateway ${standby} is ready`);
       retire(otherColour(standby), standby, `gateway ${standby} took over`);
       retireLegacy();

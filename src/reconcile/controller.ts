@@ -147,7 +147,11 @@ export class Reconciler {
     const gm = await this.#gatewayMode();
     // Blue/green (ADR 0025): two LiteLLM colours behind the front, in config and API mode alike.
     const blueGreen = s.gateway.managed && s.gateway.handover === 'blue-green'
-      ? { front: frontSpec(s), colours: { blue: gatewayColourSpec(s, gSpec, 'blue'), green: gatewayColourSpec(s, gSpec, 'green') }, activePath: frontActivePath(s) }
+      ? {
+        front: frontSpec(s),
+        colours: { blue: gatewayColourSpec(s, gSpec, 'blue'), green: gatewayColourSpec(s, gSpec, 'green') },
+        activePath: frontActivePath(s),
+      }
       : null;
     const activeText = blueGreen ? this.#deps.config.read(blueGreen.activePath) : null;
     // status, the page and /status name the colour serving now (ADR 0025).
@@ -160,7 +164,8 @@ export class Reconciler {
       edge,
       edgeDocker: edgeDockerSpec(s),
       gateway: {
-        managed: s.gateway.managed, restartContainer: s.gateway.restartContainer, mode: gm.mode, apiIdPrefix: apiIdPrefix(s.instance), spec: gSpec,
+        managed: s.gateway.managed, restartContainer: s.gateway.restartContainer, mode: gm.mode,
+        apiIdPrefix: apiIdPrefix(s.instance), spec: gSpec,
         configPath: s.gateway.configPath, problem: gProblem, ...(blueGreen ? { blueGreen } : {}),
       },
       observed: {

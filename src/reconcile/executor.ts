@@ -46,7 +46,8 @@ export async function execute(plan: Plan, deps: ExecuteDeps, opts: ExecuteOption
     for (const op of ops) {
       // A failed handover step stops the handover's later steps (the old colour keeps serving); other work goes on.
       if (halted && (op.halt === true || op.type === 'retire-gateway')) {
-        deps.log.warn({ resourceId: op.resourceId, op: op.type }, `${op.type} ${op.resourceId} not tried: ${halted.type} ${halted.resourceId} failed`);
+        const msg = `${op.type} ${op.resourceId} not tried: ${halted.type} ${halted.resourceId} failed`;
+        deps.log.warn({ resourceId: op.resourceId, op: op.type }, msg);
         continue;
       }
       const ok = await runOne(op, deps, opts, result);
@@ -98,7 +99,10 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
 
 /** Registration and the gateway (config, guard, API rows, the gateway's containers and handover): one lane. */
 function isStackOp(op: Operation): boolean {
-  const types: readonly string[] = ['write-gateway-config', 'write-gateway-guard', 'api-create', 'api-delete', 'restart-gateway', 'await-gateway', 'switch-gateway', 'retire-gateway'];
+  const types: readonly string[] = [
+    'write-gateway-config', 'write-gateway-guard', 'api-create', 'api-delete', 'restart-gateway',
+    'await-gateway', 'switch-gateway', 'retire-gateway',
+  ];
   return types.includes(op.type) || ('role' in op && (op.role === 'gateway' || op.role === 'front'));
 }
 
@@ -168,7 +172,10 @@ async function run(op: Operation, deps: ExecuteDeps, opts: ExecuteOptions = {}):
     case 'await-gateway': {
       const h = handoverOf(deps);
       const r = await step('await-gateway', () => h.waitReady(op.colour, op.expect, opts.readyTimeoutMs ?? GATEWAY_READY_TIMEOUT_MS));
-      if (r.missing.length > 0) deps.log.warn({ resourceId: op.resourceId, missing: r.missing }, `gateway ${op.colour} lists no tools of ${r.missing.join(', ')} yet (nor does the active one); switching`);
+      if (r.missing.length > 0) {
+        const msg = `gateway ${op.colour} lists no tools of ${r.missing.join(', ')} yet (nor does the active one); switching`;
+        deps.log.warn({ resourceId: op.resourceId, missing: r.missing }, msg);
+      }
       return;
     }
     case 'switch-gateway':
@@ -180,7 +187,10 @@ async function run(op: Operation, deps: ExecuteDeps, opts: ExecuteOptions = {}):
         const h = handoverOf(deps);
         const from = op.colour;
         const r = await step('drain-gateway', () => h.drain(from, to, opts.drainTimeoutMs ?? GATEWAY_DRAIN_TIMEOUT_MS));
-        if (r.inflight > 0) deps.log.warn({ resourceId: op.resourceId, inflight: r.inflight }, `gateway ${from} still answers ${r.inflight} call(s) after the drain bound; removed anyway`);
+        if (r.inflight > 0) {
+          const msg = `gateway ${from} still answers ${r.inflight} call(s) after the drain bound; removed anyway`;
+          deps.log.warn({ resourceId: op.resourceId, inflight: r.inflight }, msg);
+        }
       }
       return step('retire-gateway', () => rt.remove(op.containerId));
     }

@@ -8,7 +8,8 @@ import { deepFreeze } from '../memo/memo.js';
 import { parsePolicyFile, renderPolicyFile } from '../policy/tool-policy.js';
 import type { ToolPolicy } from '../model/types.js';
 import { planBlueGreen } from './blue-green.js';
-import { NEXT_SUFFIX, type GatewayColour, type HeldChange, type ContainerRole, type ContainerSpec, type Observed, type ObservedContainer, type ObservedNetwork, type Operation, type Plan, type ServerModel } from '../model/types.js';
+import { NEXT_SUFFIX, type HeldChange, type ContainerRole, type ContainerSpec, type Observed, type ObservedContainer, type ObservedNetwork, type Operation, type Plan, type ServerModel } from '../model/types.js';
+import type { GatewayColour } from '../model/types.js';
 
 export interface PlanInput {
   network: string;
@@ -319,7 +320,10 @@ export function plan(input: PlanInput): Plan {
         legacy: legacy?.owned && legacy.role === 'gateway' ? legacy : undefined,
         // What the new colour must list: config mode its owned entries; API mode the rows already registered (it loads them at start).
         expect: input.gateway.mode === 'api'
-          ? (observed.apiServers ?? []).filter((r) => r.server_id.startsWith(input.gateway.apiIdPrefix)).flatMap((r) => (r.server_name ? [r.server_name] : [])).sort()
+          ? (observed.apiServers ?? [])
+            .filter((r) => r.server_id.startsWith(input.gateway.apiIdPrefix))
+            .flatMap((r) => (r.server_name ? [r.server_name] : []))
+            .sort()
           : Object.keys(readGatewayConfig(configText).owned).sort(),
         byName: (name) => byName.get(name),
         ensure: (spec, h, role, extra) => ensure(spec, h, role, undefined, extra),

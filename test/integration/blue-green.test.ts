@@ -29,7 +29,8 @@ describe('blue/green gateway: config changes under a steady stream of tool calls
   };
   const active = (): string | null => parseActive(readFileSync(frontActivePath(stack.settings), 'utf8'));
   const everything = readFileSync(join(REPO, 'desired-state', 'mcp-everything.yaml'), 'utf8');
-  const second = (description: string): string => everything.replace(/^name: everything$/m, 'name: two').replace(/^description: .*$/m, `description: ${description}`);
+  const second = (description: string): string =>
+    everything.replace(/^name: everything$/m, 'name: two').replace(/^description: .*$/m, `description: ${description}`);
 
   test('0 failed calls across 3 config changes; the new server\'s tools appear and go; colours alternate', async () => {
     stack.copyExample('everything');

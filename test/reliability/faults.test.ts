@@ -139,7 +139,8 @@ describe('crash points in config mode (real dockerd and LiteLLM)', { timeout: 1_
     for (const v of await memoryVolume().catch(() => [])) await docker.getVolume(v.Name).remove().catch(() => undefined);
   });
 
-  const configPoints = STEPS.filter((s) => !s.startsWith('api-') && !HANDOVER_STEPS.includes(s)).flatMap((s) => [`before:${s}`, `after:${s}`]);
+  const configPoints = STEPS.filter((s) => !s.startsWith('api-') && !HANDOVER_STEPS.includes(s))
+    .flatMap((s) => [`before:${s}`, `after:${s}`]);
   for (const point of configPoints) {
     test(`killed at ${point}: one more pass converges, the data survives`, async () => {
       round++;
@@ -201,7 +202,9 @@ describe('crash points of the blue/green handover (real dockerd and LiteLLM; ADR
       assert.equal(again.status, 0, `${again.stdout}${again.stderr}`);
       const faults = await containerFaults(stack, ['alpha'], ['edge', 'edge-docker', 'front', 'gateway']);
       const colour = parseActive(readFileSync(frontActivePath(stack.settings), 'utf8'));
-      const gateways = (await stack.containers()).filter((c) => c.Labels['io.mcp-reconciler.role'] === 'gateway').map((c) => c.Names[0]?.slice(1));
+      const gateways = (await stack.containers())
+        .filter((c) => c.Labels['io.mcp-reconciler.role'] === 'gateway')
+        .map((c) => c.Names[0]?.slice(1));
       console.log(`# ${point}: ${faults.duplicates.length} duplicates, ${faults.orphans.length} orphans; active ${colour}`);
       assert.deepEqual(faults, { duplicates: [], orphans: [], missing: [], notRunning: [] });
       assert.deepEqual(gateways, [`${stack.id}-litellm-${colour}`], 'the active file names the one colour that runs');

@@ -93,13 +93,19 @@ export function register(program: Command): void {
 
 /** `front`: what the blue/green gateway's front container runs (the reconciler starts it; ADR 0025). */
 export function registerFront(program: Command): void {
-  const front = defineCommand(program, 'front', "hold the gateway's port and forward to the active LiteLLM colour (inside the mcp-front container)", {
-    examples: ['--port 4000 --active-file /etc/mcp-front/active.json --upstream blue=mcp-litellm-blue:4000 --upstream green=mcp-litellm-green:4000'],
+  const summary = "hold the gateway's port and forward to the active LiteLLM colour (inside the mcp-front container)";
+  const front = defineCommand(program, 'front', summary, {
+    examples: [
+      '--port 4000 --active-file /etc/mcp-front/active.json --upstream blue=mcp-litellm-blue:4000 --upstream green=mcp-litellm-green:4000',
+    ],
     exits: [[Exit.Ok, 'stopped by SIGTERM or SIGINT'], [Exit.Usage, 'an --upstream missing or not <blue|green>=<host>:<port>']],
   })
     .option('--port <port>', 'listen port', '4000')
     .requiredOption('--active-file <file>', 'the file naming the active colour, re-read when it changes')
-    .option('--upstream <colour=host:port>', 'where a colour is reached (both blue and green)', (v: string, all: string[]) => [...all, v], [] as string[]);
+    .option('--upstream <colour=host:port>', 'where a colour is reached (both blue and green)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    );
   onRun(front, async (o: { port: string; activeFile: string; upstream: string[] }) => {
     const log = createLogger();
     const upstreams: Partial<Record<Colour, string>> = {};
