@@ -110,15 +110,16 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
       const t0 = performance.now();
       if (i % 2 === 0) writeFileSync(file, SERVER(name));
       else unlinkSync(file);
+      // Polled from the drop on, beside the pass: the tools are there from the switch, before the old colour is drained and removed.
+      const seen = waitUntil(async () => {
+        const t = await gateway.listTools({ servers: [`mcp_${name}`, 'mcp_base'], timeoutMs: 10_000 });
+        return t.ok && (i % 2 === 0) === t.tools.includes(`mcp_${name}-echo`) && t.tools.includes('mcp_base-echo');
+      }, 600_000).then(() => performance.now() - t0);
       const out = await r.reconcile();
       passes.push(performance.now() - t0);
       const failed = out.result.failed.map((f) => `${f.op.type} ${f.op.resourceId}: ${f.error}`);
       if (failed.length > 0) throw new Error(`change ${i} failed: ${failed.join('; ')}`);
-      await waitUntil(async () => {
-        const t = await gateway.listTools({ timeoutMs: 10_000 });
-        return t.ok && (i % 2 === 0) === t.tools.includes(`mcp_${name}-echo`);
-      }, 120_000);
-      (i % 2 === 0 ? drops : removals).push(performance.now() - t0);
+      (i % 2 === 0 ? drops : removals).push(await seen);
     }
     stop = true;
     await Promise.all(loops);
