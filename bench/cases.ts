@@ -9,5 +9,9 @@ import { fileDrop, fileDropApi } from './drop.js';
 import { dockerBack } from './docker-back.js';
 import { badEdit } from './bad-edit.js';
 import { daemonMemory } from './daemon-memory.js';
+import { configHandover } from './handover.js';
 
-export const CASES: readonly BenchCase[] = [probeCost, noopResync, noopResyncDocker, litellmRestart, stdioBridge, fileDrop, fileDropApi, dockerBack, badEdit, daemonMemory];
+export const CASES: readonly BenchCase[] = [
+  probeCost, noopResync, noopResyncDocker, litellmRestart, stdioBridge, fileDrop, fileDropApi, configHandover,
+  dockerBack, badEdit, daemonMemory,
+];

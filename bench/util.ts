@@ -38,7 +38,13 @@ export function stackDir(id: string, gateway: Record<string, unknown>): { dir: s
   const settingsFile = join(dir, 'settings.yaml');
   writeFileSync(settingsFile, JSON.stringify({
     projectsRoot: join(dir, 'projects'), secretsDir: secrets, network: `${id}-net`, namePrefix: `${id}-`, instance: id, statusPort: 0, gateway,
-    imageOverrides: { 'mcp/everything:latest': 'local/mcp-everything:test', [LITELLM_IMAGE]: 'local/litellm:1.77.3', [LITELLM_DATABASE_IMAGE]: 'local/litellm:1.77.3', [RECONCILER_IMAGE]: 'local/mcp-reconciler:prod' },
+    imageOverrides: {
+      'mcp/everything:latest': 'local/mcp-everything:test',
+      [LITELLM_IMAGE]: 'local/litellm:1.77.3',
+      [LITELLM_DATABASE_IMAGE]: 'local/litellm:1.77.3',
+      // A branch's own build of the edge and the front (scripts/images/build-prod.sh <tag>), as in the tests.
+      [RECONCILER_IMAGE]: process.env['MCP_TEST_RECONCILER_IMAGE'] ?? 'local/mcp-reconciler:prod',
+    },
   }));
   return { dir, settingsFile, key };
 }

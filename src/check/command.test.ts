@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSettings, type Settings } from '../config/settings.js';
-import { resolveKey, stringMockModels, checkInput, checkCommand } from './command.js';
+import { resolveKey, stringMockModels, checkInput, checkCommand, gatewayLogsContainer } from './command.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -92,6 +92,21 @@ test('checkInput: servers from the desired files with their check tools, the dat
     assert.deepEqual(invalid, ['mcp-bad.yaml:1:1 port: required for transport http']);
     assert.equal(input.auditWaitMs, 5_000);
     assert.equal(input.gatewayContainer, 'mcp-litellm');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('blue/green (ADR 0025): the fix names the active colour, or the front before there is one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'check-bg-'));
+  try {
+    const env = { MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: join(dir, 'secrets') };
+    assert.equal(gatewayLogsContainer(loadSettings({ env })), 'mcp-litellm');
+    const settings = loadSettings({ env: { ...env, MCP_RECONCILER_GATEWAY_HANDOVER: 'blue-green' } });
+    assert.equal(gatewayLogsContainer(settings), 'mcp-front');
+    mkdirSync(join(dir, 'front'));
+    writeFileSync(join(dir, 'front', 'active.json'), '{"active":"green"}\n');
+    assert.equal(gatewayLogsContainer(settings), 'mcp-litellm-green');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

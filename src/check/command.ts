@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { Settings } from '../config/settings.js';
 import { loadDesiredDir, displayPath } from '../desired/load.js';
-import { containerName, gatewayContainerName } from '../desired/resolve.js';
+import { containerName, gatewayContainerName, gatewayColourName, frontActivePath, frontContainerName } from '../desired/resolve.js';
+import { MAX_ACTIVE_BYTES, parseActive } from '../front/active.js';
 import { gatewayServerName } from '../desired/schema.js';
 import { readEnvFile, readSecretsFile, parseEnvFile } from '../desired/env-file.js';
 import { readRegularFile } from '../fs/safe-read.js';
@@ -103,7 +104,7 @@ export function checkInput(
     })),
     invalid,
     gatewayUrl: settings.gateway.url,
-    gatewayContainer: gatewayContainerName(settings),
+    gatewayContainer: gatewayLogsContainer(settings),
     key: key.key,
     keySource: key.source,
     clientKey: opts.keyEnv !== undefined || opts.keyFile !== undefined,
@@ -115,6 +116,18 @@ export function checkInput(
     auditWaitMs: opts.auditWaitSeconds !== undefined ? opts.auditWaitSeconds * 1000 : DEFAULT_AUDIT_WAIT_MS,
   };
   return { input, databaseUrl };
+}
+
+/** The container whose log explains a gateway failure: the active colour under blue/green (ADR 0025), else mcp-litellm. */
+export function gatewayLogsContainer(settings: Settings): string {
+  if (!settings.gateway.managed || settings.gateway.handover !== 'blue-green') return gatewayContainerName(settings);
+  let colour = null;
+  try {
+    colour = parseActive(readRegularFile(frontActivePath(settings), { maxBytes: MAX_ACTIVE_BYTES }));
+  } catch {
+    colour = null;
+  }
+  return colour ? gatewayColourName(settings, colour) : frontContainerName(settings);
 }
 
 /** `mcp-reconciler check`: 0 when every step passed (or did not apply), 1 otherwise. */

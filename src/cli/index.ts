@@ -29,7 +29,8 @@ export { Exit } from './command.js';
  * `register(program)` defines it with `defineCommand` (help with examples and exit codes) and `onRun`.
  */
 const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
-  validate, add, plan, apply, run, status, logs, litellmConfig, exportCmd, clients, keys, db, doctor, check, install, edge, completion,
+  validate, add, plan, apply, run, status, logs, litellmConfig, exportCmd, clients, keys, db, doctor, check, install, edge,
+  { register: edge.registerFront }, completion,
 ];
 
 const processIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };

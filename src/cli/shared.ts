@@ -3,6 +3,7 @@ import { loadSettings, type Settings } from '../config/settings.js';
 import { DockerRuntime } from '../docker/runtime.js';
 import { LiteLLMGateway } from '../litellm/gateway-client.js';
 import { LiteLLMApi } from '../litellm/api.js';
+import { FrontHandover } from '../front/client.js';
 import { FileConfigStore } from '../litellm/file-store.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { Reconciler, masterKeyFrom, type ReconcilerDeps } from '../reconcile/controller.js';
@@ -29,7 +30,10 @@ export function buildReconciler(
   const runtime = new DockerRuntime(undefined, log.child({ component: 'docker' }), { pull: settings.images.pull });
   const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
   const api = new LiteLLMApi(settings.gateway.url, () => masterKeyFrom(settings));
-  const deps: ReconcilerDeps = { runtime, config: new FileConfigStore(), gateway, api, log };
+  // Blue/green (ADR 0025): the gateway's address is the front's; the handover goes through it.
+  const blueGreen = settings.gateway.managed && settings.gateway.handover === 'blue-green';
+  const handover = blueGreen ? new FrontHandover(settings.gateway.url, () => masterKeyFrom(settings)) : null;
+  const deps: ReconcilerDeps = { runtime, config: new FileConfigStore(), gateway, api, handover, log };
   return { reconciler: new Reconciler(settings, deps), gateway, runtime, deps };
 }
 

@@ -19,6 +19,13 @@ const GatewaySchema = z
       .enum(['auto', 'config', 'api'])
       .default('auto')
       .describe('auto: API mode when the gateway has a database (hot changes), else config mode (restart)'),
+    handover: z
+      .enum(['restart', 'blue-green'])
+      .default('restart')
+      .describe(
+        'restart: a change recreates mcp-litellm (its clients fail for the restart). blue-green: <namePrefix>front holds the port ' +
+          'and a change starts the other LiteLLM colour beside the running one, switching once it lists the tools (ADR 0025)',
+      ),
     image: z
       .string()
       .min(1)
@@ -172,6 +179,7 @@ export const ENV_OVERRIDES: Record<string, (s: Record<string, unknown>, v: strin
   MCP_RECONCILER_SECRETS_DIR: (s, v) => (s['secretsDir'] = v),
   MCP_RECONCILER_NETWORK: (s, v) => (s['network'] = v),
   MCP_RECONCILER_GATEWAY_PORT: (s, v) => (sub(s, 'gateway')['hostPort'] = Number(v)),
+  MCP_RECONCILER_GATEWAY_HANDOVER: (s, v) => (sub(s, 'gateway')['handover'] = v),
   MCP_RECONCILER_GATEWAY_MANAGED: (s, v) => (sub(s, 'gateway')['managed'] = v === 'true' || v === '1'),
   MCP_RECONCILER_STATUS_PORT: (s, v) => (s['statusPort'] = Number(v)),
   MCP_RECONCILER_STATUS_ADDRESS: (s, v) => (s['statusAddress'] = v),
@@ -262,6 +270,7 @@ export function loadSettings(
   const projectsRoot = abs(s.projectsRoot);
   const secretsDir = abs(s.secretsDir);
   const hostPort = s.gateway.hostPort;
+  const frontServes = s.gateway.managed && s.gateway.handover === 'blue-green';
   return {
     ...s,
     settingsFile: file,
@@ -275,10 +284,12 @@ export function loadSettings(
       entrypoint: s.gateway.entrypoint,
       configPath: s.gateway.configPath ? abs(s.gateway.configPath) : join(projectsRoot, 'litellm', 'config.yaml'),
       envFile: s.gateway.envFile ? abs(s.gateway.envFile) : join(secretsDir, `${s.namePrefix}litellm.env`),
-      // reach: network: the managed gateway by its container name on <network>, on its container port.
+      // reach: network: the managed gateway (blue/green: its front, ADR 0025) by its container name on <network>, on its container port.
       url:
         s.gateway.url ??
-        (s.reach === 'network' ? `http://${s.namePrefix}litellm:${s.gateway.containerPort}` : `http://127.0.0.1:${hostPort}`),
+        (s.reach === 'network'
+          ? `http://${s.namePrefix}${frontServes ? 'front' : 'litellm'}:${s.gateway.containerPort}`
+          : `http://127.0.0.1:${hostPort}`),
     },
   };
 }

@@ -5,7 +5,7 @@ import { resolveImage, LITELLM_IMAGE, LITELLM_DATABASE_IMAGE } from '../config/s
 import { Labels, ownerLabels } from '../docker/labels.js';
 import { errorMessage } from '../errors/index.js';
 import { secretDigest, sha256Hex, specHash } from '../reconcile/hash.js';
-import type { BuildSpec, ContainerSpec, Hardening, ServerModel } from '../model/types.js';
+import type { BuildSpec, ContainerSpec, GatewayColour, Hardening, ServerModel } from '../model/types.js';
 import {
   HealthSchema, SecuritySchema, gatewayServerName, memoryBytes, mountRe, parsePackageSpec, type Security, type ServerSpec,
 } from './schema.js';
@@ -648,6 +648,72 @@ export function gatewaySpec(settings: Settings, servers: readonly ServerModel[] 
     volumes: [],
     hardening: GATEWAY_HARDENING,
   };
+}
+
+/** The front's container (blue/green, ADR 0025): it holds the gateway's port and name for clients. */
+export function frontContainerName(settings: Pick<Settings, 'namePrefix'>): string {
+  return `${settings.namePrefix}front`;
+}
+
+/** `mcp-litellm-blue`, `mcp-litellm-green`: the two LiteLLM containers of the handover. */
+export function gatewayColourName(settings: Pick<Settings, 'namePrefix'>, colour: GatewayColour): string {
+  return `${gatewayContainerName(settings)}-${colour}`;
+}
+
+/** The file naming the active colour, written by the reconciler (0644, no secret), read by the front. */
+export function frontActivePath(settings: Pick<Settings, 'projectsRoot'>): string {
+  return join(settings.projectsRoot, 'front', 'active.json');
+}
+/** Where the front sees that file's folder (mounted read-only: the file is replaced by rename). */
+export const FRONT_ACTIVE_DIR = '/etc/mcp-front';
+
+/**
+ * One colour of the managed gateway: the gateway's spec under the colour's name, published on no
+ * port (the front holds the LAN port and reaches it on <network>). It keeps the network alias
+ * `<namePrefix>litellm`, so the edge, which serves only that name (ADR 0007), serves both colours.
+ */
+export function gatewayColourSpec(settings: Settings, base: ContainerSpec, colour: GatewayColour): ContainerSpec {
+  const { publish: _publish, ...rest } = base;
+  return { ...rest, name: gatewayColourName(settings, colour) };
+}
+
+/**
+ * The front (ADR 0025): the reconciler's own image, like the edge, on the gateway's LAN port and
+ * on <network> only. It forwards every request to the colour its active file names.
+ */
+export function frontSpec(settings: Settings): ContainerSpec {
+  const g = settings.gateway;
+  const name = frontContainerName(settings);
+  const port = g.containerPort;
+  return {
+    name,
+    image: resolveImage(settings, settings.edge.image),
+    upstreamImage: settings.edge.image,
+    cmd: [
+      'front', '--port', String(port), '--active-file', `${FRONT_ACTIVE_DIR}/${basename(frontActivePath(settings))}`,
+      '--upstream', `blue=${gatewayColourName(settings, 'blue')}:${port}`,
+      '--upstream', `green=${gatewayColourName(settings, 'green')}:${port}`,
+    ],
+    env: {},
+    envFiles: [],
+    secretDigest: null,
+    binds: [`${dirname(frontActivePath(settings))}:${FRONT_ACTIVE_DIR}:ro`],
+    exposedPort: port,
+    publish: { hostIp: g.hostIp, hostPort: g.hostPort },
+    networks: [{ name: settings.network, aliases: [name] }],
+    labels: ownerLabels(settings.instance, 'front'),
+    init: true,
+    restart: 'unless-stopped',
+    volumes: [],
+    hardening: EDGE_HARDENING,
+    healthcheck: frontHealthcheck(port),
+  };
+}
+
+/** The front's health check: its own status route. */
+export function frontHealthcheck(port: number): NonNullable<ContainerSpec['healthcheck']> {
+  const probe = `fetch('http://127.0.0.1:${port}/_mcp-reconciler/front').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
+  return { test: ['CMD', 'node', '-e', probe], intervalS: 30, timeoutS: 3, startPeriodS: 10, retries: 3 };
 }
 
 /**

@@ -46,7 +46,7 @@ export function isOwned(labels: Record<string, string> | undefined, instance: st
 }
 
 export function parseRole(v: string | undefined): ContainerRole | null {
-  return v === 'server' || v === 'gateway' || v === 'edge' || v === 'edge-docker' ? v : null;
+  return v === 'server' || v === 'gateway' || v === 'edge' || v === 'edge-docker' || v === 'front' ? v : null;
 }
 
 /**

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { FAILPOINTS, FAILPOINT_ENV } from './index.js';
+import { FAILPOINTS, FAILPOINT_ENV, HANDOVER_STEPS } from './index.js';
 
 const mod = fileURLToPath(new URL('./index.js', import.meta.url));
 const run = (armed: string | undefined) =>
@@ -33,7 +33,10 @@ describe('failpoints', () => {
   });
 
   test('every step has a before and an after point', () => {
-    assert.equal(FAILPOINTS.length, 22);
+    assert.equal(FAILPOINTS.length, 32);
     assert.ok(FAILPOINTS.includes('after:stop-old') && FAILPOINTS.includes('before:api-create'));
+    // The blue/green handover's steps (ADR 0025), each a crash point of the reliability suite.
+    assert.deepEqual(HANDOVER_STEPS.flatMap((s) => [`before:${s}`, `after:${s}`]).filter((p) => !FAILPOINTS.includes(p)), []);
+    assert.ok(FAILPOINTS.includes('after:switch-gateway') && FAILPOINTS.includes('before:drain-gateway'));
   });
 });

@@ -19,8 +19,17 @@ export const STEPS = [
   'recreate-gateway',
   'api-delete',
   'api-create',
+  // Blue/green handover of the gateway (ADR 0025).
+  'create-standby',
+  'await-gateway',
+  'switch-gateway',
+  'drain-gateway',
+  'retire-gateway',
 ] as const;
 export type Step = (typeof STEPS)[number];
+
+/** The steps only a blue/green handover reaches (gateway.handover: blue-green; ADR 0025). */
+export const HANDOVER_STEPS: readonly Step[] = ['create-standby', 'await-gateway', 'switch-gateway', 'drain-gateway', 'retire-gateway'];
 
 /** All failpoint names: `before:<step>` and `after:<step>`. */
 export const FAILPOINTS: string[] = STEPS.flatMap((s) => [`before:${s}`, `after:${s}`]);

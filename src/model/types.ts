@@ -101,7 +101,10 @@ export interface Hardening {
 }
 
 /** `edge-docker`: the edge's filtering Docker proxy (ADR 0007). */
-export type ContainerRole = 'server' | 'gateway' | 'edge' | 'edge-docker';
+export type ContainerRole = 'server' | 'gateway' | 'edge' | 'edge-docker' | 'front';
+
+/** A LiteLLM container of the blue/green handover (ADR 0025). */
+export type GatewayColour = 'blue' | 'green';
 
 /** A container Docker reports, with our labels already parsed. */
 export interface ObservedContainer {
@@ -159,6 +162,8 @@ export interface Observed {
   restartTarget?: { id: string; startedAt: number; running: boolean } | null;
   /** The edge's tool policy file (ADR 0021); null when missing, absent when not read. */
   toolPolicyText?: string | null;
+  /** The front's active file (ADR 0025); null when missing, absent when not read (no blue/green). */
+  frontActiveText?: string | null;
   /** Rows of LiteLLM's GET /v1/mcp/server when its database is there; null when not read. */
   apiServers?: ApiServerRow[] | null;
   /** Local image id (`sha256:...`) of each wanted image reference; null when not present locally. */
@@ -277,6 +282,12 @@ export const OperationType = {
   RemoveImage: 'remove-image',
   ApiCreate: 'api-create',
   ApiDelete: 'api-delete',
+  /** Blue/green (ADR 0025): the standby colour lists the expected tools. */
+  AwaitGateway: 'await-gateway',
+  /** Blue/green: the front's active file names the new colour. */
+  SwitchGateway: 'switch-gateway',
+  /** Blue/green: the old colour's calls finish (bounded), then it is removed. */
+  RetireGateway: 'retire-gateway',
   /** Reported only: a name clash with something we do not own. */
   Conflict: 'conflict',
   /** Reported only: the server cannot be run as desired. */
@@ -293,6 +304,10 @@ interface OpBase {
   resourceId: string;
   cause: string;
   server?: string;
+  /** Blue/green (ADR 0025): the gateway colour this operation is about. */
+  colour?: GatewayColour;
+  /** When this operation fails, the rest of its executor lane is not tried (the handover stops; the old colour serves). */
+  halt?: boolean;
 }
 
 export type Operation =
@@ -313,6 +328,9 @@ export type Operation =
   | (OpBase & { type: 'api-create'; serverId: string; body: Record<string, unknown> })
   | (OpBase & { type: 'api-delete'; serverId: string })
   | (OpBase & { type: 'restart-gateway'; containerId: string })
+  | (OpBase & { type: 'await-gateway'; colour: GatewayColour; expect: string[] })
+  | (OpBase & { type: 'switch-gateway'; colour: GatewayColour; path: string; text: string })
+  | (OpBase & { type: 'retire-gateway'; containerId: string; role: ContainerRole; drainTo: GatewayColour | null })
   | (OpBase & { type: 'conflict' })
   | (OpBase & { type: 'blocked' })
   | (OpBase & { type: 'prune-held' })

@@ -112,6 +112,14 @@ export interface GatewayReadiness {
   waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** The blue/green handover through the front (ADR 0025). One real adapter: front/client.ts. */
+export interface GatewayHandover {
+  /** The colour answers readiness and lists the expected servers' tools (or, after a bound, at least what the active one lists). */
+  waitReady(colour: 'blue' | 'green', expect: readonly string[], timeoutMs: number): Promise<{ missing: string[] }>;
+  /** The front sends to `to`, and `from` has no call in flight (bounded: then returns what is still in flight). */
+  drain(from: 'blue' | 'green', to: 'blue' | 'green', timeoutMs: number): Promise<{ inflight: number }>;
+}
+
 /** LiteLLM's management API for MCP servers. One real adapter: litellm/api.ts. */
 export interface GatewayApi {
   database(): Promise<'database' | 'no-database' | 'unreachable'>;

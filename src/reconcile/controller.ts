@@ -4,12 +4,14 @@ import type { Settings } from '../config/settings.js';
 import { loadDesiredDir, type DesiredLoad } from '../desired/load.js';
 import {
   resolveServers, toolPolicyPath, edgeSpec, edgeDockerSpec, gatewaySpec, gatewayProblem, gatewayCredentialProblems,
+  frontSpec, gatewayColourSpec, frontActivePath,
 } from '../desired/resolve.js';
 import { readEnvFile, readSecretsFile } from '../desired/env-file.js';
 
-import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
+import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayHandover, GatewayReadiness } from '../ports/index.js';
 import { apiIdPrefix } from '../litellm/api.js';
 import { GUARD_FILE } from '../litellm/guard.js';
+import { parseActive } from '../front/active.js';
 import { execute, type BuildListener, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
 import { isReportOnly, type ChangeFailure, type ApiServerRow, type ContainerSpec, type ObservedContainer, type Operation, type Plan, type ServerModel } from '../model/types.js';
@@ -33,6 +35,8 @@ export interface ReconcilerDeps {
   gateway: GatewayReadiness | null;
   /** LiteLLM's management API; null: config mode only. */
   api?: GatewayApi | null;
+  /** The blue/green handover through the front (gateway.handover: blue-green; ADR 0025). */
+  handover?: GatewayHandover | null;
   log: Logger;
   /** Clock for the failure memory (tests). */
   now?: () => number;
@@ -173,6 +177,17 @@ export class Reconciler {
       : (gatewayProblem(s) ??
         (credentialProblems.length > 0 ? `upstream credentials unreadable (${credentialProblems.map((p) => p.message).join('; ')})` : null));
     const gm = await this.#gatewayMode();
+    // Blue/green (ADR 0025): two LiteLLM colours behind the front, in config and API mode alike.
+    const blueGreen = s.gateway.managed && s.gateway.handover === 'blue-green'
+      ? {
+        front: frontSpec(s),
+        colours: { blue: gatewayColourSpec(s, gSpec, 'blue'), green: gatewayColourSpec(s, gSpec, 'green') },
+        activePath: frontActivePath(s),
+      }
+      : null;
+    const activeText = blueGreen ? this.#deps.config.read(blueGreen.activePath) : null;
+    // status, the page and /status name the colour serving now (ADR 0025).
+    const why = blueGreen ? `${gm.why}; blue/green, active: ${parseActive(activeText) ?? 'none yet'}` : gm.why;
     const input: PlanInput = {
       network: s.network,
       instance: s.instance,
@@ -180,7 +195,11 @@ export class Reconciler {
       hold,
       edge,
       edgeDocker: edgeDockerSpec(s),
-      gateway: { managed: s.gateway.managed, restartContainer: s.gateway.restartContainer, mode: gm.mode, apiIdPrefix: apiIdPrefix(s.instance), spec: gSpec, configPath: s.gateway.configPath, problem: gProblem },
+      gateway: {
+        managed: s.gateway.managed, restartContainer: s.gateway.restartContainer, mode: gm.mode,
+        apiIdPrefix: apiIdPrefix(s.instance), spec: gSpec,
+        configPath: s.gateway.configPath, problem: gProblem, ...(blueGreen ? { blueGreen } : {}),
+      },
       observed: {
         networkExists: snap.networkExists,
         networks: snap.networks,
@@ -191,6 +210,7 @@ export class Reconciler {
         gatewayConfigText,
         gatewayGuardText: this.#deps.config.read(join(dirname(s.gateway.configPath), GUARD_FILE)),
         toolPolicyText: this.#deps.config.read(toolPolicyPath(s)),
+        ...(blueGreen ? { frontActiveText: activeText } : {}),
         apiServers: gm.apiServers,
         gatewayConfigMtime: this.#deps.config.mtime(s.gateway.configPath),
         restartTarget: !s.gateway.managed && s.gateway.restartContainer ? await this.#deps.runtime.inspectByName(s.gateway.restartContainer) : null,
@@ -199,7 +219,7 @@ export class Reconciler {
       held: this.#failures.held(this.#now()),
       toolPolicy: { path: toolPolicyPath(s) },
     };
-    return { plan: makePlan(input), load, input, problems, gatewayMode: { mode: gm.mode, why: gm.why } };
+    return { plan: makePlan(input), load, input, problems, gatewayMode: { mode: gm.mode, why } };
   }
 
   /**
@@ -279,6 +299,7 @@ export class Reconciler {
       config: this.#deps.config,
       gateway: this.#deps.gateway,
       api: this.#deps.api ?? null,
+      handover: this.#deps.handover ?? null,
       log: this.#deps.log,
       onBuild: this.#buildListener(),
     });
@@ -415,6 +436,7 @@ function hashOf(op: Extract<Operation, { type: 'create-container' | 'recreate-co
 /** Every image reference a pass may run: servers, the edge, the managed gateway (unique, in order). */
 export function wantedImages(servers: readonly ServerModel[], edge: ContainerSpec, gateway: ContainerSpec | null): string[] {
   const own = servers.flatMap((m) => (m.container ? [m.container.image] : [])); // url: servers run no image
+  // The front (ADR 0025) runs the edge's image: nothing to add for it.
   return [...new Set([...own, edge.image, ...(gateway ? [gateway.image] : [])])];
 }
 

@@ -1,7 +1,7 @@
 import pRetry from 'p-retry';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayReadiness } from '../ports/index.js';
+import type { ConfigStore, ContainerRuntime, GatewayApi, GatewayHandover, GatewayReadiness } from '../ports/index.js';
 import type { NewApiServer } from '../litellm/api.js';
 import { ReconcilerError, ErrorCode, errorMessage } from '../errors/index.js';
 import { NEXT_SUFFIX, isReportOnly, type ContainerSpec, type Operation, type Plan } from '../model/types.js';
@@ -14,6 +14,8 @@ export const OP_RETRIES = 2;
  * to start on a loaded 2-core machine here, so 60 s made a healthy restart a failure.
  */
 export const GATEWAY_READY_TIMEOUT_MS = 120_000;
+/** How long the old gateway colour may finish its calls after the switch (ADR 0025); then it is removed anyway. */
+export const GATEWAY_DRAIN_TIMEOUT_MS = 30_000;
 
 export interface ExecuteDeps {
   runtime: ContainerRuntime;
@@ -21,6 +23,8 @@ export interface ExecuteDeps {
   gateway: GatewayReadiness | null;
   /** LiteLLM's management API (API mode). */
   api?: GatewayApi | null;
+  /** The blue/green handover through the front (gateway.handover: blue-green; ADR 0025). */
+  handover?: GatewayHandover | null;
   log: Logger;
   /** Each line of a build's output (ADR 0023), for the status document. */
   onBuild?: BuildListener;
@@ -43,12 +47,20 @@ export interface ExecuteResult {
  * operation does not stop the independent ones; failures are returned (and logged once here),
  * never swallowed.
  */
-export async function execute(plan: Plan, deps: ExecuteDeps, opts: { readyTimeoutMs?: number } = {}): Promise<ExecuteResult> {
+export async function execute(plan: Plan, deps: ExecuteDeps, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
   const result: ExecuteResult = { done: [], failed: [] };
   const lanes = laneOf(plan);
   const runLane = async (ops: Operation[]): Promise<void> => {
+    let halted: Operation | null = null;
     for (const op of ops) {
+      // A failed handover step stops the handover's later steps (the old colour keeps serving); other work goes on.
+      if (halted && (op.halt === true || op.type === 'retire-gateway')) {
+        const msg = `${op.type} ${op.resourceId} not tried: ${halted.type} ${halted.resourceId} failed`;
+        deps.log.warn({ resourceId: op.resourceId, op: op.type }, msg);
+        continue;
+      }
       const ok = await runOne(op, deps, opts, result);
+      if (!ok && op.halt === true) halted ??= op;
       // The rest of a server's lane needs the image it was building: it waits for the next try.
       if (!ok && op.type === 'build-image') return;
     }
@@ -60,6 +72,11 @@ export async function execute(plan: Plan, deps: ExecuteDeps, opts: { readyTimeou
   await Promise.all([...[...lanes.servers.values()].map((ops) => limit(() => runLane(ops))), runLane(lanes.stack)]);
   await runLane(lanes.last);
   return result;
+}
+
+export interface ExecuteOptions {
+  readyTimeoutMs?: number;
+  drainTimeoutMs?: number;
 }
 
 /** Servers reconciled at the same time. */
@@ -82,7 +99,7 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
     const early = op.type === 'create-network' || op.type === 'write-tool-policy' || (op.type === 'create-volume' && !op.server);
     if (early || leftover || edgeOp) first.push(op);
     else if (op.type === 'remove-container' || op.type === 'remove-network' || op.type === 'remove-image') last.push(op);
-    else if (op.type === 'write-gateway-config' || op.type === 'write-gateway-guard' || op.type === 'api-create' || op.type === 'api-delete' || op.type === 'restart-gateway' || ('role' in op && op.role === 'gateway')) stack.push(op);
+    else if (isStackOp(op)) stack.push(op);
     else {
       const key = op.server ?? op.resourceId;
       servers.set(key, [...(servers.get(key) ?? []), op]);
@@ -91,16 +108,37 @@ export function laneOf(plan: Plan): { first: Operation[]; servers: Map<string, O
   return { first, servers, stack, last };
 }
 
-async function runOne(op: Operation, deps: ExecuteDeps, opts: { readyTimeoutMs?: number }, result: ExecuteResult): Promise<boolean> {
+/** Registration and the gateway (config, guard, API rows, the gateway's containers and handover): one lane. */
+function isStackOp(op: Operation): boolean {
+  const types: readonly string[] = [
+    'write-gateway-config', 'write-gateway-guard', 'api-create', 'api-delete', 'restart-gateway',
+    'await-gateway', 'switch-gateway', 'retire-gateway',
+  ];
+  return types.includes(op.type) || ('role' in op && (op.role === 'gateway' || op.role === 'front'));
+}
+
+/**
+ * Whether the executor waits for the gateway's readiness after this operation: a (re)started single
+ * gateway, or the front (whose readiness is the active colour's). A colour is awaited by its own
+ * `await-gateway` step instead (ADR 0025).
+ */
+function waitsForGateway(op: Operation): boolean {
+  if (!('role' in op) || op.colour !== undefined) return false;
+  if (op.role === 'front') return op.type === 'create-container' || op.type === 'recreate-container' || op.type === 'start-container';
+  return op.role === 'gateway' && op.type !== 'remove-container' && op.type !== 'retire-gateway';
+}
+
+async function runOne(op: Operation, deps: ExecuteDeps, opts: ExecuteOptions, result: ExecuteResult): Promise<boolean> {
   const log = deps.log.child({ resourceId: op.resourceId, op: op.type, ...(op.server ? { server: op.server } : {}) });
-  const gatewayReady = 'role' in op && op.role === 'gateway' && op.type !== 'remove-container' && deps.gateway
+  const gatewayReady = waitsForGateway(op) && deps.gateway
     ? (): Promise<void> => deps.gateway!.waitReady(opts.readyTimeoutMs ?? GATEWAY_READY_TIMEOUT_MS)
     : null;
   try {
     // A recreate is never retried within a pass: each try may stop the working container once,
     // so further tries wait for the reconciler's backoff (ADR 0005).
-    await pRetry(() => run(op, deps), {
-      retries: op.type === 'recreate-container' || op.type === 'build-image' ? 0 : OP_RETRIES,
+    await pRetry(() => run(op, deps, opts), {
+      // Builds are slow and the handover's waits are bounded already: a retry would only wait again.
+      retries: ['recreate-container', 'build-image', 'await-gateway', 'retire-gateway'].includes(op.type) ? 0 : OP_RETRIES,
       minTimeout: 200,
       maxTimeout: 2_000,
       shouldRetry: ({ error }) => error instanceof ReconcilerError && error.retryable && error.code !== ErrorCode.ImageUnavailable,
@@ -133,7 +171,12 @@ async function build(op: Extract<Operation, { type: 'build-image' }>, deps: Exec
   }
 }
 
-async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
+function handoverOf(deps: ExecuteDeps): GatewayHandover {
+  if (!deps.handover) throw new ReconcilerError(ErrorCode.GatewayUnavailable, 'no front configured for the blue/green handover');
+  return deps.handover;
+}
+
+async function run(op: Operation, deps: ExecuteDeps, opts: ExecuteOptions = {}): Promise<void> {
   const rt = deps.runtime;
   switch (op.type) {
     case 'create-network':
@@ -151,15 +194,33 @@ async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
     case 'remove-image':
       return rt.removeImage(op.imageId);
     case 'create-container': {
-      await rt.ensureImage(op.spec.image);
-      const id = await rt.create(op.spec);
-      try {
-        await rt.start(id);
-      } catch (err) {
-        await rt.remove(id).catch(() => undefined);
-        throw err;
+      if (op.colour) return step('create-standby', () => createAndStart(op.spec, rt));
+      return createAndStart(op.spec, rt);
+    }
+    case 'await-gateway': {
+      const h = handoverOf(deps);
+      const r = await step('await-gateway', () => h.waitReady(op.colour, op.expect, opts.readyTimeoutMs ?? GATEWAY_READY_TIMEOUT_MS));
+      if (r.missing.length > 0) {
+        const msg = `gateway ${op.colour} lists no tools of ${r.missing.join(', ')} yet (nor does the active one); switching`;
+        deps.log.warn({ resourceId: op.resourceId, missing: r.missing }, msg);
       }
       return;
+    }
+    case 'switch-gateway':
+      // The front runs as another user and re-reads the file on its next request: no restart (ADR 0025).
+      return step('switch-gateway', () => deps.config.writeShared(op.path, op.text));
+    case 'retire-gateway': {
+      const to = op.drainTo;
+      if (to !== null && op.colour) {
+        const h = handoverOf(deps);
+        const from = op.colour;
+        const r = await step('drain-gateway', () => h.drain(from, to, opts.drainTimeoutMs ?? GATEWAY_DRAIN_TIMEOUT_MS));
+        if (r.inflight > 0) {
+          const msg = `gateway ${from} still answers ${r.inflight} call(s) after the drain bound; removed anyway`;
+          deps.log.warn({ resourceId: op.resourceId, inflight: r.inflight }, msg);
+        }
+      }
+      return step('retire-gateway', () => rt.remove(op.containerId));
     }
     case 'recreate-container':
       if (op.role === 'gateway') return step('recreate-gateway', () => swap(op.containerId, op.spec, rt));
@@ -190,6 +251,18 @@ async function run(op: Operation, deps: ExecuteDeps): Promise<void> {
     }
     default:
       return;
+  }
+}
+
+/** Create and start a container; one that does not start is removed again. */
+async function createAndStart(spec: ContainerSpec, rt: ContainerRuntime): Promise<void> {
+  await rt.ensureImage(spec.image);
+  const id = await rt.create(spec);
+  try {
+    await rt.start(id);
+  } catch (err) {
+    await rt.remove(id).catch(() => undefined);
+    throw err;
   }
 }
 

@@ -7,7 +7,9 @@ import { canonicalJson, sha256Hex, specHash } from './hash.js';
 import { deepFreeze } from '../memo/memo.js';
 import { parsePolicyFile, renderPolicyFile } from '../policy/tool-policy.js';
 import type { ToolPolicy } from '../model/types.js';
+import { planBlueGreen } from './blue-green.js';
 import { NEXT_SUFFIX, type HeldChange, type ContainerRole, type ContainerSpec, type Observed, type ObservedContainer, type ObservedNetwork, type Operation, type Plan, type ServerModel } from '../model/types.js';
+import type { GatewayColour } from '../model/types.js';
 
 export interface PlanInput {
   network: string;
@@ -21,6 +23,11 @@ export interface PlanInput {
   edgeDocker?: ContainerSpec;
   gateway: {
     managed: boolean;
+    /**
+     * gateway.handover: blue-green (ADR 0025): the managed gateway runs as two colours behind the
+     * front; absent: one container, recreated on a change.
+     */
+    blueGreen?: { front: ContainerSpec; colours: Record<GatewayColour, ContainerSpec>; activePath: string };
     /** managed: false — the user's LiteLLM container the reconciler may restart (by name). */
     restartContainer?: string | undefined;
     /** config: entries in config.yaml (restart); api: DELETE/POST on /v1/mcp/server (hot). */
@@ -305,8 +312,41 @@ export function plan(input: PlanInput): Plan {
   if (input.gateway.managed) {
     const g = input.gateway.spec;
     kept.add(g.name);
+    const bg = input.gateway.blueGreen;
+    if (bg) for (const name of [bg.front.name, bg.colours.blue.name, bg.colours.green.name]) kept.add(name);
     if (input.gateway.problem !== null) {
       ops.push({ type: 'blocked', resourceId: `container:${g.name}`, cause: input.gateway.problem });
+    } else if (bg) {
+      // Both colours hash as the gateway's own spec (name and port are the colour's): one hash for both.
+      const { hash, summary } = gatewayHash({ ...bg.colours.blue, name: g.name }, configText);
+      const legacy = byName.get(g.name);
+      const sse = placed.filter((s) => s.transport === 'sse');
+      const out = planBlueGreen({
+        front: bg.front,
+        frontHash: specHash(bg.front),
+        colours: bg.colours,
+        hash,
+        summary,
+        activePath: bg.activePath,
+        activeText: observed.frontActiveText,
+        legacy: legacy?.owned && legacy.role === 'gateway' ? legacy : undefined,
+        // What the new colour must list: config mode its owned entries; API mode the rows already registered (it loads them at start).
+        expect: input.gateway.mode === 'api'
+          ? (observed.apiServers ?? [])
+            .filter((r) => r.server_id.startsWith(input.gateway.apiIdPrefix))
+            .flatMap((r) => (r.server_name ? [r.server_name] : []))
+            .sort()
+          : Object.keys(readGatewayConfig(configText).owned).sort(),
+        byName: (name) => byName.get(name),
+        ensure: (spec, h, role, extra) => ensure(spec, h, role, undefined, extra),
+        attach: (name, current, fresh) => attachments(name, 'gateway', [], fresh ? undefined : current, sse),
+      });
+      // A config or guard that was not written must not reach a new colour: the handover waits for it.
+      ops.forEach((o, i) => {
+        if (o.type === 'write-gateway-config' || o.type === 'write-gateway-guard') ops[i] = { ...o, halt: true };
+      });
+      ops.push(...out.ops);
+      for (const name of out.kept) kept.add(name);
     } else {
       const { hash, summary } = gatewayHash(g, configText);
       ops.push(...ensure(g, hash, 'gateway', undefined, summary));

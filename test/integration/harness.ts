@@ -10,6 +10,7 @@ import { Labels } from '../../src/docker/labels.js';
 import { FileConfigStore } from '../../src/litellm/file-store.js';
 import { LiteLLMGateway } from '../../src/litellm/gateway-client.js';
 import { LiteLLMApi } from '../../src/litellm/api.js';
+import { FrontHandover } from '../../src/front/client.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Reconciler, masterKeyFrom } from '../../src/reconcile/controller.js';
 import type { ContainerRuntime } from '../../src/ports/index.js';
@@ -208,6 +209,8 @@ export async function createStack(extra: Record<string, unknown> = {}): Promise<
     config: new FileConfigStore(),
     gateway,
     api: new LiteLLMApi(settings.gateway.url, () => masterKeyFrom(settings)),
+    // gateway.handover: blue-green (ADR 0025): the handover goes through the front, as in the CLI.
+    handover: settings.gateway.handover === 'blue-green' ? new FrontHandover(settings.gateway.url, () => masterKeyFrom(settings)) : null,
     log: createLogger({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
   });
   const desired = settings.desiredDir;

@@ -13,7 +13,9 @@ import { readGatewayConfig } from '../../src/litellm/config-file.js';
 import { GUARD_FILE, GUARD_PY } from '../../src/litellm/guard.js';
 import { apiIdPrefix } from '../../src/litellm/api.js';
 import { writeOps } from '../../src/model/types.js';
-import { FAILPOINT_ENV, STEPS } from '../../src/failpoint/index.js';
+import { FAILPOINT_ENV, HANDOVER_STEPS, STEPS } from '../../src/failpoint/index.js';
+import { frontActivePath } from '../../src/desired/resolve.js';
+import { parseActive } from '../../src/front/active.js';
 
 /**
  * Reliability: faults against the real dockerd and the real LiteLLM 1.77.3. Every named crash
@@ -137,7 +139,8 @@ describe('crash points in config mode (real dockerd and LiteLLM)', { timeout: 1_
     for (const v of await memoryVolume().catch(() => [])) await docker.getVolume(v.Name).remove().catch(() => undefined);
   });
 
-  const configPoints = STEPS.filter((s) => !s.startsWith('api-')).flatMap((s) => [`before:${s}`, `after:${s}`]);
+  const configPoints = STEPS.filter((s) => !s.startsWith('api-') && !HANDOVER_STEPS.includes(s))
+    .flatMap((s) => [`before:${s}`, `after:${s}`]);
   for (const point of configPoints) {
     test(`killed at ${point}: one more pass converges, the data survives`, async () => {
       round++;
@@ -171,6 +174,48 @@ describe('crash points in config mode (real dockerd and LiteLLM)', { timeout: 1_
       const v = await memoryVolume();
       assert.deepEqual(v.map((x) => (x as unknown as { CreatedAt: string }).CreatedAt), [volumeCreatedAt], 'the same volume');
       assert.match(await waitFor('the memory graph', () => graph(), 60_000, 500), /survivor/);
+      assert.deepEqual(writeOps((await stack.reconciler.plan()).plan), []);
+    });
+  }
+});
+
+describe('crash points of the blue/green handover (real dockerd and LiteLLM; ADR 0025)', { timeout: 1_500_000 }, () => {
+  let stack: Stack;
+  let round = 0;
+  before(async () => {
+    stack = await createStack({ resyncIntervalMs: 600_000, gateway: { handover: 'blue-green', mode: 'config' } });
+    stack.writeDesired('alpha', alphaYaml({}, 'alpha round 0'));
+    const r = await apply(stack.settingsFile);
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  });
+  after(async () => {
+    await stack?.cleanup();
+  });
+
+  for (const point of HANDOVER_STEPS.flatMap((s) => [`before:${s}`, `after:${s}`])) {
+    test(`killed at ${point}: one more pass converges on one colour behind the front, serving the new entry`, async () => {
+      round++;
+      stack.writeDesired('alpha', alphaYaml({}, `alpha round ${round}`)); // the entry changes: a handover
+      const killed = await apply(stack.settingsFile, point);
+      assert.equal(killed.signal, 'SIGKILL', `the failpoint ${point} was reached (status ${killed.status}): ${killed.stderr}`);
+      const again = await apply(stack.settingsFile);
+      assert.equal(again.status, 0, `${again.stdout}${again.stderr}`);
+      const faults = await containerFaults(stack, ['alpha'], ['edge', 'edge-docker', 'front', 'gateway']);
+      const colour = parseActive(readFileSync(frontActivePath(stack.settings), 'utf8'));
+      const gateways = (await stack.containers())
+        .filter((c) => c.Labels['io.mcp-reconciler.role'] === 'gateway')
+        .map((c) => c.Names[0]?.slice(1));
+      console.log(`# ${point}: ${faults.duplicates.length} duplicates, ${faults.orphans.length} orphans; active ${colour}`);
+      assert.deepEqual(faults, { duplicates: [], orphans: [], missing: [], notRunning: [] });
+      assert.deepEqual(gateways, [`${stack.id}-litellm-${colour}`], 'the active file names the one colour that runs');
+      const text = readFileSync(stack.settings.gateway.configPath, 'utf8');
+      assert.deepEqual(entryCounts(text, ['mcp_alpha']), { mcp_alpha: 1 });
+      assert.match(text, new RegExp(`alpha round ${round}`));
+      const tools = await waitFor('alpha through the front', async () => {
+        const t = await stack.gateway.listTools();
+        return t.ok && t.tools.includes('mcp_alpha-echo') ? t : null;
+      }, 120_000);
+      assert.ok(tools.ok);
       assert.deepEqual(writeOps((await stack.reconciler.plan()).plan), []);
     });
   }

@@ -7,6 +7,8 @@ import { createDockerProxy } from '../../edge/docker-proxy.js';
 import { PeerPolicy } from '../../edge/peers.js';
 import { createEdgeServer } from '../../edge/server.js';
 import { PolicyFile } from '../../edge/tool-policy-file.js';
+import { ActiveFile, COLOURS, type Colour } from '../../front/active.js';
+import { createFront } from '../../front/server.js';
 import { createLogger } from '../../log/logger.js';
 import { defineCommand, onRun, Exit } from '../command.js';
 
@@ -95,6 +97,48 @@ export function register(program: Command): void {
     chmodSync(o.socket, 0o666); // the edge runs as another user; only the edge mounts this volume
     log.info({ socket: o.socket }, 'edge docker proxy listening');
     await untilSignal(() => new Promise<void>((r) => proxy.close(() => r())));
+    return Exit.Ok;
+  });
+}
+
+/** `front`: what the blue/green gateway's front container runs (the reconciler starts it; ADR 0025). */
+export function registerFront(program: Command): void {
+  const summary = "hold the gateway's port and forward to the active LiteLLM colour (inside the mcp-front container)";
+  const front = defineCommand(program, 'front', summary, {
+    examples: [
+      '--port 4000 --active-file /etc/mcp-front/active.json --upstream blue=mcp-litellm-blue:4000 --upstream green=mcp-litellm-green:4000',
+    ],
+    exits: [[Exit.Ok, 'stopped by SIGTERM or SIGINT'], [Exit.Usage, 'an --upstream missing or not <blue|green>=<host>:<port>']],
+  })
+    .option('--port <port>', 'listen port', '4000')
+    .requiredOption('--active-file <file>', 'the file naming the active colour, re-read when it changes')
+    .option('--upstream <colour=host:port>', 'where a colour is reached (both blue and green)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    );
+  onRun(front, async (o: { port: string; activeFile: string; upstream: string[] }) => {
+    const log = createLogger();
+    const upstreams: Partial<Record<Colour, string>> = {};
+    for (const u of o.upstream) {
+      const m = /^(blue|green)=([a-z0-9][a-z0-9.-]*:\d{1,5})$/.exec(u);
+      if (!m) {
+        log.error({ upstream: u }, 'front: --upstream must be <blue|green>=<host>:<port>');
+        return Exit.Usage;
+      }
+      upstreams[m[1] as Colour] = m[2] as string;
+    }
+    if (!COLOURS.every((c) => upstreams[c] !== undefined)) {
+      log.error('front: --upstream blue=... and --upstream green=... are both required');
+      return Exit.Usage;
+    }
+    const port = Number(o.port);
+    const { server } = createFront({ upstreams: upstreams as Record<Colour, string>, active: new ActiveFile(o.activeFile, log), log });
+    await new Promise<void>((r) => server.listen(port, '0.0.0.0', r));
+    log.info({ port, upstreams }, 'front listening');
+    await untilSignal(() => new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    }));
     return Exit.Ok;
   });
 }

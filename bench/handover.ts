@@ -1,0 +1,167 @@
+// Bench case `config-handover`: config mode with `gateway.handover: blue-green` (ADR 0025). 20
+// consecutive config changes (a server dropped, then removed, ten times) while 4 clients call a
+// tool in a loop through the front: failed calls, and drop -> its tools through the front, beside
+// LiteLLM's own cold start (a fresh container of the same image and config until
+// /health/readiness) measured in the same run.
+import { writeFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { request } from 'undici';
+import { loadSettings } from '../src/config/settings.js';
+import { DockerRuntime } from '../src/docker/runtime.js';
+import { FileConfigStore } from '../src/litellm/file-store.js';
+import { LiteLLMGateway } from '../src/litellm/gateway-client.js';
+import { FrontHandover } from '../src/front/client.js';
+import { createLogger } from '../src/log/logger.js';
+import { Reconciler, masterKeyFrom } from '../src/reconcile/controller.js';
+import { gatewayColourSpec, gatewaySpec } from '../src/desired/resolve.js';
+import type { BenchCase, BenchRow } from './case.js';
+import { cleanupStack, fmt, freePort, pct, stackDir, waitUntil } from './util.js';
+
+const SERVER = (name: string): string =>
+  `image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\nenv:\n  N: "${name}"\n`;
+const CHANGES = 20;
+const CLIENTS = 4;
+
+/** LiteLLM's cold start with the stack's config: create + start a fresh container until /health/readiness answers. */
+async function coldStarts(docker: Docker, runtime: DockerRuntime, settings: ReturnType<typeof loadSettings>, n: number): Promise<number[]> {
+  const base = gatewayColourSpec(settings, gatewaySpec(settings), 'blue');
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const spec = {
+      ...base,
+      name: `${settings.namePrefix}coldstart`,
+      networks: [{ name: settings.network, aliases: [] }],
+      publish: { hostIp: '127.0.0.1', hostPort: null },
+    };
+    const t0 = performance.now();
+    const id = await runtime.create(spec);
+    try {
+      await runtime.start(id);
+      const ports = (await docker.getContainer(id).inspect()).NetworkSettings.Ports;
+      const port = Number(ports[`${settings.gateway.containerPort}/tcp`]?.[0]?.HostPort);
+      await waitUntil(async () => {
+        const r = await request(`http://127.0.0.1:${port}/health/readiness`, { headersTimeout: 2_000, bodyTimeout: 2_000 });
+        await r.body.dump();
+        return r.statusCode === 200;
+      }, 180_000);
+      out.push(performance.now() - t0);
+    } finally {
+      await runtime.remove(id);
+    }
+  }
+  return out;
+}
+
+async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> }> {
+  const docker = new Docker();
+  const id = `ho${randomBytes(2).toString('hex')}`;
+  const s = stackDir(id, { hostIp: '127.0.0.1', hostPort: await freePort(), handover: 'blue-green', mode: 'config' });
+  const clients: Client[] = [];
+  try {
+    const settings = loadSettings({ file: s.settingsFile, env: {} });
+    const runtime = new DockerRuntime(docker);
+    const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
+    const handover = new FrontHandover(settings.gateway.url, () => masterKeyFrom(settings));
+    const log = createLogger({ level: 'silent' });
+    const r = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, handover, log });
+    writeFileSync(join(settings.desiredDir, 'mcp-base.yaml'), SERVER('base'));
+    await r.reconcile();
+    await waitUntil(async () => (await gateway.listTools({ servers: ['mcp_base'], timeoutMs: 5_000 })).ok, 300_000);
+    await waitUntil(async () => {
+      const t = await gateway.listTools({ servers: ['mcp_base'], timeoutMs: 5_000 });
+      return t.ok && t.tools.includes('mcp_base-echo');
+    }, 120_000);
+    const cold = await coldStarts(docker, runtime, settings, 3);
+
+    const calls = { ok: 0, failed: 0, errors: [] as string[] };
+    let stop = false;
+    for (let c = 0; c < CLIENTS; c++) {
+      const client = new Client({ name: `bench-${c}`, version: '1' });
+      const headers = { 'x-litellm-api-key': `Bearer ${s.key}` };
+      await client.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers } }));
+      clients.push(client);
+    }
+    const loops = clients.map(async (client, c) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          const res = await client.callTool({ name: 'mcp_base-echo', arguments: { message: `c${c} ${i}` } });
+          if (JSON.stringify(res.content).includes(`c${c} ${i}`) && res.isError !== true) calls.ok++;
+          else {
+            calls.failed++;
+            calls.errors.push(JSON.stringify(res).slice(0, 160));
+          }
+        } catch (err) {
+          calls.failed++;
+          calls.errors.push((err as Error).message.slice(0, 160));
+        }
+      }
+    });
+
+    const drops: number[] = [];
+    const removals: number[] = [];
+    const passes: number[] = [];
+    for (let i = 0; i < CHANGES; i++) {
+      const name = `d${Math.floor(i / 2)}`;
+      const file = join(settings.desiredDir, `mcp-${name}.yaml`);
+      const t0 = performance.now();
+      if (i % 2 === 0) writeFileSync(file, SERVER(name));
+      else unlinkSync(file);
+      // Polled from the drop on, beside the pass: the tools are there from the switch, before the old colour is drained and removed.
+      const seen = waitUntil(async () => {
+        const t = await gateway.listTools({ servers: [`mcp_${name}`, 'mcp_base'], timeoutMs: 10_000 });
+        return t.ok && (i % 2 === 0) === t.tools.includes(`mcp_${name}-echo`) && t.tools.includes('mcp_base-echo');
+      }, 600_000).then(() => performance.now() - t0);
+      const out = await r.reconcile();
+      passes.push(performance.now() - t0);
+      const failed = out.result.failed.map((f) => `${f.op.type} ${f.op.resourceId}: ${f.error}`);
+      if (failed.length > 0) throw new Error(`change ${i} failed: ${failed.join('; ')}`);
+      (i % 2 === 0 ? drops : removals).push(await seen);
+    }
+    stop = true;
+    await Promise.all(loops);
+
+    const target = pct(cold, 50) + 1000;
+    const met = calls.failed === 0 && pct(drops, 50) <= target;
+    const rows: BenchRow[] = [
+      {
+        what: `tool calls failed during ${CHANGES} config changes, ${CLIENTS} clients calling in a loop (blue/green, ADR 0025)`,
+        value: `${calls.failed} of ${calls.ok + calls.failed}`,
+        baseline: 'handover: restart: every call during each restart fails',
+        note: `target 0: ${calls.failed === 0 ? 'met' : 'MISSED'}`,
+      },
+      {
+        what: 'file drop -> its tools through the front, config mode, blue/green',
+        value: fmt(drops, 0),
+        baseline: `LiteLLM cold start (fresh container -> /health/readiness) ${fmt(cold, 0)}`,
+        note: `target p50 <= cold start p50 + 1 s (${Math.round(target)} ms): ${pct(drops, 50) <= target ? 'met' : 'MISSED'}`,
+      },
+      { what: 'file removed -> its tools gone through the front, blue/green', value: fmt(removals, 0), baseline: '', note: '' },
+    ];
+    return {
+      rows,
+      data: {
+        met, calls: { ok: calls.ok, failed: calls.failed, errors: calls.errors.slice(0, 10) },
+        drop: { p50: pct(drops, 50), p95: pct(drops, 95), samples: drops },
+        removal: { p50: pct(removals, 50), p95: pct(removals, 95), samples: removals },
+        pass: { p50: pct(passes, 50), p95: pct(passes, 95) },
+        coldStart: { p50: pct(cold, 50), p95: pct(cold, 95), samples: cold },
+      },
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await cleanupStack(docker, id, s.dir);
+  }
+}
+
+export const configHandover: BenchCase = {
+  id: 'config-handover',
+  title: '20 config changes under 4 clients calling tools, config mode with the blue/green gateway (ADR 0025)',
+  unit: 'calls',
+  target: '0 failed calls; drop -> tools p50 <= LiteLLM cold start p50 + 1 s',
+  needs: 'docker',
+  run,
+};

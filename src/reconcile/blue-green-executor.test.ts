@@ -1,0 +1,127 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Reconciler } from './controller.js';
+import { laneOf } from './executor.js';
+import { writeOps } from '../model/types.js';
+import { InMemoryRuntime, MemoryConfigStore } from '../testing/fake-runtime.js';
+import { loadSettings, type Settings } from '../config/settings.js';
+import { createLogger } from '../log/logger.js';
+import { HTTP } from '../testing/fixtures.js';
+import { frontActivePath } from '../desired/resolve.js';
+import { parseActive } from '../front/active.js';
+import { ReconcilerError, ErrorCode } from '../errors/index.js';
+import type { GatewayHandover } from '../ports/index.js';
+
+/** A handover double: records its calls; `failReady` makes the standby never get ready. */
+class FakeHandover implements GatewayHandover {
+  calls: string[] = [];
+  failReady = false;
+  async waitReady(colour: 'blue' | 'green', expect: readonly string[]): Promise<{ missing: string[] }> {
+    this.calls.push(`ready ${colour} ${expect.join(',')}`);
+    if (this.failReady) throw new ReconcilerError(ErrorCode.GatewayUnavailable, `gateway ${colour} not ready`, { retryable: true });
+    return { missing: [] };
+  }
+  async drain(from: 'blue' | 'green', to: 'blue' | 'green'): Promise<{ inflight: number }> {
+    this.calls.push(`drain ${from} -> ${to}`);
+    return { inflight: 0 };
+  }
+}
+
+function project(): { dir: string; settings: Settings; write(name: string): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'bg-exec-'));
+  const desired = join(dir, 'desired-state');
+  mkdirSync(desired);
+  mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
+  writeFileSync(join(dir, 'secrets', 'mcp-litellm.env'), 'LITELLM_MASTER_KEY=sk-x\n', { mode: 0o600 });
+  const settings = loadSettings({
+    env: {
+      MCP_RECONCILER_PROJECTS_ROOT: dir,
+      MCP_RECONCILER_SECRETS_DIR: join(dir, 'secrets'),
+      MCP_RECONCILER_GATEWAY_HANDOVER: 'blue-green',
+    },
+  });
+  return { dir, settings, write: (name) => writeFileSync(join(desired, `mcp-${name}.yaml`), HTTP) };
+}
+
+const names = (rt: InMemoryRuntime): string[] =>
+  [...rt.containers.values()].map((c) => c.name).filter((n) => /litellm|front/.test(n)).sort();
+
+describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
+  test('a change hands over: the standby is awaited with the new tools, switched to, the old one drained and removed', async () => {
+    const p = project();
+    try {
+      p.write('a');
+      const runtime = new InMemoryRuntime();
+      const config = new MemoryConfigStore();
+      const handover = new FakeHandover();
+      const r = new Reconciler(p.settings, { runtime, config, gateway: null, handover, log: createLogger({ level: 'silent' }) });
+      assert.deepEqual((await r.reconcile()).result.failed, []);
+      assert.deepEqual(names(runtime), ['mcp-front', 'mcp-litellm-blue']);
+      assert.deepEqual(handover.calls, [], 'a cold start has nothing to hand over from');
+      p.write('b');
+      const pass = await r.reconcile();
+      assert.deepEqual(pass.result.failed, []);
+      assert.deepEqual(handover.calls, ['ready green mcp_a,mcp_b', 'drain blue -> green']);
+      assert.deepEqual(names(runtime), ['mcp-front', 'mcp-litellm-green']);
+      assert.equal(parseActive(config.read(frontActivePath(p.settings))), 'green');
+      const steady = await r.reconcile();
+      assert.deepEqual(writeOps(steady.plan), []);
+      assert.match(steady.gatewayMode.why, /; blue\/green, active: green$/, 'status names the active colour');
+    } finally {
+      rmSync(p.dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a standby that never gets ready: no switch, no retire; the old colour keeps serving, the next pass tries again', async () => {
+    const p = project();
+    try {
+      p.write('a');
+      const runtime = new InMemoryRuntime();
+      const config = new MemoryConfigStore();
+      const handover = new FakeHandover();
+      const r = new Reconciler(p.settings, { runtime, config, gateway: null, handover, log: createLogger({ level: 'silent' }) });
+      await r.reconcile();
+      p.write('b');
+      handover.failReady = true;
+      const pass = await r.reconcile();
+      assert.deepEqual(pass.result.failed.map((f) => f.op.type), ['await-gateway']);
+      assert.ok(!pass.result.done.some((o) => o.type === 'switch-gateway' || o.type === 'retire-gateway'));
+      assert.deepEqual(names(runtime), ['mcp-front', 'mcp-litellm-blue', 'mcp-litellm-green']);
+      assert.equal(parseActive(config.read(frontActivePath(p.settings))), 'blue');
+      handover.failReady = false;
+      const again = await r.reconcile();
+      assert.deepEqual(again.result.failed, []);
+      assert.deepEqual(names(runtime), ['mcp-front', 'mcp-litellm-green']);
+      assert.equal(parseActive(config.read(frontActivePath(p.settings))), 'green');
+    } finally {
+      rmSync(p.dir, { recursive: true, force: true });
+    }
+  });
+
+  test('lanes: the handover steps run in the stack lane, in the planner order', async () => {
+    const p = project();
+    try {
+      p.write('a');
+      const runtime = new InMemoryRuntime();
+      const config = new MemoryConfigStore();
+      const log = createLogger({ level: 'silent' });
+      const r = new Reconciler(p.settings, { runtime, config, gateway: null, handover: new FakeHandover(), log });
+      await r.reconcile();
+      p.write('b');
+      const { plan } = await r.plan();
+      const stack = laneOf(plan).stack.map((o) => `${o.type} ${o.resourceId.replace(p.dir, '')}`);
+      assert.deepEqual(stack, [
+        'write-gateway-config file:/litellm/config.yaml',
+        'create-container container:mcp-litellm-green',
+        'await-gateway gateway:green',
+        'switch-gateway file:/front/active.json',
+        'retire-gateway container:mcp-litellm-blue',
+      ]);
+    } finally {
+      rmSync(p.dir, { recursive: true, force: true });
+    }
+  });
+});
