@@ -124,4 +124,18 @@ describe('parsing is bounded and quotes nothing it did not write', () => {
   test('a file over the cap is refused before parsing', () => {
     assert.deepEqual(issues(`image: ${'x'.repeat(MAX_YAML_BYTES)}\n`), [`${F}:1:1 file is larger than ${MAX_YAML_BYTES} bytes`]);
   });
+
+  test('a file over the cap is not parsed at all: its syntax errors and duplicate keys are not reported', () => {
+    const broken = `${HTTP}port: 2\nenv: [${'x'.repeat(MAX_YAML_BYTES)}\n`;
+    assert.deepEqual(issues(broken), [`${F}:1:1 file is larger than ${MAX_YAML_BYTES} bytes`]);
+  });
+
+  test('the cap counts bytes: a file of exactly the cap is read, one byte more is refused', () => {
+    // A comment of two-byte characters: its text is half as long as its bytes.
+    const room = MAX_YAML_BYTES - Buffer.byteLength(`${HTTP}# \n`);
+    const exact = `${HTTP}# ${'x'.repeat(room % 2)}${'é'.repeat(Math.floor(room / 2))}\n`;
+    assert.equal(Buffer.byteLength(exact), MAX_YAML_BYTES);
+    assert.deepEqual(issues(exact), []);
+    assert.deepEqual(issues(`${exact} `), [`${F}:1:1 file is larger than ${MAX_YAML_BYTES} bytes`]);
+  });
 });
