@@ -66,6 +66,15 @@ describe('config.yaml: files that are not rewritten', () => {
     assert.deepEqual(readGatewayConfig('mcp_servers:\n  a: 1\n  a: 2\n').errors.length, 1, 'a duplicate key is a parse error');
   });
 
+  test('a file whose aliases expand past the cap of 50 is a parse problem (not rewritten), not a thrown error', () => {
+    const aliases = (n: number): string => `x: &a v\nlist:\n${'  - *a\n'.repeat(n)}mcp_servers: {}\n`;
+    assert.deepEqual(readGatewayConfig(aliases(40)).errors, []);
+    // 60: past our cap, below yaml's own default of 100.
+    assert.deepEqual(readGatewayConfig(aliases(60)), {
+      owned: {}, foreign: [], guard: false, callbacksProblem: null, errors: ['Excessive alias count indicates a resource exhaustion attack'],
+    });
+  });
+
   test('an empty file, comments only, no mcp_servers or an empty one are fine and own nothing', () => {
     for (const text of [null, '', '  \n', '# only a comment\n', 'model_list: []\n', 'mcp_servers:\n', 'mcp_servers: {}\n']) {
       assert.deepEqual(readGatewayConfig(text), { owned: {}, foreign: [], guard: false, callbacksProblem: null, errors: [] }, String(text));

@@ -56,7 +56,13 @@ function readGatewayConfigText(text: string | null): GatewayConfigView {
   if (text === null || text.trim() === '') return { ...none, errors: [] };
   const doc = parse(text);
   if (doc.errors.length > 0) return { ...none, errors: doc.errors.map((e) => e.message.split('\n')[0] ?? '') };
-  const js = doc.toJS({ maxAliasCount: 50 }) as unknown;
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: 50 });
+  } catch (err) {
+    // yaml refuses to expand an alias bomb ("billion laughs"): a problem of the file, reported like a parse error.
+    return { ...none, errors: [(err as Error).message] };
+  }
   if (js !== null && (typeof js !== 'object' || Array.isArray(js))) {
     return { ...none, errors: ['the config must be a mapping'] };
   }
