@@ -88,6 +88,7 @@ describe('values as written', () => {
     ['01234', '01234'],
     ['1e3', '1e3'],
     ['true', 'true'],
+    ['True', 'True'],
     ['"quoted 1.10"', 'quoted 1.10'],
     ['8080', '8080'],
   ];
