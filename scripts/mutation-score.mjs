@@ -153,12 +153,15 @@ if (runAt >= 0) {
   if (groupsAt >= 0) args = [...args.slice(0, groupsAt), ...args.slice(groupsAt + 2)];
   // The command as typed, with the STRYKER_* variables that shape the run (stryker.config.mjs).
   const env = Object.entries(process.env).filter(([k]) => /^STRYKER_(TEST_FILES|STATIC|MERGE)$/.test(k)).map(([k, v]) => `${k}=${v} `);
+  // The commit the sandbox is copied from: taken when the run starts (commits made during a run do not count).
+  const head = () => execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
   const stryker = (extra, environment) => {
     const r = spawnSync('node_modules/.bin/stryker', ['run', ...extra, ...args], { stdio: 'inherit', env: { ...process.env, ...environment } });
     if (r.status !== 0) process.exit(r.status ?? 1);
   };
   if (args.includes('--mutate') || args.some((a) => a.startsWith('--mutate=')) || process.env.STRYKER_TEST_FILES) {
     const t0 = Date.now();
+    const commit = head();
     stryker([], {});
     const report = process.env.STRYKER_REPORT ?? 'reports/mutation/mutation.json';
     const minutes = Math.round((Date.now() - t0) / 6000) / 10;
@@ -169,8 +172,8 @@ if (runAt >= 0) {
       const e = JSON.parse(readFileSync(earlier, 'utf8'));
       const prev = Object.keys(e.files).map((f) => entries.get(f)).find((x) => x && !x.part);
       const mutateArg = args.find((a) => a.startsWith('--mutate='))?.slice(9) ?? args[args.indexOf('--mutate') + 1];
-      record(merge(earlier, report, mutateArg), prev ? `${prev.command} + ${command}` : command, Math.round(((prev?.minutes ?? 0) + minutes) * 10) / 10, undefined, undefined, true);
-    } else record(report, command, minutes);
+      record(merge(earlier, report, mutateArg), prev ? `${prev.command} + ${command}` : command, Math.round(((prev?.minutes ?? 0) + minutes) * 10) / 10, commit, undefined, true);
+    } else record(report, command, minutes, commit);
   } else {
     // Each group against its own test files, incremental (a mutant whose code and covering tests
     // did not change since the group's last run keeps its result).
@@ -178,13 +181,14 @@ if (runAt >= 0) {
       const report = `reports/mutation/${g.name}.json`;
       console.log(`\n== group ${g.name}: ${g.mutate.join(' ')}\n   tests: ${g.tests.join(' ')}`);
       const t0 = Date.now();
+      const commit = head();
       stryker(['--mutate', g.mutate.join(','), '--incremental', '--incrementalFile', `reports/stryker-incremental-${g.name}.json`], {
         STRYKER_TEST_FILES: g.tests.join(','),
         STRYKER_REPORT: report,
       });
       const minutes = Math.round((Date.now() - t0) / 6000) / 10;
       console.log(`== group ${g.name}: ${minutes} min`);
-      record(report, `npm run test:mutation${args.length ? ` -- ${args.join(' ')}` : ''} (group ${g.name})`, minutes);
+      record(report, `npm run test:mutation${args.length ? ` -- ${args.join(' ')}` : ''} (group ${g.name})`, minutes, commit);
     }
   }
 }
