@@ -141,6 +141,13 @@ describe('parsing is bounded and quotes nothing it did not write', () => {
   });
 });
 
+describe('values as written: only numbers and booleans', () => {
+  test('a plain string folded over two lines reaches the container as YAML reads it, on one line', () => {
+    const r = parseDesiredFile(`${HTTP}env:\n  V: two\n    lines\n`, F, 'mcp-x.yaml');
+    assert.equal(r.server?.spec.env?.['V'], 'two lines');
+  });
+});
+
 describe('the YAML reader: what a StrykerJS run found unchecked', () => {
   const located = (text: string): string[] => {
     const r = parseDesiredFile(text, F, 'mcp-x.yaml');
