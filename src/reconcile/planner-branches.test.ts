@@ -287,9 +287,17 @@ describe('files beside the gateway: causes, held servers, the hash', () => {
     assert.deepEqual(parsePolicyFile(listed.text), { ok: true, servers: {} });
   });
 
-  test('a missing guard file is "not found"', () => {
-    const op = plan(baseInput(settings, [a])).operations.find((o) => o.type === 'write-gateway-guard');
-    assert.equal(op?.cause, 'not found');
+  test('a missing guard file is "not found", whether the observation says null or nothing', () => {
+    for (const gatewayGuardText of [null, undefined]) {
+      const input = baseInput(settings, [a]);
+      input.observed = { ...input.observed, gatewayGuardText };
+      assert.equal(plan(input).operations.find((o) => o.type === 'write-gateway-guard')?.cause, 'not found', String(gatewayGuardText));
+    }
+  });
+
+  test('a policy file observed as null is "not found" too', () => {
+    const input = baseInput(settings, [a], { toolPolicy: { path: policyPath } });
+    assert.equal(policyOp({ ...input, observed: { ...input.observed, toolPolicyText: null } }).cause, 'not found');
   });
 
   test("without the guard callback the gateway's hash still covers config.yaml's content (a config change restarts it)", () => {
