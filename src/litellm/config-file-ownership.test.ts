@@ -174,6 +174,17 @@ describe('config.yaml: what a second StrykerJS run found unchecked', () => {
     }
   });
 
+  test('a file of comments only keeps them and gets our entries', () => {
+    const out = renderGatewayConfig('# only a comment\n', { mcp_a: entry() });
+    assert.ok(out.startsWith('# only a comment\n'), out);
+    assert.deepEqual(Object.keys(readGatewayConfig(out).owned), ['mcp_a']);
+  });
+
+  test('a file that is one other scalar is never replaced by a mapping (readGatewayConfig reports it; rendering refuses)', () => {
+    assert.deepEqual(readGatewayConfig('just text\n').errors, ['the config must be a mapping']);
+    assert.throws(() => renderGatewayConfig('just text\n', { mcp_a: entry() }), /Expected a YAML collection/);
+  });
+
   test('rendering without the guard argument adds no guard; with it, the same text and entries get the guard', () => {
     assert.equal(renderGatewayConfig('a: 1\n', {}), 'a: 1\nmcp_servers: {}\n');
     assert.match(renderGatewayConfig('a: 1\n', {}, true), new RegExp(`- ${G.replace('.', '\\.')}\n`));
