@@ -76,7 +76,13 @@ function merge(earlierFile, reportFile, mutateArg) {
     const newLines = new Set(map.values());
     const changed = f.source.split('\n').map((_, i) => i + 1).filter((l) => !newLines.has(l) && !inside(l));
     if (changed.length) throw new Error(`${file}: lines ${changed.join(', ')} changed since ${earlierFile}; include them in --mutate`);
-    const kept = before.mutants.filter((mu) => !inside(map.get(mu.location.start.line) ?? 0)).map((mu) => {
+    // A mutant of this run replaces the earlier one at the same place; a mutant that starts in those
+    // lines but ends after them is not in this run (Stryker takes only mutants inside the lines) and keeps its result.
+    const here = new Set(f.mutants.map((mu) => `${mu.location.start.line}:${mu.location.start.column}:${mu.mutatorName}:${mu.replacement}`));
+    const kept = before.mutants.filter((mu) => {
+      const line = map.get(mu.location.start.line) ?? 0;
+      return !here.has(`${line}:${mu.location.start.column}:${mu.mutatorName}:${mu.replacement}`) && (!inside(line) || mu.location.end.line !== mu.location.start.line);
+    }).map((mu) => {
       const shift = map.get(mu.location.start.line) - mu.location.start.line;
       return { ...mu, id: `earlier-${mu.id}`, location: { start: { ...mu.location.start, line: mu.location.start.line + shift }, end: { ...mu.location.end, line: mu.location.end.line + shift } } };
     });
@@ -145,6 +151,12 @@ if (recordAt >= 0) {
 }
 // `--rewrite`: docs/mutation-score.json again from its per-file entries (module rows recomputed).
 if (process.argv.includes('--rewrite')) writeFileSync(OUT, `${JSON.stringify({ stryker, modules: modules(), files: [...entries.values()].sort((a, b) => key(a).localeCompare(key(b))) }, null, 2)}\n`);
+// `--remerge <earlier report> <report> <file:lines,...> <command> <minutes> <commit> <ISO date>`: merge and fold again.
+const remergeAt = process.argv.indexOf('--remerge');
+if (remergeAt >= 0) {
+  const [earlier, report, mutateArg, command, minutes, commit, at] = process.argv.slice(remergeAt + 1);
+  record(merge(earlier, report, mutateArg), command, Number(minutes), commit, at, true);
+}
 const runAt = process.argv.indexOf('--run');
 if (runAt >= 0) {
   let args = process.argv.slice(runAt + 1);
