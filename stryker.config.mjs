@@ -32,7 +32,8 @@ export default {
   timeoutMS: 10000,
   // The initial run executes every test file once; on 2 shared cores it took more than Stryker's default 5 min.
   dryRunTimeoutMinutes: 30,
-  ignorePatterns: ['dist', '.cache', '.demo', 'reports', 'bench/results'],
+  // Other runs' sandboxes (STRYKER_TMP=.stryker-tmp-<x> for runs side by side) are not copied into this one's.
+  ignorePatterns: ['dist', '.cache', '.demo', 'reports', 'bench/results', '.stryker-tmp*'],
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: process.env.STRYKER_REPORT ?? 'reports/mutation/mutation.json' },
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true, skipFull: false },

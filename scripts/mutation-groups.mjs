@@ -38,14 +38,16 @@ export const GROUPS = [
   },
   {
     name: 'parse',
-    // Desired files: reading, YAML with positions, the schema, reserved names.
+    // Desired files: reading, YAML with positions, the schema, reserved names (safety.test names
+    // each one), path rules (path-rules, confinement), tool policy and url servers (tools, remote).
     mutate: ['src/desired/load.ts', 'src/desired/yaml-located.ts', 'src/desired/schema.ts'],
-    tests: t('desired/load', 'desired/hostile-input'),
+    tests: t('desired/load', 'desired/hostile-input', 'desired/path-rules', 'reconcile/safety', 'desired/confinement', 'desired/tools', 'desired/remote'),
   },
   {
     name: 'planner',
     mutate: ['src/reconcile/planner.ts'],
-    tests: t('reconcile/safety', 'reconcile/planner', 'reconcile/planner-golden', 'reconcile/planner-branches', 'reconcile/image-identity', 'reconcile/credentials', 'reconcile/backoff'),
+    tests: t('reconcile/safety', 'reconcile/planner', 'reconcile/planner-golden', 'reconcile/planner-branches', 'reconcile/image-identity', 'reconcile/credentials', 'reconcile/backoff',
+      'reconcile/tool-policy-plan', 'desired/remote'),
   },
   {
     name: 'gateway-config',

@@ -41,8 +41,60 @@ const migrated = (saved.modules ?? []).filter((r) => r.files.length === 1).map((
 }));
 const entries = new Map((saved.files ?? migrated).map((e) => [key(e), e]));
 
+/** Old line number -> new line number for the lines two sources share (longest common subsequence). */
+function lineMap(oldText, newText) {
+  const a = oldText.split('\n');
+  const b = newText.split('\n');
+  const n = a.length;
+  const m = b.length;
+  const len = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) len[i][j] = a[i] === b[j] ? len[i + 1][j + 1] + 1 : Math.max(len[i + 1][j], len[i][j + 1]);
+  const map = new Map();
+  for (let i = 0, j = 0; i < n && j < m;) {
+    if (a[i] === b[j]) map.set(++i, ++j);
+    else if (len[i + 1][j] >= len[i][j + 1]) i++;
+    else j++;
+  }
+  return map;
+}
+
+/**
+ * `STRYKER_MERGE=<earlier report of the whole file>` with `--mutate file:lines`: the file's figures
+ * become this run's mutants in those lines plus the earlier run's mutants outside them (moved to
+ * their new line numbers). Every line changed since the earlier run must be among those lines.
+ */
+function merge(earlierFile, reportFile, mutateArg) {
+  const earlier = JSON.parse(readFileSync(earlierFile, 'utf8'));
+  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  const ranges = mutateArg.split(',').map((m) => /^(.+):(\d+)-(\d+)$/.exec(m)).filter(Boolean).map(([, file, from, to]) => ({ file, from: Number(from), to: Number(to) }));
+  for (const [file, f] of Object.entries(report.files)) {
+    const before = earlier.files[file];
+    if (!before) throw new Error(`${earlierFile} has no ${file}`);
+    const mine = ranges.filter((r) => r.file === file);
+    const inside = (line) => mine.some((r) => line >= r.from && line <= r.to);
+    const map = lineMap(before.source, f.source);
+    const newLines = new Set(map.values());
+    const changed = f.source.split('\n').map((_, i) => i + 1).filter((l) => !newLines.has(l) && !inside(l));
+    if (changed.length) throw new Error(`${file}: lines ${changed.join(', ')} changed since ${earlierFile}; include them in --mutate`);
+    // A mutant of this run replaces the earlier one at the same place; a mutant that starts in those
+    // lines but ends after them is not in this run (Stryker takes only mutants inside the lines) and keeps its result.
+    const here = new Set(f.mutants.map((mu) => `${mu.location.start.line}:${mu.location.start.column}:${mu.mutatorName}:${mu.replacement}`));
+    const kept = before.mutants.filter((mu) => {
+      const line = map.get(mu.location.start.line) ?? 0;
+      return !here.has(`${line}:${mu.location.start.column}:${mu.mutatorName}:${mu.replacement}`) && (!inside(line) || mu.location.end.line !== mu.location.start.line);
+    }).map((mu) => {
+      const shift = map.get(mu.location.start.line) - mu.location.start.line;
+      return { ...mu, id: `earlier-${mu.id}`, location: { start: { ...mu.location.start, line: mu.location.start.line + shift }, end: { ...mu.location.end, line: mu.location.end.line + shift } } };
+    });
+    f.mutants = [...kept, ...f.mutants];
+  }
+  const out = reportFile.replace(/\.json$/, '.merged.json');
+  writeFileSync(out, JSON.stringify(report));
+  return out;
+}
+
 /** Fold one Stryker report into the per-file entries and rewrite docs/mutation-score.json. */
-function record(reportFile, command, minutes, commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(), at = new Date().toISOString()) {
+function record(reportFile, command, minutes, commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(), at = new Date().toISOString(), merged = false) {
   const report = JSON.parse(readFileSync(reportFile, 'utf8'));
   for (const [file, f] of Object.entries(report.files)) {
     let killed = 0;
@@ -60,7 +112,7 @@ function record(reportFile, command, minutes, commit = execFileSync('git', ['rev
     }
     if (mutants + ignored === 0) continue;
     // A run over some lines of the file (`--mutate file:10-20`) is marked as a part.
-    const part = command.includes(`${file}:`);
+    const part = !merged && command.includes(`${file}:`);
     const e = { file, ...(STATIC ? { static: true } : {}), ...(part ? { part: true } : {}), killed, mutants, ignored, survivors, at, commit, command, minutes };
     entries.set(key(e), e);
   }
@@ -97,6 +149,14 @@ if (recordAt >= 0) {
   const [file, command, minutes, commit, at] = process.argv.slice(recordAt + 1);
   record(file, command, Number(minutes), commit, at);
 }
+// `--rewrite`: docs/mutation-score.json again from its per-file entries (module rows recomputed).
+if (process.argv.includes('--rewrite')) writeFileSync(OUT, `${JSON.stringify({ stryker, modules: modules(), files: [...entries.values()].sort((a, b) => key(a).localeCompare(key(b))) }, null, 2)}\n`);
+// `--remerge <earlier report> <report> <file:lines,...> <command> <minutes> <commit> <ISO date>`: merge and fold again.
+const remergeAt = process.argv.indexOf('--remerge');
+if (remergeAt >= 0) {
+  const [earlier, report, mutateArg, command, minutes, commit, at] = process.argv.slice(remergeAt + 1);
+  record(merge(earlier, report, mutateArg), command, Number(minutes), commit, at, true);
+}
 const runAt = process.argv.indexOf('--run');
 if (runAt >= 0) {
   let args = process.argv.slice(runAt + 1);
@@ -104,15 +164,28 @@ if (runAt >= 0) {
   const only = groupsAt >= 0 ? args[groupsAt + 1].split(',') : null;
   if (groupsAt >= 0) args = [...args.slice(0, groupsAt), ...args.slice(groupsAt + 2)];
   // The command as typed, with the STRYKER_* variables that shape the run (stryker.config.mjs).
-  const env = Object.entries(process.env).filter(([k]) => /^STRYKER_(TEST_FILES|STATIC)$/.test(k)).map(([k, v]) => `${k}=${v} `);
+  const env = Object.entries(process.env).filter(([k]) => /^STRYKER_(TEST_FILES|STATIC|MERGE)$/.test(k)).map(([k, v]) => `${k}=${v} `);
+  // The commit the sandbox is copied from: taken when the run starts (commits made during a run do not count).
+  const head = () => execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
   const stryker = (extra, environment) => {
     const r = spawnSync('node_modules/.bin/stryker', ['run', ...extra, ...args], { stdio: 'inherit', env: { ...process.env, ...environment } });
     if (r.status !== 0) process.exit(r.status ?? 1);
   };
   if (args.includes('--mutate') || args.some((a) => a.startsWith('--mutate=')) || process.env.STRYKER_TEST_FILES) {
     const t0 = Date.now();
+    const commit = head();
     stryker([], {});
-    record(process.env.STRYKER_REPORT ?? 'reports/mutation/mutation.json', `${env.join('')}npm run test:mutation -- ${args.join(' ')}`, Math.round((Date.now() - t0) / 6000) / 10);
+    const report = process.env.STRYKER_REPORT ?? 'reports/mutation/mutation.json';
+    const minutes = Math.round((Date.now() - t0) / 6000) / 10;
+    const command = `${env.join('')}npm run test:mutation -- ${args.join(' ')}`;
+    const earlier = process.env.STRYKER_MERGE;
+    if (earlier) {
+      // The minutes and command of the earlier run are added to this one's (its saved entry).
+      const e = JSON.parse(readFileSync(earlier, 'utf8'));
+      const prev = Object.keys(e.files).map((f) => entries.get(f)).find((x) => x && !x.part);
+      const mutateArg = args.find((a) => a.startsWith('--mutate='))?.slice(9) ?? args[args.indexOf('--mutate') + 1];
+      record(merge(earlier, report, mutateArg), prev ? `${prev.command} + ${command}` : command, Math.round(((prev?.minutes ?? 0) + minutes) * 10) / 10, commit, undefined, true);
+    } else record(report, command, minutes, commit);
   } else {
     // Each group against its own test files, incremental (a mutant whose code and covering tests
     // did not change since the group's last run keeps its result).
@@ -120,13 +193,14 @@ if (runAt >= 0) {
       const report = `reports/mutation/${g.name}.json`;
       console.log(`\n== group ${g.name}: ${g.mutate.join(' ')}\n   tests: ${g.tests.join(' ')}`);
       const t0 = Date.now();
+      const commit = head();
       stryker(['--mutate', g.mutate.join(','), '--incremental', '--incrementalFile', `reports/stryker-incremental-${g.name}.json`], {
         STRYKER_TEST_FILES: g.tests.join(','),
         STRYKER_REPORT: report,
       });
       const minutes = Math.round((Date.now() - t0) / 6000) / 10;
       console.log(`== group ${g.name}: ${minutes} min`);
-      record(report, `npm run test:mutation${args.length ? ` -- ${args.join(' ')}` : ''} (group ${g.name})`, minutes);
+      record(report, `npm run test:mutation${args.length ? ` -- ${args.join(' ')}` : ''} (group ${g.name})`, minutes, commit);
     }
   }
 }

@@ -88,6 +88,7 @@ describe('values as written', () => {
     ['01234', '01234'],
     ['1e3', '1e3'],
     ['true', 'true'],
+    ['True', 'True'],
     ['"quoted 1.10"', 'quoted 1.10'],
     ['8080', '8080'],
   ];
@@ -123,5 +124,67 @@ describe('parsing is bounded and quotes nothing it did not write', () => {
 
   test('a file over the cap is refused before parsing', () => {
     assert.deepEqual(issues(`image: ${'x'.repeat(MAX_YAML_BYTES)}\n`), [`${F}:1:1 file is larger than ${MAX_YAML_BYTES} bytes`]);
+  });
+
+  test('a file over the cap is not parsed at all: its syntax errors and duplicate keys are not reported', () => {
+    const broken = `${HTTP}port: 2\nenv: [${'x'.repeat(MAX_YAML_BYTES)}\n`;
+    assert.deepEqual(issues(broken), [`${F}:1:1 file is larger than ${MAX_YAML_BYTES} bytes`]);
+  });
+
+  test('the cap counts bytes: a file of exactly the cap is read, one byte more is refused', () => {
+    // A comment of two-byte characters: its text is half as long as its bytes.
+    const room = MAX_YAML_BYTES - Buffer.byteLength(`${HTTP}# \n`);
+    const exact = `${HTTP}# ${'x'.repeat(room % 2)}${'é'.repeat(Math.floor(room / 2))}\n`;
+    assert.equal(Buffer.byteLength(exact), MAX_YAML_BYTES);
+    assert.deepEqual(issues(exact), []);
+    assert.deepEqual(issues(`${exact} `), [`${F}:1:1 file is larger than ${MAX_YAML_BYTES} bytes`]);
+  });
+});
+
+describe('values as written: only numbers and booleans', () => {
+  test('a plain string folded over two lines reaches the container as YAML reads it, on one line', () => {
+    const r = parseDesiredFile(`${HTTP}env:\n  V: two\n    lines\n`, F, 'mcp-x.yaml');
+    assert.equal(r.server?.spec.env?.['V'], 'two lines');
+  });
+});
+
+describe('the YAML reader: what a StrykerJS run found unchecked', () => {
+  const located = (text: string): string[] => {
+    const r = parseDesiredFile(text, F, 'mcp-x.yaml');
+    return (r.invalid?.issues ?? []).map((i) => `${i.severity} ${formatIssue(i)}`);
+  };
+
+  test('with a syntax error only the syntax errors are reported (no duplicate-key check on a broken document)', () => {
+    assert.deepEqual(located(`${HTTP}port: 2\nimage: [a\n`), [`error ${F}:6:1 Flow sequence in block collection must be sufficiently indented and end with a ]`]);
+  });
+
+  test('with a duplicate key the aliases are not expanded (only the duplicate is reported)', () => {
+    const bomb = `list: [${Array(60).fill('*a').join(', ')}]\n`;
+    assert.deepEqual(located(`${HTTP}x: &a v\nenv:\n  A: 1\n  A: 2\n${bomb}`), [`error ${F}:7:3 env.A: Map keys must be unique`]);
+  });
+
+  test('aliases are expanded at most 50 times (below yaml\'s own default of 100): 60 are refused, 40 are fine', () => {
+    const aliases = (n: number): string => `${HTTP}env: {X: &a v}\ncommand: [${Array(n).fill('*a').join(', ')}]\n`;
+    assert.deepEqual(located(aliases(60)), [`error ${F}:1:1 Excessive alias count indicates a resource exhaustion attack`]);
+    assert.deepEqual(located(aliases(40)), []);
+  });
+
+  test('keys inside list items are checked too', () => {
+    assert.deepEqual(located(`${HTTP}command:\n  - {a: 1, a: 2}\n`), [`error ${F}:5:12 command.0.a: Map keys must be unique`]);
+  });
+
+  test('key problems come in file order, each an error', () => {
+    assert.deepEqual(located(`${HTTP}env:\n  B: 1\n  B: 2\ncommand: [x]\nz: {c: 1, c: 2}\n`), [
+      `error ${F}:6:3 env.B: Map keys must be unique`,
+      `error ${F}:8:11 z.c: Map keys must be unique`,
+    ]);
+    assert.deepEqual(located(`${HTTP}env:\n  __proto__: 1\n  ? [a]\n  : b\n`), [
+      `error ${F}:5:3 env.__proto__: reserved key; not allowed`,
+      `error ${F}:6:5 env.?: a key must be a plain string`,
+    ]);
+  });
+
+  test('a file over the cap is an error', () => {
+    assert.deepEqual(located(`# ${'x'.repeat(MAX_YAML_BYTES)}\n`), [`error ${F}:1:1 file is larger than ${MAX_YAML_BYTES} bytes`]);
   });
 });

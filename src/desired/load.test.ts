@@ -281,3 +281,69 @@ describe('schema problems are short, located messages', () => {
     assert.equal(all(duplicates).at(-1), 'f.yaml:1:1 and more problems (9+ not shown)');
   });
 });
+
+describe('what a StrykerJS run of load.ts found unchecked', () => {
+  test('a file name is exactly mcp-<name>.yaml or .yml: text before or after it makes no server', () => {
+    for (const fileName of ['xmcp-x.yaml', 'mcp-x.yaml.txt']) {
+      assert.deepEqual(errors(ok, fileName), [`${F}:1:1 file name must be mcp-<name>.yaml`], fileName);
+    }
+  });
+
+  test('an editor suffix only counts at the end of the name: mcp-a.bak.yaml is desired state', () => {
+    assert.equal(isIgnoredFileName('mcp-a.bak.yaml'), false);
+    assert.equal(isIgnoredFileName('mcp-a.orig.yml'), false);
+  });
+
+  test('a name: equal to the file name is valid', () => {
+    assert.equal(parseDesiredFile(`name: x\n${ok}`, F, 'mcp-x.yaml').invalid, null);
+  });
+
+  test('a url: server has no image, so no :latest warning', () => {
+    assert.deepEqual(parseDesiredFile('transport: http\nurl: https://h/mcp\n', F, 'mcp-x.yaml').server?.warnings, []);
+  });
+
+  test('file problems are errors; a floating image is a warning', () => {
+    const severities = (text: string, fileName = 'mcp-x.yaml'): string[] => {
+      const r = parseDesiredFile(text, F, fileName);
+      return [...(r.invalid?.issues ?? []), ...(r.server?.warnings ?? [])].map((i) => `${i.severity} ${i.message}`);
+    };
+    assert.deepEqual(severities(ok, 'server.yaml'), ['error file name must be mcp-<name>.yaml']);
+    assert.deepEqual(severities('- a\n'), ['error expected a mapping of settings (see schema/desired-state.schema.json)']);
+    assert.deepEqual(severities(`name: y\n${ok}`), ['error "y" does not match the file name (expected "x")']);
+    assert.deepEqual(severities('image: a\ntransport: http\nport: 1\n'), ['warning "a" floats (:latest); pin a version tag or digest so a pull cannot change what runs']);
+  });
+
+  test('where each field is, for errors found later (env file, auth, transport, url, networks, user, data, mounts, tools)', () => {
+    const text = [
+      'image: a:1', 'transport: http', 'port: 1', 'envFile:', '  path: mcp-y.env', '  shared: true', 'auth:', '  type: bearer_token',
+      '  secret: TOKEN', 'networks: [lan]', 'security:', '  user: "1000"', 'data: /data', 'mounts: ["a:/a", "b:/b"]', 'tools:',
+      '  allow: [x, y]', '  deny: [z]', '  rename: {x: xx}', '  description: {y: why}', '',
+    ].join('\n');
+    assert.deepEqual(parseDesiredFile(text, F, 'mcp-x.yaml').server?.positions, {
+      envFile: { line: 5, col: 3 }, 'envFile.path': { line: 5, col: 9 }, 'auth.secret': { line: 9, col: 11 }, transport: { line: 2, col: 12 },
+      url: { line: 1, col: 1 }, networks: { line: 10, col: 11 }, 'security.user': { line: 12, col: 9 }, data: { line: 13, col: 7 },
+      'mounts.0': { line: 14, col: 10 }, 'mounts.1': { line: 14, col: 18 }, tools: { line: 16, col: 3 }, 'tools.allow.0': { line: 16, col: 11 },
+      'tools.allow.1': { line: 16, col: 14 }, 'tools.deny.0': { line: 17, col: 10 }, 'tools.rename.x': { line: 18, col: 15 },
+      'tools.description.y': { line: 19, col: 20 },
+    });
+    assert.deepEqual(parseDesiredFile('transport: http\nurl: https://h/mcp\n', F, 'mcp-x.yaml').server?.positions['url'], { line: 2, col: 6 });
+  });
+
+  test('a missing desired dir has no servers and no invalid files', () => {
+    const dir = '/nonexistent/desired-state';
+    assert.deepEqual(loadDesiredDir(dir), { dir, dirState: 'missing', servers: [], invalid: [] });
+  });
+
+  test('an unreadable file and a name defined twice are errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-sev-'));
+    try {
+      writeFileSync(join(dir, 'mcp-a.yaml'), ok);
+      writeFileSync(join(dir, 'mcp-a.yml'), ok);
+      symlinkSync(join(dir, 'gone'), join(dir, 'mcp-b.yaml'));
+      const load = loadDesiredDir(dir, dir);
+      assert.deepEqual(load.invalid.flatMap((f) => f.issues.map((i) => `${f.file} ${i.severity}`)), ['mcp-b.yaml error', 'mcp-a.yaml error', 'mcp-a.yml error']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

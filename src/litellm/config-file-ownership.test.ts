@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { readGatewayConfig, renderGatewayConfig, ownedEntry } from './config-file.js';
+import { GUARD_CALLBACK } from './guard.js';
 
 const mixed = `mcp_servers:
   ours:
@@ -64,6 +65,15 @@ describe('config.yaml: files that are not rewritten', () => {
     assert.equal(unparsed.errors.length, 1);
     assert.match(unparsed.errors[0] ?? '', /^Flow sequence in block collection [^\n]+$/, 'the first line of the YAML error only');
     assert.deepEqual(readGatewayConfig('mcp_servers:\n  a: 1\n  a: 2\n').errors.length, 1, 'a duplicate key is a parse error');
+  });
+
+  test('a file whose aliases expand past the cap of 50 is a parse problem (not rewritten), not a thrown error', () => {
+    const aliases = (n: number): string => `x: &a v\nlist:\n${'  - *a\n'.repeat(n)}mcp_servers: {}\n`;
+    assert.deepEqual(readGatewayConfig(aliases(40)).errors, []);
+    // 60: past our cap, below yaml's own default of 100.
+    assert.deepEqual(readGatewayConfig(aliases(60)), {
+      owned: {}, foreign: [], guard: false, callbacksProblem: null, errors: ['Excessive alias count indicates a resource exhaustion attack'],
+    });
   });
 
   test('an empty file, comments only, no mcp_servers or an empty one are fine and own nothing', () => {
@@ -130,5 +140,67 @@ describe('config.yaml: rendering', () => {
   test('a view read back is frozen: one reader cannot change what the next reader sees', () => {
     const v = readGatewayConfig(mixed);
     assert.ok(Object.isFrozen(v) && Object.isFrozen(v.owned) && Object.isFrozen(v.foreign));
+  });
+});
+
+describe('config.yaml: what a second StrykerJS run found unchecked', () => {
+  const G = GUARD_CALLBACK;
+  const entry = (over: Record<string, unknown> = {}): Record<string, unknown> =>
+    ownedEntry({ url: 'http://a/mcp', transport: 'http', ...over }, 'desired-state/mcp-a.yaml');
+
+  test("a new file's header says, line by line, which entries and which callback are ours and that the rest is the user's", () => {
+    assert.ok(renderGatewayConfig(null, {}).startsWith([
+      '# LiteLLM 1.77.3 config. mcp-reconciler owns the mcp_servers entries marked x-mcp-reconciler',
+      '# and rewrites them; for the gateway it runs it adds mcp_reconciler_guard.guard to litellm_settings.callbacks',
+      '# (the file mcp_reconciler_guard.py beside this one). Everything else in this file is yours and is kept as written.',
+      '# The gateway reads this file once at start-up; the reconciler restarts it when the file changes.',
+      '',
+    ].join('\n')));
+  });
+
+  test('litellm_settings without callbacks takes the guard; a lone string that is the guard is ours and is not added twice', () => {
+    const noCallbacks = 'litellm_settings:\n  drop_params: true\n';
+    assert.deepEqual(readGatewayConfig(noCallbacks), { owned: {}, foreign: [], guard: false, callbacksProblem: null, errors: [] });
+    const lone = `litellm_settings:\n  callbacks: ${G}\nmcp_servers: {}\n`;
+    assert.equal(readGatewayConfig(lone).guard, true);
+    assert.equal(renderGatewayConfig(lone, {}, true), lone);
+  });
+
+  test('a file that is only null, ~ or --- becomes a mapping with our entries, not an exception', () => {
+    for (const text of ['null\n', '~\n', '---\n']) {
+      const out = renderGatewayConfig(text, { mcp_a: entry() }, true);
+      assert.deepEqual(Object.keys(readGatewayConfig(out).owned), ['mcp_a'], text);
+      assert.equal(readGatewayConfig(out).guard, true, text);
+    }
+  });
+
+  test('a file of comments only keeps them and gets our entries', () => {
+    const out = renderGatewayConfig('# only a comment\n', { mcp_a: entry() });
+    assert.ok(out.startsWith('# only a comment\n'), out);
+    assert.deepEqual(Object.keys(readGatewayConfig(out).owned), ['mcp_a']);
+  });
+
+  test('a file that is one other scalar is never replaced by a mapping (readGatewayConfig reports it; rendering refuses)', () => {
+    assert.deepEqual(readGatewayConfig('just text\n').errors, ['the config must be a mapping']);
+    assert.throws(() => renderGatewayConfig('just text\n', { mcp_a: entry() }), /Expected a YAML collection/);
+  });
+
+  test('rendering without the guard argument adds no guard; with it, the same text and entries get the guard', () => {
+    assert.equal(renderGatewayConfig('a: 1\n', {}), 'a: 1\nmcp_servers: {}\n');
+    assert.match(renderGatewayConfig('a: 1\n', {}, true), new RegExp(`- ${G.replace('.', '\\.')}\n`));
+  });
+
+  test('remembered renders never mix up the guard flag, a null file and texts that differ only by a first character', () => {
+    assert.equal(renderGatewayConfig('ga: 1\n', {}, false), 'ga: 1\nmcp_servers: {}\n');
+    assert.match(renderGatewayConfig('a: 1\n', {}, true), /^a: 1\n/);
+    assert.equal(renderGatewayConfig('b: 1\n', {}, false), 'b: 1\nmcp_servers: {}\n');
+    assert.match(renderGatewayConfig('-b: 1\n', {}, true), /^-b: 1\n/);
+    assert.match(renderGatewayConfig(null, {}), /^# LiteLLM/);
+    assert.equal(renderGatewayConfig('null', {}), 'mcp_servers: {}\n');
+  });
+
+  test('a long description with spaces stays on one line (no folding at 80 characters)', () => {
+    const description = 'word '.repeat(30).trim();
+    assert.ok(renderGatewayConfig(null, { mcp_a: entry({ description }) }).includes(`    description: ${description}\n`));
   });
 });

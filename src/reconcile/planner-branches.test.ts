@@ -3,10 +3,11 @@
 // mode. Apart from planner.test.ts and planner-golden.test.ts to avoid edit clashes.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiBody, describeDrift, plan, type PlanInput } from './planner.js';
+import { apiBody, describeDrift, gatewayHash, plan, type PlanInput } from './planner.js';
 import { sha256Hex } from './hash.js';
 import { baseInput, converged, model, runningFor, testSettings, HTTP } from '../testing/fixtures.js';
 import type { ApiServerRow, HeldChange, Operation, ServerModel } from '../model/types.js';
+import { parsePolicyFile, renderPolicyFile } from '../policy/tool-policy.js';
 
 const settings = testSettings();
 const a = model(settings, 'a', HTTP);
@@ -265,5 +266,68 @@ describe('drift causes', () => {
   test('the env file content, data and upstream image are named as the desired file names them', () => {
     const before = { secretDigest: 'd1', volumes: [], upstreamImage: 'a:1' };
     assert.equal(describeDrift(before, { secretDigest: 'd2', volumes: [{ name: 'v' }], upstreamImage: 'a:2' }, 'h1', 'h2'), 'envFile content, image, data changed');
+  });
+});
+
+describe('files beside the gateway: causes, held servers, the hash', () => {
+  const policyPath = '/srv/projects/mcp/edge/tool-policy.json';
+  const policyOp = (input: PlanInput): Extract<Operation, { type: 'write-tool-policy' }> => {
+    const op = plan(input).operations.find((o) => o.type === 'write-tool-policy');
+    assert.ok(op?.type === 'write-tool-policy');
+    return op;
+  };
+
+  test('a held server the policy file does not list, or with no file yet, gets no policy; a missing file is "not found"', () => {
+    const input = baseInput(settings, [a], { toolPolicy: { path: policyPath }, hold: ['gone'] });
+    const fresh = policyOp(input);
+    assert.equal(fresh.cause, 'not found');
+    assert.deepEqual(parsePolicyFile(fresh.text), { ok: true, servers: {} });
+    const listed = policyOp({ ...input, observed: { ...input.observed, toolPolicyText: renderPolicyFile({ other: { deny: ['x'] } }) } });
+    assert.equal(listed.cause, 'tool policy changed');
+    assert.deepEqual(parsePolicyFile(listed.text), { ok: true, servers: {} });
+  });
+
+  test('a missing guard file is "not found", whether the observation says null or nothing', () => {
+    for (const gatewayGuardText of [null, undefined]) {
+      const input = baseInput(settings, [a]);
+      input.observed = { ...input.observed, gatewayGuardText };
+      assert.equal(plan(input).operations.find((o) => o.type === 'write-gateway-guard')?.cause, 'not found', String(gatewayGuardText));
+    }
+  });
+
+  test('a policy file observed as null is "not found" too', () => {
+    const input = baseInput(settings, [a], { toolPolicy: { path: policyPath } });
+    assert.equal(policyOp({ ...input, observed: { ...input.observed, toolPolicyText: null } }).cause, 'not found');
+  });
+
+  test("without the guard callback the gateway's hash still covers config.yaml's content (a config change restarts it)", () => {
+    const spec = baseInput(settings, []).gateway.spec;
+    const one = gatewayHash(spec, 'mcp_servers: {}\n');
+    assert.deepEqual(one.summary, { config: sha256Hex('mcp_servers: {}\n') });
+    assert.notEqual(one.hash, gatewayHash(spec, 'model_list: []\n').hash);
+  });
+
+  test('a config.yaml that does not parse: every problem is in the cause, separated by "; "', () => {
+    const input = baseInput(settings, [a]);
+    input.observed = { ...settled(input), gatewayConfigText: 'a: 1\na: 2\nb: 1\nb: 2\n' };
+    const op = plan(input).operations.find((o) => o.resourceId === `file:${input.gateway.configPath}`);
+    assert.match(op?.cause ?? '', /^config\.yaml does not parse \([^;]+; [^;]+\); it is left as it is until fixed$/);
+  });
+
+  test('entries updated together are named in one list, separated by ", "', () => {
+    const b = model(settings, 'b', HTTP);
+    const input = baseInput(settings, [a, b]);
+    input.observed = settled(input);
+    const changed = [model(settings, 'a', `${HTTP}description: one\n`), model(settings, 'b', `${HTTP}description: two\n`)];
+    const w = plan({ ...input, servers: changed }).operations.find((o) => o.type === 'write-gateway-config');
+    assert.equal(w?.cause, 'mcp_servers: update mcp_a, mcp_b');
+  });
+
+  test('a leftover of an interrupted recreate without a role label is removed as a server', () => {
+    const input = baseInput(settings, [a]);
+    const o = settled(input);
+    input.observed = { ...o, containers: [...o.containers, runningFor(a, { id: 'n9', name: 'mcp-a.next', role: null, server: null })] };
+    const op = plan(input).operations.find((x) => x.resourceId === 'container:mcp-a.next');
+    assert.deepEqual(op, { type: 'remove-container', resourceId: 'container:mcp-a.next', cause: 'leftover of an interrupted recreate', containerId: 'n9', role: 'server' });
   });
 });
