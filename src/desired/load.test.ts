@@ -313,7 +313,7 @@ describe('what a StrykerJS run of load.ts found unchecked', () => {
     assert.deepEqual(severities('image: a\ntransport: http\nport: 1\n'), ['warning "a" floats (:latest); pin a version tag or digest so a pull cannot change what runs']);
   });
 
-  test('where each field is, for errors found later (env file, auth, transport, url, networks, user, data, mounts, tools)', () => {
+  test('where each field is, for errors found later (env file, auth, transport, url, build, package, networks, user, data, mounts, tools)', () => {
     const text = [
       'image: a:1', 'transport: http', 'port: 1', 'envFile:', '  path: mcp-y.env', '  shared: true', 'auth:', '  type: bearer_token',
       '  secret: TOKEN', 'networks: [lan]', 'security:', '  user: "1000"', 'data: /data', 'mounts: ["a:/a", "b:/b"]', 'tools:',
@@ -321,12 +321,16 @@ describe('what a StrykerJS run of load.ts found unchecked', () => {
     ].join('\n');
     assert.deepEqual(parseDesiredFile(text, F, 'mcp-x.yaml').server?.positions, {
       envFile: { line: 5, col: 3 }, 'envFile.path': { line: 5, col: 9 }, 'auth.secret': { line: 9, col: 11 }, transport: { line: 2, col: 12 },
-      url: { line: 1, col: 1 }, networks: { line: 10, col: 11 }, 'security.user': { line: 12, col: 9 }, data: { line: 13, col: 7 },
+      url: { line: 1, col: 1 }, build: { line: 1, col: 1 }, package: { line: 1, col: 1 },
+      'build.context': { line: 1, col: 1 }, 'build.dockerfile': { line: 1, col: 1 }, networks: { line: 10, col: 11 }, 'security.user': { line: 12, col: 9 }, data: { line: 13, col: 7 },
       'mounts.0': { line: 14, col: 10 }, 'mounts.1': { line: 14, col: 18 }, tools: { line: 16, col: 3 }, 'tools.allow.0': { line: 16, col: 11 },
       'tools.allow.1': { line: 16, col: 14 }, 'tools.deny.0': { line: 17, col: 10 }, 'tools.rename.x': { line: 18, col: 15 },
       'tools.description.y': { line: 19, col: 20 },
     });
     assert.deepEqual(parseDesiredFile('transport: http\nurl: https://h/mcp\n', F, 'mcp-x.yaml').server?.positions['url'], { line: 2, col: 6 });
+    const built = parseDesiredFile('transport: stdio\nbuild:\n  context: app\n  dockerfile: Dockerfile.mcp\n', F, 'mcp-x.yaml').server?.positions;
+    assert.deepEqual([built?.['build'], built?.['build.context'], built?.['build.dockerfile']], [{ line: 3, col: 3 }, { line: 3, col: 12 }, { line: 4, col: 15 }]);
+    assert.deepEqual(parseDesiredFile('transport: stdio\npackage: npm:a@1.0.0\n', F, 'mcp-x.yaml').server?.positions['package'], { line: 2, col: 10 });
   });
 
   test('a missing desired dir has no servers and no invalid files', () => {
