@@ -145,7 +145,8 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
       // A tools/call's failure is a tool error: LiteLLM 1.77.3 cannot take a JSON-RPC error there (ADR 0021).
       const busy = await c.callTool({ name: 'echo', arguments: {} });
       assert.equal(busy.isError, true);
-      assert.match((busy.content as { text: string }[])[0]!.text, /^MCP error -32000: stdio server fake is busy \(2 calls waiting\); try again$/);
+      const text = (busy.content as { text: string }[])[0]!.text;
+      assert.match(text, /^MCP error -32000: stdio server fake is busy \(2 calls waiting\); try again$/);
       void slow;
     } finally {
       BRIDGE_LIMITS.maxPending = saved;

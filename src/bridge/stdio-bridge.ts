@@ -28,8 +28,9 @@ export const BRIDGE_LIMITS = {
   initTimeoutMs: 30_000,
   /**
    * How long to wait for Docker to restart an exited process. A one-off exit is restarted within
-   * about 100 ms (Docker's first backoff; 200, 400 ms for the next quick exits); a server in a crash loop waits in Docker's growing backoff, and LiteLLM 1.77.3 lists
-   * servers one after another, so waiting long here held every client's tools/list (it was 30 s).
+   * about 100 ms (Docker's first backoff; 200, 400 ms for the next quick exits); a server in a crash
+   * loop waits in Docker's growing backoff, and LiteLLM 1.77.3 lists servers one after another, so
+   * waiting long here held every client's tools/list (it was 30 s).
    */
   restartWaitMs: 2_000,
 };
@@ -253,7 +254,8 @@ export class StdioBridge {
       params = { ...m.params, name: decision.name };
     }
     if (this.#pending.size >= BRIDGE_LIMITS.maxPending) {
-      await this.#error(s, m.id, -32000, `stdio server ${this.#d.container} is busy (${BRIDGE_LIMITS.maxPending} calls waiting); try again`, m.method);
+      const busy = `stdio server ${this.#d.container} is busy (${BRIDGE_LIMITS.maxPending} calls waiting); try again`;
+      await this.#error(s, m.id, -32000, busy, m.method);
       return;
     }
     try {
@@ -275,7 +277,8 @@ export class StdioBridge {
       if (!p) return;
       this.#pipe?.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: upstreamId, reason: 'timeout' } });
       this.#settle(upstreamId);
-      void this.#error(p.session, p.clientId, -32001, `no answer from ${this.#d.container} within ${BRIDGE_LIMITS.callTimeoutMs} ms`, p.method);
+      const late = `no answer from ${this.#d.container} within ${BRIDGE_LIMITS.callTimeoutMs} ms`;
+      void this.#error(p.session, p.clientId, -32001, late, p.method);
     }, BRIDGE_LIMITS.callTimeoutMs);
     const listPolicy = policy && m.method === 'tools/list' && !unfiltered ? policy : null;
     this.#pending.set(upstreamId, { session: s, clientId: m.id, method: m.method, progress, timer, listPolicy });
@@ -390,9 +393,10 @@ export class StdioBridge {
     // Exited during initialize: fail it now, not after initTimeoutMs.
     this.#initWaiter?.({ jsonrpc: '2.0', error: { code: -32000, message: 'the process exited during initialize' } });
     // Fail every call in flight at once, instead of letting it hang.
+    const exited = `stdio server ${this.#d.container} exited; the call did not complete (Docker restarts it; try again)`;
     for (const k of [...this.#pending.keys()]) {
       const p = this.#settle(k);
-      if (p) void this.#error(p.session, p.clientId, -32000, `stdio server ${this.#d.container} exited; the call did not complete (Docker restarts it; try again)`, p.method);
+      if (p) void this.#error(p.session, p.clientId, -32000, exited, p.method);
     }
     this.#d.log.warn({ container: this.#d.container }, 'stdio server exited; the next call re-attaches');
   }
