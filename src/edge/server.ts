@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { StdioBridge } from '../bridge/stdio-bridge.js';
 import { UNFILTERED_HEADER, refusedCallResult, rpcErrorAsToolResult, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
 import type { PolicyLookup } from './tool-policy-file.js';
+import { HOP_BY_HOP, answerHeaders, pipeAnswer } from '../proxy/pipe.js';
 
 /**
  * The edge: a stateless reverse proxy between LiteLLM and streamable-HTTP MCP servers.
@@ -40,19 +41,6 @@ export interface EdgeOptions {
 
 /** A request body the edge reads to apply a tool policy: MCP requests are small. */
 export const MAX_POLICED_BODY_BYTES = 4 * 1024 * 1024;
-
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-]);
 
 /** "2025-06-18, 2025-06-18" (LiteLLM sends the header twice) -> the last, negotiated value. */
 export function lastProtocolVersion(v: string): string {
@@ -171,16 +159,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: EdgeOptio
       headersTimeout: 30_000,
       bodyTimeout: 0, // SSE streams stay open
     });
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(up.headers)) {
-      if (v !== undefined && !HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v;
-    }
-    res.writeHead(up.statusCode, headers);
-    res.flushHeaders();
-    for await (const chunk of up.body) {
-      if (!res.write(chunk as Buffer)) await new Promise((r) => res.once('drain', r));
-    }
-    res.end();
+    await pipeAnswer(up, res);
   } catch (err) {
     if (abort.signal.aborted) return;
     opts.log.warn({ target, err: (err as Error).message }, 'edge: upstream failed');
@@ -341,20 +320,12 @@ async function proxyPost(
       headersTimeout: 30_000,
       bodyTimeout: 0,
     });
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(up.headers)) {
-      if (v !== undefined && !HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v;
-    }
-    const type = String(up.headers['content-type'] ?? '');
     if (rewrite === null) {
-      res.writeHead(up.statusCode, headers);
-      res.flushHeaders();
-      for await (const chunk of up.body) {
-        if (!res.write(chunk as Buffer)) await new Promise((r) => res.once('drain', r));
-      }
-      res.end();
+      await pipeAnswer(up, res);
       return;
     }
+    const headers = answerHeaders(up.headers);
+    const type = String(up.headers['content-type'] ?? '');
     if (type.includes('application/json')) {
       const text = rewrite(await up.body.text());
       res.writeHead(up.statusCode, headers).end(text);

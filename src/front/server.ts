@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import { COLOURS, type ActiveLookup, type Colour } from './active.js';
+import { HOP_BY_HOP, pipeAnswer } from '../proxy/pipe.js';
 
 /**
  * The front (ADR 0025): owns the gateway's LAN port and forwards every request, unchanged, to the
@@ -27,11 +28,6 @@ export interface FrontOptions {
 export const FRONT_STATUS_PATH = '/_mcp-reconciler/front';
 /** A request carrying this header goes to the named colour (the reconciler probes the standby with it); dropped upstream. */
 export const UPSTREAM_HEADER = 'x-mcp-reconciler-upstream';
-
-const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'host', 'content-length',
-]);
 
 export interface FrontStatus {
   active: Colour | null;
@@ -121,16 +117,8 @@ async function forward(
       headersTimeout: 600_000, // a tool call may take minutes
       bodyTimeout: 0, // SSE streams stay open
     });
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(up.headers)) {
-      if (v !== undefined && !HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v;
-    }
-    res.writeHead(up.statusCode, headers);
-    res.flushHeaders();
-    for await (const chunk of up.body) {
-      if (!res.write(chunk as Buffer)) await new Promise((r) => res.once('drain', r));
-    }
-    res.end();
+    // Only hop-by-hop headers drop from an answer: UPSTREAM_HEADER is a request header (it picks the colour).
+    await pipeAnswer(up, res);
   } catch (err) {
     if (abort.signal.aborted) return;
     opts.log[level]({ upstream, err: (err as Error).message }, 'front: upstream failed');
