@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
 import { readRegularFile } from '../fs/safe-read.js';
+import { fileStamp } from '../fs/file-stamp.js';
 import type { Logger } from 'pino';
 import { CompiledPolicy, parsePolicyFile } from '../policy/tool-policy.js';
 
@@ -41,13 +41,7 @@ export class PolicyFile implements PolicyLookup {
   }
 
   #refresh(): void {
-    let stamp: string;
-    try {
-      const st = statSync(this.path);
-      stamp = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-    } catch (err) {
-      stamp = `missing:${(err as NodeJS.ErrnoException).code ?? ''}`;
-    }
+    const stamp = fileStamp(this.path);
     if (stamp === this.#stamp) return;
     this.#stamp = stamp;
     const why = this.#read();

@@ -1,7 +1,7 @@
-import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { readRegularFile } from '../fs/safe-read.js';
+import { fileStamp } from '../fs/file-stamp.js';
 
 /** The two gateway colours of the blue/green handover (ADR 0025). */
 export const COLOURS = ['blue', 'green'] as const;
@@ -53,13 +53,7 @@ export class ActiveFile implements ActiveLookup {
   ) {}
 
   active(): Colour | null {
-    let stamp: string;
-    try {
-      const st = statSync(this.path);
-      stamp = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-    } catch (err) {
-      stamp = `missing:${(err as NodeJS.ErrnoException).code ?? ''}`;
-    }
+    const stamp = fileStamp(this.path);
     if (stamp !== this.#stamp) {
       this.#stamp = stamp;
       let colour: Colour | null = null;
