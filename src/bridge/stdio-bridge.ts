@@ -208,13 +208,19 @@ export class StdioBridge {
     }
   }
 
-  /**
-   * A failed request. For a tools/call the error is a tool error: LiteLLM 1.77.3 cannot take a JSON-RPC error
-   * to tools/call (its /mcp/ hangs afterwards for every client; ADR 0021).
-   */
+  /** A request the bridge fails itself (busy, unavailable, timed out, cancelled). */
   #error(s: Session, id: Id, code: number, message: string, method?: string): Promise<void> {
-    if (method === 'tools/call') return this.#reply(s, { jsonrpc: '2.0', id, result: rpcErrorAsToolResult({ code, message }) });
-    return this.#reply(s, { jsonrpc: '2.0', id, error: { code, message } });
+    return this.#answerError(s, id, method, { code, message });
+  }
+
+  /**
+   * The answer to a request that failed with `error`, from the bridge or the server. For a tools/call it is a
+   * tool error: LiteLLM 1.77.3 cannot take a JSON-RPC error to tools/call (its /mcp/ hangs afterwards for every
+   * client; ADR 0021). Otherwise `asIs` (the server's own answer, passed on) or a JSON-RPC error.
+   */
+  #answerError(s: Session, id: Id, method: string | undefined, error: NonNullable<JsonRpc['error']>, asIs?: JsonRpc): Promise<void> {
+    if (method === 'tools/call') return this.#reply(s, { jsonrpc: '2.0', id, result: rpcErrorAsToolResult(error) });
+    return this.#reply(s, asIs ?? { jsonrpc: '2.0', id, error });
   }
 
   /** `unfiltered`: a tools/list the edge let through whole (a probe from the host; ADR 0021). */
@@ -303,14 +309,11 @@ export class StdioBridge {
       const p = this.#settle(String(m.id));
       if (!p) return;
       this.#stats.callsServed++;
-      if (p.method === 'tools/call' && m.error !== undefined) {
-        void this.#reply(p.session, { jsonrpc: '2.0', id: p.clientId, result: rpcErrorAsToolResult(m.error) });
-        return;
-      }
       const tools = m.result?.['tools'];
       const listed = p.listPolicy && Array.isArray(tools);
       const result = listed ? { ...m.result, tools: p.listPolicy!.filterTools(tools as ListedTool[]) } : m.result;
-      void this.#reply(p.session, { ...m, id: p.clientId, ...(result !== undefined ? { result } : {}) });
+      const answer: JsonRpc = { ...m, id: p.clientId, ...(result !== undefined ? { result } : {}) };
+      void (m.error !== undefined ? this.#answerError(p.session, p.clientId, p.method, m.error, answer) : this.#reply(p.session, answer));
       return;
     }
     if (m.id !== undefined && m.method) {
