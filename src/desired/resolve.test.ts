@@ -133,7 +133,7 @@ describe('the containers we create, field by field (what Docker is given)', () =
       'image: mcp/web:1', 'transport: http', 'port: 3001', 'command: [node, s.js]', 'env:', '  A: 1', 'data: /data',
       'networks: [pg-net, mcp-net, mcp-net.web-x.internal]', 'egress: false',
       'security:', '  capAdd: [SETUID, CHOWN]', '  user: "1000"', '  memory: 1g', '  pids: 100', '  cpus: 0.5', '  tmpfs: [/tmp, /run/x]',
-      'health:', '  intervalSeconds: 7', '  timeoutSeconds: 2', '  failureThreshold: 4', '  restartOnHang: false', '',
+      'health:', '  intervalSeconds: 7', '  timeoutSeconds: 2', '  failureThreshold: 4', '  restartOnHang: false', '  gatewayIntervalSeconds: 60', '',
     ].join('\n'));
     assert.deepEqual(m.container, {
       name: 'mcp-web-x', image: 'mcp/web:1', upstreamImage: 'mcp/web:1', cmd: ['node', 's.js'], env: { A: '1' }, envFiles: [], secretDigest: null,
@@ -146,7 +146,7 @@ describe('the containers we create, field by field (what Docker is given)', () =
     assert.deepEqual(m.network, { name: 'mcp-net.web-x.internal', internal: true });
     assert.deepEqual([m.mcpPath, m.gatewayName, m.blocked, m.auth], ['/mcp', 'mcp_web_x', null, null]);
     assert.deepEqual(m.gatewayEntry, { url: 'http://mcp-edge:8080/mcp-web-x/3001/mcp', transport: 'http', description: 'web-x (managed by mcp-reconciler)' });
-    assert.deepEqual(m.health, { intervalMs: 7000, timeoutMs: 2000, failureThreshold: 4, restartOnHang: false });
+    assert.deepEqual(m.health, { intervalMs: 7000, gatewayIntervalMs: 60000, timeoutMs: 2000, failureThreshold: 4, restartOnHang: false });
   });
 
   test('a stdio server: stdin open, no port, served by the edge; relaxed hardening keeps no tmpfs and no cap-drop', () => {
@@ -170,7 +170,10 @@ describe('the containers we create, field by field (what Docker is given)', () =
     assert.deepEqual([sseAt.mcpPath, sseAt.gatewayEntry?.['url']], ['/events', 'http://mcp-ev:3002/events']);
     const h = model(s, 'h', 'image: mcp/h:1\ntransport: http\nport: 3003\npath: /x/mcp\n');
     assert.deepEqual([h.mcpPath, h.gatewayEntry?.['url']], ['/x/mcp', 'http://mcp-edge:8080/mcp-h/3003/x/mcp']);
-    assert.deepEqual(h.health, { intervalMs: 30000, timeoutMs: 10000, failureThreshold: 3, restartOnHang: true });
+    assert.deepEqual(h.health, { intervalMs: 30000, gatewayIntervalMs: 300000, timeoutMs: 10000, failureThreshold: 3, restartOnHang: true });
+    // LiteLLM is never asked more often than the server itself.
+    const often = model(s, 'o', 'image: mcp/o:1\ntransport: http\nport: 3003\nhealth:\n  intervalSeconds: 120\n  gatewayIntervalSeconds: 5\n');
+    assert.deepEqual([often.health.intervalMs, often.health.gatewayIntervalMs], [120000, 120000]);
     assert.deepEqual(h.container!.hardening, { ...locked, memoryBytes: 536870912, pids: 256 });
   });
 

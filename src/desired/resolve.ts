@@ -458,7 +458,9 @@ function healthOf(s: ServerSpec): ServerModel['health'] {
   const h = HealthSchema.parse(s.health ?? {});
   // A url: server has no container to restart: restartOnHang never applies to it.
   const restartOnHang = s.url === undefined && h.restartOnHang;
-  return { intervalMs: h.intervalSeconds * 1000, timeoutMs: h.timeoutSeconds * 1000, failureThreshold: h.failureThreshold, restartOnHang };
+  const intervalMs = h.intervalSeconds * 1000;
+  const gatewayIntervalMs = Math.max(intervalMs, h.gatewayIntervalSeconds * 1000);
+  return { intervalMs, gatewayIntervalMs, timeoutMs: h.timeoutSeconds * 1000, failureThreshold: h.failureThreshold, restartOnHang };
 }
 
 /**

@@ -269,6 +269,13 @@ export type Security = z.output<typeof SecuritySchema>;
 export const HealthSchema = z.strictObject({
   intervalSeconds: z.number().int().min(5).max(3600).default(30).describe('time between probes (jittered)'),
   timeoutSeconds: z.number().int().min(1).max(120).default(10).describe('one probe: initialize + tools/list'),
+  gatewayIntervalSeconds: z
+    .number()
+    .int()
+    .min(5)
+    .max(86400)
+    .default(300)
+    .describe('time between checks of its tools through LiteLLM (GatewayReady); sooner after a change, a failure or LiteLLM coming back'),
   failureThreshold: z.number().int().min(1).max(100).default(3).describe('failed probes in a row before a running container counts as hung and is restarted'),
   restartOnHang: z.boolean().default(true).describe('restart a hung container (bounded, with backoff)'),
 });

@@ -52,6 +52,8 @@ export interface ServerHealth {
    */
   toolPolicy?: { exposed: number; hidden: string[] } | null;
   gatewayTools: string[];
+  /** When LiteLLM last listed this server's tools (GatewayReady is re-checked every health.gatewayIntervalSeconds). */
+  gatewayCheckedAt: string | null;
   consecutiveFailures: number;
   hungRestarts: number;
   lastProbeAt: string | null;
@@ -71,6 +73,20 @@ interface Entry {
   ownGatewayProbe: boolean;
   /** The shared listing this server's GatewayReady came from last: never used twice by one server. */
   lastBatch: GatewayBatch | null;
+  /**
+   * When LiteLLM last listed this server's tools (monitor clock); null: GatewayReady is to be
+   * checked through LiteLLM at its next probe. Between checks (health.gatewayIntervalMs) the
+   * condition stands while LiteLLM answers its liveness route.
+   */
+  gatewayCheckedAt: number | null;
+  /** The liveness answer this server's GatewayReady stood on last: never used twice by one server. */
+  lastAlive: GatewayAlive | null;
+}
+
+/** One answer of LiteLLM's liveness route, shared by the probes of many servers while it is fresh. */
+interface GatewayAlive {
+  at: number;
+  result: ReturnType<LiteLLMGateway['alive']>;
 }
 
 /** One tools/list through LiteLLM for many servers, shared by their probes while it is fresh. */
@@ -81,6 +97,9 @@ interface GatewayBatch {
   result: Promise<ProbeResult>;
 }
 
+/** How long one answer of LiteLLM's liveness route serves the probes of many servers. */
+export const GATEWAY_ALIVE_TTL_MS = 10_000;
+
 /** Most server names in one batched tools/list (LiteLLM lists them one after another). */
 export const GATEWAY_BATCH_MAX = 100;
 /** A batch waits this long per server on top of the probe timeout (LiteLLM asks servers in turn). */
@@ -90,8 +109,8 @@ export interface MonitorDeps {
   runtime: ContainerRuntime;
   config: ConfigStore;
   configPath: string;
-  /** LiteLLM's `POST /mcp/` (tools/list, optionally narrowed to some servers). */
-  gateway: Pick<LiteLLMGateway, 'listTools'> | null;
+  /** LiteLLM's `POST /mcp/` (tools/list, optionally narrowed to some servers) and its liveness route. */
+  gateway: Pick<LiteLLMGateway, 'listTools' | 'alive'> | null;
   /**
    * LiteLLM's management API: in API mode `Registered` comes from its rows (`GET /v1/mcp/server`),
    * our ids being `<apiIdPrefix><name>`; in config mode from config.yaml.
@@ -123,6 +142,7 @@ export class HealthMonitor {
   #rows: { at: number; rows: Promise<ApiServerRow[] | null> } | null = null;
   #snap: { at: number; containers: Promise<ObservedContainer[]> } | null = null;
   #batches: GatewayBatch[] = [];
+  #alive: GatewayAlive | null = null;
   #running = false;
 
   constructor(deps: MonitorDeps) {
@@ -182,6 +202,8 @@ export class HealthMonitor {
         busy: false,
         ownGatewayProbe: true,
         lastBatch: null,
+        gatewayCheckedAt: null,
+        lastAlive: null,
         health: {
           name: m.name,
           file: m.file,
@@ -191,6 +213,7 @@ export class HealthMonitor {
           conditions: [],
           tools: null,
           gatewayTools: [],
+          gatewayCheckedAt: null,
           consecutiveFailures: 0,
           hungRestarts: 0,
           lastProbeAt: null,
@@ -398,16 +421,34 @@ export class HealthMonitor {
       else next.push(cond(C.Registered, 'False', R.NotInConfig, `${m.gatewayName} is not in the gateway config`));
     }
 
-    // GatewayReady: its tools through LiteLLM's POST /mcp/ (tool names `<gatewayName>-<tool>`).
+    // GatewayReady: its tools through LiteLLM's POST /mcp/ (tool names `<gatewayName>-<tool>`), asked
+    // every health.gatewayIntervalMs, and at once when the server is new, changed, failed a probe, is
+    // not registered or LiteLLM was down; in between it stands while LiteLLM's process answers.
     if (this.#deps.gateway) {
-      const g = await this.#gatewayTools(e);
-      const mine = g.ok ? g.tools : [];
-      h.gatewayTools = mine;
-      // Failed (or its direct probe failed: a hung server would stall a batch): asked on its own next time.
-      e.ownGatewayProbe = !g.ok || mine.length === 0 || (direct !== null && !direct.ok);
-      if (!g.ok) next.push(cond(C.GatewayReady, 'False', R.GatewayDown, g.error));
-      else if (mine.length === 0) next.push(cond(C.GatewayReady, 'False', R.NoToolsThroughGateway, `LiteLLM lists no ${m.gatewayName}-* tools`));
-      else next.push(cond(C.GatewayReady, 'True', R.ToolsThroughGateway, `${mine.length} tools through LiteLLM${g.batched ? ' (batched listing)' : ''}`));
+      const registered = next.find((x) => x.type === C.Registered)?.status === 'True';
+      const previous = h.conditions.find((x) => x.type === C.GatewayReady);
+      const due =
+        e.ownGatewayProbe || !registered || (direct !== null && !direct.ok) || previous?.status !== 'True' || this.#gatewayDue(e, this.#now());
+      const alive = due ? null : await this.#gatewayAlive(e);
+      if (alive && !alive.ok) {
+        // Down between two listings: everyone is listed again (one batch) once it answers.
+        e.gatewayCheckedAt = null;
+        h.gatewayTools = [];
+        next.push(cond(C.GatewayReady, 'False', R.GatewayDown, alive.error));
+      } else if (alive) {
+        next.push(cond(C.GatewayReady, previous!.status, previous!.reason as Reason, previous!.message));
+      } else {
+        const g = await this.#gatewayTools(e);
+        const mine = g.ok ? g.tools : [];
+        h.gatewayTools = mine;
+        // Failed (or its direct probe failed: a hung server would stall a batch): asked on its own next time.
+        e.ownGatewayProbe = !g.ok || mine.length === 0 || (direct !== null && !direct.ok);
+        e.gatewayCheckedAt = g.ok && mine.length > 0 ? g.listedAt : null;
+        if (!g.ok) next.push(cond(C.GatewayReady, 'False', R.GatewayDown, g.error));
+        else if (mine.length === 0) next.push(cond(C.GatewayReady, 'False', R.NoToolsThroughGateway, `LiteLLM lists no ${m.gatewayName}-* tools`));
+        else next.push(cond(C.GatewayReady, 'True', R.ToolsThroughGateway, `${mine.length} tools through LiteLLM${g.batched ? ' (batched listing)' : ''}`));
+      }
+      h.gatewayCheckedAt = e.gatewayCheckedAt === null ? null : new Date(e.gatewayCheckedAt).toISOString();
     } else {
       next.push(cond(C.GatewayReady, 'Unknown', R.GatewayDown, 'no gateway configured'));
     }
@@ -450,13 +491,14 @@ export class HealthMonitor {
    * LiteLLM skips a server it cannot list, so a server missing from the batch is probed on its own
    * at once and that answer decides. A batch that fails as a whole falls back to the own probe.
    */
-  async #gatewayTools(e: Entry): Promise<ProbeResult & { batched?: boolean }> {
+  async #gatewayTools(e: Entry): Promise<ProbeResult & { batched?: boolean; listedAt: number }> {
     const m = e.model;
     const gw = this.#deps.gateway as NonNullable<MonitorDeps['gateway']>;
-    const own = async (): Promise<ProbeResult> => {
+    const own = async (): Promise<ProbeResult & { listedAt: number }> => {
+      const listedAt = this.#now();
       const g = await gw.listTools({ servers: [m.gatewayName], timeoutMs: m.health.timeoutMs });
       this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'gateway', result: g.ok ? 'ok' : 'fail' }, g.latencyMs / 1000);
-      return g.ok ? { ...g, tools: g.tools.filter((t) => t.startsWith(`${m.gatewayName}-`)) } : g;
+      return g.ok ? { ...g, tools: g.tools.filter((t) => t.startsWith(`${m.gatewayName}-`)), listedAt } : { ...g, listedAt };
     };
     if (e.ownGatewayProbe) return own();
     // Each probe of a server reads a listing made since its previous probe (a listing from before
@@ -467,7 +509,26 @@ export class HealthMonitor {
     if (!g.ok) return own();
     const mine = g.tools.filter((t) => t.startsWith(`${m.gatewayName}-`));
     if (mine.length === 0) return own();
-    return { ...g, tools: mine, batched: true };
+    return { ...g, tools: mine, batched: true, listedAt: batch.at };
+  }
+
+  /** Its listing through LiteLLM is older than health.gatewayIntervalMs at `at` (or there is none). */
+  #gatewayDue(e: Entry, at: number): boolean {
+    return e.gatewayCheckedAt === null || at - e.gatewayCheckedAt >= e.model.health.gatewayIntervalMs;
+  }
+
+  /**
+   * LiteLLM's liveness route, asked at most once per GATEWAY_ALIVE_TTL_MS for all servers; a server
+   * never stands on the same answer twice (LiteLLM stopping shows at its next probe).
+   */
+  #gatewayAlive(e: Entry): ReturnType<LiteLLMGateway['alive']> {
+    const now = this.#now();
+    if (!this.#alive || now - this.#alive.at >= GATEWAY_ALIVE_TTL_MS || this.#alive === e.lastAlive) {
+      const gw = this.#deps.gateway as NonNullable<MonitorDeps['gateway']>;
+      this.#alive = { at: now, result: gw.alive() };
+    }
+    e.lastAlive = this.#alive;
+    return this.#alive.result;
   }
 
   /**
@@ -481,8 +542,10 @@ export class HealthMonitor {
     if (fresh) return fresh;
     const gw = this.#deps.gateway as NonNullable<MonitorDeps['gateway']>;
     const asked = new Set(this.#batches.flatMap((b) => [...b.names]));
+    // The others whose check falls due before their next probe share this listing (ADR 0017).
     const names = [...this.#servers.values()]
       .filter((x) => x.model.gatewayEntry !== null && !x.ownGatewayProbe && !asked.has(x.model.gatewayName))
+      .filter((x) => this.#gatewayDue(x, now + x.model.health.intervalMs))
       .map((x) => x.model.gatewayName)
       .filter((n) => n !== m.gatewayName)
       .slice(0, GATEWAY_BATCH_MAX - 1);

@@ -36,6 +36,21 @@ export class LiteLLMGateway implements GatewayReadiness {
     }
   }
 
+  /**
+   * Whether LiteLLM's process answers at all: `GET /health/liveliness` (1.77.3: no key, no database,
+   * no upstream; `_health_endpoints.py`). The health monitor asks it between its listings through
+   * LiteLLM, which cost ~40 ms of LiteLLM's CPU per server (ADR 0017).
+   */
+  async alive(timeoutMs = 2_000): Promise<{ ok: true } | { ok: false; error: string }> {
+    try {
+      const res = await request(`${this.baseUrl}/health/liveliness`, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      await res.body.dump();
+      return res.statusCode === 200 ? { ok: true } : { ok: false, error: `GET /health/liveliness answered HTTP ${res.statusCode}` };
+    } catch (err) {
+      return { ok: false, error: `GET /health/liveliness failed: ${errorMessage(err)}` };
+    }
+  }
+
   async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {

@@ -259,7 +259,11 @@ export interface ServerModel {
   /** The image is built by the reconciler from a folder or a package (ADR 0023); absent or null: image: runs as named. */
   build?: BuildSpec | null;
   /** Probe settings (desired `health:` with defaults). Not part of the container spec hash. */
-  health: { intervalMs: number; timeoutMs: number; failureThreshold: number; restartOnHang: boolean };
+  /**
+   * Probes: direct every intervalMs; through LiteLLM (GatewayReady) every gatewayIntervalMs, which is
+   * never shorter than intervalMs (ADR 0017: LiteLLM's listing costs ~40 ms CPU per server).
+   */
+  health: { intervalMs: number; gatewayIntervalMs: number; timeoutMs: number; failureThreshold: number; restartOnHang: boolean };
 }
 
 export const OperationType = {

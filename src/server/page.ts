@@ -105,7 +105,8 @@ function serverSection(s: ServerHealth, now: number): Html {
 <h3>${s.name} <span class="muted">${s.transport}, LiteLLM name <code>${s.gatewayName}</code>, ${s.file}</span></h3>
 <dl><dt>Container</dt><dd><code>${s.container.name}</code> ${s.container.state}${port}</dd>
 <dt>Image</dt><dd><code>${s.container.image}</code></dd>
-<dt>Last probe</dt><dd>${s.lastProbeAt ? `${ageOf(s.lastProbeAt, now)} ago` : 'not yet'}</dd></dl>
+<dt>Last probe</dt><dd>${s.lastProbeAt ? `${ageOf(s.lastProbeAt, now)} ago` : 'not yet'}</dd>
+<dt>Listed through LiteLLM</dt><dd>${s.gatewayCheckedAt ? `${ageOf(s.gatewayCheckedAt, now)} ago` : 'not yet'}</dd></dl>
 ${table(html``, ['Condition', 'Status', 'Reason', 'Age', 'Message'], conditions, 'not probed yet')}
 <details${open}><summary>Tools exposed: ${exposed}${hidden}${through}</summary>
 <p class="tools">${(s.tools ?? []).map((t, i) => html`${i ? ', ' : ''}<code>${t}</code>`)}</p></details>

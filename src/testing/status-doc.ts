@@ -41,6 +41,7 @@ export function serverHealth(name: string, now: number, override: Partial<Server
     ],
     tools: ['echo', 'get-sum', 'print-env'],
     gatewayTools: [`mcp_${name}-echo`, `mcp_${name}-get-sum`, `mcp_${name}-print-env`],
+    gatewayCheckedAt: ago(now, 120),
     consecutiveFailures: 0,
     hungRestarts: 0,
     lastProbeAt: ago(now, 4),
