@@ -6,7 +6,9 @@
 // Usage: node daemon-child.js '<json: {servers, ports?, gatewayUrl?}>'; LiteLLM's key in
 // BENCH_MASTER_KEY. Reads commands on stdin, one per line, and answers one JSON line each:
 //   pass   -> one reconcile pass        {ms, dockerApiCalls}
-//   probe  -> one probe cycle (10 at a time), 30 s of monitor clock later {ms, ready, gatewayReady, gatewayBatched}
+//   probe  -> one probe cycle (10 at a time), 30 s of monitor clock later
+//             {ms, ready, gatewayReady, gatewayBatched, listings, listed, alives} (the last three: requests
+//             to LiteLLM in this cycle: tools/list requests, server names they asked for, liveness requests)
 //   memory -> after a forced GC         {rss, heapUsed}
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,11 +27,12 @@ import '../src/cli/index.js';
 
 const INTERVAL_MS = 30_000;
 const PROBES_AT_ONCE = 10;
-const opts = JSON.parse(process.argv[2] ?? '{}') as { servers: number; ports?: number[]; gatewayUrl?: string };
+const opts = JSON.parse(process.argv[2] ?? '{}') as { servers: number; ports?: number[]; gatewayUrl?: string; gatewayIntervalSeconds?: number };
+const health = opts.gatewayIntervalSeconds ? `health:\n  gatewayIntervalSeconds: ${opts.gatewayIntervalSeconds}\n` : '';
 const dir = mkdtempSync(join(tmpdir(), 'bench-daemon-'));
 const desired = join(dir, 'desired-state');
 mkdirSync(desired);
-for (let i = 0; i < opts.servers; i++) writeFileSync(join(desired, `mcp-s${i}.yaml`), `image: mcp/everything:1\ntransport: http\nport: 3001\nenv:\n  N: "${i}"\n`);
+for (let i = 0; i < opts.servers; i++) writeFileSync(join(desired, `mcp-s${i}.yaml`), `image: mcp/everything:1\ntransport: http\nport: 3001\nenv:\n  N: "${i}"\n${health}`);
 mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
 writeFileSync(join(dir, 'secrets', 'mcp-litellm.env'), 'LITELLM_MASTER_KEY=sk-bench\n', { mode: 0o600 });
 const settings = loadSettings({ env: { MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: join(dir, 'secrets') } });
@@ -41,11 +44,25 @@ const first = await r.reconcile();
 (opts.ports ?? []).forEach((port, i) => runtime.hostPorts.set(`mcp-s${i}`, port));
 const clock = { offset: 0 };
 const key = process.env['BENCH_MASTER_KEY'] ?? null;
+// The real client, counting what the monitor asks LiteLLM for.
+const real = opts.gatewayUrl ? new LiteLLMGateway(opts.gatewayUrl, () => key) : null;
+const asked = { listings: 0, listed: 0, alives: 0 };
+const gateway = real && {
+  listTools: (o: Parameters<LiteLLMGateway['listTools']>[0] = {}) => {
+    asked.listings++;
+    asked.listed += o.servers?.length ?? 0;
+    return real.listTools(o);
+  },
+  alive: () => {
+    asked.alives++;
+    return real.alive();
+  },
+};
 const monitor = new HealthMonitor({
   runtime,
   config,
   configPath: settings.gateway.configPath,
-  gateway: opts.gatewayUrl ? new LiteLLMGateway(opts.gatewayUrl, () => key) : null,
+  gateway,
   observe: { namePrefix: settings.namePrefix, instance: settings.instance, network: settings.network },
   log,
   now: () => Date.now() + clock.offset,
@@ -71,7 +88,9 @@ for await (const line of createInterface({ input: process.stdin })) {
       ready: s.filter((h) => is(h, 'McpReady')).length,
       gatewayReady: s.filter((h) => is(h, 'GatewayReady')).length,
       gatewayBatched: s.filter((h) => h.conditions.some((c) => c.type === 'GatewayReady' && c.message.includes('batched'))).length,
+      ...asked,
     });
+    Object.assign(asked, { listings: 0, listed: 0, alives: 0 });
   } else if (line === 'memory') {
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();

@@ -39,6 +39,8 @@ export async function startDaemonChild(opts: {
   servers: number;
   ports?: number[];
   gatewayUrl?: string;
+  /** Written into each desired file's health: (default: the schema's). */
+  gatewayIntervalSeconds?: number;
   masterKey?: string;
   /** NODE_OPTIONS of the child; default: the shipped unit's (daemonNodeOptions). */
   nodeOptions?: string;
