@@ -41,7 +41,8 @@ export const GROUPS = [
     // Desired files: reading, YAML with positions, the schema, reserved names (safety.test names
     // each one), path rules (path-rules, confinement), tool policy and url servers (tools, remote).
     mutate: ['src/desired/load.ts', 'src/desired/yaml-located.ts', 'src/desired/schema.ts'],
-    tests: t('desired/load', 'desired/hostile-input', 'desired/path-rules', 'reconcile/safety', 'desired/confinement', 'desired/tools', 'desired/remote'),
+    tests: t('desired/load', 'desired/schema', 'desired/schema-messages', 'desired/hostile-input', 'desired/path-rules', 'reconcile/safety',
+      'desired/confinement', 'desired/tools', 'desired/remote'),
   },
   {
     name: 'planner',

@@ -170,7 +170,7 @@ describe('the containers we create, field by field (what Docker is given)', () =
     assert.deepEqual([sseAt.mcpPath, sseAt.gatewayEntry?.['url']], ['/events', 'http://mcp-ev:3002/events']);
     const h = model(s, 'h', 'image: mcp/h:1\ntransport: http\nport: 3003\npath: /x/mcp\n');
     assert.deepEqual([h.mcpPath, h.gatewayEntry?.['url']], ['/x/mcp', 'http://mcp-edge:8080/mcp-h/3003/x/mcp']);
-    assert.deepEqual(h.health, { intervalMs: 30000, gatewayIntervalMs: 300000, timeoutMs: 10000, failureThreshold: 3, restartOnHang: true });
+    assert.deepEqual(h.health, { intervalMs: 30000, gatewayIntervalMs: 600000, timeoutMs: 10000, failureThreshold: 3, restartOnHang: true });
     // LiteLLM is never asked more often than the server itself.
     const often = model(s, 'o', 'image: mcp/o:1\ntransport: http\nport: 3003\nhealth:\n  intervalSeconds: 120\n  gatewayIntervalSeconds: 5\n');
     assert.deepEqual([often.health.intervalMs, often.health.gatewayIntervalMs], [120000, 120000]);

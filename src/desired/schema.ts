@@ -274,8 +274,8 @@ export const HealthSchema = z.strictObject({
     .int()
     .min(5)
     .max(86400)
-    .default(300)
-    .describe('time between checks of its tools through LiteLLM (GatewayReady); sooner after a change, a failure or LiteLLM coming back'),
+    .default(600)
+    .describe('time between checks of its tools through LiteLLM (GatewayReady); at once after a change, a failure or a new LiteLLM or edge'),
   failureThreshold: z.number().int().min(1).max(100).default(3).describe('failed probes in a row before a running container counts as hung and is restarted'),
   restartOnHang: z.boolean().default(true).describe('restart a hung container (bounded, with backoff)'),
 });

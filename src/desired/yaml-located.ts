@@ -127,7 +127,9 @@ export function parseYamlLocated(text: string, file: string): LocatedYaml {
       }
       const { depth } = nodeAt(path);
       const missing = depth < path.length;
-      out.push({ file, ...positionOf(path), path: dotPath(path), message: clip(describe(i, missing), MAX_MESSAGE), severity: 'error' });
+      const issue: LocatedIssue = { file, ...positionOf(path), path: dotPath(path), message: clip(describe(i, missing), MAX_MESSAGE), severity: 'error' };
+      // Two checks of one value that say the same thing (a regex and a refinement) are one problem.
+      if (!out.some((o) => o.path === issue.path && o.message === issue.message)) out.push(issue);
     }
     return out;
   };
@@ -248,6 +250,11 @@ function describe(i: ZodIssue, missing: boolean): string {
     }
     case 'invalid_format':
       return i.format === 'regex' ? i.message : `expected a ${i.format}`;
+    case 'invalid_key': {
+      // A record's key failed its own schema (env names, build args): that schema's message, not zod's "Invalid key in record".
+      const first = i.issues[0];
+      return first ? describe(first as ZodIssue, false) : i.message;
+    }
     default:
       return i.message;
   }

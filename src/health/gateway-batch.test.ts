@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { HealthMonitor } from './monitor.js';
 import { InMemoryRuntime, MemoryConfigStore } from '../testing/fake-runtime.js';
 import { HTTP, model, testSettings } from '../testing/fixtures.js';
+import { edgeSpec } from '../desired/resolve.js';
 import { createLogger } from '../log/logger.js';
 import type { ProbeResult } from './probe.js';
 import type { LiteLLMGateway } from '../litellm/gateway-client.js';
@@ -39,12 +40,17 @@ const CONFIG = '/nowhere/config.yaml';
  * A monitor of servers on the fake runtime that asks `gateway` and reads its time from `clock`;
  * `registered` are in its config.yaml (Registered True), the others are not.
  */
-function monitorOn(gateway: Pick<LiteLLMGateway, 'listTools'> & Partial<Pick<LiteLLMGateway, 'alive'>>, clock: { now: number }, registered: ServerModel[] = []): HealthMonitor {
+function monitorOn(
+  gateway: Pick<LiteLLMGateway, 'listTools'> & Partial<Pick<LiteLLMGateway, 'alive'>>,
+  clock: { now: number },
+  registered: ServerModel[] = [],
+  runtime = new InMemoryRuntime(),
+): HealthMonitor {
   const config = new MemoryConfigStore();
   const entries = Object.fromEntries(registered.map((m) => [m.gatewayName, ownedEntry(m.gatewayEntry ?? {}, m.file)]));
   config.writeAtomic(CONFIG, stringify({ mcp_servers: entries }));
   return new HealthMonitor({
-    runtime: new InMemoryRuntime(),
+    runtime,
     config,
     configPath: CONFIG,
     gateway: { listTools: (o) => gateway.listTools(o), alive: () => gateway.alive?.() ?? Promise.resolve({ ok: true }) },
@@ -149,7 +155,10 @@ test('GatewayReady: asked through LiteLLM every gatewayIntervalSeconds; in betwe
   const unregistered = model(settings, 'u', every90);
   const gw = new FakeGateway();
   const clock = { now: 1_000_000 };
-  const monitor = monitorOn(gw, clock, models);
+  const runtime = new InMemoryRuntime();
+  const edge = await runtime.create(edgeSpec(settings));
+  await runtime.start(edge);
+  const monitor = monitorOn(gw, clock, models, runtime);
   const cycle = async (): Promise<{ calls: string[]; ready: string[]; checkedAt: (string | null)[] }> => {
     clock.now += 30_001;
     await monitor.probeAll();
@@ -200,6 +209,13 @@ test('GatewayReady: asked through LiteLLM every gatewayIntervalSeconds; in betwe
   const back = await cycle();
   assert.deepEqual(back.calls, ['mcp_a,mcp_b,mcp_c', 'mcp_u']);
   assert.deepEqual(back.ready, first.ready);
+
+  // The edge LiteLLM reaches the servers through is recreated: every server is listed again at once, in one listing.
+  await runtime.remove(edge);
+  await runtime.start(await runtime.create(edgeSpec(settings)));
+  const newEdge = await cycle();
+  assert.deepEqual(newEdge.calls, ['mcp_a,mcp_b,mcp_c', 'mcp_u']);
+  assert.deepEqual((await cycle()).calls, ['mcp_u'], 'and not again while it stays');
 
   // A changed server is asked on its own at once, within the 90 s.
   monitor.update([model(settings, 'a', `${every90}env:\n  X: "1"\n`), models[1]!, models[2]!, unregistered], new Map());

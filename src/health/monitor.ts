@@ -81,6 +81,8 @@ interface Entry {
   gatewayCheckedAt: number | null;
   /** The liveness answer this server's GatewayReady stood on last: never used twice by one server. */
   lastAlive: GatewayAlive | null;
+  /** The gateway's path (pathOf) when LiteLLM last listed this server: a changed path lists it again. */
+  gatewayPath: string | null;
 }
 
 /** One answer of LiteLLM's liveness route, shared by the probes of many servers while it is fresh. */
@@ -143,6 +145,8 @@ export class HealthMonitor {
   #snap: { at: number; containers: Promise<ObservedContainer[]> } | null = null;
   #batches: GatewayBatch[] = [];
   #alive: GatewayAlive | null = null;
+  /** The gateway's path (gatewayPathOf) in the newest Docker snapshot a probe read. */
+  #gatewayPath: string | null = null;
   #running = false;
 
   constructor(deps: MonitorDeps) {
@@ -204,6 +208,7 @@ export class HealthMonitor {
         lastBatch: null,
         gatewayCheckedAt: null,
         lastAlive: null,
+        gatewayPath: null,
         health: {
           name: m.name,
           file: m.file,
@@ -427,8 +432,8 @@ export class HealthMonitor {
     if (this.#deps.gateway) {
       const registered = next.find((x) => x.type === C.Registered)?.status === 'True';
       const previous = h.conditions.find((x) => x.type === C.GatewayReady);
-      const due =
-        e.ownGatewayProbe || !registered || (direct !== null && !direct.ok) || previous?.status !== 'True' || this.#gatewayDue(e, this.#now());
+      if (!dockerError) this.#gatewayPath = gatewayPathOf(containers);
+      const due = e.ownGatewayProbe || !registered || (direct !== null && !direct.ok) || previous?.status !== 'True' || this.#gatewayDue(e, this.#now());
       const alive = due ? null : await this.#gatewayAlive(e);
       if (alive && !alive.ok) {
         // Down between two listings: everyone is listed again (one batch) once it answers.
@@ -444,6 +449,7 @@ export class HealthMonitor {
         // Failed (or its direct probe failed: a hung server would stall a batch): asked on its own next time.
         e.ownGatewayProbe = !g.ok || mine.length === 0 || (direct !== null && !direct.ok);
         e.gatewayCheckedAt = g.ok && mine.length > 0 ? g.listedAt : null;
+        e.gatewayPath = this.#gatewayPath;
         if (!g.ok) next.push(cond(C.GatewayReady, 'False', R.GatewayDown, g.error));
         else if (mine.length === 0) next.push(cond(C.GatewayReady, 'False', R.NoToolsThroughGateway, `LiteLLM lists no ${m.gatewayName}-* tools`));
         else next.push(cond(C.GatewayReady, 'True', R.ToolsThroughGateway, `${mine.length} tools through LiteLLM${g.batched ? ' (batched listing)' : ''}`));
@@ -512,9 +518,12 @@ export class HealthMonitor {
     return { ...g, tools: mine, batched: true, listedAt: batch.at };
   }
 
-  /** Its listing through LiteLLM is older than health.gatewayIntervalMs at `at` (or there is none). */
+  /**
+   * It has no listing through LiteLLM, one made before the gateway's path changed, or one older
+   * than health.gatewayIntervalMs at `at`.
+   */
   #gatewayDue(e: Entry, at: number): boolean {
-    return e.gatewayCheckedAt === null || at - e.gatewayCheckedAt >= e.model.health.gatewayIntervalMs;
+    return e.gatewayCheckedAt === null || e.gatewayPath !== this.#gatewayPath || at - e.gatewayCheckedAt >= e.model.health.gatewayIntervalMs;
   }
 
   /**
@@ -564,6 +573,19 @@ export class HealthMonitor {
     h.events.push({ time: new Date(this.#now()).toISOString(), message });
     if (h.events.length > EVENTS_KEPT) h.events.splice(0, h.events.length - EVENTS_KEPT);
   }
+}
+
+/**
+ * What a call through LiteLLM passes (our gateway, front and edge containers: id and running), as
+ * one string: a LiteLLM or edge that stopped, was recreated or was replaced by a colour makes every
+ * server's GatewayReady due at once instead of at its next gatewayIntervalSeconds.
+ */
+function gatewayPathOf(containers: readonly ObservedContainer[]): string {
+  return containers
+    .filter((c) => c.owned && (c.role === 'gateway' || c.role === 'front' || c.role === 'edge'))
+    .map((c) => `${c.id}:${c.running ? 'up' : 'down'}`)
+    .sort()
+    .join(',');
 }
 
 /** The container's name, or for a url: server the name of its edge route (`<prefix><name>`). */
