@@ -80,7 +80,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     clock.offset += INTERVAL_MS;
     // The daemon spreads probes over the interval (jittered timers): a few at a time, not all at once.
     const limit = pLimit(PROBES_AT_ONCE);
-    await Promise.all(monitor.snapshot().map((h) => limit(() => monitor.probe(h.name))));
+    await Promise.all(first.input.servers.map((m) => limit(() => monitor.probe(m.name))));
     const s = monitor.snapshot();
     const is = (h: (typeof s)[number], type: string): boolean => h.conditions.some((c) => c.type === type && c.status === 'True');
     answer({
