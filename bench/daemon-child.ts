@@ -27,12 +27,15 @@ import '../src/cli/index.js';
 
 const INTERVAL_MS = 30_000;
 const PROBES_AT_ONCE = 10;
-const opts = JSON.parse(process.argv[2] ?? '{}') as { servers: number; ports?: number[]; gatewayUrl?: string; gatewayIntervalSeconds?: number };
+type Options = { servers: number; ports?: number[]; gatewayUrl?: string; gatewayIntervalSeconds?: number };
+const opts = JSON.parse(process.argv[2] ?? '{}') as Options;
 const health = opts.gatewayIntervalSeconds ? `health:\n  gatewayIntervalSeconds: ${opts.gatewayIntervalSeconds}\n` : '';
 const dir = mkdtempSync(join(tmpdir(), 'bench-daemon-'));
 const desired = join(dir, 'desired-state');
 mkdirSync(desired);
-for (let i = 0; i < opts.servers; i++) writeFileSync(join(desired, `mcp-s${i}.yaml`), `image: mcp/everything:1\ntransport: http\nport: 3001\nenv:\n  N: "${i}"\n${health}`);
+for (let i = 0; i < opts.servers; i++) {
+  writeFileSync(join(desired, `mcp-s${i}.yaml`), `image: mcp/everything:1\ntransport: http\nport: 3001\nenv:\n  N: "${i}"\n${health}`);
+}
 mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
 writeFileSync(join(dir, 'secrets', 'mcp-litellm.env'), 'LITELLM_MASTER_KEY=sk-bench\n', { mode: 0o600 });
 const settings = loadSettings({ env: { MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: join(dir, 'secrets') } });

@@ -98,7 +98,9 @@ async function direct(rows: BenchRow[], ports: number[]): Promise<Record<string,
       baseline: `heap ${(heap0 / 1048576).toFixed(0)} MiB before`,
       note: gc ? 'flat = no leak' : 'run with --expose-gc',
     });
-    return { servers: N, probeCpuMsPerCycle: cpu, sdkCpuMsPerCycle: cpuSdk, heapGrowthMiB: (heap1 - heap0) / 1048576, rssGrowthMiB: (rss1 - rss0) / 1048576, gcForced: Boolean(gc) };
+    const mib = (bytes: number): number => bytes / 1048576;
+    const growth = { heapGrowthMiB: mib(heap1 - heap0), rssGrowthMiB: mib(rss1 - rss0) };
+    return { servers: N, probeCpuMsPerCycle: cpu, sdkCpuMsPerCycle: cpuSdk, ...growth, gcForced: Boolean(gc) };
   }
 }
 
@@ -129,7 +131,8 @@ async function gateway(rows: BenchRow[], directCpuMs: number, ports: number[]): 
     mkdirSync(dirname(settings.gateway.configPath), { recursive: true });
     writeFileSync(settings.gateway.configPath, stringify({ mcp_servers: entries }));
     const gw = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
-    const r = new Reconciler(settings, { runtime: new DockerRuntime(docker), config: new FileConfigStore(), gateway: gw, log: createLogger({ level: 'silent' }) });
+    const log = createLogger({ level: 'silent' });
+    const r = new Reconciler(settings, { runtime: new DockerRuntime(docker), config: new FileConfigStore(), gateway: gw, log });
     const out = await r.reconcile();
     if (out.result.failed.length) throw new Error(`stack failed: ${JSON.stringify(out.result.failed)}`);
     await gw.waitReady(120_000);
@@ -174,23 +177,27 @@ async function gateway(rows: BenchRow[], directCpuMs: number, ports: number[]): 
     // each), averaged: listings through LiteLLM fall in some cycles only. Its first cycle asks each
     // (new) server on its own; warm-up until every server is ready through LiteLLM (a probe that
     // timed out on a loaded machine is asked again), at most WARM_CYCLES.
-    type Cycle = { daemon: number; litellm: number; edge: number; wall: number; gatewayReady: number; listings: number; listed: number; alives: number };
-    const runDaemon = async (cycles: number, gatewayIntervalSeconds?: number): Promise<{ cycles: Cycle[]; warm: Record<string, number>[]; rss: number }> => {
-      daemon = await startDaemonChild({ servers: N, ports, gatewayUrl: settings.gateway.url, masterKey: s.key, ...(gatewayIntervalSeconds ? { gatewayIntervalSeconds } : {}) });
+    type Cpu = { daemon: number; litellm: number; edge: number; wall: number };
+    type Cycle = Cpu & { gatewayReady: number; listings: number; listed: number; alives: number };
+    type DaemonRun = { cycles: Cycle[]; warm: Record<string, number>[]; rss: number };
+    const runDaemon = async (cycles: number, gatewayIntervalSeconds?: number): Promise<DaemonRun> => {
+      const interval = gatewayIntervalSeconds ? { gatewayIntervalSeconds } : {};
+      daemon = await startDaemonChild({ servers: N, ports, gatewayUrl: settings.gateway.url, masterKey: s.key, ...interval });
       const d = daemon;
       const warm: Record<string, number>[] = [];
       do warm.push(await d.send('probe'));
       while (warm.length < WARM_MIN || (warm.length < WARM_CYCLES && warm.at(-1)?.['gatewayReady'] !== N));
-      if (warm.at(-1)?.['gatewayReady'] !== N) throw new Error(`not every server ready through LiteLLM after warm-up: ${JSON.stringify(warm)}`);
+      if (warm.at(-1)?.['gatewayReady'] !== N) throw new Error(`not every server ready through LiteLLM when warm: ${JSON.stringify(warm)}`);
       const out: Cycle[] = [];
       for (let i = 0; i < cycles; i++) {
         const c0 = { ...(await cpuOf()), daemon: procCpuMs(d.pid) };
         const a = await d.send('probe');
         const c1 = { ...(await cpuOf()), daemon: procCpuMs(d.pid) };
         if (a['gatewayReady'] !== N) throw new Error(`GatewayReady lost during the run: ${JSON.stringify(a)}`);
+        const n = (k: string): number => a[k] as number;
         out.push({
-          daemon: c1.daemon - c0.daemon, litellm: (c1.litellm - c0.litellm) / 1e6, edge: (c1.edge - c0.edge) / 1e6, wall: a['ms'] as number,
-          gatewayReady: a['gatewayReady'] as number, listings: a['listings'] as number, listed: a['listed'] as number, alives: a['alives'] as number,
+          daemon: c1.daemon - c0.daemon, litellm: (c1.litellm - c0.litellm) / 1e6, edge: (c1.edge - c0.edge) / 1e6, wall: n('ms'),
+          gatewayReady: n('gatewayReady'), listings: n('listings'), listed: n('listed'), alives: n('alives'),
         });
       }
       const rss = (await d.send('memory'))['rss'] as number;
@@ -200,13 +207,16 @@ async function gateway(rows: BenchRow[], directCpuMs: number, ports: number[]): 
     };
     const every = await runDaemon(EVERY_PROBE_CYCLES, INTERVAL_MS / 1000);
     const run = await runDaemon(DAEMON_CYCLES);
+    const of = (xs: Cpu[], f: (ys: number[]) => number): Cpu => ({
+      daemon: f(xs.map((x) => x.daemon)),
+      litellm: f(xs.map((x) => x.litellm)),
+      edge: f(xs.map((x) => x.edge)),
+      wall: f(xs.map((x) => x.wall)),
+    });
     const mean = (xs: readonly number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
-    const avg = (xs: Cycle[]) => ({ daemon: mean(xs.map((x) => x.daemon)), litellm: mean(xs.map((x) => x.litellm)), edge: mean(xs.map((x) => x.edge)), wall: mean(xs.map((x) => x.wall)) });
-    const med = (xs: { daemon: number; litellm: number; edge: number; wall: number }[]) =>
-      ({ daemon: median(xs.map((x) => x.daemon)), litellm: median(xs.map((x) => x.litellm)), edge: median(xs.map((x) => x.edge)), wall: median(xs.map((x) => x.wall)) });
-    const b = med(before);
-    const g = avg(run.cycles);
-    const e = avg(every.cycles);
+    const b = of(before, median);
+    const g = of(run.cycles, mean);
+    const e = of(every.cycles, mean);
     const sum = (xs: Cycle[], k: 'listings' | 'listed' | 'alives'): number => xs.reduce((a, x) => a + x[k], 0);
     // LiteLLM's share net of what it burns idle during the same wall time.
     const litellmNet = (x: { litellm: number; wall: number }): number => Math.max(0, x.litellm - (idleMsPer30s * x.wall) / INTERVAL_MS);
@@ -216,35 +226,43 @@ async function gateway(rows: BenchRow[], directCpuMs: number, ports: number[]): 
     const grossNow = g.daemon + g.litellm + g.edge;
     const grossEvery = e.daemon + e.litellm + e.edge;
     const grossBefore = directCpuMs + b.daemon + b.litellm + b.edge;
-    const listingCycles = run.cycles.filter((x) => x.listings > 0);
     const now = run.cycles;
+    const listingCycles = now.flatMap((x, i) => (x.listings ? [`${i + 1}: LiteLLM ${x.litellm.toFixed(0)} ms`] : []));
     const rss = run.rss;
     const warm = run.warm;
+    const ms = (x: number): string => x.toFixed(0);
     rows.push({
       what: `gateway probes before, ${N} servers, 1 cycle (one tools/list through LiteLLM per server)`,
-      value: `bench process ${b.daemon.toFixed(0)} ms + LiteLLM ${b.litellm.toFixed(0)} ms + edge ${b.edge.toFixed(0)} ms CPU, ${b.wall.toFixed(0)} ms wall`,
-      baseline: `SDK-client direct probes ${directCpuMs.toFixed(0)} ms CPU`,
+      value: `bench process ${ms(b.daemon)} ms + LiteLLM ${ms(b.litellm)} ms + edge ${ms(b.edge)} ms CPU, ${ms(b.wall)} ms wall`,
+      baseline: `SDK-client direct probes ${ms(directCpuMs)} ms CPU`,
       note: `median of ${BEFORE_CYCLES} cycles; LiteLLM and edge CPU from their cgroups`,
     });
     rows.push({
-      what: `daemon probe cycle, ${N} servers, mean of ${DAEMON_CYCLES} cycles (10 min): direct probes; through LiteLLM every ${GATEWAY_INTERVAL_S} s (batched)`,
-      value: `daemon ${g.daemon.toFixed(0)} ms + LiteLLM ${g.litellm.toFixed(0)} ms + edge ${g.edge.toFixed(0)} ms CPU, ${g.wall.toFixed(0)} ms wall`,
-      baseline: `listing through LiteLLM at every probe (ADR 0017 before): daemon ${e.daemon.toFixed(0)} + LiteLLM ${e.litellm.toFixed(0)} + edge ${e.edge.toFixed(0)} ms CPU`,
-      note: `daemon in its own process (/proc/<pid>/stat); in ${DAEMON_CYCLES} cycles LiteLLM got ${sum(now, 'listings')} tools/list requests naming ${sum(now, 'listed')} servers ` +
-        `(in cycles ${now.flatMap((x, i) => (x.listings ? [i + 1] : [])).join(', ') || 'none'}; such a cycle: LiteLLM ${listingCycles.map((x) => x.litellm.toFixed(0)).join(', ')} ms) ` +
-        `and ${sum(now, 'alives')} liveness requests; GatewayReady ${N} of ${N} in every cycle`,
+      what: `daemon probe cycle, ${N} servers, mean of ${DAEMON_CYCLES} cycles (10 min): direct probes; through LiteLLM every ` +
+        `${GATEWAY_INTERVAL_S} s (batched)`,
+      value: `daemon ${ms(g.daemon)} ms + LiteLLM ${ms(g.litellm)} ms + edge ${ms(g.edge)} ms CPU, ${ms(g.wall)} ms wall`,
+      baseline: `listing through LiteLLM at every probe (ADR 0017 before): daemon ${ms(e.daemon)} + LiteLLM ${ms(e.litellm)} + ` +
+        `edge ${ms(e.edge)} ms CPU`,
+      note: `daemon in its own process (/proc/<pid>/stat); in ${DAEMON_CYCLES} cycles LiteLLM got ${sum(now, 'listings')} tools/list ` +
+        `requests naming ${sum(now, 'listed')} servers (cycle ${listingCycles.join(', ') || 'none'}) and ${sum(now, 'alives')} ` +
+        `liveness requests; GatewayReady ${N} of ${N} in every cycle`,
     });
     rows.push({
-      what: `all probes, ${N} servers every 30 s (daemon + LiteLLM + edge, LiteLLM net of idle), GatewayReady through LiteLLM every ${GATEWAY_INTERVAL_S} s`,
+      what: `all probes, ${N} servers every 30 s (daemon + LiteLLM + edge, LiteLLM net of idle), GatewayReady through LiteLLM every ` +
+        `${GATEWAY_INTERVAL_S} s`,
       value: `${pctOfCore(totalNow)} % of one core (gross, LiteLLM's idle included: ${pctOfCore(grossNow)} %)`,
-      baseline: `listing at every probe ${pctOfCore(totalEvery)} % (gross ${pctOfCore(grossEvery)} %); per-server probes before that ${pctOfCore(totalBefore)} % (gross ${pctOfCore(grossBefore)} %)`,
-      note: `target <= 2 % ${Number(pctOfCore(totalNow)) <= 2 ? 'met' : 'MISSED'}; LiteLLM idle ${pctOfCore(idleMsPer30s)} % (${idleMsPer30s.toFixed(0)} ms CPU per 30 s, sampled after it settled ${(settledAfterMs / 1000).toFixed(0)} s); daemon RSS ${(rss / 1048576).toFixed(0)} MiB`,
+      baseline: `listing at every probe ${pctOfCore(totalEvery)} % (gross ${pctOfCore(grossEvery)} %); per-server probes before that ` +
+        `${pctOfCore(totalBefore)} % (gross ${pctOfCore(grossBefore)} %)`,
+      note: `target <= 2 % ${Number(pctOfCore(totalNow)) <= 2 ? 'met' : 'MISSED'}; LiteLLM idle ${pctOfCore(idleMsPer30s)} % ` +
+        `(${ms(idleMsPer30s)} ms CPU per 30 s, sampled after it settled ${(settledAfterMs / 1000).toFixed(0)} s); daemon RSS ` +
+        `${(rss / 1048576).toFixed(0)} MiB`,
     });
     return {
       servers: N, before: b, beforeCycles: before, now: g, nowCycles: now, warmCycles: warm, everyProbe: e, everyProbeCycles: every.cycles,
       litellmIdleCpuMsPer30s: idleMsPer30s, litellmSettledAfterMs: settledAfterMs, daemonRssBytes: rss,
-      allProbesPercentOfCore: Number(pctOfCore(totalNow)), everyProbePercentOfCore: Number(pctOfCore(totalEvery)), beforePercentOfCore: Number(pctOfCore(totalBefore)),
-      grossPercentOfCore: Number(pctOfCore(grossNow)), grossEveryProbePercentOfCore: Number(pctOfCore(grossEvery)), grossBeforePercentOfCore: Number(pctOfCore(grossBefore)),
+      allProbesPercentOfCore: Number(pctOfCore(totalNow)), everyProbePercentOfCore: Number(pctOfCore(totalEvery)),
+      beforePercentOfCore: Number(pctOfCore(totalBefore)), grossPercentOfCore: Number(pctOfCore(grossNow)),
+      grossEveryProbePercentOfCore: Number(pctOfCore(grossEvery)), grossBeforePercentOfCore: Number(pctOfCore(grossBefore)),
     };
   } finally {
     (daemon as DaemonChild | null)?.close(); // assigned inside runDaemon

@@ -433,7 +433,8 @@ export class HealthMonitor {
       const registered = next.find((x) => x.type === C.Registered)?.status === 'True';
       const previous = h.conditions.find((x) => x.type === C.GatewayReady);
       if (!dockerError) this.#gatewayPath = gatewayPathOf(containers);
-      const due = e.ownGatewayProbe || !registered || (direct !== null && !direct.ok) || previous?.status !== 'True' || this.#gatewayDue(e, this.#now());
+      const failed = (direct !== null && !direct.ok) || previous?.status !== 'True';
+      const due = e.ownGatewayProbe || !registered || failed || this.#gatewayDue(e, this.#now());
       const alive = due ? null : await this.#gatewayAlive(e);
       if (alive && !alive.ok) {
         // Down between two listings: everyone is listed again (one batch) once it answers.
@@ -523,7 +524,8 @@ export class HealthMonitor {
    * than health.gatewayIntervalMs at `at`.
    */
   #gatewayDue(e: Entry, at: number): boolean {
-    return e.gatewayCheckedAt === null || e.gatewayPath !== this.#gatewayPath || at - e.gatewayCheckedAt >= e.model.health.gatewayIntervalMs;
+    if (e.gatewayCheckedAt === null || e.gatewayPath !== this.#gatewayPath) return true;
+    return at - e.gatewayCheckedAt >= e.model.health.gatewayIntervalMs;
   }
 
   /**
