@@ -34,7 +34,10 @@ export const GROUPS = [
     name: 'resolve',
     // Which env file and mount sources a server gets (confinement), the model and its hash input.
     mutate: ['src/desired/resolve.ts'],
-    tests: t('desired/confinement', 'desired/resolve', 'desired/gateway-inputs', 'reconcile/safety'),
+    // build/build and reconcile/build-plan: a build: or package: server's model (its build spec and tag);
+    // desired/remote: url: servers; reconcile/blue-green: the front's and the colours' specs.
+    tests: t('desired/confinement', 'desired/resolve', 'desired/gateway-inputs', 'reconcile/safety', 'build/build', 'reconcile/build-plan',
+      'desired/remote', 'reconcile/blue-green'),
   },
   {
     name: 'parse',

@@ -243,6 +243,7 @@ export function buildSpecOf(settings: Settings, d: Pick<DesiredServer, 'name' | 
   }
   let dockerfileText: string;
   try {
+    // Stryker disable next-line BooleanLiteral: equivalent; readContext has refused a Dockerfile that is not a regular file (a second guard)
     dockerfileText = readRegularFile(join(realpathInside(root, contextDir), dockerfile), { maxBytes: 1024 * 1024, noFollow: true });
   } catch (err) {
     throw new InputError(b.dockerfile ? 'build.dockerfile' : at, errorMessage(err));

@@ -332,8 +332,8 @@ describe('a url: server never carries a credential in its query', () => {
       ]);
     });
   }
-  test('accepted: parameters that only contain such a word (monkey, xauth, sigma, keyword, page)', () => {
-    for (const k of ['monkey', 'xauth', 'sigma', 'keyword', 'page']) {
+  test('accepted: parameters that only contain such a word (monkey, xauth, sigma, xsig, keyword, page)', () => {
+    for (const k of ['monkey', 'xauth', 'sigma', 'xsig', 'keyword', 'page']) {
       assert.deepEqual(problems(`url: http://h/mcp?${k}=1\ntransport: http\n`), [], k);
     }
   });
