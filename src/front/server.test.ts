@@ -105,7 +105,7 @@ describe('front (ADR 0025)', () => {
 
   test('a switch moves the next request; a call in flight on the old colour finishes there and is counted until it does', async () => {
     activate('blue');
-    const slow = request(`${url}/slow`);
+    const slow = request(`${url}/slow`, { method: 'POST', body: '{}' });
     for (;;) {
       if ((front.status().upstreams.blue.inflight) === 1) break;
       await new Promise((r) => setTimeout(r, 10));
@@ -150,7 +150,7 @@ describe('front (ADR 0025)', () => {
 
   test('drain: waits for the old colour to finish its calls after the switch; refuses when the front never switched', async () => {
     activate('blue');
-    const slow = request(`${url}/slow`);
+    const slow = request(`${url}/slow`, { method: 'POST', body: '{}' });
     for (;;) {
       if (front.status().upstreams.blue.inflight === 1) break;
       await new Promise((r) => setTimeout(r, 10));
@@ -168,6 +168,19 @@ describe('front (ADR 0025)', () => {
     blue.release();
     assert.deepEqual(await d, { inflight: 0 });
     await (await slow).body.dump();
+  });
+
+  test('drain: a client\'s GET event stream open on the old colour is not a call in flight (the drain does not wait for it)', async () => {
+    activate('blue');
+    const stream = await request(`${url}/sse`);
+    const it = stream.body[Symbol.asyncIterator]();
+    assert.match(Buffer.from((await it.next()).value as Buffer).toString(), /first from blue/);
+    assert.equal(front.status().upstreams.blue.inflight, 0);
+    activate('green');
+    const h = new FrontHandover(url, () => 'sk-test');
+    assert.deepEqual(await h.drain('blue', 'green', 5_000), { inflight: 0 });
+    blue.release();
+    for (let n = await it.next(); !n.done; n = await it.next());
   });
 
   test('frontHeaders drops hop-by-hop headers and its own routing header only', () => {

@@ -79,12 +79,16 @@ export function createFront(opts: FrontOptions): Front {
       return;
     }
     const c = counts[colour];
-    c.inflight++;
+    // In flight = calls (POST, DELETE). A GET is a client's event stream, open for as long as the client
+    // lives: counted, a drain would always wait its full bound; the old colour's removal ends it and
+    // the client opens it again through the front, on the new colour.
+    const call = req.method !== 'GET';
+    if (call) c.inflight++;
     let counted = true;
     const done = (): void => {
       if (!counted) return;
       counted = false;
-      c.inflight--;
+      if (call) c.inflight--;
       c.served++;
     };
     res.on('close', done);
