@@ -1,5 +1,4 @@
 import { dirname, resolve } from 'node:path';
-import { execFile } from 'node:child_process';
 import chokidar, { type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import type { Server } from 'node:http';
@@ -14,6 +13,7 @@ import { createStatusServer, type ApplyAnswer, type ApplyHandler } from '../serv
 import { buildStatusDocument, statusSecretFiles, type DaemonState } from '../status/document.js';
 import { renderPlan } from '../reconcile/render-plan.js';
 import { PassScheduler } from './scheduler.js';
+import { sdNotifier } from './sd-notify.js';
 import type { InstanceLock } from '../lock/instance-lock.js';
 import type { ServerModel } from '../model/types.js';
 import { SecretMask } from '../status/redact.js';
@@ -144,13 +144,9 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     notesSaid = said;
   };
 
-  // `VAR=value` assignments and --no-block work with every systemd-notify (252 has no --stopping).
-  const notify = (vars: string[]): void => {
-    if (!opts.notifySocket) return;
-    execFile('systemd-notify', ['--no-block', ...vars], (err) => {
-      if (err) log.debug({ err: errorMessage(err) }, 'systemd-notify failed');
-    });
-  };
+  // sd_notify from this process (src/watch/sd-notify.ts); systemd-notify only as the fallback.
+  const sdNotify = opts.notifySocket ? sdNotifier(opts.notifySocket, (m) => log.debug(m)) : null;
+  const notify = (vars: string[]): void => sdNotify?.(vars);
 
   const pass = async (why: string, allowEmpty: boolean, retryNow = false): Promise<ApplyAnswer> => {
     const started = performance.now();
