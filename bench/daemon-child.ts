@@ -27,7 +27,8 @@ import '../src/cli/index.js';
 
 const INTERVAL_MS = 30_000;
 const PROBES_AT_ONCE = 10;
-type Options = { servers: number; ports?: number[]; gatewayUrl?: string; gatewayIntervalSeconds?: number };
+/** keepSessions: false -> a fresh MCP session at every probe (before ADR 0017's kept sessions). */
+type Options = { servers: number; ports?: number[]; gatewayUrl?: string; gatewayIntervalSeconds?: number; keepSessions?: boolean };
 const opts = JSON.parse(process.argv[2] ?? '{}') as Options;
 const health = opts.gatewayIntervalSeconds ? `health:\n  gatewayIntervalSeconds: ${opts.gatewayIntervalSeconds}\n` : '';
 const dir = mkdtempSync(join(tmpdir(), 'bench-daemon-'));
@@ -69,6 +70,7 @@ const monitor = new HealthMonitor({
   observe: { namePrefix: settings.namePrefix, instance: settings.instance, network: settings.network },
   log,
   now: () => Date.now() + clock.offset,
+  keepSessions: opts.keepSessions ?? true,
 });
 monitor.update(first.input.servers, new Map());
 

@@ -41,6 +41,8 @@ export async function startDaemonChild(opts: {
   gatewayUrl?: string;
   /** Written into each desired file's health: (default: the schema's). */
   gatewayIntervalSeconds?: number;
+  /** false: a fresh MCP session at every probe (default: the daemon's kept sessions). */
+  keepSessions?: boolean;
   masterKey?: string;
   /** NODE_OPTIONS of the child; default: the shipped unit's (daemonNodeOptions). */
   nodeOptions?: string;

@@ -1,7 +1,8 @@
 // Bench case `probe-cost`: what health probing costs per cycle. Direct probes (SDK client:
 // initialize + tools/list against 100 servers, beside raw JSON-RPC over undici); then the daemon's
 // health monitor itself in a child process (bench/daemon-child.ts: its CPU from /proc/<pid>/stat)
-// probing 100 servers every 30 s of its clock for 10 minutes of that clock — direct probes, and
+// probing 100 servers every 30 s of its clock for 10 minutes of that clock — direct probes (one
+// tools/list on a session kept per server; beside the same with a fresh session at every probe), and
 // GatewayReady through LiteLLM every health.gatewayIntervalSeconds (600 s; one batched tools/list) with
 // LiteLLM's liveness route in between — with LiteLLM's and the edge's CPU from their cgroups
 // (Engine API stats); beside the same monitor listing through LiteLLM at every probe
@@ -180,9 +181,8 @@ async function gateway(rows: BenchRow[], directCpuMs: number, ports: number[]): 
     type Cpu = { daemon: number; litellm: number; edge: number; wall: number };
     type Cycle = Cpu & { gatewayReady: number; listings: number; listed: number; alives: number };
     type DaemonRun = { cycles: Cycle[]; warm: Record<string, number>[]; rss: number };
-    const runDaemon = async (cycles: number, gatewayIntervalSeconds?: number): Promise<DaemonRun> => {
-      const interval = gatewayIntervalSeconds ? { gatewayIntervalSeconds } : {};
-      daemon = await startDaemonChild({ servers: N, ports, gatewayUrl: settings.gateway.url, masterKey: s.key, ...interval });
+    const runDaemon = async (cycles: number, o: { gatewayIntervalSeconds?: number; keepSessions?: boolean } = {}): Promise<DaemonRun> => {
+      daemon = await startDaemonChild({ servers: N, ports, gatewayUrl: settings.gateway.url, masterKey: s.key, ...o });
       const d = daemon;
       const warm: Record<string, number>[] = [];
       do warm.push(await d.send('probe'));
@@ -205,7 +205,8 @@ async function gateway(rows: BenchRow[], directCpuMs: number, ports: number[]): 
       daemon = null;
       return { cycles: out, warm, rss };
     };
-    const every = await runDaemon(EVERY_PROBE_CYCLES, INTERVAL_MS / 1000);
+    const every = await runDaemon(EVERY_PROBE_CYCLES, { gatewayIntervalSeconds: INTERVAL_MS / 1000 });
+    const fresh = await runDaemon(DAEMON_CYCLES, { keepSessions: false });
     const run = await runDaemon(DAEMON_CYCLES);
     const of = (xs: Cpu[], f: (ys: number[]) => number): Cpu => ({
       daemon: f(xs.map((x) => x.daemon)),
@@ -217,14 +218,17 @@ async function gateway(rows: BenchRow[], directCpuMs: number, ports: number[]): 
     const b = of(before, median);
     const g = of(run.cycles, mean);
     const e = of(every.cycles, mean);
+    const f = of(fresh.cycles, mean);
     const sum = (xs: Cycle[], k: 'listings' | 'listed' | 'alives'): number => xs.reduce((a, x) => a + x[k], 0);
     // LiteLLM's share net of what it burns idle during the same wall time.
     const litellmNet = (x: { litellm: number; wall: number }): number => Math.max(0, x.litellm - (idleMsPer30s * x.wall) / INTERVAL_MS);
     const totalNow = g.daemon + litellmNet(g) + g.edge;
     const totalEvery = e.daemon + litellmNet(e) + e.edge;
+    const totalFresh = f.daemon + litellmNet(f) + f.edge;
     const totalBefore = directCpuMs + b.daemon + litellmNet(b) + b.edge;
     const grossNow = g.daemon + g.litellm + g.edge;
     const grossEvery = e.daemon + e.litellm + e.edge;
+    const grossFresh = f.daemon + f.litellm + f.edge;
     const grossBefore = directCpuMs + b.daemon + b.litellm + b.edge;
     const now = run.cycles;
     const listingCycles = now.flatMap((x, i) => (x.listings ? [`${i + 1}: LiteLLM ${x.litellm.toFixed(0)} ms`] : []));
@@ -240,9 +244,10 @@ async function gateway(rows: BenchRow[], directCpuMs: number, ports: number[]): 
     rows.push({
       what: `daemon probe cycle, ${N} servers, mean of ${DAEMON_CYCLES} cycles (10 min): direct probes; through LiteLLM every ` +
         `${GATEWAY_INTERVAL_S} s (batched)`,
-      value: `daemon ${ms(g.daemon)} ms + LiteLLM ${ms(g.litellm)} ms + edge ${ms(g.edge)} ms CPU, ${ms(g.wall)} ms wall`,
-      baseline: `listing through LiteLLM at every probe (ADR 0017 before): daemon ${ms(e.daemon)} + LiteLLM ${ms(e.litellm)} + ` +
-        `edge ${ms(e.edge)} ms CPU`,
+      value: `daemon ${ms(g.daemon)} ms + LiteLLM ${ms(g.litellm)} ms + edge ${ms(g.edge)} ms CPU, ${ms(g.wall)} ms wall (a kept ` +
+        `session per server: one tools/list per probe)`,
+      baseline: `a fresh session at every probe: daemon ${ms(f.daemon)} + LiteLLM ${ms(f.litellm)} + edge ${ms(f.edge)} ms CPU; ` +
+        `listing through LiteLLM at every probe too: daemon ${ms(e.daemon)} + LiteLLM ${ms(e.litellm)} + edge ${ms(e.edge)} ms CPU`,
       note: `daemon in its own process (/proc/<pid>/stat); in ${DAEMON_CYCLES} cycles LiteLLM got ${sum(now, 'listings')} tools/list ` +
         `requests naming ${sum(now, 'listed')} servers (cycle ${listingCycles.join(', ') || 'none'}) and ${sum(now, 'alives')} ` +
         `liveness requests; GatewayReady ${N} of ${N} in every cycle`,
@@ -251,7 +256,8 @@ async function gateway(rows: BenchRow[], directCpuMs: number, ports: number[]): 
       what: `all probes, ${N} servers every 30 s (daemon + LiteLLM + edge, LiteLLM net of idle), GatewayReady through LiteLLM every ` +
         `${GATEWAY_INTERVAL_S} s`,
       value: `${pctOfCore(totalNow)} % of one core (gross, LiteLLM's idle included: ${pctOfCore(grossNow)} %)`,
-      baseline: `listing at every probe ${pctOfCore(totalEvery)} % (gross ${pctOfCore(grossEvery)} %); per-server probes before that ` +
+      baseline: `a fresh session at every probe ${pctOfCore(totalFresh)} % (gross ${pctOfCore(grossFresh)} %); listing through LiteLLM ` +
+        `at every probe too ${pctOfCore(totalEvery)} % (gross ${pctOfCore(grossEvery)} %); per-server gateway probes before that ` +
         `${pctOfCore(totalBefore)} % (gross ${pctOfCore(grossBefore)} %)`,
       note: `target <= 2 % ${Number(pctOfCore(totalNow)) <= 2 ? 'met' : 'MISSED'}; LiteLLM idle ${pctOfCore(idleMsPer30s)} % ` +
         `(${ms(idleMsPer30s)} ms CPU per 30 s, sampled after it settled ${(settledAfterMs / 1000).toFixed(0)} s); daemon RSS ` +
@@ -259,6 +265,7 @@ async function gateway(rows: BenchRow[], directCpuMs: number, ports: number[]): 
     });
     return {
       servers: N, before: b, beforeCycles: before, now: g, nowCycles: now, warmCycles: warm, everyProbe: e, everyProbeCycles: every.cycles,
+      freshSessions: f, freshSessionCycles: fresh.cycles, freshSessionsPercentOfCore: Number(pctOfCore(totalFresh)),
       litellmIdleCpuMsPer30s: idleMsPer30s, litellmSettledAfterMs: settledAfterMs, daemonRssBytes: rss,
       allProbesPercentOfCore: Number(pctOfCore(totalNow)), everyProbePercentOfCore: Number(pctOfCore(totalEvery)),
       beforePercentOfCore: Number(pctOfCore(totalBefore)), grossPercentOfCore: Number(pctOfCore(grossNow)),

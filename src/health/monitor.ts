@@ -5,7 +5,7 @@ import { readEnvFile } from '../desired/env-file.js';
 import type { LiteLLMGateway } from '../litellm/gateway-client.js';
 import { probeTarget, type Reach } from './reach.js';
 import { readGatewayConfig } from '../litellm/config-file.js';
-import { probeMcp, type ProbeResult } from './probe.js';
+import { endKeptSession, probeKeepingSession, probeMcp, type KeptSession, type ProbeResult } from './probe.js';
 import type { Metrics } from '../server/metrics.js';
 import { errorMessage } from '../errors/index.js';
 import { CompiledPolicy, UNFILTERED_HEADER } from '../policy/tool-policy.js';
@@ -83,6 +83,8 @@ interface Entry {
   lastAlive: GatewayAlive | null;
   /** The gateway's path (pathOf) when LiteLLM last listed this server: a changed path lists it again. */
   gatewayPath: string | null;
+  /** The session the direct probe keeps with this server (MonitorDeps.keepSessions; streamable HTTP only). */
+  kept: KeptSession | null;
 }
 
 /** One answer of LiteLLM's liveness route, shared by the probes of many servers while it is fresh. */
@@ -128,6 +130,11 @@ export interface MonitorDeps {
   log: Logger;
   metrics?: Metrics;
   now?: () => number;
+  /**
+   * Keep one MCP session per streamable-HTTP server between probes (the daemon): a probe is then one
+   * `tools/list` (ADR 0017). Off for a one-off probe (`status` without a daemon), which leaves nothing open.
+   */
+  keepSessions?: boolean;
 }
 
 /**
@@ -148,6 +155,8 @@ export class HealthMonitor {
   /** The gateway's path (gatewayPathOf) in the newest Docker snapshot a probe read. */
   #gatewayPath: string | null = null;
   #running = false;
+  /** stop() was called (and start() not since): a probe finishing late ends the session it kept. */
+  #stopped = false;
 
   constructor(deps: MonitorDeps) {
     this.#deps = deps;
@@ -187,6 +196,7 @@ export class HealthMonitor {
     for (const [name, e] of this.#servers) {
       if (!wanted.has(name)) {
         if (e.timer) clearTimeout(e.timer);
+        this.#endSession(e);
         this.#servers.delete(name);
         this.#deps.metrics?.forget(name);
       }
@@ -209,6 +219,7 @@ export class HealthMonitor {
         gatewayCheckedAt: null,
         lastAlive: null,
         gatewayPath: null,
+        kept: null,
         health: {
           name: m.name,
           file: m.file,
@@ -238,12 +249,22 @@ export class HealthMonitor {
   /** Start the probe timers. */
   start(): void {
     this.#running = true;
+    this.#stopped = false;
     for (const e of this.#servers.values()) this.#schedule(e, Math.round(Math.random() * Math.min(e.model.health.intervalMs, 5_000)));
   }
 
-  stop(): void {
+  /** Stop the probe timers; resolves once the kept sessions are ended (each DELETE bounded to 2 s). */
+  stop(): Promise<void> {
     this.#running = false;
+    this.#stopped = true;
     for (const e of this.#servers.values()) if (e.timer) clearTimeout(e.timer);
+    return Promise.all([...this.#servers.values()].map((e) => this.#endSession(e))).then(() => undefined);
+  }
+
+  #endSession(e: Entry): Promise<void> {
+    const kept = e.kept;
+    e.kept = null;
+    return kept ? endKeptSession(kept, authHeaders(e.model)) : Promise.resolve();
   }
 
   /**
@@ -392,7 +413,14 @@ export class HealthMonitor {
     if (running && 'url' in target) {
       // Under a tool policy the edge filters tools/list; the probe asks for the whole list to count what is hidden.
       const headers = { ...authHeaders(m), ...(m.toolPolicy ? { [UNFILTERED_HEADER]: '1' } : {}) };
-      direct = await probeMcp({ url: target.url, transport: target.transport, timeoutMs: m.health.timeoutMs, headers });
+      const opts = { url: target.url, timeoutMs: m.health.timeoutMs, headers };
+      if (this.#deps.keepSessions && target.transport === 'http') {
+        const answer = await probeKeepingSession({ ...opts, kept: e.kept });
+        e.kept = answer.kept;
+        direct = answer;
+        // Removed or stopped while this probe ran: nothing stays open on the server.
+        if (this.#stopped || this.#servers.get(m.name) !== e) await this.#endSession(e);
+      } else direct = await probeMcp({ ...opts, transport: target.transport });
       this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'direct', result: direct.ok ? 'ok' : 'fail' }, direct.latencyMs / 1000);
     }
     if (direct?.ok) {

@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { probeMcp } from './probe.js';
+import { request } from 'undici';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { endKeptSession, KEPT_SESSION_PROBES, probeKeepingSession, probeMcp, type KeptSession } from './probe.js';
 
 /** A streamable HTTP server answering in SSE the way SDK servers do: a priming event (id, no data) first. */
 async function sseServer(): Promise<{ url: string; seen: string[]; close(): void }> {
@@ -50,4 +53,162 @@ test('probe over streamable HTTP: an HTTP error and a refused connection are fai
   }
   const refused = await probeMcp({ url: `http://127.0.0.1:${port}/mcp`, transport: 'http', timeoutMs: 5_000 });
   assert.match(refused.ok ? '' : refused.error, /ECONNREFUSED/);
+});
+
+/**
+ * A stateful MCP server as SDK servers behave: initialize gives a new session id, a request on an
+ * unknown session is 404, DELETE ends a session. `forget()` is a restart (every session gone).
+ */
+async function statefulServer(): Promise<{ url: string; seen: string[]; open: Set<string>; forget(): void; close(): void }> {
+  const seen: string[] = [];
+  const open = new Set<string>();
+  let next = 0;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      const sid = req.headers['mcp-session-id'] as string | undefined;
+      const msg = body ? (JSON.parse(body) as { id?: number; method: string }) : null;
+      seen.push(`${req.method} ${msg?.method ?? '-'} ${sid ?? '-'}`);
+      if (msg?.method === 'initialize') {
+        const id = `s${++next}`;
+        open.add(id);
+        const result = { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'stateful', version: '1' } };
+        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': id });
+        return void res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
+      }
+      if (!sid || !open.has(sid)) return void res.writeHead(404).end('Session not found');
+      if (req.method === 'DELETE') return void (open.delete(sid), res.writeHead(200).end());
+      if (msg?.id === undefined) return void res.writeHead(202).end();
+      const result = { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
+    seen,
+    open,
+    forget: () => open.clear(),
+    close: () => void server.close(),
+  };
+}
+
+test('kept session: after the first, a probe is one tools/list on it; every KEPT_SESSION_PROBES a fresh one, the old DELETEd', async () => {
+  const s = await statefulServer();
+  try {
+    let kept: KeptSession | null = null;
+    const answers: string[] = [];
+    for (let i = 0; i < KEPT_SESSION_PROBES + 1; i++) {
+      const r = await probeKeepingSession({ url: s.url, timeoutMs: 5_000, kept });
+      answers.push(r.ok ? `${r.tools.join()} ${r.serverName}` : r.error);
+      kept = r.kept;
+    }
+    assert.deepEqual(answers, Array(KEPT_SESSION_PROBES + 1).fill('echo stateful'));
+    const fresh = ['POST initialize -', 'POST notifications/initialized', 'POST tools/list'];
+    assert.deepEqual(s.seen, [
+      ...fresh.map((x) => (x.endsWith('-') ? x : `${x} s1`)),
+      ...Array(KEPT_SESSION_PROBES - 1).fill('POST tools/list s1'),
+      'DELETE - s1',
+      ...fresh.map((x) => (x.endsWith('-') ? x : `${x} s2`)),
+    ]);
+    assert.deepEqual([...s.open], ['s2'], 'only the kept session is open');
+    const headers = { 'mcp-protocol-version': '2025-06-18', 'mcp-session-id': 's2' };
+    assert.deepEqual(kept, { url: s.url, headers, serverName: 'stateful', probes: 1 });
+    await endKeptSession(kept!);
+    assert.deepEqual([...s.open], [], 'endKeptSession DELETEs it');
+  } finally {
+    s.close();
+  }
+});
+
+test('kept session: a restarted server (404 on the session) is probed afresh within the same probe, and passes', async () => {
+  const s = await statefulServer();
+  try {
+    const first = await probeKeepingSession({ url: s.url, timeoutMs: 5_000, kept: null });
+    s.forget();
+    s.seen.length = 0;
+    const r = await probeKeepingSession({ url: s.url, timeoutMs: 5_000, kept: first.kept });
+    assert.equal(r.ok, true);
+    const fresh = ['POST initialize -', 'POST notifications/initialized s2', 'POST tools/list s2'];
+    assert.deepEqual(s.seen, ['POST tools/list s1', 'DELETE - s1', ...fresh]);
+    assert.equal(r.kept?.headers['mcp-session-id'], 's2');
+  } finally {
+    s.close();
+  }
+});
+
+test('kept session: another url (a recreated container on a new port) never gets the old session id', async () => {
+  const a = await statefulServer();
+  const b = await statefulServer();
+  try {
+    const first = await probeKeepingSession({ url: a.url, timeoutMs: 5_000, kept: null });
+    const r = await probeKeepingSession({ url: b.url, timeoutMs: 5_000, kept: first.kept });
+    assert.equal(r.ok, true);
+    assert.deepEqual(b.seen, ['POST initialize -', 'POST notifications/initialized s1', 'POST tools/list s1']);
+    assert.deepEqual(a.seen.slice(-1), ['DELETE - s1'], 'the old session is ended where it was opened');
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test('kept session: a failure keeps nothing and leaves nothing open (the session opened for it is DELETEd)', async () => {
+  const s = await statefulServer();
+  const broken = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      const msg = body ? (JSON.parse(body) as { id?: number; method: string }) : null;
+      if (msg?.method === 'tools/list') return void res.writeHead(500).end('tools broke');
+      // Everything else as the stateful server answers it.
+      const headers = req.headers as Record<string, string>;
+      void request(s.url, { method: req.method as 'POST', headers, body: body || null }).then(async (r) => {
+        res.writeHead(r.statusCode, r.headers as Record<string, string>).end(await r.body.text());
+      });
+    });
+  });
+  await new Promise<void>((r) => broken.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(broken.address() as AddressInfo).port}/mcp`;
+    const r = await probeKeepingSession({ url, timeoutMs: 5_000, kept: null });
+    assert.deepEqual(r.ok ? 'ok' : { error: r.error, kept: r.kept }, { error: 'HTTP 500 for tools/list: tools broke', kept: null });
+    assert.deepEqual([...s.open], [], 'the session opened for the probe was ended');
+  } finally {
+    broken.close();
+    s.close();
+  }
+});
+
+test('kept session on the SDK\'s own servers: stateful (session id) and stateless (none) both answer a kept tools/list', async () => {
+  for (const stateless of [false, true]) {
+    const sessions = new Map<string, StreamableHTTPServerTransport>();
+    const server = createServer((req, res) => {
+      const sid = req.headers['mcp-session-id'] as string | undefined;
+      const known = sid ? sessions.get(sid) : undefined;
+      if (known) return void known.handleRequest(req, res);
+      const mcp = new McpServer({ name: 'sdk', version: '1' });
+      mcp.registerTool('echo', { description: 'echo' }, () => ({ content: [] }));
+      const tr = new StreamableHTTPServerTransport({
+        sessionIdGenerator: stateless ? undefined : () => `sdk-${sessions.size + 1}`,
+        enableJsonResponse: true,
+        onsessioninitialized: (id) => void sessions.set(id, tr),
+      });
+      if (stateless) res.on('close', () => void tr.close());
+      void mcp.connect(tr).then(() => tr.handleRequest(req, res));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+      const first = await probeKeepingSession({ url, timeoutMs: 5_000, kept: null });
+      const second = await probeKeepingSession({ url, timeoutMs: 5_000, kept: first.kept });
+      const shown = (r: typeof first): string => (r.ok ? `${r.tools.join()} ${r.kept?.probes}` : r.error);
+      assert.deepEqual([shown(first), shown(second)], ['echo 1', 'echo 2'], stateless ? 'stateless' : 'stateful');
+      assert.equal(second.kept?.headers['mcp-session-id'], stateless ? undefined : 'sdk-1');
+      assert.equal(sessions.size, stateless ? 0 : 1, 'the kept probe opened no new session');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }
 });

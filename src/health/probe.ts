@@ -63,43 +63,129 @@ async function rpc(
   return { result: answer.result, sessionId };
 }
 
+/**
+ * What the daemon keeps of one streamable-HTTP server between probes (ADR 0017): the session it
+ * opened (none for a stateless server) and the negotiated version. While it holds, a probe is one
+ * `tools/list` instead of initialize + initialized + tools/list + DELETE.
+ */
+export interface KeptSession {
+  readonly url: string;
+  /** `mcp-session-id` (when the server gave one) and `mcp-protocol-version`. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly serverName: string | null;
+  /** Probes answered on this session so far; a fresh one is opened after KEPT_SESSION_PROBES. */
+  readonly probes: number;
+}
+
+/** Probes on one kept session before a fresh `initialize` (5 min at the default 30 s): McpReady keeps proving a new session works. */
+export const KEPT_SESSION_PROBES = 10;
+
+/**
+ * The probe on a kept session: one `tools/list` while `kept` holds for this url. Any failure on it
+ * (a restarted server answers 404 for a session it forgot) ends it, and the same probe goes on
+ * with a fresh session within the same timeout, so only a server that cannot be probed afresh fails.
+ * The answer carries the session to keep next time (null after a failure: nothing is left open).
+ */
+export async function probeKeepingSession(opts: {
+  url: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  kept: KeptSession | null;
+}): Promise<ProbeResult & { kept: KeptSession | null }> {
+  const started = performance.now();
+  const timeout = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error(`probe timed out after ${timeout} ms`)), timeout);
+  const auth = opts.headers ?? {};
+  const kept = opts.kept?.url === opts.url ? opts.kept : null;
+  let opened: Session | null = null;
+  try {
+    if (kept && kept.probes < KEPT_SESSION_PROBES) {
+      try {
+        const tools = await listTools(opts.url, { ...auth, ...kept.headers }, ac.signal);
+        const latencyMs = performance.now() - started;
+        return { ok: true, tools, serverName: kept.serverName, latencyMs, kept: { ...kept, probes: kept.probes + 1 } };
+      } catch (err) {
+        if (ac.signal.aborted) throw err;
+      }
+    }
+    if (opts.kept) await endSession(opts.kept.url, { ...auth, ...opts.kept.headers });
+    opened = await openSession(opts.url, auth, ac.signal);
+    const tools = await listTools(opts.url, { ...auth, ...opened.headers }, ac.signal);
+    const { headers, serverName } = opened;
+    opened = null;
+    return { ok: true, tools, serverName, latencyMs: performance.now() - started, kept: { url: opts.url, headers, serverName, probes: 1 } };
+  } catch (err) {
+    const reason = ac.signal.aborted ? errorMessage(ac.signal.reason) : errorMessage(err);
+    return { ok: false, error: reason, latencyMs: performance.now() - started, kept: null };
+  } finally {
+    clearTimeout(timer);
+    if (opened) await endSession(opts.url, { ...auth, ...opened.headers });
+  }
+}
+
+/** Ends a kept session (a removed server, the monitor stopping); a stateless server's is nothing to end. */
+export async function endKeptSession(kept: KeptSession, headers: Record<string, string> = {}): Promise<void> {
+  await endSession(kept.url, { ...headers, ...kept.headers });
+}
+
+interface Session {
+  headers: Record<string, string>;
+  serverName: string;
+}
+
+/** initialize + notifications/initialized: the session's headers for the requests after. */
+async function openSession(url: string, auth: Record<string, string>, signal: AbortSignal): Promise<Session> {
+  const init = await rpc(url, auth, {
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-reconciler-probe', version: '0.1.0' } },
+  }, signal);
+  const info = InitializeResultSchema.parse(init.result);
+  const headers = { 'mcp-protocol-version': info.protocolVersion, ...(init.sessionId ? { 'mcp-session-id': init.sessionId } : {}) };
+  await rpc(url, { ...auth, ...headers }, { method: 'notifications/initialized' }, signal);
+  return { headers, serverName: info.serverInfo.name };
+}
+
+/** Every page of `tools/list`. */
+async function listTools(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<string[]> {
+  const tools: string[] = [];
+  let cursor: string | undefined;
+  let id = 2;
+  do {
+    const answer = await rpc(url, headers, { id: id++, method: 'tools/list', params: cursor ? { cursor } : {} }, signal);
+    const page = ListToolsResultSchema.parse(answer.result);
+    tools.push(...page.tools.map((t) => t.name));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return tools;
+}
+
+/** DELETE as the SDK's terminateSession does (bounded; a server without sessions ignores it). */
+async function endSession(url: string, headers: Record<string, string>): Promise<void> {
+  if (!headers['mcp-session-id']) return;
+  await request(url, { method: 'DELETE', headers, signal: AbortSignal.timeout(2_000) })
+    .then((r) => r.body.dump())
+    .catch(() => undefined);
+}
+
 async function probeStreamableHttp(opts: { url: string; headers?: Record<string, string>; timeoutMs?: number }): Promise<ProbeResult> {
   const started = performance.now();
   const timeout = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(new Error(`probe timed out after ${timeout} ms`)), timeout);
-  let headers: Record<string, string> = { ...(opts.headers ?? {}) };
-  let sessionId: string | null = null;
+  const auth = opts.headers ?? {};
+  let session: Session | null = null;
   try {
-    const init = await rpc(opts.url, headers, {
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-reconciler-probe', version: '0.1.0' } },
-    }, ac.signal);
-    const info = InitializeResultSchema.parse(init.result);
-    sessionId = init.sessionId;
-    headers = { ...headers, 'mcp-protocol-version': info.protocolVersion, ...(sessionId ? { 'mcp-session-id': sessionId } : {}) };
-    await rpc(opts.url, headers, { method: 'notifications/initialized' }, ac.signal);
-    const tools: string[] = [];
-    let cursor: string | undefined;
-    let id = 2;
-    do {
-      const page = ListToolsResultSchema.parse((await rpc(opts.url, headers, { id: id++, method: 'tools/list', params: cursor ? { cursor } : {} }, ac.signal)).result);
-      tools.push(...page.tools.map((t) => t.name));
-      cursor = page.nextCursor;
-    } while (cursor);
-    return { ok: true, tools, serverName: info.serverInfo.name, latencyMs: performance.now() - started };
+    session = await openSession(opts.url, auth, ac.signal);
+    const tools = await listTools(opts.url, { ...auth, ...session.headers }, ac.signal);
+    return { ok: true, tools, serverName: session.serverName, latencyMs: performance.now() - started };
   } catch (err) {
     const reason = ac.signal.aborted ? errorMessage(ac.signal.reason) : errorMessage(err);
     return { ok: false, error: reason, latencyMs: performance.now() - started };
   } finally {
     clearTimeout(timer);
-    // End the session as the SDK's terminateSession does (a server without sessions ignores it).
-    if (sessionId) {
-      await request(opts.url, { method: 'DELETE', headers, signal: AbortSignal.timeout(2_000) })
-        .then((r) => r.body.dump())
-        .catch(() => undefined);
-    }
+    if (session) await endSession(opts.url, { ...auth, ...session.headers });
   }
 }
 

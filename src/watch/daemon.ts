@@ -348,7 +348,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     const prev = reconciler.settings;
     if (opts.rebuild) {
       const wasStarted = state.firstPassAt !== null;
-      parts.monitor?.stop();
+      void parts.monitor?.stop(); // its kept sessions end in the background
       parts = opts.rebuild(next);
       if (wasStarted) parts.monitor?.start();
     }
@@ -394,7 +394,7 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
   clearInterval(resync);
   clearTimeout(retryTimer ?? undefined);
   stopEvents.abort();
-  parts.monitor?.stop();
+  await parts.monitor?.stop(); // ends the sessions its probes kept
   const watchers = [dirWatcher, parentWatcher] as (FSWatcher | null)[];
   await Promise.all(watchers.map((w) => w?.close()));
   await eventsDone;

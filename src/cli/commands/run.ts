@@ -48,6 +48,7 @@ export function register(program: Command): void {
         reach: st.reach,
         log,
         metrics,
+        keepSessions: true, // one session per server between probes (ADR 0017)
       });
       return { reconciler, deps, monitor, runtime, gateway: { url: gateway.baseUrl, mcpUrl: gateway.mcpUrl } };
     };
