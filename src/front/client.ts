@@ -5,8 +5,10 @@ import { probeMcp } from '../health/probe.js';
 import { FRONT_STATUS_PATH, UPSTREAM_HEADER, type FrontStatus } from './server.js';
 import type { Colour } from './active.js';
 
-/** How often the handover polls the standby and the front. */
+/** How often the handover polls the standby's tools and the front. */
 export const HANDOVER_POLL_MS = 250;
+/** How often it polls the standby's `/health/readiness` (a cheap route: the standby's start is the handover's floor). */
+export const READY_POLL_MS = 100;
 /**
  * After the standby is ready, how long it may take to list every expected server's tools. Past it,
  * the switch still happens when the standby lists every server the active colour lists now (never
@@ -73,7 +75,7 @@ export class FrontHandover implements GatewayHandover {
         const msg = `gateway ${colour} not ready within ${timeoutMs} ms; the active one keeps serving`;
         throw new ReconcilerError(ErrorCode.GatewayUnavailable, msg, { retryable: true });
       }
-      await sleep(HANDOVER_POLL_MS);
+      await sleep(READY_POLL_MS);
     }
     const toolsDeadline = Math.min(deadline, Date.now() + this.#toolsWaitMs);
     let seen: Set<string> | null = null;
