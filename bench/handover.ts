@@ -40,12 +40,8 @@ async function coldStarts(
   const base = gatewayColourSpec(settings, gatewaySpec(settings), 'blue');
   const out = { ready: [] as number[], tools: [] as number[] };
   for (let i = 0; i < n; i++) {
-    const spec = {
-      ...base,
-      name: `${settings.namePrefix}coldstart`,
-      networks: [{ name: settings.network, aliases: [] }],
-      publish: { hostIp: '127.0.0.1', hostPort: null },
-    };
+    // The colours' network alias (<prefix>litellm) stays: the edge serves only what carries it (ADR 0007).
+    const spec = { ...base, name: `${settings.namePrefix}coldstart`, publish: { hostIp: '127.0.0.1', hostPort: null } };
     const t0 = performance.now();
     const id = await runtime.create(spec);
     try {

@@ -332,7 +332,7 @@ export type Operation =
   | (OpBase & { type: 'api-create'; serverId: string; body: Record<string, unknown> })
   | (OpBase & { type: 'api-delete'; serverId: string })
   | (OpBase & { type: 'restart-gateway'; containerId: string })
-  | (OpBase & { type: 'await-gateway'; colour: GatewayColour; expect: string[] })
+  | (OpBase & { type: 'await-gateway'; colour: GatewayColour; expect: string[]; specHash: string })
   | (OpBase & { type: 'switch-gateway'; colour: GatewayColour; path: string; text: string })
   | (OpBase & { type: 'retire-gateway'; containerId: string; role: ContainerRole; drainTo: GatewayColour | null })
   | (OpBase & { type: 'conflict' })

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Reconciler } from './controller.js';
 import { laneOf } from './executor.js';
-import { writeOps } from '../model/types.js';
+import { isReportOnly, writeOps } from '../model/types.js';
 import { InMemoryRuntime, MemoryConfigStore } from '../testing/fake-runtime.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { createLogger } from '../log/logger.js';
@@ -65,6 +65,9 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
       const pass = await r.reconcile();
       assert.deepEqual(pass.result.failed, []);
       assert.deepEqual(handover.calls, ['ready green mcp_a,mcp_b', 'drain blue -> green']);
+      // systemctl status: the colour serving after the pass; the retired one is gone, as a fresh look says.
+      assert.equal(pass.summary, '2 servers: 2 running; gateway running (green)');
+      assert.equal(await r.summarize(), pass.summary);
       assert.deepEqual(names(runtime), ['mcp-front', 'mcp-litellm-green']);
       assert.equal(parseActive(config.read(frontActivePath(p.settings))), 'green');
       const steady = await r.reconcile();
@@ -75,14 +78,16 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
     }
   });
 
-  test('a standby that never gets ready: no switch, no retire; the old colour keeps serving, the next pass tries again', async () => {
+  test('a standby that never gets ready: no switch, no retire; the old colour serves, the wait is held (10 s), then tried again', async () => {
     const p = project();
     try {
       p.write('a');
       const runtime = new InMemoryRuntime();
       const config = new MemoryConfigStore();
       const handover = new FakeHandover();
-      const r = new Reconciler(p.settings, { runtime, config, gateway: null, handover, log: createLogger({ level: 'silent' }) });
+      const clock = { now: 1_000_000 };
+      const log = createLogger({ level: 'silent' });
+      const r = new Reconciler(p.settings, { runtime, config, gateway: null, handover, log, now: () => clock.now });
       await r.reconcile();
       p.write('b');
       handover.failReady = true;
@@ -91,8 +96,20 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
       assert.ok(!pass.result.done.some((o) => o.type === 'switch-gateway' || o.type === 'retire-gateway'));
       assert.deepEqual(names(runtime), ['mcp-front', 'mcp-litellm-blue', 'mcp-litellm-green']);
       assert.equal(parseActive(config.read(frontActivePath(p.settings))), 'blue');
+      assert.equal(pass.summary, '2 servers: 2 running; gateway running (blue)', 'the colour still serving, not the standby');
+      assert.equal(await r.summarize(), pass.summary);
       handover.failReady = false;
+      handover.calls = [];
+      const held = await r.reconcile();
+      assert.deepEqual(handover.calls, [], 'not awaited again while its wait runs (each wait costs up to the ready timeout)');
+      const reported = held.plan.operations.filter((o) => isReportOnly(o)).map((o) => `${o.type} ${o.resourceId}`);
+      assert.deepEqual(reported, ['backoff-held gateway:green']);
+      assert.match(held.plan.operations.find((o) => o.type === 'backoff-held')?.cause ?? '', /did not get ready: gateway green not ready; next try in 10 s \(1 failed try\)$/);
+      assert.equal(r.nextRetryAt(), clock.now + 10_000);
+      assert.deepEqual(names(runtime), ['mcp-front', 'mcp-litellm-blue', 'mcp-litellm-green']);
+      clock.now += 10_000;
       const again = await r.reconcile();
+      assert.deepEqual(handover.calls, ['ready green mcp_a,mcp_b', 'drain blue -> green']);
       assert.deepEqual(again.result.failed, []);
       assert.deepEqual(names(runtime), ['mcp-front', 'mcp-litellm-green']);
       assert.equal(parseActive(config.read(frontActivePath(p.settings))), 'green');

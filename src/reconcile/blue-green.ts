@@ -1,5 +1,5 @@
 import { otherColour, parseActive, renderActive } from '../front/active.js';
-import type { ContainerRole, ContainerSpec, GatewayColour, ObservedContainer, Operation } from '../model/types.js';
+import type { ContainerRole, ContainerSpec, GatewayColour, HeldChange, ObservedContainer, Operation } from '../model/types.js';
 
 /** What the planner knows of the blue/green gateway (ADR 0025). */
 export interface BlueGreenInput {
@@ -16,6 +16,8 @@ export interface BlueGreenInput {
   legacy: ObservedContainer | undefined;
   /** Gateway server names the new colour must list tools of before it gets traffic. */
   expect: string[];
+  /** A colour that did not get ready towards this hash, waiting for its next try (failure memory, ADR 0005). */
+  heldReady(colour: GatewayColour): HeldChange | undefined;
   byName(name: string): ObservedContainer | undefined;
   /** The planner's container rule (create/recreate/start, held changes, name conflicts). */
   ensure(spec: ContainerSpec, hash: string, role: ContainerRole, extra: Record<string, unknown>): Operation[];
@@ -101,12 +103,21 @@ export function planBlueGreen(b: BlueGreenInput): { ops: Operation[]; kept: stri
     const why = active === null
       ? 'no active gateway'
       : container(active) ? `gateway ${active} runs another spec` : `gateway ${active} is gone`;
+    const held = b.heldReady(standby);
     if (bringUp(standby)) {
-      const cause = `${why}; ${standby} takes over once it lists the tools`;
-      ops.push({ type: 'await-gateway', resourceId: `gateway:${standby}`, cause, colour: standby, expect: b.expect, halt: true });
-      switchTo(standby, `gateway ${standby} is ready`);
-      retire(otherColour(standby), standby, `gateway ${standby} took over`);
-      retireLegacy();
+      if (held) {
+        // It did not get ready last time: not awaited again (each wait is up to the ready timeout) until its wait runs out.
+        const tries = `${held.failures} failed ${held.failures === 1 ? 'try' : 'tries'}`;
+        const cause = `${why}; gateway ${standby} did not get ready: ${held.reason}; next try in ${held.nextTryIn} (${tries})`;
+        ops.push({ type: 'backoff-held', resourceId: `gateway:${standby}`, cause, failures: held.failures, until: held.until });
+      } else {
+        const cause = `${why}; ${standby} takes over once it lists the tools`;
+        const wait = { resourceId: `gateway:${standby}`, cause, colour: standby, expect: b.expect, specHash: b.hash, halt: true };
+        ops.push({ type: 'await-gateway', ...wait });
+        switchTo(standby, `gateway ${standby} is ready`);
+        retire(otherColour(standby), standby, `gateway ${standby} took over`);
+        retireLegacy();
+      }
     }
   } else {
     const c: GatewayColour = active ?? (good('green') && !good('blue') ? 'green' : 'blue');

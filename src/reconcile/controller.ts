@@ -14,7 +14,7 @@ import { GUARD_FILE } from '../litellm/guard.js';
 import { parseActive } from '../front/active.js';
 import { execute, type BuildListener, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
-import { isReportOnly, type ChangeFailure, type ApiServerRow, type ContainerSpec, type ObservedContainer, type Operation, type Plan, type ServerModel } from '../model/types.js';
+import { isReportOnly, type ChangeFailure, type ApiServerRow, type ContainerSpec, type GatewayColour, type ObservedContainer, type Operation, type Plan, type ServerModel } from '../model/types.js';
 import { Labels } from '../docker/labels.js';
 import { FailureMemory, formatWait } from './backoff.js';
 import type { ServerProblem } from '../health/monitor.js';
@@ -250,7 +250,8 @@ export class Reconciler {
     const s = this.settings;
     const load = loadDesiredDir(s.desiredDir);
     const snap = await this.#deps.runtime.observe({ namePrefix: s.namePrefix, instance: s.instance, network: s.network });
-    return summaryLine(load, snap.containers, s.gateway.managed);
+    const blueGreen = s.gateway.managed && s.gateway.handover === 'blue-green';
+    return summaryLine(load, snap.containers, s.gateway.managed, blueGreen ? parseActive(this.#deps.config.read(frontActivePath(s))) : null);
   }
 
   /**
@@ -315,12 +316,22 @@ export class Reconciler {
     const held = new Set(outcome.plan.operations.filter((o) => o.type === 'backoff-held').map((o) => o.resourceId));
     const touched = new Set<string>();
     for (const op of result.done) {
-      if (!isContainerChange(op)) continue;
+      if (!isContainerChange(op) && op.type !== 'await-gateway') continue;
       touched.add(op.resourceId);
       if (!held.has(op.resourceId)) this.#forget(op.resourceId);
     }
     for (const f of result.failed) {
       const op = f.op;
+      if (op.type === 'await-gateway') {
+        // A standby that did not get ready waits like a failed container change (ADR 0025): each try costs up to the ready timeout.
+        touched.add(op.resourceId);
+        const reason = f.error.split('\n')[0] ?? f.error;
+        const r = this.#failures.fail(op.resourceId, op.specHash, reason, now);
+        this.#changes.set(op.resourceId, op.type);
+        const fields = { resourceId: op.resourceId, op: op.type, failures: r.failures, nextTryAt: new Date(r.until).toISOString() };
+        this.#deps.log.warn(fields, `${op.type} ${op.resourceId} failed (${r.failures}): ${reason}; next try in ${formatWait(r.until - now)}`);
+        continue;
+      }
       if (op.type === 'build-image') {
         // A failed build holds the server's container change (ADR 0023): same backoff, same status.
         const object = `container:${op.container}`;
@@ -379,8 +390,16 @@ export interface BuildState {
 /** A pass: its plan, what the executor did, the status line after it, its Docker API requests. */
 export type PassOutcome = PlanOutcome & { result: ExecuteResult; summary: string; dockerApiCalls: number };
 
-/** The status line from desired files and containers (running or not, by role). */
-function summaryLine(load: DesiredLoad, containers: readonly ObservedContainer[], managedGateway: boolean): string {
+/**
+ * The status line from desired files and containers (running or not, by role). Blue/green (ADR 0025):
+ * the gateway is the colour the front's active file names (`gateway running (green)`).
+ */
+function summaryLine(
+  load: DesiredLoad,
+  containers: readonly ObservedContainer[],
+  managedGateway: boolean,
+  active: GatewayColour | null = null,
+): string {
   const running = new Set(containers.filter((c) => c.owned && c.running && c.role === 'server').map((c) => c.server));
   const wanted = load.servers.map((x) => x.name);
   const up = wanted.filter((n) => running.has(n)).length;
@@ -389,8 +408,9 @@ function summaryLine(load: DesiredLoad, containers: readonly ObservedContainer[]
   if (load.invalid.length) parts.push(`${load.invalid.length} invalid file${load.invalid.length === 1 ? '' : 's'}`);
   if (load.dirState !== 'ok') parts.push(`desired dir ${load.dirState}`);
   if (managedGateway) {
-    const g = containers.find((c) => c.owned && c.role === 'gateway');
-    parts.push(`gateway ${g ? g.state : 'missing'}`);
+    const gateways = containers.filter((c) => c.owned && c.role === 'gateway');
+    const g = active ? gateways.find((c) => c.name.endsWith(`-${active}`)) : gateways[0];
+    parts.push(`gateway ${g ? g.state : 'missing'}${active ? ` (${active})` : ''}`);
   }
   return parts.join('; ');
 }
@@ -402,6 +422,7 @@ function summaryLine(load: DesiredLoad, containers: readonly ObservedContainer[]
  */
 export function passSummary(out: PlanOutcome & { result: ExecuteResult }, managedGateway: boolean): string {
   const byName = new Map<string, ObservedContainer>(out.input.observed.containers.map((c) => [c.name, c]));
+  let active = out.input.gateway.blueGreen ? parseActive(out.input.observed.frontActiveText) : null;
   for (const op of out.result.done) {
     if (op.type === 'create-container' || op.type === 'recreate-container') {
       byName.set(op.spec.name, {
@@ -412,11 +433,13 @@ export function passSummary(out: PlanOutcome & { result: ExecuteResult }, manage
       const name = op.resourceId.slice('container:'.length);
       const c = byName.get(name);
       if (c) byName.set(name, { ...c, state: 'running', running: true });
-    } else if (op.type === 'remove-container') {
+    } else if (op.type === 'remove-container' || op.type === 'retire-gateway') {
       byName.delete(op.resourceId.slice('container:'.length));
+    } else if (op.type === 'switch-gateway') {
+      active = op.colour;
     }
   }
-  return summaryLine(out.load, [...byName.values()], managedGateway);
+  return summaryLine(out.load, [...byName.values()], managedGateway, active);
 }
 
 function isContainerChange(op: Operation): op is Extract<Operation, { type: 'create-container' | 'recreate-container' | 'start-container' }> {

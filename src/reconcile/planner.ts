@@ -338,6 +338,10 @@ export function plan(input: PlanInput): Plan {
             .sort()
           : Object.keys(readGatewayConfig(configText).owned).sort(),
         byName: (name) => byName.get(name),
+        heldReady: (c) => {
+          const h = held.get(`gateway:${c}`);
+          return h?.specHash === hash ? h : undefined;
+        },
         ensure: (spec, h, role, extra) => ensure(spec, h, role, undefined, extra),
         attach: (name, current, fresh) => attachments(name, 'gateway', [], fresh ? undefined : current, sse),
       });
