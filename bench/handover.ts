@@ -79,7 +79,13 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
     const runtime = new DockerRuntime(docker);
     const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
     const handover = new FrontHandover(settings.gateway.url, () => masterKeyFrom(settings));
-    const log = createLogger({ level: 'silent' });
+    // The executor logs each operation when it is done: where a drop's time goes, from those lines' times.
+    const done: { at: number; msg: string }[] = [];
+    const record = (line: string): void => {
+      const entry = JSON.parse(line) as { time: string; msg: string };
+      done.push({ at: Date.parse(entry.time), msg: entry.msg });
+    };
+    const log = createLogger({ level: 'info', destination: { write: record } });
     const r = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, handover, log });
     writeFileSync(join(settings.desiredDir, 'mcp-base.yaml'), SERVER('base'));
     await r.reconcile();
@@ -115,24 +121,41 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
     });
 
     const drops: number[] = [];
+    /** Per drop: drop -> config written (observe, plan, networks, edge); the standby's start (create -> tools listed); then -> seen. */
+    const phases = { before: [] as number[], standby: [] as number[], after: [] as number[] };
     const removals: number[] = [];
     const passes: number[] = [];
     for (let i = 0; i < CHANGES; i++) {
       const name = `d${Math.floor(i / 2)}`;
       const file = join(settings.desiredDir, `mcp-${name}.yaml`);
       const t0 = performance.now();
+      const wall0 = Date.now();
+      done.length = 0;
       if (i % 2 === 0) writeFileSync(file, SERVER(name));
       else unlinkSync(file);
       // Polled from the drop on, beside the pass: the tools are there from the switch, before the old colour is drained and removed.
       const seen = waitUntil(async () => {
         const t = await gateway.listTools({ servers: [`mcp_${name}`, 'mcp_base'], timeoutMs: 10_000 });
         return t.ok && (i % 2 === 0) === t.tools.includes(`mcp_${name}-echo`) && t.tools.includes('mcp_base-echo');
-      }, 600_000).then(() => performance.now() - t0);
+      }, 600_000).then(() => ({ ms: performance.now() - t0, at: Date.now() }));
       const out = await r.reconcile();
       passes.push(performance.now() - t0);
       const failed = out.result.failed.map((f) => `${f.op.type} ${f.op.resourceId}: ${f.error}`);
       if (failed.length > 0) throw new Error(`change ${i} failed: ${failed.join('; ')}`);
-      (i % 2 === 0 ? drops : removals).push(await seen);
+      const shown = await seen;
+      (i % 2 === 0 ? drops : removals).push(shown.ms);
+      if (i % 2 === 0) {
+        const at = (prefix: string): number => {
+          const line = done.find((d) => d.msg.startsWith(prefix));
+          if (!line) throw new Error(`change ${i}: no '${prefix}' line among ${done.map((d) => d.msg).join(' | ')}`);
+          return line.at;
+        };
+        const written = at('write-gateway-config ');
+        const awaited = at('await-gateway ');
+        phases.before.push(written - wall0);
+        phases.standby.push(awaited - written);
+        phases.after.push(shown.at - awaited);
+      }
     }
     // LiteLLM's cold start again, now under the same 4 clients' calls the handovers had beside them.
     const coldLoaded = await coldStarts(docker, runtime, settings, 3);
@@ -159,6 +182,14 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
           `${pct(drops, 50) <= target ? 'met' : 'MISSED'}; against the cold start to its tools listed + 1 s ` +
           `(${Math.round(targetTools)} ms): ${pct(drops, 50) <= targetTools ? 'met' : 'MISSED'}`,
       },
+      {
+        what: 'where a drop\'s time goes (blue/green): the standby\'s own start (config written -> create, start, its tools listed)',
+        value: `standby ${fmt(phases.standby, 0)}`,
+        baseline: `the rest: drop -> config written ${fmt(phases.before, 0)}; tools listed -> seen through the front ${fmt(phases.after, 0)}`,
+        note: `what the handover adds to the standby's start: p50 ${(pct(phases.before, 50) + pct(phases.after, 50)).toFixed(0)} ms; ` +
+          `the standby's start under the handover (a server container starting beside it, 4 clients) vs the cold start to its tools ` +
+          `under the calls: p50 ${(pct(phases.standby, 50) - pct(coldLoaded.tools, 50)).toFixed(0)} ms more`,
+      },
       { what: 'file removed -> its tools gone through the front, blue/green', value: fmt(removals, 0), baseline: '', note: '' },
     ];
     return {
@@ -168,6 +199,10 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
         drop: { p50: pct(drops, 50), p95: pct(drops, 95), samples: drops },
         removal: { p50: pct(removals, 50), p95: pct(removals, 95), samples: removals },
         pass: { p50: pct(passes, 50), p95: pct(passes, 95) },
+        phases: {
+          beforeP50: pct(phases.before, 50), standbyP50: pct(phases.standby, 50), afterP50: pct(phases.after, 50),
+          samples: phases,
+        },
         coldStart: { p50: pct(cold.ready, 50), p95: pct(cold.ready, 95), samples: cold.ready },
         coldStartUnderCalls: { p50: pct(coldLoaded.ready, 50), p95: pct(coldLoaded.ready, 95), samples: coldLoaded.ready },
         coldStartToTools: { p50: pct(cold.tools, 50), p95: pct(cold.tools, 95), samples: cold.tools },
