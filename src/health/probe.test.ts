@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { statefulMcpServer } from '../testing/stateful-mcp.js';
 import { endKeptSession, KEPT_SESSION_PROBES, probeKeepingSession, probeMcp, type KeptSession } from './probe.js';
 
 /** A streamable HTTP server answering in SSE the way SDK servers do: a priming event (id, no data) first. */
@@ -55,47 +56,8 @@ test('probe over streamable HTTP: an HTTP error and a refused connection are fai
   assert.match(refused.ok ? '' : refused.error, /ECONNREFUSED/);
 });
 
-/**
- * A stateful MCP server as SDK servers behave: initialize gives a new session id, a request on an
- * unknown session is 404, DELETE ends a session. `forget()` is a restart (every session gone).
- */
-async function statefulServer(): Promise<{ url: string; seen: string[]; open: Set<string>; forget(): void; close(): void }> {
-  const seen: string[] = [];
-  const open = new Set<string>();
-  let next = 0;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const sid = req.headers['mcp-session-id'] as string | undefined;
-      const msg = body ? (JSON.parse(body) as { id?: number; method: string }) : null;
-      seen.push(`${req.method} ${msg?.method ?? '-'} ${sid ?? '-'}`);
-      if (msg?.method === 'initialize') {
-        const id = `s${++next}`;
-        open.add(id);
-        const result = { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'stateful', version: '1' } };
-        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': id });
-        return void res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
-      }
-      if (!sid || !open.has(sid)) return void res.writeHead(404).end('Session not found');
-      if (req.method === 'DELETE') return void (open.delete(sid), res.writeHead(200).end());
-      if (msg?.id === undefined) return void res.writeHead(202).end();
-      const result = { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
-    seen,
-    open,
-    forget: () => open.clear(),
-    close: () => void server.close(),
-  };
-}
-
 test('kept session: after the first, a probe is one tools/list on it; every KEPT_SESSION_PROBES a fresh one, the old DELETEd', async () => {
-  const s = await statefulServer();
+  const s = await statefulMcpServer();
   try {
     let kept: KeptSession | null = null;
     const answers: string[] = [];
@@ -123,7 +85,7 @@ test('kept session: after the first, a probe is one tools/list on it; every KEPT
 });
 
 test('kept session: a restarted server (404 on the session) is probed afresh within the same probe, and passes', async () => {
-  const s = await statefulServer();
+  const s = await statefulMcpServer();
   try {
     const first = await probeKeepingSession({ url: s.url, timeoutMs: 5_000, kept: null });
     s.forget();
@@ -139,8 +101,8 @@ test('kept session: a restarted server (404 on the session) is probed afresh wit
 });
 
 test('kept session: another url (a recreated container on a new port) never gets the old session id', async () => {
-  const a = await statefulServer();
-  const b = await statefulServer();
+  const a = await statefulMcpServer();
+  const b = await statefulMcpServer();
   try {
     const first = await probeKeepingSession({ url: a.url, timeoutMs: 5_000, kept: null });
     const r = await probeKeepingSession({ url: b.url, timeoutMs: 5_000, kept: first.kept });
@@ -154,7 +116,7 @@ test('kept session: another url (a recreated container on a new port) never gets
 });
 
 test('kept session: a failure keeps nothing and leaves nothing open (the session opened for it is DELETEd)', async () => {
-  const s = await statefulServer();
+  const s = await statefulMcpServer();
   const broken = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
