@@ -28,6 +28,11 @@ tar -C "$prefix/lib" -c --exclude="python$pyver/site-packages" --exclude="python
   --exclude="python$pyver/idlelib" --exclude="python$pyver/tkinter" --exclude='__pycache__' \
   "python$pyver" | tar -C "$root$prefix/lib" -x
 mkdir -p "$root$prefix/lib/python$pyver/site-packages"
+# The standard library byte-compiled here (the host's caches hold three optimisation levels): the
+# container's root is read-only, so without them every LiteLLM start compiles what it imports
+# (measured: `import litellm.proxy.proxy_server` 8.4-9.2 s without, 6.9-8.0 s with). Some files of
+# the library's own test data do not compile; that is expected.
+"$venv/bin/python" -m compileall -q -j 0 -d "$prefix/lib/python$pyver" "$root$prefix/lib/python$pyver" >/dev/null 2>&1 || true
 # The venv, moved to /opt/litellm-venv (python -m needs no entry-point shebangs).
 mkdir -p "$root/opt"
 cp -a "$venv" "$root/opt/litellm-venv"
