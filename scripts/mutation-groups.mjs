@@ -51,7 +51,7 @@ export const GROUPS = [
     name: 'planner',
     mutate: ['src/reconcile/planner.ts'],
     tests: t('reconcile/safety', 'reconcile/planner', 'reconcile/planner-golden', 'reconcile/planner-branches', 'reconcile/image-identity', 'reconcile/credentials', 'reconcile/backoff',
-      'reconcile/tool-policy-plan', 'desired/remote'),
+      'reconcile/tool-policy-plan', 'desired/remote', 'reconcile/blue-green-executor'),
   },
   {
     name: 'gateway-config',

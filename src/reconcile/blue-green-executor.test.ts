@@ -78,7 +78,7 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
     }
   });
 
-  test('a standby that never gets ready: no switch, no retire; the old colour serves, the wait is held (10 s), then tried again', async () => {
+  test('a standby that never gets ready: no switch, no retire; the old colour serves, the wait is held (10 s doubling); an edit tries at once', async () => {
     const p = project();
     try {
       p.write('a');
@@ -98,18 +98,26 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
       assert.equal(parseActive(config.read(frontActivePath(p.settings))), 'blue');
       assert.equal(pass.summary, '2 servers: 2 running; gateway running (blue)', 'the colour still serving, not the standby');
       assert.equal(await r.summarize(), pass.summary);
+      const heldPass = async (): Promise<string> => {
+        handover.calls = [];
+        const held = await r.reconcile();
+        assert.deepEqual(handover.calls, [], 'not awaited again while its wait runs (each wait costs up to the ready timeout)');
+        const reported = held.plan.operations.filter((o) => isReportOnly(o)).map((o) => `${o.type} ${o.resourceId}`);
+        assert.deepEqual(reported, ['backoff-held gateway:green']);
+        assert.deepEqual(names(runtime), ['mcp-front', 'mcp-litellm-blue', 'mcp-litellm-green']);
+        return held.plan.operations.find((o) => o.type === 'backoff-held')?.cause ?? '';
+      };
+      assert.match(await heldPass(), /did not get ready: gateway green not ready; next try in 10 s \(1 failed try\)$/);
+      assert.equal(r.nextRetryAt(), clock.now + 10_000);
+      clock.now += 10_000;
+      assert.deepEqual((await r.reconcile()).result.failed.map((f) => f.op.type), ['await-gateway'], 'tried again once its wait ran out');
+      assert.match(await heldPass(), /next try in 20 s \(2 failed tries\)$/, 'the wait doubles');
+      // An edit (a new config, so a new hash) is not held by the old failure: tried at once.
+      p.write('c');
       handover.failReady = false;
       handover.calls = [];
-      const held = await r.reconcile();
-      assert.deepEqual(handover.calls, [], 'not awaited again while its wait runs (each wait costs up to the ready timeout)');
-      const reported = held.plan.operations.filter((o) => isReportOnly(o)).map((o) => `${o.type} ${o.resourceId}`);
-      assert.deepEqual(reported, ['backoff-held gateway:green']);
-      assert.match(held.plan.operations.find((o) => o.type === 'backoff-held')?.cause ?? '', /did not get ready: gateway green not ready; next try in 10 s \(1 failed try\)$/);
-      assert.equal(r.nextRetryAt(), clock.now + 10_000);
-      assert.deepEqual(names(runtime), ['mcp-front', 'mcp-litellm-blue', 'mcp-litellm-green']);
-      clock.now += 10_000;
       const again = await r.reconcile();
-      assert.deepEqual(handover.calls, ['ready green mcp_a,mcp_b', 'drain blue -> green']);
+      assert.deepEqual(handover.calls, ['ready green mcp_a,mcp_b,mcp_c', 'drain blue -> green']);
       assert.deepEqual(again.result.failed, []);
       assert.deepEqual(names(runtime), ['mcp-front', 'mcp-litellm-green']);
       assert.equal(parseActive(config.read(frontActivePath(p.settings))), 'green');
