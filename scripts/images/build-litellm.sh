@@ -33,6 +33,8 @@ mkdir -p "$root$prefix/lib/python$pyver/site-packages"
 # (measured: `import litellm.proxy.proxy_server` 8.4-9.2 s without, 6.9-8.0 s with). Some files of
 # the library's own test data do not compile; that is expected.
 "$venv/bin/python" -m compileall -q -j 0 -d "$prefix/lib/python$pyver" "$root$prefix/lib/python$pyver" >/dev/null 2>&1 || true
+compgen -G "$root$prefix/lib/python$pyver/__pycache__/os.cpython-*.pyc" >/dev/null \
+  || { echo "build-litellm.sh: the standard library was not byte-compiled" >&2; exit 1; }
 # The venv, moved to /opt/litellm-venv (python -m needs no entry-point shebangs).
 mkdir -p "$root/opt"
 cp -a "$venv" "$root/opt/litellm-venv"

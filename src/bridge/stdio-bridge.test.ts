@@ -1,6 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { request } from 'undici';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -31,6 +32,17 @@ class FakeProcess {
     });
   }
 
+  /** A notification from the server, as it is. */
+  notify(m: Msg): void {
+    this.#emit({ jsonrpc: '2.0', ...m });
+  }
+
+  /** The server cancels a call it is working on (as a server may, e.g. on shutdown). */
+  cancel(requestId: string | number): void {
+    this.#slow.delete(requestId);
+    this.#emit({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'shutting down' } });
+  }
+
   #handle(m: Msg): void {
     this.seen.push(m);
     if (m.id !== undefined && m.method === undefined) {
@@ -54,6 +66,15 @@ class FakeProcess {
         if (name === 'slow') {
           this.#slow.set(m.id!, () => reply({ content: [{ type: 'text', text: 'late' }] }));
           return;
+        }
+        if (name === 'progress') {
+          // Two progress notifications with the token the bridge sent up, then the answer.
+          const token = (m.params as { _meta?: { progressToken?: unknown } })._meta?.progressToken;
+          // Progress for nobody (an unknown token, no params at all) goes nowhere and breaks nothing.
+          this.#emit({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'unknown', progress: 9 } });
+          this.#emit({ jsonrpc: '2.0', method: 'notifications/progress' });
+          for (const progress of [1, 2]) this.#emit({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: token, progress, total: 2 } });
+          return reply({ content: [{ type: 'text', text: `token ${String(token)}` }] });
         }
         return reply({ content: [{ type: 'text', text: JSON.stringify((m.params as { arguments: unknown }).arguments) }] });
       }
@@ -295,3 +316,153 @@ describe('stdio bridge: a process that exits during initialize', () => {
     }
   });
 });
+
+describe('stdio bridge: sessions (404 for an unknown one, the oldest evicted at the bound, idle ones swept)', () => {
+  type Answer = { status: number; type: string | undefined; session: string | null; text: string };
+  const post = (url: string, body: unknown, session?: string): Promise<Answer> =>
+    request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(session ? { 'mcp-session-id': session } : {}) },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({
+      status: r.statusCode,
+      type: r.headers['content-type'] as string | undefined,
+      session: (r.headers['mcp-session-id'] as string | undefined) ?? null,
+      text: await r.body.text(),
+    }));
+  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+  const list = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
+  const open = async (url: string): Promise<string> => {
+    const r = await post(url, init);
+    assert.equal(r.status, 200, r.text);
+    return r.session!;
+  };
+
+  test('an unknown session is 404 (-32001), a GET without a session 400: the client starts a new one', async () => {
+    const fake = new FakeProcess();
+    const bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }) });
+    const { url, stop } = await serve(bridge);
+    try {
+      const unknown = await post(url, list, 'no-such-session');
+      assert.deepEqual({ status: unknown.status, type: unknown.type, body: JSON.parse(unknown.text) as unknown }, {
+        status: 404, type: 'application/json', body: { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null },
+      });
+      const get = await request(url, { method: 'GET', headers: { accept: 'text/event-stream' } });
+      assert.deepEqual({ status: get.statusCode, type: get.headers['content-type'], body: await get.body.json() }, {
+        status: 400, type: 'application/json', body: { jsonrpc: '2.0', error: { code: -32000, message: 'Bad Request: Mcp-Session-Id header is required' }, id: null },
+      });
+      const s = await open(url);
+      assert.equal((await post(url, list, s)).status, 200, 'a session the bridge knows is served');
+    } finally {
+      stop();
+    }
+  });
+
+  test('at maxSessions a new session closes the least recently used one, not the first or the last opened', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    const saved = BRIDGE_LIMITS.maxSessions;
+    BRIDGE_LIMITS.maxSessions = 3;
+    const fake = new FakeProcess();
+    const bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }) });
+    const { url, stop } = await serve(bridge);
+    try {
+      const first = await open(url);
+      t.mock.timers.tick(1_000);
+      const second = await open(url);
+      t.mock.timers.tick(1_000);
+      const third = await open(url);
+      t.mock.timers.tick(1_000);
+      assert.equal((await post(url, list, first)).status, 200); // first is now the most recently used
+      t.mock.timers.tick(1_000);
+      const fourth = await open(url);
+      assert.equal(bridge.stats().sessions, 3);
+      assert.deepEqual(
+        await Promise.all([first, second, third, fourth].map(async (s) => (await post(url, list, s)).status)),
+        [200, 404, 200, 200],
+        'the second (least recently used) was closed',
+      );
+    } finally {
+      BRIDGE_LIMITS.maxSessions = saved;
+      stop();
+    }
+  });
+
+  test('the sweep closes a session idle longer than sessionIdleMs, but never one with a call in flight', async (t) => {
+    t.mock.timers.enable({ apis: ['Date', 'setInterval'], now: 1_000_000 });
+    const fake = new FakeProcess();
+    const bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }) });
+    const { url, stop } = await serve(bridge);
+    try {
+      const idle = await open(url);
+      const busy = [await open(url), await open(url)];
+      // Never answered: they end when the test stops the bridge.
+      const slow = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'slow', arguments: {} } };
+      const calls = busy.map((s) => post(url, slow, s).catch(() => null));
+      await waitFor(() => bridge.stats().pending === 2);
+      t.mock.timers.tick(BRIDGE_LIMITS.sessionIdleMs); // sweeps ran; idle exactly sessionIdleMs is not yet too long
+      assert.equal(bridge.stats().sessions, 3);
+      t.mock.timers.tick(10_000);
+      await waitFor(() => bridge.stats().sessions === 2);
+      assert.equal((await post(url, list, idle)).status, 404, 'the idle session was closed');
+      assert.equal(bridge.stats().pending, 2, 'the busy ones keep their calls');
+      void calls;
+    } finally {
+      stop();
+    }
+  });
+});
+
+describe('stdio bridge: notifications from the server', () => {
+  const fake = new FakeProcess();
+  let stop: () => void = () => undefined;
+  let url = '';
+  before(async () => {
+    const bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }) });
+    ({ url, stop } = await serve(bridge));
+  });
+  after(() => stop());
+
+  test('progress reaches the session that asked, with its own token (the process saw the bridge\'s)', async () => {
+    const [a, b] = [new Client({ name: 'a', version: '1' }), new Client({ name: 'b', version: '1' })];
+    await a.connect(new StreamableHTTPClientTransport(new URL(url)));
+    await b.connect(new StreamableHTTPClientTransport(new URL(url)));
+    const seen: { client: string; progress: number }[] = [];
+    try {
+      const r = await a.callTool({ name: 'progress', arguments: {} }, undefined, { onprogress: (p) => void seen.push({ client: 'a', progress: p.progress }) });
+      const upstream = (r.content as { text: string }[])[0]!.text;
+      assert.match(upstream, /^token pb\d+$/, 'the process got the bridge\'s token, not the client\'s');
+      assert.deepEqual(seen, [{ client: 'a', progress: 1 }, { client: 'a', progress: 2 }]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('a call the server cancels fails at once as a tool error (-32800), not after the call timeout', async () => {
+    const c = new Client({ name: 'c', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(url)));
+    try {
+      const call = c.callTool({ name: 'slow', arguments: {} });
+      await waitFor(() => fake.seen.some((m) => m.method === 'tools/call' && (m.params as { name: string }).name === 'slow'));
+      const upstreamId = fake.seen.filter((m) => m.method === 'tools/call').pop()!.id!;
+      // Cancellations of nothing the bridge sent (an unknown id, no params) change nothing.
+      fake.notify({ method: 'notifications/cancelled', params: { requestId: 'b-unknown' } });
+      fake.notify({ method: 'notifications/cancelled' });
+      fake.cancel(upstreamId);
+      const r = await call;
+      assert.equal(r.isError, true);
+      assert.equal((r.content as { text: string }[])[0]!.text, 'MCP error -32800: cancelled by the server');
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+/** Poll (no fixed sleep) until `ok` holds, at most 5 s. */
+async function waitFor(ok: () => boolean): Promise<void> {
+  const until = performance.now() + 5_000;
+  while (!ok()) {
+    if (performance.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setImmediate(r));
+  }
+}

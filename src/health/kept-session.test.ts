@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { HealthMonitor } from './monitor.js';
 import { InMemoryRuntime, MemoryConfigStore } from '../testing/fake-runtime.js';
 import { HTTP, model, testSettings } from '../testing/fixtures.js';
+import { edgeSpec } from '../desired/resolve.js';
 import { createLogger } from '../log/logger.js';
 import { statefulMcpServer } from '../testing/stateful-mcp.js';
 
@@ -29,7 +30,7 @@ async function monitorOf(keepSessions: boolean, names: string[]) {
   });
   monitor.update(models, new Map());
   const ready = (): string[] => monitor.snapshot().map((h) => `${h.name} ${h.conditions.find((c) => c.type === 'McpReady')?.reason}`);
-  return { monitor, models, servers, ready, close: () => servers.forEach((s) => s.close()) };
+  return { monitor, models, servers, runtime, settings, ready, close: () => servers.forEach((s) => s.close()) };
 }
 
 test('the daemon\'s monitor keeps one session per server: probes after the first are one tools/list; McpReady as before', async () => {
@@ -45,17 +46,27 @@ test('the daemon\'s monitor keeps one session per server: probes after the first
   }
 });
 
-test('kept sessions end when their server leaves the desired state and when the monitor stops', async () => {
+test('a removed url: server\'s session is DELETEd at its address; a removed container\'s is dropped unsent; stop() ends the rest', async () => {
   const t = await monitorOf(true, ['a', 'b']);
+  const remote = await statefulMcpServer('remote');
+  const r = model(t.settings, 'r', `url: ${remote.url}\ntransport: http\n`);
+  // A url: server is probed through the edge (its egress); here the edge's published port is the remote server itself.
+  const edge = edgeSpec(t.settings);
+  await t.runtime.start(await t.runtime.create(edge));
+  t.runtime.hostPorts.set(edge.name, remote.port);
   try {
+    t.monitor.update([...t.models, r], new Map());
     await t.monitor.probeAll();
-    assert.deepEqual(t.servers.map((s) => s.open.size), [1, 1]);
+    assert.deepEqual([...t.servers, remote].map((s) => s.open.size), [1, 1, 1]);
     t.monitor.update([t.models[1]!], new Map());
-    await waitUntil(() => t.servers[0]!.open.size === 0);
-    assert.equal(methods(t.servers[0]!.seen).at(-1), 'DELETE', 'a removed server\'s session is ended');
+    await waitUntil(() => remote.open.size === 0);
+    assert.equal(methods(remote.seen).at(-1), 'DELETE', 'a url: server keeps its address: its session is ended there');
+    // A container's published port is freed with it and may be another's by now: nothing is sent there.
+    assert.deepEqual(methods(t.servers[0]!.seen), ['initialize', 'notifications/initialized', 'tools/list']);
     await t.monitor.stop();
-    assert.deepEqual(t.servers.map((s) => s.open.size), [0, 0], 'stop() resolves once every kept session is ended');
+    assert.equal(t.servers[1]!.open.size, 0, 'stop() resolves once every kept session is ended');
   } finally {
+    remote.close();
     t.close();
   }
 });

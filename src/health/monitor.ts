@@ -196,7 +196,9 @@ export class HealthMonitor {
     for (const [name, e] of this.#servers) {
       if (!wanted.has(name)) {
         if (e.timer) clearTimeout(e.timer);
-        this.#endSession(e);
+        // A url: server's session is ended at its (unchanged) address; a container's went with the container.
+        if (e.model.remote) void this.#endSession(e);
+        else e.kept = null;
         this.#servers.delete(name);
         this.#deps.metrics?.forget(name);
       }
@@ -419,7 +421,9 @@ export class HealthMonitor {
         e.kept = answer.kept;
         direct = answer;
         // Removed or stopped while this probe ran: nothing stays open on the server.
-        if (this.#stopped || this.#servers.get(m.name) !== e) await this.#endSession(e);
+        const removed = this.#servers.get(m.name) !== e;
+        if (removed && !m.remote) e.kept = null; // its container is gone, and its session with it
+        else if (removed || this.#stopped) await this.#endSession(e);
       } else direct = await probeMcp({ ...opts, transport: target.transport });
       this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'direct', result: direct.ok ? 'ok' : 'fail' }, direct.latencyMs / 1000);
     }

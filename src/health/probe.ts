@@ -97,8 +97,11 @@ export async function probeKeepingSession(opts: {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(new Error(`probe timed out after ${timeout} ms`)), timeout);
   const auth = opts.headers ?? {};
+  // A session kept at another URL died with its container (a recreated one publishes a new port), and
+  // the old address may now be someone else's: nothing, not even a DELETE with this server's credential, goes there.
   const kept = opts.kept?.url === opts.url ? opts.kept : null;
   let opened: Session | null = null;
+  let keptEnded = false;
   try {
     if (kept && kept.probes < KEPT_SESSION_PROBES) {
       try {
@@ -109,7 +112,11 @@ export async function probeKeepingSession(opts: {
         if (ac.signal.aborted) throw err;
       }
     }
-    if (opts.kept) await endSession(opts.kept.url, { ...auth, ...opts.kept.headers });
+    // Ended beside the fresh probe (its DELETE must not spend the probe's time).
+    if (kept) {
+      keptEnded = true;
+      void endSession(kept.url, { ...auth, ...kept.headers });
+    }
     opened = await openSession(opts.url, auth, ac.signal);
     const tools = await listTools(opts.url, { ...auth, ...opened.headers }, ac.signal);
     const { headers, serverName } = opened;
@@ -117,6 +124,8 @@ export async function probeKeepingSession(opts: {
     return { ok: true, tools, serverName, latencyMs: performance.now() - started, kept: { url: opts.url, headers, serverName, probes: 1 } };
   } catch (err) {
     const reason = ac.signal.aborted ? errorMessage(ac.signal.reason) : errorMessage(err);
+    // The kept session timed out: end it too (a server that answers again later would keep it forever).
+    if (kept && !keptEnded) void endSession(kept.url, { ...auth, ...kept.headers });
     return { ok: false, error: reason, latencyMs: performance.now() - started, kept: null };
   } finally {
     clearTimeout(timer);

@@ -126,6 +126,30 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
     }
   });
 
+  test('with nothing serving (the active colour gone), a standby that did not get ready is awaited at every pass, never held', async () => {
+    const p = project();
+    try {
+      p.write('a');
+      const runtime = new InMemoryRuntime();
+      const handover = new FakeHandover();
+      const clock = { now: 1_000_000 };
+      const log = createLogger({ level: 'silent' });
+      const r = new Reconciler(p.settings, { runtime, config: new MemoryConfigStore(), gateway: null, handover, log, now: () => clock.now });
+      await r.reconcile();
+      p.write('b');
+      handover.failReady = true;
+      assert.deepEqual((await r.reconcile()).result.failed.map((f) => f.op.type), ['await-gateway']);
+      const [blue] = [...runtime.containers].find(([, c]) => c.name === 'mcp-litellm-blue')!;
+      await runtime.remove(blue); // behind our back: nothing serves now
+      handover.calls = [];
+      const pass = await r.reconcile();
+      assert.deepEqual(handover.calls, ['ready green mcp_a,mcp_b'], 'awaited again at once, not held for 10 s');
+      assert.deepEqual(pass.plan.operations.filter((o) => o.type === 'backoff-held'), []);
+    } finally {
+      rmSync(p.dir, { recursive: true, force: true });
+    }
+  });
+
   test('lanes: the handover steps run in the stack lane, in the planner order', async () => {
     const p = project();
     try {

@@ -103,7 +103,9 @@ export function planBlueGreen(b: BlueGreenInput): { ops: Operation[]; kept: stri
     const why = active === null
       ? 'no active gateway'
       : container(active) ? `gateway ${active} runs another spec` : `gateway ${active} is gone`;
-    const held = b.heldReady(standby);
+    // Held only while the active colour serves: with nothing serving, every pass tries again.
+    const serving = active !== null && container(active)?.running === true;
+    const held = serving ? b.heldReady(standby) : undefined;
     if (bringUp(standby)) {
       if (held) {
         // It did not get ready last time: not awaited again (each wait is up to the ready timeout) until its wait runs out.

@@ -13,6 +13,8 @@ export interface StatefulMcpServer {
   open: Set<string>;
   /** A restart: every session is gone (the next request on one is 404). */
   forget(): void;
+  /** While true, a tools/list is never answered (a hung server). */
+  hang: boolean;
   close(): void;
 }
 
@@ -42,11 +44,17 @@ export async function statefulMcpServer(serverName = 'stateful'): Promise<Statef
       if (!sid || !open.has(sid)) return void res.writeHead(404).end('Session not found');
       if (req.method === 'DELETE') return void (open.delete(sid), res.writeHead(200).end());
       if (msg?.id === undefined) return void res.writeHead(202).end();
+      if (api.hang && msg.method === 'tools/list') return;
       const result = { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}/mcp`, port, seen, open, forget: () => open.clear(), close: () => void server.close() };
+  const close = (): void => {
+    server.closeAllConnections();
+    server.close();
+  };
+  const api: StatefulMcpServer = { url: `http://127.0.0.1:${port}/mcp`, port, seen, open, forget: () => open.clear(), hang: false, close };
+  return api;
 }
