@@ -9,6 +9,7 @@ import { StdioBridge, BRIDGE_LIMITS } from './stdio-bridge.js';
 import type { StdioPipe } from '../docker/attach.js';
 import { createLogger } from '../log/logger.js';
 import { CompiledPolicy, UNFILTERED_HEADER } from '../policy/tool-policy.js';
+import { pollUntil } from '../testing/poll.js';
 
 type Msg = { id?: string | number; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code: number; message: string } };
 
@@ -398,11 +399,11 @@ describe('stdio bridge: sessions (404 for an unknown one, the oldest evicted at 
       // Never answered: they end when the test stops the bridge.
       const slow = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'slow', arguments: {} } };
       const calls = busy.map((s) => post(url, slow, s).catch(() => null));
-      await waitFor(() => bridge.stats().pending === 2);
+      await pollUntil(() => bridge.stats().pending === 2);
       t.mock.timers.tick(BRIDGE_LIMITS.sessionIdleMs); // sweeps ran; idle exactly sessionIdleMs is not yet too long
       assert.equal(bridge.stats().sessions, 3);
       t.mock.timers.tick(10_000);
-      await waitFor(() => bridge.stats().sessions === 2);
+      await pollUntil(() => bridge.stats().sessions === 2);
       assert.equal((await post(url, list, idle)).status, 404, 'the idle session was closed');
       assert.equal(bridge.stats().pending, 2, 'the busy ones keep their calls');
       void calls;
@@ -443,7 +444,7 @@ describe('stdio bridge: notifications from the server', () => {
     await c.connect(new StreamableHTTPClientTransport(new URL(url)));
     try {
       const call = c.callTool({ name: 'slow', arguments: {} });
-      await waitFor(() => fake.seen.some((m) => m.method === 'tools/call' && (m.params as { name: string }).name === 'slow'));
+      await pollUntil(() => fake.seen.some((m) => m.method === 'tools/call' && (m.params as { name: string }).name === 'slow'));
       const upstreamId = fake.seen.filter((m) => m.method === 'tools/call').pop()!.id!;
       // Cancellations of nothing the bridge sent (an unknown id, no params) change nothing.
       fake.notify({ method: 'notifications/cancelled', params: { requestId: 'b-unknown' } });
@@ -457,12 +458,3 @@ describe('stdio bridge: notifications from the server', () => {
     }
   });
 });
-
-/** Poll (no fixed sleep) until `ok` holds, at most 5 s. */
-async function waitFor(ok: () => boolean): Promise<void> {
-  const until = performance.now() + 5_000;
-  while (!ok()) {
-    if (performance.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setImmediate(r));
-  }
-}

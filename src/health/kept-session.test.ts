@@ -6,6 +6,7 @@ import { HTTP, model, testSettings } from '../testing/fixtures.js';
 import { edgeSpec } from '../desired/resolve.js';
 import { createLogger } from '../log/logger.js';
 import { statefulMcpServer } from '../testing/stateful-mcp.js';
+import { pollUntil } from '../testing/poll.js';
 
 /** What a server saw, by JSON-RPC method (DELETE for a DELETE). */
 const methods = (seen: readonly string[]): string[] => seen.map((x) => (x.startsWith('DELETE') ? 'DELETE' : (x.split(' ')[1] ?? '?')));
@@ -59,7 +60,7 @@ test('a removed url: server\'s session is DELETEd at its address; a removed cont
     await t.monitor.probeAll();
     assert.deepEqual([...t.servers, remote].map((s) => s.open.size), [1, 1, 1]);
     t.monitor.update([t.models[1]!], new Map());
-    await waitUntil(() => remote.open.size === 0);
+    await pollUntil(() => remote.open.size === 0);
     assert.equal(methods(remote.seen).at(-1), 'DELETE', 'a url: server keeps its address: its session is ended there');
     // A container's published port is freed with it and may be another's by now: nothing is sent there.
     assert.deepEqual(methods(t.servers[0]!.seen), ['initialize', 'notifications/initialized', 'tools/list']);
@@ -85,11 +86,3 @@ test('a one-off monitor (status without a daemon) keeps nothing: a fresh session
     t.close();
   }
 });
-
-async function waitUntil(ok: () => boolean): Promise<void> {
-  const until = Date.now() + 5_000;
-  while (!ok()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -7,6 +7,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { statefulMcpServer } from '../testing/stateful-mcp.js';
 import { endKeptSession, KEPT_SESSION_PROBES, probeKeepingSession, probeMcp, type KeptSession } from './probe.js';
+import { pollUntil } from '../testing/poll.js';
 
 /** A streamable HTTP server answering in SSE the way SDK servers do: a priming event (id, no data) first. */
 async function sseServer(): Promise<{ url: string; seen: string[]; close(): void }> {
@@ -69,7 +70,7 @@ test('kept session: after the first, a probe is one tools/list on it; every KEPT
     assert.deepEqual(answers, Array(KEPT_SESSION_PROBES + 1).fill('echo stateful'));
     const fresh = ['POST initialize -', 'POST notifications/initialized', 'POST tools/list'];
     // The old session's DELETE goes beside the fresh probe (it must not spend the probe's time).
-    await waitFor(() => s.seen.includes('DELETE - s1'));
+    await pollUntil(() => s.seen.includes('DELETE - s1'));
     assert.deepEqual(s.seen.filter((x) => x !== 'DELETE - s1'), [
       ...fresh.map((x) => (x.endsWith('-') ? x : `${x} s1`)),
       ...Array(KEPT_SESSION_PROBES - 1).fill('POST tools/list s1'),
@@ -94,7 +95,7 @@ test('kept session: a restarted server (404 on the session) is probed afresh wit
     const r = await probeKeepingSession({ url: s.url, timeoutMs: 5_000, kept: first.kept });
     assert.equal(r.ok, true);
     const fresh = ['POST initialize -', 'POST notifications/initialized s2', 'POST tools/list s2'];
-    await waitFor(() => s.seen.includes('DELETE - s1'));
+    await pollUntil(() => s.seen.includes('DELETE - s1'));
     assert.deepEqual(s.seen.filter((x) => x !== 'DELETE - s1'), ['POST tools/list s1', ...fresh]);
     assert.equal(r.kept?.headers['mcp-session-id'], 's2');
   } finally {
@@ -188,18 +189,9 @@ test('kept session: a kept tools/list that times out fails the probe, and the se
     s.hang = true;
     const r = await probeKeepingSession({ url: s.url, timeoutMs: 300, kept: first.kept });
     assert.deepEqual(r.ok ? 'ok' : { error: r.error, kept: r.kept }, { error: 'probe timed out after 300 ms', kept: null });
-    await waitFor(() => s.open.size === 0);
+    await pollUntil(() => s.open.size === 0);
     assert.equal(s.seen.at(-1), 'DELETE - s1');
   } finally {
     s.close();
   }
 });
-
-/** Poll (no fixed sleep) until `ok` holds, at most 5 s. */
-async function waitFor(ok: () => boolean): Promise<void> {
-  const until = performance.now() + 5_000;
-  while (!ok()) {
-    if (performance.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

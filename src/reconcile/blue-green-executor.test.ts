@@ -46,6 +46,18 @@ function project(): { dir: string; settings: Settings; write(name: string): void
   return { dir, settings, write: (name) => writeFileSync(join(desired, `mcp-${name}.yaml`), HTTP) };
 }
 
+/** A project with server `a`, and a reconciler on in-memory Docker with the handover double and a clock. */
+function reconcilerFor(p: ReturnType<typeof project>) {
+  p.write('a');
+  const runtime = new InMemoryRuntime();
+  const config = new MemoryConfigStore();
+  const handover = new FakeHandover();
+  const clock = { now: 1_000_000 };
+  const log = createLogger({ level: 'silent' });
+  const r = new Reconciler(p.settings, { runtime, config, gateway: null, handover, log, now: () => clock.now });
+  return { runtime, config, handover, clock, r };
+}
+
 const names = (rt: InMemoryRuntime): string[] =>
   [...rt.containers.values()].map((c) => c.name).filter((n) => /litellm|front/.test(n)).sort();
 
@@ -53,11 +65,7 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
   test('a change hands over: the standby is awaited with the new tools, switched to, the old one drained and removed', async () => {
     const p = project();
     try {
-      p.write('a');
-      const runtime = new InMemoryRuntime();
-      const config = new MemoryConfigStore();
-      const handover = new FakeHandover();
-      const r = new Reconciler(p.settings, { runtime, config, gateway: null, handover, log: createLogger({ level: 'silent' }) });
+      const { runtime, config, handover, r } = reconcilerFor(p);
       assert.deepEqual((await r.reconcile()).result.failed, []);
       assert.deepEqual(names(runtime), ['mcp-front', 'mcp-litellm-blue']);
       assert.deepEqual(handover.calls, [], 'a cold start has nothing to hand over from');
@@ -81,13 +89,7 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
   test('a standby that never gets ready: no switch, no retire; the old colour serves, the wait is held (10 s doubling); an edit tries at once', async () => {
     const p = project();
     try {
-      p.write('a');
-      const runtime = new InMemoryRuntime();
-      const config = new MemoryConfigStore();
-      const handover = new FakeHandover();
-      const clock = { now: 1_000_000 };
-      const log = createLogger({ level: 'silent' });
-      const r = new Reconciler(p.settings, { runtime, config, gateway: null, handover, log, now: () => clock.now });
+      const { runtime, config, handover, clock, r } = reconcilerFor(p);
       await r.reconcile();
       p.write('b');
       handover.failReady = true;
@@ -129,12 +131,7 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
   test('with nothing serving (the active colour gone), a standby that did not get ready is awaited at every pass, never held', async () => {
     const p = project();
     try {
-      p.write('a');
-      const runtime = new InMemoryRuntime();
-      const handover = new FakeHandover();
-      const clock = { now: 1_000_000 };
-      const log = createLogger({ level: 'silent' });
-      const r = new Reconciler(p.settings, { runtime, config: new MemoryConfigStore(), gateway: null, handover, log, now: () => clock.now });
+      const { runtime, handover, r } = reconcilerFor(p);
       await r.reconcile();
       p.write('b');
       handover.failReady = true;
@@ -153,11 +150,7 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
   test('lanes: the handover steps run in the stack lane, in the planner order', async () => {
     const p = project();
     try {
-      p.write('a');
-      const runtime = new InMemoryRuntime();
-      const config = new MemoryConfigStore();
-      const log = createLogger({ level: 'silent' });
-      const r = new Reconciler(p.settings, { runtime, config, gateway: null, handover: new FakeHandover(), log });
+      const { r } = reconcilerFor(p);
       await r.reconcile();
       p.write('b');
       const { plan } = await r.plan();
