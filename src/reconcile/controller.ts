@@ -325,43 +325,37 @@ export class Reconciler {
       if (op.type === 'await-gateway') {
         // A standby that did not get ready waits like a failed container change (ADR 0025): each try costs up to the ready timeout.
         touched.add(op.resourceId);
-        const reason = f.error.split('\n')[0] ?? f.error;
-        const r = this.#failures.fail(op.resourceId, op.specHash, reason, now);
-        this.#changes.set(op.resourceId, op.type);
-        const fields = { resourceId: op.resourceId, op: op.type, failures: r.failures, nextTryAt: new Date(r.until).toISOString() };
-        this.#deps.log.warn(fields, `${op.type} ${op.resourceId} failed (${r.failures}): ${reason}; next try in ${formatWait(r.until - now)}`);
+        this.#hold(op.resourceId, op.specHash, f, now);
         continue;
       }
       if (op.type === 'build-image') {
         // A failed build holds the server's container change (ADR 0023): same backoff, same status.
         const object = `container:${op.container}`;
         touched.add(object);
-        const reason = f.error.split('\n')[0] ?? f.error;
-        const r = this.#failures.fail(object, op.specHash, reason, now);
-        this.#changes.set(object, op.type);
-        const fields = { resourceId: op.resourceId, op: op.type, failures: r.failures, nextTryAt: new Date(r.until).toISOString() };
-        this.#deps.log.warn(
-          { ...fields, ...(op.server ? { server: op.server } : {}) },
-          `${op.type} ${op.resourceId} failed (${r.failures}): ${reason}; next try in ${formatWait(r.until - now)}`,
-        );
+        this.#hold(object, op.specHash, f, now);
         continue;
       }
       if (!isContainerChange(op)) continue;
       touched.add(op.resourceId);
       if (held.has(op.resourceId)) continue; // starting the last working version failed: Docker's view, not a new try
       const hash = hashOf(op, outcome);
-      if (hash === null) continue;
-      const reason = f.error.split('\n')[0] ?? f.error;
-      const r = this.#failures.fail(op.resourceId, hash, reason, now);
-      this.#changes.set(op.resourceId, op.type);
-      this.#deps.log.warn(
-        { resourceId: op.resourceId, op: op.type, failures: r.failures, nextTryAt: new Date(r.until).toISOString(), ...(op.server ? { server: op.server } : {}) },
-        `${op.type} ${op.resourceId} failed (${r.failures}): ${reason}; next try in ${formatWait(r.until - now)}`,
-      );
+      if (hash !== null) this.#hold(op.resourceId, hash, f, now);
     }
     for (const f of this.#failures.entries()) {
       if (!held.has(f.object) && !touched.has(f.object)) this.#forget(f.object); // converged another way, or gone
     }
+  }
+
+  /** A failed change of `object` towards `specHash` waits for its next try (failure memory), logged once. */
+  #hold(object: string, specHash: string, f: ExecuteResult['failed'][number], now: number): void {
+    const op = f.op;
+    const reason = f.error.split('\n')[0] ?? f.error;
+    const r = this.#failures.fail(object, specHash, reason, now);
+    this.#changes.set(object, op.type);
+    this.#deps.log.warn(
+      { resourceId: op.resourceId, op: op.type, failures: r.failures, nextTryAt: new Date(r.until).toISOString(), ...(op.server ? { server: op.server } : {}) },
+      `${op.type} ${op.resourceId} failed (${r.failures}): ${reason}; next try in ${formatWait(r.until - now)}`,
+    );
   }
 
   #forget(object: string): void {
