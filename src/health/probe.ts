@@ -178,24 +178,11 @@ async function endSession(url: string, headers: Record<string, string>): Promise
     .catch(() => undefined);
 }
 
+/** A probe on a session of its own: opened, listed, DELETEd. */
 async function probeStreamableHttp(opts: { url: string; headers?: Record<string, string>; timeoutMs?: number }): Promise<ProbeResult> {
-  const started = performance.now();
-  const timeout = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(new Error(`probe timed out after ${timeout} ms`)), timeout);
-  const auth = opts.headers ?? {};
-  let session: Session | null = null;
-  try {
-    session = await openSession(opts.url, auth, ac.signal);
-    const tools = await listTools(opts.url, { ...auth, ...session.headers }, ac.signal);
-    return { ok: true, tools, serverName: session.serverName, latencyMs: performance.now() - started };
-  } catch (err) {
-    const reason = ac.signal.aborted ? errorMessage(ac.signal.reason) : errorMessage(err);
-    return { ok: false, error: reason, latencyMs: performance.now() - started };
-  } finally {
-    clearTimeout(timer);
-    if (session) await endSession(opts.url, { ...auth, ...session.headers });
-  }
+  const { kept, ...result } = await probeKeepingSession({ ...opts, kept: null });
+  if (kept) await endKeptSession(kept, opts.headers);
+  return result;
 }
 
 /** The same probe with the SDK client (SSE servers; the bench's baseline for streamable HTTP). */
