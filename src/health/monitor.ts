@@ -196,9 +196,7 @@ export class HealthMonitor {
     for (const [name, e] of this.#servers) {
       if (!wanted.has(name)) {
         if (e.timer) clearTimeout(e.timer);
-        // A url: server's session is ended at its (unchanged) address; a container's went with the container.
-        if (e.model.remote) void this.#endSession(e);
-        else e.kept = null;
+        void this.#release(e);
         this.#servers.delete(name);
         this.#deps.metrics?.forget(name);
       }
@@ -261,6 +259,16 @@ export class HealthMonitor {
     this.#stopped = true;
     for (const e of this.#servers.values()) if (e.timer) clearTimeout(e.timer);
     return Promise.all([...this.#servers.values()].map((e) => this.#endSession(e))).then(() => undefined);
+  }
+
+  /**
+   * A removed server's session: a url: server's is ended at its (unchanged) address; a container's went
+   * with its container, and its freed port may be another's by now, so nothing is sent.
+   */
+  #release(e: Entry): Promise<void> {
+    if (e.model.remote) return this.#endSession(e);
+    e.kept = null;
+    return Promise.resolve();
   }
 
   #endSession(e: Entry): Promise<void> {
@@ -421,9 +429,8 @@ export class HealthMonitor {
         e.kept = answer.kept;
         direct = answer;
         // Removed or stopped while this probe ran: nothing stays open on the server.
-        const removed = this.#servers.get(m.name) !== e;
-        if (removed && !m.remote) e.kept = null; // its container is gone, and its session with it
-        else if (removed || this.#stopped) await this.#endSession(e);
+        if (this.#servers.get(m.name) !== e) await this.#release(e);
+        else if (this.#stopped) await this.#endSession(e);
       } else direct = await probeMcp({ ...opts, transport: target.transport });
       this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'direct', result: direct.ok ? 'ok' : 'fail' }, direct.latencyMs / 1000);
     }
