@@ -4,7 +4,7 @@ import type { Settings } from '../config/settings.js';
 import { loadDesiredDir, type DesiredLoad } from '../desired/load.js';
 import {
   resolveServers, toolPolicyPath, edgeSpec, edgeDockerSpec, gatewaySpec, gatewayProblem, gatewayCredentialProblems,
-  frontSpec, gatewayColourSpec, frontActivePath,
+  frontSpec, gatewayColourSpec, gatewayColourName, frontActivePath,
 } from '../desired/resolve.js';
 import { readEnvFile, readSecretsFile } from '../desired/env-file.js';
 
@@ -251,7 +251,8 @@ export class Reconciler {
     const load = loadDesiredDir(s.desiredDir);
     const snap = await this.#deps.runtime.observe({ namePrefix: s.namePrefix, instance: s.instance, network: s.network });
     const blueGreen = s.gateway.managed && s.gateway.handover === 'blue-green';
-    return summaryLine(load, snap.containers, s.gateway.managed, blueGreen ? parseActive(this.#deps.config.read(frontActivePath(s))) : null);
+    const colour = blueGreen ? parseActive(this.#deps.config.read(frontActivePath(s))) : null;
+    return summaryLine(load, snap.containers, s.gateway.managed, colour ? { colour, name: gatewayColourName(s, colour) } : null);
   }
 
   /**
@@ -352,8 +353,9 @@ export class Reconciler {
     const reason = f.error.split('\n')[0] ?? f.error;
     const r = this.#failures.fail(object, specHash, reason, now);
     this.#changes.set(object, op.type);
+    const fields = { resourceId: op.resourceId, op: op.type, failures: r.failures, nextTryAt: new Date(r.until).toISOString() };
     this.#deps.log.warn(
-      { resourceId: op.resourceId, op: op.type, failures: r.failures, nextTryAt: new Date(r.until).toISOString(), ...(op.server ? { server: op.server } : {}) },
+      { ...fields, ...(op.server ? { server: op.server } : {}) },
       `${op.type} ${op.resourceId} failed (${r.failures}): ${reason}; next try in ${formatWait(r.until - now)}`,
     );
   }
@@ -386,13 +388,13 @@ export type PassOutcome = PlanOutcome & { result: ExecuteResult; summary: string
 
 /**
  * The status line from desired files and containers (running or not, by role). Blue/green (ADR 0025):
- * the gateway is the colour the front's active file names (`gateway running (green)`).
+ * the gateway is the colour the front's active file names, and its container (`gateway running (green)`).
  */
 function summaryLine(
   load: DesiredLoad,
   containers: readonly ObservedContainer[],
   managedGateway: boolean,
-  active: GatewayColour | null = null,
+  active: { colour: GatewayColour; name: string } | null = null,
 ): string {
   const running = new Set(containers.filter((c) => c.owned && c.running && c.role === 'server').map((c) => c.server));
   const wanted = load.servers.map((x) => x.name);
@@ -402,9 +404,8 @@ function summaryLine(
   if (load.invalid.length) parts.push(`${load.invalid.length} invalid file${load.invalid.length === 1 ? '' : 's'}`);
   if (load.dirState !== 'ok') parts.push(`desired dir ${load.dirState}`);
   if (managedGateway) {
-    const gateways = containers.filter((c) => c.owned && c.role === 'gateway');
-    const g = active ? gateways.find((c) => c.name.endsWith(`-${active}`)) : gateways[0];
-    parts.push(`gateway ${g ? g.state : 'missing'}${active ? ` (${active})` : ''}`);
+    const g = containers.find((c) => c.owned && c.role === 'gateway' && (active === null || c.name === active.name));
+    parts.push(`gateway ${g ? g.state : 'missing'}${active ? ` (${active.colour})` : ''}`);
   }
   return parts.join('; ');
 }
@@ -416,7 +417,8 @@ function summaryLine(
  */
 export function passSummary(out: PlanOutcome & { result: ExecuteResult }, managedGateway: boolean): string {
   const byName = new Map<string, ObservedContainer>(out.input.observed.containers.map((c) => [c.name, c]));
-  let active = out.input.gateway.blueGreen ? parseActive(out.input.observed.frontActiveText) : null;
+  const colours = out.input.gateway.blueGreen?.colours;
+  let active = colours ? parseActive(out.input.observed.frontActiveText) : null;
   for (const op of out.result.done) {
     if (op.type === 'create-container' || op.type === 'recreate-container') {
       byName.set(op.spec.name, {
@@ -433,7 +435,8 @@ export function passSummary(out: PlanOutcome & { result: ExecuteResult }, manage
       active = op.colour;
     }
   }
-  return summaryLine(out.load, [...byName.values()], managedGateway, active);
+  const serving = colours && active ? { colour: active, name: colours[active].name } : null;
+  return summaryLine(out.load, [...byName.values()], managedGateway, serving);
 }
 
 function isContainerChange(op: Operation): op is Extract<Operation, { type: 'create-container' | 'recreate-container' | 'start-container' }> {
