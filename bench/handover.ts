@@ -55,12 +55,10 @@ async function coldStarts(
       }, 180_000);
       out.ready.push(performance.now() - t0);
       const fresh = new LiteLLMGateway(`http://127.0.0.1:${port}`, () => masterKeyFrom(settings));
-      for (;;) {
+      await waitUntil(async () => {
         const t = await fresh.listTools({ timeoutMs: 10_000 });
-        if (t.ok && t.tools.includes('mcp_base-echo')) break;
-        if (performance.now() - t0 > 180_000) throw new Error(`cold start: no mcp_base tools within 180 s: ${JSON.stringify(t)}`);
-        await new Promise((r) => setTimeout(r, HANDOVER_POLL_MS));
-      }
+        return t.ok && t.tools.includes('mcp_base-echo');
+      }, 180_000, HANDOVER_POLL_MS);
       out.tools.push(performance.now() - t0);
     } finally {
       await runtime.remove(id);

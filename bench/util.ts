@@ -75,11 +75,11 @@ export async function measure(fn: () => Promise<void>): Promise<{ cpuMs: number;
 }
 
 /** Poll fn every 25 ms until it returns true; throws after timeoutMs. */
-export async function waitUntil(fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function waitUntil(fn: () => Promise<boolean>, timeoutMs: number, everyMs = 25): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await fn().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms`);
 }
