@@ -100,21 +100,29 @@ async function serve(bridge: StdioBridge): Promise<{ url: string; stop: () => vo
   return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`, stop };
 }
 
+/** A bridge to the fake process (always running, attached on the first call). */
+function bridgeFor(fake: FakeProcess): StdioBridge {
+  return new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }) });
+}
+
+/** An SDK client connected to the bridge at `url`. */
+async function connectTo(url: string, name = 't'): Promise<Client> {
+  const c = new Client({ name, version: '1' });
+  await c.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return c;
+}
+
 describe('stdio bridge (hermetic: a fake process behind the real SDK transport)', () => {
   const fake = new FakeProcess();
   let stop: () => void = () => undefined;
   let url = '';
   let bridge: StdioBridge;
   before(async () => {
-    bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }) });
+    bridge = bridgeFor(fake);
     ({ url, stop } = await serve(bridge));
   });
   after(() => stop());
-  const connect = async (): Promise<Client> => {
-    const c = new Client({ name: 't', version: '1' });
-    await c.connect(new StreamableHTTPClientTransport(new URL(url)));
-    return c;
-  };
+  const connect = (): Promise<Client> => connectTo(url);
 
   test('initialize once upstream (2025-06-18) for many sessions; ids remapped', async () => {
     const a = await connect();
@@ -341,7 +349,7 @@ describe('stdio bridge: sessions (404 for an unknown one, the oldest evicted at 
 
   test('an unknown session is 404 (-32001), a GET without a session 400: the client starts a new one', async () => {
     const fake = new FakeProcess();
-    const bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }) });
+    const bridge = bridgeFor(fake);
     const { url, stop } = await serve(bridge);
     try {
       const unknown = await post(url, list, 'no-such-session');
@@ -364,7 +372,7 @@ describe('stdio bridge: sessions (404 for an unknown one, the oldest evicted at 
     const saved = BRIDGE_LIMITS.maxSessions;
     BRIDGE_LIMITS.maxSessions = 3;
     const fake = new FakeProcess();
-    const bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }) });
+    const bridge = bridgeFor(fake);
     const { url, stop } = await serve(bridge);
     try {
       const first = await open(url);
@@ -391,7 +399,7 @@ describe('stdio bridge: sessions (404 for an unknown one, the oldest evicted at 
   test('the sweep closes a session idle longer than sessionIdleMs, but never one with a call in flight', async (t) => {
     t.mock.timers.enable({ apis: ['Date', 'setInterval'], now: 1_000_000 });
     const fake = new FakeProcess();
-    const bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }) });
+    const bridge = bridgeFor(fake);
     const { url, stop } = await serve(bridge);
     try {
       const idle = await open(url);
@@ -418,14 +426,13 @@ describe('stdio bridge: notifications from the server', () => {
   let stop: () => void = () => undefined;
   let url = '';
   before(async () => {
-    const bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }) });
+    const bridge = bridgeFor(fake);
     ({ url, stop } = await serve(bridge));
   });
   after(() => stop());
 
   test('progress reaches the session that asked, with its own token (the process saw the bridge\'s)', async () => {
-    const a = new Client({ name: 'a', version: '1' });
-    await a.connect(new StreamableHTTPClientTransport(new URL(url)));
+    const a = await connectTo(url, 'a');
     const seen: { client: string; progress: number }[] = [];
     try {
       const r = await a.callTool({ name: 'progress', arguments: {} }, undefined, { onprogress: (p) => void seen.push({ client: 'a', progress: p.progress }) });
@@ -438,8 +445,7 @@ describe('stdio bridge: notifications from the server', () => {
   });
 
   test('a call the server cancels fails at once as a tool error (-32800), not after the call timeout', async () => {
-    const c = new Client({ name: 'c', version: '1' });
-    await c.connect(new StreamableHTTPClientTransport(new URL(url)));
+    const c = await connectTo(url, 'c');
     try {
       const call = c.callTool({ name: 'slow', arguments: {} });
       await pollUntil(() => fake.seen.some((m) => m.method === 'tools/call' && (m.params as { name: string }).name === 'slow'));
