@@ -37,7 +37,7 @@ async function rpc(url: string, body: unknown, session?: string): Promise<{ sess
   return { session: typeof sid === 'string' ? sid : session, text };
 }
 
-/** One call the way LiteLLM makes it: initialize, initialized, tools/call, DELETE the session. */
+/** One call the way LiteLLM makes it: initialize, initialized, tools/call, and DELETE where the server gave a session. */
 async function litellmStyleCall(url: string, i: number): Promise<number> {
   const t0 = performance.now();
   const init = await rpc(url, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } });
@@ -51,7 +51,11 @@ async function litellmStyleCall(url: string, i: number): Promise<number> {
   return performance.now() - t0;
 }
 
-/** An MCP server in one line of Node that answers each message at once (LiteLLM's floor; ADR 0004). */
+/**
+ * An MCP server in one line of Node that answers each message at once and gives no session (LiteLLM's
+ * floor: without an Mcp-Session-Id its client sends no GET and no DELETE, the fewest requests a call
+ * through it can take; ADR 0004).
+ */
 const INSTANT = [
   "require('http').createServer((q, s) => { let b = ''; q.on('data', (d) => (b += d)); q.on('end', () => {",
   "if (q.method === 'GET') return s.writeHead(405).end(); if (q.method !== 'POST') return s.writeHead(200).end(); const m = JSON.parse(b);",
@@ -59,7 +63,7 @@ const INSTANT = [
   "const r = m.method === 'initialize' ? { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'instant', version: '1' } }",
   ": m.method === 'tools/list' ? { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] }",
   ": { content: [{ type: 'text', text: JSON.stringify(m.params && m.params.arguments) }] };",
-  "s.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'instant' }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: r }));",
+  "s.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: r }));",
   "}); }).listen(3001);",
 ].join(' ');
 
@@ -136,7 +140,7 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
     const a = { bridge: await series(bridged, 200), stateful: await series(stateful, 60), stateless: await series(stateless, 30), floor: await floor(200) };
     const speedup = pct(a.stateful, 50) / pct(a.bridge, 50);
     rows.push({
-      what: 'stdio call the way LiteLLM makes it (new session: initialize, initialized, tools/call, DELETE), bridge',
+      what: 'stdio call the way LiteLLM makes it (initialize, initialized, tools/call; DELETE where a session was given), bridge',
       value: fmt(a.bridge),
       baseline: `supergateway stateful ${fmt(a.stateful)}`,
       note: `${speedup.toFixed(0)}x faster (target >= 18x, p50 <= 10 ms)`,
@@ -186,7 +190,8 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
         `${pct(b.stateful, 50) / pct(b.bridge, 50) >= 6 ? 'met' : 'MISSED'}; a server answering at once reaches ${bound.toFixed(1)}x)`,
     });
     rows.push({
-      what: 'LiteLLM\'s floor proper: tools/call through LiteLLM POST /mcp/ to a server answering every message at once (raw JSON-RPC, via the edge)',
+      what: 'LiteLLM\'s floor proper: tools/call through LiteLLM POST /mcp/ to a server answering every message at once ' +
+        '(raw JSON-RPC, no session, via the edge)',
       value: `bridge over it: p50 ${pct(overInstant, 50).toFixed(1)} ms, p95 ${pct(overInstant, 95).toFixed(1)} ms (pairs, n=${overInstant.length})`,
       baseline: `instant server ${fmt(instantB)}`,
       note: `the most any server reaches through LiteLLM against supergateway stateful: ${bound.toFixed(1)}x`,
@@ -197,21 +202,21 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
       baseline: `floor ${fmt(b.floor)}`,
       note: `target bridge share <= 10 ms p50: ${pct(share, 50) <= 10 ? 'met' : 'MISSED'}`,
     });
-    // 1,000 more calls: sessions and processes must not leak; memory of the edge flat.
+    // 1,000 more calls: nothing left open, processes not leaking; memory of the edge flat.
     const mem = async () => ((await docker.getContainer(`${id}-edge`).stats({ stream: false })) as { memory_stats: { usage: number } }).memory_stats.usage / 1048576;
     const procs = async () => ((await docker.getContainer(`${id}-bridged`).top()) as { Processes: unknown[] }).Processes.length;
     const m0 = await mem();
     const p0 = await procs();
     for (let i = 0; i < 1000; i++) await litellmStyleCall(bridged, i);
-    const stats = (await (await request(`http://127.0.0.1:${hostPort('edge', 8080)}/_bridges`)).body.json()) as { container: string; sessions: number; upstreamInitializes: number }[];
+    const stats = (await (await request(`http://127.0.0.1:${hostPort('edge', 8080)}/_bridges`)).body.json()) as { container: string; open: number; upstreamInitializes: number }[];
     const mine = stats.find((s) => s.container === `${id}-bridged`);
     rows.push({
       what: '1,000 more bridged calls',
-      value: `sessions open ${mine?.sessions}, processes ${await procs()} (before ${p0}), upstream initializes ${mine?.upstreamInitializes}`,
+      value: `requests open ${mine?.open}, processes ${await procs()} (before ${p0}), upstream initializes ${mine?.upstreamInitializes}`,
       baseline: `edge memory ${m0.toFixed(1)} -> ${(await mem()).toFixed(1)} MiB`,
-      note: 'no leak = 0 sessions, same processes, 1 initialize',
+      note: 'no leak = 0 open, same processes, 1 initialize',
     });
-    return { a: { bridgeP50: pct(a.bridge, 50), statefulP50: pct(a.stateful, 50), statelessP50: pct(a.stateless, 50), floorP50: pct(a.floor, 50) }, b: { bridgeP50: pct(b.bridge, 50), floorP50: pct(b.floor, 50), shareP50: pct(share, 50), instantP50: pct(instantB, 50), overInstantP50: pct(overInstant, 50), boundX: bound, statefulP50: pct(b.stateful, 50), statelessP50: pct(b.stateless, 50) }, sessionsAfter1000: mine?.sessions };
+    return { a: { bridgeP50: pct(a.bridge, 50), statefulP50: pct(a.stateful, 50), statelessP50: pct(a.stateless, 50), floorP50: pct(a.floor, 50) }, b: { bridgeP50: pct(b.bridge, 50), floorP50: pct(b.floor, 50), shareP50: pct(share, 50), instantP50: pct(instantB, 50), overInstantP50: pct(overInstant, 50), boundX: bound, statefulP50: pct(b.stateful, 50), statelessP50: pct(b.stateless, 50) }, openAfter1000: mine?.open };
   } finally {
     await cleanupStack(docker, id, dir);
   }

@@ -124,7 +124,7 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
   after(() => stop());
   const connect = (): Promise<Client> => connectTo(url);
 
-  test('initialize once upstream (2025-06-18) for many sessions; ids remapped', async () => {
+  test('initialize once upstream (2025-06-18) for many clients; ids remapped', async () => {
     const a = await connect();
     const b = await connect();
     assert.deepEqual(JSON.parse(((await a.callTool({ name: 'echo', arguments: { x: 1 } })).content as { text: string }[])[0]!.text), { x: 1 });
@@ -140,7 +140,7 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
   });
 
   test('requests from the server: ping is answered, sampling gets -32601', async () => {
-    const c = await connect(); // a session exists, the process is attached
+    const c = await connect(); // a client is connected, the process is attached
     const ping = await fake.ask({ id: 's-ping', method: 'ping' });
     assert.deepEqual(ping.result, {});
     const sampling = await fake.ask({ id: 's-sample', method: 'sampling/createMessage', params: {} });
@@ -149,23 +149,49 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
     await c.close();
   });
 
-  test("a client's cancellation reaches the process with the process's own request id", async () => {
-    const c = await connect();
+  test("a client that goes away cancels its call upstream, with the process's own request id", async () => {
     const ac = new AbortController();
-    const call = c.callTool({ name: 'slow', arguments: {} }, undefined, { signal: ac.signal }).catch((e: Error) => e.message);
-    await new Promise((r) => setTimeout(r, 100));
+    const slow = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: {} } };
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const call = request(url, { method: 'POST', headers, body: JSON.stringify(slow), signal: ac.signal }).catch((e: Error) => e.name);
+    await pollUntil(() => bridge.stats().pending === 1, 'the call upstream');
     const upstreamId = fake.seen.filter((m) => m.method === 'tools/call').pop()!.id;
-    ac.abort('enough');
-    await call;
-    await new Promise((r) => setTimeout(r, 100));
+    ac.abort();
+    assert.equal(await call, 'AbortError');
+    await pollUntil(() => bridge.stats().pending === 0, 'the call settled');
     const cancel = fake.seen.filter((m) => m.method === 'notifications/cancelled').pop();
-    assert.equal((cancel?.params as { requestId: string }).requestId, upstreamId);
-    await c.close();
+    assert.deepEqual(cancel?.params, { requestId: upstreamId, reason: 'the client went away' });
+    assert.equal(bridge.stats().open, 0);
   });
 
-  test('the queue of waiting calls is bounded: the next call is refused at once; DELETE cancels upstream', async () => {
+  test("a client's notifications/cancelled changes nothing: without sessions its request id names no call of its own", async () => {
+    // The SDK client sends notifications/cancelled on abort (in a POST of its own) and keeps the call's POST open.
+    let cancelAnswered: (status: number) => void = () => undefined;
+    const answered = new Promise<number>((r) => (cancelAnswered = r));
+    const fetchSpy: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (typeof init?.body === 'string' && init.body.includes('notifications/cancelled')) cancelAnswered(res.status);
+      return res;
+    };
+    const c = new Client({ name: 't', version: '1' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: fetchSpy }));
+    const ac = new AbortController();
+    const call = c.callTool({ name: 'slow', arguments: {} }, undefined, { signal: ac.signal }).catch((e: Error) => e.name);
+    await pollUntil(() => bridge.stats().pending === 1, 'the call upstream');
+    const before = fake.seen.length;
+    ac.abort('enough');
+    await call;
+    assert.equal(await answered, 202, 'the bridge took the notification');
+    assert.deepEqual(fake.seen.slice(before).filter((m) => m.method === 'notifications/cancelled'), []);
+    assert.equal(bridge.stats().pending, 1, 'the call goes on');
+    await c.close(); // its POST goes away: now the call is cancelled
+    await pollUntil(() => bridge.stats().pending === 0, 'the call cancelled by the close');
+  });
+
+  test('the queue of waiting calls is bounded: the next call is refused at once; closing the client cancels upstream', async () => {
     const saved = BRIDGE_LIMITS.maxPending;
     BRIDGE_LIMITS.maxPending = 2;
+    const seenBefore = fake.seen.length;
     const c = new Client({ name: 't', version: '1' });
     const transport = new StreamableHTTPClientTransport(new URL(url));
     await c.connect(transport);
@@ -180,12 +206,11 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
       void slow;
     } finally {
       BRIDGE_LIMITS.maxPending = saved;
-      await transport.terminateSession(); // DELETE, as LiteLLM sends after each call
-      await c.close();
+      await c.close(); // aborts its open POSTs
     }
-    assert.equal(bridge.stats().pending, 0, 'the session ended: its calls were cancelled upstream');
-    const cancelled = fake.seen.filter((m) => m.method === 'notifications/cancelled' && (m.params as { reason: string }).reason === 'client session closed');
-    assert.equal(cancelled.length, 2);
+    await pollUntil(() => bridge.stats().pending === 0, 'the calls cancelled');
+    const cancelled = fake.seen.slice(seenBefore).filter((m) => m.method === 'notifications/cancelled');
+    assert.deepEqual(cancelled.map((m) => (m.params as { reason: string }).reason), ['the client went away', 'the client went away']);
   });
 });
 
@@ -223,7 +248,7 @@ describe('stdio bridge under a tool policy (ADR 0021)', () => {
     }
   });
 
-  test('a policy change applies to the next request of the same session', async () => {
+  test('a policy change applies to the next request of the same client', async () => {
     const c = await connect();
     try {
       current = new CompiledPolicy({ allow: ['slow'] });
@@ -326,13 +351,13 @@ describe('stdio bridge: a process that exits during initialize', () => {
   });
 });
 
-describe('stdio bridge: sessions (404 for an unknown one, the oldest evicted at the bound, idle ones swept)', () => {
+describe('stdio bridge: stateless HTTP (no session kept, JSON unless progress is asked for)', () => {
   type Answer = { status: number; type: string | undefined; session: string | null; text: string };
-  const post = (url: string, body: unknown, session?: string): Promise<Answer> =>
+  const post = (url: string, body: string | object, session?: string): Promise<Answer> =>
     request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(session ? { 'mcp-session-id': session } : {}) },
-      body: JSON.stringify(body),
+      body: typeof body === 'string' ? body : JSON.stringify(body),
     }).then(async (r) => ({
       status: r.statusCode,
       type: r.headers['content-type'] as string | undefined,
@@ -341,83 +366,62 @@ describe('stdio bridge: sessions (404 for an unknown one, the oldest evicted at 
     }));
   const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
   const list = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
-  const open = async (url: string): Promise<string> => {
-    const r = await post(url, init);
-    assert.equal(r.status, 200, r.text);
-    return r.session!;
-  };
+  const fake = new FakeProcess();
+  let stop: () => void = () => undefined;
+  let url = '';
+  let bridge: StdioBridge;
+  before(async () => {
+    bridge = bridgeFor(fake);
+    ({ url, stop } = await serve(bridge));
+  });
+  after(() => stop());
 
-  test('an unknown session is 404 (-32001), a GET without a session 400: the client starts a new one', async () => {
-    const fake = new FakeProcess();
-    const bridge = bridgeFor(fake);
-    const { url, stop } = await serve(bridge);
-    try {
-      const unknown = await post(url, list, 'no-such-session');
-      assert.deepEqual({ status: unknown.status, type: unknown.type, body: JSON.parse(unknown.text) as unknown }, {
-        status: 404, type: 'application/json', body: { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null },
+  test('initialize gives no Mcp-Session-Id; every answer is JSON; a stale session id is ignored, not 404', async () => {
+    const i = await post(url, init);
+    assert.deepEqual({ status: i.status, type: i.type, session: i.session }, { status: 200, type: 'application/json', session: null });
+    assert.equal((JSON.parse(i.text) as { result: { serverInfo: { name: string } } }).result.serverInfo.name, 'fake');
+    const l = await post(url, list, 'from-before-an-upgrade');
+    assert.deepEqual({ status: l.status, type: l.type, session: l.session }, { status: 200, type: 'application/json', session: null });
+    assert.deepEqual((JSON.parse(l.text) as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name), ['echo', 'slow']);
+    assert.deepEqual(bridge.stats().open, 0, 'nothing outlives its request');
+  });
+
+  test('GET and DELETE are 405 (no stream to open, no session to end)', async () => {
+    for (const method of ['GET', 'DELETE'] as const) {
+      const r = await request(url, { method, headers: { accept: 'text/event-stream', 'mcp-session-id': 'x' } });
+      assert.deepEqual({ method, status: r.statusCode, allow: r.headers['allow'], body: await r.body.json() }, {
+        method, status: 405, allow: 'POST', body: { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server keeps no sessions' }, id: null },
       });
-      const get = await request(url, { method: 'GET', headers: { accept: 'text/event-stream' } });
-      assert.deepEqual({ status: get.statusCode, type: get.headers['content-type'], body: await get.body.json() }, {
-        status: 400, type: 'application/json', body: { jsonrpc: '2.0', error: { code: -32000, message: 'Bad Request: Mcp-Session-Id header is required' }, id: null },
-      });
-      const s = await open(url);
-      assert.equal((await post(url, list, s)).status, 200, 'a session the bridge knows is served');
-    } finally {
-      stop();
     }
   });
 
-  test('at maxSessions a new session closes the least recently used one, not the first or the last opened', async (t) => {
-    t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
-    const saved = BRIDGE_LIMITS.maxSessions;
-    BRIDGE_LIMITS.maxSessions = 3;
-    const fake = new FakeProcess();
-    const bridge = bridgeFor(fake);
-    const { url, stop } = await serve(bridge);
+  test('a body that is not JSON is 400 (-32700); one over maxRequestBytes is 413 and never reaches the process', async () => {
+    const bad = await post(url, '{"jsonrpc":');
+    assert.deepEqual({ status: bad.status, body: JSON.parse(bad.text) as unknown }, {
+      status: 400, body: { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: the body is not JSON' }, id: null },
+    });
+    const saved = BRIDGE_LIMITS.maxRequestBytes;
+    BRIDGE_LIMITS.maxRequestBytes = 1_000;
     try {
-      const first = await open(url);
-      t.mock.timers.tick(1_000);
-      const second = await open(url);
-      t.mock.timers.tick(1_000);
-      const third = await open(url);
-      t.mock.timers.tick(1_000);
-      assert.equal((await post(url, list, first)).status, 200); // first is now the most recently used
-      t.mock.timers.tick(1_000);
-      const fourth = await open(url);
-      assert.equal(bridge.stats().sessions, 3);
-      assert.deepEqual(
-        await Promise.all([first, second, third, fourth].map(async (s) => (await post(url, list, s)).status)),
-        [200, 404, 200, 200],
-        'the second (least recently used) was closed',
-      );
+      const before = fake.seen.length;
+      const big = await post(url, { ...list, params: { pad: 'x'.repeat(1_000) } });
+      assert.deepEqual({ status: big.status, body: JSON.parse(big.text) as unknown }, {
+        status: 413, body: { jsonrpc: '2.0', error: { code: -32600, message: 'request body over 1000 bytes' }, id: null },
+      });
+      assert.equal(fake.seen.length, before);
+      assert.equal((await post(url, { ...list, params: { pad: 'x'.repeat(900) } })).status, 200, 'a body under the bound is served');
     } finally {
-      BRIDGE_LIMITS.maxSessions = saved;
-      stop();
+      BRIDGE_LIMITS.maxRequestBytes = saved;
     }
   });
 
-  test('the sweep closes a session idle longer than sessionIdleMs, but never one with a call in flight', async (t) => {
-    t.mock.timers.enable({ apis: ['Date', 'setInterval'], now: 1_000_000 });
-    const fake = new FakeProcess();
-    const bridge = bridgeFor(fake);
-    const { url, stop } = await serve(bridge);
-    try {
-      const idle = await open(url);
-      const busy = [await open(url), await open(url)];
-      // Never answered: they end when the test stops the bridge.
-      const slow = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'slow', arguments: {} } };
-      const calls = busy.map((s) => post(url, slow, s).catch(() => null));
-      await pollUntil(() => bridge.stats().pending === 2);
-      t.mock.timers.tick(BRIDGE_LIMITS.sessionIdleMs); // sweeps ran; idle exactly sessionIdleMs is not yet too long
-      assert.equal(bridge.stats().sessions, 3);
-      t.mock.timers.tick(10_000);
-      await pollUntil(() => bridge.stats().sessions === 2);
-      assert.equal((await post(url, list, idle)).status, 404, 'the idle session was closed');
-      assert.equal(bridge.stats().pending, 2, 'the busy ones keep their calls');
-      void calls;
-    } finally {
-      stop();
-    }
+  test('a request asking for progress is answered as SSE, with its progress before the answer', async () => {
+    const call = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'progress', arguments: {}, _meta: { progressToken: 'mine' } } };
+    const r = await post(url, call);
+    assert.deepEqual({ status: r.status, type: r.type }, { status: 200, type: 'text/event-stream' });
+    const events = r.text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as Msg);
+    assert.deepEqual(events.map((e) => e.method ?? `answer ${String(e.id)}`), ['notifications/progress', 'notifications/progress', 'answer 7']);
+    assert.deepEqual(events.slice(0, 2).map((e) => e.params), [{ progressToken: 'mine', progress: 1, total: 2 }, { progressToken: 'mine', progress: 2, total: 2 }]);
   });
 });
 
@@ -431,7 +435,7 @@ describe('stdio bridge: notifications from the server', () => {
   });
   after(() => stop());
 
-  test('progress reaches the session that asked, with its own token (the process saw the bridge\'s)', async () => {
+  test('progress reaches the client that asked, with its own token (the process saw the bridge\'s)', async () => {
     const a = await connectTo(url, 'a');
     const seen: { client: string; progress: number }[] = [];
     try {

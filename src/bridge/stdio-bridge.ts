@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -16,10 +15,8 @@ export const BRIDGE_PROTOCOL_VERSION = '2025-06-18';
 
 
 export const BRIDGE_LIMITS = {
-  /** Concurrent HTTP sessions; LiteLLM opens one per call and DELETEs it after. */
-  maxSessions: 512,
-  /** A session nobody used for this long is closed. */
-  sessionIdleMs: 120_000,
+  /** One POST's body (what the SDK's transport accepted before it stopped capping). */
+  maxRequestBytes: 4 * 1024 * 1024,
   /** Calls waiting on the upstream process; more are refused at once, not queued forever. */
   maxPending: 64,
   /** One upstream call; after this the caller gets an error (the process may be stuck). */
@@ -45,14 +42,13 @@ interface JsonRpc {
   error?: { code: number; message: string; data?: unknown };
 }
 
-interface Session {
-  id: string | undefined;
+/** One POST being answered. The bridge keeps nothing between requests (ADR 0004 amendment 2026-12-02). */
+interface Exchange {
   transport: StreamableHTTPServerTransport;
-  lastActive: number;
 }
 
 interface Pending {
-  session: Session;
+  exchange: Exchange;
   clientId: Id;
   /** The request's method: a tools/call's errors are answered as tool errors (ADR 0021). */
   method: string;
@@ -65,7 +61,8 @@ interface Pending {
 export interface BridgeStats {
   container: string;
   state: 'idle' | 'connecting' | 'ready' | 'down';
-  sessions: number;
+  /** POSTs being answered now (nothing outlives its request). */
+  open: number;
   pending: number;
   /** initialize requests this bridge sent upstream (one per attach of a live process). */
   upstreamInitializes: number;
@@ -88,19 +85,21 @@ export interface BridgeDeps {
 }
 
 /**
- * Many streamable-HTTP sessions onto one long-lived stdio session. `initialize` is done once
- * upstream and its result served to every new session (with the upstream's protocol version, so a
- * client that cannot speak it sees the spec's negotiation, not a silent mismatch). Request ids,
- * progress tokens and cancellations are remapped so concurrent clients never see each other's
- * traffic; progress goes to the session that asked; requests the server sends (sampling,
- * elicitation, roots) get a JSON-RPC error, ping an answer. When the process dies, in-flight calls
- * fail at once and the next call re-attaches and re-initializes.
+ * Stateless streamable HTTP onto one long-lived stdio session. `initialize` is done once upstream
+ * and its result served to every client (with the upstream's protocol version, so a client that
+ * cannot speak it sees the spec's negotiation, not a silent mismatch). No `Mcp-Session-Id` is
+ * given: LiteLLM opens a new session for every call, and without an id its client sends no GET and
+ * no DELETE (two of five requests per call). Each POST is answered as JSON, or as SSE when it
+ * asks for progress. Request ids and progress tokens are remapped so concurrent clients never see
+ * each other's traffic; a client that goes away cancels its calls upstream; requests the server
+ * sends (sampling, elicitation, roots) get a JSON-RPC error, ping an answer. When the process
+ * dies, in-flight calls fail at once and the next call re-attaches and re-initializes.
  */
 export class StdioBridge {
   readonly #d: BridgeDeps;
-  readonly #sessions = new Map<string, Session>();
+  readonly #open = new Set<Exchange>();
   readonly #pending = new Map<string, Pending>();
-  readonly #progress = new Map<string, { session: Session; token: Id; relatedId: Id }>();
+  readonly #progress = new Map<string, { exchange: Exchange; token: Id; relatedId: Id }>();
   #pipe: StdioPipe | null = null;
   #connecting: Promise<void> | null = null;
   #init: Record<string, unknown> | null = null;
@@ -108,19 +107,16 @@ export class StdioBridge {
   #next = 1;
   #state: BridgeStats['state'] = 'idle';
   #stats = { upstreamInitializes: 0, attaches: 0, callsServed: 0 };
-  readonly #sweeper: NodeJS.Timeout;
 
   constructor(deps: BridgeDeps) {
     this.#d = deps;
-    this.#sweeper = setInterval(() => this.#sweep(), 10_000);
-    this.#sweeper.unref();
   }
 
   stats(): BridgeStats {
     return {
       container: this.#d.container,
       state: this.#state,
-      sessions: this.#sessions.size,
+      open: this.#open.size,
       pending: this.#pending.size,
       ...this.#stats,
       protocolVersion: (this.#init?.['protocolVersion'] as string | undefined) ?? null,
@@ -128,89 +124,60 @@ export class StdioBridge {
   }
 
   close(): void {
-    clearInterval(this.#sweeper);
-    for (const s of this.#sessions.values()) void s.transport.close();
+    for (const x of this.#open) void x.transport.close();
     this.#pipe?.close();
   }
 
-  /** An HTTP request for this server (POST, GET, DELETE on /mcp). */
+  /** An HTTP request for this server: a POST on /mcp; GET and DELETE are 405 (no sessions to stream to or end). */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const sid = req.headers['mcp-session-id'];
-    const sessionId = Array.isArray(sid) ? sid[0] : sid;
-    if (sessionId) {
-      const s = this.#sessions.get(sessionId);
-      if (!s) {
-        // The spec: an unknown or expired session is 404; the client starts a new one.
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }));
-        return;
-      }
-      s.lastActive = Date.now();
-      await s.transport.handleRequest(req, res);
-      return;
-    }
     if (req.method !== 'POST') {
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Bad Request: Mcp-Session-Id header is required' }, id: null }));
+      res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server keeps no sessions' }, id: null }));
       return;
     }
-    if (this.#sessions.size >= BRIDGE_LIMITS.maxSessions) this.#evictOldest();
-    const session: Session = { id: undefined, transport: undefined as unknown as StreamableHTTPServerTransport, lastActive: Date.now() };
-    session.transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        session.id = id;
-        this.#sessions.set(id, session);
-      },
-      onsessionclosed: (id) => {
-        this.#dropSession(id);
-      },
-    });
-    session.transport.onmessage = (m, extra) => {
-      void this.#fromClient(session, m as JsonRpc, extra?.requestInfo?.headers?.[UNFILTERED_HEADER] === '1');
+    const body = await readJson(req, BRIDGE_LIMITS.maxRequestBytes);
+    if (!body.ok) {
+      res.writeHead(body.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: body.code, message: body.message }, id: null }));
+      return;
+    }
+    const messages: unknown[] = Array.isArray(body.value) ? body.value : [body.value];
+    const wantsProgress = messages.some((m) => (m as JsonRpc | null)?.params?._meta?.['progressToken'] !== undefined);
+    const x: Exchange = {
+      // JSON is one read for LiteLLM's client; SSE only where progress must reach the caller before the answer.
+      transport: new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !wantsProgress }),
     };
-    session.transport.onclose = () => {
-      if (session.id) this.#dropSession(session.id);
+    this.#open.add(x);
+    res.once('close', () => this.#end(x));
+    x.transport.onmessage = (m, extra) => {
+      void this.#fromClient(x, m as JsonRpc, extra?.requestInfo?.headers?.[UNFILTERED_HEADER] === '1');
     };
-    await session.transport.start();
-    await session.transport.handleRequest(req, res);
+    await x.transport.start();
+    await x.transport.handleRequest(req, res, body.value);
   }
 
-  #dropSession(id: string): void {
-    const s = this.#sessions.get(id);
-    if (!s) return;
-    this.#sessions.delete(id);
+  /** The POST's connection closed: answered, or the client went away, and then its calls are cancelled upstream. */
+  #end(x: Exchange): void {
+    if (!this.#open.delete(x)) return;
     for (const [k, p] of this.#pending) {
-      if (p.session !== s) continue;
-      // The client went away: tell the server to stop working on its calls.
-      this.#pipe?.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: k, reason: 'client session closed' } });
+      if (p.exchange !== x) continue;
+      this.#pipe?.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: k, reason: 'the client went away' } });
       this.#settle(k);
     }
+    void x.transport.close();
   }
 
-  #evictOldest(): void {
-    let oldest: Session | null = null;
-    for (const s of this.#sessions.values()) if (!oldest || s.lastActive < oldest.lastActive) oldest = s;
-    if (oldest) void oldest.transport.close();
-  }
-
-  #sweep(): void {
-    const now = Date.now();
-    for (const s of [...this.#sessions.values()]) {
-      const busy = [...this.#pending.values()].some((p) => p.session === s);
-      if (!busy && now - s.lastActive > BRIDGE_LIMITS.sessionIdleMs) void s.transport.close();
-    }
-  }
-
-  async #reply(s: Session, m: JsonRpc, relatedId?: Id): Promise<void> {
+  async #reply(x: Exchange, m: JsonRpc, relatedId?: Id): Promise<void> {
     try {
-      await s.transport.send(m as never, relatedId !== undefined ? { relatedRequestId: relatedId } : undefined);
+      await x.transport.send(m as never, relatedId !== undefined ? { relatedRequestId: relatedId } : undefined);
     } catch {
       /* the client is gone; nothing to deliver to */
     }
   }
 
   /** A request the bridge fails itself (busy, unavailable, timed out, cancelled). */
-  #error(s: Session, id: Id, code: number, message: string, method?: string): Promise<void> {
-    return this.#answerError(s, id, method, { code, message });
+  #error(x: Exchange, id: Id, code: number, message: string, method?: string): Promise<void> {
+    return this.#answerError(x, id, method, { code, message });
   }
 
   /**
@@ -218,35 +185,25 @@ export class StdioBridge {
    * tool error: LiteLLM 1.77.3 cannot take a JSON-RPC error to tools/call (its /mcp/ hangs afterwards for every
    * client; ADR 0021). Otherwise `asIs` (the server's own answer, passed on) or a JSON-RPC error.
    */
-  #answerError(s: Session, id: Id, method: string | undefined, error: NonNullable<JsonRpc['error']>, asIs?: JsonRpc): Promise<void> {
-    if (method === 'tools/call') return this.#reply(s, { jsonrpc: '2.0', id, result: rpcErrorAsToolResult(error) });
-    return this.#reply(s, asIs ?? { jsonrpc: '2.0', id, error });
+  #answerError(x: Exchange, id: Id, method: string | undefined, error: NonNullable<JsonRpc['error']>, asIs?: JsonRpc): Promise<void> {
+    if (method === 'tools/call') return this.#reply(x, { jsonrpc: '2.0', id, result: rpcErrorAsToolResult(error) });
+    return this.#reply(x, asIs ?? { jsonrpc: '2.0', id, error });
   }
 
   /** `unfiltered`: a tools/list the edge let through whole (a probe from the host; ADR 0021). */
-  async #fromClient(s: Session, m: JsonRpc, unfiltered = false): Promise<void> {
-    s.lastActive = Date.now();
+  async #fromClient(x: Exchange, m: JsonRpc, unfiltered = false): Promise<void> {
     if (m.method === 'initialize' && m.id !== undefined) {
       try {
         await this.#ensureUpstream();
-        await this.#reply(s, { jsonrpc: '2.0', id: m.id, result: this.#init! });
+        await this.#reply(x, { jsonrpc: '2.0', id: m.id, result: this.#init! });
       } catch (err) {
-        await this.#error(s, m.id, -32603, `stdio server ${this.#d.container} unavailable: ${(err as Error).message}`);
+        await this.#error(x, m.id, -32603, `stdio server ${this.#d.container} unavailable: ${(err as Error).message}`);
       }
       return;
     }
-    if (m.id === undefined && m.method) {
-      // Notifications: initialized is already done upstream; cancellations are remapped.
-      if (m.method === 'notifications/cancelled') {
-        const target = [...this.#pending.entries()].find(([, p]) => p.session === s && p.clientId === m.params?.['requestId']);
-        if (target) {
-          this.#pipe?.send({ ...m, params: { ...m.params, requestId: target[0] } });
-          this.#settle(target[0]);
-        }
-      }
-      return;
-    }
-    if (m.id === undefined || !m.method) return; // a response to a request we never forwarded
+    // Notifications: initialized is done upstream already. A client's notifications/cancelled names its
+    // request id, which is not unique without sessions (LiteLLM's every call is id 1): a client cancels by going away.
+    if (m.id === undefined || !m.method) return; // a notification, or a response to a request we never forwarded
     const policy = this.#d.policy?.() ?? null;
     let params = m.params;
     if (policy && m.method === 'tools/call') {
@@ -254,20 +211,20 @@ export class StdioBridge {
       const decision = policy.resolveCall(name);
       if (!decision.ok) {
         this.#d.log.info({ container: this.#d.container, tool: name }, 'edge: tools/call refused by the tool policy');
-        await this.#reply(s, { jsonrpc: '2.0', id: m.id, result: refusedCallResult(decision.message) });
+        await this.#reply(x, { jsonrpc: '2.0', id: m.id, result: refusedCallResult(decision.message) });
         return;
       }
       params = { ...m.params, name: decision.name };
     }
     if (this.#pending.size >= BRIDGE_LIMITS.maxPending) {
       const busy = `stdio server ${this.#d.container} is busy (${BRIDGE_LIMITS.maxPending} calls waiting); try again`;
-      await this.#error(s, m.id, -32000, busy, m.method);
+      await this.#error(x, m.id, -32000, busy, m.method);
       return;
     }
     try {
       await this.#ensureUpstream();
     } catch (err) {
-      await this.#error(s, m.id, -32603, `stdio server ${this.#d.container} unavailable: ${(err as Error).message}`, m.method);
+      await this.#error(x, m.id, -32603, `stdio server ${this.#d.container} unavailable: ${(err as Error).message}`, m.method);
       return;
     }
     const upstreamId = `b${this.#next++}`;
@@ -275,7 +232,7 @@ export class StdioBridge {
     const token = m.params?._meta?.['progressToken'] as Id | undefined;
     if (token !== undefined) {
       progress = `p${upstreamId}`;
-      this.#progress.set(progress, { session: s, token, relatedId: m.id });
+      this.#progress.set(progress, { exchange: x, token, relatedId: m.id });
       params = { ...params, _meta: { ...m.params!._meta, progressToken: progress } };
     }
     const timer = setTimeout(() => {
@@ -284,10 +241,10 @@ export class StdioBridge {
       this.#pipe?.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: upstreamId, reason: 'timeout' } });
       this.#settle(upstreamId);
       const late = `no answer from ${this.#d.container} within ${BRIDGE_LIMITS.callTimeoutMs} ms`;
-      void this.#error(p.session, p.clientId, -32001, late, p.method);
+      void this.#error(p.exchange, p.clientId, -32001, late, p.method);
     }, BRIDGE_LIMITS.callTimeoutMs);
     const listPolicy = policy && m.method === 'tools/list' && !unfiltered ? policy : null;
-    this.#pending.set(upstreamId, { session: s, clientId: m.id, method: m.method, progress, timer, listPolicy });
+    this.#pending.set(upstreamId, { exchange: x, clientId: m.id, method: m.method, progress, timer, listPolicy });
     this.#pipe!.send({ jsonrpc: '2.0', id: upstreamId, method: m.method, ...(params ? { params } : {}) });
   }
 
@@ -313,7 +270,7 @@ export class StdioBridge {
       const listed = p.listPolicy && Array.isArray(tools);
       const result = listed ? { ...m.result, tools: p.listPolicy!.filterTools(tools as ListedTool[]) } : m.result;
       const answer: JsonRpc = { ...m, id: p.clientId, ...(result !== undefined ? { result } : {}) };
-      void (m.error !== undefined ? this.#answerError(p.session, p.clientId, p.method, m.error, answer) : this.#reply(p.session, answer));
+      void (m.error !== undefined ? this.#answerError(p.exchange, p.clientId, p.method, m.error, answer) : this.#reply(p.exchange, answer));
       return;
     }
     if (m.id !== undefined && m.method) {
@@ -326,16 +283,16 @@ export class StdioBridge {
     }
     if (m.method === 'notifications/progress') {
       const route = this.#progress.get(String(m.params?.['progressToken']));
-      if (route) void this.#reply(route.session, { ...m, params: { ...m.params, progressToken: route.token } }, route.relatedId);
+      if (route) void this.#reply(route.exchange, { ...m, params: { ...m.params, progressToken: route.token } }, route.relatedId);
       return;
     }
     if (m.method === 'notifications/cancelled') {
       const p = this.#settle(String(m.params?.['requestId']));
-      if (p) void this.#error(p.session, p.clientId, -32800, 'cancelled by the server', p.method);
+      if (p) void this.#error(p.exchange, p.clientId, -32800, 'cancelled by the server', p.method);
       return;
     }
-    // Server-wide notifications (list_changed, log messages): to every session's standalone stream.
-    for (const s of this.#sessions.values()) void this.#reply(s, m);
+    // Server-wide notifications (list_changed, log messages) belong to no request: with no session
+    // there is no stream to send them on. Clients list again (LiteLLM lists on every call).
   }
 
   #ensureUpstream(): Promise<void> {
@@ -399,8 +356,26 @@ export class StdioBridge {
     const exited = `stdio server ${this.#d.container} exited; the call did not complete (Docker restarts it; try again)`;
     for (const k of [...this.#pending.keys()]) {
       const p = this.#settle(k);
-      if (p) void this.#error(p.session, p.clientId, -32000, exited, p.method);
+      if (p) void this.#error(p.exchange, p.clientId, -32000, exited, p.method);
     }
     this.#d.log.warn({ container: this.#d.container }, 'stdio server exited; the next call re-attaches');
+  }
+}
+
+type BodyRead = { ok: true; value: unknown } | { ok: false; status: number; code: number; message: string };
+
+/** A POST's JSON body, read up to `max` bytes (a bigger one is refused while it is read, not after). */
+async function readJson(req: IncomingMessage, max: number): Promise<BodyRead> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) return { ok: false, status: 413, code: -32600, message: `request body over ${max} bytes` };
+    chunks.push(chunk);
+  }
+  try {
+    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
+  } catch {
+    return { ok: false, status: 400, code: -32700, message: 'Parse error: the body is not JSON' };
   }
 }

@@ -85,14 +85,14 @@ export class BridgeRegistry {
   sweep(): void {
     for (const b of this.#retired) {
       const s = b.stats();
-      if (s.sessions === 0 && s.pending === 0) {
+      if (s.open === 0 && s.pending === 0) {
         b.close();
         this.#retired.delete(b);
       }
     }
     for (const [name, b] of this.#bridges) {
       const s = b.stats();
-      // Not attached and no call waiting: its sessions (if any) get 404 and start again (MCP spec).
+      // Not attached and no call waiting: nothing is lost (the bridge keeps nothing between requests).
       if (s.pending === 0 && (s.state === 'idle' || s.state === 'down')) {
         this.#bridges.delete(name);
         b.close();

@@ -26,14 +26,14 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     return c;
   };
   const gatewayClient = () => client(stack.gateway.mcpUrl, { 'x-litellm-api-key': `Bearer ${stack.masterKey}` });
-  /** Ends the client's HTTP session (DELETE, as LiteLLM does), then closes it: a bare close() would leave it open. */
+  /** Ends the client's HTTP session if it was given one (DELETE, as LiteLLM's client does), then closes it. */
   const done = async (c: Client): Promise<void> => {
     await (c.transport as StreamableHTTPClientTransport | undefined)?.terminateSession();
     await c.close();
   };
-  /** Polls until the bridge holds no HTTP session (LiteLLM sends its DELETE after answering the call). */
-  const noSessions = async (server: string): Promise<void> => {
-    await waitFor(`no open session on ${server}`, async () => (await stats(server))?.sessions === 0, 15_000);
+  /** Polls until the bridge answers no request: it keeps nothing between requests (ADR 0004, 2026-12-02). */
+  const noneOpen = async (server: string): Promise<void> => {
+    await waitFor(`no request open on ${server}`, async () => (await stats(server))?.open === 0, 15_000);
   };
   const inspect = (server: string) => docker.getContainer(`${stack.id}-${server}`).inspect();
 
@@ -88,8 +88,8 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     assert.equal(s1?.upstreamInitializes, s0?.upstreamInitializes, 'no new initialize upstream');
     assert.equal(s1?.upstreamInitializes, 1);
     assert.ok((s1?.callsServed ?? 0) - (s0?.callsServed ?? 0) >= 100);
-    await noSessions('memory'); // LiteLLM ended each of its 100 sessions
-    assert.equal((await stats('memory'))?.sessions, 0);
+    await noneOpen('memory'); // each of LiteLLM's 100 calls left nothing behind
+    assert.equal((await stats('memory'))?.open, 0);
   });
 
   test('concurrent clients get their own answers (ids remapped), and their own progress', async () => {
@@ -103,22 +103,27 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     assert.deepEqual(progress[0], [1, 2, 3]);
     assert.deepEqual(progress[1], [1, 2, 3]);
     await Promise.all(clients.map((c) => done(c)));
-    assert.equal((await stats('stdioev'))?.sessions, 0);
+    assert.equal((await stats('stdioev'))?.open, 0);
   });
 
-  test('an unknown session id is 404; DELETE ends a session at once', async () => {
-    const bogus = await request(bridgeUrl('stdioev'), { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': 'no-such-session' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
-    await bogus.body.dump();
-    assert.equal(bogus.statusCode, 404);
-    const before = (await stats('stdioev'))!.sessions;
-    const c = new Client({ name: 'itest', version: '1' });
-    const t = new StreamableHTTPClientTransport(new URL(bridgeUrl('stdioev')));
-    await c.connect(t);
-    assert.equal((await stats('stdioev'))!.sessions, before + 1);
-    await t.terminateSession();
-    assert.equal((await stats('stdioev'))!.sessions, before);
-    await c.close();
-    assert.equal(before, 0);
+  test('no session through the edge: initialize gives no Mcp-Session-Id, a stale one is served, GET and DELETE are 405', async () => {
+    const post = (body: object, session?: string) => request(bridgeUrl('stdioev'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(session ? { 'mcp-session-id': session } : {}) },
+      body: JSON.stringify(body),
+    });
+    const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } });
+    await init.body.dump();
+    assert.deepEqual([init.statusCode, init.headers['mcp-session-id'], init.headers['content-type']], [200, undefined, 'application/json']);
+    const stale = await post({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, 'no-such-session');
+    assert.equal(stale.statusCode, 200);
+    assert.match(await stale.body.text(), /"name":"echo"/);
+    for (const method of ['GET', 'DELETE'] as const) {
+      const r = await request(bridgeUrl('stdioev'), { method, headers: { accept: 'text/event-stream' } });
+      await r.body.dump();
+      assert.equal(r.statusCode, 405, method);
+    }
+    await noneOpen('stdioev');
   });
 
   test('a killed process: the call in flight fails at once, Docker restarts it, the next call re-attaches', async () => {
@@ -158,9 +163,9 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     assert.match(JSON.stringify(g.content), /e49\b/, 'the graph is still there');
   });
 
-  test('every session the calls above opened is closed: 0 sessions left open on either bridge', async () => {
-    await noSessions('stdioev');
-    await noSessions('memory');
-    assert.deepEqual([(await stats('stdioev'))?.sessions, (await stats('memory'))?.sessions], [0, 0]);
+  test('every request the calls above made is closed: nothing left open on either bridge', async () => {
+    await noneOpen('stdioev');
+    await noneOpen('memory');
+    assert.deepEqual([(await stats('stdioev'))?.open, (await stats('memory'))?.open], [0, 0]);
   });
 });
