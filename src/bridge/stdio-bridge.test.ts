@@ -11,7 +11,13 @@ import { createLogger } from '../log/logger.js';
 import { CompiledPolicy, UNFILTERED_HEADER } from '../policy/tool-policy.js';
 import { pollUntil } from '../testing/poll.js';
 
-type Msg = { id?: string | number; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code: number; message: string } };
+type Msg = {
+  id?: string | number;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: unknown;
+  error?: { code: number; message: string };
+};
 
 /** A fake stdio MCP server process: what the bridge would reach through Docker attach. */
 class FakeProcess {
@@ -55,7 +61,11 @@ class FakeProcess {
     };
     switch (m.method) {
       case 'initialize':
-        return reply({ protocolVersion: (m.params as { protocolVersion: string }).protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } });
+        return reply({
+          protocolVersion: (m.params as { protocolVersion: string }).protocolVersion,
+          capabilities: { tools: {} },
+          serverInfo: { name: 'fake', version: '1' },
+        });
       case 'tools/list':
         return reply({ tools: [{ name: 'echo', inputSchema: { type: 'object' } }, { name: 'slow', inputSchema: { type: 'object' } }] });
       case 'tools/call': {
@@ -74,7 +84,9 @@ class FakeProcess {
           // Progress for nobody (an unknown token, no params at all) goes nowhere and breaks nothing.
           this.#emit({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'unknown', progress: 9 } });
           this.#emit({ jsonrpc: '2.0', method: 'notifications/progress' });
-          for (const progress of [1, 2]) this.#emit({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: token, progress, total: 2 } });
+          for (const progress of [1, 2]) {
+            this.#emit({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: token, progress, total: 2 } });
+          }
           return reply({ content: [{ type: 'text', text: `token ${String(token)}` }] });
         }
         return reply({ content: [{ type: 'text', text: JSON.stringify((m.params as { arguments: unknown }).arguments) }] });
@@ -102,7 +114,12 @@ async function serve(bridge: StdioBridge): Promise<{ url: string; stop: () => vo
 
 /** A bridge to the fake process (always running, attached on the first call). */
 function bridgeFor(fake: FakeProcess): StdioBridge {
-  return new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }) });
+  return new StdioBridge({
+    container: 'fake',
+    attach: async (on) => fake.pipe(on),
+    waitRunning: async () => true,
+    log: createLogger({ level: 'silent' }),
+  });
 }
 
 /** An SDK client connected to the bridge at `url`. */
@@ -127,12 +144,15 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
   test('initialize once upstream (2025-06-18) for many clients; ids remapped', async () => {
     const a = await connect();
     const b = await connect();
-    assert.deepEqual(JSON.parse(((await a.callTool({ name: 'echo', arguments: { x: 1 } })).content as { text: string }[])[0]!.text), { x: 1 });
-    assert.deepEqual(JSON.parse(((await b.callTool({ name: 'echo', arguments: { x: 2 } })).content as { text: string }[])[0]!.text), { x: 2 });
+    const echoed = async (c: Client, x: number): Promise<unknown> =>
+      JSON.parse(((await c.callTool({ name: 'echo', arguments: { x } })).content as { text: string }[])[0]!.text);
+    assert.deepEqual(await echoed(a, 1), { x: 1 });
+    assert.deepEqual(await echoed(b, 2), { x: 2 });
     const inits = fake.seen.filter((m) => m.method === 'initialize');
     assert.equal(inits.length, 1);
     assert.equal((inits[0]!.params as { protocolVersion: string }).protocolVersion, '2025-06-18');
-    assert.equal(fake.seen.filter((m) => m.method === 'notifications/initialized').length, 1, "clients' initialized notifications are not forwarded");
+    const initialized = fake.seen.filter((m) => m.method === 'notifications/initialized');
+    assert.equal(initialized.length, 1, "clients' initialized notifications are not forwarded");
     const calls = fake.seen.filter((m) => m.method === 'tools/call').map((m) => m.id);
     assert.ok(calls.every((id) => typeof id === 'string' && id.startsWith('b')), `upstream ids are the bridge's own: ${calls.join(',')}`);
     await a.close();
@@ -196,7 +216,7 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
     const transport = new StreamableHTTPClientTransport(new URL(url));
     await c.connect(transport);
     try {
-      const slow = [c.callTool({ name: 'slow', arguments: {} }).catch(() => 'x'), c.callTool({ name: 'slow', arguments: {} }).catch(() => 'x')];
+      const slow = [0, 1].map(() => c.callTool({ name: 'slow', arguments: {} }).catch(() => 'x'));
       await new Promise((r) => setTimeout(r, 100));
       // A tools/call's failure is a tool error: LiteLLM 1.77.3 cannot take a JSON-RPC error there (ADR 0021).
       const busy = await c.callTool({ name: 'echo', arguments: {} });
@@ -221,7 +241,13 @@ describe('stdio bridge under a tool policy (ADR 0021)', () => {
   let bridge: StdioBridge;
   let current: CompiledPolicy | null = new CompiledPolicy({ deny: ['slow'], rename: { echo: 'say' } });
   before(async () => {
-    bridge = new StdioBridge({ container: 'fake', attach: async (on) => fake.pipe(on), waitRunning: async () => true, log: createLogger({ level: 'silent' }), policy: () => current });
+    bridge = new StdioBridge({
+      container: 'fake',
+      attach: async (on) => fake.pipe(on),
+      waitRunning: async () => true,
+      log: createLogger({ level: 'silent' }),
+      policy: () => current,
+    });
     ({ url, stop } = await serve(bridge));
   });
   after(() => stop());
@@ -237,7 +263,8 @@ describe('stdio bridge under a tool policy (ADR 0021)', () => {
       assert.deepEqual((await c.listTools()).tools.map((t) => t.name), ['say']);
       fake.seen.length = 0;
       for (const name of ['slow', 'echo']) {
-        assert.deepEqual(await c.callTool({ name, arguments: {} }), { content: [{ type: 'text', text: `MCP error -32602: Unknown tool: ${name}` }], isError: true });
+        const unknown = { content: [{ type: 'text', text: `MCP error -32602: Unknown tool: ${name}` }], isError: true };
+        assert.deepEqual(await c.callTool({ name, arguments: {} }), unknown);
       }
       assert.ok(!fake.seen.some((m) => m.method === 'tools/call'), 'nothing was forwarded');
       const r = await c.callTool({ name: 'say', arguments: { x: 1 } });
@@ -356,7 +383,11 @@ describe('stdio bridge: stateless HTTP (no session kept, JSON unless progress is
   const post = (url: string, body: string | object, session?: string): Promise<Answer> =>
     request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(session ? { 'mcp-session-id': session } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...(session ? { 'mcp-session-id': session } : {}),
+      },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     }).then(async (r) => ({
       status: r.statusCode,
@@ -364,7 +395,10 @@ describe('stdio bridge: stateless HTTP (no session kept, JSON unless progress is
       session: (r.headers['mcp-session-id'] as string | undefined) ?? null,
       text: await r.body.text(),
     }));
-  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+  const init = {
+    jsonrpc: '2.0', id: 1, method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+  };
   const list = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
   const fake = new FakeProcess();
   let stop: () => void = () => undefined;
@@ -390,7 +424,8 @@ describe('stdio bridge: stateless HTTP (no session kept, JSON unless progress is
     for (const method of ['GET', 'DELETE'] as const) {
       const r = await request(url, { method, headers: { accept: 'text/event-stream', 'mcp-session-id': 'x' } });
       assert.deepEqual({ method, status: r.statusCode, allow: r.headers['allow'], body: await r.body.json() }, {
-        method, status: 405, allow: 'POST', body: { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server keeps no sessions' }, id: null },
+        method, status: 405, allow: 'POST',
+        body: { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server keeps no sessions' }, id: null },
       });
     }
   });
@@ -416,12 +451,15 @@ describe('stdio bridge: stateless HTTP (no session kept, JSON unless progress is
   });
 
   test('a request asking for progress is answered as SSE, with its progress before the answer', async () => {
-    const call = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'progress', arguments: {}, _meta: { progressToken: 'mine' } } };
+    const params = { name: 'progress', arguments: {}, _meta: { progressToken: 'mine' } };
+    const call = { jsonrpc: '2.0', id: 7, method: 'tools/call', params };
     const r = await post(url, call);
     assert.deepEqual({ status: r.status, type: r.type }, { status: 200, type: 'text/event-stream' });
     const events = r.text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as Msg);
-    assert.deepEqual(events.map((e) => e.method ?? `answer ${String(e.id)}`), ['notifications/progress', 'notifications/progress', 'answer 7']);
-    assert.deepEqual(events.slice(0, 2).map((e) => e.params), [{ progressToken: 'mine', progress: 1, total: 2 }, { progressToken: 'mine', progress: 2, total: 2 }]);
+    const kinds = events.map((e) => e.method ?? `answer ${String(e.id)}`);
+    assert.deepEqual(kinds, ['notifications/progress', 'notifications/progress', 'answer 7']);
+    const progress = events.slice(0, 2).map((e) => e.params);
+    assert.deepEqual(progress, [{ progressToken: 'mine', progress: 1, total: 2 }, { progressToken: 'mine', progress: 2, total: 2 }]);
   });
 });
 
@@ -439,7 +477,8 @@ describe('stdio bridge: notifications from the server', () => {
     const a = await connectTo(url, 'a');
     const seen: { client: string; progress: number }[] = [];
     try {
-      const r = await a.callTool({ name: 'progress', arguments: {} }, undefined, { onprogress: (p) => void seen.push({ client: 'a', progress: p.progress }) });
+      const onprogress = (p: { progress: number }): void => void seen.push({ client: 'a', progress: p.progress });
+      const r = await a.callTool({ name: 'progress', arguments: {} }, undefined, { onprogress });
       const upstream = (r.content as { text: string }[])[0]!.text;
       assert.match(upstream, /^token pb\d+$/, 'the process got the bridge\'s token, not the client\'s');
       assert.deepEqual(seen, [{ client: 'a', progress: 1 }, { client: 'a', progress: 2 }]);

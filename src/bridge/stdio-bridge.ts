@@ -132,7 +132,8 @@ export class StdioBridge {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') {
       res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
-      res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server keeps no sessions' }, id: null }));
+      const error = { code: -32000, message: 'Method not allowed: this server keeps no sessions' };
+      res.end(JSON.stringify({ jsonrpc: '2.0', error, id: null }));
       return;
     }
     const body = await readJson(req, BRIDGE_LIMITS.maxRequestBytes);
@@ -321,13 +322,16 @@ export class StdioBridge {
     void pipe.closed.then(() => this.#onExit(pipe));
     const id = `init-${this.#next++}`;
     const answer = new Promise<JsonRpc>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no answer to initialize within ${BRIDGE_LIMITS.initTimeoutMs} ms`)), BRIDGE_LIMITS.initTimeoutMs);
+      const late = `no answer to initialize within ${BRIDGE_LIMITS.initTimeoutMs} ms`;
+      const t = setTimeout(() => reject(new Error(late)), BRIDGE_LIMITS.initTimeoutMs);
       this.#initWaiter = (m) => {
         clearTimeout(t);
         resolve(m);
       };
     });
-    pipe.send({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion: this.#d.protocolVersion ?? BRIDGE_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-reconciler-bridge', version: '0.1.0' } } });
+    const protocolVersion = this.#d.protocolVersion ?? BRIDGE_PROTOCOL_VERSION;
+    const clientInfo = { name: 'mcp-reconciler-bridge', version: '0.1.0' };
+    pipe.send({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo } });
     this.#stats.upstreamInitializes++;
     let m: JsonRpc;
     try {
@@ -343,7 +347,8 @@ export class StdioBridge {
     this.#init = m.result;
     pipe.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     this.#state = 'ready';
-    this.#d.log.info({ container: this.#d.container, protocolVersion: m.result['protocolVersion'], attaches: this.#stats.attaches }, 'stdio bridge attached');
+    const attached = { container: this.#d.container, protocolVersion: m.result['protocolVersion'], attaches: this.#stats.attaches };
+    this.#d.log.info(attached, 'stdio bridge attached');
   }
 
   #onExit(pipe: StdioPipe): void {
