@@ -22,9 +22,11 @@ import { cleanupStack, freePort, stackDir, waitUntil } from './util.js';
 const WINDOW_MS = 60_000;
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const GOOD = (data: boolean): string =>
-  `image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\n${data ? 'data: /data\n' : ''}`;
+  'image: mcp/everything:latest\ntransport: http\nport: 3001\n' +
+    `command: [node, dist/index.js, streamableHttp]\n${data ? 'data: /data\n' : ''}`;
 const BAD = (data: boolean): string =>
-  `image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, -e, "console.error('Error: unknown flag --nope'); process.exit(1)"]\n${data ? 'data: /data\n' : ''}`;
+  'image: mcp/everything:latest\ntransport: http\nport: 3001\n' +
+    `command: [node, -e, "console.error('Error: unknown flag --nope'); process.exit(1)"]\n${data ? 'data: /data\n' : ''}`;
 
 interface Served {
   stops: number;
@@ -34,12 +36,19 @@ interface Served {
 }
 
 /** Probe `names` for one window; count the `die` events of their working containers meanwhile. */
-async function window(docker: Docker, gateway: LiteLLMGateway, prefix: string, names: string[], during: () => void): Promise<Record<string, Served>> {
+async function window(
+  docker: Docker,
+  gateway: LiteLLMGateway,
+  prefix: string,
+  names: string[],
+  during: () => void,
+): Promise<Record<string, Served>> {
   const ids: Record<string, string> = {};
   for (const n of names) ids[n] = (await docker.getContainer(`${prefix}${n}`).inspect()).Id;
   // A restarted container gets a new free host port: look it up at every probe (by name, as
   // LiteLLM reaches it by its alias).
-  const port = async (n: string): Promise<number> => Number((await docker.getContainer(`${prefix}${n}`).inspect()).NetworkSettings.Ports['3001/tcp']?.[0]?.HostPort);
+  const port = async (n: string): Promise<number> =>
+    Number((await docker.getContainer(`${prefix}${n}`).inspect()).NetworkSettings.Ports['3001/tcp']?.[0]?.HostPort);
   const ok: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
   const gw: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
   let probes = 0;
@@ -76,10 +85,19 @@ async function window(docker: Docker, gateway: LiteLLMGateway, prefix: string, n
   const until = Math.ceil(Date.now() / 1000);
   const out: Record<string, Served> = {};
   for (const n of names) {
-    const stream = (await docker.getEvents({ since, until, filters: { container: [ids[n]!], event: ['die'] } })) as unknown as AsyncIterable<Buffer>;
+    const stream = (await docker.getEvents({
+      since,
+      until,
+      filters: { container: [ids[n]!], event: ['die'] },
+    })) as unknown as AsyncIterable<Buffer>;
     let text = '';
     for await (const chunk of stream) text += chunk.toString('utf8');
-    out[n] = { stops: text.split('\n').filter((l) => l.trim()).length, servedS: ok[n]!, probes, gatewayPct: Math.round((gw[n]! / gwPolls) * 100) };
+    out[n] = {
+      stops: text.split('\n').filter((l) => l.trim()).length,
+      servedS: ok[n]!,
+      probes,
+      gatewayPct: Math.round((gw[n]! / gwPolls) * 100),
+    };
   }
   return out;
 }
@@ -99,14 +117,22 @@ export const badEdit: BenchCase = {
     write('plain', GOOD(false));
     write('data', GOOD(true));
     const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
-    const r = new Reconciler(settings, { runtime: new DockerRuntime(docker), config: new FileConfigStore(), gateway, log: createLogger({ level: 'silent' }) });
+    const r = new Reconciler(settings, {
+      runtime: new DockerRuntime(docker),
+      config: new FileConfigStore(),
+      gateway,
+      log: createLogger({ level: 'silent' }),
+    });
     const daemon = { proc: null as ReturnType<typeof spawn> | null };
     try {
       const out = await r.reconcile();
       const failed = out.result.failed.filter((f) => f.code !== 'GatewayUnavailable'); // a slow LiteLLM start: waited below
       if (failed.length) throw new Error(`stack failed: ${failed.map((f) => `${f.op.resourceId}: ${f.error}`).join('; ')}`);
       await gateway.waitReady(180_000);
-      daemon.proc = spawn(process.execPath, [MAIN, 'run', '--config', s.settingsFile], { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'silent' } });
+      daemon.proc = spawn(process.execPath, [MAIN, 'run', '--config', s.settingsFile], {
+        stdio: 'ignore',
+        env: { ...process.env, LOG_LEVEL: 'silent' },
+      });
       await waitUntil(async () => (await gateway.listTools({ timeoutMs: 2_000 })).ok, 60_000);
       const names = ['plain', 'data'];
       const baseline = await window(docker, gateway, `${id}-`, names, () => undefined);
@@ -118,13 +144,16 @@ export const badEdit: BenchCase = {
       const rows: BenchRow[] = [
         {
           what: 'bad edit standing 60 s, server without data (recreated beside the old one)',
-          value: `${bad['plain']!.stops} stops, served ${bad['plain']!.servedS} s of ${bad['plain']!.probes} (1 s probes), through LiteLLM in ${bad['plain']!.gatewayPct} % of 2 s polls`,
-          baseline: `no edit: ${baseline['plain']!.stops} stops, served ${baseline['plain']!.servedS} s, ${baseline['plain']!.gatewayPct} %`,
+          value: `${bad['plain']!.stops} stops, served ${bad['plain']!.servedS} s of ${bad['plain']!.probes} (1 s probes), ` +
+            `through LiteLLM in ${bad['plain']!.gatewayPct} % of 2 s polls`,
+          baseline: `no edit: ${baseline['plain']!.stops} stops, served ${baseline['plain']!.servedS} s, ` +
+            `${baseline['plain']!.gatewayPct} %`,
           note: `${met(bad['plain']!)} (<= 4 stops, >= 55 s); before ADR 0005: 67 stops, 6 % through LiteLLM`,
         },
         {
           what: 'bad edit standing 60 s, server with data: (stop-start with rollback, backoff 10 s doubling)',
-          value: `${bad['data']!.stops} stops, served ${bad['data']!.servedS} s of ${bad['data']!.probes} (1 s probes), through LiteLLM in ${bad['data']!.gatewayPct} % of 2 s polls`,
+          value: `${bad['data']!.stops} stops, served ${bad['data']!.servedS} s of ${bad['data']!.probes} (1 s probes), ` +
+            `through LiteLLM in ${bad['data']!.gatewayPct} % of 2 s polls`,
           baseline: `no edit: ${baseline['data']!.stops} stops, served ${baseline['data']!.servedS} s, ${baseline['data']!.gatewayPct} %`,
           note: `${met(bad['data']!)} (<= 4 stops, >= 55 s)`,
         },

@@ -40,9 +40,18 @@ async function rpc(url: string, body: unknown, session?: string): Promise<{ sess
 /** One call the way LiteLLM makes it: initialize, initialized, tools/call, and DELETE where the server gave a session. */
 async function litellmStyleCall(url: string, i: number): Promise<number> {
   const t0 = performance.now();
-  const init = await rpc(url, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } });
+  const init = await rpc(url, {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+  });
   await rpc(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, init.session);
-  const call = await rpc(url, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: `m${i}` } } }, init.session);
+  const call = await rpc(
+    url,
+    { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: `m${i}` } } },
+    init.session,
+  );
   if (!call.text.includes(`m${i}`)) throw new Error(`wrong answer: ${call.text.slice(0, 200)}`);
   if (init.session) {
     const d = await request(url, { method: 'DELETE', headers: { 'mcp-session-id': init.session } });
@@ -60,7 +69,8 @@ const INSTANT = [
   "require('http').createServer((q, s) => { let b = ''; q.on('data', (d) => (b += d)); q.on('end', () => {",
   "if (q.method === 'GET') return s.writeHead(405).end(); if (q.method !== 'POST') return s.writeHead(200).end(); const m = JSON.parse(b);",
   "if (m.id === undefined) return s.writeHead(202).end();",
-  "const r = m.method === 'initialize' ? { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'instant', version: '1' } }",
+  "const r = m.method === 'initialize' ? { protocolVersion: '2025-06-18', capabilities: { tools: {} }, " +
+    "serverInfo: { name: 'instant', version: '1' } }",
   ": m.method === 'tools/list' ? { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] }",
   ": { content: [{ type: 'text', text: JSON.stringify(m.params && m.params.arguments) }] };",
   "s.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: r }));",
@@ -69,7 +79,9 @@ const INSTANT = [
 
 /** The floor: one stdio pipe, initialized once, then tools/call round trips. */
 async function floor(n: number): Promise<number[]> {
-  const child = spawn('docker', ['run', '-i', '--rm', '--init', 'local/mcp-everything:test', 'node', 'dist/index.js', 'stdio'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn('docker', ['run', '-i', '--rm', '--init', 'local/mcp-everything:test', 'node', 'dist/index.js', 'stdio'], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
   let buf = '';
   const waiters = new Map<number, () => void>();
   child.stdout.on('data', (d: Buffer) => {
@@ -112,14 +124,26 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
   const { dir, settingsFile, key } = stackDir(id, { hostIp: '127.0.0.1', hostPort: await freePort() });
   const d = join(dir, 'projects', 'desired-state');
   writeFileSync(join(d, 'mcp-bridged.yaml'), 'image: local/mcp-everything:test\ntransport: stdio\ncommand: [node, dist/index.js, stdio]\n');
-  writeFileSync(join(d, 'mcp-sgwstateful.yaml'), 'image: local/supergateway:bench\ntransport: http\nport: 8000\ncommand: ["--stateful"]\nsecurity:\n  readOnlyRootFilesystem: false\n');
+  writeFileSync(
+    join(d, 'mcp-sgwstateful.yaml'),
+    'image: local/supergateway:bench\ntransport: http\nport: 8000\ncommand: ["--stateful"]\nsecurity:\n  readOnlyRootFilesystem: false\n',
+  );
   // LiteLLM's own floor: an HTTP MCP server that answers at once (the everything server's echo),
   // reached the same way (LiteLLM -> edge -> server), so the bridge's share is what is left over.
-  writeFileSync(join(d, 'mcp-floor.yaml'), 'image: local/mcp-everything:test\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\nenv: {PORT: 3001}\n');
+  writeFileSync(
+    join(d, 'mcp-floor.yaml'),
+    'image: local/mcp-everything:test\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\nenv: {PORT: 3001}\n',
+  );
   // The floor proper: a server that answers every message at once (raw JSON-RPC, no SDK, no session state),
   // so what is left of a call through LiteLLM is LiteLLM's own work and the edge's hop.
-  writeFileSync(join(d, 'mcp-instant.yaml'), `image: local/mcp-everything:test\ntransport: http\nport: 3001\ncommand: [node, -e, ${JSON.stringify(INSTANT)}]\n`);
-  writeFileSync(join(d, 'mcp-sgwstateless.yaml'), 'image: local/supergateway:bench\ntransport: http\nport: 8000\nsecurity:\n  readOnlyRootFilesystem: false\n');
+  writeFileSync(
+    join(d, 'mcp-instant.yaml'),
+    `image: local/mcp-everything:test\ntransport: http\nport: 3001\ncommand: [node, -e, ${JSON.stringify(INSTANT)}]\n`,
+  );
+  writeFileSync(
+    join(d, 'mcp-sgwstateless.yaml'),
+    'image: local/supergateway:bench\ntransport: http\nport: 8000\nsecurity:\n  readOnlyRootFilesystem: false\n',
+  );
   const settings = loadSettings({ file: settingsFile, env: {} });
   const runtime = new DockerRuntime(docker);
   const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
@@ -137,7 +161,12 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
       for (let i = 0; i < n; i++) out.push(await litellmStyleCall(url, i));
       return out;
     };
-    const a = { bridge: await series(bridged, 200), stateful: await series(stateful, 60), stateless: await series(stateless, 30), floor: await floor(200) };
+    const a = {
+      bridge: await series(bridged, 200),
+      stateful: await series(stateful, 60),
+      stateless: await series(stateless, 30),
+      floor: await floor(200),
+    };
     const speedup = pct(a.stateful, 50) / pct(a.bridge, 50);
     rows.push({
       what: 'stdio call the way LiteLLM makes it (initialize, initialized, tools/call; DELETE where a session was given), bridge',
@@ -153,7 +182,9 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
     });
     // (b) through the real LiteLLM: it opens a new upstream session for every call.
     const c = new Client({ name: 'bench', version: '1' });
-    await c.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } }));
+    await c.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), {
+      requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } },
+    }));
     const through = async (tool: string, n: number, warm = true): Promise<number[]> => {
       if (warm) await c.callTool({ name: tool, arguments: { message: 'warm' } });
       const out: number[] = [];
@@ -176,7 +207,12 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
       floorB.push(...(await through('mcp_floor-echo', 1, false)));
       instantB.push(...(await through('mcp_instant-echo', 1, false)));
     }
-    const b = { bridge: bridgeB, floor: floorB, stateful: await through('mcp_sgwstateful-echo', 30), stateless: await through('mcp_sgwstateless-echo', 20) };
+    const b = {
+      bridge: bridgeB,
+      floor: floorB,
+      stateful: await through('mcp_sgwstateful-echo', 30),
+      stateless: await through('mcp_sgwstateless-echo', 20),
+    };
     const share = bridgeB.map((x, i) => x - (floorB[i] ?? 0));
     const overInstant = bridgeB.map((x, i) => x - (instantB[i] ?? 0));
     // The most any server could reach through LiteLLM: supergateway stateful against a server that costs nothing.
@@ -192,23 +228,32 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
     rows.push({
       what: 'LiteLLM\'s floor proper: tools/call through LiteLLM POST /mcp/ to a server answering every message at once ' +
         '(raw JSON-RPC, no session, via the edge)',
-      value: `bridge over it: p50 ${pct(overInstant, 50).toFixed(1)} ms, p95 ${pct(overInstant, 95).toFixed(1)} ms (pairs, n=${overInstant.length})`,
+      value: `bridge over it: p50 ${pct(overInstant, 50).toFixed(1)} ms, p95 ${pct(overInstant, 95).toFixed(1)} ms ` +
+        `(pairs, n=${overInstant.length})`,
       baseline: `instant server ${fmt(instantB)}`,
       note: `the most any server reaches through LiteLLM against supergateway stateful: ${bound.toFixed(1)}x`,
     });
     rows.push({
-      what: "LiteLLM's own floor: tools/call through LiteLLM POST /mcp/ to an HTTP server that answers at once (everything echo, via the edge)",
+      what: "LiteLLM's own floor: tools/call through LiteLLM POST /mcp/ to an HTTP server that answers at once " +
+        '(everything echo, via the edge)',
       value: `bridge over the floor: p50 ${pct(share, 50).toFixed(1)} ms, p95 ${pct(share, 95).toFixed(1)} ms (pairs, n=${share.length})`,
       baseline: `floor ${fmt(b.floor)}`,
       note: `target bridge share <= 10 ms p50: ${pct(share, 50) <= 10 ? 'met' : 'MISSED'}`,
     });
     // 1,000 more calls: nothing left open, processes not leaking; memory of the edge flat.
-    const mem = async () => ((await docker.getContainer(`${id}-edge`).stats({ stream: false })) as { memory_stats: { usage: number } }).memory_stats.usage / 1048576;
+    const mem = async () => {
+      const edge = (await docker.getContainer(`${id}-edge`).stats({ stream: false })) as { memory_stats: { usage: number } };
+      return edge.memory_stats.usage / 1048576;
+    };
     const procs = async () => ((await docker.getContainer(`${id}-bridged`).top()) as { Processes: unknown[] }).Processes.length;
     const m0 = await mem();
     const p0 = await procs();
     for (let i = 0; i < 1000; i++) await litellmStyleCall(bridged, i);
-    const stats = (await (await request(`http://127.0.0.1:${hostPort('edge', 8080)}/_bridges`)).body.json()) as { container: string; open: number; upstreamInitializes: number }[];
+    const stats = (await (await request(`http://127.0.0.1:${hostPort('edge', 8080)}/_bridges`)).body.json()) as {
+      container: string;
+      open: number;
+      upstreamInitializes: number;
+    }[];
     const mine = stats.find((s) => s.container === `${id}-bridged`);
     rows.push({
       what: '1,000 more bridged calls',
@@ -216,7 +261,20 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
       baseline: `edge memory ${m0.toFixed(1)} -> ${(await mem()).toFixed(1)} MiB`,
       note: 'no leak = 0 open, same processes, 1 initialize',
     });
-    return { a: { bridgeP50: pct(a.bridge, 50), statefulP50: pct(a.stateful, 50), statelessP50: pct(a.stateless, 50), floorP50: pct(a.floor, 50) }, b: { bridgeP50: pct(b.bridge, 50), floorP50: pct(b.floor, 50), shareP50: pct(share, 50), instantP50: pct(instantB, 50), overInstantP50: pct(overInstant, 50), boundX: bound, statefulP50: pct(b.stateful, 50), statelessP50: pct(b.stateless, 50) }, openAfter1000: mine?.open };
+    return {
+      a: { bridgeP50: pct(a.bridge, 50), statefulP50: pct(a.stateful, 50), statelessP50: pct(a.stateless, 50), floorP50: pct(a.floor, 50) },
+      b: {
+        bridgeP50: pct(b.bridge, 50),
+        floorP50: pct(b.floor, 50),
+        shareP50: pct(share, 50),
+        instantP50: pct(instantB, 50),
+        overInstantP50: pct(overInstant, 50),
+        boundX: bound,
+        statefulP50: pct(b.stateful, 50),
+        statelessP50: pct(b.stateless, 50),
+      },
+      openAfter1000: mine?.open,
+    };
   } finally {
     await cleanupStack(docker, id, dir);
   }

@@ -36,7 +36,10 @@ export const dockerBack: BenchCase = {
     writeFileSync(s.settingsFile, JSON.stringify({ ...cfg, statusPort, resyncIntervalMs: 600_000, images: { pull: 'never' } }));
     const desired = join(s.dir, 'projects', 'desired-state');
     for (let i = 0; i < SERVERS; i++) {
-      writeFileSync(join(desired, `mcp-s${i}.yaml`), `image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\n`);
+      writeFileSync(
+        join(desired, `mcp-s${i}.yaml`),
+        `image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\n`,
+      );
     }
     const proxy = new DockerProxy(join(s.dir, 'docker.sock'));
     await proxy.restore();

@@ -18,7 +18,8 @@ import type { BenchCase, BenchRow } from './case.js';
 import { pct, fmt as fmtMs, freePort, stackDir, cleanupStack as cleanup, waitUntil } from './util.js';
 
 const fmt = (xs: number[]) => fmtMs(xs, 0);
-const SERVER = (i: number) => `image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\nenv:\n  N: "${i}"\n`;
+const SERVER = (i: number) =>
+  `image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\nenv:\n  N: "${i}"\n`;
 
 
 /** Floor: create+start one container and MCP-initialize it, nothing else. */
@@ -26,7 +27,12 @@ async function floorOf(docker: Docker): Promise<number[]> {
   const floor: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
-    const c = await docker.createContainer({ Image: 'local/mcp-everything:test', Cmd: ['node', 'dist/index.js', 'streamableHttp'], ExposedPorts: { '3001/tcp': {} }, HostConfig: { Init: true, PortBindings: { '3001/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } } });
+    const c = await docker.createContainer({
+      Image: 'local/mcp-everything:test',
+      Cmd: ['node', 'dist/index.js', 'streamableHttp'],
+      ExposedPorts: { '3001/tcp': {} },
+      HostConfig: { Init: true, PortBindings: { '3001/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+    });
     await c.start();
     const port = Number((await c.inspect()).NetworkSettings.Ports['3001/tcp']?.[0]?.HostPort);
     await waitUntil(async () => (await probeMcp({ url: `http://127.0.0.1:${port}/mcp`, transport: 'http', timeoutMs: 2_000 })).ok, 30_000);
@@ -49,7 +55,13 @@ async function run(rows: BenchRow[]): Promise<Record<string, unknown>> {
       const settings = loadSettings({ file: s.settingsFile, env: {} });
       const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
       const runtime = new DockerRuntime(docker);
-      const r = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, api: new LiteLLMApi(settings.gateway.url, () => s.key), log: createLogger({ level: 'silent' }) });
+      const r = new Reconciler(settings, {
+        runtime,
+        config: new FileConfigStore(),
+        gateway,
+        api: new LiteLLMApi(settings.gateway.url, () => s.key),
+        log: createLogger({ level: 'silent' }),
+      });
       await r.reconcile(); // empty stack: gateway up
       const times: number[] = [];
       for (let i = 0; i < 10; i++) {
@@ -92,7 +104,13 @@ async function runApi(rows: BenchRow[]): Promise<Record<string, unknown>> {
       const settings = loadSettings({ file: s.settingsFile, env: {} });
       const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
       const api = new LiteLLMApi(settings.gateway.url, () => s.key);
-      const r = new Reconciler(settings, { runtime: new DockerRuntime(docker), config: new FileConfigStore(), gateway, api, log: createLogger({ level: 'silent' }) });
+      const r = new Reconciler(settings, {
+        runtime: new DockerRuntime(docker),
+        config: new FileConfigStore(),
+        gateway,
+        api,
+        log: createLogger({ level: 'silent' }),
+      });
       // Empty stack: the gateway up and answering with its database (API mode).
       await waitUntil(async () => (await r.reconcile()).gatewayMode.mode === 'api' && (await api.database()) === 'database', 400_000);
       const times: number[] = [];

@@ -183,7 +183,8 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
       {
         what: 'where a drop\'s time goes (blue/green): the standby\'s own start (config written -> create, start, its tools listed)',
         value: `standby ${fmt(phases.standby, 0)}`,
-        baseline: `the rest: drop -> config written ${fmt(phases.before, 0)}; tools listed -> seen through the front ${fmt(phases.after, 0)}`,
+        baseline: `the rest: drop -> config written ${fmt(phases.before, 0)}; ` +
+          `tools listed -> seen through the front ${fmt(phases.after, 0)}`,
         note: `what the handover adds to the standby's start: p50 ${(pct(phases.before, 50) + pct(phases.after, 50)).toFixed(0)} ms; ` +
           `the standby's start under the handover (a server container starting beside it, 4 clients) vs the cold start to its tools ` +
           `under the calls: p50 ${(pct(phases.standby, 50) - pct(coldLoaded.tools, 50)).toFixed(0)} ms more`,

@@ -32,11 +32,23 @@ function median(f: () => unknown): number {
 
 const cases: [string, () => unknown][] = [
   ['desired: unknown top-level keys', () => parseDesiredFile(fill(HEAD, (i) => `k${i}: 1\n`, MAX_YAML_BYTES), 'f', 'mcp-x.yaml')],
-  ['desired: env map of tiny keys', () => parseDesiredFile(fill(`${HEAD}env:\n`, (i) => `  K${i}: v\n`, MAX_YAML_BYTES), 'f', 'mcp-x.yaml')],
-  ['desired: numeric env values kept as written', () => parseDesiredFile(fill(`${HEAD}env:\n`, (i) => `  K${i}: 1.10\n`, MAX_YAML_BYTES), 'f', 'mcp-x.yaml')],
+  [
+    'desired: env map of tiny keys',
+    () => parseDesiredFile(fill(`${HEAD}env:\n`, (i) => `  K${i}: v\n`, MAX_YAML_BYTES), 'f', 'mcp-x.yaml'),
+  ],
+  [
+    'desired: numeric env values kept as written',
+    () => parseDesiredFile(fill(`${HEAD}env:\n`, (i) => `  K${i}: 1.10\n`, MAX_YAML_BYTES), 'f', 'mcp-x.yaml'),
+  ],
   ['desired: duplicate keys', () => parseDesiredFile(fill(HEAD, () => 'image: b:1\n', MAX_YAML_BYTES), 'f', 'mcp-x.yaml')],
   ['desired: deep flow nesting', () => parseDesiredFile(`a: ${'['.repeat(MAX_YAML_BYTES / 2 - 8)}`, 'f', 'mcp-x.yaml')],
-  ['doctor: config with many servers', () => lintFile('config.yaml', fill('mcp_servers:\n', (i) => `  s${i}:\n    url: http://x/mcp/\n    transport: http\n`, MAX_DOCTOR_BYTES))],
+  [
+    'doctor: config with many servers',
+    () => lintFile(
+      'config.yaml',
+      fill('mcp_servers:\n', (i) => `  s${i}:\n    url: http://x/mcp/\n    transport: http\n`, MAX_DOCTOR_BYTES),
+    ),
+  ],
   ['doctor: one map of tiny keys', () => lintFile('config.yaml', fill('mcp_servers:\n  s:\n', (i) => `    k${i}: v\n`, MAX_DOCTOR_BYTES))],
 ];
 console.log(`caps: desired/settings ${MAX_YAML_BYTES} B, doctor ${MAX_DOCTOR_BYTES} B`);

@@ -28,12 +28,19 @@ export const noopResync: BenchCase = {
       try {
         const desired = join(dir, 'desired-state');
         mkdirSync(desired);
-        for (let i = 0; i < N; i++) writeFileSync(join(desired, `mcp-s${i}.yaml`), `image: mcp/everything:1\ntransport: http\nport: 3001\nenv:\n  N: "${i}"\n`);
+        for (let i = 0; i < N; i++) {
+          writeFileSync(join(desired, `mcp-s${i}.yaml`), `image: mcp/everything:1\ntransport: http\nport: 3001\nenv:\n  N: "${i}"\n`);
+        }
         mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
         writeFileSync(join(dir, 'secrets', 'mcp-litellm.env'), 'LITELLM_MASTER_KEY=sk-bench\n', { mode: 0o600 });
         const settings = loadSettings({ env: { MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: join(dir, 'secrets') } });
         const runtime = new InMemoryRuntime({ latencyMs: 3 });
-        const r = new Reconciler(settings, { runtime, config: new MemoryConfigStore(), gateway: null, log: createLogger({ level: 'silent' }) });
+        const r = new Reconciler(settings, {
+          runtime,
+          config: new MemoryConfigStore(),
+          gateway: null,
+          log: createLogger({ level: 'silent' }),
+        });
         await r.reconcile();
         const times: number[] = [];
         const planOnly: number[] = [];
@@ -56,14 +63,27 @@ export const noopResync: BenchCase = {
           plan(o.input);
           planOnly.push(performance.now() - t1);
         }
-        const target = N === 500 ? `; target pass <= 50 ms ${median(times) <= 50 ? 'met' : 'MISSED'}, planner <= 10 ms ${median(planOnly) <= 10 ? 'met' : 'MISSED'}` : '';
+        const target = N === 500
+          ? `; target pass <= 50 ms ${median(times) <= 50 ? 'met' : 'MISSED'}, ` +
+            `planner <= 10 ms ${median(planOnly) <= 10 ? 'met' : 'MISSED'}`
+          : '';
         rows.push({
           what: `no-op pass, ${N} servers (in-memory runtime, 3 ms per call)`,
-          value: `${median(times).toFixed(1)} ms (CPU ${median(cpu).toFixed(1)} ms), ${reads / PASSES} observation, ${apiCalls / PASSES} Docker API requests, ${writes} writes`,
+          value: `${median(times).toFixed(1)} ms (CPU ${median(cpu).toFixed(1)} ms), ${reads / PASSES} observation, ` +
+            `${apiCalls / PASSES} Docker API requests, ${writes} writes`,
           baseline: `planner alone ${median(planOnly).toFixed(2)} ms`,
           note: `median of ${PASSES} passes${target}`,
         });
-        data[String(N)] = { passMs: median(times), passCpuMs: median(cpu), planMs: median(planOnly), runtimeReadsPerPass: reads / PASSES, dockerApiCallsPerPass: apiCalls / PASSES, runtimeWrites: writes, passSamples: times, planSamples: planOnly };
+        data[String(N)] = {
+          passMs: median(times),
+          passCpuMs: median(cpu),
+          planMs: median(planOnly),
+          runtimeReadsPerPass: reads / PASSES,
+          dockerApiCallsPerPass: apiCalls / PASSES,
+          runtimeWrites: writes,
+          passSamples: times,
+          planSamples: planOnly,
+        };
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

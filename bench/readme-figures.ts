@@ -1,5 +1,6 @@
 // `npm run readme:figures`: rewrites the README's figures block from bench/results/ (the newest
-// result per case) and its mutation-score block from docs/mutation-score.json. bench/figures.test.ts fails when the committed README differs.
+// result per case) and its mutation-score block from docs/mutation-score.json. bench/figures.test.ts
+// fails when the committed README differs.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

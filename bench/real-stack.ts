@@ -20,12 +20,21 @@ const SERVER = (i: number): string =>
   `image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\nenv:\n  N: "${i}"\n`;
 
 /** A reconciler on a fresh stack with `servers` desired files, converged once. */
-async function stack(id: string, servers: number, docker: Docker): Promise<{ r: Reconciler; gateway: LiteLLMGateway; dir: string; settings: ReturnType<typeof loadSettings> }> {
+async function stack(
+  id: string,
+  servers: number,
+  docker: Docker,
+): Promise<{ r: Reconciler; gateway: LiteLLMGateway; dir: string; settings: ReturnType<typeof loadSettings> }> {
   const s = stackDir(id, { hostIp: '127.0.0.1', hostPort: await freePort() });
   const settings = loadSettings({ file: s.settingsFile, env: {} });
   for (let i = 0; i < servers; i++) writeFileSync(join(settings.desiredDir, `mcp-s${i}.yaml`), SERVER(i));
   const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
-  const r = new Reconciler(settings, { runtime: new DockerRuntime(docker), config: new FileConfigStore(), gateway, log: createLogger({ level: 'silent' }) });
+  const r = new Reconciler(settings, {
+    runtime: new DockerRuntime(docker),
+    config: new FileConfigStore(),
+    gateway,
+    log: createLogger({ level: 'silent' }),
+  });
   try {
     const out = await r.reconcile();
     if (out.result.failed.length) throw new Error(`stack failed: ${JSON.stringify(out.result.failed)}`);
@@ -66,7 +75,8 @@ export const noopResyncDocker: BenchCase = {
       const rows: BenchRow[] = [
         {
           what: 'no-op daemon pass, 10 servers, real dockerd and LiteLLM',
-          value: `p50 ${median(passes.map((p) => p.ms)).toFixed(0)} ms, ${median(passes.map((p) => p.requests))} Docker API requests, ${passes.reduce((a, p) => a + p.writes, 0)} writes`,
+          value: `p50 ${median(passes.map((p) => p.ms)).toFixed(0)} ms, ${median(passes.map((p) => p.requests))} Docker API requests, ` +
+            `${passes.reduce((a, p) => a + p.writes, 0)} writes`,
           baseline: `the pass reports ${median(passes.map((p) => p.reported))} requests (metric mcp_reconciler_docker_api_calls_per_pass)`,
           note: Object.entries(routes).map(([k, v]) => `${v}x ${k}`).join(', '),
         },
@@ -102,7 +112,14 @@ export const litellmRestart: BenchCase = {
         await gateway.waitReady(120_000);
         total.push(performance.now() - t0);
       }
-      const rows: BenchRow[] = [{ what: 'LiteLLM stop + start -> /health/readiness answers (config mode restart)', value: fmt(total, 0), baseline: `of which docker stop + start ${fmt(dockerPart, 0)}`, note: 'readiness polled every 250 ms' }];
+      const rows: BenchRow[] = [
+        {
+          what: 'LiteLLM stop + start -> /health/readiness answers (config mode restart)',
+          value: fmt(total, 0),
+          baseline: `of which docker stop + start ${fmt(dockerPart, 0)}`,
+          note: 'readiness polled every 250 ms',
+        },
+      ];
       return { rows, data: { p50: pct(total, 50), p95: pct(total, 95), dockerP50: pct(dockerPart, 50), samples: total } };
     } finally {
       await cleanupStack(docker, id, dir);

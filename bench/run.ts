@@ -44,7 +44,9 @@ const started = new Date();
 const result: ResultFile = {
   format: 1,
   at: started.toISOString(),
-  command: process.env['npm_lifecycle_event'] === 'bench' ? `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}` : `node ${process.argv.slice(1).join(' ')}`,
+  command: process.env['npm_lifecycle_event'] === 'bench'
+    ? `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`
+    : `node ${process.argv.slice(1).join(' ')}`,
   git: { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no').length > 0 },
   node: process.version,
   machine: {
@@ -67,7 +69,14 @@ for (const c of selected) {
     if (c.needs === 'docker' && !dockerVersion) throw new Error('needs dockerd (and the local images: bash scripts/setup.sh)');
     const out = await c.run();
     const seconds = Math.round((performance.now() - t0) / 100) / 10;
-    result.cases[c.id] = { title: c.title, unit: c.unit, ...(c.target ? { target: c.target } : {}), seconds, rows: out.rows, data: out.data };
+    result.cases[c.id] = {
+      title: c.title,
+      unit: c.unit,
+      ...(c.target ? { target: c.target } : {}),
+      seconds,
+      rows: out.rows,
+      data: out.data,
+    };
     for (const r of out.rows) printed.push({ id: c.id, ...r });
     process.stderr.write(`# ${c.id}: done in ${seconds} s\n`);
   } catch (err) {

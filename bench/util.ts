@@ -37,7 +37,8 @@ export function stackDir(id: string, gateway: Record<string, unknown>): { dir: s
   writeFileSync(join(secrets, `${id}-litellm.env`), `LITELLM_MASTER_KEY=${key}\n`, { mode: 0o600 });
   const settingsFile = join(dir, 'settings.yaml');
   writeFileSync(settingsFile, JSON.stringify({
-    projectsRoot: join(dir, 'projects'), secretsDir: secrets, network: `${id}-net`, namePrefix: `${id}-`, instance: id, statusPort: 0, gateway,
+    projectsRoot: join(dir, 'projects'), secretsDir: secrets, network: `${id}-net`, namePrefix: `${id}-`, instance: id,
+    statusPort: 0, gateway,
     imageOverrides: {
       'mcp/everything:latest': 'local/mcp-everything:test',
       [LITELLM_IMAGE]: 'local/litellm:1.77.3',
