@@ -76,7 +76,10 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     const s0 = await stats('memory');
     const c = await gatewayClient();
     for (let i = 0; i < 50; i++) {
-      await c.callTool({ name: 'mcp_memory-create_entities', arguments: { entities: [{ name: `e${i}`, entityType: 'test', observations: [`obs ${i}`] }] } });
+      await c.callTool({
+        name: 'mcp_memory-create_entities',
+        arguments: { entities: [{ name: `e${i}`, entityType: 'test', observations: [`obs ${i}`] }] },
+      });
       const g = await c.callTool({ name: 'mcp_memory-read_graph', arguments: {} });
       assert.match(JSON.stringify(g.content), new RegExp(`e${i}\\b`));
     }
@@ -95,11 +98,16 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
   test('concurrent clients get their own answers (ids remapped), and their own progress', async () => {
     const clients = await Promise.all([0, 1, 2, 3, 4].map(() => client(bridgeUrl('stdioev'))));
     const results = await Promise.all(
-      clients.flatMap((c, ci) => Array.from({ length: 10 }, (_, k) => c.callTool({ name: 'echo', arguments: { message: `c${ci}-m${k}` } }).then((r) => [`c${ci}-m${k}`, JSON.stringify(r.content)] as const))),
+      clients.flatMap((c, ci) => Array.from({ length: 10 }, (_, k) => c.callTool({ name: 'echo', arguments: { message: `c${ci}-m${k}` } })
+        .then((r) => [`c${ci}-m${k}`, JSON.stringify(r.content)] as const))),
     );
     for (const [sent, got] of results) assert.ok(got.includes(sent) && !/c\d-m\d+/.test(got.replace(sent, '')), `${sent} -> ${got}`);
     const progress: Record<number, number[]> = { 0: [], 1: [] };
-    await Promise.all([0, 1].map((ci) => clients[ci]!.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 3 } }, undefined, { onprogress: (p) => progress[ci]!.push(p.progress) })));
+    await Promise.all([0, 1].map((ci) => clients[ci]!.callTool(
+      { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 3 } },
+      undefined,
+      { onprogress: (p) => progress[ci]!.push(p.progress) },
+    )));
     assert.deepEqual(progress[0], [1, 2, 3]);
     assert.deepEqual(progress[1], [1, 2, 3]);
     await Promise.all(clients.map((c) => done(c)));
@@ -107,7 +115,11 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
   });
 
   test('an unknown session id is 404; DELETE ends a session at once', async () => {
-    const bogus = await request(bridgeUrl('stdioev'), { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': 'no-such-session' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+    const bogus = await request(bridgeUrl('stdioev'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': 'no-such-session' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
     await bogus.body.dump();
     assert.equal(bogus.statusCode, 404);
     const before = (await stats('stdioev'))!.sessions;
@@ -126,7 +138,10 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     const t0 = Date.now();
     // A tools/call that fails is a tool error (LiteLLM 1.77.3 cannot take a JSON-RPC error there; ADR 0021).
     const slow = c.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 20, steps: 2 } })
-      .then((r) => `${r.isError === true ? 'tool error' : 'answered'}: ${JSON.stringify(r.content)}`, (e: Error) => `rejected: ${e.message}`);
+      .then(
+        (r) => `${r.isError === true ? 'tool error' : 'answered'}: ${JSON.stringify(r.content)}`,
+        (e: Error) => `rejected: ${e.message}`,
+      );
     await new Promise((r) => setTimeout(r, 500)); // let the call reach the process
     // A crash, not a manual stop (docker kill would count as one, and the restart policy would
     // rightly leave it down): kill the server's own process from the host.
@@ -148,7 +163,10 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
 
   test('a reconciler restart (a new apply process) does not restart stdio containers; state survives', async () => {
     const before = await inspect('memory');
-    const r = spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), 'apply', '--once', '--config', stack.settingsFile], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' } });
+    const r = spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), 'apply', '--once', '--config', stack.settingsFile], {
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+    });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const after = await inspect('memory');
     assert.equal(after.State.StartedAt, before.State.StartedAt);
