@@ -21,7 +21,12 @@ export const GROUPS = [
   {
     name: 'guards',
     // Ownership labels, the secrets digest in the spec hash, the prune guard, debounce and coalescing.
-    mutate: ['src/docker/labels.ts', 'src/reconcile/hash.ts', functionRange('src/reconcile/controller.ts', 'pruneDecision'), 'src/watch/scheduler.ts'],
+    mutate: [
+      'src/docker/labels.ts',
+      'src/reconcile/hash.ts',
+      functionRange('src/reconcile/controller.ts', 'pruneDecision'),
+      'src/watch/scheduler.ts',
+    ],
     tests: t('docker/labels', 'reconcile/hash', 'reconcile/safety', 'watch/scheduler'),
   },
   {
@@ -50,8 +55,8 @@ export const GROUPS = [
   {
     name: 'planner',
     mutate: ['src/reconcile/planner.ts'],
-    tests: t('reconcile/safety', 'reconcile/planner', 'reconcile/planner-golden', 'reconcile/planner-branches', 'reconcile/image-identity', 'reconcile/credentials', 'reconcile/backoff',
-      'reconcile/tool-policy-plan', 'desired/remote', 'reconcile/blue-green-executor'),
+    tests: t('reconcile/safety', 'reconcile/planner', 'reconcile/planner-golden', 'reconcile/planner-branches', 'reconcile/image-identity',
+      'reconcile/credentials', 'reconcile/backoff', 'reconcile/tool-policy-plan', 'desired/remote', 'reconcile/blue-green-executor'),
   },
   {
     name: 'gateway-config',

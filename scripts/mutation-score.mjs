@@ -36,7 +36,8 @@ const stryker = JSON.parse(readFileSync('node_modules/@stryker-mutator/core/pack
 const saved = existsSync(OUT) ? JSON.parse(readFileSync(OUT, 'utf8')) : {};
 // A file from before per-file entries: its one-file module rows become entries.
 const migrated = (saved.modules ?? []).filter((r) => r.files.length === 1).map((r) => ({
-  file: r.module.endsWith('/') ? `${r.module}${r.files[0]}` : r.module, ...(r.static ? { static: true } : {}), killed: r.killed, mutants: r.mutants,
+  file: r.module.endsWith('/') ? `${r.module}${r.files[0]}` : r.module, ...(r.static ? { static: true } : {}),
+  killed: r.killed, mutants: r.mutants,
   ignored: r.ignored, survivors: r.survivors, at: r.at, commit: r.commit, command: r.command, minutes: r.minutes ?? null,
 }));
 const entries = new Map((saved.files ?? migrated).map((e) => [key(e), e]));
@@ -48,7 +49,9 @@ function lineMap(oldText, newText) {
   const n = a.length;
   const m = b.length;
   const len = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) len[i][j] = a[i] === b[j] ? len[i + 1][j + 1] + 1 : Math.max(len[i + 1][j], len[i][j + 1]);
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) len[i][j] = a[i] === b[j] ? len[i + 1][j + 1] + 1 : Math.max(len[i + 1][j], len[i][j + 1]);
+  }
   const map = new Map();
   for (let i = 0, j = 0; i < n && j < m;) {
     if (a[i] === b[j]) map.set(++i, ++j);
@@ -66,7 +69,8 @@ function lineMap(oldText, newText) {
 function merge(earlierFile, reportFile, mutateArg) {
   const earlier = JSON.parse(readFileSync(earlierFile, 'utf8'));
   const report = JSON.parse(readFileSync(reportFile, 'utf8'));
-  const ranges = mutateArg.split(',').map((m) => /^(.+):(\d+)-(\d+)$/.exec(m)).filter(Boolean).map(([, file, from, to]) => ({ file, from: Number(from), to: Number(to) }));
+  const ranges = mutateArg.split(',').map((m) => /^(.+):(\d+)-(\d+)$/.exec(m)).filter(Boolean)
+    .map(([, file, from, to]) => ({ file, from: Number(from), to: Number(to) }));
   for (const [file, f] of Object.entries(report.files)) {
     const before = earlier.files[file];
     if (!before) throw new Error(`${earlierFile} has no ${file}`);
@@ -78,13 +82,22 @@ function merge(earlierFile, reportFile, mutateArg) {
     if (changed.length) throw new Error(`${file}: lines ${changed.join(', ')} changed since ${earlierFile}; include them in --mutate`);
     // A mutant of this run replaces the earlier one at the same place; a mutant that starts in those
     // lines but ends after them is not in this run (Stryker takes only mutants inside the lines) and keeps its result.
-    const here = new Set(f.mutants.map((mu) => `${mu.location.start.line}:${mu.location.start.column}:${mu.mutatorName}:${mu.replacement}`));
+    const here = new Set(f.mutants.map((mu) =>
+      `${mu.location.start.line}:${mu.location.start.column}:${mu.mutatorName}:${mu.replacement}`));
     const kept = before.mutants.filter((mu) => {
       const line = map.get(mu.location.start.line) ?? 0;
-      return !here.has(`${line}:${mu.location.start.column}:${mu.mutatorName}:${mu.replacement}`) && (!inside(line) || mu.location.end.line !== mu.location.start.line);
+      return !here.has(`${line}:${mu.location.start.column}:${mu.mutatorName}:${mu.replacement}`) &&
+        (!inside(line) || mu.location.end.line !== mu.location.start.line);
     }).map((mu) => {
       const shift = map.get(mu.location.start.line) - mu.location.start.line;
-      return { ...mu, id: `earlier-${mu.id}`, location: { start: { ...mu.location.start, line: mu.location.start.line + shift }, end: { ...mu.location.end, line: mu.location.end.line + shift } } };
+      return {
+        ...mu,
+        id: `earlier-${mu.id}`,
+        location: {
+          start: { ...mu.location.start, line: mu.location.start.line + shift },
+          end: { ...mu.location.end, line: mu.location.end.line + shift },
+        },
+      };
     });
     f.mutants = [...kept, ...f.mutants];
   }
@@ -94,7 +107,14 @@ function merge(earlierFile, reportFile, mutateArg) {
 }
 
 /** Fold one Stryker report into the per-file entries and rewrite docs/mutation-score.json. */
-function record(reportFile, command, minutes, commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(), at = new Date().toISOString(), merged = false) {
+function record(
+  reportFile,
+  command,
+  minutes,
+  commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(),
+  at = new Date().toISOString(),
+  merged = false,
+) {
   const report = JSON.parse(readFileSync(reportFile, 'utf8'));
   for (const [file, f] of Object.entries(report.files)) {
     let killed = 0;
@@ -108,15 +128,21 @@ function record(reportFile, command, minutes, commit = execFileSync('git', ['rev
       }
       mutants++;
       if (DETECTED.has(mu.status)) killed++;
-      else survivors.push(`${file}:${mu.location.start.line}:${mu.location.start.column} ${mu.status} ${mu.mutatorName} ${JSON.stringify(mu.replacement ?? '')}`);
+      else survivors.push(`${file}:${mu.location.start.line}:${mu.location.start.column} ${mu.status} ${mu.mutatorName} ` +
+        `${JSON.stringify(mu.replacement ?? '')}`);
     }
     if (mutants + ignored === 0) continue;
     // A run over some lines of the file (`--mutate file:10-20`) is marked as a part.
     const part = !merged && command.includes(`${file}:`);
-    const e = { file, ...(STATIC ? { static: true } : {}), ...(part ? { part: true } : {}), killed, mutants, ignored, survivors, at, commit, command, minutes };
+    const e = {
+      file, ...(STATIC ? { static: true } : {}), ...(part ? { part: true } : {}),
+      killed, mutants, ignored, survivors, at, commit, command, minutes,
+    };
     entries.set(key(e), e);
   }
-  writeFileSync(OUT, `${JSON.stringify({ stryker, modules: modules(), files: [...entries.values()].sort((a, b) => key(a).localeCompare(key(b))) }, null, 2)}\n`);
+  writeFileSync(OUT, `${JSON.stringify({
+    stryker, modules: modules(), files: [...entries.values()].sort((a, b) => key(a).localeCompare(key(b))),
+  }, null, 2)}\n`);
 }
 
 /** Module rows: the sums over each module's files (static rows apart); the oldest run's date and commit. */
@@ -124,7 +150,8 @@ function modules() {
   const rows = [];
   for (const m of MODULES) {
     for (const isStatic of [false, true]) {
-      const es = [...entries.values()].filter((e) => !!e.static === isStatic && (m.module.endsWith('/') ? e.file.startsWith(m.module) : e.file === m.module));
+      const es = [...entries.values()]
+        .filter((e) => !!e.static === isStatic && (m.module.endsWith('/') ? e.file.startsWith(m.module) : e.file === m.module));
       const mutants = es.reduce((n, e) => n + e.mutants, 0);
       if (mutants === 0) continue;
       const killed = es.reduce((n, e) => n + e.killed, 0);
@@ -132,7 +159,8 @@ function modules() {
       const runs = [...new Map(es.map((e) => [`${e.at.slice(0, 16)} ${e.command}`, e])).values()];
       rows.push({
         ...m, ...(isStatic ? { static: true, target: undefined } : {}),
-        files: es.map((e) => `${e.file.slice(m.module.endsWith('/') ? m.module.length : e.file.lastIndexOf('/') + 1)}${e.part ? ' (some lines)' : ''}`),
+        files: es.map((e) =>
+          `${e.file.slice(m.module.endsWith('/') ? m.module.length : e.file.lastIndexOf('/') + 1)}${e.part ? ' (some lines)' : ''}`),
         killed, mutants, ignored: es.reduce((n, e) => n + e.ignored, 0), score: Math.round((killed / mutants) * 1000) / 10,
         survivors: es.flatMap((e) => e.survivors), at: oldest.at, commit: oldest.commit,
         command: [...new Set(es.map((e) => e.command))].join(' + '),
@@ -150,7 +178,11 @@ if (recordAt >= 0) {
   record(file, command, Number(minutes), commit, at);
 }
 // `--rewrite`: docs/mutation-score.json again from its per-file entries (module rows recomputed).
-if (process.argv.includes('--rewrite')) writeFileSync(OUT, `${JSON.stringify({ stryker, modules: modules(), files: [...entries.values()].sort((a, b) => key(a).localeCompare(key(b))) }, null, 2)}\n`);
+if (process.argv.includes('--rewrite')) {
+  writeFileSync(OUT, `${JSON.stringify({
+    stryker, modules: modules(), files: [...entries.values()].sort((a, b) => key(a).localeCompare(key(b))),
+  }, null, 2)}\n`);
+}
 // `--remerge <earlier report> <report> <file:lines,...> <command> <minutes> <commit> <ISO date>`: merge and fold again.
 const remergeAt = process.argv.indexOf('--remerge');
 if (remergeAt >= 0) {
@@ -168,7 +200,10 @@ if (runAt >= 0) {
   // The commit the sandbox is copied from: taken when the run starts (commits made during a run do not count).
   const head = () => execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
   const stryker = (extra, environment) => {
-    const r = spawnSync('node_modules/.bin/stryker', ['run', ...extra, ...args], { stdio: 'inherit', env: { ...process.env, ...environment } });
+    const r = spawnSync('node_modules/.bin/stryker', ['run', ...extra, ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, ...environment },
+    });
     if (r.status !== 0) process.exit(r.status ?? 1);
   };
   if (args.includes('--mutate') || args.some((a) => a.startsWith('--mutate=')) || process.env.STRYKER_TEST_FILES) {
@@ -184,7 +219,14 @@ if (runAt >= 0) {
       const e = JSON.parse(readFileSync(earlier, 'utf8'));
       const prev = Object.keys(e.files).map((f) => entries.get(f)).find((x) => x && !x.part);
       const mutateArg = args.find((a) => a.startsWith('--mutate='))?.slice(9) ?? args[args.indexOf('--mutate') + 1];
-      record(merge(earlier, report, mutateArg), prev ? `${prev.command} + ${command}` : command, Math.round(((prev?.minutes ?? 0) + minutes) * 10) / 10, commit, undefined, true);
+      record(
+        merge(earlier, report, mutateArg),
+        prev ? `${prev.command} + ${command}` : command,
+        Math.round(((prev?.minutes ?? 0) + minutes) * 10) / 10,
+        commit,
+        undefined,
+        true,
+      );
     } else record(report, command, minutes, commit);
   } else {
     // Each group against its own test files, incremental (a mutant whose code and covering tests
@@ -210,6 +252,8 @@ const w = Math.max(...MODULES.map((r) => r.module.length)) + 9;
 console.log(`${'MODULE'.padEnd(w)}    SCORE  KILLED/MUTANTS  IGNORED  TARGET  RUN`);
 for (const r of rows) {
   const target = r.target ? `>= ${r.target} % ${r.score >= r.target ? 'met' : 'MISSED'}` : '';
-  console.log(`${`${r.module}${r.static ? ' (static)' : ''}`.padEnd(w)}  ${`${r.score.toFixed(1)} %`.padStart(7)}  ${`${r.killed}/${r.mutants}`.padStart(14)}  ${String(r.ignored).padStart(7)}  ${target}  ${r.at.slice(0, 16)} ${r.commit.slice(0, 10)}`);
+  console.log(`${`${r.module}${r.static ? ' (static)' : ''}`.padEnd(w)}  ${`${r.score.toFixed(1)} %`.padStart(7)}  ` +
+    `${`${r.killed}/${r.mutants}`.padStart(14)}  ${String(r.ignored).padStart(7)}  ` +
+    `${target}  ${r.at.slice(0, 16)} ${r.commit.slice(0, 10)}`);
 }
 for (const r of rows) for (const s of r.survivors) console.log(`  survived: ${s}`);

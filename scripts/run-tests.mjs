@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles into a clean dist/ (so compiled copies of deleted or renamed tests never run), then runs the
+// Checks line lengths first (scripts/check-line-length.mjs: a line over 140 characters fails the run),
+// compiles into a clean dist/ (so compiled copies of deleted or renamed tests never run), then runs the
 // compiled tests with node's own test runner: unit tests (dist/src/**/*.test.js, dist/bench/**/*.test.js) and, unless --unit,
 // the integration tests (dist/test/integration/**/*.test.js) that need the real dockerd, the local
 // images and the postgresql-15 binaries (scripts/setup.sh installs and builds them).
@@ -15,6 +16,10 @@ process.chdir(repo);
 const unitOnly = process.argv.includes('--unit');
 const integrationOnly = process.argv.includes('--integration');
 const reliability = process.argv.includes('--reliability');
+
+// Lines over 140 characters fail the run before anything is built (npm run lint:lines).
+const lines = spawnSync(process.execPath, ['scripts/check-line-length.mjs'], { stdio: 'inherit' });
+if (lines.status !== 0) process.exit(lines.status ?? 1);
 
 rmSync('dist', { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

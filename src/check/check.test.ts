@@ -335,7 +335,8 @@ describe('check: PASS, FAIL with the fix, SKIP with why', () => {
     assert.ok(!lines.some((l) => / (chat|llm-tool-call): /.test(l)), lines.join('\n'));
   });
 
-  test('a client key limited to /mcp/: /v1/models is a bare 500 → SKIP models (not FAIL), the servers are called; the master key\'s 500 is a FAIL', async () => {
+  test('a client key limited to /mcp/: /v1/models is a bare 500 → SKIP models (not FAIL), the servers are called; ' +
+    'the master key\'s 500 is a FAIL', async () => {
     const refused = (): FakeHttp => new FakeHttp({ models: new GatewayCallError('HTTP 500: Internal Server Error', 500) });
     const mcp = new FakeMcp(TOOLS);
     const r = await runCheck(input({ keySource: '$CLIENT_KEY', clientKey: true }), { mcp, http: refused(), audit: null });

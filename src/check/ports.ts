@@ -60,7 +60,10 @@ export interface GatewayHttp {
 export interface AuditRow {
   /** `mcp_namespaced_tool_name`: `<server>/<tool>` (a slash, ADR 0008). */
   namespacedTool: string | null;
-  /** The prefix of `mcp_namespaced_tool_name` (not `metadata...mcp_server_name`, ADR 0015); `tool`: `metadata.mcp_tool_call_metadata.name`. */
+  /**
+   * The prefix of `mcp_namespaced_tool_name` (not `metadata...mcp_server_name`, ADR 0015);
+   * `tool`: `metadata.mcp_tool_call_metadata.name`.
+   */
   server: string | null;
   tool: string | null;
   /** sha256 of the key used. */

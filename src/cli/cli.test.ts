@@ -51,7 +51,10 @@ describe('help', () => {
   test('status --help: exit 1 also while something is held (a failed change, a conflict, blocked, held deletions)', async () => {
     const r = await cli('status', '--help');
     assert.match(r.out, /^ {2}0 {2}everything \(or the named server\) ready and nothing held;/m);
-    assert.match(r.out, /^ {2}1 {2}not ready, or held \(a failed change waiting for its retry, a conflict, blocked, deletions held for --allow-empty\)/m);
+    assert.match(
+      r.out,
+      /^ {2}1 {2}not ready, or held \(a failed change waiting for its retry, a conflict, blocked, deletions held for --allow-empty\)/m,
+    );
   });
   test('the global options are shown on a command', async () => {
     const r = await cli('status', '--help');

@@ -16,7 +16,13 @@ mkdirSync(secrets, { mode: 0o700 });
 const bad = join(dir, 'bad');
 mkdirSync(bad);
 writeFileSync(join(bad, 'mcp-pg.yaml'), 'image: pg-mcp:1\ntransport: http\nport: nope\n');
-const env = { PATH: process.env['PATH'] ?? '', HOME: dir, XDG_CONFIG_HOME: join(dir, 'cfg'), MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: secrets };
+const env = {
+  PATH: process.env['PATH'] ?? '',
+  HOME: dir,
+  XDG_CONFIG_HOME: join(dir, 'cfg'),
+  MCP_RECONCILER_PROJECTS_ROOT: dir,
+  MCP_RECONCILER_SECRETS_DIR: secrets,
+};
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env, cwd: dir, timeout: 20_000 });

@@ -24,8 +24,14 @@ test('status: exit 0 only when everything is ready and nothing is held', () => {
   const cases: Array<[string, (v: StatusView) => void]> = [
     ['a failed change waiting for its retry (the old container serves)', (v) => (v.doc.failures = [failure('container:mcp-github')])],
     ['a failed change of the edge', (v) => (v.doc.failures = [failure('container:mcp-edge')])],
-    ['deletions held by the guard', (v) => v.held.push({ type: 'prune-held', resourceId: 'container:mcp-old', cause: 'no desired file; not removed' })],
-    ['a blocked server', (v) => v.held.push({ type: 'blocked', resourceId: 'container:mcp-x', cause: 'stdio before the bridge', server: 'x' })],
+    [
+      'deletions held by the guard',
+      (v) => v.held.push({ type: 'prune-held', resourceId: 'container:mcp-old', cause: 'no desired file; not removed' }),
+    ],
+    [
+      'a blocked server',
+      (v) => v.held.push({ type: 'blocked', resourceId: 'container:mcp-x', cause: 'stdio before the bridge', server: 'x' }),
+    ],
     ['an invalid desired file', (v) => v.invalid.push({ file: 'mcp-x.yaml', message: 'bad' })],
     ['the gateway not ready', (v) => (v.gatewayReady = false)],
   ];
@@ -45,7 +51,10 @@ test('status: held deletions and blocked servers are listed under the table (a f
   );
   const text = renderStatus(v);
   assert.match(text, /changes that failed[^\n]*\n {2}container:mcp-github: recreate-container failed 2x: exited 1: bad flag/);
-  assert.match(text, /held or blocked[^\n]*\n {2}! prune-held container:mcp-old: no desired file; not removed: last server \(--allow-empty\)\n\n/);
+  assert.match(
+    text,
+    /held or blocked[^\n]*\n {2}! prune-held container:mcp-old: no desired file; not removed: last server \(--allow-empty\)\n\n/,
+  );
   assert.doesNotMatch(text, /! backoff-held/);
 });
 

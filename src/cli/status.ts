@@ -102,7 +102,8 @@ export async function collectStatus(
 /** Ready = valid, running, answering MCP, and (where a gateway is configured) served by it. */
 export function isReady(s: ServerHealth): boolean {
   const get = (t: string) => s.conditions.find((c) => c.type === t)?.status;
-  return get(C.Valid) === 'True' && get(C.ContainerRunning) === 'True' && get(C.McpReady) === 'True' && get(C.GatewayReady) !== 'False' && get(C.Registered) !== 'False';
+  return get(C.Valid) === 'True' && get(C.ContainerRunning) === 'True' && get(C.McpReady) === 'True' &&
+    get(C.GatewayReady) !== 'False' && get(C.Registered) !== 'False';
 }
 
 /**
@@ -174,7 +175,9 @@ export function renderStatus(v: StatusView): string {
   }
   const g = v.doc.gateway;
   const lines = [
-    `gateway ${g?.mcpUrl ?? '-'}  ${v.gatewayReady ? 'ready' : 'NOT READY'}  ${v.doc.gatewayMode ? `${v.doc.gatewayMode.mode} mode (${v.doc.gatewayMode.why})` : ''}   (from ${v.source}${v.doc.summary ? `: ${v.doc.summary}` : ''})`,
+    `gateway ${g?.mcpUrl ?? '-'}  ${v.gatewayReady ? 'ready' : 'NOT READY'}  ` +
+      `${v.doc.gatewayMode ? `${v.doc.gatewayMode.mode} mode (${v.doc.gatewayMode.why})` : ''}   ` +
+      `(from ${v.source}${v.doc.summary ? `: ${v.doc.summary}` : ''})`,
     '',
     table(rows),
   ];

@@ -21,7 +21,13 @@ writeFileSync(join(dir, 'shadow'), 'root:$6$SECRET-HASH:19000:0:99999:7:::\n');
 symlinkSync(join(dir, 'shadow'), join(desired, 'mcp-shadow.yaml'));
 writeFileSync(join(secrets, 'mcp-litellm.env'), 'LITELLM_MASTER_KEY=sk-x\n', { mode: 0o600 });
 writeFileSync(join(desired, 'mcp-x.yaml'), 'image: a:1\ntransport: http\nport: 1\nenvFile: mcp-litellm.env\nmounts: ["nope:/nope"]\n');
-const env = { PATH: process.env['PATH'] ?? '', HOME: dir, XDG_CONFIG_HOME: join(dir, 'cfg'), MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: secrets };
+const env = {
+  PATH: process.env['PATH'] ?? '',
+  HOME: dir,
+  XDG_CONFIG_HOME: join(dir, 'cfg'),
+  MCP_RECONCILER_PROJECTS_ROOT: dir,
+  MCP_RECONCILER_SECRETS_DIR: secrets,
+};
 
 function run(args: string[]): { status: number | null; out: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env, cwd: dir, timeout: 20_000 });
@@ -33,8 +39,16 @@ describe('validate: bad input is a located error with exit 1, never a hang or an
     ['a FIFO as the desired file', ['validate', join(dir, 'fifo.yaml')], /fifo\.yaml:1:1 cannot read: is a FIFO, not a regular file/],
     ['/dev/zero as the desired file', ['validate', '/dev/zero'], /\/dev\/zero:1:1 cannot read: is a character device/],
     ['a FIFO as --config', ['validate', '--config', join(dir, 'fifo.yaml')], /SettingsInvalid|settings file: .*is a FIFO/],
-    ['a FIFO and a symlink to a secret-looking file in the desired dir', ['validate', desired], /mcp-pipe\.yaml:1:1 cannot read: is a FIFO/],
-    ['the gateway env file and a missing mount', ['validate', desired], /mcp-x\.yaml:4:10 envFile: .*is the gateway's env file[^]*mcp-x\.yaml:5:10 mounts\.0: source .*nope does not exist/],
+    [
+      'a FIFO and a symlink to a secret-looking file in the desired dir',
+      ['validate', desired],
+      /mcp-pipe\.yaml:1:1 cannot read: is a FIFO/,
+    ],
+    [
+      'the gateway env file and a missing mount',
+      ['validate', desired],
+      /mcp-x\.yaml:4:10 envFile: .*is the gateway's env file[^]*mcp-x\.yaml:5:10 mounts\.0: source .*nope does not exist/,
+    ],
   ];
   for (const [what, args, expected] of cases) {
     test(what, () => {

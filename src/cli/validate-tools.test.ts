@@ -19,15 +19,19 @@ describe("validate's tools: warnings against the last probe", () => {
       `${F}:4:22 warning: tools.deny.1: delete_* matched none of the 4 tools at the last probe`,
       `${F}:5:18 warning: tools.rename.gone: gone matched none of the 4 tools at the last probe`,
       `${F}:6:26 warning: tools.description.nothing: nothing matched none of the 4 tools at the last probe`,
-      `${F}:4:3 warning: tools: LiteLLM shows files.search as mcp_fs-files.search, which LLM APIs refuse as a tool name ([A-Za-z0-9_-], 64 at most): add tools.rename.files.search`,
+      `${F}:4:3 warning: tools: LiteLLM shows files.search as mcp_fs-files.search, ` +
+        'which LLM APIs refuse as a tool name ([A-Za-z0-9_-], 64 at most): add tools.rename.files.search',
     ]);
     const a = server('tools:\n  allow: ["read_*", "stat_*"]\n');
-    assert.deepEqual(toolPolicyWarnings(a, probed).map(formatIssue), [`${F}:4:21 warning: tools.allow.1: stat_* matched none of the 4 tools at the last probe`]);
+    assert.deepEqual(toolPolicyWarnings(a, probed).map(formatIssue), [
+      `${F}:4:21 warning: tools.allow.1: stat_* matched none of the 4 tools at the last probe`,
+    ]);
   });
 
   test('an exposed name LLM APIs refuse once LiteLLM prefixed it suggests a rename; a rename fixes it', () => {
     assert.deepEqual(toolPolicyWarnings(server('tools:\n  deny: [write_file]\n'), probed).map(formatIssue), [
-      `${F}:4:3 warning: tools: LiteLLM shows files.search as mcp_fs-files.search, which LLM APIs refuse as a tool name ([A-Za-z0-9_-], 64 at most): add tools.rename.files.search`,
+      `${F}:4:3 warning: tools: LiteLLM shows files.search as mcp_fs-files.search, ` +
+        'which LLM APIs refuse as a tool name ([A-Za-z0-9_-], 64 at most): add tools.rename.files.search',
     ]);
     assert.deepEqual(toolPolicyWarnings(server('tools:\n  rename: {files.search: search}\n'), probed), []);
   });

@@ -16,7 +16,10 @@ interface Service {
 }
 
 test('deploy/compose.yaml: no second LiteLLM, the reconciler sees host paths at the same paths', () => {
-  const c = parse(readFileSync(join(repo, 'deploy/compose.yaml'), 'utf8')) as { services: Record<string, Service>; networks: Record<string, { external?: boolean }> };
+  const c = parse(readFileSync(join(repo, 'deploy/compose.yaml'), 'utf8')) as {
+    services: Record<string, Service>;
+    networks: Record<string, { external?: boolean }>;
+  };
   for (const [name, s] of Object.entries(c.services)) {
     assert.ok(!/litellm/i.test(s.image ?? '') && name !== 'litellm', `compose must not start LiteLLM (${name})`);
   }

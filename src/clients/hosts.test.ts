@@ -48,13 +48,21 @@ describe('clients --host: a hostname, an IPv4 or a bracketed IPv6 address, nothi
       assert.equal(checkHost(h), null);
       const url = `http://${h}:4000/mcp/`;
       const shell = renderClient('claude-code', h, 4000).body;
-      const r = spawnSync('bash', ['-c', `claude() { printf '%s\\n' "$@"; }\n${shell}`], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', LITELLM_API_KEY: 'k' } });
+      const r = spawnSync('bash', ['-c', `claude() { printf '%s\\n' "$@"; }\n${shell}`], {
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '', LITELLM_API_KEY: 'k' },
+      });
       assert.equal(r.status, 0, r.stderr);
-      assert.deepEqual(r.stdout.trim().split('\n'), ['mcp', 'add', '--transport', 'http', 'litellm', url, '--header', 'x-litellm-api-key: Bearer k']);
+      assert.deepEqual(
+        r.stdout.trim().split('\n'),
+        ['mcp', 'add', '--transport', 'http', 'litellm', url, '--header', 'x-litellm-api-key: Bearer k'],
+      );
       for (const c of CLIENTS) {
         const out = renderClient(c, h, 4000);
         if (out.format === 'json') assert.ok(JSON.stringify(JSON.parse(out.body)).includes(JSON.stringify(url)));
-        if (out.format === 'toml') assert.equal((parseToml(out.body) as { mcp_servers: { litellm: { url: string } } }).mcp_servers.litellm.url, url);
+        if (out.format === 'toml') {
+          assert.equal((parseToml(out.body) as { mcp_servers: { litellm: { url: string } } }).mcp_servers.litellm.url, url);
+        }
       }
     });
   }

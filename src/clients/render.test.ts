@@ -12,9 +12,15 @@ const key = 'sk-THIS-MUST-NOT-APPEAR';
 describe('client configurations', () => {
   test('claude-code: bash parses it into the documented argv; the key comes from the environment', () => {
     const cmd = renderClient('claude-code', host, 4000).body;
-    const r = spawnSync('bash', ['-c', `claude() { printf '%s\\n' "$@"; }\n${cmd}`], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', LITELLM_API_KEY: key } });
+    const r = spawnSync('bash', ['-c', `claude() { printf '%s\\n' "$@"; }\n${cmd}`], {
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'] ?? '', LITELLM_API_KEY: key },
+    });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n'), ['mcp', 'add', '--transport', 'http', 'litellm', url, '--header', `x-litellm-api-key: Bearer ${key}`]);
+    assert.deepEqual(
+      r.stdout.trim().split('\n'),
+      ['mcp', 'add', '--transport', 'http', 'litellm', url, '--header', `x-litellm-api-key: Bearer ${key}`],
+    );
     assert.ok(!cmd.includes(key));
   });
 

@@ -80,7 +80,10 @@ const EdgeSchema = z
       .string()
       .url()
       .optional()
-      .describe('how LiteLLM reaches the edge; default http://mcp-edge:<port> (LiteLLM on mcp-net); e.g. http://127.0.0.1:8081 for a host LiteLLM'),
+      .describe(
+        'how LiteLLM reaches the edge; default http://mcp-edge:<port> (LiteLLM on mcp-net); ' +
+          'e.g. http://127.0.0.1:8081 for a host LiteLLM',
+      ),
     networks: z
       .array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/))
       .default([])

@@ -35,7 +35,9 @@ export interface DbInitReport {
   passwords: { role: string; file: string; key: string; state: 'new' | 'kept' }[];
 }
 
-const SERVER_FILE_ROLES = ['pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program', 'pg_read_all_data', 'pg_write_all_data'];
+const SERVER_FILE_ROLES = [
+  'pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program', 'pg_read_all_data', 'pg_write_all_data',
+];
 
 function password(): string {
   return randomBytes(24).toString('hex');
@@ -112,7 +114,11 @@ export async function dbInit(input: DbInitOptions): Promise<DbInitReport> {
     try {
       await c.connect();
     } catch (err) {
-      throw new ReconcilerError(ErrorCode.SettingsInvalid, `cannot connect to ${u.host}/${database} as ${decodeURIComponent(u.username) || '(default user)'}: ${errorMessage(err)}`, { cause: err });
+      throw new ReconcilerError(
+        ErrorCode.SettingsInvalid,
+        `cannot connect to ${u.host}/${database} as ${decodeURIComponent(u.username) || '(default user)'}: ${errorMessage(err)}`,
+        { cause: err },
+      );
     }
     return c;
   };
@@ -147,9 +153,13 @@ export async function dbInit(input: DbInitOptions): Promise<DbInitReport> {
       );
       const r = me.rows[0];
       if (!r || !(r.rolsuper || (r.rolcreaterole && r.rolcreatedb))) {
-        throw new ReconcilerError(ErrorCode.SettingsInvalid, `${r?.rolname ?? 'this user'} needs SUPERUSER, or CREATEROLE and CREATEDB, to run db init; nothing was changed`);
+        throw new ReconcilerError(
+          ErrorCode.SettingsInvalid,
+          `${r?.rolname ?? 'this user'} needs SUPERUSER, or CREATEROLE and CREATEDB, to run db init; nothing was changed`,
+        );
       }
-      const roleExists = async (name: string): Promise<boolean> => (await c.query('select 1 from pg_roles where rolname = $1', [name])).rowCount === 1;
+      const roleExists = async (name: string): Promise<boolean> =>
+        (await c.query('select 1 from pg_roles where rolname = $1', [name])).rowCount === 1;
 
       const llPw = existingPassword(o.litellmEnvFile, 'DATABASE_URL', o.litellmRole);
       const roPw = existingPassword(o.readonlyEnvFile, 'DSN', o.readonlyRole);
@@ -183,7 +193,8 @@ export async function dbInit(input: DbInitOptions): Promise<DbInitReport> {
         await c.query(`alter role ${o.readonlyRole} set statement_timeout = ${quoteLiteral(o.statementTimeout)}`);
         await c.query(`alter role ${o.readonlyRole} set idle_in_transaction_session_timeout = '60s'`);
         const granted = await c.query<{ rolname: string }>(
-          `select r.rolname from pg_auth_members m join pg_roles r on r.oid = m.roleid join pg_roles u on u.oid = m.member where u.rolname = $1 and r.rolname = any($2)`,
+          `select r.rolname from pg_auth_members m join pg_roles r on r.oid = m.roleid ` +
+            `join pg_roles u on u.oid = m.member where u.rolname = $1 and r.rolname = any($2)`,
           [o.readonlyRole, SERVER_FILE_ROLES],
         );
         for (const g of granted.rows) {

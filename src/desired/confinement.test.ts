@@ -41,16 +41,44 @@ const F = 'desired-state/mcp-x.yaml';
 
 describe('secrets confinement: a server gets its own env file or one inside secretsDir it names', () => {
   const refused: [string, string, string][] = [
-    ["the gateway's env file", 'envFile: mcp-litellm.env\n', `${F}:4:10 envFile: ${join(secrets, 'mcp-litellm.env')} is the gateway's env file`],
-    ["the gateway's env file even as shared", 'envFile: {path: mcp-litellm.env, shared: true}\n', `${F}:4:17 envFile.path: ${join(secrets, 'mcp-litellm.env')} is the gateway's env file`],
-    ["a symlink to the gateway's env file", 'envFile: innocent.env\n', `${F}:4:10 envFile: ${join(secrets, 'innocent.env')} is the gateway's env file`],
+    [
+      "the gateway's env file",
+      'envFile: mcp-litellm.env\n',
+      `${F}:4:10 envFile: ${join(secrets, 'mcp-litellm.env')} is the gateway's env file`,
+    ],
+    [
+      "the gateway's env file even as shared",
+      'envFile: {path: mcp-litellm.env, shared: true}\n',
+      `${F}:4:17 envFile.path: ${join(secrets, 'mcp-litellm.env')} is the gateway's env file`,
+    ],
+    [
+      "a symlink to the gateway's env file",
+      'envFile: innocent.env\n',
+      `${F}:4:10 envFile: ${join(secrets, 'innocent.env')} is the gateway's env file`,
+    ],
     ["another server's env file", 'envFile: mcp-y.env\n', `${F}:4:10 envFile: mcp-y.env is server "y"'s env file`],
-    ['a symlink leading out of secretsDir', 'envFile: escape.env\n', `${F}:4:10 envFile: ${join(secrets, 'escape.env')} resolves outside the secrets dir`],
+    [
+      'a symlink leading out of secretsDir',
+      'envFile: escape.env\n',
+      `${F}:4:10 envFile: ${join(secrets, 'escape.env')} resolves outside the secrets dir`,
+    ],
     ['a missing file', 'envFile: nope.env\n', `${F}:4:10 envFile: ${join(secrets, 'nope.env')} does not exist`],
-    ['a file others can read', 'envFile: open.env\n', `${F}:4:10 envFile: ${join(secrets, 'open.env')} is readable by group or others (mode 644)`],
+    [
+      'a file others can read',
+      'envFile: open.env\n',
+      `${F}:4:10 envFile: ${join(secrets, 'open.env')} is readable by group or others (mode 644)`,
+    ],
     ['a FIFO', 'envFile: fifo.env\n', `${F}:4:10 envFile: ${join(secrets, 'fifo.env')} is a FIFO, not a regular file`],
-    ['a mount source through a symlink to /', 'mounts: ["root/etc:/x"]\n', `${F}:4:10 mounts.0: source ${join(projects, 'x', 'root/etc')} resolves outside the server folder`],
-    ['a missing mount source', 'mounts: ["config.toml:/a", "missing.toml:/b"]\n', `${F}:4:28 mounts.1: source ${join(projects, 'x', 'missing.toml')} does not exist`],
+    [
+      'a mount source through a symlink to /',
+      'mounts: ["root/etc:/x"]\n',
+      `${F}:4:10 mounts.0: source ${join(projects, 'x', 'root/etc')} resolves outside the server folder`,
+    ],
+    [
+      'a missing mount source',
+      'mounts: ["config.toml:/a", "missing.toml:/b"]\n',
+      `${F}:4:28 mounts.1: source ${join(projects, 'x', 'missing.toml')} does not exist`,
+    ],
   ];
   for (const [what, extra, expected] of refused) {
     test(`refuses ${what}, located, in validate and at apply`, () => {
@@ -106,27 +134,43 @@ describe("the gateway's env file, the digest key and other servers' files never 
   const issues = (extra: string, name = 'x', s = gw): string[] => checkServerInputs(s, server(extra, name)).map(formatIssue);
 
   test("the configured gateway env file, under any name, is refused", () => {
-    assert.deepEqual(issues('envFile: gw.env\n'), [`${F}:4:10 envFile: ${join(secrets, 'gw.env')} is the gateway's env file (master key, database URL); it is never given to an MCP server`]);
+    assert.deepEqual(issues('envFile: gw.env\n'), [
+      `${F}:4:10 envFile: ${join(secrets, 'gw.env')} is the gateway's env file (master key, database URL); ` +
+        'it is never given to an MCP server',
+    ]);
   });
 
   test('a symlink to a file named <prefix>litellm.env is refused as the gateway\'s', () => {
-    assert.deepEqual(issues('envFile: alias-gw.env\n'), [`${F}:4:10 envFile: ${join(secrets, 'alias-gw.env')} is the gateway's env file (master key, database URL); it is never given to an MCP server`]);
+    assert.deepEqual(issues('envFile: alias-gw.env\n'), [
+      `${F}:4:10 envFile: ${join(secrets, 'alias-gw.env')} is the gateway's env file (master key, database URL); ` +
+        'it is never given to an MCP server',
+    ]);
   });
 
   test('a path named <prefix>litellm.env is refused as the gateway\'s, wherever it leads', () => {
-    assert.deepEqual(issues('envFile: sub2/mcp-litellm.env\n'), [`${F}:4:10 envFile: ${join(secrets, 'sub2', 'mcp-litellm.env')} is the gateway's env file (master key, database URL); it is never given to an MCP server`]);
+    assert.deepEqual(issues('envFile: sub2/mcp-litellm.env\n'), [
+      `${F}:4:10 envFile: ${join(secrets, 'sub2', 'mcp-litellm.env')} is the gateway's env file (master key, database URL); ` +
+        'it is never given to an MCP server',
+    ]);
   });
 
   test("the reconciler's digest key is refused", () => {
-    assert.deepEqual(issues('envFile: .mcp-reconciler-digest.key\n'), [`${F}:4:10 envFile: ${join(secrets, '.mcp-reconciler-digest.key')} is the reconciler's digest key; never given to a server`]);
+    assert.deepEqual(issues('envFile: .mcp-reconciler-digest.key\n'), [
+      `${F}:4:10 envFile: ${join(secrets, '.mcp-reconciler-digest.key')} is the reconciler's digest key; never given to a server`,
+    ]);
   });
 
   test("a symlink to another server's env file is refused as that server's", () => {
-    assert.deepEqual(issues('envFile: alias-y.env\n'), [`${F}:4:10 envFile: mcp-y.env is server "y"'s env file; to share it on purpose write envFile: {path: alias-y.env, shared: true}`]);
+    assert.deepEqual(issues('envFile: alias-y.env\n'), [
+      `${F}:4:10 envFile: mcp-y.env is server "y"'s env file; to share it on purpose write envFile: {path: alias-y.env, shared: true}`,
+    ]);
   });
 
   test("a server's own default env file that is a symlink to another server's is refused, naming the shared: true fix", () => {
-    assert.deepEqual(issues('', 'z'), ['desired-state/mcp-z.yaml:1:1 envFile: mcp-y.env is server "y"\'s env file; to share it on purpose write envFile: {path: mcp-y.env, shared: true}']);
+    assert.deepEqual(issues('', 'z'), [
+      'desired-state/mcp-z.yaml:1:1 envFile: mcp-y.env is server "y"\'s env file; ' +
+        'to share it on purpose write envFile: {path: mcp-y.env, shared: true}',
+    ]);
   });
 
   test("a server's env file resolves while the gateway's env file does not exist yet", () => {

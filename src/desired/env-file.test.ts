@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_ENV_BYTES, assertPrivateFile, checkPrivate, loadOrCreateDigestKey, parseEnvFile, readEnvFile, readSecretsFile } from './env-file.js';
+import {
+  MAX_ENV_BYTES, assertPrivateFile, checkPrivate, loadOrCreateDigestKey, parseEnvFile, readEnvFile, readSecretsFile,
+} from './env-file.js';
 
 const entries = (text: string): [string, string][] => Object.entries(parseEnvFile(text));
 
@@ -68,7 +70,10 @@ describe('a secrets file is read only when it is private, regular and small', ()
   test('a refused secrets file is a SecretsFileUnsafe error located at the file, naming the fix', () => {
     const p = file('open.env', 'A=leaked\n', 0o644);
     assert.throws(() => readSecretsFile(p), (e: unknown) => {
-      assert.deepEqual({ code: (e as { code: string }).code, location: (e as { location: string }).location }, { code: 'SecretsFileUnsafe', location: p });
+      assert.deepEqual(
+        { code: (e as { code: string }).code, location: (e as { location: string }).location },
+        { code: 'SecretsFileUnsafe', location: p },
+      );
       assert.match((e as Error).message, /mode 644\); fix: chmod 600/);
       return true;
     });
@@ -77,7 +82,10 @@ describe('a secrets file is read only when it is private, regular and small', ()
   test('a secrets file over the size cap is a SecretsFileUnsafe error located at the file', () => {
     const p = file('big.env', `A=${'x'.repeat(MAX_ENV_BYTES)}\n`);
     assert.throws(() => readSecretsFile(p), (e: unknown) => {
-      assert.deepEqual({ code: (e as { code: string }).code, location: (e as { location: string }).location }, { code: 'SecretsFileUnsafe', location: p });
+      assert.deepEqual(
+        { code: (e as { code: string }).code, location: (e as { location: string }).location },
+        { code: 'SecretsFileUnsafe', location: p },
+      );
       assert.match((e as Error).message, /is larger than 65536 bytes/);
       return true;
     });
@@ -85,7 +93,10 @@ describe('a secrets file is read only when it is private, regular and small', ()
 
   test('a secrets file owned by another user is a SecretsFileUnsafe error located at the file, naming the chown fix', () => {
     assert.throws(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, 1001), (e: unknown) => {
-      assert.deepEqual({ code: (e as { code: string }).code, location: (e as { location: string }).location }, { code: 'SecretsFileUnsafe', location: '/s/mcp-x.env' });
+      assert.deepEqual(
+        { code: (e as { code: string }).code, location: (e as { location: string }).location },
+        { code: 'SecretsFileUnsafe', location: '/s/mcp-x.env' },
+      );
       assert.equal((e as Error).message, '/s/mcp-x.env belongs to uid 1000, not to this user (uid 1001); fix: chown');
       return true;
     });
@@ -93,7 +104,10 @@ describe('a secrets file is read only when it is private, regular and small', ()
 
   test('a group-readable secrets file is a SecretsFileUnsafe error located at the file', () => {
     assert.throws(() => checkPrivate('/s/mcp-x.env', { mode: 0o100640, uid: 0 }, 0), (e: unknown) => {
-      assert.deepEqual({ code: (e as { code: string }).code, location: (e as { location: string }).location }, { code: 'SecretsFileUnsafe', location: '/s/mcp-x.env' });
+      assert.deepEqual(
+        { code: (e as { code: string }).code, location: (e as { location: string }).location },
+        { code: 'SecretsFileUnsafe', location: '/s/mcp-x.env' },
+      );
       return true;
     });
   });

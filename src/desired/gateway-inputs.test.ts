@@ -25,7 +25,9 @@ describe('the gateway container', () => {
   test('reads config.yaml read-only, runs one worker, is labelled as our gateway, and restarts unless stopped', () => {
     const { settings } = stack();
     const g = gatewaySpec(settings);
-    assert.deepEqual(g.cmd, ['--config', '/app/litellm/config.yaml', '--port', String(settings.gateway.containerPort), '--num_workers', '1']);
+    assert.deepEqual(g.cmd, [
+      '--config', '/app/litellm/config.yaml', '--port', String(settings.gateway.containerPort), '--num_workers', '1',
+    ]);
     assert.deepEqual(g.binds[0], `${join(settings.projectsRoot, 'litellm')}:/app/litellm:ro`);
     assert.equal(g.labels['io.mcp-reconciler.role'], 'gateway');
     assert.equal(g.labels['io.mcp-reconciler.managed-by'], 'mcp-reconciler');
@@ -33,7 +35,11 @@ describe('the gateway container', () => {
     assert.deepEqual(g.envFiles, [settings.gateway.envFile]);
     assert.deepEqual(g.publish, { hostIp: settings.gateway.hostIp, hostPort: settings.gateway.hostPort });
     assert.deepEqual(g.networks, [{ name: settings.network, aliases: ['mcp-litellm'] }]);
-    assert.deepEqual([g.hardening.readOnlyRootFilesystem, g.hardening.memoryBytes, g.hardening.pids], [false, 2 * 1024 ** 3, 512], 'LiteLLM writes below its install folder');
+    assert.deepEqual(
+      [g.hardening.readOnlyRootFilesystem, g.hardening.memoryBytes, g.hardening.pids],
+      [false, 2 * 1024 ** 3, 512],
+      'LiteLLM writes below its install folder',
+    );
     assert.match(g.secretDigest ?? '', /^[0-9a-f]{32}$/);
     assert.ok(!JSON.stringify(g).includes('sk-gateway-secret'), 'the master key is never in the spec');
   });
@@ -61,7 +67,10 @@ describe('the gateway env file (master key) must exist and be private', () => {
   test('a missing file is a problem that says how to create it', () => {
     const { secrets, settings } = stack();
     rmSync(join(secrets, 'mcp-litellm.env'));
-    assert.equal(gatewayProblem(settings), `gateway env file ${settings.gateway.envFile} is missing; create it (chmod 600) with LITELLM_MASTER_KEY=sk-...`);
+    assert.equal(
+      gatewayProblem(settings),
+      `gateway env file ${settings.gateway.envFile} is missing; create it (chmod 600) with LITELLM_MASTER_KEY=sk-...`,
+    );
   });
 
   test('a file group or others may read is a problem naming the chmod, never the content; mode 600 is none', () => {
@@ -80,7 +89,9 @@ describe('upstream credentials (auth:) on the gateway', () => {
     writeFileSync(join(secrets, 'mcp-my-srv.env'), 'TOKEN=t-1\n', { mode: 0o600 });
     const m = resolveServer(settings, desired('my-srv', AUTH));
     assert.deepEqual(m.auth, { type: 'bearer_token', file: join(secrets, 'mcp-my-srv.env'), key: 'TOKEN', gatewayVar: 'MCP_AUTH_MY_SRV' });
-    assert.deepEqual(gatewaySpec(settings, [m]).envFromFiles, [{ file: join(secrets, 'mcp-my-srv.env'), key: 'TOKEN', as: 'MCP_AUTH_MY_SRV' }]);
+    assert.deepEqual(gatewaySpec(settings, [m]).envFromFiles, [
+      { file: join(secrets, 'mcp-my-srv.env'), key: 'TOKEN', as: 'MCP_AUTH_MY_SRV' },
+    ]);
     assert.equal(gatewaySpec(settings, []).envFromFiles, undefined);
   });
 

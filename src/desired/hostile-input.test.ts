@@ -35,24 +35,52 @@ describe('validate refuses what would weaken hardening or fail later in Docker',
     ['data on the tmpfs itself', `${HTTP}data: /tmp\n`, `${F}:4:7 data: /tmp is already a mount target`],
     ['two mounts on one target', `${HTTP}mounts: ["a:/x", "b:/x"]\n`, `${F}:4:18 mounts.1: /x is already a mount target`],
     ['a mount on /etc', `${HTTP}mounts: ["a:/etc"]\n`, `${F}:4:10 mounts.0: target: not the system folder /etc`],
-    ['.. in path (routes to another server)', 'image: a:1\ntransport: http\nport: 1\npath: /../../mcp-other/3000/mcp\n', `${F}:4:7 path: no . or .. segments`],
+    [
+      '.. in path (routes to another server)',
+      'image: a:1\ntransport: http\nport: 1\npath: /../../mcp-other/3000/mcp\n',
+      `${F}:4:7 path: no . or .. segments`,
+    ],
     ['encoded .. in path', `${HTTP}path: /%2e%2e/mcp-other/3000/mcp\n`, `${F}:4:7 path: no . or .. segments`],
     ['NUL in image', 'image: "a:1\\0"\ntransport: http\nport: 1\n', `${F}:1:8 image: an image reference has no spaces`],
     ['NUL in an env value', `${HTTP}env:\n  A: "x\\0y"\n`, `${F}:5:6 env.A: contains a NUL byte`],
     ['NUL in command', `${HTTP}command: ["a\\0"]\n`, `${F}:4:11 command.0: contains a NUL byte`],
-    ['auth on a stdio server', 'image: a:1\ntransport: stdio\nauth:\n  type: bearer_token\n  secret: T\n', `${F}:4:3 auth: a stdio server takes no credential`],
+    [
+      'auth on a stdio server',
+      'image: a:1\ntransport: stdio\nauth:\n  type: bearer_token\n  secret: T\n',
+      `${F}:4:3 auth: a stdio server takes no credential`,
+    ],
     ['uppercase image name', 'image: Mcp/Everything:1\ntransport: http\nport: 1\n', `${F}:1:8 image: not a Docker image reference`],
-    ['a tag over 128 characters', `image: a:${'t'.repeat(129)}\ntransport: http\nport: 1\n`, `${F}:1:8 image: not a Docker image reference`],
-    ['a short sha256 digest', 'image: a@sha256:abcdef0123456789abcdef0123456789\ntransport: http\nport: 1\n', `${F}:1:8 image: a sha256 digest has exactly 64 hex digits`],
-    ['an image name over 255 characters', `image: ${'a/'.repeat(128)}a:1\ntransport: http\nport: 1\n`, `${F}:1:8 image: the image name has more than 255 characters`],
-    ['os.environ/ in description', `${HTTP}description: os.environ/LITELLM_MASTER_KEY\n`, `${F}:4:14 description: must not contain os.environ/`],
+    [
+      'a tag over 128 characters',
+      `image: a:${'t'.repeat(129)}\ntransport: http\nport: 1\n`,
+      `${F}:1:8 image: not a Docker image reference`,
+    ],
+    [
+      'a short sha256 digest',
+      'image: a@sha256:abcdef0123456789abcdef0123456789\ntransport: http\nport: 1\n',
+      `${F}:1:8 image: a sha256 digest has exactly 64 hex digits`,
+    ],
+    [
+      'an image name over 255 characters',
+      `image: ${'a/'.repeat(128)}a:1\ntransport: http\nport: 1\n`,
+      `${F}:1:8 image: the image name has more than 255 characters`,
+    ],
+    [
+      'os.environ/ in description',
+      `${HTTP}description: os.environ/LITELLM_MASTER_KEY\n`,
+      `${F}:4:14 description: must not contain os.environ/`,
+    ],
     ['os.environ/ in path', `${HTTP}path: /os.environ/X\n`, `${F}:4:7 path: must not contain os.environ/`],
     ['a __proto__ key', `${HTTP}env:\n  __proto__: x\n`, `${F}:5:3 env.__proto__: reserved key; not allowed`],
     ['a constructor key', `${HTTP}constructor: x\n`, `${F}:4:1 constructor: reserved key; not allowed`],
     ['a top-level __proto__', `__proto__: {image: b}\n${HTTP}`, `${F}:1:1 __proto__: reserved key; not allowed`],
     ['an absolute envFile', `${HTTP}envFile: /etc/shadow\n`, `${F}:4:10 envFile: a file name inside the secrets dir, not an absolute path`],
     ['.. in envFile', `${HTTP}envFile: ../outside/x.env\n`, `${F}:4:10 envFile: a file name inside the secrets dir: no ..`],
-    ['envFile shared: false is not an opt-in', `${HTTP}envFile: {path: mcp-y.env, shared: false}\n`, `${F}:4:10 envFile: shared: expected one of true`],
+    [
+      'envFile shared: false is not an opt-in',
+      `${HTTP}envFile: {path: mcp-y.env, shared: false}\n`,
+      `${F}:4:10 envFile: shared: expected one of true`,
+    ],
     ['user: root is a warning', `${HTTP}security:\n  user: root\n`, `${F}:5:9 warning: security.user: runs as root`],
     ['user: 0:0 is a warning', `${HTTP}security:\n  user: "0:0"\n`, `${F}:5:9 warning: security.user: runs as root`],
   ];
@@ -68,7 +96,10 @@ describe('validate refuses what would weaken hardening or fail later in Docker',
     ['capAdd NET_ADMIN with a written reason', `${HTTP}security:\n  capAdd: [NET_ADMIN]\n  reason: manages a WireGuard interface\n`],
     ['data outside the tmpfs', `${HTTP}data: /data\n`],
     ['data on /tmp when the root filesystem is writable', `${HTTP}data: /tmp\nsecurity:\n  readOnlyRootFilesystem: false\n`],
-    ['a registry with a port, a tag and a digest', `image: registry.lan:5000/team/app_x:1.2-b@sha256:${'a'.repeat(64)}\ntransport: http\nport: 1\n`],
+    [
+      'a registry with a port, a tag and a digest',
+      `image: registry.lan:5000/team/app_x:1.2-b@sha256:${'a'.repeat(64)}\ntransport: http\nport: 1\n`,
+    ],
     ['a path with a query', `${HTTP}path: /mcp?profile=x\n`],
     ['an envFile inside the secrets dir', `${HTTP}envFile: github/token.env\n`],
     ['a shared envFile', `${HTTP}envFile: {path: mcp-y.env, shared: true}\n`],
@@ -155,7 +186,9 @@ describe('the YAML reader: what a StrykerJS run found unchecked', () => {
   };
 
   test('with a syntax error only the syntax errors are reported (no duplicate-key check on a broken document)', () => {
-    assert.deepEqual(located(`${HTTP}port: 2\nimage: [a\n`), [`error ${F}:6:1 Flow sequence in block collection must be sufficiently indented and end with a ]`]);
+    assert.deepEqual(located(`${HTTP}port: 2\nimage: [a\n`), [
+      `error ${F}:6:1 Flow sequence in block collection must be sufficiently indented and end with a ]`,
+    ]);
   });
 
   test('with a duplicate key the aliases are not expanded (only the duplicate is reported)', () => {

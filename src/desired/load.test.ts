@@ -25,7 +25,11 @@ describe('desired file validation', () => {
   });
 
   const cases: [string, string, string][] = [
-    ['bad transport, located at the value', 'image: a:1\nport: 1\ntransport: websocket\n', `${F}:3:12 transport: expected one of http, sse, stdio`],
+    [
+      'bad transport, located at the value',
+      'image: a:1\nport: 1\ntransport: websocket\n',
+      `${F}:3:12 transport: expected one of http, sse, stdio`,
+    ],
     ['unknown key with a suggestion', 'imgae: a:1\ntransport: http\nport: 1\n', `${F}:1:1 imgae: unknown key (did you mean "image"?)`],
     [
       'missing image',
@@ -36,10 +40,26 @@ describe('desired file validation', () => {
     ['port required for http', 'image: a:1\ntransport: http\n', `${F}:1:1 port: required for transport http`],
     ['port has the wrong type', 'image: a:1\ntransport: http\nport: "x"\n', `${F}:3:7 port: expected number`],
     ['stdio has no port', 'image: a:1\ntransport: stdio\nport: 3\n', `${F}:3:7 port: a stdio server has no port or path`],
-    ['name must match the file', 'name: y\nimage: a:1\ntransport: http\nport: 1\n', `${F}:1:7 name: "y" does not match the file name (expected "x")`],
-    ['mount outside the server folder', 'image: a:1\ntransport: http\nport: 1\nmounts: ["../../etc/passwd:/x"]\n', `${F}:4:10 mounts.0: the source must be relative to the server folder <projectsRoot>/<name>/ and stay inside it`],
-    ['absolute mount source', 'image: a:1\ntransport: http\nport: 1\nmounts: ["/etc:/x:ro"]\n', `${F}:4:10 mounts.0: the source must be relative to the server folder <projectsRoot>/<name>/ and stay inside it`],
-    ['env value must be scalar', 'image: a:1\ntransport: http\nport: 1\nenv:\n  A: [1]\n', `${F}:5:6 env.A: expected string, number or boolean`],
+    [
+      'name must match the file',
+      'name: y\nimage: a:1\ntransport: http\nport: 1\n',
+      `${F}:1:7 name: "y" does not match the file name (expected "x")`,
+    ],
+    [
+      'mount outside the server folder',
+      'image: a:1\ntransport: http\nport: 1\nmounts: ["../../etc/passwd:/x"]\n',
+      `${F}:4:10 mounts.0: the source must be relative to the server folder <projectsRoot>/<name>/ and stay inside it`,
+    ],
+    [
+      'absolute mount source',
+      'image: a:1\ntransport: http\nport: 1\nmounts: ["/etc:/x:ro"]\n',
+      `${F}:4:10 mounts.0: the source must be relative to the server folder <projectsRoot>/<name>/ and stay inside it`,
+    ],
+    [
+      'env value must be scalar',
+      'image: a:1\ntransport: http\nport: 1\nenv:\n  A: [1]\n',
+      `${F}:5:6 env.A: expected string, number or boolean`,
+    ],
     ['YAML syntax error', 'image: [a\n', `${F}:2:1 Flow sequence in block collection must be sufficiently indented and end with a ]`],
     ['not a mapping', '- a\n- b\n', `${F}:1:1 expected a mapping of settings (see schema/desired-state.schema.json)`],
     ['duplicate key', 'image: a:1\nimage: b:1\ntransport: http\nport: 1\n', `${F}:2:1 image: Map keys must be unique`],
@@ -51,7 +71,15 @@ describe('desired file validation', () => {
   }
 
   test('an alias bomb is refused with a located error, not expanded', () => {
-    const bomb = ['a: &a [x,x,x,x,x,x,x,x,x,x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`)].join('\n');
+    const bomb = [
+      'a: &a [x,x,x,x,x,x,x,x,x,x]',
+      ...Array.from({ length: 8 }, (_, i) =>
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [` +
+          `*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},` +
+          `*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},` +
+          `*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},` +
+          `*${String.fromCharCode(97 + i)}]`),
+    ].join('\n');
     const e = errors(bomb);
     assert.equal(e.length, 1);
     assert.match(e[0] as string, /^desired-state\/mcp-x\.yaml:1:1 .*alias/i);
@@ -138,7 +166,8 @@ describe('what a desired file means, problem by problem', () => {
   });
 
   test('an image without a tag, or with only a registry port, floats like :latest; a tag or a digest pins it', () => {
-    const floats = (image: string): boolean => all(`image: ${image}\ntransport: http\nport: 1\n`).some((i) => i.includes('floats (:latest)'));
+    const floats = (image: string): boolean =>
+      all(`image: ${image}\ntransport: http\nport: 1\n`).some((i) => i.includes('floats (:latest)'));
     assert.deepEqual(['mcp/x', 'registry:5000/mcp/x', 'mcp/x:latest'].map(floats), [true, true, true]);
     assert.deepEqual(['mcp/x:1.2', 'registry:5000/mcp/x:2', `mcp/x@sha256:${'a'.repeat(64)}`].map(floats), [false, false, false]);
   });
@@ -152,8 +181,8 @@ describe('what a desired file means, problem by problem', () => {
 
 describe('which files in the desired dir are desired state', () => {
   test('editor leftovers and partial writes are never desired state', () => {
-    const ignored = ['.mcp-x.yaml', 'mcp-x.yaml~', 'mcp-x.yaml.swp', 'mcp-x.yaml.swx', 'mcp-x.yaml.tmp', 'mcp-x.yaml.bak', 'mcp-x.yaml.orig',
-      'mcp-x.yaml.part', 'mcp-x.tmp.yaml'];
+    const ignored = ['.mcp-x.yaml', 'mcp-x.yaml~', 'mcp-x.yaml.swp', 'mcp-x.yaml.swx', 'mcp-x.yaml.tmp', 'mcp-x.yaml.bak',
+      'mcp-x.yaml.orig', 'mcp-x.yaml.part', 'mcp-x.tmp.yaml'];
     assert.deepEqual(ignored.filter((f) => !isIgnoredFileName(f)), []);
     assert.deepEqual(['mcp-x.yaml', 'mcp-x.yml', 'mcp-swp.yaml', 'mcp-tmp.yaml', 'mcp-x.yaml.d'].filter(isIgnoredFileName), []);
   });
@@ -197,7 +226,10 @@ describe('which files in the desired dir are desired state', () => {
   test('an unreadable file keeps its server name only when the name is usable', () => {
     const dir = mkdtempSync(join(tmpdir(), 'desired-'));
     for (const f of ['mcp-ok.yaml', 'mcp-litellm.yaml', 'other.yaml']) execFileSync('mkfifo', [join(dir, f)]);
-    assert.deepEqual(loadDesiredDir(dir, dir).invalid.map((i) => [i.file, i.name]), [['mcp-litellm.yaml', null], ['mcp-ok.yaml', 'ok'], ['other.yaml', null]]);
+    assert.deepEqual(
+      loadDesiredDir(dir, dir).invalid.map((i) => [i.file, i.name]),
+      [['mcp-litellm.yaml', null], ['mcp-ok.yaml', 'ok'], ['other.yaml', null]],
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -257,11 +289,19 @@ describe('schema problems are short, located messages', () => {
   test('an unknown key suggests the closest known key at its level, case-insensitively, only when it is close', () => {
     assert.deepEqual(all(`${H}IMAGE: x\n`), ['f.yaml:4:1 IMAGE: unknown key (did you mean "image"?)']);
     assert.deepEqual(all(`${H}security:\n  memroy: 1g\n`), ['f.yaml:5:3 security.memroy: unknown key (did you mean "memory"?)']);
-    assert.deepEqual(all(`${H}health: {intervalSecs: 5}\n`), ['f.yaml:4:10 health.intervalSecs: unknown key (did you mean "intervalSeconds"?)']);
-    assert.deepEqual(all(`${H}auth: {type: basic, secret: A, sekret: 1}\n`), ['f.yaml:4:32 auth.sekret: unknown key (did you mean "secret"?)']);
+    assert.deepEqual(all(`${H}health: {intervalSecs: 5}\n`), [
+      'f.yaml:4:10 health.intervalSecs: unknown key (did you mean "intervalSeconds"?)',
+    ]);
+    assert.deepEqual(all(`${H}auth: {type: basic, secret: A, sekret: 1}\n`), [
+      'f.yaml:4:32 auth.sekret: unknown key (did you mean "secret"?)',
+    ]);
     // Up to a third of the word's length may differ (at least 2): 3 edits in 14 letters, not in 10 or 8.
     assert.deepEqual(all(`${H}descriptionxyz: 1\n`), ['f.yaml:4:1 descriptionxyz: unknown key (did you mean "description"?)']);
-    assert.deepEqual(all(`${H}descripxyz: 1\nimagexyz: 1\nzzzzzz: 1\n`), ['f.yaml:4:1 descripxyz: unknown key', 'f.yaml:5:1 imagexyz: unknown key', 'f.yaml:6:1 zzzzzz: unknown key']);
+    assert.deepEqual(all(`${H}descripxyz: 1\nimagexyz: 1\nzzzzzz: 1\n`), [
+      'f.yaml:4:1 descripxyz: unknown key',
+      'f.yaml:5:1 imagexyz: unknown key',
+      'f.yaml:6:1 zzzzzz: unknown key',
+    ]);
     assert.deepEqual(all(`${H}envFile: {path: a, shared: true, x: 1}\n`), ['f.yaml:4:34 envFile.x: unknown key']);
   });
 
@@ -310,27 +350,43 @@ describe('what a StrykerJS run of load.ts found unchecked', () => {
     assert.deepEqual(severities(ok, 'server.yaml'), ['error file name must be mcp-<name>.yaml']);
     assert.deepEqual(severities('- a\n'), ['error expected a mapping of settings (see schema/desired-state.schema.json)']);
     assert.deepEqual(severities(`name: y\n${ok}`), ['error "y" does not match the file name (expected "x")']);
-    assert.deepEqual(severities('image: a\ntransport: http\nport: 1\n'), ['warning "a" floats (:latest); pin a version tag or digest so a pull cannot change what runs']);
+    assert.deepEqual(severities('image: a\ntransport: http\nport: 1\n'), [
+      'warning "a" floats (:latest); pin a version tag or digest so a pull cannot change what runs',
+    ]);
   });
 
-  test('where each field is, for errors found later (env file, auth, transport, url, build, package, networks, user, data, mounts, tools)', () => {
+  test('where each field is, for errors found later ' +
+    '(env file, auth, transport, url, build, package, networks, user, data, mounts, tools)', () => {
     const text = [
       'image: a:1', 'transport: http', 'port: 1', 'envFile:', '  path: mcp-y.env', '  shared: true', 'auth:', '  type: bearer_token',
       '  secret: TOKEN', 'networks: [lan]', 'security:', '  user: "1000"', 'data: /data', 'mounts: ["a:/a", "b:/b"]', 'tools:',
       '  allow: [x, y]', '  deny: [z]', '  rename: {x: xx}', '  description: {y: why}', '',
     ].join('\n');
     assert.deepEqual(parseDesiredFile(text, F, 'mcp-x.yaml').server?.positions, {
-      envFile: { line: 5, col: 3 }, 'envFile.path': { line: 5, col: 9 }, 'auth.secret': { line: 9, col: 11 }, transport: { line: 2, col: 12 },
+      envFile: { line: 5, col: 3 }, 'envFile.path': { line: 5, col: 9 }, 'auth.secret': { line: 9, col: 11 },
+      transport: { line: 2, col: 12 },
       url: { line: 1, col: 1 }, build: { line: 1, col: 1 }, package: { line: 1, col: 1 },
-      'build.context': { line: 1, col: 1 }, 'build.dockerfile': { line: 1, col: 1 }, networks: { line: 10, col: 11 }, 'security.user': { line: 12, col: 9 }, data: { line: 13, col: 7 },
-      'mounts.0': { line: 14, col: 10 }, 'mounts.1': { line: 14, col: 18 }, tools: { line: 16, col: 3 }, 'tools.allow.0': { line: 16, col: 11 },
+      'build.context': { line: 1, col: 1 }, 'build.dockerfile': { line: 1, col: 1 }, networks: { line: 10, col: 11 },
+      'security.user': { line: 12, col: 9 }, data: { line: 13, col: 7 },
+      'mounts.0': { line: 14, col: 10 }, 'mounts.1': { line: 14, col: 18 }, tools: { line: 16, col: 3 },
+      'tools.allow.0': { line: 16, col: 11 },
       'tools.allow.1': { line: 16, col: 14 }, 'tools.deny.0': { line: 17, col: 10 }, 'tools.rename.x': { line: 18, col: 15 },
       'tools.description.y': { line: 19, col: 20 },
     });
-    assert.deepEqual(parseDesiredFile('transport: http\nurl: https://h/mcp\n', F, 'mcp-x.yaml').server?.positions['url'], { line: 2, col: 6 });
-    const built = parseDesiredFile('transport: stdio\nbuild:\n  context: app\n  dockerfile: Dockerfile.mcp\n', F, 'mcp-x.yaml').server?.positions;
-    assert.deepEqual([built?.['build'], built?.['build.context'], built?.['build.dockerfile']], [{ line: 3, col: 3 }, { line: 3, col: 12 }, { line: 4, col: 15 }]);
-    assert.deepEqual(parseDesiredFile('transport: stdio\npackage: npm:a@1.0.0\n', F, 'mcp-x.yaml').server?.positions['package'], { line: 2, col: 10 });
+    assert.deepEqual(
+      parseDesiredFile('transport: http\nurl: https://h/mcp\n', F, 'mcp-x.yaml').server?.positions['url'],
+      { line: 2, col: 6 },
+    );
+    const built = parseDesiredFile('transport: stdio\nbuild:\n  context: app\n  dockerfile: Dockerfile.mcp\n', F, 'mcp-x.yaml')
+      .server?.positions;
+    assert.deepEqual(
+      [built?.['build'], built?.['build.context'], built?.['build.dockerfile']],
+      [{ line: 3, col: 3 }, { line: 3, col: 12 }, { line: 4, col: 15 }],
+    );
+    assert.deepEqual(
+      parseDesiredFile('transport: stdio\npackage: npm:a@1.0.0\n', F, 'mcp-x.yaml').server?.positions['package'],
+      { line: 2, col: 10 },
+    );
   });
 
   test('a missing desired dir has no servers and no invalid files', () => {
@@ -345,7 +401,10 @@ describe('what a StrykerJS run of load.ts found unchecked', () => {
       writeFileSync(join(dir, 'mcp-a.yml'), ok);
       symlinkSync(join(dir, 'gone'), join(dir, 'mcp-b.yaml'));
       const load = loadDesiredDir(dir, dir);
-      assert.deepEqual(load.invalid.flatMap((f) => f.issues.map((i) => `${f.file} ${i.severity}`)), ['mcp-b.yaml error', 'mcp-a.yaml error', 'mcp-a.yml error']);
+      assert.deepEqual(
+        load.invalid.flatMap((f) => f.issues.map((i) => `${f.file} ${i.severity}`)),
+        ['mcp-b.yaml error', 'mcp-a.yaml error', 'mcp-a.yml error'],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -83,7 +83,9 @@ export function parseDesiredFile(
   if (nameProblem) issues.unshift({ file, line: 1, col: 1, path: '', message: nameProblem, severity: 'error' });
   if (y.issues.length > 0) return { server: null, invalid: { name, file, issues } };
   if (y.value === null || typeof y.value !== 'object' || Array.isArray(y.value)) {
-    issues.push({ file, line: 1, col: 1, path: '', message: 'expected a mapping of settings (see schema/desired-state.schema.json)', severity: 'error' });
+    issues.push({
+      file, line: 1, col: 1, path: '', message: 'expected a mapping of settings (see schema/desired-state.schema.json)', severity: 'error',
+    });
     return { server: null, invalid: { name, file, issues } };
   }
   // Values as written: an unquoted env number or boolean keeps the user's text (1.10 stays "1.10",
@@ -177,7 +179,11 @@ export function parseDesiredFile(
 export const PARSE_MEMO_FILES = 4096;
 
 /** parseDesiredFile, memoized by all of its inputs (pure): results are frozen and shared between passes. */
-const parseDesiredFileMemo = memoize(parseDesiredFile, (text, file, fileName, source) => [file, fileName, source ?? '', text].join('\u0000'), PARSE_MEMO_FILES);
+const parseDesiredFileMemo = memoize(
+  parseDesiredFile,
+  (text, file, fileName, source) => [file, fileName, source ?? '', text].join('\u0000'),
+  PARSE_MEMO_FILES,
+);
 
 /**
  * Read one desired file safely: a regular file of at most MAX_YAML_BYTES, a symlink only when its
@@ -189,7 +195,8 @@ export function readDesiredFile(abs: string, dir: string = dirname(abs)): string
     // Resolved always: a symlink may lead only to a file inside the desired dir.
     target = realpathInside(dir, abs);
   } catch (err) {
-    if ((err as UnsafeFileError).reason === 'outside') throw new UnsafeFileError('outside', abs, 'a symlink to a file outside the desired dir; refused');
+    if ((err as UnsafeFileError).reason === 'outside')
+      throw new UnsafeFileError('outside', abs, 'a symlink to a file outside the desired dir; refused');
     throw err;
   }
   // Stryker disable next-line BooleanLiteral: equivalent but for a race (the resolved file swapped for a symlink before open)
@@ -224,7 +231,11 @@ export function loadDesiredDir(dir: string, cwd: string = process.cwd()): Desire
     } catch (err) {
       const m = FILE_RE.exec(f);
       const name = m?.[1] !== undefined && checkServerName(m[1]) === null ? m[1] : null;
-      invalid.push({ name, file, issues: [{ file, line: 1, col: 1, path: '', message: `cannot read: ${readProblem(err, abs)}`, severity: 'error' }] });
+      invalid.push({
+        name,
+        file,
+        issues: [{ file, line: 1, col: 1, path: '', message: `cannot read: ${readProblem(err, abs)}`, severity: 'error' }],
+      });
       continue;
     }
     const r = parseDesiredFileMemo(text, file, f, `${basename(dir)}/${f}`);
@@ -235,7 +246,13 @@ export function loadDesiredDir(dir: string, cwd: string = process.cwd()): Desire
   const files = new Map<string, number>();
   for (const s of servers) files.set(s.name, (files.get(s.name) ?? 0) + 1);
   for (const dup of servers.filter((s) => files.get(s.name) !== 1)) {
-    invalid.push({ name: dup.name, file: dup.file, issues: [{ file: dup.file, line: 1, col: 1, path: '', message: `server "${dup.name}" is defined by more than one file`, severity: 'error' }] });
+    invalid.push({
+      name: dup.name,
+      file: dup.file,
+      issues: [
+        { file: dup.file, line: 1, col: 1, path: '', message: `server "${dup.name}" is defined by more than one file`, severity: 'error' },
+      ],
+    });
   }
   return { dir, dirState: 'ok', servers: servers.filter((s) => files.get(s.name) === 1), invalid };
 }

@@ -13,7 +13,9 @@ describe('envFile names stay inside the secrets dir', () => {
     assert.equal(envFileNameProblem('a'.repeat(255)), null);
   });
   test('plain names and folders inside the secrets dir are allowed', () => {
-    for (const ok of ['mcp-x.env', 'github/token.env', 'a.b_c-d/E.env', '..x.env', 'x..env']) assert.equal(envFileNameProblem(ok), null, ok);
+    for (const ok of ['mcp-x.env', 'github/token.env', 'a.b_c-d/E.env', '..x.env', 'x..env']) {
+      assert.equal(envFileNameProblem(ok), null, ok);
+    }
   });
   test('each refusal says why', () => {
     assert.equal(envFileNameProblem(''), 'must not be empty');

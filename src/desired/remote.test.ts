@@ -225,7 +225,8 @@ describe('url: servers under a tool policy (ADR 0021, 0022)', () => {
     assert.ok(back.ok);
     assert.deepEqual(back.servers['lan']?.deny, ['write_*']);
     assert.ok(
-      errors('url: http://h:3001/sse\ntransport: sse\ntools:\n  deny: [x]\n').some((e) => e.startsWith(`${F}:4:3 tools: an sse server is reached`)),
+      errors('url: http://h:3001/sse\ntransport: sse\ntools:\n  deny: [x]\n')
+        .some((e) => e.startsWith(`${F}:4:3 tools: an sse server is reached`)),
       JSON.stringify(errors('url: http://h:3001/sse\ntransport: sse\ntools:\n  deny: [x]\n')),
     );
   });

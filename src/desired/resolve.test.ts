@@ -37,7 +37,9 @@ describe('upstream credentials (auth:)', () => {
 
   test('API mode: plainly blocked, since 1.77.3 has no field for it', () => {
     const m = resolveServer(settings, desired('auth:\n  type: api_key\n  secret: GITHUB_TOKEN\n'));
-    const input = baseInput(settings, [m], { observed: { networkExists: true, containers: [], volumes: [], gatewayConfigText: null, apiServers: [] } });
+    const input = baseInput(settings, [m], {
+      observed: { networkExists: true, containers: [], volumes: [], gatewayConfigText: null, apiServers: [] },
+    });
     input.gateway = { ...input.gateway, mode: 'api' };
     const op = plan(input).operations.find((o) => o.resourceId === 'gateway-api:mcp-reconciler~default~github');
     assert.equal(op?.type, 'blocked');
@@ -103,7 +105,9 @@ describe('the managed gateway container', () => {
 
   test('gateway.networks are joined besides mcp-net; gateway.mounts and gateway.entrypoint are passed as given', () => {
     writeFileSync(envFile, 'LITELLM_MASTER_KEY=sk-x\n', { mode: 0o600 });
-    const g = gatewaySpec(load('gateway:\n  networks: [pg-net, mcp-net]\n  mounts: ["/opt/double:/opt/double:ro"]\n  entrypoint: [/opt/py, /opt/double/launch.py]\n'));
+    const g = gatewaySpec(load(
+      'gateway:\n  networks: [pg-net, mcp-net]\n  mounts: ["/opt/double:/opt/double:ro"]\n  entrypoint: [/opt/py, /opt/double/launch.py]\n',
+    ));
     assert.deepEqual(g.networks, [{ name: 'mcp-net', aliases: ['mcp-litellm'] }, { name: 'pg-net', aliases: [] }]);
     assert.deepEqual(g.binds.slice(1), ['/opt/double:/opt/double:ro']);
     assert.deepEqual(g.entrypoint, ['/opt/py', '/opt/double/launch.py']);
@@ -126,41 +130,58 @@ describe('the containers we create, field by field (what Docker is given)', () =
     'io.mcp-reconciler.managed-by': 'mcp-reconciler', 'io.mcp-reconciler.instance': 'default', 'io.mcp-reconciler.role': role,
     'io.mcp-reconciler.schema-version': '1', ...extra,
   });
-  const locked = { readOnlyRootFilesystem: true, capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, user: null, nanoCpus: null, tmpfs: ['/tmp'], logMaxSize: '10m', logMaxFiles: 3 };
+  const locked = {
+    readOnlyRootFilesystem: true, capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, user: null, nanoCpus: null, tmpfs: ['/tmp'],
+    logMaxSize: '10m', logMaxFiles: 3,
+  };
 
-  test('an http server without egress: its own internal network, extra networks but never the gateway network, data volume, hardening as written', () => {
+  test('an http server without egress: its own internal network, extra networks but never the gateway network, ' +
+    'data volume, hardening as written', () => {
     const m = model(s, 'web-x', [
       'image: mcp/web:1', 'transport: http', 'port: 3001', 'command: [node, s.js]', 'env:', '  A: 1', 'data: /data',
       'networks: [pg-net, mcp-net, mcp-net.web-x.internal]', 'egress: false',
       'security:', '  capAdd: [SETUID, CHOWN]', '  user: "1000"', '  memory: 1g', '  pids: 100', '  cpus: 0.5', '  tmpfs: [/tmp, /run/x]',
-      'health:', '  intervalSeconds: 7', '  timeoutSeconds: 2', '  failureThreshold: 4', '  restartOnHang: false', '  gatewayIntervalSeconds: 60', '',
+      'health:', '  intervalSeconds: 7', '  timeoutSeconds: 2', '  failureThreshold: 4', '  restartOnHang: false',
+      '  gatewayIntervalSeconds: 60', '',
     ].join('\n'));
     assert.deepEqual(m.container, {
-      name: 'mcp-web-x', image: 'mcp/web:1', upstreamImage: 'mcp/web:1', cmd: ['node', 's.js'], env: { A: '1' }, envFiles: [], secretDigest: null,
+      name: 'mcp-web-x', image: 'mcp/web:1', upstreamImage: 'mcp/web:1', cmd: ['node', 's.js'], env: { A: '1' }, envFiles: [],
+      secretDigest: null,
       binds: [], exposedPort: 3001, publish: { hostIp: '127.0.0.1', hostPort: null },
       networks: [{ name: 'mcp-net.web-x.internal', aliases: ['mcp-web-x'] }, { name: 'pg-net', aliases: [] }],
       labels: owner('server', { 'io.mcp-reconciler.server': 'web-x', 'io.mcp-reconciler.source': 'desired-state/mcp-web-x.yaml' }),
       init: true, restart: 'unless-stopped', volumes: [{ name: 'mcp-web-x-data', target: '/data' }],
-      hardening: { ...locked, capAdd: ['CHOWN', 'SETUID'], user: '1000', memoryBytes: 1073741824, pids: 100, nanoCpus: 500000000, tmpfs: ['/run/x', '/tmp'] },
+      hardening: {
+        ...locked, capAdd: ['CHOWN', 'SETUID'], user: '1000', memoryBytes: 1073741824, pids: 100, nanoCpus: 500000000,
+        tmpfs: ['/run/x', '/tmp'],
+      },
     });
     assert.deepEqual(m.network, { name: 'mcp-net.web-x.internal', internal: true });
     assert.deepEqual([m.mcpPath, m.gatewayName, m.blocked, m.auth], ['/mcp', 'mcp_web_x', null, null]);
-    assert.deepEqual(m.gatewayEntry, { url: 'http://mcp-edge:8080/mcp-web-x/3001/mcp', transport: 'http', description: 'web-x (managed by mcp-reconciler)' });
+    assert.deepEqual(m.gatewayEntry, {
+      url: 'http://mcp-edge:8080/mcp-web-x/3001/mcp', transport: 'http', description: 'web-x (managed by mcp-reconciler)',
+    });
     assert.deepEqual(m.health, { intervalMs: 7000, gatewayIntervalMs: 60000, timeoutMs: 2000, failureThreshold: 4, restartOnHang: false });
   });
 
   test('a stdio server: stdin open, no port, served by the edge; relaxed hardening keeps no tmpfs and no cap-drop', () => {
-    const m = model(s, 'mem', 'image: mcp/memory:1\ntransport: stdio\nsecurity:\n  readOnlyRootFilesystem: false\n  dropAllCapabilities: false\n  noNewPrivileges: false\n');
+    const m = model(s, 'mem', 'image: mcp/memory:1\ntransport: stdio\nsecurity:\n' +
+      '  readOnlyRootFilesystem: false\n  dropAllCapabilities: false\n  noNewPrivileges: false\n');
     assert.deepEqual(m.container, {
       name: 'mcp-mem', image: 'mcp/memory:1', upstreamImage: 'mcp/memory:1', env: {}, envFiles: [], secretDigest: null, binds: [],
-      networks: [{ name: 'mcp-net.mem', aliases: ['mcp-mem'] }], labels: owner('server', { 'io.mcp-reconciler.server': 'mem', 'io.mcp-reconciler.source': 'desired-state/mcp-mem.yaml' }),
+      networks: [{ name: 'mcp-net.mem', aliases: ['mcp-mem'] }],
+      labels: owner('server', { 'io.mcp-reconciler.server': 'mem', 'io.mcp-reconciler.source': 'desired-state/mcp-mem.yaml' }),
       init: true, restart: 'unless-stopped', volumes: [],
-      hardening: { ...locked, readOnlyRootFilesystem: false, capDrop: [], noNewPrivileges: false, memoryBytes: 536870912, pids: 256, tmpfs: [] },
+      hardening: {
+        ...locked, readOnlyRootFilesystem: false, capDrop: [], noNewPrivileges: false, memoryBytes: 536870912, pids: 256, tmpfs: [],
+      },
       stdin: true,
     });
     assert.deepEqual(m.network, { name: 'mcp-net.mem', internal: false });
     assert.equal(m.mcpPath, null);
-    assert.deepEqual(m.gatewayEntry, { url: 'http://mcp-edge:8080/mcp-mem/stdio/mcp', transport: 'http', description: 'mem (managed by mcp-reconciler)' });
+    assert.deepEqual(m.gatewayEntry, {
+      url: 'http://mcp-edge:8080/mcp-mem/stdio/mcp', transport: 'http', description: 'mem (managed by mcp-reconciler)',
+    });
   });
 
   test('an sse server is reached directly on its network at /sse; an http path and default health are kept', () => {
@@ -170,14 +191,18 @@ describe('the containers we create, field by field (what Docker is given)', () =
     assert.deepEqual([sseAt.mcpPath, sseAt.gatewayEntry?.['url']], ['/events', 'http://mcp-ev:3002/events']);
     const h = model(s, 'h', 'image: mcp/h:1\ntransport: http\nport: 3003\npath: /x/mcp\n');
     assert.deepEqual([h.mcpPath, h.gatewayEntry?.['url']], ['/x/mcp', 'http://mcp-edge:8080/mcp-h/3003/x/mcp']);
-    assert.deepEqual(h.health, { intervalMs: 30000, gatewayIntervalMs: 600000, timeoutMs: 10000, failureThreshold: 3, restartOnHang: true });
+    assert.deepEqual(h.health, {
+      intervalMs: 30000, gatewayIntervalMs: 600000, timeoutMs: 10000, failureThreshold: 3, restartOnHang: true,
+    });
     // LiteLLM is never asked more often than the server itself.
-    const often = model(s, 'o', 'image: mcp/o:1\ntransport: http\nport: 3003\nhealth:\n  intervalSeconds: 120\n  gatewayIntervalSeconds: 5\n');
+    const often = model(s, 'o',
+      'image: mcp/o:1\ntransport: http\nport: 3003\nhealth:\n  intervalSeconds: 120\n  gatewayIntervalSeconds: 5\n');
     assert.deepEqual([often.health.intervalMs, often.health.gatewayIntervalMs], [120000, 120000]);
     assert.deepEqual(h.container!.hardening, { ...locked, memoryBytes: 536870912, pids: 256 });
   });
 
-  test('the edge: our own image, its port published on 127.0.0.1, no Docker socket, serving only the managed gateway; the tool policy folder read-only', () => {
+  test('the edge: our own image, its port published on 127.0.0.1, no Docker socket, serving only the managed gateway; ' +
+    'the tool policy folder read-only', () => {
     assert.deepEqual(edgeSpec(s), {
       name: 'mcp-edge', image: 'mcp-reconciler:0.1.0', upstreamImage: 'mcp-reconciler:0.1.0',
       cmd: [
@@ -208,17 +233,26 @@ describe('the containers we create, field by field (what Docker is given)', () =
       name: 'mcp-edge.docker', image: 'mcp-reconciler:0.1.0', upstreamImage: 'mcp-reconciler:0.1.0',
       cmd: ['edge-docker', '--socket', '/run/mcp-docker/docker.sock', '--instance', 'default'],
       healthcheck: {
-        test: ['CMD', 'node', '-e', "require('http').get({socketPath:'/run/mcp-docker/docker.sock',path:'/_ping'},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"],
+        test: [
+          'CMD', 'node', '-e',
+          "require('http').get({socketPath:'/run/mcp-docker/docker.sock',path:'/_ping'}," +
+            "r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))",
+        ],
         intervalS: 30, timeoutS: 3, startPeriodS: 10, retries: 3,
       },
-      env: {}, envFiles: [], secretDigest: null, binds: ['/var/run/docker.sock:/var/run/docker.sock'], networks: [{ name: 'none', aliases: [] }],
-      labels: owner('edge-docker'), init: true, restart: 'unless-stopped', volumes: [{ name: 'mcp-edge.docker', target: '/run/mcp-docker' }],
+      env: {}, envFiles: [], secretDigest: null, binds: ['/var/run/docker.sock:/var/run/docker.sock'],
+      networks: [{ name: 'none', aliases: [] }],
+      labels: owner('edge-docker'), init: true, restart: 'unless-stopped',
+      volumes: [{ name: 'mcp-edge.docker', target: '/run/mcp-docker' }],
       hardening: { ...locked, user: '0:0', memoryBytes: 134217728, pids: 128 },
     });
   });
 
   test('an edge.url with trailing slashes gives entry URLs without a double slash', () => {
     const u = { ...s, edge: { ...s.edge, url: 'http://127.0.0.1:8081//' } };
-    assert.equal(model(u, 'web', 'image: mcp/w:1\ntransport: http\nport: 3001\n').gatewayEntry?.['url'], 'http://127.0.0.1:8081/mcp-web/3001/mcp');
+    assert.equal(
+      model(u, 'web', 'image: mcp/w:1\ntransport: http\nport: 3001\n').gatewayEntry?.['url'],
+      'http://127.0.0.1:8081/mcp-web/3001/mcp',
+    );
   });
 });

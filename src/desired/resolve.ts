@@ -131,7 +131,11 @@ export function serverEnvFile(settings: Settings, d: Pick<DesiredServer, 'name' 
     throw new InputError(at, (err as Error).message);
   }
   const gatewayFile = existsSync(settings.gateway.envFile) ? realpathSync(settings.gateway.envFile) : null;
-  if (real === gatewayFile || basename(real) === `${settings.namePrefix}litellm.env` || basename(named) === `${settings.namePrefix}litellm.env`) {
+  if (
+    real === gatewayFile ||
+    basename(real) === `${settings.namePrefix}litellm.env` ||
+    basename(named) === `${settings.namePrefix}litellm.env`
+  ) {
     throw new InputError(at, `${named} is the gateway's env file (master key, database URL); it is never given to an MCP server`);
   }
   if (basename(real) === DIGEST_KEY_FILE) throw new InputError(at, `${named} is the reconciler's digest key; never given to a server`);
@@ -140,7 +144,10 @@ export function serverEnvFile(settings: Settings, d: Pick<DesiredServer, 'name' 
   for (const f of new Set([basename(named), basename(real)])) {
     const other = serverFile.exec(f)?.[1];
     if (other !== undefined && other !== d.name && !ref?.shared) {
-      throw new InputError(at, `${f} is server "${other}"'s env file; to share it on purpose write envFile: {path: ${ref?.path ?? f}, shared: true}`);
+      throw new InputError(
+        at,
+        `${f} is server "${other}"'s env file; to share it on purpose write envFile: {path: ${ref?.path ?? f}, shared: true}`,
+      );
     }
   }
   return real;
@@ -243,7 +250,8 @@ export function buildSpecOf(settings: Settings, d: Pick<DesiredServer, 'name' | 
   }
   let dockerfileText: string;
   try {
-    // Stryker disable next-line BooleanLiteral: equivalent; readContext has refused a Dockerfile that is not a regular file (a second guard)
+    // Stryker disable next-line BooleanLiteral: equivalent; readContext has refused a Dockerfile that is not a regular file
+    // (a second guard)
     dockerfileText = readRegularFile(join(realpathInside(root, contextDir), dockerfile), { maxBytes: 1024 * 1024, noFollow: true });
   } catch (err) {
     throw new InputError(b.dockerfile ? 'build.dockerfile' : at, errorMessage(err));
@@ -288,7 +296,10 @@ export function checkServerInputs(settings: Settings, d: DesiredServer): Located
         add(new InputError(envFileAt(d.spec), (err as Error).message));
       }
     } else if (d.spec.auth) {
-      add(new InputError('auth.secret', `needs the server's env file (${join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`)})`));
+      add(new InputError(
+        'auth.secret',
+        `needs the server's env file (${join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`)})`,
+      ));
     }
   } catch (err) {
     add(err);
@@ -361,7 +372,9 @@ export function resolveServer(
     digest = secretDigest(ctx.digestKey, envText);
   }
   if (s.auth) {
-    if (!envFile) throw new Error(`auth.secret ${s.auth.secret} needs the server's env file (${join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`)})`);
+    if (!envFile) throw new Error(
+      `auth.secret ${s.auth.secret} needs the server's env file (${join(settings.secretsDir, `${settings.namePrefix}${d.name}.env`)})`,
+    );
     if (!(s.auth.secret in parseEnvFile(envText))) throw new Error(`auth.secret: ${envFile} has no ${s.auth.secret}`);
   }
   const io: HostInputs = { envFile, digest, binds: mountBinds(settings, d), build: buildSpecOf(settings, d) };
@@ -586,7 +599,11 @@ export function edgeDockerSpec(settings: Settings): ContainerSpec {
     cmd: ['edge-docker', '--socket', `${EDGE_DOCKER_DIR}/docker.sock`, '--instance', settings.instance],
     // Its own health: its socket answers /_ping (the image's HEALTHCHECK is the daemon's).
     healthcheck: {
-      test: ['CMD', 'node', '-e', `require('http').get({socketPath:'${EDGE_DOCKER_DIR}/docker.sock',path:'/_ping'},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`],
+      test: [
+        'CMD', 'node', '-e',
+        `require('http').get({socketPath:'${EDGE_DOCKER_DIR}/docker.sock',path:'/_ping'},` +
+          `r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`,
+      ],
       intervalS: 30,
       timeoutS: 3,
       startPeriodS: 10,
@@ -644,7 +661,10 @@ export function gatewaySpec(settings: Settings, servers: readonly ServerModel[] 
     binds: [`${dirname(g.configPath)}:${GATEWAY_CONFIG_DIR_IN_CONTAINER}:ro`, ...g.mounts],
     exposedPort: g.containerPort,
     publish: { hostIp: g.hostIp, hostPort: g.hostPort },
-    networks: [{ name: settings.network, aliases: [name] }, ...g.networks.filter((n) => n !== settings.network).map((n) => ({ name: n, aliases: [] }))],
+    networks: [
+      { name: settings.network, aliases: [name] },
+      ...g.networks.filter((n) => n !== settings.network).map((n) => ({ name: n, aliases: [] })),
+    ],
     labels: ownerLabels(settings.instance, 'gateway'),
     init: true,
     restart: 'unless-stopped',

@@ -58,7 +58,11 @@ const CASES: [string, string, string[]][] = [
   ["hint envFile", `${H}envFile:\n  pth: x.env\n`, ["5:3 envFile: path: expected string"]],
   ["hint check", `${H}check:\n  tol: x\n`, ["5:3 check.tool: required", "5:3 check.tol: unknown key (did you mean \"tool\"?)"]],
   ["hint build", "build:\n  contxt: app\ntransport: http\nport: 1\n", ["2:3 build: context: expected string"]],
-  ["hint build keys", "build:\n  context: app\n  dockerfil: x\ntransport: http\nport: 1\n", ["3:3 build.dockerfil: unknown key (did you mean \"dockerfile\"?)"]],
+  [
+    "hint build keys",
+    "build:\n  context: app\n  dockerfil: x\ntransport: http\nport: 1\n",
+    ["3:3 build.dockerfil: unknown key (did you mean \"dockerfile\"?)"],
+  ],
   ["hint tools", `${H}tools:\n  alow: [x]\n`, ["5:3 tools.alow: unknown key (did you mean \"allow\"?)"]],
   [
     "hint top",

@@ -40,7 +40,8 @@ const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
 const IMAGE_NAME = `(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
 export const IMAGE_REF_RE = new RegExp(
-  `^(?<name>${IMAGE_NAME})(?::(?<tag>[\\w][\\w.-]{0,127}))?(?:@(?<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$`,
+  `^(?<name>${IMAGE_NAME})(?::(?<tag>[\\w][\\w.-]{0,127}))?` +
+    `(?:@(?<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$`,
 );
 /** Docker's limit on the name part of a reference. */
 export const IMAGE_NAME_MAX = 255;
@@ -73,7 +74,9 @@ export const KNOWN_CAPS = [
 export const FORBIDDEN_NETWORKS = ['host', 'none', 'bridge', 'default'] as const;
 
 /** Container paths a tmpfs, data volume or mount may not cover: the root, and system folders. */
-const SYSTEM_PATHS = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/sbin', '/sys', '/usr', '/var', '/run'];
+const SYSTEM_PATHS = [
+  '/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/sbin', '/sys', '/usr', '/var', '/run',
+];
 /** Kernel interfaces: nothing may be mounted anywhere below them either. */
 const KERNEL_PATHS = ['/proc', '/sys', '/dev'];
 
@@ -103,7 +106,8 @@ export function urlPathProblem(full: string): string | null {
       return x;
     }
   });
-  if (segs.some((x) => x === '..' || x === '.' || x.includes('/') || x.includes('\\'))) return 'no . or .. segments (they would route to another server)';
+  if (segs.some((x) => x === '..' || x === '.' || x.includes('/') || x.includes('\\')))
+    return 'no . or .. segments (they would route to another server)';
   if (p.includes('//')) return 'no empty segments (//)';
   return null;
 }
@@ -122,7 +126,8 @@ export function envFileNameProblem(p: string): string | null {
   if (p.length === 0) return 'must not be empty';
   if (p.length > 255) return 'at most 255 characters';
   if (p.startsWith('/') || p.startsWith('~')) return 'a file name inside the secrets dir, not an absolute path';
-  if (p.split('/').some((x) => x === '..' || x === '.' || x === '')) return 'a file name inside the secrets dir: no .., . or empty segments';
+  if (p.split('/').some((x) => x === '..' || x === '.' || x === ''))
+    return 'a file name inside the secrets dir: no .., . or empty segments';
   if (!/^[A-Za-z0-9._/-]+$/.test(p)) return 'letters, digits, . _ - and / only';
   return null;
 }
@@ -275,8 +280,16 @@ export const HealthSchema = z.strictObject({
     .min(5)
     .max(86400)
     .default(600)
-    .describe('time between checks of its tools through LiteLLM (GatewayReady); at once after a change, a failure or a new LiteLLM or edge'),
-  failureThreshold: z.number().int().min(1).max(100).default(3).describe('failed probes in a row before a running container counts as hung and is restarted'),
+    .describe(
+      'time between checks of its tools through LiteLLM (GatewayReady); at once after a change, a failure or a new LiteLLM or edge',
+    ),
+  failureThreshold: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(3)
+    .describe('failed probes in a row before a running container counts as hung and is restarted'),
   restartOnHang: z.boolean().default(true).describe('restart a hung container (bounded, with backoff)'),
 });
 export type Health = z.output<typeof HealthSchema>;
@@ -513,7 +526,9 @@ export const ServerSpecSchema = z
     health: HealthSchema.optional().describe('MCP probe settings'),
     auth: z
       .strictObject({
-        type: z.enum(['bearer_token', 'api_key', 'basic', 'authorization']).describe('how LiteLLM sends it: Authorization: Bearer, X-API-Key, Authorization: Basic, or Authorization as is'),
+        type: z
+          .enum(['bearer_token', 'api_key', 'basic', 'authorization'])
+          .describe('how LiteLLM sends it: Authorization: Bearer, X-API-Key, Authorization: Basic, or Authorization as is'),
         secret: envKey.describe("the variable in this server's env file that holds the credential"),
       })
       .optional()
@@ -522,7 +537,8 @@ export const ServerSpecSchema = z
       'tool policy: allow/deny globs, rename, description; enforced by the edge (http, stdio), changed without a restart',
     ),
     check: CheckToolSchema.optional().describe(
-      'the harmless tool `mcp-reconciler check` calls through LiteLLM; default: the first listed tool marked read-only (readOnlyHint) that needs no arguments',
+      'the harmless tool `mcp-reconciler check` calls through LiteLLM; ' +
+        'default: the first listed tool marked read-only (readOnlyHint) that needs no arguments',
     ),
   })
   .superRefine((s, ctx) => {
@@ -551,7 +567,11 @@ export const ServerSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['check', 'tool'], message });
     }
     if (s.transport === 'stdio' && s.auth !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'a stdio server takes no credential (the edge bridges it; nothing would send it)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: 'a stdio server takes no credential (the edge bridges it; nothing would send it)',
+      });
     }
     // Two mounts on one target: Docker refuses the container, or one silently hides the other.
     const targets: { target: string; path: PropertyKey[] }[] = [];
@@ -566,12 +586,17 @@ export const ServerSpecSchema = z
     }
     const seen = new Set<string>();
     for (const t of targets) {
-      if (seen.has(t.target)) ctx.addIssue({ code: 'custom', path: t.path, message: `${t.target} is already a mount target (each target once)` });
+      if (seen.has(t.target))
+        ctx.addIssue({ code: 'custom', path: t.path, message: `${t.target} is already a mount target (each target once)` });
       seen.add(t.target);
     }
     const tmpfs = sec === undefined ? ['/tmp'] : sec.readOnlyRootFilesystem ? sec.tmpfs : [];
     if (s.data !== undefined && tmpfs.some((t) => s.data!.startsWith(`${t}/`))) {
-      ctx.addIssue({ code: 'custom', path: ['data'], message: 'inside a tmpfs: the volume would be hidden or lost; pick a path outside it' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data'],
+        message: 'inside a tmpfs: the volume would be hidden or lost; pick a path outside it',
+      });
     }
   });
 

@@ -96,7 +96,8 @@ export function parseYamlLocated(text: string, file: string): LocatedYaml {
       if (!index) {
         index = new Map();
         for (const item of node.items) {
-          if (isPair(item) && isScalar(item.key) && item.key.range && !index.has(String(item.key.value))) index.set(String(item.key.value), item.key.range[0]);
+          if (isPair(item) && isScalar(item.key) && item.key.range && !index.has(String(item.key.value)))
+            index.set(String(item.key.value), item.key.range[0]);
         }
         keyIndex.set(node, index);
       }
@@ -127,7 +128,13 @@ export function parseYamlLocated(text: string, file: string): LocatedYaml {
       }
       const { depth } = nodeAt(path);
       const missing = depth < path.length;
-      const issue: LocatedIssue = { file, ...positionOf(path), path: dotPath(path), message: clip(describe(i, missing), MAX_MESSAGE), severity: 'error' };
+      const issue: LocatedIssue = {
+        file,
+        ...positionOf(path),
+        path: dotPath(path),
+        message: clip(describe(i, missing), MAX_MESSAGE),
+        severity: 'error',
+      };
       // Two checks of one value that say the same thing (a regex and a refinement) are one problem.
       if (!out.some((o) => o.path === issue.path && o.message === issue.message)) out.push(issue);
     }
@@ -153,7 +160,10 @@ export function parseYamlLocated(text: string, file: string): LocatedYaml {
 function capIssues(issues: LocatedIssue[], file: string): LocatedIssue[] {
   if (issues.length <= MAX_ISSUES) return issues;
   const rest = issues.length - MAX_ISSUES;
-  return [...issues.slice(0, MAX_ISSUES), { file, line: 1, col: 1, path: '', message: `and more problems (${rest}+ not shown)`, severity: 'error' }];
+  return [
+    ...issues.slice(0, MAX_ISSUES),
+    { file, line: 1, col: 1, path: '', message: `and more problems (${rest}+ not shown)`, severity: 'error' },
+  ];
 }
 
 /** A data path for a message; every segment a user wrote is clipped. */
@@ -190,7 +200,8 @@ function checkKeys(doc: Document.Parsed, file: string, at: (offset: number) => {
         if (isScalar(keyNode)) {
           const key = String(keyNode.value);
           const where = keyNode.range ? at(keyNode.range[0]) : { line: 1, col: 1 };
-          if (seen.has(key)) out.push({ file, ...where, path: dotPath(pathOf(step, key)), message: 'Map keys must be unique', severity: 'error' });
+          if (seen.has(key))
+            out.push({ file, ...where, path: dotPath(pathOf(step, key)), message: 'Map keys must be unique', severity: 'error' });
           seen.add(key);
           if ((FORBIDDEN_KEYS as readonly string[]).includes(key)) {
             out.push({ file, ...where, path: dotPath(pathOf(step, key)), message: 'reserved key; not allowed', severity: 'error' });
@@ -237,16 +248,23 @@ function describe(i: ZodIssue, missing: boolean): string {
     case 'invalid_type':
       return missing ? 'required' : `expected ${i.expected}`;
     case 'too_big':
-      return i.origin === 'string' ? `at most ${String(i.maximum)} characters` : i.origin === 'array' ? `at most ${String(i.maximum)} items` : `at most ${String(i.maximum)}`;
+      return i.origin === 'string'
+        ? `at most ${String(i.maximum)} characters`
+        : i.origin === 'array' ? `at most ${String(i.maximum)} items` : `at most ${String(i.maximum)}`;
     case 'too_small':
-      return i.origin === 'string' ? (Number(i.minimum) <= 1 ? 'must not be empty' : `at least ${String(i.minimum)} characters`) : i.origin === 'array' ? `at least ${String(i.minimum)} items` : `at least ${String(i.minimum)}`;
+      return i.origin === 'string'
+        ? (Number(i.minimum) <= 1 ? 'must not be empty' : `at least ${String(i.minimum)} characters`)
+        : i.origin === 'array' ? `at least ${String(i.minimum)} items` : `at least ${String(i.minimum)}`;
     case 'invalid_union': {
       // One alternative got the type right and failed inside: say what failed there.
       const inner = i.errors.find((alt) => alt.some((x) => x.code !== 'invalid_type' || x.path.length > 0));
       const first = inner?.find((x) => x.code !== 'invalid_type' || x.path.length > 0);
       if (first) return `${first.path.length ? `${dotPath(first.path as PropertyKey[])}: ` : ''}${describe(first, false)}`;
-      const kinds = i.errors.flatMap((alt) => alt.filter((x) => x.code === 'invalid_type').map((x) => (x as { expected: string }).expected));
-      return kinds.length ? `expected ${kinds.slice(0, -1).join(', ')}${kinds.length > 1 ? ' or ' : ''}${kinds[kinds.length - 1]}` : i.message;
+      const kinds = i.errors.flatMap((alt) =>
+        alt.filter((x) => x.code === 'invalid_type').map((x) => (x as { expected: string }).expected));
+      return kinds.length
+        ? `expected ${kinds.slice(0, -1).join(', ')}${kinds.length > 1 ? ' or ' : ''}${kinds[kinds.length - 1]}`
+        : i.message;
     }
     case 'invalid_format':
       return i.format === 'regex' ? i.message : `expected a ${i.format}`;

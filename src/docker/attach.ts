@@ -41,7 +41,10 @@ export async function attachStdio(
   }
   if (!info.Config.OpenStdin || info.Config.Tty) throw new NotAttachable(`${name} is not a stdio server (no open stdin)`, true);
   if (!info.State.Running) throw new NotAttachable(`${name} is not running (${info.State.Status})`, false);
-  const stream = (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream & { destroy(): void; end(): void };
+  const stream = (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream & {
+    destroy(): void;
+    end(): void;
+  };
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   docker.modem.demuxStream(stream, stdout, stderr);

@@ -22,7 +22,11 @@ class FakeDocker implements BridgeIo {
       send: (m) => {
         const msg = m as { id?: string; method?: string; params?: { protocolVersion?: string } };
         if (msg.method === 'initialize') {
-          setImmediate(() => onMessage({ jsonrpc: '2.0', id: msg.id, result: { protocolVersion: msg.params?.protocolVersion, capabilities: {}, serverInfo: { name: 'f', version: '1' } } }));
+          setImmediate(() => onMessage({
+            jsonrpc: '2.0',
+            id: msg.id,
+            result: { protocolVersion: msg.params?.protocolVersion, capabilities: {}, serverInfo: { name: 'f', version: '1' } },
+          }));
         }
       },
       closed,
@@ -44,7 +48,10 @@ describe('stdio bridges are bounded and freed', () => {
   let edge: Server;
   let port = 0;
   before(async () => {
-    edge = createEdgeServer({ port: 0, allowPrefix: 'mcp-', log: createLogger({ level: 'silent' }), bridgeFor: (n) => registry.get(n), bridgeStats: () => registry.stats() });
+    edge = createEdgeServer({
+      port: 0, allowPrefix: 'mcp-', log: createLogger({ level: 'silent' }),
+      bridgeFor: (n) => registry.get(n), bridgeStats: () => registry.stats(),
+    });
     await new Promise<void>((r) => edge.listen(0, '127.0.0.1', r));
     port = (edge.address() as AddressInfo).port;
   });
@@ -59,7 +66,12 @@ describe('stdio bridges are bounded and freed', () => {
     const r = await request(`http://127.0.0.1:${port}/${name}/stdio/mcp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      }),
     });
     return { status: r.statusCode, body: await r.body.text() };
   };
@@ -74,7 +86,8 @@ describe('stdio bridges are bounded and freed', () => {
     assert.deepEqual(names(), []);
   });
 
-  test(`at most ${MAX_BRIDGES} bridges: a new name is refused with 503 while all are in use; a bridge whose process is gone is freed for it`, async () => {
+  test(`at most ${MAX_BRIDGES} bridges: a new name is refused with 503 while all are in use; ` +
+    'a bridge whose process is gone is freed for it', async () => {
     for (let i = 0; i < MAX_BRIDGES; i++) {
       io.live.add(`mcp-s${i}`);
       assert.equal(await initialize(`mcp-s${i}`), 200);

@@ -32,7 +32,10 @@ describe('DockerRuntime.ensureImage pull policy', () => {
 
   test('missing (the default): a missing image is pulled, and a failed pull names the image', async () => {
     const { docker, pulls } = missingImages();
-    await assert.rejects(new DockerRuntime(docker).ensureImage('local/x:1'), /image local\/x:1 is not present locally and could not be pulled/);
+    await assert.rejects(
+      new DockerRuntime(docker).ensureImage('local/x:1'),
+      /image local\/x:1 is not present locally and could not be pulled/,
+    );
     assert.deepEqual(pulls, ['local/x:1']);
   });
 });

@@ -254,7 +254,9 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
 
   async createNetwork(name: string, labels: Record<string, string>, opts: { internal?: boolean } = {}): Promise<void> {
     try {
-      await this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels, Internal: opts.internal === true });
+      await this.docker.createNetwork({
+        Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels, Internal: opts.internal === true,
+      });
     } catch (err) {
       if (statusOf(err) === 409) return; // created meanwhile: fine
       throw dockerError(`create network ${name}`, err, `network:${name}`);
@@ -411,7 +413,10 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
           ...(portKey && spec.publish
             ? {
                 PortBindings: {
-                  [portKey]: [{ HostIp: spec.publish.hostIp, HostPort: spec.publish.hostPort === null ? '' : String(spec.publish.hostPort) }],
+                  [portKey]: [{
+                    HostIp: spec.publish.hostIp,
+                    HostPort: spec.publish.hostPort === null ? '' : String(spec.publish.hostPort),
+                  }],
                 },
               }
             : {}),
@@ -701,7 +706,10 @@ export function normalizeImageRef(ref: string): string {
 }
 
 /** The local image id of each reference (by tag or digest), from one `GET /images/json`. */
-export function localImageIds(refs: readonly string[], images: readonly Pick<Docker.ImageInfo, 'Id' | 'RepoTags' | 'RepoDigests'>[]): Record<string, string | null> {
+export function localImageIds(
+  refs: readonly string[],
+  images: readonly Pick<Docker.ImageInfo, 'Id' | 'RepoTags' | 'RepoDigests'>[],
+): Record<string, string | null> {
   const byRef = new Map<string, string>();
   for (const img of images) {
     for (const t of [...(img.RepoTags ?? []), ...(img.RepoDigests ?? [])]) byRef.set(normalizeImageRef(t), img.Id);

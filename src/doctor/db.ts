@@ -39,7 +39,13 @@ export async function doctorDb(url: string): Promise<{ findings: Finding[]; audi
   try {
     await c.connect();
   } catch (err) {
-    findings.push({ severity: 'error', rule: 'db.unreachable', where, message: `cannot connect: ${errorMessage(err)}`, fix: 'check the URL (DATABASE_URL in mcp-litellm.env) and that Postgres accepts this user' });
+    findings.push({
+      severity: 'error',
+      rule: 'db.unreachable',
+      where,
+      message: `cannot connect: ${errorMessage(err)}`,
+      fix: 'check the URL (DATABASE_URL in mcp-litellm.env) and that Postgres accepts this user',
+    });
     return { findings, auditQuery: AUDIT_QUERY, rows: null };
   }
   try {
@@ -54,27 +60,56 @@ export async function doctorDb(url: string): Promise<{ findings: Finding[]; audi
         severity: 'error',
         rule: 'db.schema-missing',
         where,
-        message: `LiteLLM's schema is not here (missing ${missing.map((m) => `"${m}"`).join(', ')})${wrong.rows[0]?.ok ? '; a table litellm_logs exists, but LiteLLM 1.77.3 never writes it' : ''}`,
-        fix: 'point LiteLLM at this database (DATABASE_URL in mcp-litellm.env, litellm-database image) and let it start once; it applies its own migrations',
+        message: `LiteLLM's schema is not here (missing ${missing.map((m) => `"${m}"`).join(', ')})` +
+          `${wrong.rows[0]?.ok ? '; a table litellm_logs exists, but LiteLLM 1.77.3 never writes it' : ''}`,
+        fix: 'point LiteLLM at this database (DATABASE_URL in mcp-litellm.env, litellm-database image) ' +
+          'and let it start once; it applies its own migrations',
       });
       return { findings, auditQuery: AUDIT_QUERY, rows: null };
     }
     for (const m of missing) {
-      findings.push({ severity: 'warning', rule: 'db.table-missing', where, message: `table "${m}" is missing: an older or partial LiteLLM schema`, fix: 'start LiteLLM 1.77.3 once against this database to apply its migrations' });
+      findings.push({
+        severity: 'warning',
+        rule: 'db.table-missing',
+        where,
+        message: `table "${m}" is missing: an older or partial LiteLLM schema`,
+        fix: 'start LiteLLM 1.77.3 once against this database to apply its migrations',
+      });
     }
-    const cols = await c.query<{ column_name: string }>(`select column_name from information_schema.columns where table_name = 'LiteLLM_SpendLogs'`);
+    const cols = await c.query<{ column_name: string }>(
+      `select column_name from information_schema.columns where table_name = 'LiteLLM_SpendLogs'`,
+    );
     if (!cols.rows.some((r) => r.column_name === 'mcp_namespaced_tool_name')) {
-      findings.push({ severity: 'warning', rule: 'db.schema-old', where, message: '"LiteLLM_SpendLogs" has no mcp_namespaced_tool_name column: the schema predates MCP logging', fix: 'run LiteLLM 1.77.3 once against it' });
+      findings.push({
+        severity: 'warning',
+        rule: 'db.schema-old',
+        where,
+        message: '"LiteLLM_SpendLogs" has no mcp_namespaced_tool_name column: the schema predates MCP logging',
+        fix: 'run LiteLLM 1.77.3 once against it',
+      });
     }
     const stats = await c.query<{ n: string; mcp: string; last: Date | null }>(
-      `select count(*) as n, count(*) filter (where "call_type" = 'call_mcp_tool') as mcp, max("startTime") as last from "LiteLLM_SpendLogs"`,
+      `select count(*) as n, count(*) filter (where "call_type" = 'call_mcp_tool') as mcp, ` +
+        `max("startTime") as last from "LiteLLM_SpendLogs"`,
     );
     const n = Number(stats.rows[0]?.n ?? 0);
     const mcp = Number(stats.rows[0]?.mcp ?? 0);
     if (n === 0) {
-      findings.push({ severity: 'warning', rule: 'db.no-audit-rows', where, message: '"LiteLLM_SpendLogs" has no rows yet', fix: 'make one tool call through the gateway with a virtual key; LiteLLM writes spend logs in batches, so allow a minute' });
+      findings.push({
+        severity: 'warning',
+        rule: 'db.no-audit-rows',
+        where,
+        message: '"LiteLLM_SpendLogs" has no rows yet',
+        fix: 'make one tool call through the gateway with a virtual key; LiteLLM writes spend logs in batches, so allow a minute',
+      });
     } else {
-      findings.push({ severity: 'info', rule: 'db.audit-rows', where, message: `"LiteLLM_SpendLogs" has ${n} rows (${mcp} MCP tool calls), the latest at ${stats.rows[0]?.last?.toISOString() ?? '?'}`, fix: '' });
+      findings.push({
+        severity: 'info',
+        rule: 'db.audit-rows',
+        where,
+        message: `"LiteLLM_SpendLogs" has ${n} rows (${mcp} MCP tool calls), the latest at ${stats.rows[0]?.last?.toISOString() ?? '?'}`,
+        fix: '',
+      });
     }
     return { findings, auditQuery: AUDIT_QUERY, rows: n };
   } finally {

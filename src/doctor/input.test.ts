@@ -12,7 +12,11 @@ import { main } from '../cli/index.js';
 const dir = mkdtempSync(join(tmpdir(), 'doctor-in-'));
 const secrets = join(dir, 'secrets');
 mkdirSync(secrets, { mode: 0o700 });
-writeFileSync(join(secrets, 'mcp-litellm.env'), 'LITELLM_MASTER_KEY=sk-master-secret\nDATABASE_URL=postgres://ll:dbpass@127.0.0.1:1/litellm\n', { mode: 0o600 });
+writeFileSync(
+  join(secrets, 'mcp-litellm.env'),
+  'LITELLM_MASTER_KEY=sk-master-secret\nDATABASE_URL=postgres://ll:dbpass@127.0.0.1:1/litellm\n',
+  { mode: 0o600 },
+);
 process.env['MCP_RECONCILER_PROJECTS_ROOT'] = join(dir, 'projects');
 process.env['MCP_RECONCILER_SECRETS_DIR'] = secrets;
 process.env['XDG_CONFIG_HOME'] = join(dir, 'config');

@@ -117,16 +117,25 @@ describe('doctor: servers under a misnamed key are checked as if they were mcp_s
     ['mcpServers', ['mcpServers:', ...entry.map((l) => l.slice(2))], ['c:1:1 config.mcp-servers-misnamed', 'c:3:14 config.stdio-command']],
     ['mcp', ['mcp:', ...entry.map((l) => l.slice(2))], ['c:1:1 config.mcp-servers-misnamed', 'c:3:14 config.stdio-command']],
     ['servers', ['servers:', ...entry.map((l) => l.slice(2))], ['c:1:1 config.mcp-servers-misnamed', 'c:3:14 config.stdio-command']],
-    ['MCP-Servers', ['MCP-Servers:', ...entry.map((l) => l.slice(2))], ['c:1:1 config.mcp-servers-misnamed', 'c:3:14 config.stdio-command']],
+    [
+      'MCP-Servers',
+      ['MCP-Servers:', ...entry.map((l) => l.slice(2))],
+      ['c:1:1 config.mcp-servers-misnamed', 'c:3:14 config.stdio-command'],
+    ],
     ['mcp_settings.servers', ['mcp_settings:', '  servers:', ...entry], ['c:1:1 config.mcp-settings', 'c:4:16 config.stdio-command']],
     ['mcp_settings.mcpServers', ['mcp_settings:', '  mcpServers:', ...entry], ['c:1:1 config.mcp-settings', 'c:4:16 config.stdio-command']],
-    ['mcp_settings itself', ['mcp_settings:', ...entry.map((l) => l.slice(2))], ['c:1:1 config.mcp-settings', 'c:3:14 config.stdio-command']],
+    [
+      'mcp_settings itself',
+      ['mcp_settings:', ...entry.map((l) => l.slice(2))],
+      ['c:1:1 config.mcp-settings', 'c:3:14 config.stdio-command'],
+    ],
     ['mcp_servers (the right key)', ['mcp_servers:', ...entry.map((l) => l.slice(2))], ['c:3:14 config.stdio-command']],
   ];
   for (const [key, lines, expected] of cases) {
     test(`under ${key}`, () => {
       // model_list makes every case a LiteLLM config, whatever the key.
-      const got = lintFile('c', ['model_list: []', ...lines, ''].join('\n')).map((f) => `${f.where.replace(/:(\d+):/, (_, n: string) => `:${Number(n) - 1}:`)} ${f.rule}`);
+      const got = lintFile('c', ['model_list: []', ...lines, ''].join('\n'))
+        .map((f) => `${f.where.replace(/:(\d+):/, (_, n: string) => `:${Number(n) - 1}:`)} ${f.rule}`);
       assert.deepEqual(got, expected);
     });
   }
@@ -137,7 +146,11 @@ describe('doctor: api_keys are not a 1.77.3 key wherever they are written', () =
     ['top level', 'mcp_servers: {}\napi_keys: [sk-1]\n', ['c:2:1 config.api-keys']],
     ['inside mcp_settings', 'mcp_settings:\n  api_keys: [sk-1]\n', ['c:1:1 config.mcp-settings', 'c:2:3 config.api-keys']],
     ['apiKeys', 'model_list: []\napiKeys: [sk-1]\n', ['c:2:1 config.api-keys']],
-    ['on a server', 'mcp_servers:\n  gh:\n    url: http://gh:8000/mcp\n    transport: http\n    api_key: sk-1\n', ['c:5:5 config.api-keys']],
+    [
+      'on a server',
+      'mcp_servers:\n  gh:\n    url: http://gh:8000/mcp\n    transport: http\n    api_key: sk-1\n',
+      ['c:5:5 config.api-keys'],
+    ],
   ];
   for (const [what, text, expected] of cases) {
     test(what, () => assert.deepEqual(lintFile('c', text).map((f) => `${f.where} ${f.rule}`), expected));
@@ -147,7 +160,11 @@ describe('doctor: api_keys are not a 1.77.3 key wherever they are written', () =
 describe('doctor: list-form and non-mapping mcp_servers', () => {
   const cases: [string, string, string[]][] = [
     ['a list of names', 'mcp_servers:\n  - github\n', ['c:1:1 config.mcp-servers-list', 'c:2:5 config.server-not-mapping']],
-    ['a flow list of mappings with a dash name', 'mcp_servers: [{name: my-pg, url: "http://pg:1/mcp", transport: http}]\n', ['c:1:1 config.mcp-servers-list']],
+    [
+      'a flow list of mappings with a dash name',
+      'mcp_servers: [{name: my-pg, url: "http://pg:1/mcp", transport: http}]\n',
+      ['c:1:1 config.mcp-servers-list'],
+    ],
     ['a string', 'mcp_servers: github\n', ['c:1:1 config.mcp-servers-not-mapping']],
     ['empty (nothing is loaded, LiteLLM starts)', 'mcp_servers:\nmodel_list: []\n', []],
     ['a number as an entry', 'mcp_servers:\n  gh: 8000\n', ['c:2:7 config.server-not-mapping']],
@@ -168,7 +185,8 @@ describe('doctor: input that is not UTF-8 text is one located error', () => {
     test(what, () => assert.deepEqual(lintBytes('c', bytes).map((f) => `${f.where} ${f.severity} ${f.rule}`), [expected]));
   }
   test('UTF-8 text with a BOM and non-ASCII is linted, with a BOM warning', () => {
-    const rows = lintBytes('c', Buffer.from('\uFEFFmcp_servers:\n  café-x:\n    url: http://x:1/mcp\n    transport: http\n')).map((f) => `${f.where} ${f.rule}`);
+    const rows = lintBytes('c', Buffer.from('\uFEFFmcp_servers:\n  café-x:\n    url: http://x:1/mcp\n    transport: http\n'))
+      .map((f) => `${f.where} ${f.rule}`);
     assert.deepEqual(rows, ['c:1:1 file.bom', 'c:2:3 config.server-name-dash']);
   });
 });

@@ -23,7 +23,10 @@ export const ENVIRON_KEYS = ['authentication_token', 'auth_value', 'env'];
 export type FileKind = 'litellm-config' | 'compose' | 'script' | 'text';
 
 /** Per-server keys 1.77.3 reads (mcp_server_manager.load_servers_from_config). */
-export const KNOWN_SERVER_KEYS = ['url', 'transport', 'command', 'args', 'env', 'auth_type', 'authentication_token', 'auth_value', 'alias', 'description', 'mcp_info', 'access_groups'];
+export const KNOWN_SERVER_KEYS = [
+  'url', 'transport', 'command', 'args', 'env', 'auth_type',
+  'authentication_token', 'auth_value', 'alias', 'description', 'mcp_info', 'access_groups',
+];
 /** Keys added after 1.77.3: accepted by the YAML, ignored by 1.77.3. */
 export const LATER_KEYS: Record<string, string> = {
   spec_version: 'a later release',
@@ -40,7 +43,9 @@ export const PINNED_TAGS: Record<string, string> = {
 };
 
 /** Top-level keys that make a file (any extension) a LiteLLM config; `mcp_settings` and `virtual_keys` are seed mistakes. */
-export const CONFIG_KEYS = ['mcp_servers', 'model_list', 'general_settings', 'litellm_settings', 'router_settings', 'mcp_settings', 'virtual_keys'];
+export const CONFIG_KEYS = [
+  'mcp_servers', 'model_list', 'general_settings', 'litellm_settings', 'router_settings', 'mcp_settings', 'virtual_keys',
+];
 /**
  * Names people give `mcp_servers` (other gateways, client configs, guesses). In a LiteLLM config their
  * entries are never loaded, so doctor checks them as if they were `mcp_servers`. Compared after
@@ -87,10 +92,24 @@ export function lintBytes(path: string, bytes: Uint8Array): Finding[] {
   };
   const fix = 'save it as UTF-8 text (LiteLLM reads config.yaml as UTF-8; anything else stops it at start-up)';
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    return [{ severity: 'error', rule: 'file.binary', where: `${path}:1:1`, message: 'the file is UTF-16 (byte-order mark FF FE / FE FF), not UTF-8', fix }];
+    return [{
+      severity: 'error',
+      rule: 'file.binary',
+      where: `${path}:1:1`,
+      message: 'the file is UTF-16 (byte-order mark FF FE / FE FF), not UTF-8',
+      fix,
+    }];
   }
   const nul = bytes.indexOf(0);
-  if (nul >= 0) return [{ severity: 'error', rule: 'file.binary', where: where(nul), message: 'a NUL byte: this is a binary file, not a text config or script', fix }];
+  if (nul >= 0) {
+    return [{
+      severity: 'error',
+      rule: 'file.binary',
+      where: where(nul),
+      message: 'a NUL byte: this is a binary file, not a text config or script',
+      fix,
+    }];
+  }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
@@ -165,7 +184,13 @@ function lintConfig(path: string, text: string): Finding[] {
   if (doc.errors.length) {
     for (const e of doc.errors) {
       const p = lc.linePos(e.pos[0]);
-      out.push({ severity: 'error', rule: 'config.yaml-syntax', where: `${path}:${p.line}:${p.col}`, message: clip(e.message.split('\n')[0] ?? 'YAML error', 160), fix: 'fix the YAML; LiteLLM refuses to start' });
+      out.push({
+        severity: 'error',
+        rule: 'config.yaml-syntax',
+        where: `${path}:${p.line}:${p.col}`,
+        message: clip(e.message.split('\n')[0] ?? 'YAML error', 160),
+        fix: 'fix the YAML; LiteLLM refuses to start',
+      });
     }
     return out;
   }
@@ -174,20 +199,66 @@ function lintConfig(path: string, text: string): Finding[] {
   for (const p of pairsOf(root)) {
     const k = keyOf(p);
     const node = p.key as Node;
-    if (k === 'mcp_settings') out.push({ severity: 'error', rule: 'config.mcp-settings', where: at(node), message: '`mcp_settings` is not a LiteLLM 1.77.3 key; its servers are never loaded (checked below as if they were mcp_servers)', fix: 'rename it to `mcp_servers:` (a mapping name -> settings)' });
-    else if (isMisnamed(k)) out.push({ severity: 'error', rule: 'config.mcp-servers-misnamed', where: at(node), message: `\`${clip(k)}\` is not a LiteLLM 1.77.3 key; its servers are never loaded (checked below as if they were mcp_servers)`, fix: 'rename it to `mcp_servers:` (a mapping name -> settings)' });
-    if (k === 'virtual_keys') out.push({ severity: 'error', rule: 'config.virtual-keys', where: at(node), message: 'there is no top-level `virtual_keys`; keys in config are ignored', fix: 'create virtual keys with POST /key/generate (needs the database)' });
+    if (k === 'mcp_settings') {
+      out.push({
+        severity: 'error',
+        rule: 'config.mcp-settings',
+        where: at(node),
+        message: '`mcp_settings` is not a LiteLLM 1.77.3 key; its servers are never loaded (checked below as if they were mcp_servers)',
+        fix: 'rename it to `mcp_servers:` (a mapping name -> settings)',
+      });
+    } else if (isMisnamed(k)) {
+      out.push({
+        severity: 'error',
+        rule: 'config.mcp-servers-misnamed',
+        where: at(node),
+        message: `\`${clip(k)}\` is not a LiteLLM 1.77.3 key; its servers are never loaded (checked below as if they were mcp_servers)`,
+        fix: 'rename it to `mcp_servers:` (a mapping name -> settings)',
+      });
+    }
+    if (k === 'virtual_keys') {
+      out.push({
+        severity: 'error',
+        rule: 'config.virtual-keys',
+        where: at(node),
+        message: 'there is no top-level `virtual_keys`; keys in config are ignored',
+        fix: 'create virtual keys with POST /key/generate (needs the database)',
+      });
+    }
     if (isKeyList(k)) out.push(apiKeys(k, at(node)));
     if (isMisnamed(k) && isMap(p.value)) {
       for (const q of pairsOf(p.value)) if (isKeyList(keyOf(q))) out.push(apiKeys(`${clip(k)}.${keyOf(q)}`, at(q.key as Node)));
     }
-    if (k === 'master_key' || k === 'database_url' || k === 'store_model_in_db') out.push({ severity: 'error', rule: 'config.general-settings-key', where: at(node), message: `\`${k}\` at the top level is ignored`, fix: `move it under general_settings:` });
-    if (k === 'mcp_aliases') out.push({ severity: 'error', rule: 'config.mcp-aliases-placement', where: at(node), message: '`mcp_aliases` at the top level is ignored', fix: 'move it under litellm_settings:' });
+    if (k === 'master_key' || k === 'database_url' || k === 'store_model_in_db') {
+      out.push({
+        severity: 'error',
+        rule: 'config.general-settings-key',
+        where: at(node),
+        message: `\`${k}\` at the top level is ignored`,
+        fix: `move it under general_settings:`,
+      });
+    }
+    if (k === 'mcp_aliases') {
+      out.push({
+        severity: 'error',
+        rule: 'config.mcp-aliases-placement',
+        where: at(node),
+        message: '`mcp_aliases` at the top level is ignored',
+        fix: 'move it under litellm_settings:',
+      });
+    }
     if (k === 'litellm_settings' && isMap(p.value)) {
       for (const q of pairsOf(p.value)) {
         const kk = keyOf(q);
         if (kk === 'database_url' || kk === 'master_key' || kk === 'store_model_in_db') {
-          out.push({ severity: 'error', rule: 'config.database-url-placement', where: at(q.key as Node), message: `\`litellm_settings.${kk}\` is silently ignored`, fix: `move it under general_settings: (${kk === 'database_url' ? 'or set DATABASE_URL in the environment' : 'as os.environ/...'})` });
+          out.push({
+            severity: 'error',
+            rule: 'config.database-url-placement',
+            where: at(q.key as Node),
+            message: `\`litellm_settings.${kk}\` is silently ignored`,
+            fix: 'move it under general_settings: ' +
+              `(${kk === 'database_url' ? 'or set DATABASE_URL in the environment' : 'as os.environ/...'})`,
+          });
         }
       }
     }
@@ -202,7 +273,8 @@ function apiKeys(key: string, where: string): Finding {
     rule: 'config.api-keys',
     where,
     message: `\`${clip(key)}\` is not a LiteLLM 1.77.3 key: these keys are never accepted (only the master key and virtual keys are)`,
-    fix: 'set general_settings.master_key: os.environ/LITELLM_MASTER_KEY; give each client a virtual key (POST /key/generate, needs the database)',
+    fix: 'set general_settings.master_key: os.environ/LITELLM_MASTER_KEY; ' +
+      'give each client a virtual key (POST /key/generate, needs the database)',
   };
 }
 
@@ -213,7 +285,13 @@ function lintServerBlock(block: ServerBlock, at: At): Finding[] {
   const blockNode = block.keyNode;
   const refuses = block.misnamed ? 'it would stop LiteLLM 1.77.3 at start-up once renamed' : 'LiteLLM 1.77.3 refuses to start';
   if (isSeq(value)) {
-    out.push({ severity: 'error', rule: 'config.mcp-servers-list', where: at(blockNode), message: `\`${path}\` is a list; it must be a mapping name -> settings (${refuses})`, fix: 'write each server as `name:` with its settings indented below it' });
+    out.push({
+      severity: 'error',
+      rule: 'config.mcp-servers-list',
+      where: at(blockNode),
+      message: `\`${path}\` is a list; it must be a mapping name -> settings (${refuses})`,
+      fix: 'write each server as `name:` with its settings indented below it',
+    });
     value.items.forEach((item, i) => {
       if (!isMap(item)) {
         out.push(notMapping(`${path}[${i}]`, item, at, refuses));
@@ -225,16 +303,30 @@ function lintServerBlock(block: ServerBlock, at: At): Finding[] {
     });
     return out;
   }
-  if (value === null || value === undefined || (isScalar(value) && (value.value === null || value.value === ''))) return out; // empty: nothing loaded
+  if (value === null || value === undefined || (isScalar(value) && (value.value === null || value.value === ''))) {
+    return out; // empty: nothing loaded
+  }
   if (!isMap(value)) {
-    out.push({ severity: 'error', rule: 'config.mcp-servers-not-mapping', where: at(blockNode), message: `\`${path}\` is not a mapping name -> settings (${refuses})`, fix: 'write each server as `name:` with its settings indented below it' });
+    out.push({
+      severity: 'error',
+      rule: 'config.mcp-servers-not-mapping',
+      where: at(blockNode),
+      message: `\`${path}\` is not a mapping name -> settings (${refuses})`,
+      fix: 'write each server as `name:` with its settings indented below it',
+    });
     return out;
   }
   for (const s of pairsOf(value)) {
     const name = clip(keyOf(s));
     if (block.misnamed && isKeyList(name)) continue; // reported as config.api-keys
     if (name.includes('-')) {
-      out.push({ severity: 'error', rule: 'config.server-name-dash', where: at(s.key as Node), message: `server name "${name}" contains "-", the tool-prefix separator: LiteLLM 1.77.3 refuses to load the config`, fix: `rename it to "${name.replace(/-/g, '_')}"` });
+      out.push({
+        severity: 'error',
+        rule: 'config.server-name-dash',
+        where: at(s.key as Node),
+        message: `server name "${name}" contains "-", the tool-prefix separator: LiteLLM 1.77.3 refuses to load the config`,
+        fix: `rename it to "${name.replace(/-/g, '_')}"`,
+      });
     }
     if (!isMap(s.value)) {
       out.push(notMapping(name, s.value ?? s.key, at, refuses, s.key as Node));
@@ -252,7 +344,13 @@ function isNode(v: unknown): v is Node {
 function notMapping(name: string, node: unknown, at: At, refuses: string, fallback?: Node): Finding {
   const kind = isSeq(node) ? 'a list' : isScalar(node) && node.value !== null ? `the text "${clip(String(node.value))}"` : 'empty';
   const where = isNode(node) && node.range && !(isScalar(node) && node.value === null) ? at(node) : at(fallback ?? (node as Node));
-  return { severity: 'error', rule: 'config.server-not-mapping', where, message: `server "${name}" is ${kind}, not a mapping of settings (${refuses})`, fix: 'give it settings: url + transport (http, sse), or command + args with transport: stdio' };
+  return {
+    severity: 'error',
+    rule: 'config.server-not-mapping',
+    where,
+    message: `server "${name}" is ${kind}, not a mapping of settings (${refuses})`,
+    fix: 'give it settings: url + transport (http, sse), or command + args with transport: stdio',
+  };
 }
 
 /** One server's settings (the same rules under `mcp_servers` and under a misnamed key). */
@@ -262,19 +360,45 @@ function lintEntry(name: string, nameNode: Node, entry: YAMLMap, at: At, extraKe
   const keys = pairs.map(keyOf);
   const transport = pairs.find((q) => keyOf(q) === 'transport');
   if (!transport) {
-    out.push({ severity: 'warning', rule: 'config.transport-implicit', where: at(nameNode), message: `server "${name}" has no transport: the config default is http, the API default sse`, fix: 'write transport: http (streamable HTTP), sse or stdio explicitly' });
+    out.push({
+      severity: 'warning',
+      rule: 'config.transport-implicit',
+      where: at(nameNode),
+      message: `server "${name}" has no transport: the config default is http, the API default sse`,
+      fix: 'write transport: http (streamable HTTP), sse or stdio explicitly',
+    });
   } else if (isScalar(transport.value) && !['http', 'sse', 'stdio'].includes(String(transport.value.value))) {
-    out.push({ severity: 'error', rule: 'config.transport-invalid', where: at(transport.value as Node), message: `transport "${String(transport.value.value)}" is not one of http, sse, stdio`, fix: 'streamable HTTP is `http`' });
+    out.push({
+      severity: 'error',
+      rule: 'config.transport-invalid',
+      where: at(transport.value as Node),
+      message: `transport "${String(transport.value.value)}" is not one of http, sse, stdio`,
+      fix: 'streamable HTTP is `http`',
+    });
   }
   out.push(...environOutsideKnownKeys(entry, name, at));
   for (const q of pairs) {
     const kk = clip(keyOf(q));
     if (KNOWN_SERVER_KEYS.includes(kk) || kk.startsWith('x-') || extraKeys.includes(kk)) continue;
-    if (kk in LATER_KEYS) out.push({ severity: 'error', rule: 'config.key-not-in-1.77.3', where: at(q.key as Node), message: `\`${kk}\` arrived in ${LATER_KEYS[kk]}; 1.77.3 ignores it silently`, fix: `remove it, or upgrade LiteLLM (this stack pins 1.77.3)` });
-    else if (isKeyList(kk)) out.push(apiKeys(kk, at(q.key as Node)));
-    else {
+    if (kk in LATER_KEYS) {
+      out.push({
+        severity: 'error',
+        rule: 'config.key-not-in-1.77.3',
+        where: at(q.key as Node),
+        message: `\`${kk}\` arrived in ${LATER_KEYS[kk]}; 1.77.3 ignores it silently`,
+        fix: `remove it, or upgrade LiteLLM (this stack pins 1.77.3)`,
+      });
+    } else if (isKeyList(kk)) {
+      out.push(apiKeys(kk, at(q.key as Node)));
+    } else {
       const hint = suggest(kk, KNOWN_SERVER_KEYS);
-      out.push({ severity: 'warning', rule: 'config.unknown-key', where: at(q.key as Node), message: `\`${kk}\` is not a key LiteLLM 1.77.3 reads; it is ignored`, fix: hint ? `did you mean \`${hint}\`?` : `known keys: ${KNOWN_SERVER_KEYS.join(', ')}` });
+      out.push({
+        severity: 'warning',
+        rule: 'config.unknown-key',
+        where: at(q.key as Node),
+        message: `\`${kk}\` is not a key LiteLLM 1.77.3 reads; it is ignored`,
+        fix: hint ? `did you mean \`${hint}\`?` : `known keys: ${KNOWN_SERVER_KEYS.join(', ')}`,
+      });
     }
   }
   const command = pairs.find((q) => keyOf(q) === 'command');
@@ -284,22 +408,45 @@ function lintEntry(name: string, nameNode: Node, entry: YAMLMap, at: At, extraKe
     const cmd = String(command.value.value);
     const bin = cmd.split(/\s+/)[0]?.split('/').pop() ?? '';
     if (MISSING_IN_IMAGE.includes(bin)) {
-      out.push({ severity: 'error', rule: 'config.stdio-command', where: at(command.value as Node), message: `\`${clip(bin)}\` does not exist in the LiteLLM image, where a stdio command runs: this server can never start (issues #15560, #16287)`, fix: 'run the server in its own container (mcp-reconciler: transport stdio in a desired file) and give LiteLLM an HTTP URL' });
+      out.push({
+        severity: 'error',
+        rule: 'config.stdio-command',
+        where: at(command.value as Node),
+        message: `\`${clip(bin)}\` does not exist in the LiteLLM image, where a stdio command runs: ` +
+          'this server can never start (issues #15560, #16287)',
+        fix: 'run the server in its own container (mcp-reconciler: transport stdio in a desired file) and give LiteLLM an HTTP URL',
+      });
     }
     const hostPaths: { node: Node; path: string }[] = [];
     const inCommand = cmd.split(/\s+/).find((w) => HOST_PATH.test(w));
     if (inCommand) hostPaths.push({ node: command.value as Node, path: inCommand });
     if (args && isSeq(args.value)) {
-      for (const a of args.value.items) if (isScalar(a) && HOST_PATH.test(String(a.value))) hostPaths.push({ node: a as Node, path: String(a.value) });
+      for (const a of args.value.items) {
+        if (isScalar(a) && HOST_PATH.test(String(a.value))) hostPaths.push({ node: a as Node, path: String(a.value) });
+      }
     }
     for (const { node: n, path } of hostPaths) {
-      out.push({ severity: 'error', rule: 'config.stdio-host-path', where: at(n), message: `server "${name}": \`${clip(path, 80)}\` is a path on the host; a stdio command runs inside the LiteLLM container, which does not have it`, fix: 'run the server in its own container with that code (mcp-reconciler: a desired file with transport stdio) and give LiteLLM its HTTP URL' });
+      out.push({
+        severity: 'error',
+        rule: 'config.stdio-host-path',
+        where: at(n),
+        message: `server "${name}": \`${clip(path, 80)}\` is a path on the host; ` +
+          'a stdio command runs inside the LiteLLM container, which does not have it',
+        fix: 'run the server in its own container with that code (mcp-reconciler: a desired file with transport stdio) ' +
+          'and give LiteLLM its HTTP URL',
+      });
     }
   }
   if (args && isSeq(args.value)) {
     for (const a of args.value.items) {
       if (isScalar(a) && String(a.value).includes('os.environ/')) {
-        out.push({ severity: 'error', rule: 'config.environ-in-args', where: at(a as Node), message: '`os.environ/VAR` is not substituted inside `args`', fix: 'pass it through `env:` (substituted there) and let the server read the variable' });
+        out.push({
+          severity: 'error',
+          rule: 'config.environ-in-args',
+          where: at(a as Node),
+          message: '`os.environ/VAR` is not substituted inside `args`',
+          fix: 'pass it through `env:` (substituted there) and let the server read the variable',
+        });
       }
     }
   }
@@ -309,7 +456,10 @@ function lintEntry(name: string, nameNode: Node, entry: YAMLMap, at: At, extraKe
 /** `os.environ/` in an mcp_servers entry outside ENVIRON_KEYS: LiteLLM substitutes it anyway. */
 function environOutsideKnownKeys(entry: YAMLMap, name: string, at: (n: Node | null | undefined) => string): Finding[] {
   const out: Finding[] = [];
-  const stack: { node: unknown; key: string }[] = entry.items.filter(isPair).map((p) => ({ node: p.value, key: isScalar(p.key) ? String(p.key.value) : '?' }));
+  const stack: { node: unknown; key: string }[] = entry.items.filter(isPair).map((p) => ({
+    node: p.value,
+    key: isScalar(p.key) ? String(p.key.value) : '?',
+  }));
   while (stack.length > 0) {
     const { node, key } = stack.pop()!;
     const top = key.split('.')[0] ?? '';
@@ -319,11 +469,14 @@ function environOutsideKnownKeys(entry: YAMLMap, name: string, at: (n: Node | nu
         severity: 'error',
         rule: 'config.environ-exposed',
         where: at(node),
-        message: `server "${name}": \`${clip(key)}\` is os.environ/...; LiteLLM substitutes it here too, so the secret becomes text clients can read`,
+        message: `server "${name}": \`${clip(key)}\` is os.environ/...; ` +
+          'LiteLLM substitutes it here too, so the secret becomes text clients can read',
         fix: `use os.environ/ only in ${ENVIRON_KEYS.join(', ')}; write plain text here`,
       });
     } else if (isMap(node)) {
-      for (const p of node.items) if (isPair(p)) stack.push({ node: p.value, key: `${key}.${isScalar(p.key) ? String(p.key.value) : '?'}` });
+      for (const p of node.items) {
+        if (isPair(p)) stack.push({ node: p.value, key: `${key}.${isScalar(p.key) ? String(p.key.value) : '?'}` });
+      }
     } else if (isSeq(node)) {
       // LiteLLM substitutes inside mappings that sit in lists too.
       node.items.forEach((n, i) => {
@@ -360,7 +513,9 @@ const TEXT_RULES: TextRule[] = [
       const repo = `ghcr.io/berriai/${m[1]}`;
       const want = PINNED_TAGS[repo];
       const tag = m[2] ?? 'latest';
-      return want && tag !== want ? `${repo}:${tag} is not the pinned 1.77.3 image${/latest/.test(tag) ? ' (a floating tag: any pull can change what runs)' : ''}` : null;
+      return want && tag !== want
+        ? `${repo}:${tag} is not the pinned 1.77.3 image${/latest/.test(tag) ? ' (a floating tag: any pull can change what runs)' : ''}`
+        : null;
     },
     fix: 'use ghcr.io/berriai/litellm:v1.77.3-stable, or ghcr.io/berriai/litellm-database:main-v1.77.3-stable with a database',
   },
@@ -385,13 +540,15 @@ const TEXT_RULES: TextRule[] = [
     severity: 'error',
     re: /\blitellm_logs\b/g,
     message: () => 'there is no table litellm_logs; LiteLLM 1.77.3 logs to "LiteLLM_SpendLogs"',
-    fix: 'query "LiteLLM_SpendLogs" (quoted, case-sensitive); `mcp-reconciler doctor --db-env-file ~/projects/secrets/mcp-litellm.env` prints the audit query',
+    fix: 'query "LiteLLM_SpendLogs" (quoted, case-sensitive); ' +
+      '`mcp-reconciler doctor --db-env-file ~/projects/secrets/mcp-litellm.env` prints the audit query',
   },
   {
     rule: 'script.num-workers',
     severity: 'warning',
     re: /--num_workers[ =]+([2-9]|\d{2,})/g,
-    message: (m) => `${m[1]} workers: MCP servers added through the API reach only the worker that handled the call (empty tool lists, #12359, #15061)`,
+    message: (m) => `${m[1]} workers: MCP servers added through the API reach only the worker that handled the call ` +
+      '(empty tool lists, #12359, #15061)',
     fix: 'run one worker (--num_workers 1)',
   },
 ];

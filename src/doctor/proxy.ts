@@ -5,9 +5,18 @@ import type { Finding } from './findings.js';
 
 const TIMEOUT_MS = 3_000;
 
-async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; location: string | null } | null> {
+async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; location: string | null } | null> {
   try {
-    const r = await request(url, { method: 'GET', headers, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS, maxRedirections: 0 } as Parameters<typeof request>[1]);
+    const r = await request(url, {
+      method: 'GET',
+      headers,
+      headersTimeout: TIMEOUT_MS,
+      bodyTimeout: TIMEOUT_MS,
+      maxRedirections: 0,
+    } as Parameters<typeof request>[1]);
     const body = await r.body.text();
     const loc = r.headers['location'];
     return { status: r.statusCode, body, location: typeof loc === 'string' ? loc : null };
@@ -42,7 +51,13 @@ export async function doctorProxy(baseUrl: string, masterKey: string | null): Pr
   const base = baseUrl.replace(/\/+$/, '');
   const out: Finding[] = [];
   if (!(await listening(u.hostname, port))) {
-    out.push({ severity: 'warning', rule: 'proxy.down', where, message: `nothing listens on ${u.host}`, fix: 'start the gateway (`mcp-reconciler apply --once` runs mcp-litellm); `docker logs mcp-litellm`' });
+    out.push({
+      severity: 'warning',
+      rule: 'proxy.down',
+      where,
+      message: `nothing listens on ${u.host}`,
+      fix: 'start the gateway (`mcp-reconciler apply --once` runs mcp-litellm); `docker logs mcp-litellm`',
+    });
     return out;
   }
   const live = await get(`${base}/health/liveliness`);
@@ -51,7 +66,8 @@ export async function doctorProxy(baseUrl: string, masterKey: string | null): Pr
       severity: 'error',
       rule: 'proxy.port-taken',
       where,
-      message: `port ${port} is taken by something that is not LiteLLM (GET /health/liveliness: ${live ? live.status : 'no answer'}); LiteLLM would silently start on another port`,
+      message: `port ${port} is taken by something that is not LiteLLM (GET /health/liveliness: ${live ? live.status : 'no answer'}); ` +
+        'LiteLLM would silently start on another port',
       fix: `find it (ss -ltnp 'sport = :${port}') and stop it, or publish LiteLLM on another port (gateway.hostPort)`,
     });
     return out;
@@ -64,29 +80,65 @@ export async function doctorProxy(baseUrl: string, masterKey: string | null): Pr
     /* not JSON */
   }
   if (version !== '1.77.3') {
-    out.push({ severity: 'error', rule: 'proxy.version', where, message: `LiteLLM ${version} answers here; this stack is verified against 1.77.3 only`, fix: 'run ghcr.io/berriai/litellm:v1.77.3-stable' });
+    out.push({
+      severity: 'error',
+      rule: 'proxy.version',
+      where,
+      message: `LiteLLM ${version} answers here; this stack is verified against 1.77.3 only`,
+      fix: 'run ghcr.io/berriai/litellm:v1.77.3-stable',
+    });
   } else {
     out.push({ severity: 'info', rule: 'proxy.ok', where, message: `LiteLLM 1.77.3 ready (${ready?.status ?? '?'})`, fix: '' });
   }
   const noSlash = await get(`${base}/mcp`);
   if (noSlash && noSlash.status >= 300 && noSlash.status < 400) {
-    out.push({ severity: 'info', rule: 'proxy.mcp-redirect', where: `${base}/mcp`, message: `/mcp answers ${noSlash.status} (-> ${noSlash.location ?? '?'}); clients must use /mcp/`, fix: 'configure clients with the trailing slash (`mcp-reconciler clients`)' });
+    out.push({
+      severity: 'info',
+      rule: 'proxy.mcp-redirect',
+      where: `${base}/mcp`,
+      message: `/mcp answers ${noSlash.status} (-> ${noSlash.location ?? '?'}); clients must use /mcp/`,
+      fix: 'configure clients with the trailing slash (`mcp-reconciler clients`)',
+    });
   }
   if (masterKey) {
     const auth = { authorization: `Bearer ${masterKey}` };
     const list = await get(`${base}/v1/mcp/server`, auth);
     if (!list || list.status !== 200) {
-      out.push({ severity: 'error', rule: 'proxy.api', where: `${base}/v1/mcp/server`, message: `GET answered ${list?.status ?? 'nothing'}: the master key is wrong or the management API is off`, fix: 'check LITELLM_MASTER_KEY in mcp-litellm.env' });
+      out.push({
+        severity: 'error',
+        rule: 'proxy.api',
+        where: `${base}/v1/mcp/server`,
+        message: `GET answered ${list?.status ?? 'nothing'}: the master key is wrong or the management API is off`,
+        fix: 'check LITELLM_MASTER_KEY in mcp-litellm.env',
+      });
     } else {
       try {
         const n = (JSON.parse(list.body) as unknown[]).length;
-        out.push({ severity: 'info', rule: 'proxy.servers', where: `${base}/v1/mcp/server`, message: `${n} MCP server(s) registered`, fix: '' });
+        out.push({
+          severity: 'info',
+          rule: 'proxy.servers',
+          where: `${base}/v1/mcp/server`,
+          message: `${n} MCP server(s) registered`,
+          fix: '',
+        });
       } catch (err) {
-        out.push({ severity: 'warning', rule: 'proxy.api', where: `${base}/v1/mcp/server`, message: `unexpected body: ${errorMessage(err)}`, fix: '' });
+        out.push({
+          severity: 'warning',
+          rule: 'proxy.api',
+          where: `${base}/v1/mcp/server`,
+          message: `unexpected body: ${errorMessage(err)}`,
+          fix: '',
+        });
       }
       const db = await get(`${base}/v1/mcp/server/mcp-reconciler-probe`, auth);
       if (db && /Database not connected/i.test(db.body)) {
-        out.push({ severity: 'info', rule: 'proxy.no-database', where, message: 'no database: servers come from config.yaml only (config mode; changes need a restart)', fix: 'for API mode and the audit log: `mcp-reconciler db init` (DATABASE_URL) and the litellm-database image' });
+        out.push({
+          severity: 'info',
+          rule: 'proxy.no-database',
+          where,
+          message: 'no database: servers come from config.yaml only (config mode; changes need a restart)',
+          fix: 'for API mode and the audit log: `mcp-reconciler db init` (DATABASE_URL) and the litellm-database image',
+        });
       }
     }
   }

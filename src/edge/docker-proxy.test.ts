@@ -15,7 +15,12 @@ const info = (over: { labels?: Record<string, string>; stdin?: boolean }) => ({
   Id: FULL_ID,
   Name: '/mcp-mem',
   RestartCount: 0,
-  Config: { Labels: over.labels ?? ownerLabels('t', 'server', { server: 'mem' }), OpenStdin: over.stdin ?? true, Tty: false, Env: ['SECRET=hunter2'] },
+  Config: {
+    Labels: over.labels ?? ownerLabels('t', 'server', { server: 'mem' }),
+    OpenStdin: over.stdin ?? true,
+    Tty: false,
+    Env: ['SECRET=hunter2'],
+  },
   State: { Running: true, Restarting: false, Status: 'running' },
 });
 const CONTAINERS: Record<string, ReturnType<typeof info>> = {
@@ -57,7 +62,9 @@ describe('the edge docker proxy lets the edge inspect and attach to stdio server
   before(async () => {
     engine = fakeEngine(seen);
     await new Promise<void>((r) => engine.listen(engineSock, r));
-    const docker = { getContainer: (id: string) => ({ inspect: async () => CONTAINERS[id] ?? Promise.reject(new Error('404')) }) } as unknown as Docker;
+    const docker = {
+      getContainer: (id: string) => ({ inspect: async () => CONTAINERS[id] ?? Promise.reject(new Error('404')) }),
+    } as unknown as Docker;
     proxy = createDockerProxy({ docker, dockerSocket: engineSock, instance: 't', log: createLogger({ level: 'silent' }) });
     await new Promise<void>((r) => proxy.listen(proxySock, r));
   });
@@ -84,7 +91,11 @@ describe('the edge docker proxy lets the edge inspect and attach to stdio server
     for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     pipe.close();
     assert.deepEqual(got, [{ jsonrpc: '2.0', id: 1, method: 'ping' }]);
-    assert.deepEqual(seen, [`POST /containers/${FULL_ID}/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1`], 'forwarded to the full id with a fixed query');
+    assert.deepEqual(
+      seen,
+      [`POST /containers/${FULL_ID}/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1`],
+      'forwarded to the full id with a fixed query',
+    );
   });
 
   test('inspect is answered by the proxy, without the environment', async () => {

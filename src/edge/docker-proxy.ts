@@ -29,7 +29,8 @@ const MAX_HEAD = 16 * 1024;
 /** A client must send its request head within this. */
 const HEAD_TIMEOUT_MS = 10_000;
 
-const ROUTE = /^(GET|POST) (?:\/v1\.\d{1,3})?\/(?:(_ping)|containers\/([A-Za-z0-9][A-Za-z0-9_.-]{0,127})\/(json|attach))(?:\?[^ ]*)? HTTP\/1\.[01]$/;
+const ROUTE =
+  /^(GET|POST) (?:\/v1\.\d{1,3})?\/(?:(_ping)|containers\/([A-Za-z0-9][A-Za-z0-9_.-]{0,127})\/(json|attach))(?:\?[^ ]*)? HTTP\/1\.[01]$/;
 
 export function createDockerProxy(opts: DockerProxyOptions): Server {
   return createServer((client) => {
@@ -56,7 +57,9 @@ async function serve(client: Socket, opts: DockerProxyOptions): Promise<void> {
   }
   const [, method, ping, id, action] = m as unknown as [string, string, string | undefined, string | undefined, string | undefined];
   if (ping) return method === 'GET' ? reply(client, 200, 'OK') : reply(client, 403, { message: 'forbidden' });
-  if ((action === 'json' && method !== 'GET') || (action === 'attach' && method !== 'POST')) return reply(client, 403, { message: 'forbidden' });
+  if ((action === 'json' && method !== 'GET') || (action === 'attach' && method !== 'POST')) {
+    return reply(client, 403, { message: 'forbidden' });
+  }
   const info = await opts.docker.getContainer(id!).inspect().catch(() => null);
   const labels = info?.Config.Labels ?? undefined;
   if (!info || !isOwned(labels, opts.instance) || labels?.[Labels.Role] !== 'server' || !info.Config.OpenStdin || info.Config.Tty) {
@@ -68,7 +71,10 @@ async function serve(client: Socket, opts: DockerProxyOptions): Promise<void> {
       Name: info.Name,
       RestartCount: info.RestartCount,
       Config: {
-        Labels: Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => k === Labels.ManagedBy || k === Labels.Instance || k === Labels.Role || k === Labels.Server)),
+        Labels: Object.fromEntries(
+          Object.entries(labels ?? {})
+            .filter(([k]) => k === Labels.ManagedBy || k === Labels.Instance || k === Labels.Role || k === Labels.Server),
+        ),
         OpenStdin: info.Config.OpenStdin,
         Tty: info.Config.Tty,
       },
@@ -121,7 +127,8 @@ function reply(client: Socket, status: number, body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const reason = { 200: 'OK', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
   const type = typeof body === 'string' ? 'text/plain' : 'application/json';
-  client.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  client.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${type}\r\n` +
+    `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
 }
 
 /** Read up to the blank line ending an HTTP head; the socket stays paused with the rest returned. */

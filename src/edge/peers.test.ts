@@ -38,7 +38,9 @@ describe('who may use the edge', () => {
     let now = 0;
     let gw = ['172.20.0.2'];
     let lookups = 0;
-    const p = new PeerPolicy({ gatewayHost: 'mcp-litellm', resolve: async () => (lookups++, gw), interfaces: () => IFACES, now: () => now });
+    const p = new PeerPolicy({
+      gatewayHost: 'mcp-litellm', resolve: async () => (lookups++, gw), interfaces: () => IFACES, now: () => now,
+    });
     assert.equal(await p.allows('172.20.0.2'), true);
     gw = ['172.20.0.7'];
     now += PEER_REFRESH_MS - 1;

@@ -16,7 +16,9 @@ import { CompiledPolicy, UNFILTERED_HEADER, renderPolicyFile } from '../policy/t
 
 describe('edge routing and header normalization', () => {
   test('mcp-protocol-version sent twice is forwarded once (the negotiated, last value)', () => {
-    const h = forwardHeaders(['MCP-Protocol-Version', '2025-06-18', 'mcp-protocol-version', '2025-03-26', 'Host', 'mcp-edge:8080', 'Accept', 'text/event-stream']);
+    const h = forwardHeaders([
+      'MCP-Protocol-Version', '2025-06-18', 'mcp-protocol-version', '2025-03-26', 'Host', 'mcp-edge:8080', 'Accept', 'text/event-stream',
+    ]);
     assert.deepEqual(h, { 'mcp-protocol-version': '2025-03-26', accept: 'text/event-stream' });
   });
 
@@ -51,7 +53,9 @@ describe('edge in front of a real MCP SDK server (stateless streamable HTTP)', (
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     upPort = (upstream.address() as AddressInfo).port;
-    edge = createEdgeServer({ port: 0, allowPrefix: 'mcp-', log: createLogger({ level: 'silent' }), origin: (_n, p) => `http://127.0.0.1:${p}` });
+    edge = createEdgeServer({
+      port: 0, allowPrefix: 'mcp-', log: createLogger({ level: 'silent' }), origin: (_n, p) => `http://127.0.0.1:${p}`,
+    });
     await new Promise<void>((r) => edge.listen(0, '127.0.0.1', r));
     edgePort = (edge.address() as AddressInfo).port;
   });
@@ -121,7 +125,10 @@ describe('the edge refuses peers that are not the gateway', () => {
         await r.body.text();
       }
       assert.equal(bridgesAsked, 0);
-      assert.ok(seen.length === 3 && seen.every((a) => a === '127.0.0.1' || a === '::ffff:127.0.0.1'), `peer addresses: ${seen.join(', ')}`);
+      assert.ok(
+        seen.length === 3 && seen.every((a) => a === '127.0.0.1' || a === '::ffff:127.0.0.1'),
+        `peer addresses: ${seen.join(', ')}`,
+      );
       assert.equal((await request(`http://127.0.0.1:${port}/healthz`)).statusCode, 200, 'the health check stays open');
     } finally {
       edge.close();
@@ -157,7 +164,9 @@ describe('the edge applies a tool policy (ADR 0021)', () => {
   });
 
   async function withEdge(opts: Partial<EdgeOptions>, fn: (port: number) => Promise<void>): Promise<void> {
-    const edge = createEdgeServer({ port: 0, allowPrefix: 'mcp-', log: createLogger({ level: 'silent' }), origin: (_n, p) => `http://127.0.0.1:${p}`, ...opts });
+    const edge = createEdgeServer({
+      port: 0, allowPrefix: 'mcp-', log: createLogger({ level: 'silent' }), origin: (_n, p) => `http://127.0.0.1:${p}`, ...opts,
+    });
     await new Promise<void>((r) => edge.listen(0, '127.0.0.1', r));
     try {
       await fn((edge.address() as AddressInfo).port);
@@ -166,11 +175,26 @@ describe('the edge applies a tool policy (ADR 0021)', () => {
       edge.closeAllConnections();
     }
   }
-  const policy = staticPolicy({ fs: new CompiledPolicy({ deny: ['write_*', 'move_*'], rename: { list_directory: 'ls' }, description: { read_file: 'Read one file' } }) });
-  const rpc = async (port: number, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; msg: { result?: { tools?: { name: string; description?: string }[]; content?: { text: string }[] }; error?: { code: number; message: string } } }> => {
+  const policy = staticPolicy({
+    fs: new CompiledPolicy({ deny: ['write_*', 'move_*'], rename: { list_directory: 'ls' }, description: { read_file: 'Read one file' } }),
+  });
+  const rpc = async (
+    port: number,
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{
+    status: number;
+    msg: {
+      result?: { tools?: { name: string; description?: string }[]; content?: { text: string }[] };
+      error?: { code: number; message: string };
+    };
+  }> => {
     const r = await request(`http://127.0.0.1:${port}/mcp-fs/${upPort}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18', ...headers },
+      headers: {
+        'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18', ...headers,
+      },
       body: JSON.stringify(body),
     });
     const text = await r.body.text();
@@ -181,27 +205,37 @@ describe('the edge applies a tool policy (ADR 0021)', () => {
   const call = (name: string) => ({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name, arguments: {} } });
 
   for (const path of ['/mcp', '/mcp?json']) {
-    test(`tools/list (${path.includes('json') ? 'JSON' : 'SSE'} answer): denied tools absent, renames and descriptions applied`, async () => {
+    test(`tools/list (${path.includes('json') ? 'JSON' : 'SSE'} answer): ` +
+      'denied tools absent, renames and descriptions applied', async () => {
       await withEdge({ toolPolicy: policy }, async (port) => {
         const { status, msg } = await rpc(port, path, list);
         assert.equal(status, 200);
-        assert.deepEqual(msg.result?.tools?.map((t) => [t.name, t.description]), [['read_file', 'Read one file'], ['ls', 'the list_directory']]);
+        assert.deepEqual(
+          msg.result?.tools?.map((t) => [t.name, t.description]),
+          [['read_file', 'Read one file'], ['ls', 'the list_directory']],
+        );
       });
     });
   }
 
-  test('tools/call of a denied tool, or of a renamed tool by its old name, is refused as the SDK refuses a missing tool, never forwarded', async () => {
+  test('tools/call of a denied tool, or of a renamed tool by its old name, is refused as the SDK refuses a missing tool, ' +
+    'never forwarded', async () => {
     await withEdge({ toolPolicy: policy }, async (port) => {
       calls.length = 0;
       for (const name of ['write_file', 'move_file', 'list_directory']) {
         const { status, msg } = await rpc(port, '/mcp', call(name));
         assert.equal(status, 200);
-        assert.deepEqual(msg, { jsonrpc: '2.0', id: 8, result: { content: [{ type: 'text', text: `MCP error -32602: Unknown tool: ${name}` }], isError: true } } as never);
+        assert.deepEqual(msg, {
+          jsonrpc: '2.0', id: 8, result: { content: [{ type: 'text', text: `MCP error -32602: Unknown tool: ${name}` }], isError: true },
+        } as never);
       }
       assert.deepEqual(calls, []);
       // The server's own answer for a tool it does not have, for comparison: the same shape and wording.
       const missing = await rpc(port, '/mcp', call('delete_everything'));
-      assert.deepEqual(missing.msg.result, { content: [{ type: 'text', text: 'MCP error -32602: Tool delete_everything not found' }], isError: true } as never);
+      assert.deepEqual(
+        missing.msg.result,
+        { content: [{ type: 'text', text: 'MCP error -32602: Tool delete_everything not found' }], isError: true } as never,
+      );
     });
   });
 
@@ -212,7 +246,9 @@ describe('the edge applies a tool policy (ADR 0021)', () => {
       const post = async (body: unknown): Promise<string> => {
         const r = await request(`http://127.0.0.1:${port}/mcp-fs/remote`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+          headers: {
+            'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18',
+          },
           body: JSON.stringify(body),
         });
         return r.body.text();
@@ -250,13 +286,20 @@ describe('the edge applies a tool policy (ADR 0021)', () => {
     const peers = (gateway: boolean) => ({ allows: async () => true, isGateway: () => gateway });
     await withEdge({ toolPolicy: policy, peers: peers(false) }, async (port) => {
       assert.equal((await rpc(port, '/mcp', list, { [UNFILTERED_HEADER]: '1' })).msg.result?.tools?.length, 4);
-      assert.deepEqual((await rpc(port, '/mcp', call('write_file'), { [UNFILTERED_HEADER]: '1' })).msg.result?.content, [{ type: 'text', text: 'MCP error -32602: Unknown tool: write_file' }]);
+      assert.deepEqual(
+        (await rpc(port, '/mcp', call('write_file'), { [UNFILTERED_HEADER]: '1' })).msg.result?.content,
+        [{ type: 'text', text: 'MCP error -32602: Unknown tool: write_file' }],
+      );
     });
     await withEdge({ toolPolicy: policy, peers: peers(true) }, async (port) => {
       assert.equal((await rpc(port, '/mcp', list, { [UNFILTERED_HEADER]: '1' })).msg.result?.tools?.length, 2, 'the gateway never');
     });
     await withEdge({ toolPolicy: policy }, async (port) => {
-      assert.equal((await rpc(port, '/mcp', list, { [UNFILTERED_HEADER]: '1' })).msg.result?.tools?.length, 2, 'nor anyone when peers are unknown');
+      assert.equal(
+        (await rpc(port, '/mcp', list, { [UNFILTERED_HEADER]: '1' })).msg.result?.tools?.length,
+        2,
+        'nor anyone when peers are unknown',
+      );
     });
   });
 
@@ -348,7 +391,13 @@ describe('a JSON-RPC error to tools/call reaches LiteLLM as a tool error (ADR 00
     upstream.closeAllConnections();
   });
   const post = async (path: string, body: unknown, toolPolicy?: EdgeOptions['toolPolicy']): Promise<unknown> => {
-    const edge = createEdgeServer({ port: 0, allowPrefix: 'mcp-', log: createLogger({ level: 'silent' }), origin: (_n, p) => `http://127.0.0.1:${p}`, ...(toolPolicy ? { toolPolicy } : {}) });
+    const edge = createEdgeServer({
+      port: 0,
+      allowPrefix: 'mcp-',
+      log: createLogger({ level: 'silent' }),
+      origin: (_n, p) => `http://127.0.0.1:${p}`,
+      ...(toolPolicy ? { toolPolicy } : {}),
+    });
     await new Promise<void>((r) => edge.listen(0, '127.0.0.1', r));
     try {
       const port = (edge.address() as AddressInfo).port;
@@ -365,10 +414,15 @@ describe('a JSON-RPC error to tools/call reaches LiteLLM as a tool error (ADR 00
     }
   };
   const call = (name: string) => ({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name, arguments: {} } });
-  const softened = { jsonrpc: '2.0', id: 5, result: { content: [{ type: 'text', text: 'MCP error -32602: Invalid arguments for tool fail' }], isError: true } };
+  const softened = {
+    jsonrpc: '2.0',
+    id: 5,
+    result: { content: [{ type: 'text', text: 'MCP error -32602: Invalid arguments for tool fail' }], isError: true },
+  };
 
   for (const path of ['/mcp', '/mcp?json']) {
-    test(`${path.includes('json') ? 'JSON' : 'SSE'} answer, server without a policy: the error becomes a tool error with its code and message`, async () => {
+    test(`${path.includes('json') ? 'JSON' : 'SSE'} answer, server without a policy: ` +
+      'the error becomes a tool error with its code and message', async () => {
       assert.deepEqual(await post(path, call('fail')), softened);
     });
   }
@@ -377,7 +431,13 @@ describe('a JSON-RPC error to tools/call reaches LiteLLM as a tool error (ADR 00
     assert.deepEqual(await post('/mcp', call('fail'), policy), softened);
   });
   test('errors to other methods, and an error carrying another id, pass unchanged', async () => {
-    assert.deepEqual(await post('/mcp?json', { jsonrpc: '2.0', id: 6, method: 'resources/list', params: {} }), { jsonrpc: '2.0', id: 6, error: { code: -32601, message: 'no resources/list here' } });
-    assert.deepEqual(await post('/mcp', call('other-id')), { jsonrpc: '2.0', id: 999, error: { code: -32000, message: 'an error for another request' } });
+    assert.deepEqual(
+      await post('/mcp?json', { jsonrpc: '2.0', id: 6, method: 'resources/list', params: {} }),
+      { jsonrpc: '2.0', id: 6, error: { code: -32601, message: 'no resources/list here' } },
+    );
+    assert.deepEqual(
+      await post('/mcp', call('other-id')),
+      { jsonrpc: '2.0', id: 999, error: { code: -32000, message: 'an error for another request' } },
+    );
   });
 });

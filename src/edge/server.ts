@@ -130,7 +130,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: EdgeOptio
     } catch (err) {
       opts.log.warn({ container: name, err: (err as Error).message }, 'edge: stdio bridge failed');
       const full = (err as Error).name === 'BridgeLimitError';
-      if (!res.headersSent) res.writeHead(full ? 503 : 502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: full ? 'too many stdio bridges' : 'bridge failed' }));
+      if (!res.headersSent) {
+        res.writeHead(full ? 503 : 502, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: full ? 'too many stdio bridges' : 'bridge failed' }));
+      }
     }
     return;
   }

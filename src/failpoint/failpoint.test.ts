@@ -6,7 +6,11 @@ import { FAILPOINTS, FAILPOINT_ENV, HANDOVER_STEPS } from './index.js';
 
 const mod = fileURLToPath(new URL('./index.js', import.meta.url));
 const run = (armed: string | undefined) =>
-  spawnSync(process.execPath, ['--input-type=module', '-e', `const f = await import(${JSON.stringify(mod)}); await f.step('stop-old', () => console.log('stopped')); console.log('went on');`], {
+  spawnSync(process.execPath, [
+    '--input-type=module',
+    '-e',
+    `const f = await import(${JSON.stringify(mod)}); await f.step('stop-old', () => console.log('stopped')); console.log('went on');`,
+  ], {
     encoding: 'utf8',
     env: { ...process.env, ...(armed ? { [FAILPOINT_ENV]: armed } : {}) },
   });

@@ -34,7 +34,10 @@ describe('safe reading: regular files only, capped while reading', () => {
   }
 
   test('the cap holds while reading: /proc/self/maps says size 0 but yields more', () => {
-    assert.throws(() => readRegularFile('/proc/self/maps', { maxBytes: 64 }), (e: unknown) => e instanceof UnsafeFileError && e.reason === 'too-large');
+    assert.throws(
+      () => readRegularFile('/proc/self/maps', { maxBytes: 64 }),
+      (e: unknown) => e instanceof UnsafeFileError && e.reason === 'too-large',
+    );
   });
 
   test('reads a small regular file; noFollow refuses a symlink, default follows it', () => {
@@ -45,7 +48,10 @@ describe('safe reading: regular files only, capped while reading', () => {
 
   test('realpathInside: a symlink leading out is refused, one staying inside resolves', () => {
     symlinkSync('/', join(dir, 'sub', 'root'));
-    assert.throws(() => realpathInside(join(dir, 'sub'), join(dir, 'sub', 'root', 'etc')), (e: unknown) => e instanceof UnsafeFileError && e.reason === 'outside');
+    assert.throws(
+      () => realpathInside(join(dir, 'sub'), join(dir, 'sub', 'root', 'etc')),
+      (e: unknown) => e instanceof UnsafeFileError && e.reason === 'outside',
+    );
     assert.equal(realpathInside(dir, join(dir, 'link')), join(dir, 'small'));
     assert.throws(() => realpathInside(dir, join(dir, 'missing')), (e: unknown) => e instanceof UnsafeFileError && e.reason === 'missing');
   });
@@ -81,7 +87,10 @@ describe('safe reading: regular files only, capped while reading', () => {
 
   test('a file over the cap is refused by its size before the check (mode, owner) looks at it', () => {
     const checked: string[] = [];
-    assert.throws(() => readRegularFile(join(dir, 'big'), { maxBytes: 1024, check: () => checked.push('checked') }), /is larger than 1024 bytes$/);
+    assert.throws(
+      () => readRegularFile(join(dir, 'big'), { maxBytes: 1024, check: () => checked.push('checked') }),
+      /is larger than 1024 bytes$/,
+    );
     assert.deepEqual(checked, []);
   });
 
@@ -103,7 +112,10 @@ describe('safe reading: regular files only, capped while reading', () => {
     const seen: number[] = [];
     assert.equal(readRegularFile(join(dir, 'small'), { maxBytes: 1024, check: (st) => seen.push(st.size) }), 'a: 1\n');
     assert.deepEqual(seen, [5]);
-    assert.throws(() => readRegularFile(join(dir, 'small'), { maxBytes: 1024, check: () => { throw new Error('not private'); } }), /not private/);
+    assert.throws(
+      () => readRegularFile(join(dir, 'small'), { maxBytes: 1024, check: () => { throw new Error('not private'); } }),
+      /not private/,
+    );
   });
 
   test('a read error is "unreadable" with its code, not a crash or a short read', () => {
@@ -182,7 +194,10 @@ describe('path confinement: a path is inside a root only at or below it', () => 
   };
 
   test('a symlink into a sibling folder whose name extends the root name is outside', () => {
-    assert.deepEqual(refusal(join(root, 'to-sibling')), ['outside', join(root, 'to-sibling'), `${join(root, 'to-sibling')} resolves outside ${root}`]);
+    assert.deepEqual(
+      refusal(join(root, 'to-sibling')),
+      ['outside', join(root, 'to-sibling'), `${join(root, 'to-sibling')} resolves outside ${root}`],
+    );
   });
 
   test('the resolved path of a file inside is returned, through a symlinked root too', () => {
@@ -191,7 +206,10 @@ describe('path confinement: a path is inside a root only at or below it', () => 
   });
 
   test('a missing root is "missing", naming the root', () => {
-    assert.deepEqual(refusal(join(root, 'in'), join(dir, 'no-root')), ['missing', join(dir, 'no-root'), `${join(dir, 'no-root')} does not exist`]);
+    assert.deepEqual(
+      refusal(join(root, 'in'), join(dir, 'no-root')),
+      ['missing', join(dir, 'no-root'), `${join(dir, 'no-root')} does not exist`],
+    );
   });
 
   test('a missing path, or one below a file, is "missing"', () => {

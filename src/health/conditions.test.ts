@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mergeConditions, toolDiff, nextProbeDelay, mayRestart, RESTART_BUDGET, type Condition } from './conditions.js';
 
 describe('conditions', () => {
-  const c = (status: 'True' | 'False', reason = 'ToolsListed', message = 'm') => ({ type: 'McpReady' as const, status, reason: reason as Condition['reason'], message });
+  const c = (status: 'True' | 'False', reason = 'ToolsListed', message = 'm') =>
+    ({ type: 'McpReady' as const, status, reason: reason as Condition['reason'], message });
 
   test('the transition time moves only when the status changes; transitions are returned once', () => {
     const a = mergeConditions([], [c('True')], 't1');

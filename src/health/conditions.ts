@@ -80,7 +80,9 @@ export function mergeConditions(
   const conditions = next.map((n): Condition => {
     const p = byType.get(n.type);
     if (p && p.status === n.status) {
-      if (p.reason !== n.reason) transitions.push({ condition: n.type, from: p.status, to: n.status, reason: n.reason, message: n.message });
+      if (p.reason !== n.reason) {
+        transitions.push({ condition: n.type, from: p.status, to: n.status, reason: n.reason, message: n.message });
+      }
       return { ...n, lastTransitionTime: p.lastTransitionTime };
     }
     transitions.push({ condition: n.type, from: p?.status ?? null, to: n.status, reason: n.reason, message: n.message });
@@ -132,5 +134,10 @@ export function progressingCondition(
     : Reason.RecreateFailed;
   const wait = failure.nextTryAt - now;
   const next = wait > 0 ? `next try in ${Math.max(1, Math.ceil(wait / 1000))} s` : 'next try now';
-  return { type: ConditionType.Progressing, status: 'False', reason, message: `${failure.reason}; ${next} (${failure.failures} failed ${failure.failures === 1 ? 'try' : 'tries'})` };
+  return {
+    type: ConditionType.Progressing,
+    status: 'False',
+    reason,
+    message: `${failure.reason}; ${next} (${failure.failures} failed ${failure.failures === 1 ? 'try' : 'tries'})`,
+  };
 }

@@ -63,7 +63,8 @@ function monitorOn(
 /** Servers whose GatewayReady is checked through LiteLLM at every probe (gatewayIntervalSeconds = intervalSeconds). */
 const EVERY_PROBE = `${HTTP}health:\n  gatewayIntervalSeconds: 30\n`;
 
-test('GatewayReady: new, changed or failing servers are asked on their own; the others share one batched tools/list per interval', async () => {
+test('GatewayReady: new, changed or failing servers are asked on their own; ' +
+  'the others share one batched tools/list per interval', async () => {
   const settings = testSettings();
   const models = ['a', 'b', 'c'].map((n) => model(settings, n, EVERY_PROBE));
   const gw = new FakeGateway();
@@ -81,11 +82,33 @@ test('GatewayReady: new, changed or failing servers are asked on their own; the 
   gw.broken.add('mcp_c');
 
   const steps: { what: string; before?: () => void; calls: string[]; ready: Record<string, string> }[] = [
-    { what: 'first cycle: every server is new', calls: ['mcp_a', 'mcp_b', 'mcp_c'], ready: { a: 'True ToolsThroughGateway', b: 'True ToolsThroughGateway', c: 'False NoToolsThroughGateway' } },
-    { what: 'ready servers batched; the failing one on its own', calls: ['mcp_a,mcp_b', 'mcp_c'], ready: { a: 'True ToolsThroughGateway', b: 'True ToolsThroughGateway', c: 'False NoToolsThroughGateway' } },
-    { what: 'c works again: found by its own probe', before: () => gw.broken.delete('mcp_c'), calls: ['mcp_a,mcp_b', 'mcp_c'], ready: { a: 'True ToolsThroughGateway', b: 'True ToolsThroughGateway', c: 'True ToolsThroughGateway' } },
-    { what: 'all ready: one request for all', calls: ['mcp_a,mcp_b,mcp_c'], ready: { a: 'True ToolsThroughGateway', b: 'True ToolsThroughGateway', c: 'True ToolsThroughGateway' } },
-    { what: 'b missing from the batch: confirmed by its own probe, not ready', before: () => gw.broken.add('mcp_b'), calls: ['mcp_a,mcp_b,mcp_c', 'mcp_b'], ready: { a: 'True ToolsThroughGateway', b: 'False NoToolsThroughGateway', c: 'True ToolsThroughGateway' } },
+    {
+      what: 'first cycle: every server is new',
+      calls: ['mcp_a', 'mcp_b', 'mcp_c'],
+      ready: { a: 'True ToolsThroughGateway', b: 'True ToolsThroughGateway', c: 'False NoToolsThroughGateway' },
+    },
+    {
+      what: 'ready servers batched; the failing one on its own',
+      calls: ['mcp_a,mcp_b', 'mcp_c'],
+      ready: { a: 'True ToolsThroughGateway', b: 'True ToolsThroughGateway', c: 'False NoToolsThroughGateway' },
+    },
+    {
+      what: 'c works again: found by its own probe',
+      before: () => gw.broken.delete('mcp_c'),
+      calls: ['mcp_a,mcp_b', 'mcp_c'],
+      ready: { a: 'True ToolsThroughGateway', b: 'True ToolsThroughGateway', c: 'True ToolsThroughGateway' },
+    },
+    {
+      what: 'all ready: one request for all',
+      calls: ['mcp_a,mcp_b,mcp_c'],
+      ready: { a: 'True ToolsThroughGateway', b: 'True ToolsThroughGateway', c: 'True ToolsThroughGateway' },
+    },
+    {
+      what: 'b missing from the batch: confirmed by its own probe, not ready',
+      before: () => gw.broken.add('mcp_b'),
+      calls: ['mcp_a,mcp_b,mcp_c', 'mcp_b'],
+      ready: { a: 'True ToolsThroughGateway', b: 'False NoToolsThroughGateway', c: 'True ToolsThroughGateway' },
+    },
     {
       what: 'a changed (new spec): asked on its own',
       before: () => {
@@ -111,7 +134,9 @@ test('GatewayReady: a batch that fails as a whole falls back to each server\'s o
   const clock = { now: 1_000_000 };
   const monitor = monitorOn({
       listTools: (opts: { servers?: string[] } = {}) =>
-        (opts.servers?.length ?? 0) > 1 ? (gw.calls.push(opts.servers ?? []), Promise.resolve({ ok: false as const, error: 'batch timed out', latencyMs: 1 })) : gw.listTools(opts),
+        (opts.servers?.length ?? 0) > 1
+          ? (gw.calls.push(opts.servers ?? []), Promise.resolve({ ok: false as const, error: 'batch timed out', latencyMs: 1 }))
+          : gw.listTools(opts),
     }, clock, models);
   monitor.update(models, new Map());
   await monitor.probeAll();

@@ -47,7 +47,8 @@ test('the daemon\'s monitor keeps one session per server: probes after the first
   }
 });
 
-test('a removed url: server\'s session is DELETEd at its address; a removed container\'s is dropped unsent; stop() ends the rest', async () => {
+test('a removed url: server\'s session is DELETEd at its address; a removed container\'s is dropped unsent; ' +
+  'stop() ends the rest', async () => {
   const t = await monitorOf(true, ['a', 'b']);
   const remote = await statefulMcpServer('remote');
   const r = model(t.settings, 'r', `url: ${remote.url}\ntransport: http\n`);

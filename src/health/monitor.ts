@@ -25,7 +25,8 @@ import {
 } from './conditions.js';
 
 type NextCondition = { type: (typeof C)[keyof typeof C]; status: ConditionStatus; reason: Reason; message: string };
-const cond = (type: (typeof C)[keyof typeof C], status: ConditionStatus, reason: Reason, message: string): NextCondition => ({ type, status, reason, message });
+const cond = (type: (typeof C)[keyof typeof C], status: ConditionStatus, reason: Reason, message: string): NextCondition =>
+  ({ type, status, reason, message });
 
 /** How long one Docker snapshot serves probes of many servers. */
 export const SNAPSHOT_TTL_MS = 2_000;
@@ -43,7 +44,15 @@ export interface ServerHealth {
   file: string;
   transport: string;
   gatewayName: string;
-  container: { name: string; id: string | null; state: string; hostPort: number | null; image: string; imageId: string | null; created: number | null };
+  container: {
+    name: string;
+    id: string | null;
+    state: string;
+    hostPort: number | null;
+    image: string;
+    imageId: string | null;
+    created: number | null;
+  };
   conditions: Condition[];
   tools: string[] | null;
   /**
@@ -205,7 +214,9 @@ export class HealthMonitor {
       const e = this.#servers.get(m.name);
       if (e) {
         // A changed spec or entry: its next GatewayReady comes from its own probe, not a batch.
-        if (e.model.specHash !== m.specHash || JSON.stringify(e.model.gatewayEntry) !== JSON.stringify(m.gatewayEntry)) e.ownGatewayProbe = true;
+        if (e.model.specHash !== m.specHash || JSON.stringify(e.model.gatewayEntry) !== JSON.stringify(m.gatewayEntry)) {
+          e.ownGatewayProbe = true;
+        }
         e.model = m;
         continue;
       }
@@ -310,7 +321,10 @@ export class HealthMonitor {
     h.conditions = ordered;
     for (const t of merged.transitions) {
       const line = `${t.condition} ${t.from ?? 'none'} -> ${t.to} (${t.reason})`;
-      this.#deps.log.child({ component: 'health', server: e.model.name })[t.to === 'False' ? 'warn' : 'info']({ condition: t.condition, from: t.from, to: t.to, reason: t.reason, message: t.message }, line);
+      this.#deps.log.child({ component: 'health', server: e.model.name })[t.to === 'False' ? 'warn' : 'info'](
+        { condition: t.condition, from: t.from, to: t.to, reason: t.reason, message: t.message },
+        line,
+      );
       this.#event(h, `${line}: ${t.message}`);
     }
   }
@@ -379,7 +393,9 @@ export class HealthMonitor {
     const next = [];
 
     // Valid
-    if (problem?.reason === 'SpecInvalid' || problem?.reason === 'InputsUnusable') next.push(cond(C.Valid, 'False', problem.reason === 'SpecInvalid' ? R.SpecInvalid : R.InputsUnusable, `${problem.message} (running the last good version)`));
+    if (problem?.reason === 'SpecInvalid' || problem?.reason === 'InputsUnusable')
+      next.push(cond(C.Valid, 'False', problem.reason === 'SpecInvalid' ? R.SpecInvalid : R.InputsUnusable,
+        `${problem.message} (running the last good version)`));
     else if (m.blocked) next.push(cond(C.Valid, 'False', R.Blocked, m.blocked));
     else next.push(cond(C.Valid, 'True', R.SpecValid, m.file));
 
@@ -399,8 +415,10 @@ export class HealthMonitor {
     if (remote) next.push(cond(C.ContainerRunning, 'True', R.Remote, `no container: runs at ${remote.url}`));
     else if (dockerError) next.push(cond(C.ContainerRunning, 'Unknown', R.NotFound, `Docker unavailable: ${dockerError}`));
     else if (!c) next.push(cond(C.ContainerRunning, 'False', R.NotFound, `${name} does not exist`));
-    else if (!c.owned) next.push(cond(C.ContainerRunning, 'False', R.NameConflict, `${c.name} exists but is not managed by mcp-reconciler`));
-    else if (c.state === 'restarting') next.push(cond(C.ContainerRunning, 'False', R.CrashLoop, 'the process keeps exiting; Docker restarts it'));
+    else if (!c.owned) next.push(cond(C.ContainerRunning, 'False', R.NameConflict,
+      `${c.name} exists but is not managed by mcp-reconciler`));
+    else if (c.state === 'restarting') next.push(cond(C.ContainerRunning, 'False', R.CrashLoop,
+      'the process keeps exiting; Docker restarts it'));
     else if (c.state === 'paused') next.push(cond(C.ContainerRunning, 'False', R.Exited, 'container paused (the next pass unpauses it)'));
     else if (!c.running) next.push(cond(C.ContainerRunning, 'False', R.Exited, `container ${c.state}`));
     else next.push(cond(C.ContainerRunning, 'True', R.Running, h.container.id ?? ''));
@@ -432,12 +450,18 @@ export class HealthMonitor {
         if (this.#servers.get(m.name) !== e) await this.#release(e);
         else if (this.#stopped) await this.#endSession(e);
       } else direct = await probeMcp({ ...opts, transport: target.transport });
-      this.#deps.metrics?.probeLatency.observe({ server: m.name, target: 'direct', result: direct.ok ? 'ok' : 'fail' }, direct.latencyMs / 1000);
+      this.#deps.metrics?.probeLatency.observe(
+        { server: m.name, target: 'direct', result: direct.ok ? 'ok' : 'fail' },
+        direct.latencyMs / 1000,
+      );
     }
     if (direct?.ok) {
       const diff = toolDiff(h.tools, direct.tools);
       if (diff.added.length || diff.removed.length) {
-        log.info({ added: diff.added, removed: diff.removed, tools: direct.tools.length }, `tools changed: +${diff.added.length} -${diff.removed.length}`);
+        log.info(
+          { added: diff.added, removed: diff.removed, tools: direct.tools.length },
+          `tools changed: +${diff.added.length} -${diff.removed.length}`,
+        );
         this.#event(h, `tools changed: +[${diff.added.join(', ')}] -[${diff.removed.join(', ')}]`);
       }
       h.tools = direct.tools;
@@ -451,7 +475,8 @@ export class HealthMonitor {
     } else if (direct) {
       h.consecutiveFailures++;
       const timeout = /timed? ?out|abort/i.test(direct.error);
-      next.push(cond(C.McpReady, 'False', timeout ? R.HealthTimeout : R.ProbeFailed, `${direct.error} (${h.consecutiveFailures} in a row)`));
+      next.push(cond(C.McpReady, 'False', timeout ? R.HealthTimeout : R.ProbeFailed,
+        `${direct.error} (${h.consecutiveFailures} in a row)`));
     } else {
       next.push(cond(C.McpReady, 'False', R.NotProbed, running && 'why' in target ? target.why : 'container not running'));
     }
@@ -491,8 +516,10 @@ export class HealthMonitor {
         e.gatewayCheckedAt = g.ok && mine.length > 0 ? g.listedAt : null;
         e.gatewayPath = this.#gatewayPath;
         if (!g.ok) next.push(cond(C.GatewayReady, 'False', R.GatewayDown, g.error));
-        else if (mine.length === 0) next.push(cond(C.GatewayReady, 'False', R.NoToolsThroughGateway, `LiteLLM lists no ${m.gatewayName}-* tools`));
-        else next.push(cond(C.GatewayReady, 'True', R.ToolsThroughGateway, `${mine.length} tools through LiteLLM${g.batched ? ' (batched listing)' : ''}`));
+        else if (mine.length === 0) next.push(cond(C.GatewayReady, 'False', R.NoToolsThroughGateway,
+          `LiteLLM lists no ${m.gatewayName}-* tools`));
+        else next.push(cond(C.GatewayReady, 'True', R.ToolsThroughGateway,
+          `${mine.length} tools through LiteLLM${g.batched ? ' (batched listing)' : ''}`));
       }
       h.gatewayCheckedAt = e.gatewayCheckedAt === null ? null : new Date(e.gatewayCheckedAt).toISOString();
     } else {
@@ -518,14 +545,20 @@ export class HealthMonitor {
         e.restartHistory.push(t);
         h.hungRestarts++;
         h.consecutiveFailures = 0;
-        log.warn({ failures: m.health.failureThreshold, restarts: h.hungRestarts }, `restarting hung container ${c.name}: running but not answering MCP`);
+        log.warn(
+          { failures: m.health.failureThreshold, restarts: h.hungRestarts },
+          `restarting hung container ${c.name}: running but not answering MCP`,
+        );
         this.#event(h, `restarted hung container (${m.health.failureThreshold} failed probes)`);
         this.#deps.metrics?.restarts.inc({ server: m.name });
         await this.#deps.runtime.stop(c.id);
         await this.#deps.runtime.start(c.id);
         this.#snap = null;
       } else if (h.consecutiveFailures === m.health.failureThreshold) {
-        log.warn({ restarts: e.restartHistory.length }, 'hung container not restarted: restart budget used up (3 per hour, growing pauses)');
+        log.warn(
+          { restarts: e.restartHistory.length },
+          'hung container not restarted: restart budget used up (3 per hour, growing pauses)',
+        );
       }
     }
   }

@@ -31,7 +31,8 @@ async function sseServer(): Promise<{ url: string; seen: string[]; close(): void
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, seen, close: () => void server.close() };
 }
 
-test('probe over streamable HTTP: SSE answers with a priming event, the session header and the negotiated version, then DELETE', async () => {
+test('probe over streamable HTTP: SSE answers with a priming event, the session header and the negotiated version, ' +
+  'then DELETE', async () => {
   const s = await sseServer();
   try {
     const r = await probeMcp({ url: s.url, transport: 'http', timeoutMs: 5_000 });

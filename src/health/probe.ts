@@ -204,7 +204,13 @@ export async function probeMcpWithSdk(opts: {
   const transport: Transport =
     opts.transport === 'http'
       ? new StreamableHTTPClientTransport(url, { requestInit })
-      : new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), ...(opts.headers ?? {}) }, signal }) } });
+      : new SSEClientTransport(url, {
+        requestInit,
+        eventSourceInit: {
+          fetch: (u, init) =>
+            fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), ...(opts.headers ?? {}) }, signal }),
+        },
+      });
   const client = new Client({ name: 'mcp-reconciler-probe', version: '0.1.0' }, { capabilities: {} });
   try {
     await client.connect(transport, { timeout, signal });

@@ -50,7 +50,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const APP_ROOT = resolve(here, '../../..');
 
 /** Fill the unit template's placeholders. */
-export function renderUnit(template: string, v: { account: Account; app: string; node: string; settings: string; projects: string; secrets: string }): string {
+export function renderUnit(
+  template: string,
+  v: { account: Account; app: string; node: string; settings: string; projects: string; secrets: string },
+): string {
   return template
     .replaceAll('@USER@', v.account.name)
     .replaceAll('@GROUP@', v.account.group)
@@ -109,7 +112,11 @@ export function install(o: InstallOptions): InstallReport {
       network: 'mcp-net',
       gateway: { managed: true, hostIp: '0.0.0.0', hostPort: 4000 },
     };
-    writeFileSync(at(paths.settings), `# mcp-reconciler settings (see README "Settings"). Paths are absolute for ${o.account.name}.\n${stringify(settings)}`, { mode: 0o600 });
+    writeFileSync(
+      at(paths.settings),
+      `# mcp-reconciler settings (see README "Settings"). Paths are absolute for ${o.account.name}.\n${stringify(settings)}`,
+      { mode: 0o600 },
+    );
     own(paths.settings);
     created.push(paths.settings);
   }

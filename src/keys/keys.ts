@@ -25,14 +25,18 @@ export function aliasPrefix(instance: string): string {
 
 /** Why `name` cannot name a client, or null: letters, digits, `.`, `_`, `-`, starting with a letter or digit, at most 64. */
 export function checkClientName(name: string): string | null {
-  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) ? null : `client name "${name}": letters, digits, . _ - (starting with a letter or digit), at most 64`;
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)
+    ? null
+    : `client name "${name}": letters, digits, . _ - (starting with a letter or digit), at most 64`;
 }
 
 /** `--expires`: a LiteLLM duration with s, m, h, d or w, from 1 minute to 10 years; returned as LiteLLM spells it. */
 export function parseExpires(text: string): string {
   const m = /^([1-9]\d{0,6})(s|m|h|d|w)$/.exec(text);
   const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'] : 0;
-  if (!m || seconds < 60 || seconds > 3650 * 86_400) throw new KeyCommandError(`--expires "${text}": a duration such as 90m, 12h, 30d or 8w (1 minute to 10 years)`);
+  if (!m || seconds < 60 || seconds > 3650 * 86_400) {
+    throw new KeyCommandError(`--expires "${text}": a duration such as 90m, 12h, 30d or 8w (1 minute to 10 years)`);
+  }
   return text;
 }
 
@@ -61,7 +65,9 @@ export const DEFAULT_ROUTES: readonly RouteSet[] = ['mcp'];
 export function parseRoutes(text: string): RouteSet[] {
   const parts = text.split(',').map((x) => x.trim());
   if (parts.some((x) => !Object.hasOwn(ROUTE_SETS, x))) {
-    throw new KeyCommandError(`--routes "${text}": mcp (the default: LiteLLM's /mcp/ only) or mcp,llm (also its LLM API: chat, responses, ...)`);
+    throw new KeyCommandError(
+      `--routes "${text}": mcp (the default: LiteLLM's /mcp/ only) or mcp,llm (also its LLM API: chat, responses, ...)`,
+    );
   }
   return parts.includes('llm') ? ['mcp', 'llm'] : ['mcp'];
 }
@@ -81,7 +87,12 @@ export function routeNames(allowed: string[]): string[] {
  * Why keys cannot work against this gateway, or null when they can. Virtual keys are rows in LiteLLM's
  * database; without one `/key/generate` refuses.
  */
-export function databaseProblem(o: { envFile: string; hasDatabaseUrl: boolean; gateway: 'database' | 'no-database' | 'unreachable'; url: string }): string | null {
+export function databaseProblem(o: {
+  envFile: string;
+  hasDatabaseUrl: boolean;
+  gateway: 'database' | 'no-database' | 'unreachable';
+  url: string;
+}): string | null {
   if (o.gateway === 'database') return null;
   if (!o.hasDatabaseUrl) {
     return [
@@ -92,7 +103,8 @@ export function databaseProblem(o: { envFile: string; hasDatabaseUrl: boolean; g
     ].join('\n');
   }
   if (o.gateway === 'no-database') {
-    return `${o.envFile} has DATABASE_URL, but the gateway at ${o.url} still runs without a database: it has not been recreated yet. Run \`mcp-reconciler apply --once\` (or wait for the daemon), then this again; if it persists: docker logs of the gateway.`;
+    return `${o.envFile} has DATABASE_URL, but the gateway at ${o.url} still runs without a database: it has not been recreated yet. ` +
+      'Run `mcp-reconciler apply --once` (or wait for the daemon), then this again; if it persists: docker logs of the gateway.';
   }
   return `the gateway at ${o.url} does not answer; keys are managed through its API. \`mcp-reconciler status\` shows why.`;
 }
@@ -110,7 +122,10 @@ export interface ServerRef {
  * would silently reach nothing).
  */
 export function resolveServers(instance: string, names: string[], rows: ApiServerRow[]): ServerRef[] {
-  if (names.length === 0) throw new KeyCommandError('--servers: name at least one server (a key without servers would reach every server: LiteLLM treats an empty list as no restriction)');
+  if (names.length === 0) {
+    throw new KeyCommandError('--servers: name at least one server ' +
+      '(a key without servers would reach every server: LiteLLM treats an empty list as no restriction)');
+  }
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new KeyCommandError(`--servers: "${dup}" is named twice`);
   const prefix = apiIdPrefix(instance);
@@ -123,7 +138,8 @@ export function resolveServers(instance: string, names: string[], rows: ApiServe
       const ours = rows.filter((r) => r.server_id.startsWith(prefix)).map((r) => r.server_id.slice(prefix.length)).sort();
       const other = rows.filter((r) => !r.server_id.startsWith(prefix)).map((r) => r.server_id).sort();
       throw new KeyCommandError(
-        `--servers: "${name}" is not registered in the gateway's database (ours: ${ours.join(', ') || 'none'}${other.length ? `; other rows by server_id: ${other.join(', ')}` : ''})`,
+        `--servers: "${name}" is not registered in the gateway's database ` +
+          `(ours: ${ours.join(', ') || 'none'}${other.length ? `; other rows by server_id: ${other.join(', ')}` : ''})`,
       );
     }
   }
@@ -177,7 +193,8 @@ export async function createKey(api: KeyApi, registered: () => Promise<ApiServer
   if (existing.length > 0 && !input.rotate) {
     const e = existing[0]!;
     throw new KeyCommandError(
-      `client "${input.client}" already has a key (${e.key_name ?? 'sk-...'}, created ${e.created_at ?? '?'}): \`keys revoke ${input.client}\` first, or add --rotate to replace it`,
+      `client "${input.client}" already has a key (${e.key_name ?? 'sk-...'}, created ${e.created_at ?? '?'}): ` +
+        `\`keys revoke ${input.client}\` first, or add --rotate to replace it`,
     );
   }
   if (existing.length > 0) await api.deleteByAlias(alias);

@@ -6,12 +6,21 @@ import { litellmMessage } from './api.js';
 const cases: [string, string, string][] = [
   [
     'FastAPI 422 body validation: loc and msg of each item',
-    '{"detail":[{"type":"value_error","loc":["body"],"msg":"Value error, url is required for HTTP/SSE transport","input":{},"ctx":{"error":{}}}]}',
+    '{"detail":[{"type":"value_error","loc":["body"],"msg":"Value error, url is required for HTTP/SSE transport",' +
+      '"input":{},"ctx":{"error":{}}}]}',
     'body: Value error, url is required for HTTP/SSE transport',
   ],
-  ['its HTTPException detail.error', '{"detail":{"error":"MCP Server with id a already exists. Cannot create another."}}', 'MCP Server with id a already exists. Cannot create another.'],
+  [
+    'its HTTPException detail.error',
+    '{"detail":{"error":"MCP Server with id a already exists. Cannot create another."}}',
+    'MCP Server with id a already exists. Cannot create another.',
+  ],
   ['a plain detail string', '{"detail":"Not Found"}', 'Not Found'],
-  ['a ProxyException error.message', '{"error":{"message":"Authentication Error, Invalid proxy server token passed.","type":"auth_error","param":"None","code":"401"}}', 'Authentication Error, Invalid proxy server token passed.'],
+  [
+    'a ProxyException error.message',
+    '{"error":{"message":"Authentication Error, Invalid proxy server token passed.","type":"auth_error","param":"None","code":"401"}}',
+    'Authentication Error, Invalid proxy server token passed.',
+  ],
   ['not JSON: the raw start', 'Internal Server Error', 'Internal Server Error'],
   ['JSON of another shape: the raw text', '{"x":1}', '{"x":1}'],
 ];

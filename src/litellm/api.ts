@@ -66,7 +66,9 @@ export function litellmMessage(text: string): string {
   const v = b.data as Record<string, unknown>;
   const d = v['detail'];
   if (typeof d === 'string') return d;
-  if (Array.isArray(d)) return (d as z.infer<typeof DetailItem>[]).map((i) => (i.loc?.length ? `${i.loc.join('.')}: ${i.msg}` : i.msg)).join('; ');
+  if (Array.isArray(d)) {
+    return (d as z.infer<typeof DetailItem>[]).map((i) => (i.loc?.length ? `${i.loc.join('.')}: ${i.msg}` : i.msg)).join('; ');
+  }
   if (d && typeof d === 'object') return String((d as { error: string }).error);
   return String((v['error'] as { message: string }).message);
 }
@@ -128,7 +130,13 @@ export class LiteLLMApi {
 
   async list(): Promise<ApiServer[]> {
     const r = await this.#call('GET', '/v1/mcp/server');
-    if (r.status !== 200) throw new ReconcilerError(ErrorCode.GatewayUnavailable, `GET /v1/mcp/server answered ${r.status}: ${litellmMessage(r.text)}`, { retryable: true });
+    if (r.status !== 200) {
+      throw new ReconcilerError(
+        ErrorCode.GatewayUnavailable,
+        `GET /v1/mcp/server answered ${r.status}: ${litellmMessage(r.text)}`,
+        { retryable: true },
+      );
+    }
     return z.array(ApiServerSchema).parse(JSON.parse(r.text));
   }
 
@@ -136,11 +144,19 @@ export class LiteLLMApi {
   async create(body: NewApiServer): Promise<void> {
     const r = await this.#call('POST', '/v1/mcp/server', body);
     if (r.status !== 201 && r.status !== 200) {
-      throw new ReconcilerError(ErrorCode.GatewayUnavailable, `POST /v1/mcp/server ${body.server_id} answered ${r.status}: ${litellmMessage(r.text)}`, { retryable: r.status >= 500 });
+      throw new ReconcilerError(
+        ErrorCode.GatewayUnavailable,
+        `POST /v1/mcp/server ${body.server_id} answered ${r.status}: ${litellmMessage(r.text)}`,
+        { retryable: r.status >= 500 },
+      );
     }
     const rows = await this.list();
     if (!rows.some((x) => x.server_id === body.server_id)) {
-      throw new ReconcilerError(ErrorCode.GatewayUnavailable, `POST /v1/mcp/server ${body.server_id} answered ${r.status}, but the server is not listed afterwards`, { retryable: true });
+      throw new ReconcilerError(
+        ErrorCode.GatewayUnavailable,
+        `POST /v1/mcp/server ${body.server_id} answered ${r.status}, but the server is not listed afterwards`,
+        { retryable: true },
+      );
     }
   }
 
@@ -148,7 +164,11 @@ export class LiteLLMApi {
   async delete(serverId: string): Promise<void> {
     const r = await this.#call('DELETE', `/v1/mcp/server/${encodeURIComponent(serverId)}`);
     if (r.status !== 202 && r.status !== 200 && r.status !== 404) {
-      throw new ReconcilerError(ErrorCode.GatewayUnavailable, `DELETE /v1/mcp/server/${serverId} answered ${r.status}: ${litellmMessage(r.text)}`, { retryable: r.status >= 500 });
+      throw new ReconcilerError(
+        ErrorCode.GatewayUnavailable,
+        `DELETE /v1/mcp/server/${serverId} answered ${r.status}: ${litellmMessage(r.text)}`,
+        { retryable: r.status >= 500 },
+      );
     }
   }
 }

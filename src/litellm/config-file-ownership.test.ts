@@ -47,8 +47,13 @@ describe('config.yaml: which entries are ours', () => {
   });
 
   test('a wanted entry whose name the user already uses is left as the user wrote it', () => {
-    const text = renderGatewayConfig(mixed, { no_marker: ownedEntry({ url: 'http://ours/mcp', transport: 'http' }, 'desired-state/mcp-x.yaml') });
-    assert.equal((parse(text) as { mcp_servers: Record<string, Record<string, unknown>> }).mcp_servers['no_marker']?.['url'], 'http://f/mcp');
+    const text = renderGatewayConfig(mixed, {
+      no_marker: ownedEntry({ url: 'http://ours/mcp', transport: 'http' }, 'desired-state/mcp-x.yaml'),
+    });
+    assert.equal(
+      (parse(text) as { mcp_servers: Record<string, Record<string, unknown>> }).mcp_servers['no_marker']?.['url'],
+      'http://f/mcp',
+    );
     assert.deepEqual(Object.keys(readGatewayConfig(text).owned), []);
   });
 });
@@ -72,7 +77,8 @@ describe('config.yaml: files that are not rewritten', () => {
     assert.deepEqual(readGatewayConfig(aliases(40)).errors, []);
     // 60: past our cap, below yaml's own default of 100.
     assert.deepEqual(readGatewayConfig(aliases(60)), {
-      owned: {}, foreign: [], guard: false, callbacksProblem: null, errors: ['Excessive alias count indicates a resource exhaustion attack'],
+      owned: {}, foreign: [], guard: false, callbacksProblem: null,
+      errors: ['Excessive alias count indicates a resource exhaustion attack'],
     });
   });
 
@@ -91,7 +97,10 @@ describe('config.yaml: rendering', () => {
       const text = renderGatewayConfig(blank, { mcp_a: entry('http://a/mcp') });
       assert.ok(text.startsWith('# LiteLLM 1.77.3 config. mcp-reconciler owns the mcp_servers entries marked x-mcp-reconciler\n'), text);
       assert.ok(text.includes('# The gateway reads this file once at start-up; the reconciler restarts it when the file changes.\n'), text);
-      assert.equal((parse(text) as { general_settings: { master_key: string } }).general_settings.master_key, 'os.environ/LITELLM_MASTER_KEY');
+      assert.equal(
+        (parse(text) as { general_settings: { master_key: string } }).general_settings.master_key,
+        'os.environ/LITELLM_MASTER_KEY',
+      );
     }
   });
 
@@ -123,7 +132,9 @@ describe('config.yaml: rendering', () => {
 
   test('an owned entry with the same content in another key order is unchanged; other content replaces it', () => {
     const once = renderGatewayConfig(null, { mcp_a: entry('http://a/mcp') });
-    const reordered = { transport: 'http', 'x-mcp-reconciler': { 'managed-by': 'mcp-reconciler', source: 'desired-state/mcp-a.yaml' }, url: 'http://a/mcp' };
+    const reordered = {
+      transport: 'http', 'x-mcp-reconciler': { 'managed-by': 'mcp-reconciler', source: 'desired-state/mcp-a.yaml' }, url: 'http://a/mcp',
+    };
     assert.equal(renderGatewayConfig(once, { mcp_a: reordered }), once);
     const changed = renderGatewayConfig(once, { mcp_a: entry('http://b/mcp') });
     assert.equal(readGatewayConfig(changed).owned['mcp_a']?.['url'], 'http://b/mcp');

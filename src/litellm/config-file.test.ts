@@ -62,7 +62,8 @@ describe('LiteLLM config.yaml ownership', () => {
 
 describe('the guard callback in litellm_settings.callbacks (ADR 0019)', () => {
   const G = GUARD_CALLBACK;
-  const callbacksOf = (text: string): unknown => (parse(text) as { litellm_settings?: { callbacks?: unknown } }).litellm_settings?.callbacks;
+  const callbacksOf = (text: string): unknown =>
+    (parse(text) as { litellm_settings?: { callbacks?: unknown } }).litellm_settings?.callbacks;
 
   test('added to a new file and to a file without litellm_settings; read back as ours; idempotent', () => {
     const fresh = renderGatewayConfig(null, {}, true);

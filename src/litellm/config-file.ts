@@ -40,7 +40,8 @@ function isOwnedEntry(v: unknown): boolean {
 }
 
 function parse(text: string): Document.Parsed {
-  // Stryker disable next-line ObjectLiteral: equivalent; uniqueKeys: true is yaml's default, written out because duplicate keys must be errors
+  // Stryker disable next-line ObjectLiteral: equivalent; uniqueKeys: true is yaml's default,
+  // written out because duplicate keys must be errors
   return parseDocument(text, { uniqueKeys: true });
 }
 
@@ -175,7 +176,8 @@ function renderGatewayConfigText(
 
 /** Append GUARD_CALLBACK to `litellm_settings.callbacks` (readCallbacks accepted its shape). */
 function addGuardCallback(doc: Document): void {
-  // Stryker disable next-line BooleanLiteral: equivalent; keepScalar matters only for a scalar, and a scalar litellm_settings is replaced anyway
+  // Stryker disable next-line BooleanLiteral: equivalent; keepScalar matters only for a scalar,
+  // and a scalar litellm_settings is replaced anyway
   let settings = doc.get('litellm_settings', true);
   if (!isMap(settings)) {
     settings = new YAMLMap();

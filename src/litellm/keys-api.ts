@@ -32,7 +32,12 @@ const KeyListSchema = z.object({
 
 /** The answer of POST /key/generate: `key` is the raw key (once), `token` its hash (1.77.3 remaps it so). */
 const GeneratedSchema = z
-  .object({ key: z.string().startsWith('sk-'), token: z.string().regex(/^[0-9a-f]{64}$/), key_alias: z.string().nullish(), expires: z.string().nullish() })
+  .object({
+    key: z.string().startsWith('sk-'),
+    token: z.string().regex(/^[0-9a-f]{64}$/),
+    key_alias: z.string().nullish(),
+    expires: z.string().nullish(),
+  })
   .passthrough();
 
 const UpdatedSchema = z.object({ expires: z.string().nullish() }).passthrough();
@@ -69,7 +74,11 @@ export class LiteLLMKeyApi implements KeyApi {
   }
 
   #fail(what: string, r: { status: number; text: string }): never {
-    throw new ReconcilerError(ErrorCode.GatewayUnavailable, `${what} answered ${r.status}: ${litellmMessage(r.text)}`, { retryable: r.status >= 500 });
+    throw new ReconcilerError(
+      ErrorCode.GatewayUnavailable,
+      `${what} answered ${r.status}: ${litellmMessage(r.text)}`,
+      { retryable: r.status >= 500 },
+    );
   }
 
   #parse<T>(what: string, schema: z.ZodType<T>, text: string): T {

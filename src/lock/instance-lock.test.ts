@@ -57,7 +57,9 @@ describe('instance lock', () => {
     const file = lockPath(dir(), 'x');
     const ticks = processStartTicks(process.pid);
     assert.notEqual(ticks, null, '/proc is readable here');
-    writeFileSync(file, JSON.stringify({ pid: process.pid, startTicks: ticks! + 1, host: hostname(), command: 'run', since: 'x', endpoint: null, token: null }));
+    writeFileSync(file, JSON.stringify({
+      pid: process.pid, startTicks: ticks! + 1, host: hostname(), command: 'run', since: 'x', endpoint: null, token: null,
+    }));
     const l = acquireLock(file, { command: 'run' });
     assert.equal(lockHolder(file)?.startTicks, ticks);
     l.release();
@@ -67,7 +69,9 @@ describe('instance lock', () => {
     const file = lockPath(dir(), 'x');
     writeFileSync(file, 'not json');
     acquireLock(file, { command: 'run' }).release();
-    writeFileSync(file, JSON.stringify({ pid: 1, startTicks: null, host: `${hostname()}-other`, command: 'run', since: 'x', endpoint: null, token: null }));
+    writeFileSync(file, JSON.stringify({
+      pid: 1, startTicks: null, host: `${hostname()}-other`, command: 'run', since: 'x', endpoint: null, token: null,
+    }));
     assert.throws(() => acquireLock(file, { command: 'run' }), LockHeldError);
   });
 
@@ -89,7 +93,9 @@ describe('instance lock', () => {
   test('release leaves a file that is no longer ours', () => {
     const file = lockPath(dir(), 'x');
     const l = acquireLock(file, { command: 'run' });
-    writeFileSync(file, JSON.stringify({ pid: 1, startTicks: null, host: 'elsewhere', command: 'run', since: 'x', endpoint: null, token: null }));
+    writeFileSync(file, JSON.stringify({
+      pid: 1, startTicks: null, host: 'elsewhere', command: 'run', since: 'x', endpoint: null, token: null,
+    }));
     l.release();
     assert.equal(existsSync(file), true);
   });

@@ -16,7 +16,12 @@ function capture(journal = false, mask?: (s: string) => string): { lines: string
 
 test('secrets are redacted wherever they appear in a log object', () => {
   const { lines, log } = capture();
-  log.info({ env: { TOKEN: 'sk-secret-1' }, spec: { env: { A: 'sk-secret-2' } }, headers: { authorization: 'Bearer sk-secret-3' }, masterKey: 'sk-secret-4' }, 'x');
+  log.info({
+    env: { TOKEN: 'sk-secret-1' },
+    spec: { env: { A: 'sk-secret-2' } },
+    headers: { authorization: 'Bearer sk-secret-3' },
+    masterKey: 'sk-secret-4',
+  }, 'x');
   assert.equal(lines.length, 1);
   assert.ok(!/sk-secret/.test(lines[0] as string), lines[0]);
   assert.match(lines[0] as string, /\[redacted\]/);

@@ -67,7 +67,9 @@ describe('a compiled policy', () => {
     assert.deepEqual(p.resolveCall('resolve_library_id'), { ok: true, name: 'resolve-library-id' });
     assert.equal(p.resolveCall('resolve-library-id').ok, false);
     assert.deepEqual(p.resolveCall('b'), { ok: true, name: 'a' });
-    const listed = p.filterTools([{ name: 'resolve-library-id', inputSchema: {} }, { name: 'a' }, { name: 'b', description: 'the real b' }, { name: 'c' }]);
+    const listed = p.filterTools([
+      { name: 'resolve-library-id', inputSchema: {} }, { name: 'a' }, { name: 'b', description: 'the real b' }, { name: 'c' },
+    ]);
     assert.deepEqual(listed.map((t) => t.name), ['resolve_library_id', 'b', 'c']);
     assert.deepEqual(listed[0], { name: 'resolve_library_id', inputSchema: {} }, 'other fields pass through');
   });
@@ -99,7 +101,12 @@ describe('a compiled policy', () => {
   });
 
   test('counts and patterns that matched nothing', () => {
-    const p = new CompiledPolicy({ allow: ['read_*', 'list_*', 'stat_*'], deny: ['read_multiple_*', 'delete_*'], rename: { list_directory: 'ls', gone: 'x' }, description: { nothing: 'd' } });
+    const p = new CompiledPolicy({
+      allow: ['read_*', 'list_*', 'stat_*'],
+      deny: ['read_multiple_*', 'delete_*'],
+      rename: { list_directory: 'ls', gone: 'x' },
+      description: { nothing: 'd' },
+    });
     assert.deepEqual(p.count(fsTools), { exposed: 2, hidden: 5 });
     assert.deepEqual(p.unmatched(fsTools), [
       { field: 'allow', pattern: 'stat_*' },

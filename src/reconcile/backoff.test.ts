@@ -38,12 +38,18 @@ describe('failure memory (per object)', () => {
   });
 
   test('waits are written as a user reads them', () => {
-    assert.deepEqual([formatWait(400), formatWait(40_000), formatWait(150_000), formatWait(300_000)], ['1 s', '40 s', '2 min 30 s', '5 min']);
+    assert.deepEqual(
+      [formatWait(400), formatWait(40_000), formatWait(150_000), formatWait(300_000)],
+      ['1 s', '40 s', '2 min 30 s', '5 min'],
+    );
   });
 
   test('Progressing says the failure and the next try, and True once nothing failed', () => {
     const c = progressingCondition({ change: 'recreate-container', failures: 2, reason: 'exited 1: bad flag', nextTryAt: 40_000 }, 0);
-    assert.deepEqual([c.type, c.status, c.reason, c.message], ['Progressing', 'False', 'RecreateFailed', 'exited 1: bad flag; next try in 40 s (2 failed tries)']);
+    assert.deepEqual(
+      [c.type, c.status, c.reason, c.message],
+      ['Progressing', 'False', 'RecreateFailed', 'exited 1: bad flag; next try in 40 s (2 failed tries)'],
+    );
     assert.equal(progressingCondition(undefined, 0).status, 'True');
   });
 });
@@ -117,7 +123,10 @@ describe('a failing change backs off (fake Docker)', () => {
       f.write('a', `${GOOD}env:\n  FIXED: "1"\n`);
       await f.r.reconcile();
       assert.deepEqual(f.runtime.stopped, ['mcp-a'], 'stopped once, after its replacement stayed up');
-      assert.deepEqual([...f.runtime.containers.values()].map((c) => c.name).sort(), ['mcp-a', 'mcp-edge', 'mcp-edge.docker', 'mcp-litellm']);
+      assert.deepEqual(
+        [...f.runtime.containers.values()].map((c) => c.name).sort(),
+        ['mcp-a', 'mcp-edge', 'mcp-edge.docker', 'mcp-litellm'],
+      );
     } finally {
       f.cleanup();
     }
@@ -132,7 +141,10 @@ describe('a failing change backs off (fake Docker)', () => {
       await f.r.reconcile();
       f.write('b', `${GOOD}env:\n  NEW: "1"\n`);
       const p = await f.r.reconcile();
-      assert.deepEqual(p.plan.operations.map((o) => `${o.type} ${o.resourceId}`), ['backoff-held container:mcp-a', 'recreate-container container:mcp-b']);
+      assert.deepEqual(
+        p.plan.operations.map((o) => `${o.type} ${o.resourceId}`),
+        ['backoff-held container:mcp-a', 'recreate-container container:mcp-b'],
+      );
       assert.deepEqual(p.result.failed, []);
       const b = [...f.runtime.containers.values()].find((c) => c.name === 'mcp-b');
       assert.equal(b?.spec.env['NEW'], '1');
@@ -158,7 +170,11 @@ describe('a failing change backs off (fake Docker)', () => {
 });
 
 describe('recreate strategy', () => {
-  const base = { volumes: [] as { name: string; target: string }[], binds: [] as string[], publish: { hostIp: '127.0.0.1', hostPort: null as number | null } };
+  const base = {
+    volumes: [] as { name: string; target: string }[],
+    binds: [] as string[],
+    publish: { hostIp: '127.0.0.1', hostPort: null as number | null },
+  };
   test('beside only when nothing written is shared and the host port is free', () => {
     const cases: [string, Partial<typeof base>, boolean][] = [
       ['no data, free port', {}, true],

@@ -54,7 +54,16 @@ export class FailureMemory {
   held(now: number): HeldChange[] {
     const out: HeldChange[] = [];
     for (const [object, f] of this.#items) {
-      if (f.until > now) out.push({ object, specHash: f.specHash, until: f.until, failures: f.failures, reason: f.reason, nextTryIn: formatWait(f.until - now) });
+      if (f.until > now) {
+        out.push({
+          object,
+          specHash: f.specHash,
+          until: f.until,
+          failures: f.failures,
+          reason: f.reason,
+          nextTryIn: formatWait(f.until - now),
+        });
+      }
     }
     return out;
   }

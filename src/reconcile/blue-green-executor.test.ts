@@ -86,7 +86,8 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
     }
   });
 
-  test('a standby that never gets ready: no switch, no retire; the old colour serves, the wait is held (10 s doubling); an edit tries at once', async () => {
+  test('a standby that never gets ready: no switch, no retire; the old colour serves, the wait is held (10 s doubling); ' +
+    'an edit tries at once', async () => {
     const p = project();
     try {
       const { runtime, config, handover, clock, r } = reconcilerFor(p);

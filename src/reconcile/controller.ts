@@ -14,7 +14,10 @@ import { GUARD_FILE } from '../litellm/guard.js';
 import { parseActive } from '../front/active.js';
 import { execute, type BuildListener, type ExecuteResult } from './executor.js';
 import { plan as makePlan, type PlanInput } from './planner.js';
-import { isReportOnly, type ChangeFailure, type ApiServerRow, type ContainerSpec, type GatewayColour, type ObservedContainer, type Operation, type Plan, type ServerModel } from '../model/types.js';
+import {
+  isReportOnly, type ChangeFailure, type ApiServerRow, type ContainerSpec, type GatewayColour, type ObservedContainer, type Operation,
+  type Plan, type ServerModel,
+} from '../model/types.js';
 import { Labels } from '../docker/labels.js';
 import { FailureMemory, formatWait } from './backoff.js';
 import type { ServerProblem } from '../health/monitor.js';
@@ -89,7 +92,13 @@ export class Reconciler {
 
   /** Changes that failed and wait (or are due) for their next try. */
   failures(): ChangeFailure[] {
-    return this.#failures.entries().map((f) => ({ object: f.object, change: this.#changes.get(f.object) ?? 'recreate-container', failures: f.failures, reason: f.reason, nextTryAt: f.until }));
+    return this.#failures.entries().map((f) => ({
+      object: f.object,
+      change: this.#changes.get(f.object) ?? 'recreate-container',
+      failures: f.failures,
+      reason: f.reason,
+      nextTryAt: f.until,
+    }));
   }
 
   /** Builds of this daemon (ADR 0023), the newest per server: running ones with their last output lines. */
@@ -140,7 +149,11 @@ export class Reconciler {
     const load = loadDesiredDir(s.desiredDir);
     const problems: PlanOutcome['problems'] = [];
     for (const inv of load.invalid) {
-      problems.push({ name: inv.name, file: inv.file, message: inv.issues.map((i) => `${i.line}:${i.col} ${i.path ? `${i.path}: ` : ''}${i.message}`).join('; ') });
+      problems.push({
+        name: inv.name,
+        file: inv.file,
+        message: inv.issues.map((i) => `${i.line}:${i.col} ${i.path ? `${i.path}: ` : ''}${i.message}`).join('; '),
+      });
     }
     const resolved = resolveServers(s, load.servers);
     for (const f of resolved.failures) problems.push({ name: f.name, file: f.file, message: f.message });
@@ -162,7 +175,9 @@ export class Reconciler {
 
     // A server whose credential file went bad keeps its entry; the gateway is not rebuilt without it.
     const credentialProblems = gatewayCredentialProblems(servers.filter((m) => m.blocked === null));
-    for (const p of credentialProblems) problems.push({ name: p.name, file: p.file, message: `${p.message}; the gateway is left as it runs` });
+    for (const p of credentialProblems) {
+      problems.push({ name: p.name, file: p.file, message: `${p.message}; the gateway is left as it runs` });
+    }
     const broken = new Set(credentialProblems.map((p) => p.name));
     const gSpec = gatewaySpec(s, servers.filter((m) => m.blocked === null && !broken.has(m.name)));
     const edge = edgeSpec(s, servers.filter((m) => m.blocked === null));
@@ -175,7 +190,9 @@ export class Reconciler {
     const gProblem = !s.gateway.managed
       ? null
       : (gatewayProblem(s) ??
-        (credentialProblems.length > 0 ? `upstream credentials unreadable (${credentialProblems.map((p) => p.message).join('; ')})` : null));
+        (credentialProblems.length > 0
+          ? `upstream credentials unreadable (${credentialProblems.map((p) => p.message).join('; ')})`
+          : null));
     const gm = await this.#gatewayMode();
     // Blue/green (ADR 0025): two LiteLLM colours behind the front, in config and API mode alike.
     const blueGreen = s.gateway.managed && s.gateway.handover === 'blue-green'
@@ -213,7 +230,9 @@ export class Reconciler {
         ...(blueGreen ? { frontActiveText: activeText } : {}),
         apiServers: gm.apiServers,
         gatewayConfigMtime: this.#deps.config.mtime(s.gateway.configPath),
-        restartTarget: !s.gateway.managed && s.gateway.restartContainer ? await this.#deps.runtime.inspectByName(s.gateway.restartContainer) : null,
+        restartTarget: !s.gateway.managed && s.gateway.restartContainer
+          ? await this.#deps.runtime.inspectByName(s.gateway.restartContainer)
+          : null,
       },
       prune,
       held: this.#failures.held(this.#now()),
@@ -439,12 +458,17 @@ export function passSummary(out: PlanOutcome & { result: ExecuteResult }, manage
   return summaryLine(out.load, [...byName.values()], managedGateway, serving);
 }
 
-function isContainerChange(op: Operation): op is Extract<Operation, { type: 'create-container' | 'recreate-container' | 'start-container' }> {
+function isContainerChange(
+  op: Operation,
+): op is Extract<Operation, { type: 'create-container' | 'recreate-container' | 'start-container' }> {
   return op.type === 'create-container' || op.type === 'recreate-container' || op.type === 'start-container';
 }
 
 /** The spec hash a container change was going to reach. */
-function hashOf(op: Extract<Operation, { type: 'create-container' | 'recreate-container' | 'start-container' }>, outcome: PlanOutcome): string | null {
+function hashOf(
+  op: Extract<Operation, { type: 'create-container' | 'recreate-container' | 'start-container' }>,
+  outcome: PlanOutcome,
+): string | null {
   if (op.type === 'start-container') return outcome.input.observed.containers.find((c) => c.id === op.containerId)?.specHash ?? null;
   return op.spec.labels[Labels.SpecHash] ?? null;
 }

@@ -16,8 +16,14 @@ describe('image identity against in-memory fakes', () => {
       assert.deepEqual(runtime.pulled, []);
 
       const pulled = await r.pullWanted();
-      assert.deepEqual(pulled.map((p) => p.image).sort(), [settings.edge.image, 'ghcr.io/berriai/litellm:v1.77.3-stable', 'mcp/everything:1'].sort());
-      assert.deepEqual(pulled.find((p) => p.image === 'mcp/everything:1'), { image: 'mcp/everything:1', id: 'sha256:fresh0000000000', error: null });
+      assert.deepEqual(
+        pulled.map((p) => p.image).sort(),
+        [settings.edge.image, 'ghcr.io/berriai/litellm:v1.77.3-stable', 'mcp/everything:1'].sort(),
+      );
+      assert.deepEqual(
+        pulled.find((p) => p.image === 'mcp/everything:1'),
+        { image: 'mcp/everything:1', id: 'sha256:fresh0000000000', error: null },
+      );
       assert.equal(
         renderPlan((await r.plan()).plan),
         '~ recreate-container container:mcp-a: image mcp/everything:1 now fresh0000000 (container runs mcp/everythi)',

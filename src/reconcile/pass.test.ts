@@ -59,7 +59,10 @@ test('remembered parses and models never serve a stale spec: an edited file or e
     await p.r.reconcile();
     writeFileSync(join(p.secretsDir, 'mcp-a.env'), 'TOKEN=2\n', { mode: 0o600 });
     const rotated = await p.r.plan();
-    assert.deepEqual(rotated.plan.operations.map((o) => `${o.type} ${o.resourceId}: ${o.cause}`), ['recreate-container container:mcp-a: envFile content changed']);
+    assert.deepEqual(
+      rotated.plan.operations.map((o) => `${o.type} ${o.resourceId}: ${o.cause}`),
+      ['recreate-container container:mcp-a: envFile content changed'],
+    );
   } finally {
     p.cleanup();
   }

@@ -56,11 +56,23 @@ describe('what each operation names', () => {
     };
     const removed = plan(input).operations.filter((o) => o.type === 'remove-container');
     assert.deepEqual(removed, [
-      { type: 'remove-container', resourceId: 'container:mcp-a.next', cause: 'leftover of an interrupted recreate', containerId: 'n1', role: 'server', server: 'a' },
-      { type: 'remove-container', resourceId: 'container:mcp-edge.next', cause: 'leftover of an interrupted recreate', containerId: 'n2', role: 'edge' },
-      { type: 'remove-container', resourceId: 'container:mcp-legacy', cause: 'no desired file for server "legacy"', containerId: 'o1', role: 'server', server: 'legacy' },
+      {
+        type: 'remove-container', resourceId: 'container:mcp-a.next', cause: 'leftover of an interrupted recreate',
+        containerId: 'n1', role: 'server', server: 'a',
+      },
+      {
+        type: 'remove-container', resourceId: 'container:mcp-edge.next', cause: 'leftover of an interrupted recreate',
+        containerId: 'n2', role: 'edge',
+      },
+      {
+        type: 'remove-container', resourceId: 'container:mcp-legacy', cause: 'no desired file for server "legacy"',
+        containerId: 'o1', role: 'server', server: 'legacy',
+      },
       { type: 'remove-container', resourceId: 'container:mcp-odd', cause: 'container no longer needed', containerId: 'o2', role: 'server' },
-      { type: 'remove-container', resourceId: 'container:mcp-anon', cause: 'no desired file for server "?"', containerId: 'o3', role: 'server' },
+      {
+        type: 'remove-container', resourceId: 'container:mcp-anon', cause: 'no desired file for server "?"',
+        containerId: 'o3', role: 'server',
+      },
     ]);
   });
 
@@ -75,7 +87,10 @@ describe('what each operation names', () => {
   test('an internal network (egress: false) says so in its cause', () => {
     const closed = model(settings, 'a', `${HTTP}egress: false\n`);
     const created = plan(baseInput(settings, [closed])).operations.filter((o) => o.type === 'create-network').map(line);
-    assert.deepEqual(created, ['create-network network:mcp-net: not found', 'create-network network:mcp-net.a.internal: not found (internal: egress: false)']);
+    assert.deepEqual(created, [
+      'create-network network:mcp-net: not found',
+      'create-network network:mcp-net.a.internal: not found (internal: egress: false)',
+    ]);
   });
 
   test('a conflict says what is taken and what is not done', () => {
@@ -88,9 +103,11 @@ describe('what each operation names', () => {
       gatewayConfigText: 'mcp_servers:\n  mcp_b:\n    url: http://mine/mcp\n    transport: http\n',
     };
     assert.deepEqual(plan(input).operations.filter((o) => o.type === 'conflict').map(line), [
-      "conflict volume:mcp-edge.docker: a volume named mcp-edge.docker exists but is not managed by mcp-reconciler; the edge's Docker proxy is not started",
+      'conflict volume:mcp-edge.docker: a volume named mcp-edge.docker exists but is not managed by mcp-reconciler; ' +
+        "the edge's Docker proxy is not started",
       'conflict network:mcp-net.a: a network named mcp-net.a exists but is not managed by mcp-reconciler; the server is not started on it',
-      "conflict volume:mcp-b-data: a volume named mcp-b-data exists but is not managed by mcp-reconciler; the server is not started on someone else's data",
+      'conflict volume:mcp-b-data: a volume named mcp-b-data exists but is not managed by mcp-reconciler; ' +
+        "the server is not started on someone else's data",
     ]);
     input.observed = { ...input.observed, volumes: [], networks: [] };
     assert.deepEqual(plan(input).operations.filter((o) => o.type === 'conflict').map(line), [
@@ -127,8 +144,13 @@ describe('which servers need the edge', () => {
 });
 
 describe('changes held by the failure memory', () => {
-  const held = (hash: string): HeldChange[] => [{ object: 'container:mcp-a', specHash: hash, until: 40_000, failures: 1, reason: 'exited 1: boom', nextTryIn: '10 s' }];
-  const report = { type: 'backoff-held', resourceId: 'container:mcp-a', server: 'a', failures: 1, until: 40_000, cause: 'exited 1: boom; next try in 10 s (1 failed try)' };
+  const held = (hash: string): HeldChange[] => [{
+    object: 'container:mcp-a', specHash: hash, until: 40_000, failures: 1, reason: 'exited 1: boom', nextTryIn: '10 s',
+  }];
+  const report = {
+    type: 'backoff-held', resourceId: 'container:mcp-a', server: 'a', failures: 1, until: 40_000,
+    cause: 'exited 1: boom; next try in 10 s (1 failed try)',
+  };
   const stopped = (input: PlanInput): PlanInput['observed'] => {
     const o = settled(input);
     return { ...o, containers: o.containers.map((c) => (c.role === 'server' ? { ...c, running: false, state: 'exited' } : c)) };
@@ -151,7 +173,14 @@ describe('changes held by the failure memory', () => {
     const changed = model(settings, 'a', `${HTTP}env:\n  FOO: bar\n`);
     assert.deepEqual(plan({ ...input, servers: [changed], held: held(changed.specHash) }).operations, [
       report,
-      { type: 'start-container', resourceId: 'container:mcp-a', cause: 'container is exited; the last working version runs while the change is held', containerId: 'id-mcp-a', role: 'server', server: 'a' },
+      {
+        type: 'start-container',
+        resourceId: 'container:mcp-a',
+        cause: 'container is exited; the last working version runs while the change is held',
+        containerId: 'id-mcp-a',
+        role: 'server',
+        server: 'a',
+      },
     ]);
   });
 });
@@ -160,7 +189,8 @@ describe('attachments of the edge and the gateway', () => {
   test('a stopped edge is started, keeps its networks, and still leaves the ones it should not be on', () => {
     const input = baseInput(settings, [a, legacy]);
     const o = settled(input);
-    o.containers = o.containers.map((c) => (c.name === 'mcp-edge' ? { ...c, running: false, state: 'exited', networks: ['mcp-net', 'mcp-net.a', 'mcp-net.legacy'] } : c));
+    o.containers = o.containers.map((c) =>
+      (c.name === 'mcp-edge' ? { ...c, running: false, state: 'exited', networks: ['mcp-net', 'mcp-net.a', 'mcp-net.legacy'] } : c));
     o.containers = o.containers.map((c) => (c.name === 'mcp-litellm' ? { ...c, networks: ['mcp-net', 'mcp-net.legacy', 'mcp-net.a'] } : c));
     assert.deepEqual(plan({ ...input, observed: o }).operations.map(line), [
       'start-container container:mcp-edge: container is exited',
@@ -188,7 +218,13 @@ describe('config.yaml', () => {
     const input = baseInput(settings, [a, legacy]);
     input.observed = settled(input);
     assert.match(input.observed.gatewayConfigText ?? '', /mcp_legacy:/);
-    const api: PlanInput = { ...input, servers: [a], hold: ['legacy'], gateway: { ...input.gateway, mode: 'api' }, observed: { ...input.observed, apiServers: [] } };
+    const api: PlanInput = {
+      ...input,
+      servers: [a],
+      hold: ['legacy'],
+      gateway: { ...input.gateway, mode: 'api' },
+      observed: { ...input.observed, apiServers: [] },
+    };
     const text = written(api) ?? '';
     assert.ok(!text.includes('mcp_legacy') && !text.includes('mcp_a'), text);
   });
@@ -198,7 +234,12 @@ describe('an unmanaged gateway (gateway.managed: false)', () => {
   test('its container is never created, and servers nobody wants are still removed', () => {
     const input = baseInput(settings, [a, legacy]);
     const o = settled(input);
-    const unmanaged: PlanInput = { ...input, servers: [a], gateway: { ...input.gateway, managed: false }, observed: { ...o, containers: o.containers.filter((c) => c.role !== 'gateway') } };
+    const unmanaged: PlanInput = {
+      ...input,
+      servers: [a],
+      gateway: { ...input.gateway, managed: false },
+      observed: { ...o, containers: o.containers.filter((c) => c.role !== 'gateway') },
+    };
     const ops = plan(unmanaged).operations.filter((x) => x.resourceId.startsWith('container:'));
     assert.deepEqual(ops.map((x) => `${x.type} ${x.resourceId}`), ['remove-container container:mcp-legacy']);
   });
@@ -222,7 +263,14 @@ describe('API mode', () => {
   };
   const row = (m: ServerModel, over: Partial<ApiServerRow> = {}): ApiServerRow => {
     const e = m.gatewayEntry as Record<string, string>;
-    return { server_id: `${prefix}${m.name}`, server_name: m.gatewayName, url: e['url'], transport: e['transport'], description: e['description'], ...over };
+    return {
+      server_id: `${prefix}${m.name}`,
+      server_name: m.gatewayName,
+      url: e['url'],
+      transport: e['transport'],
+      description: e['description'],
+      ...over,
+    };
   };
   const apiOps = (input: PlanInput): string[] => plan(input).operations.filter((o) => o.resourceId.startsWith('gateway-api')).map(line);
 
@@ -244,7 +292,8 @@ describe('API mode', () => {
     const withAuth: ServerModel = { ...a, auth: { type: 'bearer_token', file: '/s/mcp-a.env', key: 'TOKEN', gatewayVar: 'MCP_AUTH_A' } };
     assert.deepEqual(plan(api([withAuth], [])).operations.filter((o) => o.resourceId.startsWith('gateway-api')), [{
       type: 'blocked', resourceId: `gateway-api:${prefix}a`, server: 'a',
-      cause: "needs an upstream credential (auth:), which LiteLLM 1.77.3's management API cannot carry; it stays unregistered in API mode (set gateway.mode: config to serve it)",
+      cause: "needs an upstream credential (auth:), which LiteLLM 1.77.3's management API cannot carry; " +
+        'it stays unregistered in API mode (set gateway.mode: config to serve it)',
     }]);
   });
 
@@ -265,7 +314,10 @@ describe('API mode', () => {
 describe('drift causes', () => {
   test('the env file content, data and upstream image are named as the desired file names them', () => {
     const before = { secretDigest: 'd1', volumes: [], upstreamImage: 'a:1' };
-    assert.equal(describeDrift(before, { secretDigest: 'd2', volumes: [{ name: 'v' }], upstreamImage: 'a:2' }, 'h1', 'h2'), 'envFile content, image, data changed');
+    assert.equal(
+      describeDrift(before, { secretDigest: 'd2', volumes: [{ name: 'v' }], upstreamImage: 'a:2' }, 'h1', 'h2'),
+      'envFile content, image, data changed',
+    );
   });
 });
 
@@ -328,6 +380,9 @@ describe('files beside the gateway: causes, held servers, the hash', () => {
     const o = settled(input);
     input.observed = { ...o, containers: [...o.containers, runningFor(a, { id: 'n9', name: 'mcp-a.next', role: null, server: null })] };
     const op = plan(input).operations.find((x) => x.resourceId === 'container:mcp-a.next');
-    assert.deepEqual(op, { type: 'remove-container', resourceId: 'container:mcp-a.next', cause: 'leftover of an interrupted recreate', containerId: 'n9', role: 'server' });
+    assert.deepEqual(op, {
+      type: 'remove-container', resourceId: 'container:mcp-a.next', cause: 'leftover of an interrupted recreate',
+      containerId: 'n9', role: 'server',
+    });
   });
 });

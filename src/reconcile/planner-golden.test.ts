@@ -22,7 +22,9 @@ function settled(input: PlanInput): PlanInput['observed'] {
   const w = plan(input).operations.find((o) => o.type === 'write-gateway-config');
   return converged(input, w && 'text' in w ? String(w.text) : '');
 }
-const foreign = (name: string): ObservedContainer => ({ ...runningFor(a), id: `id-${name}`, name, owned: false, role: null, server: null, specHash: null });
+const foreign = (name: string): ObservedContainer => ({
+  ...runningFor(a), id: `id-${name}`, name, owned: false, role: null, server: null, specHash: null,
+});
 
 describe('golden plans', () => {
   test('an empty engine: network, edge, per-server networks, volume, servers, edge connections, config.yaml, gateway', () => {
@@ -53,7 +55,10 @@ describe('golden plans', () => {
       ...c,
       containers: [
         ...c.containers.filter((x) => x.role !== 'server'),
-        runningFor(a2, { specHash: 'old-hash-1234', specSummary: { ...a.container, labels: undefined } as unknown as Record<string, unknown> }),
+        runningFor(a2, {
+          specHash: 'old-hash-1234',
+          specSummary: { ...a.container, labels: undefined } as unknown as Record<string, unknown>,
+        }),
         runningFor(b, { running: false, state: 'exited' }),
         { ...runningFor(b), id: 'id-next', name: `${b.container!.name}.next` },
       ],
@@ -64,7 +69,8 @@ describe('golden plans', () => {
   test('a rebuilt image tag recreates the container, naming both image ids', () => {
     const input = baseInput(settings, [a]);
     input.observed = { ...settled(input), imageIds: { [a.container!.image]: 'sha256:bbbbbbbbbbbbbbbbbbbb' } };
-    input.observed.containers = input.observed.containers.map((x) => (x.role === 'server' ? { ...x, imageId: 'sha256:aaaaaaaaaaaaaaaaaaaa' } : x));
+    input.observed.containers = input.observed.containers
+      .map((x) => (x.role === 'server' ? { ...x, imageId: 'sha256:aaaaaaaaaaaaaaaaaaaa' } : x));
     assert.deepEqual(show(input).filter((l) => l.startsWith('recreate')), [
       `recreate-container container:mcp-a: image ${a.container!.image} now bbbbbbbbbbbb (container runs aaaaaaaaaaaa)`,
     ]);
@@ -91,11 +97,22 @@ describe('golden plans, API mode', () => {
   };
   const row = (m: typeof a, over: Record<string, string> = {}) => {
     const e = m.gatewayEntry as Record<string, string>;
-    return { server_id: `${prefix}${m.name}`, server_name: m.gatewayName, url: e['url'], transport: e['transport'], description: e['description'], ...over };
+    return {
+      server_id: `${prefix}${m.name}`,
+      server_name: m.gatewayName,
+      url: e['url'],
+      transport: e['transport'],
+      description: e['description'],
+      ...over,
+    };
   };
 
   test('registers what is missing, replaces what changed, removes what nobody wants, leaves rows of others alone', () => {
-    const rows = [row(a, { url: 'http://old/mcp' }), { server_id: `${prefix}gone`, server_name: 'mcp_gone' }, { server_id: 'someone-else', server_name: 'mcp_other' }];
+    const rows = [
+      row(a, { url: 'http://old/mcp' }),
+      { server_id: `${prefix}gone`, server_name: 'mcp_gone' },
+      { server_id: 'someone-else', server_name: 'mcp_other' },
+    ];
     golden('API', show(api(rows)));
   });
 
@@ -123,12 +140,16 @@ describe('golden plans, gateway', () => {
     const target = { id: 'gw', startedAt: 1000, running: true };
     input.observed = { ...converged(input, ''), restartTarget: target, gatewayConfigMtime: 1000 };
     const restarts = (i: PlanInput): string[] => show(i).filter((l) => l.startsWith('restart-gateway'));
-    assert.deepEqual(restarts(input), ['restart-gateway container:my-litellm: config.yaml changes now; gateway.restartContainer allows a restart']);
+    assert.deepEqual(restarts(input), [
+      'restart-gateway container:my-litellm: config.yaml changes now; gateway.restartContainer allows a restart',
+    ]);
     const text = plan(input).operations.find((o) => o.type === 'write-gateway-config');
     input.observed = { ...input.observed, gatewayConfigText: text && 'text' in text ? String(text.text) : '' };
     assert.deepEqual(restarts(input), [], 'file unchanged and not newer than the start');
     input.observed = { ...input.observed, gatewayConfigMtime: 1001 };
-    assert.deepEqual(restarts(input), ['restart-gateway container:my-litellm: config.yaml is newer than the running gateway; gateway.restartContainer allows a restart']);
+    assert.deepEqual(restarts(input), [
+      'restart-gateway container:my-litellm: config.yaml is newer than the running gateway; gateway.restartContainer allows a restart',
+    ]);
     input.observed = { ...input.observed, gatewayConfigMtime: null };
     assert.deepEqual(restarts(input), []);
     input.gateway = { ...input.gateway, restartContainer: undefined };
@@ -156,9 +177,17 @@ describe('drift descriptions', () => {
     assert.equal(describeDrift({ a: 1, b: 1, c: 1, d: 1, e: 1 }, { a: 2, b: 2, c: 2, d: 2, e: 2 }, 'x', 'y'), 'a, b, c, d, e changed');
     assert.equal(describeDrift(null, {}, null, '0123456789'), 'spec changed (none -> 01234567)');
     assert.equal(describeDrift({ a: 1 }, { a: 1 }, 'abcdefghij', '0123456789'), 'spec changed (abcdefgh -> 01234567)');
-    assert.equal(describeDrift({ secretDigest: 'x', binds: [], exposedPort: 1, volumes: [], hardening: {}, config: 'c', upstreamImage: 'i', image: 'j' },
-      { secretDigest: 'y', binds: ['m'], exposedPort: 2, volumes: ['v'], hardening: { x: 1 }, config: 'd', upstreamImage: 'k', image: 'l' }, 'a', 'b'),
-    'mounts, config.yaml, port, security.x, image (resolved) and 3 more changed');
+    assert.equal(
+      describeDrift(
+        { secretDigest: 'x', binds: [], exposedPort: 1, volumes: [], hardening: {}, config: 'c', upstreamImage: 'i', image: 'j' },
+        {
+          secretDigest: 'y', binds: ['m'], exposedPort: 2, volumes: ['v'], hardening: { x: 1 }, config: 'd', upstreamImage: 'k', image: 'l',
+        },
+        'a',
+        'b',
+      ),
+      'mounts, config.yaml, port, security.x, image (resolved) and 3 more changed',
+    );
     assert.equal(describeDrift({ a: [1, 2] }, { a: [1, 3] }, 'a', 'b'), 'a changed');
     assert.equal(describeDrift({ n: { x: 1 } }, { n: 5 } as Record<string, unknown>, 'a', 'b'), 'n changed');
   });
@@ -178,15 +207,19 @@ const GOLDEN: Record<string, string[]> = {
     'connect-network endpoint:mcp-edge@mcp-net.a: edge reaches server "a" on its own network',
     'connect-network endpoint:mcp-edge@mcp-net.b: edge reaches server "b" on its own network',
     'write-gateway-guard file:/srv/projects/mcp/litellm/mcp_reconciler_guard.py: not found',
-    'write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: add mcp_a, mcp_b; litellm_settings.callbacks: add mcp_reconciler_guard.guard',
+    'write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: ' +
+      'mcp_servers: add mcp_a, mcp_b; litellm_settings.callbacks: add mcp_reconciler_guard.guard',
     'create-container container:mcp-litellm: not found',
   ],
   OWNERSHIP: [
     'create-volume volume:mcp-edge.docker: not found',
     'create-container container:mcp-edge.docker: not found',
-    'conflict container:mcp-edge: a container named mcp-edge exists but is not managed by mcp-reconciler; rename or remove it to let the reconciler run the edge',
-    'conflict container:mcp-a: a container named mcp-a exists but is not managed by mcp-reconciler; rename or remove it to let the reconciler run server "a"',
-    'conflict volume:mcp-b-data: a volume named mcp-b-data exists but is not managed by mcp-reconciler; the server is not started on someone else\'s data',
+    'conflict container:mcp-edge: a container named mcp-edge exists but is not managed by mcp-reconciler; ' +
+      'rename or remove it to let the reconciler run the edge',
+    'conflict container:mcp-a: a container named mcp-a exists but is not managed by mcp-reconciler; ' +
+      'rename or remove it to let the reconciler run server "a"',
+    'conflict volume:mcp-b-data: a volume named mcp-b-data exists but is not managed by mcp-reconciler; ' +
+      'the server is not started on someone else\'s data',
     'write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: remove mcp_a, mcp_b',
     'recreate-container container:mcp-litellm: spec changed (hash -> hash)',
   ],
@@ -228,7 +261,9 @@ const GOLDEN: Record<string, string[]> = {
     'prune-held gateway-api:mcp-reconciler~default~gone: no desired file; not deregistered: confirm first',
   ],
   BLOCKED: [
-    'blocked file:/srv/projects/mcp/litellm/config.yaml: config.yaml does not parse (Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 23:); it is left as it is until fixed',
+    'blocked file:/srv/projects/mcp/litellm/config.yaml: config.yaml does not parse ' +
+      '(Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 23:); ' +
+      'it is left as it is until fixed',
     'blocked container:mcp-litellm: env file missing',
   ],
 };

@@ -34,7 +34,8 @@ describe('planner', () => {
         '+ create-container container:mcp-legacy: not found',
         '+ connect-network endpoint:mcp-edge@mcp-net.everything: edge reaches server "everything" on its own network',
         '~ write-gateway-guard file:/srv/projects/mcp/litellm/mcp_reconciler_guard.py: not found',
-        '~ write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: mcp_servers: add mcp_everything, mcp_legacy; litellm_settings.callbacks: add mcp_reconciler_guard.guard',
+        '~ write-gateway-config file:/srv/projects/mcp/litellm/config.yaml: ' +
+          'mcp_servers: add mcp_everything, mcp_legacy; litellm_settings.callbacks: add mcp_reconciler_guard.guard',
         '+ create-container container:mcp-litellm: not found',
         '+ connect-network endpoint:mcp-litellm@mcp-net.legacy: gateway reaches server "legacy" on its own network',
       ].join('\n'),
@@ -90,12 +91,16 @@ describe('planner', () => {
   test('an unowned container with our name is a conflict, never touched', () => {
     const input = baseInput(s, [everything]);
     const observed = converged(input, configAfter(input));
-    observed.containers = observed.containers.map((c) => (c.role === 'server' ? { ...c, owned: false, role: null, server: null, specHash: null } : c));
+    observed.containers = observed.containers.map((c) =>
+      (c.role === 'server' ? { ...c, owned: false, role: null, server: null, specHash: null } : c));
     const p = plan({ ...input, observed });
     // ... and the edge no longer reaches into that server's network.
     assert.deepEqual(p.operations.map((o) => o.type), ['conflict', 'write-gateway-config', 'recreate-container', 'disconnect-network']);
     const write = p.operations[1];
-    assert.ok(write?.type === 'write-gateway-config' && !write.text.includes('mcp_everything:'), 'no LiteLLM entry for a container we do not own');
+    assert.ok(
+      write?.type === 'write-gateway-config' && !write.text.includes('mcp_everything:'),
+      'no LiteLLM entry for a container we do not own',
+    );
     assert.match(p.operations[0]!.cause, /exists but is not managed by mcp-reconciler/);
     assert.ok(!writeOps(p).some((o) => o.resourceId === 'container:mcp-everything'), 'the unowned container is not touched');
   });
@@ -128,7 +133,8 @@ describe('planner', () => {
 
   test('egress: false puts the server on an internal network; flipping it moves the server and removes the old network', () => {
     const closed = model(s, 'everything', `${HTTP}egress: false\n`);
-    const created = plan(baseInput(s, [closed])).operations.find((o) => o.type === 'create-network' && o.network === 'mcp-net.everything.internal');
+    const created = plan(baseInput(s, [closed])).operations
+      .find((o) => o.type === 'create-network' && o.network === 'mcp-net.everything.internal');
     assert.ok(created?.type === 'create-network' && created.internal === true, 'an internal network');
     assert.deepEqual(closed.container!.networks.map((n) => n.name), ['mcp-net.everything.internal']);
     const input = baseInput(s, [everything]);
@@ -147,7 +153,10 @@ describe('planner', () => {
 
   test('a network with a server network\'s name that we do not own is a conflict; the server is not started on it', () => {
     const input = baseInput(s, [everything]);
-    const p = plan({ ...input, observed: { ...input.observed, networks: [{ name: 'mcp-net.everything', owned: false, internal: false, server: null }] } });
+    const p = plan({
+      ...input,
+      observed: { ...input.observed, networks: [{ name: 'mcp-net.everything', owned: false, internal: false, server: null }] },
+    });
     assert.ok(p.operations.some((o) => o.type === 'conflict' && o.resourceId === 'network:mcp-net.everything'));
     assert.ok(!p.operations.some((o) => o.resourceId === 'container:mcp-everything' || o.resourceId.endsWith('@mcp-net.everything')));
   });
@@ -221,31 +230,47 @@ describe('planner', () => {
     const input = baseInput(s, [everything]);
     const text = configAfter(input);
     const steady = converged(input, text);
-    assert.deepEqual(writeOps(plan({ ...input, observed: { ...steady, gatewayGuardText: 'edited\n' } })).map((o) => `${o.type} ${o.cause}`), ['write-gateway-guard content differs']);
+    assert.deepEqual(
+      writeOps(plan({ ...input, observed: { ...steady, gatewayGuardText: 'edited\n' } })).map((o) => `${o.type} ${o.cause}`),
+      ['write-gateway-guard content differs'],
+    );
     const older = specHash({ spec: input.gateway.spec, config: sha256Hex(text), guard: sha256Hex('an older guard') });
     assert.notEqual(older, gatewayHash(input.gateway.spec, text).hash);
     const containers = steady.containers.map((c) => (c.role === 'gateway' ? { ...c, specHash: older } : c));
-    assert.deepEqual(writeOps(plan({ ...input, observed: { ...steady, containers } })).map((o) => `${o.type} ${o.resourceId}`), ['recreate-container container:mcp-litellm']);
+    assert.deepEqual(
+      writeOps(plan({ ...input, observed: { ...steady, containers } })).map((o) => `${o.type} ${o.resourceId}`),
+      ['recreate-container container:mcp-litellm'],
+    );
   });
 
   test('the guard: an unmanaged gateway gets no callback; one its config lists is kept current and restarts it', () => {
     const base = baseInput(s, [everything]);
     const input = { ...base, gateway: { ...base.gateway, managed: false, restartContainer: 'my-litellm' } };
-    const observed = { ...converged(input, configAfter(input)), restartTarget: { id: 'id-my', startedAt: 2000, running: true }, gatewayConfigMtime: 1000 };
+    const observed = {
+      ...converged(input, configAfter(input)),
+      restartTarget: { id: 'id-my', startedAt: 2000, running: true },
+      gatewayConfigMtime: 1000,
+    };
     assert.equal(readGatewayConfig(observed.gatewayConfigText).guard, false);
     assert.deepEqual(writeOps(plan({ ...input, observed })), []);
     const listed = `${observed.gatewayConfigText}litellm_settings:\n  callbacks:\n    - mcp_reconciler_guard.guard\n`;
-    assert.deepEqual(writeOps(plan({ ...input, observed: { ...observed, gatewayConfigText: listed } })).map((o) => `${o.type}: ${o.cause}`), [
-      'write-gateway-guard: not found',
-      'restart-gateway: mcp_reconciler_guard.py changes now; gateway.restartContainer allows a restart',
-    ]);
+    assert.deepEqual(
+      writeOps(plan({ ...input, observed: { ...observed, gatewayConfigText: listed } })).map((o) => `${o.type}: ${o.cause}`),
+      [
+        'write-gateway-guard: not found',
+        'restart-gateway: mcp_reconciler_guard.py changes now; gateway.restartContainer allows a restart',
+      ],
+    );
   });
 
   test('the guard: callbacks of a shape it cannot join are a conflict; nothing of it is written', () => {
-    const input = baseInput(s, [everything], { observed: { networkExists: true, containers: [], volumes: [], gatewayConfigText: 'litellm_settings:\n  callbacks: {a: 1}\n' } });
+    const input = baseInput(s, [everything], {
+      observed: { networkExists: true, containers: [], volumes: [], gatewayConfigText: 'litellm_settings:\n  callbacks: {a: 1}\n' },
+    });
     const ops = plan(input).operations;
     assert.deepEqual(ops.filter((o) => o.type === 'conflict').map((o) => `${o.resourceId}: ${o.cause}`), [
-      'gateway-callback:mcp_reconciler_guard.guard: litellm_settings.callbacks is neither a list nor a string; the guard that refuses a key\'s calls to other servers is not loaded (make it a list)',
+      'gateway-callback:mcp_reconciler_guard.guard: litellm_settings.callbacks is neither a list nor a string; ' +
+        'the guard that refuses a key\'s calls to other servers is not loaded (make it a list)',
     ]);
     assert.ok(!ops.some((o) => o.type === 'write-gateway-guard'));
   });
@@ -277,7 +302,9 @@ describe('planner', () => {
   });
 
   test('a config.yaml that does not parse is left alone', () => {
-    const p = plan(baseInput(s, [everything], { observed: { networkExists: true, containers: [runningFor(everything)], volumes: [], gatewayConfigText: 'mcp_servers: [\n' } }));
+    const p = plan(baseInput(s, [everything], {
+      observed: { networkExists: true, containers: [runningFor(everything)], volumes: [], gatewayConfigText: 'mcp_servers: [\n' },
+    }));
     assert.ok(p.operations.some((o) => o.type === 'blocked' && o.cause.startsWith('config.yaml does not parse')));
     assert.ok(!p.operations.some((o) => o.type === 'write-gateway-config'));
   });
@@ -296,7 +323,9 @@ describe('planner', () => {
     const i = p.operations.findIndex((o) => o.type === 'create-volume' && o.resourceId === 'volume:mcp-memory-data');
     const j = p.operations.findIndex((o) => o.resourceId === 'container:mcp-memory');
     assert.ok(i >= 0 && i < j);
-    const foreign = plan(baseInput(s, [withData], { observed: { networkExists: true, containers: [], volumes: [{ name: 'mcp-memory-data', owned: false }], gatewayConfigText: null } }));
+    const foreign = plan(baseInput(s, [withData], {
+      observed: { networkExists: true, containers: [], volumes: [{ name: 'mcp-memory-data', owned: false }], gatewayConfigText: null },
+    }));
     assert.ok(foreign.operations.some((o) => o.type === 'conflict' && o.resourceId === 'volume:mcp-memory-data'));
     assert.ok(!foreign.operations.some((o) => o.resourceId === 'container:mcp-memory'));
   });
@@ -329,7 +358,10 @@ describe('drift causes', () => {
   test('names the desired-file fields that changed', () => {
     const a = { image: 'a:1', env: { A: '1' }, cmd: ['x'], hardening: { memoryBytes: 1 } };
     assert.equal(describeDrift(a, { ...a, env: { A: '2', B: '1' } }, 'h1', 'h2'), 'env.A, env.B changed');
-    assert.equal(describeDrift(a, { ...a, cmd: ['y'], hardening: { memoryBytes: 2 } }, 'h1', 'h2'), 'command, security.memoryBytes changed');
+    assert.equal(
+      describeDrift(a, { ...a, cmd: ['y'], hardening: { memoryBytes: 2 } }, 'h1', 'h2'),
+      'command, security.memoryBytes changed',
+    );
     assert.equal(describeDrift(null, a, 'abcdef0123', '9876543210'), 'spec changed (abcdef01 -> 98765432)');
   });
 });
@@ -338,7 +370,9 @@ describe('planner: changes held by the failure memory', () => {
   const input = baseInput(s, [everything]);
   const observed = converged(input, configAfter(input));
   const changed = model(s, 'everything', `${HTTP}env:\n  FOO: bar\n`);
-  const held = [{ object: 'container:mcp-everything', specHash: changed.specHash, until: 40_000, failures: 2, reason: 'exited 1: boom', nextTryIn: '40 s' }];
+  const held = [{
+    object: 'container:mcp-everything', specHash: changed.specHash, until: 40_000, failures: 2, reason: 'exited 1: boom', nextTryIn: '40 s',
+  }];
 
   test('a held recreate is reported with its reason and next try, and nothing is written', () => {
     assert.equal(
@@ -353,7 +387,13 @@ describe('planner: changes held by the failure memory', () => {
   });
 
   test('while held, a stopped last working version is started again', () => {
-    const stopped = { ...observed, containers: observed.containers.map((c) => (c.role === 'server' ? { ...c, running: false, state: 'exited' } : c)) };
-    assert.deepEqual(plan({ ...input, servers: [changed], observed: stopped, held }).operations.map((o) => o.type), ['backoff-held', 'start-container']);
+    const stopped = {
+      ...observed,
+      containers: observed.containers.map((c) => (c.role === 'server' ? { ...c, running: false, state: 'exited' } : c)),
+    };
+    assert.deepEqual(
+      plan({ ...input, servers: [changed], observed: stopped, held }).operations.map((o) => o.type),
+      ['backoff-held', 'start-container'],
+    );
   });
 });

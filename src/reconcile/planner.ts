@@ -8,7 +8,10 @@ import { deepFreeze } from '../memo/memo.js';
 import { parsePolicyFile, renderPolicyFile } from '../policy/tool-policy.js';
 import type { ToolPolicy } from '../model/types.js';
 import { planBlueGreen } from './blue-green.js';
-import { NEXT_SUFFIX, type HeldChange, type ContainerRole, type ContainerSpec, type Observed, type ObservedContainer, type ObservedNetwork, type Operation, type Plan, type ServerModel } from '../model/types.js';
+import {
+  NEXT_SUFFIX, type HeldChange, type ContainerRole, type ContainerSpec, type Observed, type ObservedContainer, type ObservedNetwork,
+  type Operation, type Plan, type ServerModel,
+} from '../model/types.js';
 import type { GatewayColour } from '../model/types.js';
 
 export interface PlanInput {
@@ -84,8 +87,19 @@ export function plan(input: PlanInput): Plan {
   const conflicted = new Set<string>(); // servers whose container name is taken by something we do not own
   // Stryker disable next-line ArrayDeclaration: equivalent; a sentinel string has no object, so no container is held by it
   const held = new Map((input.held ?? []).map((h) => [h.object, h]));
-  const ensure = (spec: ContainerSpec, hash: string, role: ContainerRole, server?: string, extra: Record<string, unknown> = {}): Operation[] =>
-    withHold(ensureContainer(spec, hash, role, byName.get(spec.name), server, extra, imageOf(spec)), hash, byName.get(spec.name), held.get(`container:${spec.name}`));
+  const ensure = (
+    spec: ContainerSpec,
+    hash: string,
+    role: ContainerRole,
+    server?: string,
+    extra: Record<string, unknown> = {},
+  ): Operation[] =>
+    withHold(
+      ensureContainer(spec, hash, role, byName.get(spec.name), server, extra, imageOf(spec)),
+      hash,
+      byName.get(spec.name),
+      held.get(`container:${spec.name}`),
+    );
 
   if (!observed.networkExists) {
     ops.push({
@@ -115,7 +129,14 @@ export function plan(input: PlanInput): Plan {
   // Leftovers of an interrupted recreate go first: they would block the next swap by name.
   for (const c of observed.containers) {
     if (c.owned && c.name.endsWith(NEXT_SUFFIX)) {
-      ops.push({ type: 'remove-container', resourceId: `container:${c.name}`, cause: 'leftover of an interrupted recreate', containerId: c.id, role: c.role ?? 'server', ...(c.server ? { server: c.server } : {}) });
+      ops.push({
+        type: 'remove-container',
+        resourceId: `container:${c.name}`,
+        cause: 'leftover of an interrupted recreate',
+        containerId: c.id,
+        role: c.role ?? 'server',
+        ...(c.server ? { server: c.server } : {}),
+      });
     }
   }
 
@@ -130,9 +151,19 @@ export function plan(input: PlanInput): Plan {
     if (d && vol) {
       const v = volumes.get(vol.name);
       if (v && !v.owned) {
-        ops.push({ type: 'conflict', resourceId: `volume:${vol.name}`, cause: `a volume named ${vol.name} exists but is not managed by mcp-reconciler; the edge's Docker proxy is not started` });
+        ops.push({
+          type: 'conflict',
+          resourceId: `volume:${vol.name}`,
+          cause: `a volume named ${vol.name} exists but is not managed by mcp-reconciler; the edge's Docker proxy is not started`,
+        });
       } else {
-        if (!v) ops.push({ type: 'create-volume', resourceId: `volume:${vol.name}`, cause: 'not found', volume: vol.name, labels: ownerLabels(input.instance, 'volume') });
+        if (!v) ops.push({
+          type: 'create-volume',
+          resourceId: `volume:${vol.name}`,
+          cause: 'not found',
+          volume: vol.name,
+          labels: ownerLabels(input.instance, 'volume'),
+        });
         kept.add(d.name);
         ops.push(...ensure(d, specHash(d), 'edge-docker'));
       }
@@ -183,13 +214,21 @@ export function plan(input: PlanInput): Plan {
         type: 'conflict',
         resourceId: `volume:${foreignVolume.name}`,
         server: s.name,
-        cause: `a volume named ${foreignVolume.name} exists but is not managed by mcp-reconciler; the server is not started on someone else's data`,
+        cause: `a volume named ${foreignVolume.name} exists but is not managed by mcp-reconciler; ` +
+          `the server is not started on someone else's data`,
       });
       continue;
     }
     for (const v of container.volumes) {
       if (!volumes.has(v.name)) {
-        ops.push({ type: 'create-volume', resourceId: `volume:${v.name}`, server: s.name, cause: 'not found', volume: v.name, labels: ownerLabels(input.instance, 'volume', { server: s.name }) });
+        ops.push({
+          type: 'create-volume',
+          resourceId: `volume:${v.name}`,
+          server: s.name,
+          cause: 'not found',
+          volume: v.name,
+          labels: ownerLabels(input.instance, 'volume', { server: s.name }),
+        });
       }
     }
     const current = byName.get(container.name);
@@ -221,8 +260,10 @@ export function plan(input: PlanInput): Plan {
     return wantedNetworks.has(n.name);
   };
   const placed = runnable.filter((s) => !conflicted.has(s.name));
-  // Stryker disable next-line ConditionalExpression: equivalent; without an http or stdio server there is no http server to attach
-  if (edgeWanted) ops.push(...attachments(input.edge.name, 'edge', ops, byName.get(input.edge.name), placed.filter((s) => s.transport === 'http')));
+  // Stryker disable ConditionalExpression: equivalent; without an http or stdio server there is no http server to attach
+  if (edgeWanted)
+    ops.push(...attachments(input.edge.name, 'edge', ops, byName.get(input.edge.name), placed.filter((s) => s.transport === 'http')));
+  // Stryker restore ConditionalExpression
 
   // Gateway configuration: owned entries = wanted servers (+ held servers' current entries).
   const view = readGatewayConfig(observed.gatewayConfigText);
@@ -261,7 +302,12 @@ export function plan(input: PlanInput): Plan {
     if (input.gateway.mode === 'config' && observed.apiServers) {
       for (const row of observed.apiServers) {
         if (!row.server_id.startsWith(input.gateway.apiIdPrefix)) continue;
-        ops.push({ type: 'api-delete', resourceId: `gateway-api:${row.server_id}`, cause: 'gateway in config mode: the entry moves to config.yaml', serverId: row.server_id });
+        ops.push({
+          type: 'api-delete',
+          resourceId: `gateway-api:${row.server_id}`,
+          cause: 'gateway in config mode: the entry moves to config.yaml',
+          serverId: row.server_id,
+        });
       }
     }
     // The guard (ADR 0019): a managed gateway gets it; wherever config.yaml lists it, the file
@@ -301,11 +347,18 @@ export function plan(input: PlanInput): Plan {
   // when the file is newer than its start — level-triggered, so a crash after the write is caught.
   const target = observed.restartTarget;
   if (!input.gateway.managed && input.gateway.restartContainer && input.gateway.mode === 'config' && target) {
-    const written = ops.some((o) => o.type === 'write-gateway-config') ? 'config.yaml' : ops.some((o) => o.type === 'write-gateway-guard') ? GUARD_FILE : null;
+    const written = ops.some((o) => o.type === 'write-gateway-config')
+      ? 'config.yaml'
+      : ops.some((o) => o.type === 'write-gateway-guard') ? GUARD_FILE : null;
     const stale = (observed.gatewayConfigMtime ?? 0) > target.startedAt; // no file: never newer
     if (written !== null || stale) {
       const why = written !== null ? `${written} changes now` : 'config.yaml is newer than the running gateway';
-      ops.push({ type: 'restart-gateway', resourceId: `container:${input.gateway.restartContainer}`, cause: `${why}; gateway.restartContainer allows a restart`, containerId: target.id });
+      ops.push({
+        type: 'restart-gateway',
+        resourceId: `container:${input.gateway.restartContainer}`,
+        cause: `${why}; gateway.restartContainer allows a restart`,
+        containerId: target.id,
+      });
     }
   }
 
@@ -368,10 +421,21 @@ export function plan(input: PlanInput): Plan {
       c.role === 'server' ? `no desired file for server "${c.server ?? '?'}"` : `${c.role ?? 'container'} no longer needed`;
     if (!input.prune.allowed) {
       // Held: servers are reported; the edge stays silently, since held servers may still need it.
-      if (c.role === 'server') ops.push({ type: 'prune-held', resourceId: `container:${c.name}`, cause: `${cause}; not removed: ${input.prune.reason}` });
+      if (c.role === 'server') ops.push({
+        type: 'prune-held',
+        resourceId: `container:${c.name}`,
+        cause: `${cause}; not removed: ${input.prune.reason}`,
+      });
       continue;
     }
-    ops.push({ type: 'remove-container', resourceId: `container:${c.name}`, cause, containerId: c.id, role: c.role ?? 'server', ...(c.server ? { server: c.server } : {}) });
+    ops.push({
+      type: 'remove-container',
+      resourceId: `container:${c.name}`,
+      cause,
+      containerId: c.id,
+      role: c.role ?? 'server',
+      ...(c.server ? { server: c.server } : {}),
+    });
   }
 
   // Detach the edge and the gateway from server networks they should not be on, then remove the
@@ -390,13 +454,25 @@ export function plan(input: PlanInput): Plan {
       const net = networks.get(n);
       if (!net?.owned || net.server === null || wanted.has(n)) continue;
       if (wantedNetworks.has(n) || !keepNetwork(net)) {
-        ops.push({ type: 'disconnect-network', resourceId: `endpoint:${name}@${n}`, cause: `${role} does not serve server "${net.server}" on this network`, network: n, container: name, role });
+        ops.push({
+          type: 'disconnect-network',
+          resourceId: `endpoint:${name}@${n}`,
+          cause: `${role} does not serve server "${net.server}" on this network`,
+          network: n,
+          container: name,
+          role,
+        });
       }
     }
   }
   for (const n of networks.values()) {
     if (keepNetwork(n)) continue;
-    ops.push({ type: 'remove-network', resourceId: `network:${n.name}`, cause: `no desired server uses it (server "${n.server}")`, network: n.name });
+    ops.push({
+      type: 'remove-network',
+      resourceId: `network:${n.name}`,
+      cause: `no desired server uses it (server "${n.server}")`,
+      network: n.name,
+    });
   }
   if (input.prune.allowed) ops.push(...pruneImages(input, holdNames));
   return { operations: ops };
@@ -488,7 +564,14 @@ function withHold(ops: Operation[], hash: string, current: ObservedContainer | u
     cause: `${held.reason}; next try in ${held.nextTryIn} (${held.failures} failed ${held.failures === 1 ? 'try' : 'tries'})`,
   }];
   if (change.type === 'recreate-container' && current && !current.running) {
-    out.push({ type: 'start-container', resourceId: change.resourceId, cause: `container is ${current.state}; the last working version runs while the change is held`, containerId: current.id, role: change.role, ...(change.server ? { server: change.server } : {}) });
+    out.push({
+      type: 'start-container',
+      resourceId: change.resourceId,
+      cause: `container is ${current.state}; the last working version runs while the change is held`,
+      containerId: current.id,
+      role: change.role,
+      ...(change.server ? { server: change.server } : {}),
+    });
   }
   return out;
 }
@@ -497,7 +580,13 @@ function withHold(ops: Operation[], hash: string, current: ObservedContainer | u
  * Attach a container to the server networks it must reach. A container created or recreated in
  * this plan starts on its spec's networks only, so it is attached to all of them.
  */
-function attachments(container: string, role: ContainerRole, ops: readonly Operation[], current: ObservedContainer | undefined, servers: readonly ServerModel[]): Operation[] {
+function attachments(
+  container: string,
+  role: ContainerRole,
+  ops: readonly Operation[],
+  current: ObservedContainer | undefined,
+  servers: readonly ServerModel[],
+): Operation[] {
   if (current && !current.owned) return [];
   // Created in this plan: no current container; recreated: a recreate-container operation.
   const fresh = !current || ops.some((o) => o.type === 'recreate-container' && o.resourceId === `container:${container}`);
@@ -542,7 +631,8 @@ function ensureContainer(
         type: 'conflict',
         resourceId,
         ...s,
-        cause: `a container named ${spec.name} exists but is not managed by mcp-reconciler; rename or remove it to let the reconciler run ${role === 'server' ? `server "${server}"` : `the ${role}`}`,
+        cause: `a container named ${spec.name} exists but is not managed by mcp-reconciler; ` +
+          `rename or remove it to let the reconciler run ${role === 'server' ? `server "${server}"` : `the ${role}`}`,
       },
     ];
   }
@@ -654,7 +744,11 @@ function planApi(input: PlanInput, runnable: readonly ServerModel[], conflicted:
   const ops: Operation[] = [];
   const rows = input.observed.apiServers;
   if (!rows) {
-    return [{ type: 'blocked', resourceId: 'gateway-api', cause: "LiteLLM's management API cannot be read now; registration waits for it" }];
+    return [{
+      type: 'blocked',
+      resourceId: 'gateway-api',
+      cause: "LiteLLM's management API cannot be read now; registration waits for it",
+    }];
   }
   const prefix = input.gateway.apiIdPrefix;
   const byId = new Map(rows.map((r) => [r.server_id, r]));
@@ -665,11 +759,22 @@ function planApi(input: PlanInput, runnable: readonly ServerModel[], conflicted:
     const id = `${prefix}${s.name}`;
     wanted.add(id);
     if (foreignNames.has(s.gatewayName)) {
-      ops.push({ type: 'conflict', resourceId: `gateway-api:${s.gatewayName}`, server: s.name, cause: `LiteLLM already has a server "${s.gatewayName}" that mcp-reconciler does not own; rename or remove it` });
+      ops.push({
+        type: 'conflict',
+        resourceId: `gateway-api:${s.gatewayName}`,
+        server: s.name,
+        cause: `LiteLLM already has a server "${s.gatewayName}" that mcp-reconciler does not own; rename or remove it`,
+      });
       continue;
     }
     if (s.auth) {
-      ops.push({ type: 'blocked', resourceId: `gateway-api:${id}`, server: s.name, cause: `needs an upstream credential (auth:), which LiteLLM 1.77.3's management API cannot carry; it stays unregistered in API mode (set gateway.mode: config to serve it)` });
+      ops.push({
+        type: 'blocked',
+        resourceId: `gateway-api:${id}`,
+        server: s.name,
+        cause: `needs an upstream credential (auth:), which LiteLLM 1.77.3's management API cannot carry; ` +
+          `it stays unregistered in API mode (set gateway.mode: config to serve it)`,
+      });
       continue;
     }
     const body = apiBody(id, s);
@@ -681,15 +786,32 @@ function planApi(input: PlanInput, runnable: readonly ServerModel[], conflicted:
     const changed = (['server_name', 'url', 'transport', 'description'] as const).filter((k) => (row[k] ?? '') !== (body[k] ?? ''));
     if (changed.length) {
       // PUT never reaches LiteLLM's memory in 1.77.3: an update is DELETE then POST.
-      ops.push({ type: 'api-delete', resourceId: `gateway-api:${id}`, server: s.name, cause: `${changed.join(', ')} changed (update = delete + create)`, serverId: id });
-      ops.push({ type: 'api-create', resourceId: `gateway-api:${id}`, server: s.name, cause: `${changed.join(', ')} changed`, serverId: id, body });
+      ops.push({
+        type: 'api-delete',
+        resourceId: `gateway-api:${id}`,
+        server: s.name,
+        cause: `${changed.join(', ')} changed (update = delete + create)`,
+        serverId: id,
+      });
+      ops.push({
+        type: 'api-create',
+        resourceId: `gateway-api:${id}`,
+        server: s.name,
+        cause: `${changed.join(', ')} changed`,
+        serverId: id,
+        body,
+      });
     }
   }
   const held = new Set(input.hold.map((h) => `${prefix}${h}`));
   for (const r of rows) {
     if (!r.server_id.startsWith(prefix) || wanted.has(r.server_id) || held.has(r.server_id)) continue;
     if (!input.prune.allowed) {
-      ops.push({ type: 'prune-held', resourceId: `gateway-api:${r.server_id}`, cause: `no desired file; not deregistered: ${input.prune.reason}` });
+      ops.push({
+        type: 'prune-held',
+        resourceId: `gateway-api:${r.server_id}`,
+        cause: `no desired file; not deregistered: ${input.prune.reason}`,
+      });
       continue;
     }
     ops.push({ type: 'api-delete', resourceId: `gateway-api:${r.server_id}`, cause: 'no desired file', serverId: r.server_id });

@@ -151,7 +151,10 @@ describe('reserved names', () => {
 
 describe('owner of secrets files', () => {
   test('a private secrets file owned by another user is refused (root may read anyone’s), naming the fix', () => {
-    assert.throws(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, 1001), /belongs to uid 1000, not to this user \(uid 1001\); fix: chown/);
+    assert.throws(
+      () => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, 1001),
+      /belongs to uid 1000, not to this user \(uid 1001\); fix: chown/,
+    );
     assert.doesNotThrow(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, 1000));
     assert.doesNotThrow(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, 0));
     assert.doesNotThrow(() => checkPrivate('/s/mcp-x.env', { mode: 0o100600, uid: 1000 }, undefined));
@@ -192,7 +195,8 @@ describe('ownership of what the planner creates and touches', () => {
   test('an edge or gateway container we do not own is never connected to a server network', () => {
     const input = baseInput(settings, [a, legacy]);
     const o = settled(input);
-    o.containers = o.containers.map((c) => (c.role === 'edge' || c.role === 'gateway' ? { ...c, owned: false, role: null, networks: ['mcp-net'] } : c));
+    o.containers = o.containers.map((c) =>
+      (c.role === 'edge' || c.role === 'gateway' ? { ...c, owned: false, role: null, networks: ['mcp-net'] } : c));
     const ops = plan({ ...input, observed: o }).operations;
     assert.deepEqual(ops.filter((x) => x.type === 'conflict').map((x) => x.resourceId), ['container:mcp-edge', 'container:mcp-litellm']);
     assert.deepEqual(ops.filter((x) => x.type === 'connect-network' || x.type === 'disconnect-network'), []);

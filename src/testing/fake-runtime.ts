@@ -154,7 +154,9 @@ export class InMemoryRuntime implements ContainerRuntime {
     await this.#wait('writes');
     for (const c of this.containers.values()) if (c.name === name) throw new Error(`409 name ${name} in use`);
     const id = randomBytes(8).toString('hex');
-    this.containers.set(id, { name, spec, running: false, imageId: this.imageId(spec.image), networks: new Set(spec.networks.map((n) => n.name)) });
+    this.containers.set(id, {
+      name, spec, running: false, imageId: this.imageId(spec.image), networks: new Set(spec.networks.map((n) => n.name)),
+    });
     return id;
   }
   async start(id: string): Promise<void> {

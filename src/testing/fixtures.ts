@@ -56,7 +56,10 @@ export function baseInput(settings: Settings, servers: ServerModel[], over: Part
     hold: [],
     edge: edgeSpec(settings),
     edgeDocker: edgeDockerSpec(settings),
-    gateway: { managed: true, mode: 'config', apiIdPrefix: 'mcp-reconciler~default~', spec: gatewaySpec(settings), configPath: settings.gateway.configPath, problem: null },
+    gateway: {
+      managed: true, mode: 'config', apiIdPrefix: 'mcp-reconciler~default~', spec: gatewaySpec(settings),
+      configPath: settings.gateway.configPath, problem: null,
+    },
     observed: { networkExists: false, containers: [], volumes: [], gatewayConfigText: null },
     prune: { allowed: true, reason: '' },
     ...over,
@@ -71,7 +74,9 @@ export function converged(input: PlanInput, configText: string): PlanInput['obse
   const netsOf = (t: string): string[] => runnable.filter((s) => s.transport === t).flatMap((s) => (s.network ? [s.network.name] : []));
   if (runnable.some((s) => s.transport === 'http' || s.transport === 'stdio')) {
     containers.push({ ...other(input.edge.name, 'edge', specHash(input.edge)), networks: [input.network, ...netsOf('http')] });
-    if (input.edgeDocker) containers.push({ ...other(input.edgeDocker.name, 'edge-docker', specHash(input.edgeDocker)), networks: ['none'] });
+    if (input.edgeDocker) {
+      containers.push({ ...other(input.edgeDocker.name, 'edge-docker', specHash(input.edgeDocker)), networks: ['none'] });
+    }
   }
   containers.push({
     ...other(input.gateway.spec.name, 'gateway', gatewayHash(input.gateway.spec, configText).hash),
@@ -85,6 +90,9 @@ export function converged(input: PlanInput, configText: string): PlanInput['obse
 }
 
 function other(name: string, role: 'edge' | 'edge-docker' | 'gateway', hash: string): ObservedContainer {
-  return { id: `id-${name}`, name, image: 'x', imageId: 'sha256:x', state: 'running', running: true, owned: true, role, server: null, specHash: hash, specSummary: null, source: null, hostPorts: {} };
+  return {
+    id: `id-${name}`, name, image: 'x', imageId: 'sha256:x', state: 'running', running: true, owned: true, role, server: null,
+    specHash: hash, specSummary: null, source: null, hostPorts: {},
+  };
 }
 

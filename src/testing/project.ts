@@ -33,7 +33,9 @@ export function projectFixture(files: Record<string, string>): ProjectFixture {
   const settings = loadSettings({ env: { MCP_RECONCILER_PROJECTS_ROOT: dir, MCP_RECONCILER_SECRETS_DIR: secretsDir } });
   const runtime = new InMemoryRuntime();
   const clock = { now: 1_000_000 };
-  const r = new Reconciler(settings, { runtime, config: new MemoryConfigStore(), gateway: null, log: createLogger({ level: 'silent' }), now: () => clock.now });
+  const r = new Reconciler(settings, {
+    runtime, config: new MemoryConfigStore(), gateway: null, log: createLogger({ level: 'silent' }), now: () => clock.now,
+  });
   const idOf = (name: string): string | undefined => [...runtime.containers].find(([, c]) => c.name === `mcp-${name}`)?.[0];
   return { dir, secretsDir, settings, runtime, clock, r, write, idOf, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -16,7 +16,9 @@ test('SIGHUP during a pass: that pass ends on the old settings, the next one sta
   try {
     mkdirSync(join(dir, 'desired-state'));
     const file = join(dir, 'settings.yaml');
-    const write = (port: number): void => writeFileSync(file, JSON.stringify({ projectsRoot: dir, secretsDir: join(dir, 'secrets'), statusPort: 0, gateway: { hostPort: port } }));
+    const write = (port: number): void => writeFileSync(file, JSON.stringify({
+      projectsRoot: dir, secretsDir: join(dir, 'secrets'), statusPort: 0, gateway: { hostPort: port },
+    }));
     write(4001);
     const seen: string[] = [];
     let release: () => void = () => undefined;
@@ -34,7 +36,10 @@ test('SIGHUP during a pass: that pass ends on the old settings, the next one sta
         started();
         await new Promise<void>((r) => (release = r));
         seen.push(`end ${this.settings.gateway.url}`);
-        return { plan: { operations: [] }, result: { done: [], failed: [] }, input: { servers: [] }, problems: [], gatewayMode: { mode: 'config', why: 'test' }, summary: '0 servers: 0 running', dockerApiCalls: 0 };
+        return {
+          plan: { operations: [] }, result: { done: [], failed: [] }, input: { servers: [] }, problems: [],
+          gatewayMode: { mode: 'config', why: 'test' }, summary: '0 servers: 0 running', dockerApiCalls: 0,
+        };
       },
       failures: () => [],
       builds: () => [],

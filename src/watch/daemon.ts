@@ -175,7 +175,10 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
       models = out.input.servers;
       trackSecrets();
       state.failures = reconciler.failures().map((f) => ({ ...f, nextTryAt: new Date(f.nextTryAt).toISOString() }));
-      state.lastPass = { at: new Date().toISOString(), ms, operations: changed, failed: out.result.failed.length, error: null, dockerApiCalls: out.dockerApiCalls };
+      state.lastPass = {
+        at: new Date().toISOString(), ms, operations: changed, failed: out.result.failed.length, error: null,
+        dockerApiCalls: out.dockerApiCalls,
+      };
       answer = {
         plan: renderPlan(out.plan),
         failed: out.result.failed.map((f) => ({ resourceId: f.op.resourceId, error: f.error })),
@@ -187,13 +190,16 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
         log.info({ why, operations: changed, failed: out.result.failed.length, ms }, 'reconciled');
       } else log.debug({ why, ms }, 'in sync');
     } catch (err) {
-      state.lastPass = { at: new Date().toISOString(), ms: Math.round(performance.now() - started), operations: 0, failed: 0, error: errorMessage(err) };
+      state.lastPass = {
+        at: new Date().toISOString(), ms: Math.round(performance.now() - started), operations: 0, failed: 0, error: errorMessage(err),
+      };
       metrics?.errors.inc({ code: 'PassFailed' });
       log.error({ why, err: errorMessage(err) }, 'reconcile pass failed; will retry at the next event or resync');
       event(`reconcile pass failed: ${errorMessage(err)}`);
       answer = { plan: '', failed: [], problems: [], unconverged: 0, error: errorMessage(err) };
       // No second observation: a pass fails mostly because Docker does not answer; say what failed.
-      const docker = err instanceof ReconcilerError && (err.code === ErrorCode.DockerUnavailable || err.code === ErrorCode.DockerOperationFailed);
+      const docker = err instanceof ReconcilerError &&
+        (err.code === ErrorCode.DockerUnavailable || err.code === ErrorCode.DockerOperationFailed);
       summary = `${docker ? 'docker unavailable' : 'reconcile pass failed'}: ${errorMessage(err)}`;
     }
     state.passes++;
@@ -297,7 +303,8 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
       address: st.statusAddress,
     });
     server.on('error', (err) => log.error({ err: errorMessage(err) }, 'status server failed'));
-    server.listen(st.statusPort, st.statusAddress, () => log.info({ address: st.statusAddress, port: st.statusPort }, 'status server listening'));
+    server.listen(st.statusPort, st.statusAddress, () =>
+      log.info({ address: st.statusAddress, port: st.statusPort }, 'status server listening'));
     http = server;
   };
   await serveStatus(s);
@@ -323,7 +330,9 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
             const now = Date.now();
             if (attempt <= RECONNECT_LOG_EACH || now - lastLostLog >= RECONNECT_SUMMARY_EVERY_MS) {
               lastLostLog = now;
-              const quiet = attempt === RECONNECT_LOG_EACH ? `; further attempts summarized every ${RECONNECT_SUMMARY_EVERY_MS / 1000} s` : '';
+              const quiet = attempt === RECONNECT_LOG_EACH
+                ? `; further attempts summarized every ${RECONNECT_SUMMARY_EVERY_MS / 1000} s`
+                : '';
               log.warn({ attempt, err, nextInMs, downForMs: now - lostAt }, `docker event stream lost; reconnecting${quiet}`);
             }
           },
@@ -362,7 +371,10 @@ export async function runDaemon(reconciler: Reconciler, log: Logger, opts: Daemo
     resync = setInterval(() => request('resync'), next.resyncIntervalMs);
     if (next.desiredDir !== prev.desiredDir) watch(next.desiredDir);
     void serveStatus(next).catch((err: unknown) => log.error({ err: errorMessage(err) }, 'status server restart failed'));
-    log.info({ desiredDir: next.desiredDir, gateway: next.gateway.url, status: `${next.statusAddress}:${next.statusPort}` }, 'settings reloaded (SIGHUP)');
+    log.info(
+      { desiredDir: next.desiredDir, gateway: next.gateway.url, status: `${next.statusAddress}:${next.statusPort}` },
+      'settings reloaded (SIGHUP)',
+    );
   };
 
   const onHup = (): void => {

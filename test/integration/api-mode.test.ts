@@ -35,7 +35,9 @@ async function listed(url: string, servers?: string[]): Promise<string[]> {
   if (!r.ok) throw new Error(`tools/list through ${url}/mcp/: ${r.error}`);
   return r.tools.sort();
 }
-const row = (over: Record<string, unknown> = {}) => ({ server_id: 'a', server_name: 'srv_a', transport: 'http', url: 'http://127.0.0.1:9/mcp', mcp_info: {}, ...over });
+const row = (over: Record<string, unknown> = {}) => ({
+  server_id: 'a', server_name: 'srv_a', transport: 'http', url: 'http://127.0.0.1:9/mcp', mcp_info: {}, ...over,
+});
 
 describe('real LiteLLM 1.77.3 in database mode (Prisma double): what the design relies on', { timeout: 300_000 }, () => {
   let p: DbProxy;
@@ -53,9 +55,12 @@ describe('real LiteLLM 1.77.3 in database mode (Prisma double): what the design 
   });
   const tools = (): Promise<string[]> => listed(p.url);
 
-  test('readiness says db "connected"; POST needs mcp_info as an object (Prisma Json null rule) and answers 201 with alias filled', async () => {
+  test('readiness says db "connected"; POST needs mcp_info as an object (Prisma Json null rule) ' +
+    'and answers 201 with alias filled', async () => {
     assert.equal(((await p.call('GET', '/health/readiness')).json as { db: string }).db, 'connected');
-    const bare = await p.call('POST', '/v1/mcp/server', { server_id: 'bare', server_name: 'srv_bare', transport: 'http', url: 'http://127.0.0.1:9/mcp' });
+    const bare = await p.call('POST', '/v1/mcp/server', {
+      server_id: 'bare', server_name: 'srv_bare', transport: 'http', url: 'http://127.0.0.1:9/mcp',
+    });
     assert.equal(bare.status, 500);
     assert.match(bare.text, /mcp_info.*Json/);
     const ok = await p.call('POST', '/v1/mcp/server', row({ url: `${edgeUrl}/srv-a/3001/mcp` }));
@@ -75,7 +80,9 @@ describe('real LiteLLM 1.77.3 in database mode (Prisma double): what the design 
   });
 
   test('PUT writes the row but not the memory: the old definition serves until DELETE + POST', async () => {
-    const put = await p.call('PUT', '/v1/mcp/server', row({ server_name: 'srv_renamed', alias: 'srv_renamed', url: `${edgeUrl}/srv-a/3001/mcp` }));
+    const put = await p.call('PUT', '/v1/mcp/server', row({
+      server_name: 'srv_renamed', alias: 'srv_renamed', url: `${edgeUrl}/srv-a/3001/mcp`,
+    }));
     assert.equal(put.status, 202, put.text);
     assert.equal((await p.rows())['litellm_mcpservertable']!.find((r) => r['server_id'] === 'a')!['server_name'], 'srv_renamed');
     assert.deepEqual(await tools(), ['srv_a-echo', 'srv_a-whoami']);
@@ -84,18 +91,28 @@ describe('real LiteLLM 1.77.3 in database mode (Prisma double): what the design 
     assert.deepEqual(await tools(), ['srv_b-echo', 'srv_b-whoami']);
   });
 
-  test('audit trail: a tool call through /mcp/ writes one LiteLLM_SpendLogs row naming the call type, server, tool and hashed key', async () => {
+  test('audit trail: a tool call through /mcp/ writes one LiteLLM_SpendLogs row ' +
+    'naming the call type, server, tool and hashed key', async () => {
     const client = new Client({ name: 'audit', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${p.url}/mcp/`), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${KEY}` } } }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${p.url}/mcp/`), {
+      requestInit: { headers: { 'x-litellm-api-key': `Bearer ${KEY}` } },
+    }));
     const r = await client.callTool({ name: 'srv_b-echo', arguments: { message: 'audit me' } });
     await client.close();
     assert.match(JSON.stringify(r.content), /audit me/);
     // update_spend flushes the queue in batches (proxy_batch_write_at, ~10 s).
-    const row = await waitFor('a spend log row', async () => (await p.rows())['litellm_spendlogs']?.find((x) => x['call_type'] === 'call_mcp_tool'), 60_000, 500);
+    const row = await waitFor('a spend log row', async () =>
+      (await p.rows())['litellm_spendlogs']?.find((x) => x['call_type'] === 'call_mcp_tool'), 60_000, 500);
     const meta = (row['metadata'] as { mcp_tool_call_metadata: Record<string, unknown> }).mcp_tool_call_metadata;
     assert.deepEqual(
-      { call: row['call_type'], tool: row['mcp_namespaced_tool_name'], server: meta['mcp_server_name'], name: meta['name'], args: meta['arguments'], key: row['api_key'], status: row['status'] },
-      { call: 'call_mcp_tool', tool: 'srv_b/echo', server: 'srv_b', name: 'echo', args: { message: 'audit me' }, key: createHash('sha256').update(KEY).digest('hex'), status: 'success' },
+      {
+        call: row['call_type'], tool: row['mcp_namespaced_tool_name'], server: meta['mcp_server_name'], name: meta['name'],
+        args: meta['arguments'], key: row['api_key'], status: row['status'],
+      },
+      {
+        call: 'call_mcp_tool', tool: 'srv_b/echo', server: 'srv_b', name: 'echo',
+        args: { message: 'audit me' }, key: createHash('sha256').update(KEY).digest('hex'), status: 'success',
+      },
     );
   });
 
@@ -107,7 +124,9 @@ describe('real LiteLLM 1.77.3 in database mode (Prisma double): what the design 
     const withStore = new DbProxy({ masterKey: KEY, env: { STORE_MODEL_IN_DB: 'True' } });
     // Same database: carry the rows over by re-creating them, then restart with the flag.
     await withStore.start();
-    assert.equal((await withStore.call('POST', '/v1/mcp/server', row({ server_id: 'c', server_name: 'srv_c', url: `${edgeUrl}/srv-c/3001/mcp` }))).status, 201);
+    assert.equal((await withStore.call('POST', '/v1/mcp/server', row({
+      server_id: 'c', server_name: 'srv_c', url: `${edgeUrl}/srv-c/3001/mcp`,
+    }))).status, 201);
     await withStore.stop();
     await withStore.start();
     try {
@@ -129,7 +148,9 @@ describe('reconciler in API mode against the real LiteLLM 1.77.3 in database mod
   let r: Reconciler;
   const desired = () => join(dir, 'desired-state');
   const ours = async () =>
-    ((await p.rows())['litellm_mcpservertable'] ?? []).map((x) => `${String(x['server_id'])} ${String(x['server_name'])} ${String(x['description'])}`).sort();
+    ((await p.rows())['litellm_mcpservertable'] ?? [])
+      .map((x) => `${String(x['server_id'])} ${String(x['server_name'])} ${String(x['description'])}`)
+      .sort();
 
   before(async () => {
     edge = new FakeEdge();
@@ -138,17 +159,24 @@ describe('reconciler in API mode against the real LiteLLM 1.77.3 in database mod
     await p.start();
   });
   beforeEach(async () => {
-    for (const x of (await p.rows())['litellm_mcpservertable'] ?? []) await p.call('DELETE', `/v1/mcp/server/${encodeURIComponent(String(x['server_id']))}`);
+    for (const x of (await p.rows())['litellm_mcpservertable'] ?? []) {
+      await p.call('DELETE', `/v1/mcp/server/${encodeURIComponent(String(x['server_id']))}`);
+    }
     dir = mkdtempSync(join(tmpdir(), 'apimode-'));
     mkdirSync(desired());
     mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
     writeFileSync(join(dir, 'secrets', 'mcp-litellm.env'), `LITELLM_MASTER_KEY=${KEY}\n`, { mode: 0o600 });
-    writeFileSync(join(dir, 'settings.yaml'), `projectsRoot: ${dir}\nsecretsDir: ${dir}/secrets\ngateway:\n  managed: false\n  url: ${p.url}\nedge:\n  url: ${edgeUrl}\n`);
+    writeFileSync(
+      join(dir, 'settings.yaml'),
+      `projectsRoot: ${dir}\nsecretsDir: ${dir}/secrets\ngateway:\n  managed: false\n  url: ${p.url}\nedge:\n  url: ${edgeUrl}\n`,
+    );
     writeFileSync(join(desired(), 'mcp-alpha.yaml'), HTTP('first'));
     writeFileSync(join(desired(), 'mcp-beta.yaml'), HTTP('second'));
     settings = loadSettings({ file: join(dir, 'settings.yaml'), env: {} });
     config = new MemoryConfigStore();
-    r = new Reconciler(settings, { runtime: new InMemoryRuntime(), config, gateway: null, api: new LiteLLMApi(p.url, () => KEY), log: createLogger({ level: 'silent' }) });
+    r = new Reconciler(settings, {
+      runtime: new InMemoryRuntime(), config, gateway: null, api: new LiteLLMApi(p.url, () => KEY), log: createLogger({ level: 'silent' }),
+    });
   });
   after(async () => {
     await p?.close();
@@ -160,7 +188,10 @@ describe('reconciler in API mode against the real LiteLLM 1.77.3 in database mod
     const first = await r.reconcile();
     assert.deepEqual(first.gatewayMode, { mode: 'api', why: 'the gateway has a database' });
     assert.deepEqual(first.result.failed, []);
-    assert.deepEqual(await ours(), [`${apiServerId('default', 'alpha')} mcp_alpha first`, `${apiServerId('default', 'beta')} mcp_beta second`]);
+    assert.deepEqual(await ours(), [
+      `${apiServerId('default', 'alpha')} mcp_alpha first`,
+      `${apiServerId('default', 'beta')} mcp_beta second`,
+    ]);
     assert.deepEqual(await listed(p.url), ['mcp_alpha-echo', 'mcp_alpha-whoami', 'mcp_beta-echo', 'mcp_beta-whoami']);
     assert.deepEqual(readGatewayConfig(config.read(settings.gateway.configPath)).owned, {}, 'nothing in config.yaml');
     assert.deepEqual(writeOps((await r.reconcile()).plan), []);
@@ -191,8 +222,10 @@ describe('reconciler in API mode against the real LiteLLM 1.77.3 in database mod
     const runtime = new InMemoryRuntime();
     const api = new LiteLLMApi(p.url, () => KEY);
     const monitor = new HealthMonitor({
-      runtime, config, configPath: settings.gateway.configPath, gateway: new LiteLLMGateway(p.url, () => KEY), api, apiIdPrefix: apiIdPrefix('default'),
-      observe: { namePrefix: settings.namePrefix, instance: settings.instance, network: settings.network }, log: createLogger({ level: 'silent' }),
+      runtime, config, configPath: settings.gateway.configPath, gateway: new LiteLLMGateway(p.url, () => KEY), api,
+      apiIdPrefix: apiIdPrefix('default'),
+      observe: { namePrefix: settings.namePrefix, instance: settings.instance, network: settings.network },
+      log: createLogger({ level: 'silent' }),
     });
     const registered = async () => {
       const out = await r.plan();
@@ -219,7 +252,10 @@ describe('reconciler in API mode against the real LiteLLM 1.77.3 in database mod
     await r.reconcile();
     writeFileSync(join(desired(), 'mcp-alpha.yaml'), HTTP('changed'));
     const q = await r.reconcile();
-    assert.deepEqual(q.plan.operations.map((o) => `${o.type} ${o.cause}`), ['api-delete description changed (update = delete + create)', 'api-create description changed']);
+    assert.deepEqual(
+      q.plan.operations.map((o) => `${o.type} ${o.cause}`),
+      ['api-delete description changed (update = delete + create)', 'api-create description changed'],
+    );
     assert.deepEqual(q.result.failed, []);
     assert.ok((await ours()).includes(`${apiServerId('default', 'alpha')} mcp_alpha changed`));
     assert.deepEqual(await listed(p.url, ['mcp_alpha']), ['mcp_alpha-echo', 'mcp_alpha-whoami']);
@@ -227,14 +263,22 @@ describe('reconciler in API mode against the real LiteLLM 1.77.3 in database mod
 
   test('a deleted file deregisters (gone from /mcp/ too); rows we do not own are never touched; a name clash is a conflict', async () => {
     await r.reconcile();
-    assert.equal((await p.call('POST', '/v1/mcp/server', row({ server_id: 'user-made', server_name: 'user_tool', url: `${edgeUrl}/user/1/mcp` }))).status, 201);
+    assert.equal((await p.call('POST', '/v1/mcp/server', row({
+      server_id: 'user-made', server_name: 'user_tool', url: `${edgeUrl}/user/1/mcp`,
+    }))).status, 201);
     unlinkSync(join(desired(), 'mcp-beta.yaml'));
     const q = await r.reconcile();
-    assert.deepEqual(q.plan.operations.map((o) => `${o.type} ${o.resourceId}`).slice(0, 2), [`api-delete gateway-api:${apiServerId('default', 'beta')}`, 'remove-container container:mcp-beta'], 'deregistered before its container goes');
+    assert.deepEqual(
+      q.plan.operations.map((o) => `${o.type} ${o.resourceId}`).slice(0, 2),
+      [`api-delete gateway-api:${apiServerId('default', 'beta')}`, 'remove-container container:mcp-beta'],
+      'deregistered before its container goes',
+    );
     const t = await listed(p.url);
     assert.ok(!t.some((x) => x.startsWith('mcp_beta-')), t.join(','));
     assert.ok((await ours()).some((x) => x.startsWith('user-made ')));
-    assert.equal((await p.call('POST', '/v1/mcp/server', row({ server_id: 'user-clash', server_name: 'mcp_gamma', url: `${edgeUrl}/user/2/mcp` }))).status, 201);
+    assert.equal((await p.call('POST', '/v1/mcp/server', row({
+      server_id: 'user-clash', server_name: 'mcp_gamma', url: `${edgeUrl}/user/2/mcp`,
+    }))).status, 201);
     writeFileSync(join(desired(), 'mcp-gamma.yaml'), HTTP('third'));
     const z = await r.reconcile();
     assert.ok(z.plan.operations.some((o) => o.type === 'conflict' && o.resourceId === 'gateway-api:mcp_gamma'));
@@ -255,7 +299,10 @@ describe('reconciler in API mode against the real LiteLLM 1.77.3 in database mod
     const plain = new DbProxy({ masterKey: KEY, env: { PRISMA_DOUBLE: 'off' } });
     await plain.start();
     try {
-      const noDb = new Reconciler(settings, { runtime: new InMemoryRuntime(), config, gateway: null, api: new LiteLLMApi(plain.url, () => KEY), log: createLogger({ level: 'silent' }) });
+      const noDb = new Reconciler(settings, {
+        runtime: new InMemoryRuntime(), config, gateway: null, api: new LiteLLMApi(plain.url, () => KEY),
+        log: createLogger({ level: 'silent' }),
+      });
       const first = await noDb.reconcile();
       assert.deepEqual(first.gatewayMode, { mode: 'config', why: 'the gateway has no database' });
       assert.deepEqual(Object.keys(readGatewayConfig(config.read(settings.gateway.configPath)).owned).sort(), ['mcp_alpha', 'mcp_beta']);
@@ -296,14 +343,18 @@ describe('the managed gateway container in database mode (local LiteLLM image + 
     await stack?.cleanup();
   });
   const cli = (...args: string[]) =>
-    spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', stack.settingsFile], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' } });
+    spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', stack.settingsFile], {
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+    });
   const served = () =>
     waitFor('mcp_everything tools through the gateway', async () => {
       const t = await stack.gateway.listTools({ servers: ['mcp_everything'], timeoutMs: 10_000 });
       return t.ok && t.tools.includes('mcp_everything-echo') ? t.tools : null;
     }, 300_000);
 
-  test('drop a file -> API mode (POST, no config.yaml entry) -> tools through /mcp/; status exits 0 with Registered InGatewayDatabase', async () => {
+  test('drop a file -> API mode (POST, no config.yaml entry) -> tools through /mcp/; ' +
+    'status exits 0 with Registered InGatewayDatabase', async () => {
     stack.copyExample('everything');
     // The first passes start the gateway (slow on a loaded machine); registration happens once its API
     // answers with a database. Converged = API mode, nothing failed, nothing left to write.
@@ -314,7 +365,11 @@ describe('the managed gateway container in database mode (local LiteLLM image + 
       return (await api.list()).some((x) => x.server_id === apiServerId(stack.id, 'everything'));
     }, 400_000, 1_000);
     await served();
-    assert.deepEqual(Object.keys(readGatewayConfig(readFileSyncText(stack.settings.gateway.configPath)).owned), [], 'nothing in config.yaml');
+    assert.deepEqual(
+      Object.keys(readGatewayConfig(readFileSyncText(stack.settings.gateway.configPath)).owned),
+      [],
+      'nothing in config.yaml',
+    );
     const st = cli('status', 'everything');
     assert.equal(st.status, 0, st.stdout + st.stderr);
     assert.match(st.stdout, /Registered\s+True\s+InGatewayDatabase/);

@@ -119,7 +119,11 @@ describe('daemon', { timeout: 300_000 }, () => {
 
   test('a file dropped while it runs is applied (chokidar + debounce)', async () => {
     stack.writeDesired('second', example.replace('name: everything', 'name: second'));
-    await waitFor('second server running', async () => (await stack.containers()).some((c) => c.Names[0] === `/${stack.id}-second` && c.State === 'running'), 30_000);
+    await waitFor(
+      'second server running',
+      async () => (await stack.containers()).some((c) => c.Names[0] === `/${stack.id}-second` && c.State === 'running'),
+      30_000,
+    );
   });
 
   test('docker stop behind its back is undone within seconds (Docker events; resync is 10 min)', async () => {
@@ -137,7 +141,9 @@ describe('daemon', { timeout: 300_000 }, () => {
   test('one reconciler per instance: a second `run` exits 1 naming the holder; `apply --once` has the daemon do the pass', async () => {
     const cli = (args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-        const c = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', stack.settingsFile], { env: { ...process.env, DOCKER_HOST: proxy.dockerHost } });
+        const c = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', stack.settingsFile], {
+          env: { ...process.env, DOCKER_HOST: proxy.dockerHost },
+        });
         let stdout = '';
         let stderr = '';
         c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -146,7 +152,9 @@ describe('daemon', { timeout: 300_000 }, () => {
       });
     const second = await cli(['run']);
     assert.equal(second.code, 1);
-    assert.match(second.stderr, new RegExp(`another reconciler of this instance is running: run \\(pid ${daemon.pid} on .*, since \\d{4}-`));
+    assert.match(second.stderr, new RegExp(
+      `another reconciler of this instance is running: run \\(pid ${daemon.pid} on .*, since \\d{4}-`,
+    ));
     const passes = Number((await status('/status')).body['passes']);
     const apply = await cli(['apply', '--once']);
     assert.equal(apply.code, 0, apply.stderr);
@@ -164,7 +172,12 @@ describe('daemon', { timeout: 300_000 }, () => {
     const lost = (): number => out.split('docker event stream lost; reconnecting').length - 1;
     const lostBefore = lost();
     await proxy.cut();
-    await waitFor('/status to say Docker is unavailable', async () => /^docker unavailable/.test(String((await status('/status')).body['summary'])), 20_000, 100);
+    await waitFor(
+      '/status to say Docker is unavailable',
+      async () => /^docker unavailable/.test(String((await status('/status')).body['summary'])),
+      20_000,
+      100,
+    );
     // Behind the daemon's back while it cannot see Docker (its events are missed): only a pass can undo it.
     await docker.getContainer((await second())!.Id).stop({ t: 1 });
     // Held until the daemon failed to reconnect at least twice: Docker stays away for a few seconds.
@@ -195,9 +208,16 @@ describe('daemon', { timeout: 300_000 }, () => {
     writeFileSync(join(v2, 'mcp-third.yaml'), example.replace('name: everything', 'name: third'));
     symlinkSync('v2', join(stack.dir, 'projects', 'desired.tmp'));
     renameSync(join(stack.dir, 'projects', 'desired.tmp'), join(stack.dir, 'projects', 'desired'));
-    await waitFor('third server from the new target', async () => (await stack.containers()).some((c) => c.Names[0] === `/${stack.id}-third` && c.State === 'running'), 30_000);
+    await waitFor(
+      'third server from the new target',
+      async () => (await stack.containers()).some((c) => c.Names[0] === `/${stack.id}-third` && c.State === 'running'),
+      30_000,
+    );
     // A later edit in the new target is seen too.
-    writeFileSync(join(v2, 'mcp-third.yaml'), example.replace('name: everything', 'name: third').replace('PORT: 3001\n', 'PORT: 3001\n  SWAPPED: "yes"\n'));
+    writeFileSync(
+      join(v2, 'mcp-third.yaml'),
+      example.replace('name: everything', 'name: third').replace('PORT: 3001\n', 'PORT: 3001\n  SWAPPED: "yes"\n'),
+    );
     await waitFor('edit in the new target applied', async () => {
       const c = (await stack.containers()).find((x) => x.Names[0] === `/${stack.id}-third`);
       return c ? (await docker.getContainer(c.Id).inspect()).Config.Env.includes('SWAPPED=yes') : false;

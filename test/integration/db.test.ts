@@ -65,7 +65,9 @@ describe('db init (a throwaway PostgreSQL 15 cluster)', { timeout: 120_000 }, ()
     assert.ok(first.actions.includes(`created database ${n.llDb}`));
     const ll = readFileSync(join(dir, 'mcp-litellm.env'), 'utf8');
     const ro = readFileSync(join(dir, 'mcp-postgresql.env'), 'utf8');
-    assert.match(ll, new RegExp(`^DATABASE_URL=postgresql://${n.ll}:[0-9a-f]{48}@127\\.0\\.0\\.1:${cluster.port}/${n.llDb}\\?sslmode=disable\\n$`));
+    assert.match(ll, new RegExp(
+      `^DATABASE_URL=postgresql://${n.ll}:[0-9a-f]{48}@127\\.0\\.0\\.1:${cluster.port}/${n.llDb}\\?sslmode=disable\\n$`,
+    ));
     assert.match(ro, new RegExp(`^DSN=postgresql://${n.ro}:[0-9a-f]{48}@127\\.0\\.0\\.1:${cluster.port}/${n.data}\\?sslmode=disable\\n$`));
     assert.equal(statSync(join(dir, 'mcp-litellm.env')).mode & 0o777, 0o600);
     const second = await dbInit(opts());
@@ -75,20 +77,26 @@ describe('db init (a throwaway PostgreSQL 15 cluster)', { timeout: 120_000 }, ()
   });
 
   test('the read-only role: attributes as designed', async () => {
-    const r = await as('postgres', 'postgres', `select rolsuper, rolcreatedb, rolcreaterole, rolconnlimit, rolconfig from pg_roles where rolname = '${n.ro}'`);
+    const r = await as('postgres', 'postgres',
+      `select rolsuper, rolcreatedb, rolcreaterole, rolconnlimit, rolconfig from pg_roles where rolname = '${n.ro}'`);
     const row = r.rows[0] as { rolsuper: boolean; rolcreatedb: boolean; rolconfig: string[]; rolconnlimit: number };
     assert.equal(row.rolsuper, false);
     assert.equal(row.rolcreatedb, false);
     assert.ok(row.rolconfig.includes('default_transaction_read_only=on'));
     assert.ok(row.rolconfig.includes('statement_timeout=1s'));
-    const member = await as('postgres', 'postgres', `select count(*)::int as n from pg_auth_members m join pg_roles u on u.oid = m.member where u.rolname = '${n.ro}'`);
+    const member = await as('postgres', 'postgres',
+      `select count(*)::int as n from pg_auth_members m join pg_roles u on u.oid = m.member where u.rolname = '${n.ro}'`);
     assert.equal((member.rows[0] as { n: number }).n, 0, 'member of no role (pg_read_all_data, server files, ...)');
   });
 
   const refusals: [string, string, RegExp][] = [
     ['a write', `insert into items values (3, 'c')`, /read-only transaction/],
     ['COMMIT; DROP TABLE', 'commit; drop table items', /must be owner of table items|read-only transaction/],
-    ['SET TRANSACTION READ WRITE then a write (refused by the grants)', `set transaction read write; insert into items values (3, 'c')`, /permission denied for table items/],
+    [
+      'SET TRANSACTION READ WRITE then a write (refused by the grants)',
+      `set transaction read write; insert into items values (3, 'c')`,
+      /permission denied for table items/,
+    ],
     ['pg_read_file', `select pg_read_file('/etc/passwd')`, /permission denied for function pg_read_file/],
     ['COPY ... TO PROGRAM', `copy (select 1) to program 'id'`, /pg_execute_server_program/],
     ['a 10-minute query', 'select pg_sleep(600)', /canceling statement due to statement timeout/],
@@ -115,7 +123,9 @@ describe('db init (a throwaway PostgreSQL 15 cluster)', { timeout: 120_000 }, ()
 
   test('a wrong admin URL or missing rights: a clear error and nothing done (CLI exit 1)', async () => {
     const cli = (url: string) =>
-      spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), 'db', 'init', '--admin-url', url, '--secrets', join(dir, 'x'), '--readonly-role', `t${id}_never`], { encoding: 'utf8' });
+      spawnSync(process.execPath, [
+        join(REPO, 'dist/src/main.js'), 'db', 'init', '--admin-url', url, '--secrets', join(dir, 'x'), '--readonly-role', `t${id}_never`,
+      ], { encoding: 'utf8' });
     const bad = cli('postgres://postgres@127.0.0.1:1/postgres');
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /cannot connect to 127\.0\.0\.1:1\/postgres as postgres/);
@@ -156,7 +166,10 @@ describe('db init (a throwaway PostgreSQL 15 cluster)', { timeout: 120_000 }, ()
     writeFileSync(ll, 'LITELLM_MASTER_KEY=sk-keep\n# a comment\n', { mode: 0o600 });
     writeFileSync(join(d3, 'not-a-dir'), '');
     await assert.rejects(
-      dbInit({ ...opts(), litellmEnvFile: ll, readonlyEnvFile: join(d3, 'not-a-dir', 'mcp-postgresql.env'), litellmRole: m.ll, litellmDatabase: m.llDb, readonlyRole: m.ro }),
+      dbInit({
+        ...opts(), litellmEnvFile: ll, readonlyEnvFile: join(d3, 'not-a-dir', 'mcp-postgresql.env'),
+        litellmRole: m.ll, litellmDatabase: m.llDb, readonlyRole: m.ro,
+      }),
       (err: Error) => err.message.includes(`restored ${ll}`) && err.message.includes(`dropped role ${m.ll}`),
     );
     assert.equal(readFileSync(ll, 'utf8'), 'LITELLM_MASTER_KEY=sk-keep\n# a comment\n');

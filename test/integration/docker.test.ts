@@ -109,7 +109,8 @@ describe('docker reconciliation', { timeout: 300_000 }, () => {
 
   test('a recreate whose new container cannot start leaves the old one running, and no leftover', async () => {
     const before = await find();
-    stack.writeDesired('everything', `${example}data: /data\n`.replace('command: ["node", "dist/index.js", "streamableHttp"]', 'command: ["/no/such/binary"]'));
+    stack.writeDesired('everything', `${example}data: /data\n`
+      .replace('command: ["node", "dist/index.js", "streamableHttp"]', 'command: ["/no/such/binary"]'));
     const out = await stack.reconciler.reconcile();
     assert.equal(out.result.failed.length, 1, JSON.stringify(out.result));
     const all = (await stack.containers()).map((c) => `${c.Names[0]} ${c.State}`).sort();

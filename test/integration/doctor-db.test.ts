@@ -56,16 +56,19 @@ describe('doctor --db against LiteLLM\'s real schema on a throwaway PostgreSQL 1
 
   test('rows arrive: counted, MCP calls counted, and the audit query returns them', async () => {
     // Row 1 as the real proxy writes a tool call with a client key (fields observed in test/integration/api-mode.test.ts, keys.test.ts).
-    await run(withSchema, `insert into "LiteLLM_SpendLogs" (request_id, call_type, "startTime", "endTime", mcp_namespaced_tool_name, status, api_key, metadata)
+    await run(withSchema, 'insert into "LiteLLM_SpendLogs" ' +
+      `(request_id, call_type, "startTime", "endTime", mcp_namespaced_tool_name, status, api_key, metadata)
       values ('r1', 'call_mcp_tool', now(), now(), 'mcp_postgresql/execute_sql', 'success', 'hashed',
-              '{"user_api_key_alias": "mcp-reconciler/default/laptop", "mcp_tool_call_metadata": {"name": "execute_sql", "mcp_server_name": "mcp_postgresql", "namespaced_tool_name": "mcp_postgresql/execute_sql"}}'),
+              '{"user_api_key_alias": "mcp-reconciler/default/laptop", "mcp_tool_call_metadata": {"name": "execute_sql", ` +
+      `"mcp_server_name": "mcp_postgresql", "namespaced_tool_name": "mcp_postgresql/execute_sql"}}'),
              ('r2', 'acompletion', now(), now(), null, 'success', 'hashed', '{}')`);
     const r = await doctorDb(url(withSchema));
     assert.equal(r.rows, 2);
     assert.match(r.findings[0]!.message, /has 2 rows \(1 MCP tool calls\)/);
     const audit = await run(withSchema, r.auditQuery);
     assert.deepEqual(
-      audit.rows.map((x: { server: string; tool: string; mcp_namespaced_tool_name: string; key_alias: string }) => `${x.server} ${x.tool} ${x.mcp_namespaced_tool_name} ${x.key_alias}`),
+      audit.rows.map((x: { server: string; tool: string; mcp_namespaced_tool_name: string; key_alias: string }) =>
+        `${x.server} ${x.tool} ${x.mcp_namespaced_tool_name} ${x.key_alias}`),
       ['mcp_postgresql execute_sql mcp_postgresql/execute_sql mcp-reconciler/default/laptop'],
     );
   });
@@ -90,7 +93,10 @@ describe('doctor --db against LiteLLM\'s real schema on a throwaway PostgreSQL 1
     await run(empty, 'create table litellm_logs (id int)');
     const r = spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), 'doctor', '--db', url(empty)], { encoding: 'utf8' });
     assert.equal(r.status, 1, r.stdout);
-    assert.match(r.stdout, /error \[db\.schema-missing\] LiteLLM's schema is not here .*a table litellm_logs exists, but LiteLLM 1\.77\.3 never writes it/);
+    assert.match(
+      r.stdout,
+      /error \[db\.schema-missing\] LiteLLM's schema is not here .*a table litellm_logs exists, but LiteLLM 1\.77\.3 never writes it/,
+    );
   });
 
   test('unreachable: error with the fix, password never printed', async () => {

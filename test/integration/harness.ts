@@ -36,7 +36,8 @@ export const TEST_IMAGES: Record<string, string> = {
 export const IMAGE_BUILDERS: Record<string, string> = {
   'local/mcp-everything:test':
     'scripts/images/build-npm-server.sh @modelcontextprotocol/server-everything 2026.8.31 local/mcp-everything:test mcp-everything',
-  'local/mcp-memory:test': 'scripts/images/build-npm-server.sh @modelcontextprotocol/server-memory 2026.8.31 local/mcp-memory:test mcp-memory',
+  'local/mcp-memory:test':
+    'scripts/images/build-npm-server.sh @modelcontextprotocol/server-memory 2026.8.31 local/mcp-memory:test mcp-memory',
   'local/dbhub:1.4.0': 'scripts/images/build-dbhub.sh',
   'local/litellm:1.77.3': 'scripts/images/build-litellm.sh',
   'local/mcp-reconciler:prod': 'scripts/images/build-prod.sh',
@@ -55,7 +56,12 @@ export const EXTRA_IMAGE_BUILDERS: Record<string, string> = {
 export const docker = new Docker();
 
 /** Poll a condition (never a fixed sleep); returns its last truthy value or throws with the last seen value. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -68,7 +74,9 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null | unde
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+  );
 }
 
 

@@ -31,9 +31,12 @@ describe('health', { timeout: 300_000 }, () => {
     copyFileSync(join(REPO, 'test/fixtures/tools-server.mjs'), join(toolsDir, 'server.mjs'));
     writeFileSync(join(toolsDir, 'tools.json'), JSON.stringify(['alpha', 'beta']));
     stack.copyExample('everything');
-    stack.writeDesired('tools', 'image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, /app/server.mjs]\nmounts: ["server.mjs:/app/server.mjs", "tools.json:/config/tools.json"]\n');
+    stack.writeDesired('tools', 'image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, /app/server.mjs]\n' +
+      'mounts: ["server.mjs:/app/server.mjs", "tools.json:/config/tools.json"]\n');
     // Accepts connections, never answers: "running" but hung.
-    stack.writeDesired('hung', 'image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, -e, "require(\'http\').createServer(() => {}).listen(3001)"]\nhealth:\n  timeoutSeconds: 1\n  failureThreshold: 2\n');
+    stack.writeDesired('hung', 'image: mcp/everything:latest\ntransport: http\nport: 3001\n' +
+      'command: [node, -e, "require(\'http\').createServer(() => {}).listen(3001)"]\n' +
+      'health:\n  timeoutSeconds: 1\n  failureThreshold: 2\n');
     stack.writeDesired('legacy', 'image: mcp/everything:latest\ntransport: sse\nport: 3001\ncommand: [node, dist/index.js, sse]\n');
     stack.writeDesired('crash', 'image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, -e, "process.exit(3)"]\n');
     const out = await stack.reconciler.reconcile();

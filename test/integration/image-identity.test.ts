@@ -50,7 +50,8 @@ describe('image identity', { timeout: 180_000 }, () => {
     const p = await stack.reconciler.plan();
     assert.equal(
       renderPlan(p.plan),
-      `~ recreate-container container:${stack.id}-everything: image ${tag} now ${second.slice(7, 19)} (container runs ${first.slice(7, 19)})`,
+      `~ recreate-container container:${stack.id}-everything: image ${tag} now ${second.slice(7, 19)} ` +
+        `(container runs ${first.slice(7, 19)})`,
     );
     const b = await stack.reconciler.reconcile();
     assert.deepEqual(b.result.failed, []);

@@ -76,7 +76,8 @@ describe('isolation: per-server networks, an edge only the gateway may use, egre
   before(async () => {
     stack = await createStack();
     const http = (extra = ''): string =>
-      `image: mcp/everything:latest\ntransport: http\ncommand: ["node", "dist/index.js", "streamableHttp"]\nport: 3001\nenv: {PORT: 3001}\n${extra}`;
+      'image: mcp/everything:latest\ntransport: http\ncommand: ["node", "dist/index.js", "streamableHttp"]\n' +
+        `port: 3001\nenv: {PORT: 3001}\n${extra}`;
     stack.writeDesired('open', http());
     stack.writeDesired('closed', http('egress: false\n'));
     stack.writeDesired('stdioev', 'image: mcp/everything:latest\ntransport: stdio\ncommand: ["node", "dist/index.js", "stdio"]\n');
@@ -101,8 +102,10 @@ describe('isolation: per-server networks, an edge only the gateway may use, egre
     }, 90_000, 500);
   });
 
-  test('each server is on its own network: shared with the edge (http) or nobody (stdio), never with LiteLLM or another server', async () => {
-    const nets = async (s: string): Promise<string[]> => Object.keys((await docker.getContainer(name(s)).inspect()).NetworkSettings.Networks).sort();
+  test('each server is on its own network: shared with the edge (http) or nobody (stdio), ' +
+    'never with LiteLLM or another server', async () => {
+    const nets = async (s: string): Promise<string[]> =>
+      Object.keys((await docker.getContainer(name(s)).inspect()).NetworkSettings.Networks).sort();
     const gw = stack.settings.network;
     assert.deepEqual(await nets('open'), [`${gw}.open`]);
     assert.deepEqual(await nets('closed'), [`${gw}.closed.internal`]);
@@ -129,7 +132,9 @@ describe('isolation: per-server networks, an edge only the gateway may use, egre
       ['http', 'GET', `http://${name('litellm')}:4000/v1/mcp/server`],
       ['tcp', ipOn(litellm, stack.settings.network), 4000],
     ]);
-    const [byName, byIp, edgeOther, edgeStdio, edgeOwn, edgeUnknown, edgeStats, apiByName, apiByIp] = r as [string, string, string, string, string, string, string, string, string];
+    const [byName, byIp, edgeOther, edgeStdio, edgeOwn, edgeUnknown, edgeStats, apiByName, apiByIp] = r as [
+      string, string, string, string, string, string, string, string, string,
+    ];
     assert.match(byName, NOT_REACHED, 'another server by name');
     assert.match(byIp, NOT_REACHED, 'another server by address');
     assert.equal(edgeOther, 'HTTP 403', "the edge's route to another server");
@@ -147,7 +152,12 @@ describe('isolation: per-server networks, an edge only the gateway may use, egre
   test('the edge holds no Docker socket: through its proxy it can inspect a stdio server but not list, create or exec', async () => {
     const edge = await docker.getContainer(name('edge')).inspect();
     assert.ok(!(edge.HostConfig.Binds ?? []).some((b) => b.includes('docker.sock')), JSON.stringify(edge.HostConfig.Binds));
-    await waitFor('the edge\'s Docker proxy reports healthy', async () => (await docker.getContainer(name('edge.docker')).inspect()).State.Health?.Status === 'healthy', 60_000, 1_000);
+    await waitFor(
+      'the edge\'s Docker proxy reports healthy',
+      async () => (await docker.getContainer(name('edge.docker')).inspect()).State.Health?.Status === 'healthy',
+      60_000,
+      1_000,
+    );
     const script = `
       const http = require('http');
       const ask = (method, path) => new Promise((r) => {
@@ -155,7 +165,8 @@ describe('isolation: per-server networks, an edge only the gateway may use, egre
         q.on('error', (e) => r(e.code)); q.end();
       });
       Promise.all([['GET', '/containers/${name('stdioev')}/json'], ['GET', '/containers/json'], ['POST', '/containers/create'],
-        ['POST', '/containers/${name('stdioev')}/exec'], ['GET', '/containers/${name('open')}/json'], ['GET', '/containers/${name('litellm')}/json']]
+        ['POST', '/containers/${name('stdioev')}/exec'], ['GET', '/containers/${name('open')}/json'], ` +
+      `['GET', '/containers/${name('litellm')}/json']]
         .map(([m, p]) => ask(m, p))).then((r) => console.log(JSON.stringify(r)));`;
     const exec = await docker.getContainer(name('edge')).exec({ Cmd: ['node', '-e', script], AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
@@ -171,7 +182,12 @@ describe('isolation: per-server networks, an edge only the gateway may use, egre
     const res = await request(`http://127.0.0.1:${await edgeHostPort()}/${name('open')}/3001/mcp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      }),
     });
     assert.equal(res.statusCode, 200, await res.body.text());
   });

@@ -65,7 +65,9 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
   /** The real CLI (dist/src/main.js) with a settings file; spawned asynchronously (the harness's servers live in this process). */
   const cliEnv = (env: Record<string, string>, file: string, ...args: string[]): Promise<Run> =>
     new Promise((resolve, reject) => {
-      const c = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', file], { env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'silent', ...env } });
+      const c = spawn(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', file], {
+        env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'silent', ...env },
+      });
       let stdout = '';
       let stderr = '';
       c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -79,7 +81,9 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
   /** An MCP client on the gateway's /mcp/ with a key (x-litellm-api-key: Bearer ...). */
   const mcp = async (key: string): Promise<Client> => {
     const client = new Client({ name: 'keys-test', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${p.url}/mcp/`), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${p.url}/mcp/`), {
+      requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } },
+    }));
     return client;
   };
   const toolsWith = async (key: string): Promise<string[]> => {
@@ -94,7 +98,12 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
   before(async () => {
     edge = new FakeEdge();
     const edgeUrl = await edge.listen();
-    p = new DbProxy({ masterKey: KEY, env: { STORE_MODEL_IN_DB: 'True' }, config: renderGatewayConfig(null, {}, true) + MOCK_MODEL, files: { [GUARD_FILE]: GUARD_PY } });
+    p = new DbProxy({
+      masterKey: KEY,
+      env: { STORE_MODEL_IN_DB: 'True' },
+      config: renderGatewayConfig(null, {}, true) + MOCK_MODEL,
+      files: { [GUARD_FILE]: GUARD_PY },
+    });
     await p.start();
     dir = mkdtempSync(join(tmpdir(), 'keys-'));
     mkdirSync(join(dir, 'desired-state'));
@@ -102,14 +111,23 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     // DATABASE_URL as `db init` writes it (the double does not use it; LiteLLM in the harness has its database).
     writeFileSync(join(dir, 'secrets', 'mcp-litellm.env'), `LITELLM_MASTER_KEY=${KEY}\n${UNUSED_DATABASE_URL}\n`, { mode: 0o600 });
     settingsFile = join(dir, 'settings.yaml');
-    writeFileSync(settingsFile, `projectsRoot: ${dir}\nsecretsDir: ${dir}/secrets\ngateway:\n  managed: false\n  url: ${p.url}\nedge:\n  url: ${edgeUrl}\n`);
+    writeFileSync(
+      settingsFile,
+      `projectsRoot: ${dir}\nsecretsDir: ${dir}/secrets\ngateway:\n  managed: false\n  url: ${p.url}\nedge:\n  url: ${edgeUrl}\n`,
+    );
     // The gateway's config as the proxy runs it: `keys create` reads from it that the guard is loaded.
     mkdirSync(join(dir, 'litellm'));
     writeFileSync(join(dir, 'litellm', 'config.yaml'), renderGatewayConfig(null, {}, true));
     writeFileSync(join(dir, 'desired-state', 'mcp-alpha.yaml'), HTTP('first'));
     writeFileSync(join(dir, 'desired-state', 'mcp-beta.yaml'), HTTP('second'));
     const settings = loadSettings({ file: settingsFile, env: {} });
-    const r = new Reconciler(settings, { runtime: new InMemoryRuntime(), config: new MemoryConfigStore(), gateway: null, api: new LiteLLMApi(p.url, () => KEY), log: createLogger({ level: 'silent' }) });
+    const r = new Reconciler(settings, {
+      runtime: new InMemoryRuntime(),
+      config: new MemoryConfigStore(),
+      gateway: null,
+      api: new LiteLLMApi(p.url, () => KEY),
+      log: createLogger({ level: 'silent' }),
+    });
     const out = await r.reconcile();
     assert.equal(out.gatewayMode.mode, 'api');
     assert.deepEqual(out.result.failed, []);
@@ -120,15 +138,25 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('keys create: the key alone on stdout, stored as alias + object_permission.mcp_servers = our server id; expiry exact (now + 30 d)', async () => {
+  test('keys create: the key alone on stdout, stored as alias + object_permission.mcp_servers = our server id; ' +
+    'expiry exact (now + 30 d)', async () => {
     const t0 = Date.now();
     const r = await cli('keys', 'create', 'laptop', '--servers', 'alpha', '--expires', '30d', '--budget', '5');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^sk-[A-Za-z0-9_-]{16,}\n$/);
     clientKey = r.stdout.trim();
-    assert.match(r.stderr, /new key of client "laptop" \(LiteLLM alias mcp-reconciler\/default\/laptop\): servers alpha; routes mcp; expires \S+; budget \$5\. Shown once/);
-    assert.match(r.stderr, /note: LiteLLM accepts this key only on \/mcp\/ \(allowed_routes mcp_routes\); \/mcp-rest\/, the LLM API and the management API refuse it/);
-    assert.match(r.stderr, /note: through \/mcp\/ it lists and calls only these servers' tools: the gateway guard refuses a call to another server's tool \(ADR 0019\)/);
+    assert.match(r.stderr, new RegExp(
+      'new key of client "laptop" \\(LiteLLM alias mcp-reconciler\\/default\\/laptop\\): ' +
+        'servers alpha; routes mcp; expires \\S+; budget \\$5\\. Shown once',
+    ));
+    assert.match(r.stderr, new RegExp(
+      'note: LiteLLM accepts this key only on \\/mcp\\/ \\(allowed_routes mcp_routes\\); ' +
+        '\\/mcp-rest\\/, the LLM API and the management API refuse it',
+    ));
+    assert.match(r.stderr, new RegExp(
+      "note: through \\/mcp\\/ it lists and calls only these servers' tools: " +
+        "the gateway guard refuses a call to another server's tool \\(ADR 0019\\)",
+    ));
     assert.doesNotMatch(r.stderr, new RegExp(clientKey));
     const rows = await p.rows();
     const token = rows['litellm_verificationtoken']!.find((x) => x['key_alias'] === 'mcp-reconciler/default/laptop')!;
@@ -145,10 +173,16 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
   });
 
   test('the key lists only its server through /mcp/, even when it asks for the other one by header', async () => {
-    assert.deepEqual(await toolsWith(KEY), ['mcp_alpha-echo', 'mcp_alpha-whoami', 'mcp_beta-echo', 'mcp_beta-whoami'], 'the master key sees both');
+    assert.deepEqual(
+      await toolsWith(KEY),
+      ['mcp_alpha-echo', 'mcp_alpha-whoami', 'mcp_beta-echo', 'mcp_beta-whoami'],
+      'the master key sees both',
+    );
     assert.deepEqual(await toolsWith(clientKey), ['mcp_alpha-echo', 'mcp_alpha-whoami']);
     const c = new Client({ name: 'keys-test', version: '1' });
-    await c.connect(new StreamableHTTPClientTransport(new URL(`${p.url}/mcp/`), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${clientKey}`, 'x-mcp-servers': 'mcp_beta' } } }));
+    await c.connect(new StreamableHTTPClientTransport(new URL(`${p.url}/mcp/`), {
+      requestInit: { headers: { 'x-litellm-api-key': `Bearer ${clientKey}`, 'x-mcp-servers': 'mcp_beta' } },
+    }));
     try {
       assert.deepEqual((await c.listTools()).tools.map((t) => t.name).sort(), ['mcp_alpha-echo', 'mcp_alpha-whoami']);
     } finally {
@@ -156,7 +190,8 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     }
   });
 
-  test('tools/call: its own server answers; a call to the other server\'s tool by name is refused by the guard before the upstream sees it; the master key still calls it', async () => {
+  test('tools/call: its own server answers; a call to the other server\'s tool by name is refused by the guard ' +
+    'before the upstream sees it; the master key still calls it', async () => {
     const c = await mcp(clientKey);
     try {
       const own = await c.callTool({ name: 'mcp_alpha-whoami', arguments: {} });
@@ -176,13 +211,17 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     const master = await mcp(KEY);
     try {
       const beta = await master.callTool({ name: 'mcp_beta-whoami', arguments: {} });
-      assert.deepEqual({ content: beta.content, upstream: edge.calls }, { content: [{ type: 'text', text: 'mcp-beta' }], upstream: ['mcp-beta:whoami'] });
+      assert.deepEqual(
+        { content: beta.content, upstream: edge.calls },
+        { content: [{ type: 'text', text: 'mcp-beta' }], upstream: ['mcp-beta:whoami'] },
+      );
     } finally {
       await master.close();
     }
   });
 
-  test('audit: the client key\'s call is a LiteLLM_SpendLogs row with the key hash and its alias (the server is in mcp_namespaced_tool_name); the refused call leaves none', async () => {
+  test('audit: the client key\'s call is a LiteLLM_SpendLogs row with the key hash and its alias ' +
+    '(the server is in mcp_namespaced_tool_name); the refused call leaves none', async () => {
     const hash = createHash('sha256').update(clientKey).digest('hex');
     const all = (): Promise<Record<string, unknown>[]> => p.rows().then((r) => r['litellm_spendlogs'] ?? []);
     // The master key's call to beta came after the refused one: once its row is written, so is any row of the refused call.
@@ -192,7 +231,10 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     }, 60_000, 500);
     const seen = (await all()).map((x) => {
       const meta = x['metadata'] as { user_api_key_alias: string | null };
-      return [x['call_type'], x['mcp_namespaced_tool_name'], meta.user_api_key_alias ?? 'no-alias', x['api_key'] === hash ? 'client-key' : 'other-key', x['status']].join(' ');
+      return [
+        x['call_type'], x['mcp_namespaced_tool_name'], meta.user_api_key_alias ?? 'no-alias',
+        x['api_key'] === hash ? 'client-key' : 'other-key', x['status'],
+      ].join(' ');
     }).sort();
     // The server is the prefix of mcp_namespaced_tool_name. metadata.mcp_tool_call_metadata.mcp_server_name is not
     // reliable: LiteLLM resolves it from the bare tool name ("whoami") through a global map the last tools/list filled.
@@ -202,7 +244,8 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     ]);
   });
 
-  test('/mcp-rest/ refuses the key (allowed_routes mcp_routes, checked by LiteLLM\'s own auth): the upstream never sees the call; /mcp/ still works', async () => {
+  test('/mcp-rest/ refuses the key (allowed_routes mcp_routes, checked by LiteLLM\'s own auth): ' +
+    'the upstream never sees the call; /mcp/ still works', async () => {
     // 1.77.3 runs the hooks of /mcp-rest/tools/call without the key, so the guard cannot refuse there (ADR 0019); the
     // route check in user_api_key_auth does, before the handler. It raises a plain Exception: a bare 500 to the client.
     edge.calls.length = 0;
@@ -225,20 +268,35 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     assert.deepEqual(edge.calls, ['mcp-beta:whoami', 'mcp-alpha:whoami']);
   });
 
-  test('the LLM API: refused to the default key; a --routes mcp,llm key gets it, and KNOWN GAP: its LLM-driven MCP call reaches the other server', async () => {
-    const body = { model: 'mock-tools', input: 'who are you?', tools: [{ type: 'mcp', server_label: 'litellm', server_url: 'litellm_proxy', require_approval: 'never' }] };
+  test('the LLM API: refused to the default key; a --routes mcp,llm key gets it, ' +
+    'and KNOWN GAP: its LLM-driven MCP call reaches the other server', async () => {
+    const body = {
+      model: 'mock-tools',
+      input: 'who are you?',
+      tools: [{ type: 'mcp', server_label: 'litellm', server_url: 'litellm_proxy', require_approval: 'never' }],
+    };
     edge.calls.length = 0;
     const refused = await p.call('POST', '/v1/responses', body, clientKey);
     assert.deepEqual([refused.status, refused.text, edge.calls], [500, 'Internal Server Error', []]);
     assert.ok(p.log.includes(routeRefused("['mcp_routes']", '/v1/responses')));
     const made = await cli('keys', 'create', 'chat', '--servers', 'alpha', '--routes', 'mcp,llm');
     assert.equal(made.code, 0, made.stderr);
-    assert.match(made.stderr, /routes mcp,llm; .*\nnote: LiteLLM accepts this key on \/mcp\/ and its LLM API .*not limited to these servers/);
+    assert.match(
+      made.stderr,
+      /routes mcp,llm; .*\nnote: LiteLLM accepts this key on \/mcp\/ and its LLM API .*not limited to these servers/,
+    );
     const llmKey = made.stdout.trim();
     try {
-      assert.deepEqual((await p.rows())['litellm_verificationtoken']!.find((x) => x['key_alias'] === 'mcp-reconciler/default/chat')!['allowed_routes'], ['mcp_routes', 'llm_api_routes']);
+      assert.deepEqual(
+        (await p.rows())['litellm_verificationtoken']!.find((x) => x['key_alias'] === 'mcp-reconciler/default/chat')!['allowed_routes'],
+        ['mcp_routes', 'llm_api_routes'],
+      );
       assert.deepEqual(await toolsWith(llmKey), ['mcp_alpha-echo', 'mcp_alpha-whoami'], '/mcp/ still limits the listing');
-      assert.equal((await p.call('POST', '/mcp-rest/tools/call', { name: 'mcp_beta-whoami', arguments: {} }, llmKey)).status, 500, '/mcp-rest/ is not in llm_api_routes');
+      assert.equal(
+        (await p.call('POST', '/mcp-rest/tools/call', { name: 'mcp_beta-whoami', arguments: {} }, llmKey)).status,
+        500,
+        '/mcp-rest/ is not in llm_api_routes',
+      );
       // responses() lists LiteLLM's MCP tools with kwargs["user_api_key_auth"] and calls them with
       // litellm_metadata["user_api_key_auth"]; the proxy sets neither, so every server's tools are offered and
       // call_tool runs without a key (the guard is skipped). When this is refused, this assertion fails and the docs change with it.
@@ -253,7 +311,10 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
 
   test('check --key-env with the key: /v1/models is a SKIP (the key is limited to /mcp/), its server PASSes', async () => {
     const r = await cliEnv({ CLIENT_KEY: clientKey }, settingsFile, 'check', '--key-env', 'CLIENT_KEY', '--audit-wait', '1');
-    assert.match(r.stdout, /^SKIP models: GET \/v1\/models → HTTP 500: Internal Server Error: LiteLLM answers so to a key limited to \/mcp\//m);
+    assert.match(
+      r.stdout,
+      /^SKIP models: GET \/v1\/models → HTTP 500: Internal Server Error: LiteLLM answers so to a key limited to \/mcp\//m,
+    );
     assert.match(r.stdout, /^PASS alpha: /m);
     assert.doesNotMatch(r.stdout + r.stderr, new RegExp(clientKey));
   });
@@ -262,7 +323,10 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     const r = await cli('keys', 'list');
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stdout, new RegExp(clientKey));
-    assert.match(r.stdout, new RegExp(`^laptop\\s+sk-\\.\\.\\.${clientKey.slice(-4)}\\s+alpha\\s+mcp\\s+20\\S+\\s+\\$0\\.00 of \\$5\\.00$`, 'm'));
+    assert.match(r.stdout, new RegExp(
+      `^laptop\\s+sk-\\.\\.\\.${clientKey.slice(-4)}\\s+alpha\\s+mcp\\s+20\\S+\\s+\\$0\\.00 of \\$5\\.00$`,
+      'm',
+    ));
     const again = await cli('keys', 'create', 'laptop', '--servers', 'beta');
     assert.equal(again.code, 1);
     assert.match(again.stderr, /client "laptop" already has a key .*--rotate/);
@@ -273,7 +337,10 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     assert.equal(r.code, 0, r.stderr);
     // 1.77.3 answers an unknown key on /mcp/ with HTTP 500 {"error":"MCP request failed"} (not 401).
     await assert.rejects(toolsWith(clientKey), /Error POSTing to endpoint: \{"error":"MCP request failed"/);
-    assert.equal((await p.rows())['litellm_verificationtoken']!.filter((x) => x['key_alias'] === 'mcp-reconciler/default/laptop').length, 0);
+    assert.equal(
+      (await p.rows())['litellm_verificationtoken']!.filter((x) => x['key_alias'] === 'mcp-reconciler/default/laptop').length,
+      0,
+    );
     const again = await cli('keys', 'revoke', 'laptop');
     assert.equal(again.code, 1);
     assert.match(again.stderr, /client "laptop" has no key \(clients with keys: none\)/);
@@ -284,7 +351,10 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     assert.equal(r.code, 0, r.stderr);
     const key = /^export LITELLM_API_KEY='(sk-[^']+)'$/m.exec(r.stdout)?.[1];
     assert.ok(key, r.stdout);
-    assert.match(r.stdout, /claude mcp add --transport http litellm 'http:\/\/linuxserver\.lan:4000\/mcp\/' --header "x-litellm-api-key: Bearer \$\{LITELLM_API_KEY\}"/);
+    assert.match(r.stdout, new RegExp(
+      "claude mcp add --transport http litellm 'http:\\/\\/linuxserver\\.lan:4000\\/mcp\\/' " +
+        '--header "x-litellm-api-key: Bearer \\$\\{LITELLM_API_KEY\\}"',
+    ));
     assert.deepEqual(await toolsWith(key), ['mcp_beta-echo', 'mcp_beta-whoami']);
   });
 
@@ -293,10 +363,16 @@ describe('scoped client keys on the real LiteLLM 1.77.3 (Prisma double)', { time
     mkdirSync(join(noDb, 'secrets'), { recursive: true, mode: 0o700 });
     writeFileSync(join(noDb, 'secrets', 'mcp-litellm.env'), `LITELLM_MASTER_KEY=${KEY}\n`, { mode: 0o600 });
     const file = join(noDb, 'settings.yaml');
-    writeFileSync(file, `projectsRoot: ${noDb}\nsecretsDir: ${noDb}/secrets\ngateway:\n  managed: false\n  url: http://127.0.0.1:${await freePort()}\n`);
+    writeFileSync(
+      file,
+      `projectsRoot: ${noDb}\nsecretsDir: ${noDb}/secrets\ngateway:\n  managed: false\n  url: http://127.0.0.1:${await freePort()}\n`,
+    );
     const r = await cliWith(file, 'keys', 'list');
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /keys need LiteLLM's database: a virtual key is a row in its "LiteLLM_VerificationToken" table[\s\S]*mcp-litellm\.env has no DATABASE_URL[\s\S]*mcp-reconciler db init --admin-url/);
+    assert.match(r.stderr, new RegExp(
+      'keys need LiteLLM\'s database: a virtual key is a row in its "LiteLLM_VerificationToken" table[\\s\\S]*' +
+        'mcp-litellm\\.env has no DATABASE_URL[\\s\\S]*mcp-reconciler db init --admin-url',
+    ));
   });
 });

@@ -30,7 +30,8 @@ describe('mcp-postgresql: DBHub through LiteLLM', { timeout: 300_000 }, () => {
   };
   /** The DSN db init wrote, pointed at the published port instead of the container name. */
   const directDsn = (): string =>
-    (parseEnvFile(readFileSync(join(stack.settings.secretsDir, `${stack.id}-postgresql.env`), 'utf8'))['DSN'] ?? '').replace(`${stack.id}-pgdb:5432`, `127.0.0.1:${pgPort}`);
+    (parseEnvFile(readFileSync(join(stack.settings.secretsDir, `${stack.id}-postgresql.env`), 'utf8'))['DSN'] ?? '')
+      .replace(`${stack.id}-pgdb:5432`, `127.0.0.1:${pgPort}`);
   const admin = async (q: string): Promise<pg.QueryResult> => {
     const c = new pg.Client({ connectionString: `postgres://postgres:${password}@127.0.0.1:${pgPort}/app` });
     await c.connect();
@@ -105,7 +106,11 @@ describe('mcp-postgresql: DBHub through LiteLLM', { timeout: 300_000 }, () => {
   const hostile: [string, string, RegExp][] = [
     ['a write', `insert into items values (3, 'gamma')`, /read-only transaction/],
     ['COMMIT; DROP TABLE', 'commit; drop table items', /must be owner of table items|read-only transaction/],
-    ['SET TRANSACTION READ WRITE then a write', `set transaction read write; insert into items values (3, 'gamma')`, /permission denied for table items/],
+    [
+      'SET TRANSACTION READ WRITE then a write',
+      `set transaction read write; insert into items values (3, 'gamma')`,
+      /permission denied for table items/,
+    ],
     ['a write hidden in a CTE', `with x as (insert into items values (3, 'gamma') returning *) select * from x`, /read-only transaction/],
     ['pg_read_file', `select pg_read_file('/etc/passwd')`, /permission denied for function pg_read_file/],
     ['COPY TO PROGRAM', `copy (select 1) to program 'id'`, /pg_execute_server_program/],
@@ -145,7 +150,11 @@ describe('mcp-postgresql: DBHub through LiteLLM', { timeout: 300_000 }, () => {
   test('auth: DBHub refuses a call without the token; LiteLLM sends it (config mode), the token is in no file we write', async () => {
     const c = (await stack.containers()).find((x) => x.Names[0] === `/${stack.id}-postgresql`)!;
     const port = c.Ports.find((p) => p.PrivatePort === 8080)!.PublicPort;
-    const r = await request(`http://127.0.0.1:${port}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }) });
+    const r = await request(`http://127.0.0.1:${port}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+    });
     await r.body.dump();
     assert.equal(r.statusCode, 401);
     const config = readFileSync(stack.settings.gateway.configPath, 'utf8');

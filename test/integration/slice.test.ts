@@ -29,7 +29,10 @@ describe('slice: one YAML file becomes an MCP server listed by the real LiteLLM 
     return r.ok ? r.tools : null;
   };
   const cli = (...args: string[]) =>
-    spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', stack.settingsFile], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' } });
+    spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', stack.settingsFile], {
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+    });
 
   test('plan shows the changes and exits 2 before the first apply', () => {
     stack.copyExample('everything');
@@ -39,7 +42,10 @@ describe('slice: one YAML file becomes an MCP server listed by the real LiteLLM 
     assert.match(r.stdout, new RegExp(`\\+ create-container container:${stack.id}-litellm: not found`));
     const cfg = cli('litellm-config');
     assert.equal(cfg.status, 0, cfg.stderr);
-    assert.match(cfg.stdout, new RegExp(`^mcp_servers:\\n  mcp_everything:\\n    url: http://${stack.id}-edge:8080/${stack.id}-everything/3001/mcp\\n    transport: http\\n`));
+    assert.match(cfg.stdout, new RegExp(
+      `^mcp_servers:\\n  mcp_everything:\\n    url: http://${stack.id}-edge:8080/${stack.id}-everything/3001/mcp\\n` +
+        '    transport: http\\n',
+    ));
   });
 
   test('drop mcp-everything.yaml -> its tools appear in LiteLLM tools/list (master key)', async () => {
@@ -86,10 +92,16 @@ describe('slice: one YAML file becomes an MCP server listed by the real LiteLLM 
     const base = stack.settings.gateway.url;
     const api = new LiteLLMApi(base, () => stack.masterKey);
     const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
-      const r = await request(`${base}${path}`, { method, headers: { authorization: `Bearer ${stack.masterKey}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const r = await request(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${stack.masterKey}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       return { status: r.statusCode, text: await r.body.text() };
     };
-    const post = await call('POST', '/v1/mcp/server', { server_id: 'x', server_name: 'x_y', transport: 'http', url: 'http://x/mcp', mcp_info: {} });
+    const post = await call('POST', '/v1/mcp/server', {
+      server_id: 'x', server_name: 'x_y', transport: 'http', url: 'http://x/mcp', mcp_info: {},
+    });
     const one = await call('GET', '/v1/mcp/server/anything');
     const tools = await call('GET', '/v1/mcp/tools');
     const real = {
@@ -136,10 +148,13 @@ describe('slice: one YAML file becomes an MCP server listed by the real LiteLLM 
       Cmd: ['node', '-e', 'setInterval(() => {}, 1e6)'],
       HostConfig: { Init: true },
     });
-    stack.writeDesired('squatter', 'image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\n');
+    stack.writeDesired('squatter',
+      'image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, dist/index.js, streamableHttp]\n');
     const r = cli('apply', '--once');
     assert.equal(r.status, 1, 'apply reports the conflict');
-    assert.match(r.stdout, new RegExp(`! conflict container:${stack.id}-squatter: a container named ${stack.id}-squatter exists but is not managed by mcp-reconciler`));
+    assert.match(r.stdout, new RegExp(
+      `! conflict container:${stack.id}-squatter: a container named ${stack.id}-squatter exists but is not managed by mcp-reconciler`,
+    ));
     const info = await squatter.inspect();
     assert.equal(info.Id, squatter.id);
     assert.equal(info.Config.Labels[Labels.ManagedBy], undefined);

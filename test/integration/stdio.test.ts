@@ -76,7 +76,10 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     const s0 = await stats('memory');
     const c = await gatewayClient();
     for (let i = 0; i < 50; i++) {
-      await c.callTool({ name: 'mcp_memory-create_entities', arguments: { entities: [{ name: `e${i}`, entityType: 'test', observations: [`obs ${i}`] }] } });
+      await c.callTool({
+        name: 'mcp_memory-create_entities',
+        arguments: { entities: [{ name: `e${i}`, entityType: 'test', observations: [`obs ${i}`] }] },
+      });
       const g = await c.callTool({ name: 'mcp_memory-read_graph', arguments: {} });
       assert.match(JSON.stringify(g.content), new RegExp(`e${i}\\b`));
     }
@@ -95,11 +98,16 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
   test('concurrent clients get their own answers (ids remapped), and their own progress', async () => {
     const clients = await Promise.all([0, 1, 2, 3, 4].map(() => client(bridgeUrl('stdioev'))));
     const results = await Promise.all(
-      clients.flatMap((c, ci) => Array.from({ length: 10 }, (_, k) => c.callTool({ name: 'echo', arguments: { message: `c${ci}-m${k}` } }).then((r) => [`c${ci}-m${k}`, JSON.stringify(r.content)] as const))),
+      clients.flatMap((c, ci) => Array.from({ length: 10 }, (_, k) => c.callTool({ name: 'echo', arguments: { message: `c${ci}-m${k}` } })
+        .then((r) => [`c${ci}-m${k}`, JSON.stringify(r.content)] as const))),
     );
     for (const [sent, got] of results) assert.ok(got.includes(sent) && !/c\d-m\d+/.test(got.replace(sent, '')), `${sent} -> ${got}`);
     const progress: Record<number, number[]> = { 0: [], 1: [] };
-    await Promise.all([0, 1].map((ci) => clients[ci]!.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 3 } }, undefined, { onprogress: (p) => progress[ci]!.push(p.progress) })));
+    await Promise.all([0, 1].map((ci) => clients[ci]!.callTool(
+      { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 3 } },
+      undefined,
+      { onprogress: (p) => progress[ci]!.push(p.progress) },
+    )));
     assert.deepEqual(progress[0], [1, 2, 3]);
     assert.deepEqual(progress[1], [1, 2, 3]);
     await Promise.all(clients.map((c) => done(c)));
@@ -109,10 +117,19 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
   test('no session through the edge: initialize gives no Mcp-Session-Id, a stale one is served, GET and DELETE are 405', async () => {
     const post = (body: object, session?: string) => request(bridgeUrl('stdioev'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(session ? { 'mcp-session-id': session } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...(session ? { 'mcp-session-id': session } : {}),
+      },
       body: JSON.stringify(body),
     });
-    const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } });
+    const init = await post({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+    });
     await init.body.dump();
     assert.deepEqual([init.statusCode, init.headers['mcp-session-id'], init.headers['content-type']], [200, undefined, 'application/json']);
     const stale = await post({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, 'no-such-session');
@@ -131,7 +148,10 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
     const t0 = Date.now();
     // A tools/call that fails is a tool error (LiteLLM 1.77.3 cannot take a JSON-RPC error there; ADR 0021).
     const slow = c.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 20, steps: 2 } })
-      .then((r) => `${r.isError === true ? 'tool error' : 'answered'}: ${JSON.stringify(r.content)}`, (e: Error) => `rejected: ${e.message}`);
+      .then(
+        (r) => `${r.isError === true ? 'tool error' : 'answered'}: ${JSON.stringify(r.content)}`,
+        (e: Error) => `rejected: ${e.message}`,
+      );
     await new Promise((r) => setTimeout(r, 500)); // let the call reach the process
     // A crash, not a manual stop (docker kill would count as one, and the restart policy would
     // rightly leave it down): kill the server's own process from the host.
@@ -153,7 +173,10 @@ describe('stdio bridge', { timeout: 300_000 }, () => {
 
   test('a reconciler restart (a new apply process) does not restart stdio containers; state survives', async () => {
     const before = await inspect('memory');
-    const r = spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), 'apply', '--once', '--config', stack.settingsFile], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' } });
+    const r = spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), 'apply', '--once', '--config', stack.settingsFile], {
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+    });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const after = await inspect('memory');
     assert.equal(after.State.StartedAt, before.State.StartedAt);

@@ -53,7 +53,13 @@ describe('systemd notify', { timeout: 120_000 }, () => {
     const stack = await createStack({ gateway: { managed: false }, statusPort: await freePort() });
     const sock = join(stack.dir, 'notify.sock');
     // A stand-in for systemd's notify socket: a unix datagram socket that prints what it gets.
-    const listener = spawn('python3', ['-u', '-c', `import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("bound",flush=True)\nwhile True:\n  print(s.recv(4096).decode().replace("\\n","|"),flush=True)`, sock]);
+    const listener = spawn('python3', [
+      '-u',
+      '-c',
+      'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("bound",flush=True)\n' +
+        'while True:\n  print(s.recv(4096).decode().replace("\\n","|"),flush=True)',
+      sock,
+    ]);
     let got = '';
     listener.stdout.on('data', (d: Buffer) => (got += d.toString()));
     await waitFor('listener bound', async () => got.includes('bound'), 10_000, 50);

@@ -18,15 +18,20 @@ import { toolPolicyPath } from '../../src/desired/resolve.js';
 describe('tool policy through LiteLLM', { timeout: 300_000 }, () => {
   let stack: Stack;
   const http = (tools: string): string =>
-    `image: mcp/everything:latest\ntransport: http\ncommand: ["node", "dist/index.js", "streamableHttp"]\nport: 3001\nenv: {PORT: 3001}\n${tools}`;
-  const stdio = (tools: string): string => `image: mcp/everything:latest\ntransport: stdio\ncommand: ["node", "dist/index.js", "stdio"]\n${tools}`;
+    'image: mcp/everything:latest\ntransport: http\ncommand: ["node", "dist/index.js", "streamableHttp"]\n' +
+      `port: 3001\nenv: {PORT: 3001}\n${tools}`;
+  const stdio = (tools: string): string =>
+    `image: mcp/everything:latest\ntransport: stdio\ncommand: ["node", "dist/index.js", "stdio"]\n${tools}`;
   const first = {
-    web: 'tools:\n  deny: [get-env, "gzip-*", "toggle-*", "trigger-*"]\n  rename: {get-sum: add_numbers}\n  description: {echo: Echo a message back (policy)}\n',
+    web: 'tools:\n  deny: [get-env, "gzip-*", "toggle-*", "trigger-*"]\n  rename: {get-sum: add_numbers}\n' +
+      '  description: {echo: Echo a message back (policy)}\n',
     pipe: 'tools:\n  allow: [echo, get-sum]\n',
   };
   const gatewayClient = async (): Promise<Client> => {
     const c = new Client({ name: 'itest', version: '1' });
-    await c.connect(new StreamableHTTPClientTransport(new URL(stack.gateway.mcpUrl), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${stack.masterKey}` } } }));
+    await c.connect(new StreamableHTTPClientTransport(new URL(stack.gateway.mcpUrl), {
+      requestInit: { headers: { 'x-litellm-api-key': `Bearer ${stack.masterKey}` } },
+    }));
     return c;
   };
   const done = async (c: Client): Promise<void> => {
@@ -62,7 +67,10 @@ describe('tool policy through LiteLLM', { timeout: 300_000 }, () => {
     return out;
   };
   const cli = (...args: string[]) =>
-    spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', stack.settingsFile], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' } });
+    spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), ...args, '--config', stack.settingsFile], {
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+    });
 
   before(async () => {
     stack = await createStack();
@@ -85,7 +93,10 @@ describe('tool policy through LiteLLM', { timeout: 300_000 }, () => {
     assert.deepEqual(Object.keys(doc.servers), ['pipe', 'web']);
     assert.equal(statSync(path).mode & 0o777, 0o644, 'the edge runs as another user');
     const edge = await docker.getContainer(`${stack.id}-edge`).inspect();
-    assert.ok(edge.HostConfig.Binds?.includes(`${join(stack.settings.projectsRoot, 'edge')}:/etc/mcp-edge:ro`), String(edge.HostConfig.Binds));
+    assert.ok(
+      edge.HostConfig.Binds?.includes(`${join(stack.settings.projectsRoot, 'edge')}:/etc/mcp-edge:ro`),
+      String(edge.HostConfig.Binds),
+    );
   });
 
   test('tools/list through LiteLLM: denied tools absent, allow-listed only, renamed and re-described as declared', async () => {
@@ -98,7 +109,8 @@ describe('tool policy through LiteLLM', { timeout: 300_000 }, () => {
     assert.deepEqual(all.filter((t) => t.name.startsWith('mcp_pipe-')).map((t) => t.name).sort(), ['mcp_pipe-echo', 'mcp_pipe-get-sum']);
   });
 
-  test('a tools/call for a hidden tool, listed before or guessed, is refused by the edge (never reaching the server); LiteLLM keeps serving', async () => {
+  test('a tools/call for a hidden tool, listed before or guessed, is refused by the edge (never reaching the server); ' +
+    'LiteLLM keeps serving', async () => {
     for (const name of ['mcp_web-get-env', 'mcp_web-get-sum', 'mcp_pipe-get-env', 'mcp_pipe-toggle-simulated-logging']) {
       assert.deepEqual(await call(name), refused(name.slice(name.indexOf('-') + 1)), name);
     }
@@ -115,11 +127,18 @@ describe('tool policy through LiteLLM', { timeout: 300_000 }, () => {
 
   test('status counts exposed and hidden tools (the stdio count through the edge, from the host)', () => {
     const r = cli('status', '--json');
-    const doc = JSON.parse(r.stdout) as { servers: { name: string; tools: string[] | null; toolPolicy?: { exposed: number; hidden: string[] } }[] };
+    const doc = JSON.parse(r.stdout) as {
+      servers: { name: string; tools: string[] | null; toolPolicy?: { exposed: number; hidden: string[] } }[];
+    };
     const web = doc.servers.find((s) => s.name === 'web');
     const pipe = doc.servers.find((s) => s.name === 'pipe');
     assert.equal(web?.tools?.length, 13, r.stdout);
-    assert.deepEqual(web?.toolPolicy, { exposed: 8, hidden: ['get-env', 'gzip-file-as-resource', 'toggle-simulated-logging', 'toggle-subscriber-updates', 'trigger-long-running-operation'] });
+    assert.deepEqual(web?.toolPolicy, {
+      exposed: 8,
+      hidden: [
+        'get-env', 'gzip-file-as-resource', 'toggle-simulated-logging', 'toggle-subscriber-updates', 'trigger-long-running-operation',
+      ],
+    });
     assert.equal(pipe?.tools?.length, 13, 'the whole list, asked of the edge from the host');
     assert.equal(pipe?.toolPolicy?.exposed, 2);
     assert.equal(pipe?.toolPolicy?.hidden.length, 11);
@@ -139,7 +158,10 @@ describe('tool policy through LiteLLM', { timeout: 300_000 }, () => {
     }, 30_000, 500);
     assert.equal(web.length, 12);
     const pipe = await names('mcp_pipe-');
-    assert.ok(pipe.includes('mcp_pipe-sum') && !pipe.includes('mcp_pipe-get-sum') && !pipe.includes('mcp_pipe-echo') && pipe.length === 12, pipe.join(', '));
+    assert.ok(
+      pipe.includes('mcp_pipe-sum') && !pipe.includes('mcp_pipe-get-sum') && !pipe.includes('mcp_pipe-echo') && pipe.length === 12,
+      pipe.join(', '),
+    );
     assert.deepEqual(await call('mcp_web-echo', { message: 'x' }), refused('echo'));
     assert.match(JSON.stringify(await call('mcp_pipe-sum', { a: 20, b: 22 })), /42/);
     assert.deepEqual(await starts(), before, 'same containers, same start times, no restarts');

@@ -31,7 +31,12 @@ describe('unmanaged gateway with gateway.restartContainer', { timeout: 240_000 }
       Cmd: ['--config', '/cfg/config.yaml', '--port', '4000', '--num_workers', '1'],
       Env: [`LITELLM_MASTER_KEY=${stack.masterKey}`],
       ExposedPorts: { '4000/tcp': {} },
-      HostConfig: { Init: true, NetworkMode: `${stack.id}-net`, Binds: [`${dirname(cfg)}:/cfg:ro`], PortBindings: { '4000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
+      HostConfig: {
+        Init: true,
+        NetworkMode: `${stack.id}-net`,
+        Binds: [`${dirname(cfg)}:/cfg:ro`],
+        PortBindings: { '4000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
+      },
     });
     await c.start();
     await waitFor('user LiteLLM ready', () => stack.gateway.ready(), 60_000, 250);

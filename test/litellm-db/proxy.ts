@@ -66,9 +66,18 @@ export class DbProxy {
     this.#port ||= await freePort();
     this.url = `http://127.0.0.1:${this.#port}`;
     this.#log = '';
-    const child = spawn(VENV_PYTHON, [join(DOUBLE_DIR, 'launch.py'), '--config', join(this.#dir, 'config.yaml'), '--port', String(this.#port), '--host', '127.0.0.1'], {
+    const child = spawn(VENV_PYTHON, [
+      join(DOUBLE_DIR, 'launch.py'), '--config', join(this.#dir, 'config.yaml'), '--port', String(this.#port), '--host', '127.0.0.1',
+    ], {
       cwd: this.#dir,
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: this.#dir, LITELLM_MASTER_KEY: this.o.masterKey, LITELLM_LOCAL_MODEL_COST_MAP: 'True', PRISMA_DOUBLE_STATE: join(this.#dir, 'db.json'), ...this.o.env },
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOME: this.#dir,
+        LITELLM_MASTER_KEY: this.o.masterKey,
+        LITELLM_LOCAL_MODEL_COST_MAP: 'True',
+        PRISMA_DOUBLE_STATE: join(this.#dir, 'db.json'),
+        ...this.o.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d: Buffer) => (this.#log = (this.#log + d.toString()).slice(-20_000)));
@@ -113,7 +122,13 @@ export class DbProxy {
   }
 
   /** Call the proxy with a key (default the master key). */
-  async call(method: string, path: string, body?: unknown, key = this.o.masterKey, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown; text: string }> {
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    key = this.o.masterKey,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; json: unknown; text: string }> {
     const r = await request(`${this.url}${path}`, {
       method: method as 'GET',
       headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },

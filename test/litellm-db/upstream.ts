@@ -1,7 +1,8 @@
 /**
  * A stand-in for the edge in API-mode tests: one loopback HTTP server that answers MCP (stateless
  * streamable HTTP) on every path, so the URLs the reconciler registers (`<edge.url>/<container>/<port>/mcp`)
- * reach it. Like the real edge it keeps one mcp-protocol-version header. Each path gets the tools `echo` and `whoami`; `whoami` answers the container segment.
+ * reach it. Like the real edge it keeps one mcp-protocol-version header. Each path gets the tools `echo` and `whoami`;
+ * `whoami` answers the container segment.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

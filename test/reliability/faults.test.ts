@@ -42,7 +42,10 @@ const memoryYaml = (env: Record<string, string>): string => {
  * `apply --once` in a child process, optionally armed with a failpoint. Asynchronous: the contract
  * server of the API-mode cases answers from this process meanwhile.
  */
-async function apply(settingsFile: string, failpoint?: string): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+async function apply(
+  settingsFile: string,
+  failpoint?: string,
+): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [main, 'apply', '--once', '--config', settingsFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: failpoint ? { ...quiet, [FAILPOINT_ENV]: failpoint } : quiet,
@@ -52,13 +55,20 @@ async function apply(settingsFile: string, failpoint?: string): Promise<{ status
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGTERM'), 300_000);
-  const [status, signal] = (await new Promise((r) => child.once('exit', (code, sig) => r([code, sig])))) as [number | null, NodeJS.Signals | null];
+  const [status, signal] = (await new Promise((r) => child.once('exit', (code, sig) => r([code, sig])))) as [
+    number | null,
+    NodeJS.Signals | null,
+  ];
   clearTimeout(timer);
   return { status, signal, stdout, stderr };
 }
 
 /** What is wrong with the owned containers: duplicates per server/role, orphans (incl. `.next`), missing ones. */
-async function containerFaults(stack: Stack, servers: string[], roles: string[]): Promise<{ duplicates: string[]; orphans: string[]; missing: string[]; notRunning: string[] }> {
+async function containerFaults(
+  stack: Stack,
+  servers: string[],
+  roles: string[],
+): Promise<{ duplicates: string[]; orphans: string[]; missing: string[]; notRunning: string[] }> {
   const all = await stack.containers();
   const key = (c: (typeof all)[number]): string => {
     const role = c.Labels['io.mcp-reconciler.role'] ?? '?';
@@ -112,7 +122,9 @@ describe('crash points in config mode (real dockerd and LiteLLM)', { timeout: 1_
       await c.close();
     }
   };
-  const memoryVolume = async () => ((await docker.listVolumes({ filters: { label: [`io.mcp-reconciler.instance=${stack.id}`] } })).Volumes ?? []).filter((v) => v.Name === `${stack.id}-memory-data`);
+  const memoryVolume = async () =>
+    ((await docker.listVolumes({ filters: { label: [`io.mcp-reconciler.instance=${stack.id}`] } })).Volumes ?? [])
+      .filter((v) => v.Name === `${stack.id}-memory-data`);
 
   before(async () => {
     stack = await createStack({ resyncIntervalMs: 600_000 });
@@ -123,7 +135,10 @@ describe('crash points in config mode (real dockerd and LiteLLM)', { timeout: 1_
     await waitFor('the memory server answers through the edge', async () => {
       const c = await mcpClient(await bridgeUrl());
       try {
-        await c.callTool({ name: 'create_entities', arguments: { entities: [{ name: 'survivor', entityType: 'test', observations: ['written before the crashes'] }] } });
+        await c.callTool({
+          name: 'create_entities',
+          arguments: { entities: [{ name: 'survivor', entityType: 'test', observations: ['written before the crashes'] }] },
+        });
         return true;
       } finally {
         await c.close();
@@ -162,11 +177,15 @@ describe('crash points in config mode (real dockerd and LiteLLM)', { timeout: 1_
       const counts = entryCounts(text, ['mcp_alpha', 'mcp_memory']);
       const owned = Object.keys(readGatewayConfig(text).owned).sort();
       const lost = Object.entries(counts).filter(([, n]) => n === 0).map(([k]) => k);
-      console.log(`# ${point}: converged in one pass (${Date.now() - t0} ms): ${faults.duplicates.length} duplicates, ${faults.orphans.length} orphans, ${lost.length} lost entries`);
+      console.log(`# ${point}: converged in one pass (${Date.now() - t0} ms): ` +
+        `${faults.duplicates.length} duplicates, ${faults.orphans.length} orphans, ${lost.length} lost entries`);
       assert.deepEqual(faults, { duplicates: [], orphans: [], missing: [], notRunning: [] });
       assert.deepEqual(counts, { mcp_alpha: 1, mcp_memory: 1 }, 'each wanted entry exactly once');
       assert.deepEqual(owned, ['mcp_alpha', 'mcp_memory'], 'no unwanted entry');
-      assert.ok(readGatewayConfig(text).guard && readFileSync(guardPath, 'utf8') === GUARD_PY, 'config.yaml lists the guard, the guard file is current');
+      assert.ok(
+        readGatewayConfig(text).guard && readFileSync(guardPath, 'utf8') === GUARD_PY,
+        'config.yaml lists the guard, the guard file is current',
+      );
       for (const name of ['alpha', 'memory']) {
         const env = (await docker.getContainer(`${stack.id}-${name}`).inspect()).Config.Env;
         assert.ok(env.includes(`ROUND=${round}`), `${name} runs round ${round}`);
@@ -250,9 +269,11 @@ describe('crash points in API mode (real LiteLLM 1.77.3 on the Prisma double, re
       assert.equal(killed.signal, 'SIGKILL', `the failpoint ${point} was reached (status ${killed.status}): ${killed.stderr}`);
       const again = await apply(stack.settingsFile);
       assert.equal(again.status, 0, `${again.stdout}${again.stderr}`);
-      const rows = ((await proxy.rows())['litellm_mcpservertable'] ?? []).filter((x) => String(x['server_id']).startsWith(apiIdPrefix(stack.id)));
+      const rows = ((await proxy.rows())['litellm_mcpservertable'] ?? [])
+        .filter((x) => String(x['server_id']).startsWith(apiIdPrefix(stack.id)));
       const faults = await containerFaults(stack, ['alpha'], ['edge', 'edge-docker']);
-      console.log(`# ${point}: ${faults.duplicates.length} duplicates, ${faults.orphans.length} orphans, ${rows.length === 0 ? 1 : 0} lost entries (${rows.length} rows)`);
+      console.log(`# ${point}: ${faults.duplicates.length} duplicates, ${faults.orphans.length} orphans, ` +
+        `${rows.length === 0 ? 1 : 0} lost entries (${rows.length} rows)`);
       assert.deepEqual(rows.map((x) => `${String(x['server_name'])} ${String(x['description'])}`), [`mcp_alpha round ${round}`]);
       assert.deepEqual(faults, { duplicates: [], orphans: [], missing: [], notRunning: [] });
     });
@@ -262,12 +283,18 @@ describe('crash points in API mode (real LiteLLM 1.77.3 on the Prisma double, re
 describe('daemon faults (real dockerd and LiteLLM)', { timeout: 600_000 }, () => {
   let stack: Stack;
   let statusPort = 0;
-  const startDaemon = (): ChildProcess => spawn(process.execPath, [main, 'run', '--config', stack.settingsFile], { stdio: 'ignore', env: quiet });
+  const startDaemon = (): ChildProcess =>
+    spawn(process.execPath, [main, 'run', '--config', stack.settingsFile], { stdio: 'ignore', env: quiet });
   const stopDaemon = async (d: ChildProcess) => {
     d.kill('SIGTERM');
     if (d.exitCode === null && d.signalCode === null) await new Promise((r) => d.once('exit', r));
   };
-  const ready = () => waitFor('daemon ready', async () => (await request(`http://127.0.0.1:${statusPort}/readyz`).then((r) => r.body.dump().then(() => r.statusCode)).catch(() => 0)) === 200, 120_000);
+  const ready = () => waitFor(
+    'daemon ready',
+    async () =>
+      (await request(`http://127.0.0.1:${statusPort}/readyz`).then((r) => r.body.dump().then(() => r.statusCode)).catch(() => 0)) === 200,
+    120_000,
+  );
   const passes = async (): Promise<number> => {
     const r = await request(`http://127.0.0.1:${statusPort}/status`);
     return Number(((await r.body.json()) as { passes: number }).passes);
@@ -276,7 +303,10 @@ describe('daemon faults (real dockerd and LiteLLM)', { timeout: 600_000 }, () =>
   const converged = async (wanted: string[]) => {
     const faults = await containerFaults(stack, wanted, ['edge', 'edge-docker', 'gateway']);
     assert.deepEqual(faults, { duplicates: [], orphans: [], missing: [], notRunning: [] });
-    assert.deepEqual(Object.keys(readGatewayConfig(readFileSync(stack.settings.gateway.configPath, 'utf8')).owned).sort(), wanted.map((w) => `mcp_${w}`).sort());
+    assert.deepEqual(
+      Object.keys(readGatewayConfig(readFileSync(stack.settings.gateway.configPath, 'utf8')).owned).sort(),
+      wanted.map((w) => `mcp_${w}`).sort(),
+    );
     assert.deepEqual(writeOps((await stack.reconciler.plan()).plan), []);
   };
 
@@ -317,7 +347,12 @@ describe('daemon faults (real dockerd and LiteLLM)', { timeout: 600_000 }, () =>
       // paused: the daemon sees Docker's pause event and its pass unpauses it (no apply here)
       await docker.getContainer(`${stack.id}-beta`).pause();
       const t0 = Date.now();
-      await waitFor('beta unpaused by the daemon', async () => !(await docker.getContainer(`${stack.id}-beta`).inspect()).State.Paused, 30_000, 100);
+      await waitFor(
+        'beta unpaused by the daemon',
+        async () => !(await docker.getContainer(`${stack.id}-beta`).inspect()).State.Paused,
+        30_000,
+        100,
+      );
       const unpausedMs = Date.now() - t0;
       // killed (a crash of its process): Docker's restart policy brings it back
       const top = (await docker.getContainer(`${stack.id}-beta`).top({ ps_args: '-o pid,args' })) as { Processes: string[][] };
@@ -330,20 +365,27 @@ describe('daemon faults (real dockerd and LiteLLM)', { timeout: 600_000 }, () =>
       }, 30_000, 100);
       const restartedMs = Date.now() - t1;
       // answering garbage: status says so (McpReady False), nothing else is disturbed
-      stack.writeDesired('garbage', 'image: mcp/everything:latest\ntransport: http\nport: 3001\ncommand: [node, -e, "require(\'http\').createServer((q, s) => s.end(\'garbage\')).listen(3001)"]\n');
-      await waitFor('garbage server running', async () => (await serverContainers()).some((c) => c.Names[0] === `/${stack.id}-garbage` && c.State === 'running'), 30_000);
+      stack.writeDesired('garbage', 'image: mcp/everything:latest\ntransport: http\nport: 3001\n' +
+        'command: [node, -e, "require(\'http\').createServer((q, s) => s.end(\'garbage\')).listen(3001)"]\n');
+      await waitFor(
+        'garbage server running',
+        async () => (await serverContainers()).some((c) => c.Names[0] === `/${stack.id}-garbage` && c.State === 'running'),
+        30_000,
+      );
       // Its first probe follows the pass that registers it, which restarts LiteLLM (50-90 s here).
       let seen = '';
       const mcp = await waitFor('garbage reported McpReady False', async () => {
         const st = spawnSync(process.execPath, [main, 'status', 'garbage', '--json', '--config', stack.settingsFile], { encoding: 'utf8' });
         seen = `${st.stdout.slice(0, 2_000)} ${st.stderr.slice(0, 500)}`;
         if (!st.stdout.trim().startsWith('{')) return null;
-        const c = (JSON.parse(st.stdout) as { conditions: { type: string; status: string; reason: string }[] }).conditions.find((x) => x.type === 'McpReady');
+        const c = (JSON.parse(st.stdout) as { conditions: { type: string; status: string; reason: string }[] }).conditions
+          .find((x) => x.type === 'McpReady');
         return c?.status === 'False' ? c : null;
       }, 180_000, 1_000).catch((err: unknown) => {
         throw new Error(`${String(err)}; status said: ${seen}`);
       });
-      console.log(`# paused -> unpaused by the daemon in ${unpausedMs} ms; killed process -> running again in ${restartedMs} ms; garbage -> McpReady False (${mcp.reason})`);
+      console.log(`# paused -> unpaused by the daemon in ${unpausedMs} ms; killed process -> running again in ${restartedMs} ms; ` +
+        `garbage -> McpReady False (${mcp.reason})`);
     } finally {
       await stopDaemon(d);
       try {
@@ -392,7 +434,12 @@ describe('daemon faults (real dockerd and LiteLLM)', { timeout: 600_000 }, () =>
       const t0 = Date.now();
       for (let i = 0; i < 200; i++) stack.writeDesired('alpha', alphaYaml({ BURST: String(i) }));
       const burstMs = Date.now() - t0;
-      await waitFor('the last version runs', async () => (await docker.getContainer(`${stack.id}-alpha`).inspect()).Config.Env.includes('BURST=199'), 60_000, 250);
+      await waitFor(
+        'the last version runs',
+        async () => (await docker.getContainer(`${stack.id}-alpha`).inspect()).Config.Env.includes('BURST=199'),
+        60_000,
+        250,
+      );
       let last = -1;
       await waitFor('passes settled', async () => {
         const n = await passes();

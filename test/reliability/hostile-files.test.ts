@@ -19,7 +19,8 @@ const hostile = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 300 }),
   fc.constantFrom(
     'image: [unclosed\n',
-    'a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n',
+    'a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n' +
+      'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n',
     `image: ${'x'.repeat(300_000)}\ntransport: http\nport: 1\n`,
     'image: a:1\ntransport: http\nport: 1\nmounts: ["../../../../etc/shadow:/x"]\n',
     'image: a:1\ntransport: http\nport: 1\nmounts: ["/var/run/docker.sock:/var/run/docker.sock"]\n',
@@ -61,7 +62,8 @@ test('a bad file name is a located error whatever the content', () => {
   }
 });
 
-test('1,000 hostile desired files under a valid name: zero crashes, a located error for each invalid one, the last good state kept', async () => {
+test('1,000 hostile desired files under a valid name: zero crashes, a located error for each invalid one, ' +
+  'the last good state kept', async () => {
   const t0 = performance.now();
   let located = 0;
   fc.assert(
@@ -109,7 +111,8 @@ test('1,000 hostile desired files under a valid name: zero crashes, a located er
       await r.reconcile();
     }
     assert.equal(kept, samples.length);
-    console.log(`# hostile files: ${located} of 1000 refused with located errors, ${kept}/${samples.length} invalid edits kept the running server, ${Math.round(performance.now() - t0)} ms`);
+    console.log(`# hostile files: ${located} of 1000 refused with located errors, ` +
+      `${kept}/${samples.length} invalid edits kept the running server, ${Math.round(performance.now() - t0)} ms`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

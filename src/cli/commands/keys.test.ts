@@ -9,7 +9,15 @@ import { renderGatewayConfig } from '../../litellm/config-file.js';
 import type { Settings } from '../../config/settings.js';
 import type { CreatedKey } from '../../keys/keys.js';
 
-const key: CreatedKey = { key: 'sk-secret', alias: 'mcp-reconciler/default/laptop', servers: [{ name: 'alpha', id: 'x' }], routes: ['mcp'], expires: null, budget: null, rotated: false };
+const key: CreatedKey = {
+  key: 'sk-secret',
+  alias: 'mcp-reconciler/default/laptop',
+  servers: [{ name: 'alpha', id: 'x' }],
+  routes: ['mcp'],
+  expires: null,
+  budget: null,
+  rotated: false,
+};
 
 describe('keys: what stderr says the key enforces (ADR 0019)', () => {
   test('guarded: calls to other servers are refused through /mcp/; not guarded: how to load the guard; never the key', () => {
@@ -22,7 +30,10 @@ describe('keys: what stderr says the key enforces (ADR 0019)', () => {
 
   test('routes: mcp only by default (/mcp-rest/ refused); with llm, that the LLM API\'s MCP tools ignore the servers', () => {
     const mcp = describeKey('laptop', key, true);
-    assert.match(mcp, /routes mcp;.*\nnote: LiteLLM accepts this key only on \/mcp\/ \(allowed_routes mcp_routes\); \/mcp-rest\/, the LLM API and the management API refuse it/);
+    assert.match(mcp, new RegExp(
+      'routes mcp;.*\\nnote: LiteLLM accepts this key only on \\/mcp\\/ \\(allowed_routes mcp_routes\\); ' +
+        '\\/mcp-rest\\/, the LLM API and the management API refuse it',
+    ));
     const llm = describeKey('laptop', { ...key, routes: ['mcp', 'llm'] }, true);
     assert.match(llm, /routes mcp,llm;.*\nnote: LiteLLM accepts this key on \/mcp\/ and its LLM API .* not limited to these servers/);
   });

@@ -29,7 +29,10 @@ export interface NewKeyOptions {
 
 /** Adds the new-key options to `cmd` (--servers required by the caller where it must be). */
 export function newKeyOptions(cmd: Command, serversRequired: boolean): Command {
-  const servers = new Option('--servers <names>', 'comma-separated MCP servers the key may use: our names (alpha for mcp-alpha.yaml) or a server_id');
+  const servers = new Option(
+    '--servers <names>',
+    'comma-separated MCP servers the key may use: our names (alpha for mcp-alpha.yaml) or a server_id',
+  );
   return cmd
     .addOption(serversRequired ? servers.makeOptionMandatory() : servers)
     .option('--budget <usd>', "LiteLLM's max_budget for the key, in USD (MCP calls cost 0 unless a server declares a cost)")
@@ -42,7 +45,9 @@ export function newKeyOptions(cmd: Command, serversRequired: boolean): Command {
 async function keyApiFor(settings: Settings): Promise<{ keys: LiteLLMKeyApi; servers: LiteLLMApi }> {
   const master = (): string | null => masterKeyFrom(settings);
   const envFile = displayPath(settings.gateway.envFile);
-  if (!master()) throw new KeyCommandError(`no LITELLM_MASTER_KEY in ${envFile}: keys are made with the master key (mcp-reconciler install writes it)`);
+  if (!master()) {
+    throw new KeyCommandError(`no LITELLM_MASTER_KEY in ${envFile}: keys are made with the master key (mcp-reconciler install writes it)`);
+  }
   let hasDatabaseUrl = false;
   try {
     hasDatabaseUrl = Boolean(readEnvFile(settings.gateway.envFile)['DATABASE_URL']);
@@ -117,15 +122,20 @@ export function register(program: Command): void {
     exits: [[Exit.Ok, 'done'], [Exit.Error, 'refused: no database, unknown server, the client has a key already or none']],
   });
   const create = newKeyOptions(
-    defineCommand(keys, 'create <client>', 'a key for one client, printed once on stdout (alias mcp-reconciler/<instance>/<client>, one per client)', {
-      examples: [
-        'laptop --servers memory,postgresql',
-        'ci --servers github --expires 8w --budget 5',
-        'laptop --servers memory --rotate',
-        'webui --servers memory --routes mcp,llm',
-      ],
-      exits: [[Exit.Ok, 'created: the key alone on stdout'], [Exit.Error, 'refused (the reason on stderr); nothing created']],
-    }),
+    defineCommand(
+      keys,
+      'create <client>',
+      'a key for one client, printed once on stdout (alias mcp-reconciler/<instance>/<client>, one per client)',
+      {
+        examples: [
+          'laptop --servers memory,postgresql',
+          'ci --servers github --expires 8w --budget 5',
+          'laptop --servers memory --rotate',
+          'webui --servers memory --routes mcp,llm',
+        ],
+        exits: [[Exit.Ok, 'created: the key alone on stdout'], [Exit.Error, 'refused (the reason on stderr); nothing created']],
+      },
+    ),
     true,
   );
   onRun(create, (client: string, _o: unknown, c: Command) =>
@@ -137,10 +147,15 @@ export function register(program: Command): void {
       return Exit.Ok;
     }),
   );
-  const list = defineCommand(keys, 'list', "this instance's client keys: client, sk-... and its last 4, servers, expiry, spend (never the key)", {
-    examples: ['', '--json'],
-    exits: [[Exit.Ok, 'listed'], [Exit.Error, 'no database, or the gateway does not answer']],
-  }).option('--json', 'as JSON');
+  const list = defineCommand(
+    keys,
+    'list',
+    "this instance's client keys: client, sk-... and its last 4, servers, expiry, spend (never the key)",
+    {
+      examples: ['', '--json'],
+      exits: [[Exit.Ok, 'listed'], [Exit.Error, 'no database, or the gateway does not answer']],
+    },
+  ).option('--json', 'as JSON');
   onRun(list, (_o: unknown, c: Command) =>
     refusals(async () => {
       const settings = settingsFrom(c.optsWithGlobals<GlobalOptions>());
