@@ -122,6 +122,18 @@ function bridgeFor(fake: FakeProcess): StdioBridge {
   });
 }
 
+/** For one describe block: a fake process and its bridge, served from before the block's tests until after them. */
+function servedFake(): { fake: FakeProcess; url: () => string; bridge: () => StdioBridge } {
+  const fake = new FakeProcess();
+  let served: { url: string; stop: () => void; bridge: StdioBridge } | null = null;
+  before(async () => {
+    const bridge = bridgeFor(fake);
+    served = { ...(await serve(bridge)), bridge };
+  });
+  after(() => served?.stop());
+  return { fake, url: () => served!.url, bridge: () => served!.bridge };
+}
+
 /** An SDK client connected to the bridge at `url`. */
 async function connectTo(url: string, name = 't'): Promise<Client> {
   const c = new Client({ name, version: '1' });
@@ -130,16 +142,8 @@ async function connectTo(url: string, name = 't'): Promise<Client> {
 }
 
 describe('stdio bridge (hermetic: a fake process behind the real SDK transport)', () => {
-  const fake = new FakeProcess();
-  let stop: () => void = () => undefined;
-  let url = '';
-  let bridge: StdioBridge;
-  before(async () => {
-    bridge = bridgeFor(fake);
-    ({ url, stop } = await serve(bridge));
-  });
-  after(() => stop());
-  const connect = (): Promise<Client> => connectTo(url);
+  const { fake, url, bridge } = servedFake();
+  const connect = (): Promise<Client> => connectTo(url());
 
   test('initialize once upstream (2025-06-18) for many clients; ids remapped', async () => {
     const a = await connect();
@@ -173,15 +177,15 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
     const ac = new AbortController();
     const slow = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: {} } };
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-    const call = request(url, { method: 'POST', headers, body: JSON.stringify(slow), signal: ac.signal }).catch((e: Error) => e.name);
-    await pollUntil(() => bridge.stats().pending === 1, 'the call upstream');
+    const call = request(url(), { method: 'POST', headers, body: JSON.stringify(slow), signal: ac.signal }).catch((e: Error) => e.name);
+    await pollUntil(() => bridge().stats().pending === 1, 'the call upstream');
     const upstreamId = fake.seen.filter((m) => m.method === 'tools/call').pop()!.id;
     ac.abort();
     assert.equal(await call, 'AbortError');
-    await pollUntil(() => bridge.stats().pending === 0, 'the call settled');
+    await pollUntil(() => bridge().stats().pending === 0, 'the call settled');
     const cancel = fake.seen.filter((m) => m.method === 'notifications/cancelled').pop();
     assert.deepEqual(cancel?.params, { requestId: upstreamId, reason: 'the client went away' });
-    assert.equal(bridge.stats().open, 0);
+    assert.equal(bridge().stats().open, 0);
   });
 
   test("a client's notifications/cancelled changes nothing: without sessions its request id names no call of its own", async () => {
@@ -194,18 +198,18 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
       return res;
     };
     const c = new Client({ name: 't', version: '1' });
-    await c.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: fetchSpy }));
+    await c.connect(new StreamableHTTPClientTransport(new URL(url()), { fetch: fetchSpy }));
     const ac = new AbortController();
     const call = c.callTool({ name: 'slow', arguments: {} }, undefined, { signal: ac.signal }).catch((e: Error) => e.name);
-    await pollUntil(() => bridge.stats().pending === 1, 'the call upstream');
+    await pollUntil(() => bridge().stats().pending === 1, 'the call upstream');
     const before = fake.seen.length;
     ac.abort('enough');
     await call;
     assert.equal(await answered, 202, 'the bridge took the notification');
     assert.deepEqual(fake.seen.slice(before).filter((m) => m.method === 'notifications/cancelled'), []);
-    assert.equal(bridge.stats().pending, 1, 'the call goes on');
+    assert.equal(bridge().stats().pending, 1, 'the call goes on');
     await c.close(); // its POST goes away: now the call is cancelled
-    await pollUntil(() => bridge.stats().pending === 0, 'the call cancelled by the close');
+    await pollUntil(() => bridge().stats().pending === 0, 'the call cancelled by the close');
   });
 
   test('the queue of waiting calls is bounded: the next call is refused at once; closing the client cancels upstream', async () => {
@@ -213,7 +217,7 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
     BRIDGE_LIMITS.maxPending = 2;
     const seenBefore = fake.seen.length;
     const c = new Client({ name: 't', version: '1' });
-    const transport = new StreamableHTTPClientTransport(new URL(url));
+    const transport = new StreamableHTTPClientTransport(new URL(url()));
     await c.connect(transport);
     try {
       const slow = [0, 1].map(() => c.callTool({ name: 'slow', arguments: {} }).catch(() => 'x'));
@@ -228,7 +232,7 @@ describe('stdio bridge (hermetic: a fake process behind the real SDK transport)'
       BRIDGE_LIMITS.maxPending = saved;
       await c.close(); // aborts its open POSTs
     }
-    await pollUntil(() => bridge.stats().pending === 0, 'the calls cancelled');
+    await pollUntil(() => bridge().stats().pending === 0, 'the calls cancelled');
     const cancelled = fake.seen.slice(seenBefore).filter((m) => m.method === 'notifications/cancelled');
     assert.deepEqual(cancelled.map((m) => (m.params as { reason: string }).reason), ['the client went away', 'the client went away']);
   });
@@ -400,29 +404,21 @@ describe('stdio bridge: stateless HTTP (no session kept, JSON unless progress is
     params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
   };
   const list = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
-  const fake = new FakeProcess();
-  let stop: () => void = () => undefined;
-  let url = '';
-  let bridge: StdioBridge;
-  before(async () => {
-    bridge = bridgeFor(fake);
-    ({ url, stop } = await serve(bridge));
-  });
-  after(() => stop());
+  const { fake, url, bridge } = servedFake();
 
   test('initialize gives no Mcp-Session-Id; every answer is JSON; a stale session id is ignored, not 404', async () => {
-    const i = await post(url, init);
+    const i = await post(url(), init);
     assert.deepEqual({ status: i.status, type: i.type, session: i.session }, { status: 200, type: 'application/json', session: null });
     assert.equal((JSON.parse(i.text) as { result: { serverInfo: { name: string } } }).result.serverInfo.name, 'fake');
-    const l = await post(url, list, 'from-before-an-upgrade');
+    const l = await post(url(), list, 'from-before-an-upgrade');
     assert.deepEqual({ status: l.status, type: l.type, session: l.session }, { status: 200, type: 'application/json', session: null });
     assert.deepEqual((JSON.parse(l.text) as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name), ['echo', 'slow']);
-    assert.deepEqual(bridge.stats().open, 0, 'nothing outlives its request');
+    assert.deepEqual(bridge().stats().open, 0, 'nothing outlives its request');
   });
 
   test('GET and DELETE are 405 (no stream to open, no session to end)', async () => {
     for (const method of ['GET', 'DELETE'] as const) {
-      const r = await request(url, { method, headers: { accept: 'text/event-stream', 'mcp-session-id': 'x' } });
+      const r = await request(url(), { method, headers: { accept: 'text/event-stream', 'mcp-session-id': 'x' } });
       assert.deepEqual({ method, status: r.statusCode, allow: r.headers['allow'], body: await r.body.json() }, {
         method, status: 405, allow: 'POST',
         body: { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server keeps no sessions' }, id: null },
@@ -431,7 +427,7 @@ describe('stdio bridge: stateless HTTP (no session kept, JSON unless progress is
   });
 
   test('a body that is not JSON is 400 (-32700); one over maxRequestBytes is 413 and never reaches the process', async () => {
-    const bad = await post(url, '{"jsonrpc":');
+    const bad = await post(url(), '{"jsonrpc":');
     assert.deepEqual({ status: bad.status, body: JSON.parse(bad.text) as unknown }, {
       status: 400, body: { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: the body is not JSON' }, id: null },
     });
@@ -439,12 +435,12 @@ describe('stdio bridge: stateless HTTP (no session kept, JSON unless progress is
     BRIDGE_LIMITS.maxRequestBytes = 1_000;
     try {
       const before = fake.seen.length;
-      const big = await post(url, { ...list, params: { pad: 'x'.repeat(1_000) } });
+      const big = await post(url(), { ...list, params: { pad: 'x'.repeat(1_000) } });
       assert.deepEqual({ status: big.status, body: JSON.parse(big.text) as unknown }, {
         status: 413, body: { jsonrpc: '2.0', error: { code: -32600, message: 'request body over 1000 bytes' }, id: null },
       });
       assert.equal(fake.seen.length, before);
-      assert.equal((await post(url, { ...list, params: { pad: 'x'.repeat(900) } })).status, 200, 'a body under the bound is served');
+      assert.equal((await post(url(), { ...list, params: { pad: 'x'.repeat(900) } })).status, 200, 'a body under the bound is served');
     } finally {
       BRIDGE_LIMITS.maxRequestBytes = saved;
     }
@@ -453,7 +449,7 @@ describe('stdio bridge: stateless HTTP (no session kept, JSON unless progress is
   test('a request asking for progress is answered as SSE, with its progress before the answer', async () => {
     const params = { name: 'progress', arguments: {}, _meta: { progressToken: 'mine' } };
     const call = { jsonrpc: '2.0', id: 7, method: 'tools/call', params };
-    const r = await post(url, call);
+    const r = await post(url(), call);
     assert.deepEqual({ status: r.status, type: r.type }, { status: 200, type: 'text/event-stream' });
     const events = r.text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as Msg);
     const kinds = events.map((e) => e.method ?? `answer ${String(e.id)}`);
@@ -464,17 +460,10 @@ describe('stdio bridge: stateless HTTP (no session kept, JSON unless progress is
 });
 
 describe('stdio bridge: notifications from the server', () => {
-  const fake = new FakeProcess();
-  let stop: () => void = () => undefined;
-  let url = '';
-  before(async () => {
-    const bridge = bridgeFor(fake);
-    ({ url, stop } = await serve(bridge));
-  });
-  after(() => stop());
+  const { fake, url } = servedFake();
 
   test('progress reaches the client that asked, with its own token (the process saw the bridge\'s)', async () => {
-    const a = await connectTo(url, 'a');
+    const a = await connectTo(url(), 'a');
     const seen: { client: string; progress: number }[] = [];
     try {
       const onprogress = (p: { progress: number }): void => void seen.push({ client: 'a', progress: p.progress });
@@ -488,7 +477,7 @@ describe('stdio bridge: notifications from the server', () => {
   });
 
   test('a call the server cancels fails at once as a tool error (-32800), not after the call timeout', async () => {
-    const c = await connectTo(url, 'c');
+    const c = await connectTo(url(), 'c');
     try {
       const call = c.callTool({ name: 'slow', arguments: {} });
       await pollUntil(() => fake.seen.some((m) => m.method === 'tools/call' && (m.params as { name: string }).name === 'slow'));

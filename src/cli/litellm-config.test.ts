@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliEnv } from '../testing/fixtures.js';
 
 /** The real CLI in a child process, stdout and stderr apart: errors belong on stderr, never an empty config on stdout. */
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../main.js');
@@ -16,13 +17,7 @@ mkdirSync(secrets, { mode: 0o700 });
 const bad = join(dir, 'bad');
 mkdirSync(bad);
 writeFileSync(join(bad, 'mcp-pg.yaml'), 'image: pg-mcp:1\ntransport: http\nport: nope\n');
-const env = {
-  PATH: process.env['PATH'] ?? '',
-  HOME: dir,
-  XDG_CONFIG_HOME: join(dir, 'cfg'),
-  MCP_RECONCILER_PROJECTS_ROOT: dir,
-  MCP_RECONCILER_SECRETS_DIR: secrets,
-};
+const env = cliEnv(dir, secrets);
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env, cwd: dir, timeout: 20_000 });

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync, rmSync, mkdirSync, symlinkSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliEnv } from '../testing/fixtures.js';
 
 /** The real CLI in a child process: a FIFO must not hang it, and nothing it refuses is echoed. */
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../main.js');
@@ -21,13 +22,7 @@ writeFileSync(join(dir, 'shadow'), 'root:$6$SECRET-HASH:19000:0:99999:7:::\n');
 symlinkSync(join(dir, 'shadow'), join(desired, 'mcp-shadow.yaml'));
 writeFileSync(join(secrets, 'mcp-litellm.env'), 'LITELLM_MASTER_KEY=sk-x\n', { mode: 0o600 });
 writeFileSync(join(desired, 'mcp-x.yaml'), 'image: a:1\ntransport: http\nport: 1\nenvFile: mcp-litellm.env\nmounts: ["nope:/nope"]\n');
-const env = {
-  PATH: process.env['PATH'] ?? '',
-  HOME: dir,
-  XDG_CONFIG_HOME: join(dir, 'cfg'),
-  MCP_RECONCILER_PROJECTS_ROOT: dir,
-  MCP_RECONCILER_SECRETS_DIR: secrets,
-};
+const env = cliEnv(dir, secrets);
 
 function run(args: string[]): { status: number | null; out: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env, cwd: dir, timeout: 20_000 });

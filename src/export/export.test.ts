@@ -27,6 +27,7 @@ import { closedCrdSchema, schemaCheck } from './validate.js';
 import { shellWord } from './pod.js';
 import { GUARD_CALLBACK, GUARD_FILE, GUARD_PY } from '../litellm/guard.js';
 import { planAdd, templateNames, writeAdd } from '../catalog/catalog.js';
+import { cliEnv } from '../testing/fixtures.js';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../main.js');
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -419,13 +420,7 @@ describe('export through the CLI: the shipped examples, both formats, no secret 
   const envFile = join(secrets, 'mcp-postgresql.env');
   writeFileSync(envFile, `DSN=postgres://ro:${VALUE}@db:5432/x\nexport API_KEY="${VALUE}-2"\n`);
   chmodSync(envFile, 0o600);
-  const env = {
-    PATH: process.env['PATH'] ?? '',
-    HOME: dir,
-    XDG_CONFIG_HOME: join(dir, 'cfg'),
-    MCP_RECONCILER_PROJECTS_ROOT: dir,
-    MCP_RECONCILER_SECRETS_DIR: secrets,
-  };
+  const env = cliEnv(dir, secrets);
   const run = (args: string[]): { status: number | null; stdout: string; stderr: string } => {
     const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env, cwd: dir, timeout: 30_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiBody, describeDrift, gatewayHash, plan, type PlanInput } from './planner.js';
 import { sha256Hex } from './hash.js';
-import { baseInput, converged, model, runningFor, testSettings, HTTP } from '../testing/fixtures.js';
+import { apiRowFor, baseInput, converged, model, runningFor, testSettings, HTTP } from '../testing/fixtures.js';
 import type { ApiServerRow, HeldChange, Operation, ServerModel } from '../model/types.js';
 import { parsePolicyFile, renderPolicyFile } from '../policy/tool-policy.js';
 
@@ -261,17 +261,7 @@ describe('API mode', () => {
     input.gateway = { ...input.gateway, mode: 'api' };
     return input;
   };
-  const row = (m: ServerModel, over: Partial<ApiServerRow> = {}): ApiServerRow => {
-    const e = m.gatewayEntry as Record<string, string>;
-    return {
-      server_id: `${prefix}${m.name}`,
-      server_name: m.gatewayName,
-      url: e['url'],
-      transport: e['transport'],
-      description: e['description'],
-      ...over,
-    };
-  };
+  const row = (m: ServerModel, over: Partial<ApiServerRow> = {}): ApiServerRow => apiRowFor(m, prefix, over);
   const apiOps = (input: PlanInput): string[] => plan(input).operations.filter((o) => o.resourceId.startsWith('gateway-api')).map(line);
 
   test('a registration that matches is left alone; a missing description on both sides is no change', () => {

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan, describeDrift, type PlanInput } from './planner.js';
-import { baseInput, converged, model, runningFor, testSettings, HTTP } from '../testing/fixtures.js';
+import { apiRowFor, baseInput, converged, model, runningFor, testSettings, HTTP } from '../testing/fixtures.js';
 import type { ObservedContainer } from '../model/types.js';
 
 const settings = testSettings();
@@ -95,17 +95,7 @@ describe('golden plans, API mode', () => {
     input.observed = { ...settled({ ...input, gateway: { ...input.gateway, mode: 'config' } }), apiServers: rows };
     return input;
   };
-  const row = (m: typeof a, over: Record<string, string> = {}) => {
-    const e = m.gatewayEntry as Record<string, string>;
-    return {
-      server_id: `${prefix}${m.name}`,
-      server_name: m.gatewayName,
-      url: e['url'],
-      transport: e['transport'],
-      description: e['description'],
-      ...over,
-    };
-  };
+  const row = (m: typeof a, over: Record<string, string> = {}) => apiRowFor(m, prefix, over);
 
   test('registers what is missing, replaces what changed, removes what nobody wants, leaves rows of others alone', () => {
     const rows = [

@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { parseDesiredFile } from '../desired/load.js';
 import { resolveServer, edgeSpec, edgeDockerSpec, gatewaySpec } from '../desired/resolve.js';
 import { gatewayHash, type PlanInput } from '../reconcile/planner.js';
-import type { ObservedContainer, ServerModel } from '../model/types.js';
+import type { ApiServerRow, ObservedContainer, ServerModel } from '../model/types.js';
 import { specHash } from '../reconcile/hash.js';
 import { readGatewayConfig } from '../litellm/config-file.js';
 import { GUARD_PY } from '../litellm/guard.js';
@@ -96,3 +97,27 @@ function other(name: string, role: 'edge' | 'edge-docker' | 'gateway', hash: str
   };
 }
 
+
+/** The row LiteLLM's API would hold for `m` registered under `prefix` (API mode), with `over` changed. */
+export function apiRowFor(m: ServerModel, prefix: string, over: Partial<ApiServerRow> = {}): ApiServerRow {
+  const e = m.gatewayEntry as Record<string, string>;
+  return {
+    server_id: `${prefix}${m.name}`,
+    server_name: m.gatewayName,
+    url: e['url'],
+    transport: e['transport'],
+    description: e['description'],
+    ...over,
+  };
+}
+
+/** The environment of a CLI run against a throwaway projects root `dir` and secrets folder (no other settings leak in). */
+export function cliEnv(dir: string, secrets: string): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '',
+    HOME: dir,
+    XDG_CONFIG_HOME: join(dir, 'cfg'),
+    MCP_RECONCILER_PROJECTS_ROOT: dir,
+    MCP_RECONCILER_SECRETS_DIR: secrets,
+  };
+}
