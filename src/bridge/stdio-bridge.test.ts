@@ -419,8 +419,9 @@ describe('stdio bridge: stateless HTTP (no session kept, JSON unless progress is
   test('GET and DELETE are 405 (no stream to open, no session to end)', async () => {
     for (const method of ['GET', 'DELETE'] as const) {
       const r = await request(url(), { method, headers: { accept: 'text/event-stream', 'mcp-session-id': 'x' } });
-      assert.deepEqual({ method, status: r.statusCode, allow: r.headers['allow'], body: await r.body.json() }, {
-        method, status: 405, allow: 'POST',
+      const got = { method, status: r.statusCode, allow: r.headers['allow'], type: r.headers['content-type'], body: await r.body.json() };
+      assert.deepEqual(got, {
+        method, status: 405, allow: 'POST', type: 'application/json',
         body: { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server keeps no sessions' }, id: null },
       });
     }
@@ -428,22 +429,33 @@ describe('stdio bridge: stateless HTTP (no session kept, JSON unless progress is
 
   test('a body that is not JSON is 400 (-32700); one over maxRequestBytes is 413 and never reaches the process', async () => {
     const bad = await post(url(), '{"jsonrpc":');
-    assert.deepEqual({ status: bad.status, body: JSON.parse(bad.text) as unknown }, {
-      status: 400, body: { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: the body is not JSON' }, id: null },
+    assert.deepEqual({ status: bad.status, type: bad.type, body: JSON.parse(bad.text) as unknown }, {
+      status: 400, type: 'application/json',
+      body: { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: the body is not JSON' }, id: null },
     });
     const saved = BRIDGE_LIMITS.maxRequestBytes;
     BRIDGE_LIMITS.maxRequestBytes = 1_000;
     try {
       const before = fake.seen.length;
       const big = await post(url(), { ...list, params: { pad: 'x'.repeat(1_000) } });
-      assert.deepEqual({ status: big.status, body: JSON.parse(big.text) as unknown }, {
-        status: 413, body: { jsonrpc: '2.0', error: { code: -32600, message: 'request body over 1000 bytes' }, id: null },
+      assert.deepEqual({ status: big.status, type: big.type, body: JSON.parse(big.text) as unknown }, {
+        status: 413, type: 'application/json',
+        body: { jsonrpc: '2.0', error: { code: -32600, message: 'request body over 1000 bytes' }, id: null },
       });
       assert.equal(fake.seen.length, before);
-      assert.equal((await post(url(), { ...list, params: { pad: 'x'.repeat(900) } })).status, 200, 'a body under the bound is served');
+      const exact = JSON.stringify({ ...list, params: { pad: 'x'.repeat(900) } });
+      BRIDGE_LIMITS.maxRequestBytes = Buffer.byteLength(exact);
+      assert.equal((await post(url(), exact)).status, 200, 'a body of exactly maxRequestBytes is served');
     } finally {
       BRIDGE_LIMITS.maxRequestBytes = saved;
     }
+  });
+
+  test('a batch is answered as SSE when one of its requests asks for progress', async () => {
+    const params = { name: 'progress', arguments: {}, _meta: { progressToken: 't' } };
+    const asks = { jsonrpc: '2.0', id: 8, method: 'tools/call', params };
+    const r = await post(url(), [list, asks]);
+    assert.deepEqual({ status: r.status, type: r.type }, { status: 200, type: 'text/event-stream' }, r.text);
   });
 
   test('a request asking for progress is answered as SSE, with its progress before the answer', async () => {
