@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { request } from 'undici';
-import type { AddressInfo } from 'node:net';
+import { connect as connectSocket, type AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioBridge, BRIDGE_LIMITS } from './stdio-bridge.js';
@@ -503,6 +503,138 @@ describe('stdio bridge: notifications from the server', () => {
       assert.equal((r.content as { text: string }[])[0]!.text, 'MCP error -32800: cancelled by the server');
     } finally {
       await c.close();
+    }
+  });
+});
+
+describe('stdio bridge: clients that go early, processes that exit early (review findings)', () => {
+  const silent = createLogger({ level: 'silent' });
+  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const callOf = (id: number, name: string): string =>
+    JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } });
+  /** A raw HTTP/1.1 POST of `body` to /mcp, declaring `length` bytes. */
+  const rawPost = (body: string, length = Buffer.byteLength(body)): string =>
+    `POST /mcp HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n` +
+    `Content-Length: ${length}\r\n\r\n${body}`;
+  const portOf = (url: string): number => Number(new URL(url).port);
+
+  test('a process that answers initialize and exits in the same tick: the waiting call is a tool error', { timeout: 10_000 }, async () => {
+    const bridge = new StdioBridge({
+      container: 'brief',
+      attach: async (on) => {
+        let exit: () => void = () => undefined;
+        const closed = new Promise<void>((r) => (exit = r));
+        const send = (m: unknown): void => {
+          const msg = m as Msg;
+          if (msg.method !== 'initialize') return;
+          setImmediate(() => {
+            const result = { protocolVersion: '2025-06-18', capabilities: {}, serverInfo: { name: 'b', version: '1' } };
+            on({ jsonrpc: '2.0', id: msg.id, result });
+            exit();
+          });
+        };
+        return { send, closed, close: () => undefined };
+      },
+      waitRunning: async () => false,
+      log: silent,
+    });
+    const { url, stop } = await serve(bridge);
+    try {
+      const r = await request(url, { method: 'POST', headers, body: callOf(1, 'echo'), headersTimeout: 5_000 });
+      const answer = (await r.body.json()) as { result: { isError: boolean; content: { text: string }[] } };
+      assert.equal(answer.result.isError, true);
+      assert.match(answer.result.content[0]!.text, /stdio server brief exited; the call did not complete/);
+      assert.deepEqual([bridge.stats().open, bridge.stats().pending], [0, 0]);
+    } finally {
+      stop();
+    }
+  });
+
+  test('while the process is attached: a client that left is never sent upstream; the bound holds', { timeout: 10_000 }, async () => {
+    let release: () => void = () => undefined;
+    const attached = new Promise<void>((r) => (release = r));
+    const fake = new FakeProcess();
+    const bridge = new StdioBridge({
+      container: 'slow-attach',
+      attach: async (on) => {
+        await attached;
+        return fake.pipe(on);
+      },
+      waitRunning: async () => true,
+      log: silent,
+    });
+    const { url, stop } = await serve(bridge);
+    const saved = BRIDGE_LIMITS.maxPending;
+    BRIDGE_LIMITS.maxPending = 2;
+    try {
+      const ac = new AbortController();
+      const left = request(url, { method: 'POST', headers, body: callOf(1, 'slow'), signal: ac.signal }).catch((e: Error) => e.name);
+      await pollUntil(() => bridge.stats().open === 1, 'the first call waiting for the attach');
+      ac.abort();
+      assert.equal(await left, 'AbortError');
+      await pollUntil(() => bridge.stats().open === 0, 'the first exchange ended');
+      type Answer = { result?: { isError?: boolean } } | null;
+      const staying = [2, 3, 4].map((id) =>
+        request(url, { method: 'POST', headers, body: callOf(id, 'slow') })
+          .then(async (r): Promise<Answer> => (await r.body.json()) as Answer)
+          .catch((): Answer => null)); // the two slow ones end with the test's server
+      await pollUntil(() => bridge.stats().open === 3, 'three calls waiting for the attach');
+      release();
+      const busy = await Promise.race(staying);
+      assert.equal(busy?.result?.isError, true, 'the third call over the bound of 2 is refused');
+      assert.equal(bridge.stats().pending, 2);
+      const sent = fake.seen.filter((m) => m.method === 'tools/call').length;
+      assert.equal(sent, 2, 'the call of the client that left never reached the process');
+    } finally {
+      BRIDGE_LIMITS.maxPending = saved;
+      stop();
+    }
+  });
+
+  test('pipelined requests on a connection that closes: every call of it is cancelled upstream', { timeout: 10_000 }, async () => {
+    const fake = new FakeProcess();
+    const bridge = bridgeFor(fake);
+    const { url, stop } = await serve(bridge);
+    try {
+      const socket = connectSocket(portOf(url), '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(rawPost(callOf(1, 'slow')) + rawPost(callOf(2, 'slow')));
+      await pollUntil(() => bridge.stats().pending === 2, 'both calls upstream');
+      const ids = fake.seen.filter((m) => m.method === 'tools/call').map((m) => m.id);
+      socket.destroy();
+      await pollUntil(() => bridge.stats().open === 0, 'both exchanges ended');
+      const cancelled = fake.seen
+        .filter((m) => m.method === 'notifications/cancelled')
+        .map((m) => (m.params as { requestId: string }).requestId);
+      assert.deepEqual(cancelled.sort(), ids.map(String).sort());
+      assert.equal(bridge.stats().pending, 0);
+    } finally {
+      stop();
+    }
+  });
+
+  test('a client that goes while sending its body: handle() ends quietly, nothing is left open', { timeout: 10_000 }, async () => {
+    const bridge = bridgeFor(new FakeProcess());
+    const outcomes: string[] = [];
+    let requests = 0;
+    const http = createServer((req, res) => {
+      requests++;
+      bridge.handle(req, res).then(() => outcomes.push('resolved'), (e: Error) => outcomes.push(`rejected: ${e.message}`));
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    try {
+      const socket = connectSocket((http.address() as AddressInfo).port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(rawPost('{"jsonrpc":"2.0"', 100));
+      await pollUntil(() => requests === 1, 'the request received');
+      socket.destroy();
+      await pollUntil(() => outcomes.length === 1, 'handle() to end');
+      assert.deepEqual(outcomes, ['resolved']);
+      assert.deepEqual([bridge.stats().open, bridge.stats().pending], [0, 0]);
+    } finally {
+      bridge.close();
+      http.close();
+      http.closeAllConnections();
     }
   });
 });

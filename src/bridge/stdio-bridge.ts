@@ -45,6 +45,8 @@ interface JsonRpc {
 /** One POST being answered. The bridge keeps nothing between requests (ADR 0004 amendment 2026-12-02). */
 interface Exchange {
   transport: StreamableHTTPServerTransport;
+  /** Stops listening for the end of its request (called once, when it ends). */
+  unlisten: () => void;
 }
 
 interface Pending {
@@ -137,6 +139,7 @@ export class StdioBridge {
       return;
     }
     const body = await readJson(req, BRIDGE_LIMITS.maxRequestBytes);
+    if ('gone' in body) return; // the client went away while sending: nobody to answer
     if (!body.ok) {
       res.writeHead(body.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: body.code, message: body.message }, id: null }));
@@ -144,12 +147,19 @@ export class StdioBridge {
     }
     const messages: unknown[] = Array.isArray(body.value) ? body.value : [body.value];
     const wantsProgress = messages.some((m) => (m as JsonRpc | null)?.params?._meta?.['progressToken'] !== undefined);
+    const gone = (): void => this.#end(x);
     const x: Exchange = {
       // JSON is one read for LiteLLM's client; SSE only where progress must reach the caller before the answer.
       transport: new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !wantsProgress }),
+      unlisten: () => {
+        res.off('close', gone);
+        req.socket.off('close', gone);
+      },
     };
     this.#open.add(x);
-    res.once('close', () => this.#end(x));
+    res.once('close', gone);
+    // A response queued behind another on a pipelined connection gets no 'close' when the socket goes: watch the socket too.
+    req.socket.once('close', gone);
     x.transport.onmessage = (m, extra) => {
       void this.#fromClient(x, m as JsonRpc, extra?.requestInfo?.headers?.[UNFILTERED_HEADER] === '1');
     };
@@ -160,6 +170,7 @@ export class StdioBridge {
   /** The POST's connection closed: answered, or the client went away, and then its calls are cancelled upstream. */
   #end(x: Exchange): void {
     if (!this.#open.delete(x)) return;
+    x.unlisten();
     for (const [k, p] of this.#pending) {
       if (p.exchange !== x) continue;
       this.#pipe?.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: k, reason: 'the client went away' } });
@@ -217,15 +228,23 @@ export class StdioBridge {
       }
       params = { ...m.params, name: decision.name };
     }
-    if (this.#pending.size >= BRIDGE_LIMITS.maxPending) {
-      const busy = `stdio server ${this.#d.container} is busy (${BRIDGE_LIMITS.maxPending} calls waiting); try again`;
-      await this.#error(x, m.id, -32000, busy, m.method);
-      return;
-    }
     try {
       await this.#ensureUpstream();
     } catch (err) {
       await this.#error(x, m.id, -32603, `stdio server ${this.#d.container} unavailable: ${(err as Error).message}`, m.method);
+      return;
+    }
+    // While the process was being attached: the client may have gone (nothing to send then), the process may
+    // have exited again, and other calls may have filled the queue (the bound counts calls upstream).
+    if (!this.#open.has(x)) return;
+    const pipe = this.#pipe;
+    if (pipe === null) {
+      await this.#error(x, m.id, -32000, this.#exited(), m.method);
+      return;
+    }
+    if (this.#pending.size >= BRIDGE_LIMITS.maxPending) {
+      const busy = `stdio server ${this.#d.container} is busy (${BRIDGE_LIMITS.maxPending} calls waiting); try again`;
+      await this.#error(x, m.id, -32000, busy, m.method);
       return;
     }
     const upstreamId = `b${this.#next++}`;
@@ -246,7 +265,7 @@ export class StdioBridge {
     }, BRIDGE_LIMITS.callTimeoutMs);
     const listPolicy = policy && m.method === 'tools/list' && !unfiltered ? policy : null;
     this.#pending.set(upstreamId, { exchange: x, clientId: m.id, method: m.method, progress, timer, listPolicy });
-    this.#pipe!.send({ jsonrpc: '2.0', id: upstreamId, method: m.method, ...(params ? { params } : {}) });
+    pipe.send({ jsonrpc: '2.0', id: upstreamId, method: m.method, ...(params ? { params } : {}) });
   }
 
   #settle(upstreamId: string): Pending | undefined {
@@ -351,6 +370,10 @@ export class StdioBridge {
     this.#d.log.info(attached, 'stdio bridge attached');
   }
 
+  #exited(): string {
+    return `stdio server ${this.#d.container} exited; the call did not complete (Docker restarts it; try again)`;
+  }
+
   #onExit(pipe: StdioPipe): void {
     if (this.#pipe !== pipe) return;
     this.#pipe = null;
@@ -358,25 +381,28 @@ export class StdioBridge {
     // Exited during initialize: fail it now, not after initTimeoutMs.
     this.#initWaiter?.({ jsonrpc: '2.0', error: { code: -32000, message: 'the process exited during initialize' } });
     // Fail every call in flight at once, instead of letting it hang.
-    const exited = `stdio server ${this.#d.container} exited; the call did not complete (Docker restarts it; try again)`;
     for (const k of [...this.#pending.keys()]) {
       const p = this.#settle(k);
-      if (p) void this.#error(p.exchange, p.clientId, -32000, exited, p.method);
+      if (p) void this.#error(p.exchange, p.clientId, -32000, this.#exited(), p.method);
     }
     this.#d.log.warn({ container: this.#d.container }, 'stdio server exited; the next call re-attaches');
   }
 }
 
-type BodyRead = { ok: true; value: unknown } | { ok: false; status: number; code: number; message: string };
+type BodyRead = { ok: true; value: unknown } | { ok: false; status: number; code: number; message: string } | { ok: false; gone: true };
 
 /** A POST's JSON body, read up to `max` bytes (a bigger one is refused while it is read, not after). */
 async function readJson(req: IncomingMessage, max: number): Promise<BodyRead> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) return { ok: false, status: 413, code: -32600, message: `request body over ${max} bytes` };
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > max) return { ok: false, status: 413, code: -32600, message: `request body over ${max} bytes` };
+      chunks.push(chunk);
+    }
+  } catch {
+    return { ok: false, gone: true }; // aborted while sending
   }
   try {
     return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
