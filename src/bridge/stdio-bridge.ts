@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { StdioPipe } from '../docker/attach.js';
+import { readBody } from '../proxy/body.js';
 import { UNFILTERED_HEADER, refusedCallResult, rpcErrorAsToolResult, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
 
 /** Limits of one bridge (docs/adr/0004-stdio-bridge-in-the-edge.md). */
@@ -138,14 +139,20 @@ export class StdioBridge {
       res.end(JSON.stringify({ jsonrpc: '2.0', error, id: null }));
       return;
     }
-    const body = await readJson(req, BRIDGE_LIMITS.maxRequestBytes);
-    if ('gone' in body) return; // the client went away while sending: nobody to answer
-    if (!body.ok) {
-      res.writeHead(body.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: body.code, message: body.message }, id: null }));
-      return;
+    const read = await readBody(req, BRIDGE_LIMITS.maxRequestBytes);
+    if ('gone' in read) return; // the client went away while sending: nobody to answer
+    const refuse = (status: number, code: number, message: string, close = false): void => {
+      res.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
+      res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+    };
+    if ('over' in read) return refuse(413, -32600, `request body over ${read.over} bytes`, true);
+    let value: unknown;
+    try {
+      value = JSON.parse(read.body.toString('utf8')) as unknown;
+    } catch {
+      return refuse(400, -32700, 'Parse error: the body is not JSON');
     }
-    const messages: unknown[] = Array.isArray(body.value) ? body.value : [body.value];
+    const messages: unknown[] = Array.isArray(value) ? value : [value];
     const wantsProgress = messages.some((m) => (m as JsonRpc | null)?.params?._meta?.['progressToken'] !== undefined);
     const gone = (): void => this.#end(x);
     const x: Exchange = {
@@ -164,7 +171,7 @@ export class StdioBridge {
       void this.#fromClient(x, m as JsonRpc, extra?.requestInfo?.headers?.[UNFILTERED_HEADER] === '1');
     };
     await x.transport.start();
-    await x.transport.handleRequest(req, res, body.value);
+    await x.transport.handleRequest(req, res, value);
   }
 
   /** The POST's connection closed: answered, or the client went away, and then its calls are cancelled upstream. */
@@ -386,27 +393,5 @@ export class StdioBridge {
       if (p) void this.#error(p.exchange, p.clientId, -32000, this.#exited(), p.method);
     }
     this.#d.log.warn({ container: this.#d.container }, 'stdio server exited; the next call re-attaches');
-  }
-}
-
-type BodyRead = { ok: true; value: unknown } | { ok: false; status: number; code: number; message: string } | { ok: false; gone: true };
-
-/** A POST's JSON body, read up to `max` bytes (a bigger one is refused while it is read, not after). */
-async function readJson(req: IncomingMessage, max: number): Promise<BodyRead> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > max) return { ok: false, status: 413, code: -32600, message: `request body over ${max} bytes` };
-      chunks.push(chunk);
-    }
-  } catch {
-    return { ok: false, gone: true }; // aborted while sending
-  }
-  try {
-    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
-  } catch {
-    return { ok: false, status: 400, code: -32700, message: 'Parse error: the body is not JSON' };
   }
 }

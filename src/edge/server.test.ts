@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -9,7 +9,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forwardHeaders, upstreamFor, createEdgeServer, type EdgeOptions } from './server.js';
+import { forwardHeaders, upstreamFor, createEdgeServer, MAX_POLICED_BODY_BYTES, type EdgeOptions } from './server.js';
 import { createLogger } from '../log/logger.js';
 import { MAX_POLICY_BYTES, PolicyFile, staticPolicy } from './tool-policy-file.js';
 import { CompiledPolicy, UNFILTERED_HEADER, renderPolicyFile } from '../policy/tool-policy.js';
@@ -316,6 +316,32 @@ describe('the edge applies a tool policy (ADR 0021)', () => {
       await s.body.dump();
       assert.equal((await request(`http://127.0.0.1:${port}/healthz`)).statusCode, 200);
     });
+  });
+});
+
+describe('the edge refuses a body over its bound with a 413', () => {
+  test('a chunked upload over MAX_POLICED_BODY_BYTES gets the 413 with connection: close, not a reset', async () => {
+    const log = createLogger({ level: 'silent' });
+    const edge = createEdgeServer({ port: 0, allowPrefix: 'mcp-', log, origin: () => 'http://127.0.0.1:9' });
+    await new Promise<void>((r) => edge.listen(0, '127.0.0.1', r));
+    try {
+      const port = (edge.address() as AddressInfo).port;
+      const got = await new Promise<string>((resolve) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/mcp-x/3001/mcp' }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(`${res.statusCode} ${String(res.headers['connection'])} ${text}`));
+        });
+        req.on('error', (e: NodeJS.ErrnoException) => resolve(`client error ${e.code ?? e.message}`));
+        req.end(Buffer.alloc(MAX_POLICED_BODY_BYTES + 1024 * 1024, 0x20));
+      });
+      const error = { code: -32600, message: `request larger than ${MAX_POLICED_BODY_BYTES} bytes` };
+      const refused = JSON.stringify({ jsonrpc: '2.0', id: null, error });
+      assert.equal(got, `413 close ${refused}`);
+    } finally {
+      edge.close();
+      edge.closeAllConnections();
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import type { StdioBridge } from '../bridge/stdio-bridge.js';
 import { UNFILTERED_HEADER, refusedCallResult, rpcErrorAsToolResult, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
 import type { PolicyLookup } from './tool-policy-file.js';
 import { HOP_BY_HOP, answerHeaders, pipeAnswer } from '../proxy/pipe.js';
+import { readBody } from '../proxy/body.js';
 
 /**
  * The edge: a stateless reverse proxy between LiteLLM and streamable-HTTP MCP servers.
@@ -268,17 +269,14 @@ async function proxyPost(
   opts: EdgeOptions,
   unfiltered: boolean,
 ): Promise<void> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_POLICED_BODY_BYTES) {
-      refuse(res, null, -32600, `request larger than ${MAX_POLICED_BODY_BYTES} bytes`, 413);
-      return;
-    }
-    chunks.push(c as Buffer);
+  const read = await readBody(req, MAX_POLICED_BODY_BYTES);
+  if ('gone' in read) return; // the client went away while sending: nobody to answer
+  if ('over' in read) {
+    res.setHeader('connection', 'close'); // the rest of the body is read and dropped; then the connection ends
+    refuse(res, null, -32600, `request larger than ${MAX_POLICED_BODY_BYTES} bytes`, 413);
+    return;
   }
-  let body = Buffer.concat(chunks).toString('utf8');
+  let body = read.body.toString('utf8');
   let msg: Message | Message[] | null = null;
   try {
     msg = JSON.parse(body) as Message | Message[];
