@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { StdioPipe } from '../docker/attach.js';
 import { readBody } from '../proxy/body.js';
+import { refuseRpc } from '../proxy/pipe.js';
 import { UNFILTERED_HEADER, refusedCallResult, rpcErrorAsToolResult, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
 
 /** Limits of one bridge (docs/adr/0004-stdio-bridge-in-the-edge.md). */
@@ -133,24 +134,17 @@ export class StdioBridge {
 
   /** An HTTP request for this server: a POST on /mcp; GET and DELETE are 405 (no sessions to stream to or end). */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
-      const error = { code: -32000, message: 'Method not allowed: this server keeps no sessions' };
-      res.end(JSON.stringify({ jsonrpc: '2.0', error, id: null }));
-      return;
-    }
+    const notPost = 'Method not allowed: this server keeps no sessions';
+    if (req.method !== 'POST') return refuseRpc(res, null, -32000, notPost, 405, { allow: 'POST' });
     const read = await readBody(req, BRIDGE_LIMITS.maxRequestBytes);
     if ('gone' in read) return; // the client went away while sending: nobody to answer
-    const refuse = (status: number, code: number, message: string, close = false): void => {
-      res.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
-      res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
-    };
-    if ('over' in read) return refuse(413, -32600, `request body over ${read.over} bytes`, true);
+    // The rest of a body over the bound is read and dropped (readBody); then the connection ends.
+    if ('over' in read) return refuseRpc(res, null, -32600, `request body over ${read.over} bytes`, 413, { connection: 'close' });
     let value: unknown;
     try {
       value = JSON.parse(read.body.toString('utf8')) as unknown;
     } catch {
-      return refuse(400, -32700, 'Parse error: the body is not JSON');
+      return refuseRpc(res, null, -32700, 'Parse error: the body is not JSON', 400);
     }
     const messages: unknown[] = Array.isArray(value) ? value : [value];
     const wantsProgress = messages.some((m) => (m as JsonRpc | null)?.params?._meta?.['progressToken'] !== undefined);
@@ -178,12 +172,15 @@ export class StdioBridge {
   #end(x: Exchange): void {
     if (!this.#open.delete(x)) return;
     x.unlisten();
-    for (const [k, p] of this.#pending) {
-      if (p.exchange !== x) continue;
-      this.#pipe?.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: k, reason: 'the client went away' } });
-      this.#settle(k);
-    }
+    for (const [k, p] of this.#pending) if (p.exchange === x) this.#cancelUpstream(k, 'the client went away');
     void x.transport.close();
+  }
+
+  /** Tells the process to stop working on a call nobody will take the answer of, and forgets the call. */
+  #cancelUpstream(upstreamId: string, reason: string): Pending | undefined {
+    const p = this.#settle(upstreamId);
+    if (p) this.#pipe?.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: upstreamId, reason } });
+    return p;
   }
 
   async #reply(x: Exchange, m: JsonRpc, relatedId?: Id): Promise<void> {
@@ -263,10 +260,8 @@ export class StdioBridge {
       params = { ...params, _meta: { ...m.params!._meta, progressToken: progress } };
     }
     const timer = setTimeout(() => {
-      const p = this.#pending.get(upstreamId);
+      const p = this.#cancelUpstream(upstreamId, 'timeout');
       if (!p) return;
-      this.#pipe?.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: upstreamId, reason: 'timeout' } });
-      this.#settle(upstreamId);
       const late = `no answer from ${this.#d.container} within ${BRIDGE_LIMITS.callTimeoutMs} ms`;
       void this.#error(p.exchange, p.clientId, -32001, late, p.method);
     }, BRIDGE_LIMITS.callTimeoutMs);

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { StdioBridge } from '../bridge/stdio-bridge.js';
 import { UNFILTERED_HEADER, refusedCallResult, rpcErrorAsToolResult, type CompiledPolicy, type ListedTool } from '../policy/tool-policy.js';
 import type { PolicyLookup } from './tool-policy-file.js';
-import { HOP_BY_HOP, answerHeaders, pipeAnswer } from '../proxy/pipe.js';
+import { HOP_BY_HOP, answerHeaders, pipeAnswer, refuseRpc } from '../proxy/pipe.js';
 import { readBody } from '../proxy/body.js';
 
 /**
@@ -203,12 +203,6 @@ interface Message {
   error?: unknown;
 }
 
-/** A JSON-RPC error answer for a request the edge refuses itself. */
-function refuse(res: ServerResponse, id: Message['id'], code: number, message: string, status = 200): void {
-  const body = JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: { code, message } });
-  res.writeHead(status, { 'content-type': 'application/json' }).end(body);
-}
-
 /**
  * A tools/list answer with the policy applied, as JSON-RPC text; other messages unchanged.
  * `id` is the request's: only its answer is filtered.
@@ -272,8 +266,8 @@ async function proxyPost(
   const read = await readBody(req, MAX_POLICED_BODY_BYTES);
   if ('gone' in read) return; // the client went away while sending: nobody to answer
   if ('over' in read) {
-    res.setHeader('connection', 'close'); // the rest of the body is read and dropped; then the connection ends
-    refuse(res, null, -32600, `request larger than ${MAX_POLICED_BODY_BYTES} bytes`, 413);
+    // The rest of the body is read and dropped (readBody); then the connection ends.
+    refuseRpc(res, null, -32600, `request larger than ${MAX_POLICED_BODY_BYTES} bytes`, 413, { connection: 'close' });
     return;
   }
   let body = read.body.toString('utf8');
@@ -286,7 +280,7 @@ async function proxyPost(
   if (Array.isArray(msg)) {
     // JSON-RPC batches left MCP in 2025-06-18 and LiteLLM sends none; refusing is simpler than policing each.
     if (policy && msg.some((m) => m?.method === 'tools/call' || m?.method === 'tools/list')) {
-      refuse(res, null, -32600, 'batched tools requests are not served for a server with a tool policy', 400);
+      refuseRpc(res, null, -32600, 'batched tools requests are not served for a server with a tool policy', 400);
       return;
     }
     msg = null;

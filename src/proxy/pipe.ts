@@ -49,3 +49,19 @@ export async function pipeAnswer(up: UpstreamAnswer, res: ServerResponse): Promi
   }
   res.end();
 }
+
+/**
+ * A JSON-RPC error answer for a request the proxy refuses itself (the edge for a policed server, the
+ * stdio bridge), with `headers` beside the content type (e.g. `connection: close` after a body over its bound).
+ */
+export function refuseRpc(
+  res: ServerResponse,
+  id: string | number | null | undefined,
+  code: number,
+  message: string,
+  status = 200,
+  headers: Record<string, string> = {},
+): void {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: { code, message } });
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
+}

@@ -97,7 +97,6 @@ function other(name: string, role: 'edge' | 'edge-docker' | 'gateway', hash: str
   };
 }
 
-
 /** The row LiteLLM's API would hold for `m` registered under `prefix` (API mode), with `over` changed. */
 export function apiRowFor(m: ServerModel, prefix: string, over: Partial<ApiServerRow> = {}): ApiServerRow {
   const e = m.gatewayEntry as Record<string, string>;
