@@ -2,7 +2,8 @@
 // consecutive config changes (a server dropped, then removed, ten times) while 4 clients call a
 // tool in a loop through the front: failed calls, and drop -> its tools through the front, beside
 // LiteLLM's own cold start (a fresh container of the same image and config until /health/readiness,
-// and on until it lists the tools) measured in the same run.
+// and on until it lists the tools) measured in the same run: idle before the calls start, and under the
+// calls after each removal, between the changes.
 import { writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -78,10 +79,10 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
     const gateway = new LiteLLMGateway(settings.gateway.url, () => masterKeyFrom(settings));
     const handover = new FrontHandover(settings.gateway.url, () => masterKeyFrom(settings));
     // The executor logs each operation when it is done: where a drop's time goes, from those lines' times.
-    const done: { at: number; msg: string }[] = [];
+    const done: { at: number; msg: string; readyAfterMs?: number; listedAfterMs?: number }[] = [];
     const record = (line: string): void => {
-      const entry = JSON.parse(line) as { time: string; msg: string };
-      done.push({ at: Date.parse(entry.time), msg: entry.msg });
+      const entry = JSON.parse(line) as { time: string; msg: string; readyAfterMs?: number; listedAfterMs?: number };
+      done.push({ ...entry, at: Date.parse(entry.time) });
     };
     const log = createLogger({ level: 'info', destination: { write: record } });
     const r = new Reconciler(settings, { runtime, config: new FileConfigStore(), gateway, handover, log });
@@ -121,8 +122,13 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
     const drops: number[] = [];
     /** Per drop: drop -> config written (observe, plan, networks, edge); the standby's start (create -> tools listed); then -> seen. */
     const phases = { before: [] as number[], standby: [] as number[], after: [] as number[] };
+    /** The standby's start split: config written -> created and started; -> /health/readiness; -> its tools listed. */
+    const standby = { create: [] as number[], ready: [] as number[], listed: [] as number[] };
     const removals: number[] = [];
     const passes: number[] = [];
+    // LiteLLM's cold start under the same 4 clients' calls, one after each drop and removal: the handover's baseline,
+    // taken between the changes so that it sees the machine as they do (the config is back to the base server's then).
+    const coldLoaded = { ready: [] as number[], tools: [] as number[] };
     for (let i = 0; i < CHANGES; i++) {
       const name = `d${Math.floor(i / 2)}`;
       const file = join(settings.desiredDir, `mcp-${name}.yaml`);
@@ -143,20 +149,28 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
       const shown = await seen;
       (i % 2 === 0 ? drops : removals).push(shown.ms);
       if (i % 2 === 0) {
-        const at = (prefix: string): number => {
-          const line = done.find((d) => d.msg.startsWith(prefix));
-          if (!line) throw new Error(`change ${i}: no '${prefix}' line among ${done.map((d) => d.msg).join(' | ')}`);
-          return line.at;
+        const line = (prefix: string): (typeof done)[number] => {
+          const found = done.find((d) => d.msg.startsWith(prefix));
+          if (!found) throw new Error(`change ${i}: no '${prefix}' line among ${done.map((d) => d.msg).join(' | ')}`);
+          return found;
         };
-        const written = at('write-gateway-config ');
-        const awaited = at('await-gateway ');
+        const written = line('write-gateway-config ').at;
+        const created = line(`create-container container:${settings.namePrefix}litellm-`).at;
+        const took = done.find((d) => d.readyAfterMs !== undefined);
+        if (took?.readyAfterMs === undefined || took.listedAfterMs === undefined) throw new Error(`change ${i}: no standby timing line`);
+        const awaited = line('await-gateway ').at;
         phases.before.push(written - wall0);
         phases.standby.push(awaited - written);
         phases.after.push(shown.at - awaited);
+        standby.create.push(created - written);
+        standby.ready.push(took.readyAfterMs);
+        standby.listed.push(took.listedAfterMs - took.readyAfterMs);
+      } else {
+        const one = await coldStarts(docker, runtime, settings, 1);
+        coldLoaded.ready.push(...one.ready);
+        coldLoaded.tools.push(...one.tools);
       }
     }
-    // LiteLLM's cold start again, now under the same 4 clients' calls the handovers had beside them.
-    const coldLoaded = await coldStarts(docker, runtime, settings, 3);
     stop = true;
     await Promise.all(loops);
 
@@ -189,6 +203,13 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
           `the standby's start under the handover (a server container starting beside it, 4 clients) vs the cold start to its tools ` +
           `under the calls: p50 ${(pct(phases.standby, 50) - pct(coldLoaded.tools, 50)).toFixed(0)} ms more`,
       },
+      {
+        what: 'the standby\'s start split: config written -> created and started; -> /health/readiness; -> its tools listed',
+        value: `create ${fmt(standby.create, 0)}; ready ${fmt(standby.ready, 0)}; listed ${fmt(standby.listed, 0)}`,
+        baseline: `cold start under the calls: -> ready ${fmt(coldLoaded.ready, 0)}, ready -> listed ` +
+          `p50 ${(pct(coldLoaded.tools, 50) - pct(coldLoaded.ready, 50)).toFixed(0)} ms`,
+        note: '',
+      },
       { what: 'file removed -> its tools gone through the front, blue/green', value: fmt(removals, 0), baseline: '', note: '' },
     ];
     return {
@@ -201,6 +222,9 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
         phases: {
           beforeP50: pct(phases.before, 50), standbyP50: pct(phases.standby, 50), afterP50: pct(phases.after, 50),
           samples: phases,
+        },
+        standby: {
+          createP50: pct(standby.create, 50), readyP50: pct(standby.ready, 50), listedP50: pct(standby.listed, 50), samples: standby,
         },
         coldStart: { p50: pct(cold.ready, 50), p95: pct(cold.ready, 95), samples: cold.ready },
         coldStartUnderCalls: { p50: pct(coldLoaded.ready, 50), p95: pct(coldLoaded.ready, 95), samples: coldLoaded.ready },

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import type { GatewayHandover } from '../ports/index.js';
+import type { GatewayHandover, StandbyReady } from '../ports/index.js';
 import { ReconcilerError, ErrorCode } from '../errors/index.js';
 import { probeMcp } from '../health/probe.js';
 import { FRONT_STATUS_PATH, UPSTREAM_HEADER, type FrontStatus } from './server.js';
@@ -68,8 +68,9 @@ export class FrontHandover implements GatewayHandover {
     return r?.ok ? serversOf(r.tools, expect) : null;
   }
 
-  async waitReady(colour: Colour, expect: readonly string[], timeoutMs: number): Promise<{ missing: string[] }> {
-    const deadline = Date.now() + timeoutMs;
+  async waitReady(colour: Colour, expect: readonly string[], timeoutMs: number): Promise<StandbyReady> {
+    const t0 = Date.now();
+    const deadline = t0 + timeoutMs;
     while (!(await this.#ready(colour))) {
       if (Date.now() >= deadline) {
         const msg = `gateway ${colour} not ready within ${timeoutMs} ms; the active one keeps serving`;
@@ -77,11 +78,15 @@ export class FrontHandover implements GatewayHandover {
       }
       await sleep(READY_POLL_MS);
     }
+    const readyAfterMs = Date.now() - t0;
     const toolsDeadline = Math.min(deadline, Date.now() + this.#toolsWaitMs);
     let seen: Set<string> | null = null;
+    let listings = 0;
+    const done = (missing: string[]): StandbyReady => ({ missing, readyAfterMs, listedAfterMs: Date.now() - t0, listings });
     for (;;) {
       seen = await this.#tools(colour, expect);
-      if (seen && expect.every((s) => seen!.has(s))) return { missing: [] };
+      listings++;
+      if (seen && expect.every((s) => seen!.has(s))) return done([]);
       if (Date.now() >= toolsDeadline) break;
       await sleep(HANDOVER_POLL_MS);
     }
@@ -94,7 +99,7 @@ export class FrontHandover implements GatewayHandover {
       const msg = `gateway ${colour} ${why}; the active one keeps serving`;
       throw new ReconcilerError(ErrorCode.GatewayUnavailable, msg, { retryable: true });
     }
-    return { missing };
+    return done(missing);
   }
 
   async drain(from: Colour, to: Colour, timeoutMs: number): Promise<{ inflight: number }> {

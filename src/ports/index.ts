@@ -112,10 +112,18 @@ export interface GatewayReadiness {
   waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** How a standby got ready: servers it lists nothing of, when it answered readiness and listed, how many listings it took. */
+export interface StandbyReady {
+  missing: string[];
+  readyAfterMs: number;
+  listedAfterMs: number;
+  listings: number;
+}
+
 /** The blue/green handover through the front (ADR 0025). One real adapter: front/client.ts. */
 export interface GatewayHandover {
   /** The colour answers readiness and lists the expected servers' tools (or, after a bound, at least what the active one lists). */
-  waitReady(colour: 'blue' | 'green', expect: readonly string[], timeoutMs: number): Promise<{ missing: string[] }>;
+  waitReady(colour: 'blue' | 'green', expect: readonly string[], timeoutMs: number): Promise<StandbyReady>;
   /** The front sends to `to`, and `from` has no call in flight (bounded: then returns what is still in flight). */
   drain(from: 'blue' | 'green', to: 'blue' | 'green', timeoutMs: number): Promise<{ inflight: number }>;
 }

@@ -13,16 +13,16 @@ import { HTTP } from '../testing/fixtures.js';
 import { frontActivePath } from '../desired/resolve.js';
 import { parseActive } from '../front/active.js';
 import { ReconcilerError, ErrorCode } from '../errors/index.js';
-import type { GatewayHandover } from '../ports/index.js';
+import type { GatewayHandover, StandbyReady } from '../ports/index.js';
 
 /** A handover double: records its calls; `failReady` makes the standby never get ready. */
 class FakeHandover implements GatewayHandover {
   calls: string[] = [];
   failReady = false;
-  async waitReady(colour: 'blue' | 'green', expect: readonly string[]): Promise<{ missing: string[] }> {
+  async waitReady(colour: 'blue' | 'green', expect: readonly string[]): Promise<StandbyReady> {
     this.calls.push(`ready ${colour} ${expect.join(',')}`);
     if (this.failReady) throw new ReconcilerError(ErrorCode.GatewayUnavailable, `gateway ${colour} not ready`, { retryable: true });
-    return { missing: [] };
+    return { missing: [], readyAfterMs: 0, listedAfterMs: 0, listings: 1 };
   }
   async drain(from: 'blue' | 'green', to: 'blue' | 'green'): Promise<{ inflight: number }> {
     this.calls.push(`drain ${from} -> ${to}`);

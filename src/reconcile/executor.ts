@@ -204,6 +204,9 @@ async function run(op: Operation, deps: ExecuteDeps, opts: ExecuteOptions = {}):
         const msg = `gateway ${op.colour} lists no tools of ${r.missing.join(', ')} yet (nor does the active one); switching`;
         deps.log.warn({ resourceId: op.resourceId, missing: r.missing }, msg);
       }
+      const { readyAfterMs, listedAfterMs, listings } = r;
+      const took = `gateway ${op.colour} ready after ${readyAfterMs} ms, tools listed after ${listedAfterMs} ms (listings: ${listings})`;
+      deps.log.info({ resourceId: op.resourceId, readyAfterMs, listedAfterMs, listings }, took);
       return;
     }
     case 'switch-gateway':
