@@ -129,6 +129,38 @@ describe('blue/green through the executor (in-memory Docker, ADR 0025)', () => {
     }
   });
 
+  test('a standby wait not tried (its create failed first) keeps its failure count: the next failed wait doubles', async () => {
+    const p = project();
+    try {
+      const { runtime, handover, clock, r } = reconcilerFor(p);
+      await r.reconcile();
+      p.write('b');
+      handover.failReady = true;
+      assert.deepEqual((await r.reconcile()).result.failed.map((f) => f.op.type), ['await-gateway']);
+      // The standby goes behind our back and its next create fails: the wait after it is not tried.
+      const [green] = [...runtime.containers].find(([, c]) => c.name === 'mcp-litellm-green')!;
+      await runtime.remove(green);
+      const create = runtime.create.bind(runtime);
+      let failCreate = true;
+      runtime.create = async (spec, name) => {
+        if (failCreate && spec.name === 'mcp-litellm-green') throw new Error('no space left on device');
+        return create(spec, name);
+      };
+      clock.now += 10_000;
+      const skipped = await r.reconcile();
+      const failed = skipped.result.failed.map((f) => `${f.op.type} ${f.op.resourceId}`);
+      assert.deepEqual(failed, ['create-container container:mcp-litellm-green']);
+      assert.ok(!skipped.result.done.some((o) => o.type === 'await-gateway'), 'the wait was not tried');
+      failCreate = false;
+      clock.now += 10_000;
+      assert.deepEqual((await r.reconcile()).result.failed.map((f) => f.op.type), ['await-gateway']);
+      const held = (await r.plan()).plan.operations.find((o) => o.type === 'backoff-held' && o.resourceId === 'gateway:green');
+      assert.match(held?.cause ?? '', /next try in 20 s \(2 failed tries\)$/, 'the count survived the pass that did not try');
+    } finally {
+      rmSync(p.dir, { recursive: true, force: true });
+    }
+  });
+
   test('with nothing serving (the active colour gone), a standby that did not get ready is awaited at every pass, never held', async () => {
     const p = project();
     try {

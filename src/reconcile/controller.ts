@@ -361,8 +361,10 @@ export class Reconciler {
       const hash = hashOf(op, outcome);
       if (hash !== null) this.#hold(op.resourceId, hash, f, now);
     }
+    // A change planned but not tried (a failed step before it halted its lane) keeps its count: its next failure doubles the wait.
+    const planned = new Set(outcome.plan.operations.map((o) => o.resourceId));
     for (const f of this.#failures.entries()) {
-      if (!held.has(f.object) && !touched.has(f.object)) this.#forget(f.object); // converged another way, or gone
+      if (!planned.has(f.object) && !touched.has(f.object)) this.#forget(f.object); // converged another way, or gone
     }
   }
 
