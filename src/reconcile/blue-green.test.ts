@@ -245,6 +245,39 @@ describe('blue/green gateway planner (ADR 0025)', () => {
     assert.ok(p.operations.some((o) => o.type === 'retire-gateway' && o.resourceId === 'container:mcp-litellm-blue'));
   });
 
+  test('API mode: an sse server removed without a handover: the serving colour leaves its network, which then goes', () => {
+    const api = (servers: typeof a[], o: PlanInput['observed']): PlanInput => {
+      const input = bgInput(servers, o);
+      return { ...input, gateway: { ...input.gateway, mode: 'api' } };
+    };
+    /** Passes in API mode until nothing is left to do; registrations land in the rows as LiteLLM would keep them. */
+    const settleApi = (servers: typeof a[], observed: PlanInput['observed']): PlanInput['observed'] => {
+      let o = observed;
+      for (let i = 0; i < 4; i++) {
+        const ops = writeOps(plan(api(servers, o)));
+        if (ops.length === 0) return o;
+        let rows = [...(o.apiServers ?? [])];
+        for (const op of ops) {
+          if (op.type === 'api-delete') rows = rows.filter((r) => r.server_id !== op.serverId);
+          if (op.type === 'api-create') rows.push({ ...(op.body as { server_name: string }), server_id: op.serverId });
+        }
+        o = { ...apply(o, ops), apiServers: rows };
+      }
+      assert.fail(`no convergence: ${renderPlan(plan(api(servers, o)))}`);
+    };
+    const start = settleApi([a, legacySse], { networkExists: false, containers: [], volumes: [], gatewayConfigText: null, apiServers: [] });
+    const colour = start.containers.find((c) => /^mcp-litellm-(blue|green)$/.test(c.name))!;
+    assert.ok(colour.networks?.includes('mcp-net.legacy'), 'the colour serves the sse server on its network');
+    const p = plan(api([a], start));
+    const lines = writeOps(p).map((o) => `${o.type} ${o.resourceId}`);
+    assert.ok(!lines.some((l) => l.startsWith('create-container container:mcp-litellm-')), 'no handover: the gateway spec is the same');
+    assert.ok(lines.includes(`disconnect-network endpoint:${colour.name}@mcp-net.legacy`), lines.join('\n'));
+    assert.ok(lines.includes('remove-network network:mcp-net.legacy'));
+    const done = settleApi([a], apply(start, writeOps(p)));
+    assert.ok(!done.networks?.some((n) => n.name === 'mcp-net.legacy'));
+    assert.deepEqual(done.containers.find((c) => c.name === colour.name)?.networks, [s.network]);
+  });
+
   test('without blue/green the plan is as before: one mcp-litellm, no front', () => {
     const p = plan(baseInput(s, [a]));
     assert.ok(p.operations.some((o) => o.resourceId === 'container:mcp-litellm' && o.type === 'create-container'));

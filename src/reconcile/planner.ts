@@ -440,7 +440,11 @@ export function plan(input: PlanInput): Plan {
 
   // Detach the edge and the gateway from server networks they should not be on, then remove the
   // server networks nobody wants (after their containers, in the executor's last lane).
-  for (const [name, role] of [[input.edge.name, 'edge'], [input.gateway.spec.name, 'gateway']] as const) {
+  const bg = input.gateway.blueGreen;
+  // Blue/green: each colour is the gateway (a colour that stays through an API-mode removal would keep the network in use).
+  const gateways = bg ? [bg.colours.blue.name, bg.colours.green.name] : [input.gateway.spec.name];
+  const attached = [[input.edge.name, 'edge'] as const, ...gateways.map((g) => [g, 'gateway'] as const)];
+  for (const [name, role] of attached) {
     const c = byName.get(name);
     // A container (re)created or removed in this plan leaves its old attachments with it.
     if (!c?.owned || ops.some((o) => o.resourceId === `container:${name}` && o.type !== 'start-container')) continue;
