@@ -1,6 +1,8 @@
 import { connect } from 'node:net';
 import { request } from 'undici';
+import { z } from 'zod';
 import { errorMessage } from '../errors/index.js';
+import { FRONT_STATUS_PATH } from '../front/server.js';
 import type { Finding } from './findings.js';
 
 const TIMEOUT_MS = 3_000;
@@ -40,11 +42,57 @@ function listening(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** What the blue/green front answers at FRONT_STATUS_PATH (ADR 0025); anything else is not our front. */
+const FrontStatusSchema = z.object({
+  active: z.enum(['blue', 'green']).nullable(),
+  upstreams: z.object({ blue: z.object({ inflight: z.number() }), green: z.object({ inflight: z.number() }) }),
+});
+
+/** The blue/green front, when one holds the port: which colour it forwards to (null: none yet), as findings. */
+async function frontFindings(base: string, where: string, namePrefix: string): Promise<{ findings: Finding[]; stop: boolean }> {
+  const r = await get(`${base}${FRONT_STATUS_PATH}`);
+  const parsed = r?.status === 200 ? FrontStatusSchema.safeParse(safeJson(r.body)) : null;
+  if (!parsed?.success) return { findings: [], stop: false };
+  const { active, upstreams } = parsed.data;
+  if (active === null) {
+    return {
+      stop: true,
+      findings: [{
+        severity: 'error',
+        rule: 'proxy.front-no-colour',
+        where,
+        message: 'the blue/green front holds the port but has read no active colour yet: it answers 503 to every request',
+        fix: `run \`mcp-reconciler apply --once\` (it writes <projectsRoot>/front/active.json); \`docker logs ${namePrefix}front\``,
+      }],
+    };
+  }
+  const inflight = `calls in flight: blue ${upstreams.blue.inflight}, green ${upstreams.green.inflight}`;
+  return {
+    stop: false,
+    findings: [{
+      severity: 'info',
+      rule: 'proxy.front',
+      where,
+      message: `the blue/green front (ADR 0025) forwards to ${namePrefix}litellm-${active}; ${inflight}`,
+      fix: '',
+    }],
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Check a running proxy: is the port LiteLLM's (LiteLLM silently picks another port when its
- * port is busy), is it 1.77.3, does `/mcp` redirect, does it have a database (API mode).
+ * port is busy), is it 1.77.3, does `/mcp` redirect, does it have a database (API mode). Behind the
+ * blue/green front (ADR 0025) the checks reach the active colour, and the front's colour is named.
  */
-export async function doctorProxy(baseUrl: string, masterKey: string | null): Promise<Finding[]> {
+export async function doctorProxy(baseUrl: string, masterKey: string | null, opts: { namePrefix?: string } = {}): Promise<Finding[]> {
   const u = new URL(baseUrl);
   const port = Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
   const where = `${u.protocol}//${u.host}`;
@@ -60,6 +108,9 @@ export async function doctorProxy(baseUrl: string, masterKey: string | null): Pr
     });
     return out;
   }
+  const front = await frontFindings(base, where, opts.namePrefix ?? 'mcp-');
+  out.push(...front.findings);
+  if (front.stop) return out;
   const live = await get(`${base}/health/liveliness`);
   if (!live || live.status !== 200 || !/alive/i.test(live.body)) {
     out.push({

@@ -72,7 +72,7 @@ export function register(program: Command): void {
           fix: 'add --send-key to send it to this URL',
         });
       }
-      findings.push(...(await doctorProxy(proxyUrl, keyAllowed ? masterKeyFrom(settings) : null)));
+      findings.push(...(await doctorProxy(proxyUrl, keyAllowed ? masterKeyFrom(settings) : null, { namePrefix: settings.namePrefix })));
     }
     const db = dbTarget(values.db, dbEnvFile);
     if (db.problem) findings.push(db.problem);
