@@ -3,10 +3,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { managedGatewayOnDouble, UNUSED_DATABASE_URL } from '../litellm-db/proxy.js';
-import { createStack, waitFor, type Stack } from './harness.js';
+import { callsInLoop, createStack, waitFor, type Stack } from './harness.js';
 import { LiteLLMApi, apiIdPrefix, apiServerId } from '../../src/litellm/api.js';
 import { frontActivePath } from '../../src/desired/resolve.js';
 import { parseActive } from '../../src/front/active.js';
@@ -67,23 +65,7 @@ describe('blue/green gateway in API mode (real LiteLLM on the Prisma double, sha
     const first = active();
     assert.ok(first === 'blue' || first === 'green');
 
-    const client = new Client({ name: 'itest-blue-green-api', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(stack.gateway.mcpUrl), {
-      requestInit: { headers: { 'x-litellm-api-key': `Bearer ${stack.masterKey}` } },
-    }));
-    const calls = { ok: 0, failed: [] as string[] };
-    let stop = false;
-    const loop = (async () => {
-      for (let i = 0; !stop; i++) {
-        try {
-          const r = await client.callTool({ name: 'mcp_everything-echo', arguments: { message: `call ${i}` } });
-          if (JSON.stringify(r.content).includes(`call ${i}`) && r.isError !== true) calls.ok++;
-          else calls.failed.push(JSON.stringify(r).slice(0, 200));
-        } catch (err) {
-          calls.failed.push((err as Error).message.slice(0, 200));
-        }
-      }
-    })();
+    const { calls, stop } = await callsInLoop(stack, 'mcp_everything-echo', 'itest-blue-green-api');
     try {
       await waitFor('calls before the change', async () => calls.ok > 0, 60_000);
       // A change of the gateway's own spec (its env file): in API mode the only thing that replaces LiteLLM.
@@ -110,9 +92,7 @@ describe('blue/green gateway in API mode (real LiteLLM on the Prisma double, sha
       assert.deepEqual(await ours(), [apiServerId(stack.id, 'everything'), apiServerId(stack.id, 'two')].sort(), 'each row once');
       assert.equal(active(), second, 'a registration is no handover');
     } finally {
-      stop = true;
-      await loop;
-      await client.close();
+      await stop();
     }
     console.log(`# ${calls.ok} calls answered, ${calls.failed.length} failed, active ${first} -> ${active()}`);
     assert.deepEqual(calls.failed, []);

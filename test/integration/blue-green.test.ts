@@ -2,9 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { createStack, waitFor, REPO, type Stack } from './harness.js';
+import { callsInLoop, createStack, waitFor, REPO, type Stack } from './harness.js';
 import { frontActivePath } from '../../src/desired/resolve.js';
 import { parseActive } from '../../src/front/active.js';
 
@@ -39,23 +37,7 @@ describe('blue/green gateway: config changes under a steady stream of tool calls
     const first = active();
     assert.ok(first === 'blue' || first === 'green');
 
-    const client = new Client({ name: 'itest-blue-green', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(stack.gateway.mcpUrl), {
-      requestInit: { headers: { 'x-litellm-api-key': `Bearer ${stack.masterKey}` } },
-    }));
-    const calls = { ok: 0, failed: [] as string[] };
-    let stop = false;
-    const loop = (async () => {
-      for (let i = 0; !stop; i++) {
-        try {
-          const r = await client.callTool({ name: 'mcp_everything-echo', arguments: { message: `call ${i}` } });
-          if (JSON.stringify(r.content).includes(`call ${i}`) && r.isError !== true) calls.ok++;
-          else calls.failed.push(JSON.stringify(r).slice(0, 200));
-        } catch (err) {
-          calls.failed.push((err as Error).message.slice(0, 200));
-        }
-      }
-    })();
+    const { calls, stop } = await callsInLoop(stack, 'mcp_everything-echo', 'itest-blue-green');
 
     const seen: (string | null)[] = [first];
     const changes: [string, (t: string[]) => boolean][] = [
@@ -79,9 +61,7 @@ describe('blue/green gateway: config changes under a steady stream of tool calls
       // Calls went on through the change (the loop is not stuck behind it).
       await waitFor('calls after the change', async () => calls.ok > before, 60_000);
     }
-    stop = true;
-    await loop;
-    await client.close();
+    await stop();
 
     console.log(`# ${calls.ok} calls answered, ${calls.failed.length} failed, active colours ${seen.join(' -> ')}`);
     assert.deepEqual(calls.failed, []);
