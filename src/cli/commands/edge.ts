@@ -9,6 +9,7 @@ import { createEdgeServer } from '../../edge/server.js';
 import { PolicyFile } from '../../edge/tool-policy-file.js';
 import { ActiveFile, COLOURS, type Colour } from '../../front/active.js';
 import { createFront } from '../../front/server.js';
+import { closeGracefully, SHUTDOWN_GRACE_MS } from '../../proxy/shutdown.js';
 import { createLogger } from '../../log/logger.js';
 import { defineCommand, onRun, Exit } from '../command.js';
 
@@ -76,10 +77,8 @@ export function register(program: Command): void {
     });
     await new Promise<void>((r) => server.listen(port, '0.0.0.0', r));
     log.info({ port }, 'edge listening');
-    await untilSignal(() => new Promise<void>((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    }));
+    // Calls in flight finish (bounded) before the edge exits: a recreate of the edge cuts no answer that was on its way.
+    await untilSignal(() => closeGracefully(server, SHUTDOWN_GRACE_MS));
     return Exit.Ok;
   });
 
@@ -135,10 +134,7 @@ export function registerFront(program: Command): void {
     const { server } = createFront({ upstreams: upstreams as Record<Colour, string>, active: new ActiveFile(o.activeFile, log), log });
     await new Promise<void>((r) => server.listen(port, '0.0.0.0', r));
     log.info({ port, upstreams }, 'front listening');
-    await untilSignal(() => new Promise<void>((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    }));
+    await untilSignal(() => closeGracefully(server, SHUTDOWN_GRACE_MS));
     return Exit.Ok;
   });
 }
