@@ -8,8 +8,6 @@ import { writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { request } from 'undici';
 import { loadSettings } from '../src/config/settings.js';
 import { DockerRuntime } from '../src/docker/runtime.js';
@@ -19,6 +17,7 @@ import { FrontHandover, HANDOVER_POLL_MS } from '../src/front/client.js';
 import { createLogger } from '../src/log/logger.js';
 import { Reconciler, masterKeyFrom } from '../src/reconcile/controller.js';
 import { gatewayColourSpec, gatewaySpec } from '../src/desired/resolve.js';
+import { callsInLoop } from '../src/testing/calls.js';
 import type { BenchCase, BenchRow } from './case.js';
 import { cleanupStack, fmt, freePort, pct, stackDir, waitUntil } from './util.js';
 
@@ -72,7 +71,8 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
   const docker = new Docker();
   const id = `ho${randomBytes(2).toString('hex')}`;
   const s = stackDir(id, { hostIp: '127.0.0.1', hostPort: await freePort(), handover: 'blue-green', mode: 'config' });
-  const clients: Client[] = [];
+  /** The 4 clients' call loops; emptied once stopped (the finally stops what is left after an error). */
+  const looping: Awaited<ReturnType<typeof callsInLoop>>[] = [];
   try {
     const settings = loadSettings({ file: s.settingsFile, env: {} });
     const runtime = new DockerRuntime(docker);
@@ -95,29 +95,7 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
     }, 120_000);
     const cold = await coldStarts(docker, runtime, settings, 3);
 
-    const calls = { ok: 0, failed: 0, errors: [] as string[] };
-    let stop = false;
-    for (let c = 0; c < CLIENTS; c++) {
-      const client = new Client({ name: `bench-${c}`, version: '1' });
-      const headers = { 'x-litellm-api-key': `Bearer ${s.key}` };
-      await client.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers } }));
-      clients.push(client);
-    }
-    const loops = clients.map(async (client, c) => {
-      for (let i = 0; !stop; i++) {
-        try {
-          const res = await client.callTool({ name: 'mcp_base-echo', arguments: { message: `c${c} ${i}` } });
-          if (JSON.stringify(res.content).includes(`c${c} ${i}`) && res.isError !== true) calls.ok++;
-          else {
-            calls.failed++;
-            calls.errors.push(JSON.stringify(res).slice(0, 160));
-          }
-        } catch (err) {
-          calls.failed++;
-          calls.errors.push((err as Error).message.slice(0, 160));
-        }
-      }
-    });
+    for (let c = 0; c < CLIENTS; c++) looping.push(await callsInLoop(gateway.mcpUrl, s.key, 'mcp_base-echo', `bench-${c}`));
 
     const drops: number[] = [];
     /** Per drop: drop -> config written (observe, plan, networks, edge); the standby's start (create -> tools listed); then -> seen. */
@@ -171,8 +149,10 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
         coldLoaded.tools.push(...one.tools);
       }
     }
-    stop = true;
-    await Promise.all(loops);
+    const stopped = looping.splice(0);
+    await Promise.all(stopped.map((l) => l.stop()));
+    const errors = stopped.flatMap((l) => l.calls.failed);
+    const calls = { ok: stopped.reduce((n, l) => n + l.calls.ok, 0), failed: errors.length, errors };
 
     // The handover starts its LiteLLM beside the calls: the cold start measured under them is its baseline.
     const target = pct(coldLoaded.ready, 50) + 1000;
@@ -233,7 +213,7 @@ async function run(): Promise<{ rows: BenchRow[]; data: Record<string, unknown> 
       },
     };
   } finally {
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await Promise.all(looping.map((l) => l.stop().catch(() => undefined)));
     await cleanupStack(docker, id, s.dir);
   }
 }

@@ -4,7 +4,8 @@ import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { managedGatewayOnDouble, UNUSED_DATABASE_URL } from '../litellm-db/proxy.js';
-import { callsInLoop, createStack, waitFor, type Stack } from './harness.js';
+import { createStack, waitFor, type Stack } from './harness.js';
+import { callsInLoop } from '../../src/testing/calls.js';
 import { LiteLLMApi, apiIdPrefix, apiServerId } from '../../src/litellm/api.js';
 import { frontActivePath } from '../../src/desired/resolve.js';
 import { parseActive } from '../../src/front/active.js';
@@ -65,7 +66,7 @@ describe('blue/green gateway in API mode (real LiteLLM on the Prisma double, sha
     const first = active();
     assert.ok(first === 'blue' || first === 'green');
 
-    const { calls, stop } = await callsInLoop(stack, 'mcp_everything-echo', 'itest-blue-green-api');
+    const { calls, stop } = await callsInLoop(stack.gateway.mcpUrl, stack.masterKey, 'mcp_everything-echo', 'itest-blue-green-api');
     try {
       await waitFor('calls before the change', async () => calls.ok > 0, 60_000);
       // A change of the gateway's own spec (its env file): in API mode the only thing that replaces LiteLLM.

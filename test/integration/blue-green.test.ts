@@ -2,7 +2,8 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { callsInLoop, createStack, waitFor, REPO, type Stack } from './harness.js';
+import { createStack, waitFor, REPO, type Stack } from './harness.js';
+import { callsInLoop } from '../../src/testing/calls.js';
 import { frontActivePath } from '../../src/desired/resolve.js';
 import { parseActive } from '../../src/front/active.js';
 
@@ -37,7 +38,7 @@ describe('blue/green gateway: config changes under a steady stream of tool calls
     const first = active();
     assert.ok(first === 'blue' || first === 'green');
 
-    const { calls, stop } = await callsInLoop(stack, 'mcp_everything-echo', 'itest-blue-green');
+    const { calls, stop } = await callsInLoop(stack.gateway.mcpUrl, stack.masterKey, 'mcp_everything-echo', 'itest-blue-green');
 
     const seen: (string | null)[] = [first];
     const changes: [string, (t: string[]) => boolean][] = [

@@ -4,8 +4,6 @@ import { join, resolve, dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { loadSettings, LITELLM_IMAGE, LITELLM_DATABASE_IMAGE, RECONCILER_IMAGE, type Settings } from '../../src/config/settings.js';
 import { DockerRuntime } from '../../src/docker/runtime.js';
 import { Labels } from '../../src/docker/labels.js';
@@ -253,38 +251,3 @@ export async function createStack(extra: Record<string, unknown> = {}): Promise<
   };
 }
 
-/**
- * A client of the stack's gateway (master key) calling `tool` in a loop until stopped, as the
- * handover tests' steady stream of calls: an answer counts only when it echoes its own message.
- */
-export async function callsInLoop(
-  stack: Pick<Stack, 'gateway' | 'masterKey'>,
-  tool: string,
-  name: string,
-): Promise<{ calls: { ok: number; failed: string[] }; stop(): Promise<void> }> {
-  const client = new Client({ name, version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(stack.gateway.mcpUrl), {
-    requestInit: { headers: { 'x-litellm-api-key': `Bearer ${stack.masterKey}` } },
-  }));
-  const calls = { ok: 0, failed: [] as string[] };
-  let stopped = false;
-  const loop = (async () => {
-    for (let i = 0; !stopped; i++) {
-      try {
-        const r = await client.callTool({ name: tool, arguments: { message: `call ${i}` } });
-        if (JSON.stringify(r.content).includes(`call ${i}`) && r.isError !== true) calls.ok++;
-        else calls.failed.push(JSON.stringify(r).slice(0, 200));
-      } catch (err) {
-        calls.failed.push((err as Error).message.slice(0, 200));
-      }
-    }
-  })();
-  return {
-    calls,
-    stop: async () => {
-      stopped = true;
-      await loop;
-      await client.close();
-    },
-  };
-}
